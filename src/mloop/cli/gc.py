@@ -1,0 +1,36 @@
+"""``mloop gc``: remove deleted runs and unreferenced artifact objects."""
+
+from __future__ import annotations
+
+import typer
+
+from mloop.cli.context import client_from
+from mloop.cli.output import console, handle_errors, print_json
+from mloop.tracking.connection import connect
+from mloop.tracking.gc import collect_garbage
+
+
+@handle_errors
+def gc_command(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would go; remove nothing."),
+    grace_period: float | None = typer.Option(
+        None,
+        "--grace-period",
+        help="Seconds: newer deletions and objects survive (default MLOOP_GC_GRACE_SECONDS, 3600).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a summary."),
+) -> None:
+    """Purge runs in the bin, then artifact objects nothing references."""
+    client = client_from(ctx)
+    backend = connect(client.settings)
+    grace = client.settings.gc_grace_seconds if grace_period is None else grace_period
+    report = collect_garbage(backend.stores, backend.content, grace_seconds=grace, dry_run=dry_run)
+    if as_json:
+        print_json(report)
+        return
+    verb = "would remove" if dry_run else "removed"
+    console.print(
+        f"gc {verb} {len(report.purged_runs)} run(s), {len(report.deleted_objects)} object(s) "
+        f"({report.freed_bytes:,} bytes) and {report.temp_files} temporary file(s)"
+    )

@@ -1,0 +1,182 @@
+"""``mloop runs``: list, show, compare and delete runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from mloop.cli.context import client_from
+from mloop.cli.output import console, duration_text, handle_errors, millis_text, print_json, table
+from mloop.entities import Run, ViewType
+from mloop.errors import NotFound
+from mloop.tracking.client import Client
+
+app = typer.Typer(help="Runs: list, inspect, compare, delete.", no_args_is_help=True)
+
+_MAX_METRIC_COLUMNS = 6
+
+
+def _experiment_ids(client: Client, names: list[str] | None) -> list[str]:
+    if not names:
+        return [e.experiment_id for e in client.search_experiments()]
+    ids = []
+    for name in names:
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise NotFound(f"experiment {name!r} not found (see: mloop experiments ls)")
+        ids.append(found.experiment_id)
+    return ids
+
+
+def _summary(run: Run) -> dict[str, Any]:
+    info = run.info
+    return {
+        "run_id": info.run_id,
+        "run_name": info.run_name,
+        "experiment_id": info.experiment_id,
+        "status": info.status.value,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "metrics": dict(run.data.metrics),
+        "params": dict(run.data.params),
+    }
+
+
+@app.command("ls")
+@handle_errors
+def list_runs(
+    ctx: typer.Context,
+    experiment: list[str] | None = typer.Option(
+        None, "--experiment", "-e", help="Experiment name (repeatable; default: all)."
+    ),
+    filter_string: str | None = typer.Option(
+        None, "--filter", "-f", help="e.g. \"metrics.auc > 0.9 and params.lr = '0.1'\""
+    ),
+    order_by: list[str] | None = typer.Option(
+        None, "--order-by", "-o", help="e.g. 'metrics.auc DESC' (repeatable)."
+    ),
+    max_results: int = typer.Option(100, "--max-results", "-n", min=1, help="At most this many."),
+    deleted: bool = typer.Option(False, "--deleted", help="Only runs in the bin."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List runs, newest first unless --order-by says otherwise."""
+    client = client_from(ctx)
+    ids = _experiment_ids(client, experiment)
+    view = ViewType.DELETED_ONLY if deleted else ViewType.ACTIVE_ONLY
+    runs = list(client.search_runs(ids, filter_string, view, max_results, order_by)) if ids else []
+    if as_json:
+        print_json([_summary(r) for r in runs])
+        return
+    metric_keys = sorted({k for r in runs for k in r.data.metrics})[:_MAX_METRIC_COLUMNS]
+    table(
+        f"Runs ({len(runs)})",
+        ["run_id", "name", "status", "started", "duration", *metric_keys],
+        [
+            (
+                r.info.run_id,
+                r.info.run_name,
+                r.info.status.value,
+                millis_text(r.info.start_time),
+                duration_text(r.info.start_time, r.info.end_time),
+                *(r.data.metrics.get(k) for k in metric_keys),
+            )
+            for r in runs
+        ],
+    )
+
+
+@app.command("show")
+@handle_errors
+def show_run(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run's id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Show one run: info, params, metrics, tags, inputs/outputs and artifacts."""
+    client = client_from(ctx)
+    run = client.get_run(run_id)
+    artifacts = client._backend.stores.artifacts.find_artifacts(run_id)
+    if as_json:
+        print_json({"run": run, "artifacts": artifacts})
+        return
+    info = run.info
+    table(
+        f"Run {info.run_id}",
+        ["field", "value"],
+        [
+            ("name", info.run_name),
+            ("experiment_id", info.experiment_id),
+            ("status", info.status.value),
+            ("started", millis_text(info.start_time)),
+            ("duration", duration_text(info.start_time, info.end_time)),
+            ("parent", info.parent_run_id),
+            ("stage", info.lifecycle_stage.value),
+        ],
+    )
+    for title, mapping in (
+        ("Params", run.data.params),
+        ("Metrics", run.data.metrics),
+        ("Tags", run.data.tags),
+    ):
+        if mapping:
+            table(title, ["key", "value"], sorted(mapping.items()))
+    if run.inputs or run.outputs:
+        table(
+            "Inputs and outputs",
+            ["direction", "kind", "name", "digest"],
+            [(i.direction, i.kind, i.name, i.digest) for i in (*run.inputs, *run.outputs)],
+        )
+    if artifacts:
+        table(
+            "Artifacts", ["path", "size", "digest"], [(a.path, a.size, a.digest) for a in artifacts]
+        )
+    if info.error:
+        console.print(f"[bold red]error recorded:[/]\n{info.error}", highlight=False)
+
+
+@app.command("compare")
+@handle_errors
+def compare_runs(
+    ctx: typer.Context,
+    run_ids: list[str] = typer.Argument(..., help="Two or more run ids."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Params and metrics of runs side by side; rows that differ are marked with *."""
+    if len(run_ids) < 2:
+        raise typer.BadParameter("compare needs at least two run ids")
+    client = client_from(ctx)
+    runs = [client.get_run(run_id) for run_id in run_ids]
+    rows: list[tuple[str, ...]] = []
+    data: dict[str, dict[str, Any]] = {}
+    for kind in ("params", "metrics"):
+        keys = sorted({k for r in runs for k in getattr(r.data, kind)})
+        for key in keys:
+            values = [getattr(r.data, kind).get(key) for r in runs]
+            data[f"{kind}.{key}"] = dict(zip(run_ids, values, strict=True))
+            mark = "*" if len({repr(v) for v in values}) > 1 else ""
+            rows.append((f"{mark}{kind}.{key}", *(("-" if v is None else v) for v in values)))
+    if as_json:
+        print_json(data)
+        return
+    table("Compare runs", ["key", *(r.info.run_name for r in runs)], rows)
+
+
+@app.command("delete")
+@handle_errors
+def delete_runs(
+    ctx: typer.Context,
+    run_ids: list[str] = typer.Argument(..., help="Run ids to move to the bin."),
+    restore: bool = typer.Option(False, "--restore", help="Bring the runs back instead."),
+) -> None:
+    """Move runs to the bin (`mloop gc` removes them for good), or --restore them."""
+    client = client_from(ctx)
+    for run_id in run_ids:
+        client.get_run(run_id)  # every id must exist before anything changes
+    for run_id in run_ids:
+        if restore:
+            client.restore_run(run_id)
+        else:
+            client.delete_run(run_id)
+    verb = "restored" if restore else "deleted"
+    console.print(f"{verb} {len(run_ids)} run(s)")

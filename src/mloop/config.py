@@ -1,0 +1,169 @@
+"""Settings: ``MLOOP_*`` environment variables > ``[tool.mloop]`` in pyproject.toml > defaults.
+
+One frozen :class:`Settings` object, built by :func:`load_settings` when it is
+needed (never at import time) and passed explicitly to whatever uses it.
+
+Example:
+    >>> s = load_settings(environ={"MLOOP_HOME": "/tmp/x"}, cwd="/")
+    >>> s.resolved_tracking_uri()
+    'sqlite:////tmp/x/mloop.db'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mloop.errors import InvalidInput
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """mloop's settings; each field's metadata names its environment variable and its use."""
+
+    home: Path = dataclasses.field(
+        default=Path(".mloop"),
+        metadata={"env": "MLOOP_HOME", "doc": "Root of the local stores."},
+    )
+    tracking_uri: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "env": "MLOOP_TRACKING_URI",
+            "doc": "Metadata store URL; default sqlite:///<home>/mloop.db.",
+        },
+    )
+    artifacts_uri: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "env": "MLOOP_ARTIFACTS_URI",
+            "doc": "Artifact store root (path or fsspec URL); default <home>/artifacts.",
+        },
+    )
+    flush_interval: float = dataclasses.field(
+        default=0.5,
+        metadata={
+            "env": "MLOOP_FLUSH_INTERVAL",
+            "doc": "Seconds between background writes of buffered metrics.",
+        },
+    )
+    batch_size: int = dataclasses.field(
+        default=20_000,
+        metadata={
+            "env": "MLOOP_BATCH_SIZE",
+            "doc": "Buffered points that wake the background writer early.",
+        },
+    )
+    max_pending: int = dataclasses.field(
+        default=200_000,
+        metadata={
+            "env": "MLOOP_MAX_PENDING",
+            "doc": "Buffered points at which logging writes synchronously (bounds memory).",
+        },
+    )
+    capture_environment: bool = dataclasses.field(
+        default=True,
+        metadata={
+            "env": "MLOOP_CAPTURE_ENVIRONMENT",
+            "doc": "Record git state, command line, Python, platform and packages on each run.",
+        },
+    )
+    gc_grace_seconds: float = dataclasses.field(
+        default=3600.0,
+        metadata={
+            "env": "MLOOP_GC_GRACE_SECONDS",
+            "doc": "Unreferenced artifact objects younger than this survive `mloop gc`.",
+        },
+    )
+
+    def resolved_tracking_uri(self) -> str:
+        """The metadata store URL, defaulting to SQLite under ``home``."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{self.home.absolute()}/mloop.db"
+
+    def resolved_artifacts_uri(self) -> str:
+        """The artifact store root, defaulting to ``<home>/artifacts``."""
+        if self.artifacts_uri:
+            return self.artifacts_uri
+        return str((self.home / "artifacts").absolute())
+
+
+def _find_pyproject(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _pyproject_table(cwd: Path) -> dict[str, Any]:
+    path = _find_pyproject(cwd)
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise InvalidInput(f"{path} is not valid TOML ({err}); fix it or remove it") from err
+    table = document.get("tool", {}).get("mloop", {})
+    return table if isinstance(table, dict) else {}
+
+
+def _coerce(field: dataclasses.Field[Any], raw: object, origin: str) -> object:
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
+    try:
+        if kind == "Path":
+            return Path(str(raw)).expanduser()
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        if kind == "int":
+            return int(str(raw))
+        if kind == "float":
+            return float(str(raw))
+        return None if raw in (None, "") else str(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"{origin} has invalid value {raw!r} for setting '{field.name}' (expected {kind})"
+        ) from None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, cwd: str | os.PathLike[str] | None = None
+) -> Settings:
+    """Build settings from defaults, ``[tool.mloop]`` in the nearest pyproject.toml, then env vars.
+
+    Args:
+        environ: environment to read (default ``os.environ``).
+        cwd: directory to start looking for pyproject.toml (default the working directory).
+
+    Example:
+        >>> load_settings(environ={"MLOOP_FLUSH_INTERVAL": "2"}, cwd="/").flush_interval
+        2.0
+    """
+    env = os.environ if environ is None else environ
+    start = Path(cwd) if cwd is not None else Path.cwd()
+    table = _pyproject_table(start)
+    values: dict[str, object] = {}
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(table) - {name.replace("_", "-") for name in fields} - set(fields))
+    if unknown:
+        raise InvalidInput(f"unknown setting(s) {unknown} in [tool.mloop]; known: {sorted(fields)}")
+    for name, field in fields.items():
+        for key in (name, name.replace("_", "-")):
+            if key in table:
+                values[name] = _coerce(field, table[key], "[tool.mloop]")
+        env_name = field.metadata["env"]
+        if env.get(env_name):
+            values[name] = _coerce(field, env[env_name], env_name)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,183 @@
+"""Plain frozen dataclasses for mloop's nouns. No I/O happens here.
+
+Names follow MLflow's where MLflow taught users one (``Run.info.run_id``,
+``Run.data.metrics``), so code moves over with few edits.
+
+Example:
+    >>> Metric(key="loss", value=0.5, timestamp=0, step=1).key
+    'loss'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RunStatus(enum.StrEnum):
+    """Where a run is in its life."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for FINISHED, FAILED and KILLED."""
+        return self in {RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED}
+
+
+class LifecycleStage(enum.StrEnum):
+    """Soft-deletion state of runs and experiments."""
+
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class ViewType(enum.StrEnum):
+    """Which lifecycle stages a search returns."""
+
+    ACTIVE_ONLY = "active_only"
+    DELETED_ONLY = "deleted_only"
+    ALL = "all"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Metric:
+    """One point of a metric series; ``timestamp`` is milliseconds since the epoch."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Param:
+    """A run parameter; values are stored as strings, as in MLflow."""
+
+    key: str
+    value: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunTag:
+    """A run tag."""
+
+    key: str
+    value: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Experiment:
+    """A named group of runs."""
+
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: LifecycleStage
+    creation_time: int
+    last_update_time: int
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunInfo:
+    """A run's identity and status; times are milliseconds since the epoch."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    status: RunStatus
+    start_time: int
+    end_time: int | None
+    lifecycle_stage: LifecycleStage
+    artifact_uri: str
+    parent_run_id: str | None = None
+    error: str | None = None
+
+    @property
+    def run_uuid(self) -> str:
+        """Alias of ``run_id`` (MLflow's older name)."""
+        return self.run_id
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunData:
+    """A run's params, tags and the latest value of each metric."""
+
+    metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    params: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunIO:
+    """Something a run consumed (``direction='input'``) or produced (``'output'``), by digest.
+
+    Datasets and models refer to runs through these rows; ``kind`` says which
+    domain the digest belongs to (``dataset``, ``model``, ``artifact`` …).
+    """
+
+    digest: str
+    name: str
+    kind: str
+    direction: str
+    source: str = ""
+    context: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Run:
+    """A tracked unit of work.
+
+    Example:
+        >>> info = RunInfo("r1", "0", "demo", RunStatus.RUNNING, 0, None,
+        ...                LifecycleStage.ACTIVE, "mloop-artifacts:/r1")
+        >>> Run(info=info).data.metrics
+        {}
+    """
+
+    info: RunInfo
+    data: RunData = dataclasses.field(default_factory=RunData)
+    inputs: tuple[RunIO, ...] = ()
+    outputs: tuple[RunIO, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ArtifactInfo:
+    """One logical artifact path of a run and the object that holds its bytes."""
+
+    path: str
+    is_dir: bool
+    size: int | None = None
+    digest: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PagedList(Generic[T]):
+    """One page of results and the token for the next page (``None`` when done).
+
+    Example:
+        >>> page = PagedList([1, 2], next_page_token=None)
+        >>> (len(page), list(page))
+        (2, [1, 2])
+    """
+
+    items: Sequence[T]
+    next_page_token: str | None = None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]

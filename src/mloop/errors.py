@@ -1,0 +1,127 @@
+"""The one exception hierarchy of mloop.
+
+Every error mloop raises on purpose is a :class:`MloopError`. Each leaf carries
+the HTTP status the server will answer with and the exit code the CLI exits
+with, so the three faces of mloop agree on what went wrong::
+
+    MloopError                    500  exit 1
+    ├── InvalidInput              400  exit 2   bad argument, malformed filter, bad name
+    │   └── FilterSyntaxError     400  exit 2   search filter that does not parse
+    ├── NotFound                  404  exit 3   no such run, experiment, artifact
+    ├── AlreadyExists             409  exit 4   a unique name taken
+    ├── Conflict                  409  exit 4   a write that contradicts stored state
+    ├── PermissionDenied          403  exit 5
+    ├── IntegrityError            500  exit 6   stored bytes do not match their hash
+    ├── StoreError                503  exit 7   the metadata or artifact store failed
+    └── MissingExtra              500  exit 8   an optional dependency is not installed
+
+Messages say what was wrong, quote the offending value, and say how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class MloopError(Exception):
+    """Root of every error mloop raises on purpose.
+
+    Example:
+        >>> try:
+        ...     raise NotFound("run 'abc' not found")
+        ... except MloopError as err:
+        ...     (err.http_status, err.exit_code)
+        (404, 3)
+    """
+
+    http_status: int = 500
+    exit_code: int = 1
+    code: str = "INTERNAL_ERROR"
+
+
+class InvalidInput(MloopError, ValueError):
+    """An argument is malformed: a bad name, value, type or filter."""
+
+    http_status = 400
+    exit_code = 2
+    code = "INVALID_PARAMETER_VALUE"
+
+
+class FilterSyntaxError(InvalidInput):
+    """A search filter or order-by clause does not parse.
+
+    Attributes:
+        text: the whole filter string.
+        position: zero-based offset of the offending character.
+    """
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        pointer = f"\n  {text}\n  {' ' * position}^"
+        super().__init__(f"{message} at position {position}:{pointer}")
+        self.text = text
+        self.position = position
+
+
+class NotFound(MloopError, LookupError):
+    """The named thing does not exist."""
+
+    http_status = 404
+    exit_code = 3
+    code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class AlreadyExists(MloopError):
+    """A unique name is already taken."""
+
+    http_status = 409
+    exit_code = 4
+    code = "RESOURCE_ALREADY_EXISTS"
+
+
+class Conflict(MloopError):
+    """A write contradicts stored state (e.g. a param logged twice with two values)."""
+
+    http_status = 409
+    exit_code = 4
+    code = "INVALID_STATE"
+
+
+class PermissionDenied(MloopError):
+    """The caller may not do this."""
+
+    http_status = 403
+    exit_code = 5
+    code = "PERMISSION_DENIED"
+
+
+class IntegrityError(MloopError):
+    """Stored bytes do not match the hash they are stored under."""
+
+    http_status = 500
+    exit_code = 6
+    code = "DATA_LOSS"
+
+
+class StoreError(MloopError):
+    """The metadata or artifact store could not complete an operation."""
+
+    http_status = 503
+    exit_code = 7
+    code = "TEMPORARILY_UNAVAILABLE"
+
+
+class MissingExtra(MloopError, ImportError):
+    """An optional dependency is needed but not installed.
+
+    Example:
+        >>> print(MissingExtra("psycopg", extra="postgres"))
+        psycopg is not installed; install it with: pip install 'mloop[postgres]'
+    """
+
+    exit_code = 8
+    code = "MISSING_DEPENDENCY"
+
+    def __init__(self, package: str, *, extra: str) -> None:
+        super().__init__(
+            f"{package} is not installed; install it with: pip install 'mloop[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra

@@ -1,0 +1,99 @@
+"""Engines for the metadata store: SQLite (WAL) by default, PostgreSQL through psycopg.
+
+Example:
+    >>> engine = create_engine("sqlite:///:memory:")
+    >>> engine.dialect.name
+    'sqlite'
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from mloop.errors import InvalidInput, MissingExtra
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
+
+
+def normalize_url(uri: str) -> sa.URL:
+    """Parse a store URL, mapping ``postgresql://`` and ``postgres://`` to psycopg 3.
+
+    Raises:
+        InvalidInput: the URL does not parse or names an unsupported database.
+    """
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri.removeprefix("postgres://")
+    try:
+        url = make_url(uri)
+    except ArgumentError:
+        raise InvalidInput(
+            f"tracking URI {uri!r} is not a database URL; use e.g. sqlite:///path/to/mloop.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "postgresql":
+        if driver not in ("", "psycopg"):
+            raise InvalidInput(
+                f"unsupported PostgreSQL driver {driver!r}; use postgresql+psycopg://"
+            )
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return url
+    raise InvalidInput(
+        f"unsupported metadata database {backend!r} in {uri!r}; supported: sqlite, postgresql"
+    )
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    # Take the write lock when a transaction begins, not on its first write:
+    # two processes that both read then write would otherwise deadlock into
+    # SQLITE_BUSY instead of queueing on the busy timeout.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        # LIKE is case-sensitive on PostgreSQL; make SQLite agree (ILIKE is the insensitive one).
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(uri: str) -> sa.Engine:
+    """Create an engine for a metadata store URL, creating a SQLite file's folder.
+
+    Raises:
+        InvalidInput: unsupported or malformed URL.
+        MissingExtra: PostgreSQL asked for without psycopg installed.
+    """
+    url = normalize_url(uri)
+    if url.drivername == "sqlite":
+        database = url.database or ""
+        kwargs: dict[str, Any] = {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+        }
+        if database in ("", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if importlib.util.find_spec("psycopg") is None:
+        raise MissingExtra("psycopg", extra="postgres")
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

@@ -1,0 +1,156 @@
+"""The SQL schema of the metadata store: one MetaData for all domains.
+
+The Alembic history in ``migrations/versions`` produces exactly this schema
+(a test compares the two); :data:`HEAD_REVISION` names its newest revision so
+a brand-new database can be created in one step and stamped without loading
+Alembic.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+HEAD_REVISION = "0001"
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only aliases the rowid for a column declared exactly INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Millis = sa.BigInteger
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("experiment_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(256), nullable=False, unique=True),
+    sa.Column("artifact_location", sa.String(1000), nullable=False),
+    sa.Column("lifecycle_stage", sa.String(16), nullable=False),
+    sa.Column("creation_time", Millis, nullable=False),
+    sa.Column("last_update_time", Millis, nullable=False),
+)
+
+experiment_tags = sa.Table(
+    "experiment_tags",
+    metadata,
+    sa.Column(
+        "experiment_id",
+        BigId,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+environments = sa.Table(
+    "environments",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("python_version", sa.String(64), nullable=False),
+    sa.Column("platform", sa.String(256), nullable=False),
+    sa.Column("packages", sa.Text, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "experiment_id",
+        BigId,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(250), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("start_time", Millis, nullable=False),
+    sa.Column("end_time", Millis, nullable=True),
+    sa.Column("lifecycle_stage", sa.String(16), nullable=False),
+    sa.Column("deleted_time", Millis, nullable=True),
+    sa.Column("artifact_uri", sa.String(1000), nullable=False),
+    sa.Column("parent_run_id", sa.String(32), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("env_digest", sa.String(64), sa.ForeignKey("environments.digest"), nullable=True),
+    sa.Index(None, "experiment_id", "start_time"),
+    sa.Index(None, "parent_run_id"),
+)
+
+
+def _run_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("runs.run_id", ondelete="CASCADE")
+
+
+params = sa.Table(
+    "params",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.String(8000), nullable=False),
+    sa.Index(None, "key", "value"),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# Every logged point. ``value`` is NULL for NaN: SQLite cannot store NaN.
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), _run_fk(), nullable=False),
+    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("value", sa.Double, nullable=True),
+    sa.Column("timestamp", Millis, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Index(None, "run_id", "key", "step"),
+)
+
+# The newest point of each series (highest step, then timestamp), kept on
+# write so searches never scan the history.
+latest_metrics = sa.Table(
+    "latest_metrics",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Double, nullable=True),
+    sa.Column("timestamp", Millis, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Index(None, "key", "value"),
+)
+
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("path", sa.String(1000), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Index(None, "digest"),
+)
+
+run_io = sa.Table(
+    "run_io",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("direction", sa.String(8), primary_key=True),
+    sa.Column("digest", sa.String(128), primary_key=True),
+    sa.Column("context", sa.String(250), primary_key=True),
+    sa.Column("name", sa.String(250), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Index(None, "digest"),
+)

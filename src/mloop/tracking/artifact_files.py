@@ -1,0 +1,117 @@
+"""Run artifacts: local files and folders in, logical paths out, bytes in the content store.
+
+Example:
+    >>> artifact_path_join("plots", "roc.png")
+    'plots/roc.png'
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path, PurePosixPath
+
+from mloop.artifacts.cas import ContentStore
+from mloop.entities import ArtifactInfo
+from mloop.errors import InvalidInput, NotFound
+from mloop.tracking.protocols import ArtifactIndex
+
+
+def check_artifact_path(path: str | None) -> str:
+    """Normalize a run-relative artifact path; reject absolute paths and ``..``.
+
+    Raises:
+        InvalidInput: the path escapes the run's artifact root.
+    """
+    if path is None or path in ("", ".", "/"):
+        return ""
+    if not isinstance(path, str):
+        raise InvalidInput(f"artifact path must be a string, got {path!r}")
+    posix = path.replace("\\", "/")
+    if posix.startswith("/") or ".." in PurePosixPath(posix).parts or "\x00" in posix:
+        raise InvalidInput(
+            f"artifact path {path!r} must be relative and stay inside the run "
+            "(no '..', no leading '/')"
+        )
+    return posixpath.normpath(posix).strip("/")
+
+
+def artifact_path_join(*parts: str) -> str:
+    """Join run-relative path parts, skipping empty ones."""
+    return "/".join(p.strip("/") for p in parts if p and p.strip("/"))
+
+
+def store_local(
+    content: ContentStore,
+    index: ArtifactIndex,
+    run_id: str,
+    local_path: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    *,
+    contents_only: bool = False,
+) -> list[ArtifactInfo]:
+    """Store a local file, or a folder with its tree, and map it under ``artifact_path``.
+
+    A file lands at ``artifact_path/<name>``; a folder at ``artifact_path/<name>/…``,
+    or straight under ``artifact_path`` with ``contents_only`` (``log_artifacts``).
+
+    Raises:
+        NotFound: the local path does not exist.
+        InvalidInput: ``artifact_path`` escapes the run.
+    """
+    base = check_artifact_path(artifact_path)
+    source = Path(local_path)
+    if source.is_file():
+        files = [(source, artifact_path_join(base, source.name))]
+    elif source.is_dir():
+        root = base if contents_only else artifact_path_join(base, source.name)
+        files = [
+            (path, artifact_path_join(root, path.relative_to(source).as_posix()))
+            for path in sorted(source.rglob("*"))
+            if path.is_file()
+        ]
+    else:
+        raise NotFound(f"cannot log {str(source)!r}: no such file or directory")
+    entries = []
+    for path, logical in files:
+        digest, size = content.put_file(path)
+        entries.append((logical, digest, size))
+    index.record_artifacts(run_id, entries)
+    return [ArtifactInfo(p, False, s, d) for p, d, s in entries]
+
+
+def store_bytes(
+    content: ContentStore, index: ArtifactIndex, run_id: str, data: bytes, artifact_file: str
+) -> ArtifactInfo:
+    """Store bytes at a run-relative file path."""
+    path = check_artifact_path(artifact_file)
+    if not path:
+        raise InvalidInput("artifact_file must name a file, e.g. 'notes.txt'")
+    digest = content.put_bytes(data)
+    index.record_artifacts(run_id, [(path, digest, len(data))])
+    return ArtifactInfo(path, False, len(data), digest)
+
+
+def download(
+    content: ContentStore,
+    index: ArtifactIndex,
+    run_id: str,
+    path: str | None,
+    destination: str | os.PathLike[str],
+) -> Path:
+    """Copy a run's artifact file or folder to ``destination``; returns the local path.
+
+    Raises:
+        NotFound: the run has nothing at ``path``.
+        IntegrityError: a stored object is corrupted (nothing partial is left behind for it).
+    """
+    prefix = check_artifact_path(path)
+    items = index.find_artifacts(run_id, prefix or None)
+    if not items:
+        where = f"at {prefix!r}" if prefix else "at all"
+        raise NotFound(f"run {run_id} has no artifacts {where}")
+    target = Path(destination)
+    for item in items:
+        assert item.digest is not None
+        content.get_file(item.digest, target / item.path)
+    return target / prefix if prefix else target

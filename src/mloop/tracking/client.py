@@ -1,0 +1,458 @@
+"""The tracking client: every tracking operation, addressed by id.
+
+Example:
+    >>> import tempfile
+    >>> home = tempfile.mkdtemp()
+    >>> client = Client(tracking_uri=f"sqlite:///{home}/mloop.db", artifacts_uri=f"{home}/a")
+    >>> exp = client.create_experiment("doc")
+    >>> run = client.create_run(exp, run_name="first")
+    >>> client.log_metric(run.info.run_id, "loss", 0.25, step=1)
+    >>> client.set_terminated(run.info.run_id)
+    >>> client.get_run(run.info.run_id).data.metrics
+    {'loss': 0.25}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mloop.config import Settings, load_settings
+from mloop.entities import (
+    ArtifactInfo,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunIO,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from mloop.errors import Conflict, InvalidInput, MissingExtra, NotFound
+from mloop.tracking import artifact_files
+from mloop.tracking.connection import Backend, connect
+from mloop.tracking.environment import capture_environment, source_tags
+from mloop.tracking.protocols import Termination
+from mloop.tracking.redaction import redact
+from mloop.tracking.validation import (
+    MAX_RUN_NAME_LENGTH,
+    metric_step,
+    metric_value,
+    param_value,
+    tag_value,
+    timestamp_millis,
+    validate_key,
+    validate_name,
+)
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _default_run_name() -> str:
+    return f"run-{_now()}"
+
+
+class Client:
+    """Tracking operations by id, over the stores of one tracking URI.
+
+    Args:
+        tracking_uri: metadata store URL (default from settings).
+        artifacts_uri: artifact store root (default from settings).
+        settings: explicit settings (default: :func:`mloop.config.load_settings`).
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        artifacts_uri: str | None = None,
+        *,
+        settings: Settings | None = None,
+    ) -> None:
+        base = settings or load_settings()
+        self.settings = dataclasses.replace(
+            base,
+            tracking_uri=tracking_uri or base.tracking_uri,
+            artifacts_uri=artifacts_uri or base.artifacts_uri,
+        )
+        self._backend: Backend = connect(self.settings)
+        self._live_runs: set[str] = set()
+
+    @property
+    def tracking_uri(self) -> str:
+        """The metadata store URL this client writes to."""
+        return self._backend.stores.uri
+
+    # -- experiments -----------------------------------------------------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id; AlreadyExists if the name is taken."""
+        clean = {validate_key(k, "tag"): tag_value(k, v) for k, v in (tags or {}).items()}
+        return self._backend.stores.experiments.create_experiment(name, artifact_location, clean)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment with this id; NotFound otherwise."""
+        return self._backend.stores.experiments.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with this name, or None."""
+        return self._backend.stores.experiments.get_experiment_by_name(name)
+
+    def search_experiments(
+        self, view_type: ViewType = ViewType.ACTIVE_ONLY, name_like: str | None = None
+    ) -> list[Experiment]:
+        """Experiments in the given lifecycle stages, oldest first."""
+        return self._backend.stores.experiments.search_experiments(ViewType(view_type), name_like)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Move an experiment to the bin (its runs stay, hidden with it)."""
+        self._backend.stores.experiments.set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Bring a deleted experiment back."""
+        self._backend.stores.experiments.set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    # -- runs ------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        run_name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        *,
+        start_time: int | None = None,
+        parent_run_id: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run, recording where it runs (git, command, Python, packages)."""
+        name = (
+            validate_name(run_name, "run", MAX_RUN_NAME_LENGTH) if run_name else _default_run_name()
+        )
+        all_tags = source_tags() if self.settings.capture_environment else {}
+        all_tags.update(self._clean_tags(tags or {}))
+        if parent_run_id is not None:
+            self._check_run(parent_run_id)
+            all_tags["mloop.parent_run_id"] = parent_run_id
+        environment = capture_environment() if self.settings.capture_environment else None
+        info = self._backend.stores.runs.create_run(
+            str(experiment_id),
+            name,
+            _now() if start_time is None else timestamp_millis(start_time),
+            all_tags,
+            parent_run_id,
+            environment,
+        )
+        self._live_runs.add(info.run_id)
+        return Run(info=info, data=RunData(tags=all_tags))
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, tags, latest metrics, inputs and outputs."""
+        self.flush()
+        return self._backend.stores.runs.get_run(run_id)
+
+    def set_terminated(
+        self,
+        run_id: str,
+        status: RunStatus | str = RunStatus.FINISHED,
+        end_time: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """End a run after writing everything logged to it; a durability point."""
+        state = RunStatus(status)
+        if not state.is_terminal:
+            raise InvalidInput(f"a run ends as FINISHED, FAILED or KILLED, not {state.value}")
+        self._check_run(run_id)
+        end = _now() if end_time is None else timestamp_millis(end_time)
+        self._backend.writer.end_run(Termination(run_id, state, end, error))
+
+    def update_run(
+        self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
+    ) -> None:
+        """Change a run's status or name."""
+        self.flush()
+        self._backend.stores.runs.update_run(
+            run_id,
+            status=RunStatus(status) if status is not None else None,
+            run_name=validate_name(name, "run", MAX_RUN_NAME_LENGTH) if name is not None else None,
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        """Move a run to the bin; `mloop gc` removes it for good."""
+        self.flush()
+        self._backend.stores.runs.set_run_stage(run_id, LifecycleStage.DELETED)
+        self._live_runs.discard(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        """Bring a deleted run back."""
+        self._backend.stores.runs.set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def _check_run(self, run_id: str) -> None:
+        if run_id in self._live_runs:
+            return
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidInput(f"run id must be a non-empty string, got {run_id!r}")
+        info = self._backend.stores.runs.get_run(run_id).info
+        if info.lifecycle_stage == LifecycleStage.DELETED:
+            raise Conflict(f"run {run_id} is deleted; restore it before logging to it")
+        self._live_runs.add(run_id)
+
+    # -- logging ---------------------------------------------------------
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        step: int | None = None,
+        timestamp: int | None = None,
+    ) -> None:
+        """Queue one metric point; written in the background, durable after :meth:`flush`."""
+        key = validate_key(key, "metric")
+        number = metric_value(key, value)
+        step_ = 0 if step is None else metric_step(step)
+        ts = time.time_ns() // 1_000_000 if timestamp is None else timestamp_millis(timestamp)
+        if run_id not in self._live_runs:
+            self._check_run(run_id)
+        self._backend.writer.add_metric((run_id, key, number, ts, step_))
+
+    def log_metrics(
+        self,
+        run_id: str,
+        metrics: Mapping[str, float],
+        step: int | None = None,
+        timestamp: int | None = None,
+    ) -> None:
+        """Queue several metrics sharing one step and timestamp; all are checked first."""
+        step_ = 0 if step is None else metric_step(step)
+        ts = time.time_ns() // 1_000_000 if timestamp is None else timestamp_millis(timestamp)
+        if not isinstance(metrics, Mapping):
+            raise InvalidInput(
+                f"metrics must be a mapping of name to number, got {type(metrics).__name__}"
+            )
+        rows = [
+            (run_id, validate_key(k, "metric"), metric_value(k, v), ts, step_)
+            for k, v in metrics.items()
+        ]
+        if run_id not in self._live_runs:
+            self._check_run(run_id)
+        self._backend.writer.add_metrics(rows)
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        """Write a param now; Conflict if it already holds another value."""
+        self.log_params(run_id, {key: value})
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Write params now, all or none; secret-looking values are redacted."""
+        if not isinstance(params, Mapping):
+            raise InvalidInput(f"params must be a mapping, got {type(params).__name__}")
+        clean = {validate_key(k, "param"): redact(k, param_value(k, v)) for k, v in params.items()}
+        self._check_run(run_id)
+        self._backend.stores.runs.log_params(run_id, clean)
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        """Queue a tag (the last value wins); secret-looking values are redacted."""
+        self.set_tags(run_id, {key: value})
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        """Queue several tags."""
+        clean = self._clean_tags(tags)
+        self._check_run(run_id)
+        for key, value in clean.items():
+            self._backend.writer.add_tag(run_id, key, value)
+
+    @staticmethod
+    def _clean_tags(tags: Mapping[str, Any]) -> dict[str, str]:
+        if not isinstance(tags, Mapping):
+            raise InvalidInput(f"tags must be a mapping, got {type(tags).__name__}")
+        return {validate_key(k, "tag"): redact(k, tag_value(k, v)) for k, v in tags.items()}
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag; NotFound if the run has no such tag."""
+        self.flush()
+        self._backend.stores.runs.delete_tag(run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Log metrics, params and tags together (MLflow's ``log_batch``); all checked first."""
+        rows = [
+            (
+                run_id,
+                validate_key(m.key, "metric"),
+                metric_value(m.key, m.value),
+                timestamp_millis(m.timestamp),
+                metric_step(m.step),
+            )
+            for m in metrics
+        ]
+        clean_tags = self._clean_tags({t.key: t.value for t in tags})
+        if params:
+            self.log_params(run_id, {p.key: p.value for p in params})
+        self._check_run(run_id)
+        self._backend.writer.add_metrics(rows)
+        for key, value in clean_tags.items():
+            self._backend.writer.add_tag(run_id, key, value)
+
+    def log_inputs(self, run_id: str, items: Iterable[object], direction: str = "input") -> None:
+        """Record things a run consumed (or produced) by digest: any object with ``.digest``."""
+        records = [self._as_io(item, direction) for item in items]
+        self._check_run(run_id)
+        self._backend.stores.runs.log_io(run_id, records)
+
+    @staticmethod
+    def _as_io(item: object, direction: str) -> RunIO:
+        if isinstance(item, RunIO):
+            return item
+        digest = getattr(item, "digest", None)
+        if not isinstance(digest, str) or not digest:
+            raise InvalidInput(
+                f"cannot log {type(item).__name__} as a run {direction}: it has no string "
+                "'digest' attribute (pass a dataset version, a model version or a RunIO)"
+            )
+        return RunIO(
+            digest=digest,
+            name=str(getattr(item, "name", "") or digest[:12]),
+            kind=str(getattr(item, "kind", "") or type(item).__name__.lower()),
+            direction=direction,
+            source=str(getattr(item, "source", "") or ""),
+            context=str(getattr(item, "context", "") or ""),
+        )
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every logged point of a metric, by step."""
+        self.flush()
+        return self._backend.stores.runs.get_metric_history(run_id, key)
+
+    def flush(self) -> None:
+        """Write everything buffered; returns when it is durable."""
+        self._backend.writer.flush()
+
+    # -- artifacts -------------------------------------------------------
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Store a file (or a folder with its tree) under ``artifact_path/<name>``."""
+        self._check_run(run_id)
+        backend = self._backend
+        artifact_files.store_local(
+            backend.content, backend.stores.artifacts, run_id, local_path, artifact_path
+        )
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Store a folder's contents under ``artifact_path``, keeping its tree."""
+        if not Path(local_dir).is_dir():
+            raise NotFound(f"cannot log {str(local_dir)!r}: not a directory")
+        self._check_run(run_id)
+        backend = self._backend
+        artifact_files.store_local(
+            backend.content,
+            backend.stores.artifacts,
+            run_id,
+            local_dir,
+            artifact_path,
+            contents_only=True,
+        )
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Store a string as a UTF-8 text file."""
+        if not isinstance(text, str):
+            raise InvalidInput(f"log_text takes a string, got {type(text).__name__}")
+        self._store_bytes(run_id, text.encode(), artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
+        """Store a mapping as JSON, or as YAML when the file ends in .yaml or .yml."""
+        if artifact_file.endswith((".yaml", ".yml")):
+            try:
+                import yaml
+            except ImportError:
+                raise MissingExtra("PyYAML", extra="all") from None
+            data = yaml.safe_dump(dict(dictionary), sort_keys=False).encode()
+        else:
+            try:
+                data = json.dumps(dictionary, indent=2, default=str).encode()
+            except (TypeError, ValueError) as err:
+                raise InvalidInput(f"log_dict could not serialize the mapping: {err}") from None
+        self._store_bytes(run_id, data, artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        """Store a matplotlib figure as an image (format from the file extension)."""
+        if not hasattr(figure, "savefig"):
+            raise InvalidInput(f"log_figure takes a matplotlib Figure, got {type(figure).__name__}")
+        buffer = io.BytesIO()
+        suffix = Path(artifact_file).suffix.lstrip(".") or "png"
+        figure.savefig(buffer, format=suffix)
+        self._store_bytes(run_id, buffer.getvalue(), artifact_file)
+
+    def _store_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        self._check_run(run_id)
+        backend = self._backend
+        artifact_files.store_bytes(
+            backend.content, backend.stores.artifacts, run_id, data, artifact_file
+        )
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
+        """Files and folders directly under ``path`` of a run's artifacts."""
+        return self._backend.stores.artifacts.list_artifacts(
+            run_id, artifact_files.check_artifact_path(path)
+        )
+
+    def download_artifacts(
+        self, run_id: str, path: str | None = None, dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Copy a run's artifact (file or folder) to ``dst_path`` (a new temp folder by default)."""
+        destination = (
+            dst_path if dst_path is not None else tempfile.mkdtemp(prefix="mloop-artifacts-")
+        )
+        backend = self._backend
+        return str(
+            artifact_files.download(
+                backend.content, backend.stores.artifacts, run_id, path, destination
+            )
+        )
+
+    def load_text(self, run_id: str, artifact_file: str) -> str:
+        """Read a text artifact back (verified against its hash)."""
+        items = self._backend.stores.artifacts.find_artifacts(
+            run_id, artifact_files.check_artifact_path(artifact_file)
+        )
+        exact = [i for i in items if i.path == artifact_files.check_artifact_path(artifact_file)]
+        if not exact or exact[0].digest is None:
+            raise NotFound(f"run {run_id} has no artifact file {artifact_file!r}")
+        return self._backend.content.get_bytes(exact[0].digest).decode()
+
+    # -- search ----------------------------------------------------------
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """One page of runs matching a filter (see :mod:`mloop.tracking.filter`)."""
+        ids = (
+            [experiment_ids]
+            if isinstance(experiment_ids, str)
+            else [str(e) for e in experiment_ids]
+        )
+        self.flush()
+        return self._backend.stores.runs.search_runs(
+            ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
+        )

@@ -1,0 +1,128 @@
+"""What a run ran on: git state, entry point, command line, Python, platform, packages.
+
+Captured once per process (git state once per working directory) and stored
+once per distinct environment, so run creation stays cheap.
+
+Example:
+    >>> env = capture_environment()
+    >>> env.python_version.count(".")
+    2
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import getpass
+import hashlib
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from mloop.tracking.protocols import Environment
+from mloop.tracking.redaction import REDACTED, looks_secret
+
+TAG_PREFIX = "mloop."
+GIT_TIMEOUT_SECONDS = 5.0
+
+
+@functools.cache
+def capture_environment() -> Environment:
+    """Python version, platform and installed packages (``name==version``, sorted)."""
+    packages = sorted(
+        {
+            f"{dist.metadata['Name']}=={dist.version}"
+            for dist in metadata.distributions()
+            if dist.metadata["Name"]
+        },
+        key=str.lower,
+    )
+    text = "\n".join(packages)
+    python_version = platform.python_version()
+    system = platform.platform()
+    digest = hashlib.sha256(f"{python_version}\n{system}\n{text}".encode()).hexdigest()
+    return Environment(digest, python_version, system, text)
+
+
+@functools.cache
+def git_state(directory: str) -> dict[str, str]:
+    """Commit, branch and dirty flag of the repository holding ``directory`` ({} outside git)."""
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if result.returncode != 0:
+        return {}
+    state: dict[str, str] = {}
+    dirty = False
+    for line in result.stdout.splitlines():
+        if line.startswith("# branch.oid "):
+            commit = line.removeprefix("# branch.oid ")
+            if commit != "(initial)":
+                state["commit"] = commit
+        elif line.startswith("# branch.head "):
+            state["branch"] = line.removeprefix("# branch.head ")
+        elif not line.startswith("#"):
+            dirty = True
+    if state:
+        state["dirty"] = "true" if dirty else "false"
+    return state
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """Hide values of secret-looking options: ``--password x`` and ``--token=x``.
+
+    Example:
+        >>> redact_argv(["train.py", "--api-key", "abc", "--lr=0.1", "--token=xyz"])
+        ['train.py', '--api-key', '***REDACTED***', '--lr=0.1', '--token=***REDACTED***']
+    """
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+            continue
+        if arg.startswith("-"):
+            name, eq, _ = arg.lstrip("-").partition("=")
+            if looks_secret(name):
+                if eq:
+                    out.append(f"{arg.split('=', 1)[0]}={REDACTED}")
+                    continue
+                hide_next = True
+        out.append(arg)
+    return out
+
+
+def _entry_point() -> str:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv else "")
+    return str(Path(path).resolve()) if path and not path.startswith("<") else "<interactive>"
+
+
+def source_tags() -> dict[str, str]:
+    """System tags (``mloop.*``) describing where and how this run was started."""
+    entry = _entry_point()
+    directory = str(Path(entry).parent) if entry != "<interactive>" else os.getcwd()
+    tags = {
+        "mloop.source.name": entry,
+        "mloop.source.command": shlex.join(redact_argv(list(sys.argv))),
+        "mloop.python_version": platform.python_version(),
+        "mloop.platform": platform.platform(),
+    }
+    with contextlib.suppress(KeyError, OSError):
+        tags["mloop.user"] = getpass.getuser()
+    for key, value in git_state(directory if Path(directory).is_dir() else os.getcwd()).items():
+        tags[f"mloop.source.git.{key}"] = value
+    return tags

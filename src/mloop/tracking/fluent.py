@@ -1,0 +1,381 @@
+"""The fluent tracking API: module-level functions acting on the active run.
+
+Names and behaviour follow MLflow's fluent API, so a script moves over by
+changing ``mlflow`` to ``mloop``.
+
+Example:
+    >>> import mloop, tempfile
+    >>> home = tempfile.mkdtemp()
+    >>> mloop.set_tracking_uri(f"sqlite:///{home}/mloop.db")
+    >>> _ = mloop.set_experiment("fluent-doc")
+    >>> with mloop.start_run(run_name="demo") as run:
+    ...     mloop.log_param("lr", 0.1)
+    ...     mloop.log_metric("loss", 0.5, step=1)
+    >>> mloop.get_run(run.info.run_id).data.params
+    {'lr': '0.1'}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import traceback
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from mloop.config import load_settings
+from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
+from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
+from mloop.tracking.client import Client
+from mloop.tracking.frames import runs_to_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_EXPERIMENT = "Default"
+_MAX_PAGE = 50_000
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[ActiveRun] = []
+
+
+_runs = _State()
+_lock = threading.Lock()
+_tracking_uri: str | None = None
+_experiment_id: str | None = None
+_clients: dict[str | None, Client] = {}
+
+
+class ActiveRun:
+    """The run a ``with mloop.start_run():`` block logs to.
+
+    Leaving the block ends the run: FINISHED, or FAILED with the error recorded
+    when an exception escapes (buffered data is flushed first either way).
+    """
+
+    def __init__(self, run: Run, client: Client) -> None:
+        self._run = run
+        self._client = client
+
+    @property
+    def info(self) -> RunInfo:
+        """The run's info as it was when the run started."""
+        return self._run.info
+
+    @property
+    def data(self) -> RunData:
+        """The run's params, tags and latest metrics, read now."""
+        return self._client.get_run(self._run.info.run_id).data
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            end_run()
+            return
+        status = RunStatus.KILLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+        error = "".join(traceback.format_exception(exc_type, exc, tb))[-8000:]
+        _end(self, status, error)
+
+
+def _client() -> Client:
+    client = _clients.get(_tracking_uri)
+    if client is None:
+        with _lock:
+            client = _clients.get(_tracking_uri)
+            if client is None:
+                client = Client(tracking_uri=_tracking_uri)
+                _clients[_tracking_uri] = client
+    return client
+
+
+def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+    """Point the fluent API at a metadata store (``sqlite:///…``, ``postgresql+psycopg://…``).
+
+    A plain folder path means a SQLite store inside it.
+    """
+    global _tracking_uri, _experiment_id
+    text = os.fspath(uri)
+    if text and "://" not in text:
+        text = f"sqlite:///{os.path.abspath(os.path.join(text, 'mloop.db'))}"
+    _tracking_uri = text or None
+    _experiment_id = None
+
+
+def get_tracking_uri() -> str:
+    """The metadata store URL the fluent API uses."""
+    return _tracking_uri or load_settings().resolved_tracking_uri()
+
+
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Make an experiment current, creating it by name if needed."""
+    global _experiment_id
+    client = _client()
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidInput("pass exactly one of experiment_name or experiment_id")
+    if experiment_id is not None:
+        experiment = client.get_experiment(experiment_id)
+    else:
+        experiment = _get_or_create(client, experiment_name or "")
+    if experiment.lifecycle_stage.value == "deleted":
+        raise Conflict(
+            f"experiment {experiment.name!r} is deleted; restore it or pick another name"
+        )
+    _experiment_id = experiment.experiment_id
+    return experiment
+
+
+def _get_or_create(client: Client, name: str) -> Experiment:
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found
+    try:
+        return client.get_experiment(client.create_experiment(name))
+    except AlreadyExists:  # another process created it a moment ago
+        found = client.get_experiment_by_name(name)
+        assert found is not None
+        return found
+
+
+def _current_experiment_id(client: Client) -> str:
+    if _experiment_id is not None:
+        return _experiment_id
+    name = os.environ.get("MLOOP_EXPERIMENT_NAME")
+    return _get_or_create(client, name or DEFAULT_EXPERIMENT).experiment_id
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    tags: Mapping[str, Any] | None = None,
+    parent_run_id: str | None = None,
+) -> ActiveRun:
+    """Start a run (or resume one by ``run_id``) and make it active.
+
+    Raises:
+        Conflict: a run is already active and ``nested`` is False.
+        NotFound: ``run_id`` or ``experiment_id`` does not exist.
+    """
+    client = _client()
+    stack = _runs.stack
+    if stack and not nested:
+        raise Conflict(
+            f"run {stack[-1].info.run_id} is already active; end it with mloop.end_run() "
+            "or start this one with nested=True"
+        )
+    if run_id is not None:
+        run = client.get_run(run_id)
+        if run.info.lifecycle_stage.value == "deleted":
+            raise Conflict(f"run {run_id} is deleted; restore it before resuming it")
+        client.update_run(run_id, status=RunStatus.RUNNING)
+        if tags:
+            client.set_tags(run_id, tags)
+    else:
+        parent = parent_run_id or (stack[-1].info.run_id if stack else None)
+        exp = experiment_id if experiment_id is not None else _current_experiment_id(client)
+        run = client.create_run(exp, run_name=run_name, tags=tags, parent_run_id=parent)
+    active = ActiveRun(run, client)
+    stack.append(active)
+    return active
+
+
+def _end(active: ActiveRun, status: RunStatus, error: str | None = None) -> None:
+    stack = _runs.stack
+    if active in stack:
+        stack.remove(active)
+    active._client.set_terminated(active.info.run_id, status, error=error)
+
+
+def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
+    """End the active run (no-op when none is active), flushing what it logged."""
+    if _runs.stack:
+        _end(_runs.stack[-1], RunStatus(status))
+
+
+def active_run() -> ActiveRun | None:
+    """The active run of this thread, or None."""
+    return _runs.stack[-1] if _runs.stack else None
+
+
+def _run_id() -> str:
+    stack = _runs.stack
+    if stack:
+        return stack[-1].info.run_id
+    try:
+        return start_run().info.run_id
+    except MloopError as err:
+        raise InvalidInput(f"no active run, and none could be started: {err}") from err
+
+
+def log_param(key: str, value: Any) -> Any:
+    """Log a param of the active run (starting one if needed); returns the value."""
+    _client().log_param(_run_id(), key, value)
+    return value
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log several params of the active run at once."""
+    _client().log_params(_run_id(), params)
+
+
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
+    """Log a metric point of the active run; buffered, durable at flush or run end."""
+    stack = _runs.stack
+    run_id = stack[-1]._run.info.run_id if stack else _run_id()
+    _client().log_metric(run_id, key, value, step, timestamp)
+
+
+def log_metrics(
+    metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+) -> None:
+    """Log several metrics sharing one step."""
+    _client().log_metrics(_run_id(), metrics, step, timestamp)
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Set a tag of the active run."""
+    _client().set_tag(_run_id(), key, value)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set several tags of the active run."""
+    _client().set_tags(_run_id(), tags)
+
+
+def delete_tag(key: str) -> None:
+    """Remove a tag of the active run."""
+    _client().delete_tag(_run_id(), key)
+
+
+def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Store a file or folder as an artifact of the active run."""
+    _client().log_artifact(_run_id(), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Store a folder's contents as artifacts of the active run."""
+    _client().log_artifacts(_run_id(), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    """Store a string as a text artifact of the active run."""
+    _client().log_text(_run_id(), text, artifact_file)
+
+
+def log_dict(dictionary: Mapping[str, Any], artifact_file: str) -> None:
+    """Store a mapping as a JSON (or YAML) artifact of the active run."""
+    _client().log_dict(_run_id(), dictionary, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    """Store a matplotlib figure as an image artifact of the active run."""
+    _client().log_figure(_run_id(), figure, artifact_file)
+
+
+def log_input(item: object, context: str | None = None) -> None:
+    """Record that the active run consumed ``item`` (anything with a ``digest``)."""
+    record = Client._as_io(item, "input")
+    if context:
+        record = dataclasses.replace(record, context=context)
+    _client().log_inputs(_run_id(), [record])
+
+
+def log_output(item: object) -> None:
+    """Record that the active run produced ``item`` (anything with a ``digest``)."""
+    _client().log_inputs(_run_id(), [item], direction="output")
+
+
+def get_run(run_id: str) -> Run:
+    """A run by id, with everything logged to it so far."""
+    return _client().get_run(run_id)
+
+
+def get_metric_history(run_id: str, key: str) -> list[Metric]:
+    """Every point of a metric of a run."""
+    return _client().get_metric_history(run_id, key)
+
+
+def flush() -> None:
+    """Write everything buffered; returns when it is durable."""
+    _client().flush()
+
+
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | None = ...,
+    filter_string: str | None = ...,
+    run_view_type: ViewType = ...,
+    max_results: int = ...,
+    order_by: Sequence[str] | None = ...,
+    output_format: Literal["pandas"] = ...,
+    experiment_names: Sequence[str] | None = ...,
+) -> pd.DataFrame: ...
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | None = ...,
+    filter_string: str | None = ...,
+    run_view_type: ViewType = ...,
+    max_results: int = ...,
+    order_by: Sequence[str] | None = ...,
+    output_format: Literal["list"] = ...,
+    experiment_names: Sequence[str] | None = ...,
+) -> list[Run]: ...
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str | None = None,
+    run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    output_format: Literal["pandas", "list"] = "pandas",
+    experiment_names: Sequence[str] | None = None,
+) -> pd.DataFrame | list[Run]:
+    """Search runs; a pandas DataFrame (MLflow's layout) or a list of runs.
+
+    Example:
+        >>> mloop.search_runs(experiment_names=["fluent-doc"], filter_string="params.lr = '0.1'",
+        ...                   order_by=["metrics.loss"])["params.lr"].tolist()
+        ['0.1']
+    """
+    if output_format not in ("pandas", "list"):
+        raise InvalidInput(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    client = _client()
+    ids = [str(e) for e in experiment_ids or ()]
+    for name in experiment_names or ():
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise NotFound(f"experiment {name!r} not found")
+        ids.append(found.experiment_id)
+    if not ids:
+        ids = [_current_experiment_id(client)]
+    runs: list[Run] = []
+    token: str | None = None
+    while len(runs) < max_results:
+        page = client.search_runs(
+            ids,
+            filter_string,
+            run_view_type,
+            min(_MAX_PAGE, max_results - len(runs)),
+            order_by,
+            token,
+        )
+        runs.extend(page.items)
+        token = page.next_page_token
+        if token is None:
+            break
+    return runs if output_format == "list" else runs_to_frame(runs)

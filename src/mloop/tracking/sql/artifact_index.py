@@ -1,0 +1,84 @@
+"""The artifact index over SQL: run-relative paths mapped to content digests."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from mloop.entities import ArtifactInfo
+from mloop.errors import NotFound
+from mloop.store import schema
+from mloop.tracking.sql.database import Database, now_millis
+
+_A = schema.artifacts
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlArtifactIndex:
+    """:class:`~mloop.tracking.protocols.ArtifactIndex` over SQL."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def record_artifacts(self, run_id: str, entries: Sequence[tuple[str, str, int]]) -> None:
+        """Map paths to digests; a path logged again points at the new bytes."""
+        if not entries:
+            return
+        now = now_millis()
+        stmt = self._db.upsert(_A)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "path"],
+            set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size, "created_time": now},
+        )
+        rows = [
+            {"run_id": run_id, "path": path, "digest": digest, "size": size, "created_time": now}
+            for path, digest, size in entries
+        ]
+        try:
+            with self._db.begin() as conn:
+                conn.execute(stmt, rows)
+        except IntegrityError:
+            raise NotFound(f"run {run_id!r} not found") from None
+
+    def find_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
+        """Every file at ``path`` or under it, sorted by path."""
+        query = sa.select(_A.c.path, _A.c.digest, _A.c.size).where(_A.c.run_id == run_id)
+        if path:
+            prefix = path.rstrip("/")
+            query = query.where(
+                sa.or_(
+                    _A.c.path == prefix, _A.c.path.like(_escape_like(prefix) + "/%", escape="\\")
+                )
+            )
+        with self._db.connect() as conn:
+            rows = conn.execute(query.order_by(_A.c.path)).all()
+        return [ArtifactInfo(p, False, size, digest) for p, digest, size in rows]
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
+        """Direct children of a folder: files with size and digest, folders with ``is_dir``."""
+        prefix = (path or "").strip("/")
+        children: dict[str, ArtifactInfo] = {}
+        for item in self.find_artifacts(run_id, prefix or None):
+            if item.path == prefix:
+                return [item]
+            rest = item.path[len(prefix) + 1 :] if prefix else item.path
+            head, sep, _ = rest.partition("/")
+            child = f"{prefix}/{head}" if prefix else head
+            if sep:
+                children.setdefault(child, ArtifactInfo(child, True))
+            else:
+                children[child] = item
+        return [children[k] for k in sorted(children)]
+
+    def referenced_digests(self, exclude_runs: Collection[str] = ()) -> set[str]:
+        """Every digest an artifact path points at, ignoring the runs in ``exclude_runs``."""
+        query = sa.select(_A.c.digest).distinct()
+        if exclude_runs:
+            query = query.where(_A.c.run_id.not_in(list(exclude_runs)))
+        with self._db.connect() as conn:
+            return set(conn.execute(query).scalars())

@@ -1,0 +1,87 @@
+"""The shared handle of the SQL stores: engine, dialect helpers, clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from mloop.errors import InvalidInput, StoreError
+from mloop.store.engine import create_engine
+from mloop.store.migrate import ensure_schema
+
+T = TypeVar("T")
+IN_CHUNK = 900
+
+
+def now_millis() -> int:
+    """Milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """Slices of at most ``size`` items, to keep IN lists within bind-parameter limits."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def experiment_pk(experiment_id: str) -> int:
+    """The integer key behind an experiment id string."""
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"experiment id must be a number string, got {experiment_id!r}"
+        ) from None
+
+
+class Database:
+    """An engine whose schema is at head, plus what differs between SQLite and PostgreSQL."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        placeholder = "?" if self.dialect == "sqlite" else "%s"
+        self.placeholder = placeholder
+
+    @classmethod
+    def open(cls, uri: str) -> Database:
+        """Connect and bring the schema to head."""
+        engine = create_engine(uri)
+        try:
+            ensure_schema(engine)
+        except OperationalError as err:
+            raise StoreError(f"cannot open the metadata store {uri!r}: {err.orig}") from err
+        return cls(engine)
+
+    def upsert(self, table: sa.Table) -> Any:
+        """A dialect-specific INSERT that supports ``on_conflict_do_update``."""
+        module = sqlite if self.dialect == "sqlite" else postgresql
+        return module.insert(table)
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A transaction; database failures become StoreError."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except OperationalError as err:
+            raise StoreError(f"metadata store operation failed: {err.orig}") from err
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A read connection; database failures become StoreError."""
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except OperationalError as err:
+            raise StoreError(f"metadata store read failed: {err.orig}") from err
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()

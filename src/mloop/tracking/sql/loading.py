@@ -1,0 +1,84 @@
+"""Reading whole runs (info, params, tags, latest metrics, inputs/outputs) in bulk."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mloop.entities import LifecycleStage, Run, RunData, RunInfo, RunIO, RunStatus
+from mloop.store import schema
+from mloop.tracking.sql.database import chunks
+
+_R = schema.runs
+
+
+def row_to_info(m: Mapping[Any, Any]) -> RunInfo:
+    """A RunInfo from a ``runs`` row mapping."""
+    return RunInfo(
+        run_id=m["run_id"],
+        experiment_id=str(m["experiment_id"]),
+        run_name=m["name"],
+        status=RunStatus(m["status"]),
+        start_time=m["start_time"],
+        end_time=m["end_time"],
+        lifecycle_stage=LifecycleStage(m["lifecycle_stage"]),
+        artifact_uri=m["artifact_uri"],
+        parent_run_id=m["parent_run_id"],
+        error=m["error"],
+    )
+
+
+def _key_values(
+    conn: sa.Connection, table: sa.Table, value: sa.ColumnElement[object], ids: Sequence[str]
+) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for part in chunks(ids):
+        query = sa.select(table.c.run_id, table.c.key, value).where(table.c.run_id.in_(part))
+        for run_id, key, val in conn.execute(query):
+            out.setdefault(run_id, {})[key] = val
+    return out
+
+
+def load_runs(conn: sa.Connection, ids: Sequence[str], *, with_io: bool = True) -> list[Run]:
+    """Runs for ``ids`` in the same order; unknown ids are skipped."""
+    rows: dict[str, Any] = {}
+    for part in chunks(ids):
+        for row in conn.execute(sa.select(_R).where(_R.c.run_id.in_(part))):
+            rows[row.run_id] = row
+    params = _key_values(conn, schema.params, schema.params.c.value, ids)
+    tags = _key_values(conn, schema.tags, schema.tags.c.value, ids)
+    metrics = _key_values(conn, schema.latest_metrics, schema.latest_metrics.c.value, ids)
+    ios: dict[str, list[RunIO]] = {}
+    if with_io:
+        io = schema.run_io
+        for part in chunks(ids):
+            for r in conn.execute(sa.select(io).where(io.c.run_id.in_(part))):
+                ios.setdefault(r.run_id, []).append(
+                    RunIO(r.digest, r.name, r.kind, r.direction, r.source, r.context)
+                )
+    runs = []
+    for run_id in ids:
+        found = rows.get(run_id)
+        if found is None:
+            continue
+        run_metrics = {
+            k: (math.nan if v is None else float(v))  # type: ignore[arg-type]
+            for k, v in metrics.get(run_id, {}).items()
+        }
+        run_io = ios.get(run_id, [])
+        runs.append(
+            Run(
+                info=row_to_info(found._mapping),
+                data=RunData(
+                    metrics=run_metrics,
+                    params=params.get(run_id, {}),  # type: ignore[arg-type]
+                    tags=tags.get(run_id, {}),  # type: ignore[arg-type]
+                ),
+                inputs=tuple(i for i in run_io if i.direction == "input"),
+                outputs=tuple(i for i in run_io if i.direction == "output"),
+            )
+        )
+    return runs

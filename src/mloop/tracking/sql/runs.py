@@ -1,0 +1,349 @@
+"""Runs and what is logged to them, over SQL."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from mloop.entities import (
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Run,
+    RunInfo,
+    RunIO,
+    RunStatus,
+    ViewType,
+)
+from mloop.errors import Conflict, InvalidInput, NotFound
+from mloop.store import schema
+from mloop.tracking.protocols import Batch, Environment
+from mloop.tracking.sql.database import Database, chunks, experiment_pk, now_millis
+from mloop.tracking.sql.loading import load_runs, row_to_info
+from mloop.tracking.sql.search import search_run_ids
+
+_R = schema.runs
+_LM = schema.latest_metrics
+_CHILD_TABLES = (
+    schema.metrics,
+    schema.latest_metrics,
+    schema.params,
+    schema.tags,
+    schema.artifacts,
+    schema.run_io,
+)
+
+
+class SqlRunStore:
+    """:class:`~mloop.tracking.protocols.RunStore` over SQL."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        p = database.placeholder
+        self._insert_metrics = (
+            "INSERT INTO metrics (run_id, key, value, timestamp, step) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p})"
+        )
+        # Statements are built once: building SQLAlchemy constructs per call
+        # costs more than executing them on the hot paths.
+        tags = database.upsert(schema.tags)
+        self._upsert_tags = tags.on_conflict_do_update(
+            index_elements=["run_id", "key"], set_={"value": tags.excluded.value}
+        )
+        latest = database.upsert(_LM)
+        new = latest.excluded
+        self._upsert_latest = latest.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={"value": new.value, "timestamp": new.timestamp, "step": new.step},
+            where=sa.or_(
+                new.step > _LM.c.step,
+                sa.and_(new.step == _LM.c.step, new.timestamp >= _LM.c.timestamp),
+            ),
+        )
+        self._insert_env = database.upsert(schema.environments).on_conflict_do_nothing(
+            index_elements=["digest"]
+        )
+        self._insert_run = _R.insert()
+        self._insert_tags = schema.tags.insert()
+        self._insert_params = schema.params.insert()
+        self._select_params = sa.select(schema.params.c.key, schema.params.c.value).where(
+            schema.params.c.run_id == sa.bindparam("run_id"),
+            schema.params.c.key.in_(sa.bindparam("keys", expanding=True)),
+        )
+        self._end_run = (
+            _R.update()
+            .where(_R.c.run_id == sa.bindparam("end_run_id"))
+            .values(
+                status=sa.bindparam("status"),
+                end_time=sa.bindparam("end_time"),
+                error=sa.bindparam("error"),
+            )
+        )
+
+    def create_run(
+        self,
+        experiment_id: str,
+        run_name: str,
+        start_time: int,
+        tags: Mapping[str, str],
+        parent_run_id: str | None = None,
+        environment: Environment | None = None,
+    ) -> RunInfo:
+        """Create a RUNNING run with its tags (and environment) in one transaction."""
+        run_id = uuid.uuid4().hex
+        row = {
+            "run_id": run_id,
+            "experiment_id": experiment_pk(experiment_id),
+            "name": run_name,
+            "status": RunStatus.RUNNING.value,
+            "start_time": start_time,
+            "end_time": None,
+            "lifecycle_stage": LifecycleStage.ACTIVE.value,
+            "deleted_time": None,
+            "artifact_uri": f"mloop-artifacts:/{run_id}",
+            "parent_run_id": parent_run_id,
+            "error": None,
+            "env_digest": environment.digest if environment else None,
+        }
+        try:
+            with self._db.begin() as conn:
+                if environment is not None:
+                    conn.execute(
+                        self._insert_env,
+                        {
+                            "digest": environment.digest,
+                            "python_version": environment.python_version,
+                            "platform": environment.platform,
+                            "packages": environment.packages,
+                            "created_time": start_time,
+                        },
+                    )
+                conn.execute(self._insert_run, row)
+                if tags:
+                    conn.execute(
+                        self._insert_tags,
+                        [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
+                    )
+        except IntegrityError:
+            raise NotFound(f"experiment {experiment_id!r} not found") from None
+        return row_to_info(row)
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with this id; NotFound otherwise."""
+        with self._db.connect() as conn:
+            found = load_runs(conn, [run_id])
+        if not found:
+            raise NotFound(f"run {run_id!r} not found")
+        return found[0]
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        """Only the info part of a run; NotFound otherwise."""
+        with self._db.connect() as conn:
+            row = conn.execute(sa.select(_R).where(_R.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} not found")
+        return row_to_info(row._mapping)
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """Change a run's status, end time or name; NotFound for an unknown id."""
+        values: dict[str, object] = {}
+        if status is not None:
+            values["status"] = RunStatus(status).value
+        if end_time is not None:
+            values["end_time"] = end_time
+        if run_name is not None:
+            values["name"] = run_name
+        if values:
+            with self._db.begin() as conn:
+                conn.execute(_R.update().where(_R.c.run_id == run_id).values(values))
+        return self.get_run_info(run_id)
+
+    def set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
+        """Soft-delete or restore a run; NotFound for an unknown id."""
+        stage = LifecycleStage(stage)
+        deleted_time = now_millis() if stage == LifecycleStage.DELETED else None
+        with self._db.begin() as conn:
+            result = conn.execute(
+                _R.update()
+                .where(_R.c.run_id == run_id)
+                .values(lifecycle_stage=stage.value, deleted_time=deleted_time)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"run {run_id!r} not found")
+
+    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        """Write params; Conflict (writing nothing) when a key already holds another value."""
+        if not params:
+            return
+        with self._db.begin() as conn:
+            existing = dict(
+                conn.execute(self._select_params, {"run_id": run_id, "keys": list(params)}).all()
+            )
+            changed = {k: (existing[k], v) for k, v in params.items() if existing.get(k, v) != v}
+            if changed:
+                key, (old, new) = next(iter(changed.items()))
+                raise Conflict(
+                    f"param {key!r} of run {run_id} is already {old!r}; it cannot become "
+                    f"{new!r} (params are immutable: log a new run, or use a tag or metric)"
+                )
+            fresh = [
+                {"run_id": run_id, "key": k, "value": v}
+                for k, v in params.items()
+                if k not in existing
+            ]
+            if fresh:
+                try:
+                    conn.execute(self._insert_params, fresh)
+                except IntegrityError:
+                    raise NotFound(f"run {run_id!r} not found") from None
+
+    def write_batch(self, batch: Batch) -> None:
+        """Apply buffered tags, metrics and run ends in one transaction."""
+        try:
+            with self._db.begin() as conn:
+                if batch.tags:
+                    self._write_tags(conn, batch.tags)
+                if batch.metrics:
+                    self._write_metrics(conn, batch)
+                if batch.terminations:
+                    conn.execute(
+                        self._end_run,
+                        [
+                            {
+                                "end_run_id": end.run_id,
+                                "status": end.status.value,
+                                "end_time": end.end_time,
+                                "error": end.error,
+                            }
+                            for end in batch.terminations
+                        ],
+                    )
+        except IntegrityError as err:
+            raise NotFound(f"a run written to does not exist ({err.orig})") from None
+
+    def _write_tags(self, conn: sa.Connection, rows: list[tuple[str, str, str]]) -> None:
+        last = {(run_id, key): value for run_id, key, value in rows}
+        conn.execute(
+            self._upsert_tags, [{"run_id": r, "key": k, "value": v} for (r, k), v in last.items()]
+        )
+
+    def _write_metrics(self, conn: sa.Connection, batch: Batch) -> None:
+        # NaN is stored as NULL (SQLite has no NaN); inf is stored as itself.
+        conn.exec_driver_sql(
+            self._insert_metrics,
+            [(r, k, v if v == v else None, ts, s) for r, k, v, ts, s in batch.metrics],
+        )
+        newest: dict[tuple[str, str], tuple[int, int, float]] = {}
+        for run_id, key, value, timestamp, step in batch.metrics:
+            current = newest.get((run_id, key))
+            if current is None or (step, timestamp) >= (current[0], current[1]):
+                newest[(run_id, key)] = (step, timestamp, value)
+        conn.execute(
+            self._upsert_latest,
+            [
+                {"run_id": r, "key": k, "value": v if v == v else None, "timestamp": ts, "step": s}
+                for (r, k), (s, ts, v) in newest.items()
+            ],
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag; NotFound when the run has no such tag."""
+        with self._db.begin() as conn:
+            result = conn.execute(
+                schema.tags.delete().where(schema.tags.c.run_id == run_id, schema.tags.c.key == key)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"run {run_id!r} has no tag {key!r}")
+
+    def log_io(self, run_id: str, items: Sequence[RunIO]) -> None:
+        """Record inputs and outputs by digest; logging the same one again changes nothing."""
+        if not items:
+            return
+        for item in items:
+            if item.direction not in ("input", "output"):
+                raise InvalidInput(f"direction must be 'input' or 'output', got {item.direction!r}")
+        stmt = self._db.upsert(schema.run_io).on_conflict_do_nothing()
+        rows = [
+            {
+                "run_id": run_id,
+                "direction": i.direction,
+                "digest": i.digest,
+                "context": i.context,
+                "name": i.name,
+                "kind": i.kind,
+                "source": i.source,
+            }
+            for i in items
+        ]
+        try:
+            with self._db.begin() as conn:
+                conn.execute(stmt, rows)
+        except IntegrityError:
+            raise NotFound(f"run {run_id!r} not found") from None
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of one metric, by step then timestamp, in logging order on ties."""
+        m = schema.metrics
+        query = (
+            sa.select(m.c.key, m.c.value, m.c.timestamp, m.c.step)
+            .where(m.c.run_id == run_id, m.c.key == key)
+            .order_by(m.c.step, m.c.timestamp, m.c.id)
+        )
+        with self._db.connect() as conn:
+            rows = conn.execute(query).all()
+        return [Metric(k, math.nan if v is None else v, ts, s) for k, v, ts, s in rows]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Runs matching a filter, ordered, one page at a time."""
+        with self._db.connect() as conn:
+            ids, token = search_run_ids(
+                conn,
+                [experiment_pk(e) for e in experiment_ids],
+                filter_string,
+                ViewType(view_type),
+                max_results,
+                order_by,
+                page_token,
+            )
+            return PagedList(load_runs(conn, ids, with_io=False), token)
+
+    def purge_runs(self, deleted_before: int, *, dry_run: bool = False) -> list[str]:
+        """Remove runs deleted before ``deleted_before`` (ms); only list them if ``dry_run``."""
+        with self._db.begin() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(_R.c.run_id).where(
+                        _R.c.lifecycle_stage == LifecycleStage.DELETED.value,
+                        _R.c.deleted_time < deleted_before,
+                    )
+                ).scalars()
+            )
+            if dry_run:
+                return ids
+            for part in chunks(ids):
+                for table in _CHILD_TABLES:
+                    conn.execute(table.delete().where(table.c.run_id.in_(part)))
+                conn.execute(
+                    _R.update().where(_R.c.parent_run_id.in_(part)).values(parent_run_id=None)
+                )
+                conn.execute(_R.delete().where(_R.c.run_id.in_(part)))
+        return ids

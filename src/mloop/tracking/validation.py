@@ -1,0 +1,131 @@
+"""Checks on names and values, run before anything is written.
+
+Limits follow MLflow's so that code moving over keeps working.
+
+Example:
+    >>> validate_key("train/loss", "metric")
+    'train/loss'
+    >>> metric_value("loss", "high")
+    Traceback (most recent call last):
+    ...
+    mloop.errors.InvalidInput: metric 'loss' must be a number, got 'high' (str)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+
+from mloop.errors import InvalidInput
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_RUN_NAME_LENGTH = 250
+MAX_EXPERIMENT_NAME_LENGTH = 256
+MAX_STEP = 2**63 - 1
+
+_KEY = re.compile(r"^[\w\-. /:]+$")
+_valid_keys: set[str] = set()
+
+
+def validate_key(key: object, kind: str) -> str:
+    """Check a metric, param or tag name: 1 to 250 characters of letters, digits, ``_-. /:``.
+
+    Raises:
+        InvalidInput: the key is not a string, empty, too long, or has other characters.
+    """
+    if key in _valid_keys:
+        return key
+    if not isinstance(key, str):
+        raise InvalidInput(f"{kind} name must be a string, got {key!r} ({type(key).__name__})")
+    if not key:
+        raise InvalidInput(f"{kind} name must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            f"{kind} name {key[:40]!r}… is {len(key)} characters; the limit is {MAX_KEY_LENGTH}"
+        )
+    if not _KEY.match(key):
+        raise InvalidInput(
+            f"invalid {kind} name {key!r}: use letters, digits, underscores, dashes, "
+            "periods, spaces, slashes and colons"
+        )
+    if key.startswith("/") or ".." in key.split("/"):
+        raise InvalidInput(f"invalid {kind} name {key!r}: it must be a relative path without '..'")
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def metric_value(key: str, value: object) -> float:
+    """Coerce a metric value to float; NaN and ±inf are kept as they are.
+
+    Raises:
+        InvalidInput: the value is not a real number (strings, bools, None, complex).
+    """
+    if type(value) is float:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidInput(
+            f"metric {key!r} must be a number, got {value!r} ({type(value).__name__})"
+        )
+    return float(value)
+
+
+def metric_step(step: object) -> int:
+    """Check a step: a non-negative integer that fits in 64 bits."""
+    if type(step) is int and 0 <= step <= MAX_STEP:
+        return step
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise InvalidInput(f"step must be an integer, got {step!r} ({type(step).__name__})")
+    step = int(step)
+    if not 0 <= step <= MAX_STEP:
+        raise InvalidInput(f"step must be between 0 and {MAX_STEP}, got {step}")
+    return step
+
+
+def timestamp_millis(timestamp: object) -> int:
+    """Check a timestamp given in milliseconds since the epoch."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
+        raise InvalidInput(
+            f"timestamp must be integer milliseconds since the epoch, got {timestamp!r}"
+        )
+    return int(timestamp)
+
+
+def param_value(key: str, value: object) -> str:
+    """Stringify a param value and check its length (6,000 characters at most)."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise InvalidInput(
+            f"param {key!r} value is {len(text)} characters; the limit is "
+            f"{MAX_PARAM_VALUE_LENGTH} (log long values as an artifact with log_text)"
+        )
+    return text
+
+
+def tag_value(key: str, value: object) -> str:
+    """Stringify a tag value and check its length (8,000 characters at most)."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidInput(
+            f"tag {key!r} value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}"
+        )
+    return text
+
+
+def validate_name(name: object, kind: str, limit: int) -> str:
+    """Check an experiment or run name: a non-blank string within ``limit`` characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(f"{kind} name must be a non-empty string, got {name!r}")
+    if len(name) > limit:
+        raise InvalidInput(f"{kind} name is {len(name)} characters; the limit is {limit}")
+    if any(ord(ch) < 32 for ch in name):
+        raise InvalidInput(f"{kind} name {name!r} contains control characters")
+    return name
+
+
+def is_nan(value: float | None) -> bool:
+    """True for None (how NaN is stored) and NaN."""
+    return value is None or math.isnan(value)

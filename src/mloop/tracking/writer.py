@@ -1,0 +1,177 @@
+"""The background writer: buffered metrics and tags, written in batches.
+
+Logging appends to lock-free deques; a daemon thread writes whatever is
+pending every ``flush_interval`` seconds, or sooner once ``batch_size`` points
+wait. :meth:`BatchWriter.flush` writes everything pending in the caller's
+thread and returns only when it is durable; run end and process exit flush.
+A failed background write is raised by the next flush, and a write that
+failed for a transient reason is retried, never dropped.
+
+Example:
+    >>> from mloop.tracking.sql import open_sql_stores
+    >>> stores = open_sql_stores("sqlite:///:memory:")
+    >>> exp = stores.experiments.create_experiment("w")
+    >>> run = stores.runs.create_run(exp, "r", 0, {})
+    >>> writer = BatchWriter(stores.runs)
+    >>> writer.add_metric((run.run_id, "loss", 0.5, 0, 0))
+    >>> writer.flush()
+    >>> stores.runs.get_run(run.run_id).data.metrics
+    {'loss': 0.5}
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import TypeVar
+
+from mloop.errors import MloopError, StoreError
+from mloop.tracking.protocols import Batch, MetricRow, RunStore, Termination
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_live_writers: weakref.WeakSet[BatchWriter] = weakref.WeakSet()
+
+
+def _drain(queue: collections.deque[T], limit: int | None = None) -> list[T]:
+    count = len(queue) if limit is None else min(limit, len(queue))
+    pop = queue.popleft
+    return [pop() for _ in range(count)]
+
+
+class BatchWriter:
+    """Buffers metric points, tags and run ends for one run store and writes them in batches."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        *,
+        flush_interval: float = 0.5,
+        batch_size: int = 20_000,
+        max_pending: int = 200_000,
+    ) -> None:
+        self._store = store
+        self._interval = flush_interval
+        self._batch_size = batch_size
+        self._max_pending = max_pending
+        self._metrics: collections.deque[MetricRow] = collections.deque()
+        self._tags: collections.deque[tuple[str, str, str]] = collections.deque()
+        self._ends: collections.deque[Termination] = collections.deque()
+        self._retry: Batch | None = None
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._error: MloopError | None = None
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+        _live_writers.add(self)
+
+    # -- producers -------------------------------------------------------
+    def add_metric(self, row: MetricRow) -> None:
+        """Queue one point ``(run_id, key, value, timestamp_ms, step)``."""
+        self._metrics.append(row)
+        pending = len(self._metrics)
+        if pending >= self._batch_size:
+            self._on_backlog(pending)
+        elif self._thread is None:
+            self._start()
+
+    def add_metrics(self, rows: list[MetricRow]) -> None:
+        """Queue many points at once."""
+        self._metrics.extend(rows)
+        pending = len(self._metrics)
+        if pending >= self._batch_size:
+            self._on_backlog(pending)
+        elif self._thread is None:
+            self._start()
+
+    def add_tag(self, run_id: str, key: str, value: str) -> None:
+        """Queue a tag (the last value set wins)."""
+        self._tags.append((run_id, key, value))
+        if self._thread is None:
+            self._start()
+
+    def end_run(self, termination: Termination) -> None:
+        """Queue a run's end after everything logged to it so far, then flush."""
+        self._ends.append(termination)
+        self.flush()
+
+    def _on_backlog(self, pending: int) -> None:
+        if pending >= self._max_pending:
+            self.flush()  # back-pressure: never buffer without bound
+        else:
+            self._start()
+            self._wake.set()
+
+    # -- writing ---------------------------------------------------------
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._loop, name="mloop-writer", daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self._write_pending()
+            except Exception as err:  # the thread must survive; the error surfaces on flush
+                log.warning("mloop background write failed (raised on next flush): %s", err)
+                self._error = err if isinstance(err, MloopError) else StoreError(str(err))
+
+    def _write_pending(self) -> None:
+        with self._write_lock:
+            batch = self._retry or Batch()
+            self._retry = None
+            # Ends first: whatever was queued before an end is already in the other queues.
+            batch.terminations += _drain(self._ends)
+            batch.metrics += _drain(self._metrics)
+            batch.tags += _drain(self._tags)
+            if len(batch) == 0:
+                return
+            try:
+                self._store.write_batch(batch)
+            except StoreError:
+                self._retry = batch  # transient (locked, unreachable): keep it for the next try
+                raise
+
+    def flush(self) -> None:
+        """Write everything queued so far and return when it is durable.
+
+        Raises:
+            MloopError: this write, or an earlier background write, failed.
+        """
+        error, self._error = self._error, None
+        self._write_pending()
+        if error is not None:
+            raise error
+
+    @property
+    def pending(self) -> int:
+        """Points, tags and run ends not yet written."""
+        retry = len(self._retry) if self._retry else 0
+        return len(self._metrics) + len(self._tags) + len(self._ends) + retry
+
+    def close(self) -> None:
+        """Flush and stop the background thread."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+
+
+def _flush_all_at_exit(writers: Callable[[], list[BatchWriter]]) -> None:
+    for writer in writers():
+        try:
+            writer.close()
+        except MloopError as err:
+            log.error("mloop could not write buffered data at exit: %s", err)
+
+
+atexit.register(_flush_all_at_exit, lambda: list(_live_writers))

@@ -109,8 +109,16 @@ def _pyproject_table(cwd: Path) -> dict[str, Any]:
             document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as err:
         raise InvalidInput(f"{path} is not valid TOML ({err}); fix it or remove it") from err
-    table = document.get("tool", {}).get("mloop", {})
-    return table if isinstance(table, dict) else {}
+    tool = document.get("tool", {})
+    table = tool.get("mloop", {}) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise InvalidInput(f"[tool.mloop] in {path} must be a table of settings")
+    # A relative home is relative to the pyproject.toml that names it, not the working
+    # directory, so every subfolder of a project shares one store.
+    home = table.get("home")
+    if isinstance(home, str) and not Path(home).expanduser().is_absolute():
+        table = {**table, "home": str(path.parent / home)}
+    return table
 
 
 def _coerce(field: dataclasses.Field[Any], raw: object, origin: str) -> object:

@@ -82,16 +82,19 @@ class _VerifyingReader:
         self._hasher = hashlib.sha256()
         self._checked = False
 
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._handle.read(size)
+    def read(self, size: int | None = -1) -> bytes:
+        whole = size is None or size < 0
+        chunk = self._handle.read(-1 if whole else size)
         self._hasher.update(chunk)
-        if (not chunk or size < 0) and not self._checked:
+        at_end = whole or (not chunk and size != 0)
+        if at_end and not self._checked:
             self._checked = True
             actual = self._hasher.hexdigest()
             if actual != self._digest:
                 raise IntegrityError(
                     f"artifact object {self._location} is corrupted: its content hashes to "
-                    f"{actual}, not {self._digest}; restore it from a backup or re-log it"
+                    f"{actual}, not {self._digest}; delete that file and log the same content "
+                    "again (or restore it from a backup)"
                 )
         return chunk
 

@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mloop.errors import MloopError
 
@@ -72,14 +73,19 @@ def value_text(value: Any) -> str:
 
 
 def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a Rich table."""
-    grid = Table(title=title, show_lines=False, header_style="bold")
+    """Print a Rich table; every cell is literal text, never Rich markup."""
+    grid = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
     for position, header in enumerate(headers):
         # Ids must stay whole and copyable; other columns may wrap.
-        grid.add_column(header, no_wrap=position == 0, overflow="fold")
+        grid.add_column(Text(header), no_wrap=position == 0, overflow="fold")
     for row in rows:
-        grid.add_row(*(value_text(cell) for cell in row))
+        grid.add_row(*(Text(value_text(cell)) for cell in row))
     console.print(grid)
+
+
+def print_error(message: str, label: str = "error:") -> None:
+    """Print a literal message to stderr after a red label, without hard line breaks."""
+    err_console.print(Text(f"{label} ", style="bold red") + Text(message), soft_wrap=True)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -90,7 +96,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except MloopError as err:
-            err_console.print(f"[bold red]error:[/] {err}", markup=True, highlight=False)
+            print_error(str(err))
             raise typer.Exit(err.exit_code) from None
 
     return wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.text import Text
 
 from mloop.cli.context import client_from
 from mloop.cli.output import console, duration_text, handle_errors, millis_text, print_json, table
@@ -132,7 +133,8 @@ def show_run(
             "Artifacts", ["path", "size", "digest"], [(a.path, a.size, a.digest) for a in artifacts]
         )
     if info.error:
-        console.print(f"[bold red]error recorded:[/]\n{info.error}", highlight=False)
+        console.print(Text("error recorded:", style="bold red"))
+        console.print(Text(info.error), soft_wrap=True)
 
 
 @app.command("compare")

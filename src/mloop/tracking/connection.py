@@ -57,4 +57,5 @@ def disconnect_all() -> None:
     with _lock:
         for backend in _backends.values():
             backend.writer.close()
+            backend.stores.close()
         _backends.clear()

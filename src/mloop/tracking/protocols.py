@@ -9,7 +9,7 @@ when the server comes, and each proven by the shared contract suite in
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
 from mloop.entities import (
@@ -182,11 +182,16 @@ class ArtifactIndex(Protocol):
         """Every digest some artifact path points at, ignoring ``exclude_runs``."""
 
 
+def _nothing_to_close() -> None:
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class Stores:
-    """The store set of one tracking URI."""
+    """The store set of one tracking URI; ``close`` releases its connections."""
 
     uri: str
     experiments: ExperimentStore
     runs: RunStore
     artifacts: ArtifactIndex
+    close: Callable[[], None] = _nothing_to_close

@@ -23,6 +23,7 @@ def open_sql_stores(uri: str) -> Stores:
         experiments=SqlExperimentStore(database),
         runs=SqlRunStore(database),
         artifacts=SqlArtifactIndex(database),
+        close=database.dispose,
     )
 
 

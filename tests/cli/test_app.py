@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import mloop
+from mloop.cli.app import app
+
+MLOOP = Path(sys.executable).with_name("mloop")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+HELP_TARGETS = [
+    ([], "mloop: track, version"),
+    (["version"], "Print mloop's version."),
+    (["experiments"], "Experiments: named groups of runs."),
+    (["experiments", "ls"], "List experiments, oldest first."),
+    (["runs"], "Runs: list, inspect, compare, delete."),
+    (["runs", "ls"], "List runs, newest first"),
+    (["runs", "show"], "Show one run"),
+    (["runs", "compare"], "Params and metrics of runs side by side"),
+    (["runs", "delete"], "Move runs to the bin"),
+    (["gc"], "Purge runs in the bin"),
+]
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), prog_name="mloop", env={"COLUMNS": "200"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
+
+
+def run_mloop(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(MLOOP), *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    paths = {prefix}
+    for name, sub in getattr(command, "commands", {}).items():
+        paths |= command_paths(sub, (*prefix, name))
+    return paths
+
+
+def test_help_targets_cover_every_command() -> None:
+    listed = {tuple(args) for args, _ in HELP_TARGETS}
+    assert command_paths(typer.main.get_command(app)) == listed
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+@pytest.mark.parametrize(("args", "summary"), HELP_TARGETS)
+def test_help(args: list[str], summary: str, flag: str) -> None:
+    code, out, err = invoke(*args, flag)
+    assert code == 0, err
+    assert f"Usage: mloop {' '.join(args)}".rstrip() in out
+    assert summary in out
+    assert err == ""
+
+
+@pytest.mark.parametrize("group", [[], ["runs"], ["experiments"]])
+def test_group_without_command_shows_help(group: list[str]) -> None:
+    code, out, _ = invoke(*group)
+    assert code == 2
+    assert "Usage: mloop" in out
+    assert "Commands" in out
+
+
+def test_version() -> None:
+    code, out, err = invoke("version")
+    assert code == 0
+    assert out == f"mloop {mloop.__version__}\n"
+    assert mloop.__version__ == metadata.version("mloop")
+    assert err == ""
+
+
+def test_version_json() -> None:
+    code, out, _ = invoke("version", "--json")
+    assert code == 0
+    assert json.loads(out) == {"mloop": mloop.__version__}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bogus"], "No such command 'bogus'"),
+        (["runs", "frob"], "No such command 'frob'"),
+        (["experiments", "rm"], "No such command 'rm'"),
+        (["runs", "ls", "--bogus"], "No such option"),
+        (["gc", "--grace-period", "soon"], "--grace-period"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    code, out, err = invoke(*args)
+    assert code == 2
+    assert message in err
+    assert out == ""
+
+
+def test_global_options_override_the_environment(home: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    client = mloop.Client(
+        tracking_uri=f"sqlite:///{other}/mloop.db", artifacts_uri=str(other / "artifacts")
+    )
+    client.create_experiment("elsewhere")
+    code, out, _ = invoke(
+        "--tracking-uri",
+        f"sqlite:///{other}/mloop.db",
+        "--artifacts-uri",
+        str(other / "artifacts"),
+        "experiments",
+        "ls",
+        "--json",
+    )
+    assert code == 0
+    assert [e["name"] for e in json.loads(out)] == ["elsewhere"]
+    # The environment from the `home` fixture points at an empty store.
+    code, out, _ = invoke("experiments", "ls", "--json")
+    assert code == 0
+    assert json.loads(out) == []
+
+
+def test_console_script_version() -> None:
+    completed = run_mloop("version")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"mloop {mloop.__version__}\n"
+
+
+def test_console_script_help_and_unknown_command() -> None:
+    completed = run_mloop("--help")
+    assert completed.returncode == 0
+    assert "Usage: mloop" in completed.stdout
+    for name in ("experiments", "runs", "gc", "version"):
+        assert name in completed.stdout
+    completed = run_mloop("bogus")
+    assert completed.returncode == 2
+    assert "No such command 'bogus'" in completed.stderr
+    assert "Traceback" not in completed.stderr

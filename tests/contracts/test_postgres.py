@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from mloop.store import schema
+from mloop.tracking.protocols import Stores
+from mloop.tracking.sql import open_sql_stores
+from tests.contracts.run_store_contract import RunStoreContract
+
+pytestmark = pytest.mark.postgres
+
+
+class TestPostgresStores(RunStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def stores(self, postgres_url: str) -> Iterator[Stores]:
+        stores = open_sql_stores(postgres_url)
+        yield stores
+        stores.close()
+        engine = sa.create_engine(postgres_url)
+        names = ", ".join(t.name for t in reversed(schema.metadata.sorted_tables))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        engine.dispose()

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mloop.tracking.protocols import Stores
+from mloop.tracking.sql import open_sql_stores
+from tests.contracts.run_store_contract import RunStoreContract
+
+
+class TestSqliteStores(RunStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def stores(self, tmp_path: Path) -> Iterator[Stores]:
+        stores = open_sql_stores(f"sqlite:///{tmp_path}/contract.db")
+        yield stores
+        stores.close()

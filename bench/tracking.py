@@ -492,6 +492,12 @@ def build_rows(results: Mapping[str, Mapping[str, Any]], sizes: Sizes) -> list[R
             goal_max=100,
         ),
         Row(
+            "open a new store, first in a process",
+            "ms",
+            *both("open_store", "first_ms"),
+            higher_is_better=False,
+        ),
+        Row(
             "peak RSS, worst worker",
             "MB",
             peak("mloop"),

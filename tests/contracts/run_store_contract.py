@@ -88,7 +88,7 @@ class RunStoreContract:
         run_id = self._run(stores)
         stores.runs.log_params(run_id, {"lr": "0.1", "depth": "3"})
         stores.runs.log_params(run_id, {"lr": "0.1"})  # same value: fine
-        with pytest.raises(Conflict, match="'lr'.*'0.1'.*'0.2'"):
+        with pytest.raises(Conflict, match=r"'lr'.*'0.1'.*'0.2'"):
             stores.runs.log_params(run_id, {"lr": "0.2", "new": "x"})
         # nothing of the failed call was written
         assert stores.runs.get_run(run_id).data.params == {"lr": "0.1", "depth": "3"}

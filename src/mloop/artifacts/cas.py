@@ -83,10 +83,10 @@ class _VerifyingReader:
         self._checked = False
 
     def read(self, size: int | None = -1) -> bytes:
-        whole = size is None or size < 0
-        chunk = self._handle.read(-1 if whole else size)
+        limit = -1 if size is None or size < 0 else size
+        chunk = self._handle.read(limit)
         self._hasher.update(chunk)
-        at_end = whole or (not chunk and size != 0)
+        at_end = limit < 0 or (not chunk and limit != 0)
         if at_end and not self._checked:
             self._checked = True
             actual = self._hasher.hexdigest()

@@ -68,7 +68,7 @@ class Param:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunTag:
-    """A run tag."""
+    """A run tag: a mutable key/value label (the last value set wins)."""
 
     key: str
     value: str

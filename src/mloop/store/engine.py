@@ -9,6 +9,8 @@ Example:
 from __future__ import annotations
 
 import importlib.util
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,22 @@ def normalize_url(uri: str) -> sa.URL:
     )
 
 
+def _enable_wal(cursor: Any) -> None:
+    # WAL is a property of the file, set once. Switching needs an exclusive lock
+    # and SQLite does not wait on the busy handler for it, so two processes
+    # opening a brand-new store at once retry here instead of failing.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _configure_sqlite(engine: sa.Engine) -> None:
     # Take the write lock when a transaction begins, not on its first write:
     # two processes that both read then write would otherwise deadlock into
@@ -60,7 +78,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA cache_size=-65536")

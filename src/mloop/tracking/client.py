@@ -378,10 +378,8 @@ class Client:
     def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
         """Store a mapping as JSON, or as YAML when the file ends in .yaml or .yml."""
         if artifact_file.endswith((".yaml", ".yml")):
-            try:
-                import yaml
-            except ImportError:
-                raise MissingExtra("PyYAML", extra="all") from None
+            import yaml  # only YAML artifacts pay for importing PyYAML
+
             data = yaml.safe_dump(dict(dictionary), sort_keys=False).encode()
         else:
             try:

@@ -20,6 +20,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from mloop.tracking.redaction import REDACTED, looks_secret
 
 TAG_PREFIX = "mloop."
 GIT_TIMEOUT_SECONDS = 5.0
+GIT_CACHE_SECONDS = 5.0
 
 
 @functools.cache
@@ -48,9 +50,26 @@ def capture_environment() -> Environment:
     return Environment(digest, python_version, system, text)
 
 
-@functools.cache
-def git_state(directory: str) -> dict[str, str]:
-    """Commit, branch and dirty flag of the repository holding ``directory`` ({} outside git)."""
+_git_cache: dict[str, tuple[float, dict[str, str]]] = {}
+
+
+def git_state(directory: str, max_age: float = GIT_CACHE_SECONDS) -> dict[str, str]:
+    """Commit, branch and dirty flag of the repository holding ``directory`` ({} outside git).
+
+    Read at most once per ``max_age`` seconds per folder: a notebook that edits
+    code sees the dirty flag change, and a loop creating hundreds of runs a
+    second does not start hundreds of git processes.
+    """
+    now = time.monotonic()
+    cached = _git_cache.get(directory)
+    if cached is not None and now - cached[0] < max_age:
+        return dict(cached[1])
+    state = _read_git_state(directory)
+    _git_cache[directory] = (now, state)
+    return dict(state)
+
+
+def _read_git_state(directory: str) -> dict[str, str]:
     try:
         result = subprocess.run(
             ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],

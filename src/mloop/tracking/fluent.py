@@ -17,7 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import logging
 import os
 import threading
 import traceback
@@ -34,6 +36,7 @@ from mloop.tracking.frames import runs_to_frame
 if TYPE_CHECKING:
     import pandas as pd
 
+log = logging.getLogger(__name__)
 DEFAULT_EXPERIMENT = "Default"
 _MAX_PAGE = 50_000
 
@@ -204,6 +207,20 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
     """End the active run (no-op when none is active), flushing what it logged."""
     if _runs.stack:
         _end(_runs.stack[-1], RunStatus(status))
+
+
+def _end_runs_at_exit() -> None:
+    # Like MLflow: a script that never ends its run still leaves it FINISHED,
+    # with everything it logged written.
+    while _runs.stack:
+        try:
+            end_run()
+        except MloopError as err:
+            log.error("mloop could not end run at exit: %s", err)
+            _runs.stack.pop()
+
+
+atexit.register(_end_runs_at_exit)
 
 
 def active_run() -> ActiveRun | None:

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mloop.entities import LifecycleStage, RunStatus
+from mloop.errors import NotFound, StoreError
+from mloop.tracking.protocols import Batch, Stores, Termination
+from mloop.tracking.sql import open_sql_stores
+from mloop.tracking.writer import BatchWriter
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[Stores]:
+    stores = open_sql_stores(f"sqlite:///{tmp_path}/w.db")
+    yield stores
+    stores.close()
+
+
+def _run(stores: Stores) -> str:
+    exp = stores.experiments.create_experiment(f"e{time.time_ns()}")
+    return stores.runs.create_run(exp, "r", 0, {}).run_id
+
+
+def test_background_thread_writes_without_flush(stores: Stores) -> None:
+    run_id = _run(stores)
+    writer = BatchWriter(stores.runs, flush_interval=0.05)
+    writer.add_metric((run_id, "m", 1.0, 0, 0))
+    deadline = time.monotonic() + 5
+    while writer.pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stores.runs.get_metric_history(run_id, "m")[0].value == 1.0
+    writer.close()
+
+
+def test_back_pressure_bounds_the_buffer(stores: Stores) -> None:
+    run_id = _run(stores)
+    writer = BatchWriter(stores.runs, flush_interval=60, batch_size=10, max_pending=50)
+    for i in range(200):
+        writer.add_metric((run_id, "m", float(i), 0, i))
+        assert writer.pending <= 50
+    writer.close()
+    assert len(stores.runs.get_metric_history(run_id, "m")) == 200
+
+
+def test_end_run_after_metrics(stores: Stores) -> None:
+    run_id = _run(stores)
+    writer = BatchWriter(stores.runs, flush_interval=60)
+    writer.add_metrics([(run_id, "m", 1.0, 0, 0)])
+    writer.add_tag(run_id, "t", "v")
+    writer.end_run(Termination(run_id, RunStatus.FINISHED, 10))
+    run = stores.runs.get_run(run_id)
+    assert (run.info.status, run.data.metrics, run.data.tags) == (
+        RunStatus.FINISHED,
+        {"m": 1.0},
+        {"t": "v"},
+    )
+    writer.close()
+
+
+def test_background_failure_surfaces_on_flush(stores: Stores) -> None:
+    run_id = _run(stores)
+    stores.runs.set_run_stage(run_id, LifecycleStage.DELETED)
+    stores.runs.purge_runs(int(time.time() * 1000) + 1000)
+    writer = BatchWriter(stores.runs, flush_interval=0.01)
+    writer.add_metric((run_id, "m", 1.0, 0, 0))
+    time.sleep(0.2)
+    with pytest.raises(NotFound):
+        writer.flush()
+    writer.flush()  # reported once
+    writer.close()
+
+
+class FlakyStore:
+    """Fails the first write with a transient error, then delegates."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.inner = stores.runs
+        self.calls = 0
+
+    def write_batch(self, batch: Batch) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise StoreError("database is locked")
+        self.inner.write_batch(batch)
+
+
+def test_transient_failure_keeps_the_batch(stores: Stores) -> None:
+    run_id = _run(stores)
+    flaky = FlakyStore(stores)
+    writer = BatchWriter(flaky, flush_interval=60)  # type: ignore[arg-type]
+    writer.add_metric((run_id, "m", 1.0, 0, 0))
+    with pytest.raises(StoreError):
+        writer.flush()
+    assert writer.pending == 1
+    writer.add_metric((run_id, "m", 2.0, 0, 1))
+    writer.flush()
+    assert [m.value for m in stores.runs.get_metric_history(run_id, "m")] == [1.0, 2.0]
+    writer.close()

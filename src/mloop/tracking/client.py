@@ -39,7 +39,7 @@ from mloop.entities import (
     RunTag,
     ViewType,
 )
-from mloop.errors import Conflict, InvalidInput, MissingExtra, NotFound
+from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.tracking import artifact_files
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment, source_tags

@@ -93,6 +93,19 @@ class RunStoreContract:
         # nothing of the failed call was written
         assert stores.runs.get_run(run_id).data.params == {"lr": "0.1", "depth": "3"}
 
+    def test_buffered_params_conflict_keeps_the_rest(self, stores: Stores) -> None:
+        run_id = self._run(stores)
+        stores.runs.log_params(run_id, {"a": "1"})
+        batch = Batch(
+            params=[(run_id, "a", "2"), (run_id, "b", "3"), (run_id, "a", "1")],
+            metrics=[(run_id, "m", 1.0, 0, 0)],
+        )
+        with pytest.raises(Conflict, match="'a' is '1', not '2'"):
+            stores.runs.write_batch(batch)
+        run = stores.runs.get_run(run_id)
+        assert run.data.params == {"a": "1", "b": "3"}
+        assert run.data.metrics == {"m": 1.0}
+
     def test_params_for_unknown_run(self, stores: Stores) -> None:
         with pytest.raises(NotFound):
             stores.runs.log_params("missing", {"a": "1"})

@@ -61,6 +61,20 @@ def test_terminate_update_delete_restore(client: mloop.Client) -> None:
     assert client.get_run(run_id).data.metrics == {"m": 1.0}
 
 
+def test_params_of_owned_and_foreign_runs(client: mloop.Client) -> None:
+    run_id = client.create_run(client.create_experiment("p")).info.run_id
+    client.log_params(run_id, {"a": 1})
+    with pytest.raises(Conflict, match="immutable"):
+        client.log_params(run_id, {"b": 2, "a": 2})
+    client.set_terminated(run_id)
+    assert client.get_run(run_id).data.params == {"a": "1"}
+    # after the run ended, params go straight to the store and are checked there
+    with pytest.raises(Conflict, match="immutable"):
+        client.log_param(run_id, "a", 3)
+    client.log_param(run_id, "c", 3)
+    assert client.get_run(run_id).data.params == {"a": "1", "c": "3"}
+
+
 def test_unknown_run_ids(client: mloop.Client) -> None:
     for call in (
         lambda: client.log_metric("ghost", "m", 1.0),

@@ -154,6 +154,7 @@ class Client:
             environment,
         )
         self._live_runs.add(info.run_id)
+        self._backend.owned_params[info.run_id] = {}
         return Run(info=info, data=RunData(tags=all_tags))
 
     def get_run(self, run_id: str) -> Run:
@@ -174,6 +175,7 @@ class Client:
             raise InvalidInput(f"a run ends as FINISHED, FAILED or KILLED, not {state.value}")
         self._check_run(run_id)
         end = _now() if end_time is None else timestamp_millis(end_time)
+        self._backend.owned_params.pop(run_id, None)
         self._backend.writer.end_run(Termination(run_id, state, end, error))
 
     def update_run(
@@ -192,6 +194,7 @@ class Client:
         self.flush()
         self._backend.stores.runs.set_run_stage(run_id, LifecycleStage.DELETED)
         self._live_runs.discard(run_id)
+        self._backend.owned_params.pop(run_id, None)
 
     def restore_run(self, run_id: str) -> None:
         """Bring a deleted run back."""
@@ -252,12 +255,28 @@ class Client:
         self.log_params(run_id, {key: value})
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
-        """Write params now, all or none; secret-looking values are redacted."""
+        """Log params, all or none; secret-looking values are redacted.
+
+        Raises:
+            Conflict: a key already holds another value (params are immutable).
+        """
         if not isinstance(params, Mapping):
             raise InvalidInput(f"params must be a mapping, got {type(params).__name__}")
         clean = {validate_key(k, "param"): redact(k, param_value(k, v)) for k, v in params.items()}
-        self._check_run(run_id)
-        self._backend.stores.runs.log_params(run_id, clean)
+        owned = self._backend.owned_params.get(run_id)
+        if owned is None:
+            self._check_run(run_id)
+            self._backend.stores.runs.log_params(run_id, clean)
+            return
+        # A run this process created and has not ended: check here, write with the next batch.
+        for key, value in clean.items():
+            if owned.get(key, value) != value:
+                raise Conflict(
+                    f"param {key!r} of run {run_id} is already {owned[key]!r}; it cannot become "
+                    f"{value!r} (params are immutable: log a new run, or use a tag or metric)"
+                )
+        owned.update(clean)
+        self._backend.writer.add_params(run_id, clean)
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         """Queue a tag (the last value wins); secret-looking values are redacted."""

@@ -25,6 +25,9 @@ class Backend:
     content: ContentStore
     writer: BatchWriter
     settings: Settings
+    # Params of runs created through this backend and not yet ended: their
+    # params can be checked here and buffered instead of written one by one.
+    owned_params: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
 
 _backends: dict[tuple[str, str], Backend] = {}

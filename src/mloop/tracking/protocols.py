@@ -51,14 +51,19 @@ class Termination:
 
 @dataclasses.dataclass(slots=True)
 class Batch:
-    """Buffered writes applied in one transaction, in order: tags, metrics, terminations."""
+    """Buffered writes applied in one transaction, in order: params, tags, metrics, run ends.
+
+    A buffered param that contradicts a stored one is skipped, the rest is
+    written, and ``write_batch`` then raises Conflict naming it.
+    """
 
     metrics: list[MetricRow] = dataclasses.field(default_factory=list)
+    params: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     tags: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     terminations: list[Termination] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.metrics) + len(self.tags) + len(self.terminations)
+        return len(self.metrics) + len(self.params) + len(self.tags) + len(self.terminations)
 
 
 class ExperimentStore(Protocol):

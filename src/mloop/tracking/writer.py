@@ -60,6 +60,7 @@ class BatchWriter:
         self._max_pending = max_pending
         self._metrics: collections.deque[MetricRow] = collections.deque()
         self._tags: collections.deque[tuple[str, str, str]] = collections.deque()
+        self._params: collections.deque[tuple[str, str, str]] = collections.deque()
         self._ends: collections.deque[Termination] = collections.deque()
         self._retry: Batch | None = None
         self._write_lock = threading.Lock()
@@ -92,6 +93,12 @@ class BatchWriter:
     def add_tag(self, run_id: str, key: str, value: str) -> None:
         """Queue a tag (the last value set wins)."""
         self._tags.append((run_id, key, value))
+        if self._thread is None:
+            self._start()
+
+    def add_params(self, run_id: str, params: dict[str, str]) -> None:
+        """Queue params already checked against the run's other params."""
+        self._params.extend((run_id, k, v) for k, v in params.items())
         if self._thread is None:
             self._start()
 
@@ -130,6 +137,7 @@ class BatchWriter:
             self._retry = None
             # Ends first: whatever was queued before an end is already in the other queues.
             batch.terminations += _drain(self._ends)
+            batch.params += _drain(self._params)
             batch.metrics += _drain(self._metrics)
             batch.tags += _drain(self._tags)
             if len(batch) == 0:
@@ -155,7 +163,8 @@ class BatchWriter:
     def pending(self) -> int:
         """Points, tags and run ends not yet written."""
         retry = len(self._retry) if self._retry else 0
-        return len(self._metrics) + len(self._tags) + len(self._ends) + retry
+        queued = len(self._metrics) + len(self._params) + len(self._tags) + len(self._ends)
+        return queued + retry
 
     def close(self) -> None:
         """Flush and stop the background thread."""

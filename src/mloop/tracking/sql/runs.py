@@ -210,8 +210,11 @@ class SqlRunStore:
 
     def write_batch(self, batch: Batch) -> None:
         """Apply buffered tags, metrics and run ends in one transaction."""
+        conflicts: list[str] = []
         try:
             with self._db.begin() as conn:
+                if batch.params:
+                    conflicts = self._write_params(conn, batch.params)
                 if batch.tags:
                     self._write_tags(conn, batch.tags)
                 if batch.metrics:
@@ -231,6 +234,32 @@ class SqlRunStore:
                     )
         except IntegrityError as err:
             raise NotFound(f"a run written to does not exist ({err.orig})") from None
+        if conflicts:
+            raise Conflict(
+                "params are immutable; these were already stored with other values and "
+                f"were not changed: {'; '.join(conflicts)}"
+            )
+
+    def _write_params(self, conn: sa.Connection, rows: list[tuple[str, str, str]]) -> list[str]:
+        wanted: dict[str, dict[str, str]] = {}
+        for run_id, key, value in rows:
+            wanted.setdefault(run_id, {}).setdefault(key, value)
+        conflicts: list[str] = []
+        fresh: list[dict[str, str]] = []
+        for run_id, params in wanted.items():
+            stored = dict(
+                conn.execute(self._select_params, {"run_id": run_id, "keys": list(params)}).all()
+            )
+            for key, value in params.items():
+                if key not in stored:
+                    fresh.append({"run_id": run_id, "key": key, "value": value})
+                elif stored[key] != value:
+                    conflicts.append(
+                        f"run {run_id} param {key!r} is {stored[key]!r}, not {value!r}"
+                    )
+        if fresh:
+            conn.execute(self._insert_params, fresh)
+        return conflicts
 
     def _write_tags(self, conn: sa.Connection, rows: list[tuple[str, str, str]]) -> None:
         last = {(run_id, key): value for run_id, key, value in rows}

@@ -33,9 +33,12 @@ pytest: $(STAMP)
 
 test: lint typecheck contracts pytest
 
-bench: $(STAMP)
-	$(BIN)/pip install --quiet -r bench/requirements.txt
-	$(BIN)/python bench/tracking.py
+# Peers (MLflow …) live in their own venv so they never leak into mloop's dependencies.
+BENCH_VENV := .bench-venv
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt -e .
+	$(BENCH_VENV)/bin/python bench/tracking.py --json bench/results/tracking.json
 
 clean:
 	rm -rf $(VENV) .mloop .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,167 @@
+"""mloop end to end, as it stands today: track experiments, search them, inspect them.
+
+Run it with ``make demo``. It trains a small model family on a synthetic
+dataset, tracks every run (params, metric curves, artifacts, the data it
+read), finds the best run with a search filter, compares runs, and finishes
+with the CLI a team uses day to day. Everything lives in ``./.mloop-demo``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HOME = Path(".mloop-demo").absolute()
+shutil.rmtree(HOME, ignore_errors=True)
+os.environ["MLOOP_HOME"] = str(HOME)
+os.environ["MLOOP_TRACKING_URI"] = f"sqlite:///{HOME}/mloop.db"
+os.environ["MLOOP_ARTIFACTS_URI"] = str(HOME / "artifacts")
+
+import mloop  # noqa: E402  (the environment above must be set first)
+from mloop.artifacts.cas import hash_file  # noqa: E402
+
+
+class DataSnapshot:
+    """A stand-in for a dataset version: anything with a digest can be a run input."""
+
+    def __init__(self, path: Path) -> None:
+        self.digest, _ = hash_file(path)
+        self.name = path.name
+        self.kind = "dataset"
+        self.source = path.as_uri()
+
+
+def make_data(folder: Path, n: int = 400) -> Path:
+    rng = random.Random(7)
+    path = folder / "credit.csv"
+    lines = ["income,debt,label"]
+    for _ in range(n):
+        income, debt = rng.gauss(50, 15), rng.gauss(20, 8)
+        label = int(income - 1.5 * debt + rng.gauss(0, 10) > 15)
+        lines.append(f"{income:.3f},{debt:.3f},{label}")
+    path.write_text("\n".join(lines))
+    return path
+
+
+def load(path: Path) -> list[tuple[float, float, int]]:
+    rows = path.read_text().splitlines()[1:]
+    return [(float(a), float(b), int(c)) for a, b, c in (r.split(",") for r in rows)]
+
+
+def train(
+    data: list[tuple[float, float, int]], lr: float, epochs: int
+) -> tuple[float, float, float]:
+    """Logistic regression by gradient descent, logging a loss curve as it goes."""
+    w1 = w2 = b = 0.0
+    for epoch in range(epochs):
+        loss = g1 = g2 = gb = 0.0
+        for income, debt, label in data:
+            x1, x2 = (income - 50) / 15, (debt - 20) / 8
+            p = 1 / (1 + math.exp(-(w1 * x1 + w2 * x2 + b)))
+            loss -= label * math.log(p + 1e-12) + (1 - label) * math.log(1 - p + 1e-12)
+            g1, g2, gb = g1 + (p - label) * x1, g2 + (p - label) * x2, gb + (p - label)
+        n = len(data)
+        w1, w2, b = w1 - lr * g1 / n, w2 - lr * g2 / n, b - lr * gb / n
+        mloop.log_metric("train_loss", loss / n, step=epoch)
+    return w1, w2, b
+
+
+def accuracy(data: list[tuple[float, float, int]], w: tuple[float, float, float]) -> float:
+    right = 0
+    for income, debt, label in data:
+        z = w[0] * (income - 50) / 15 + w[1] * (debt - 20) / 8 + w[2]
+        right += int((z > 0) == bool(label))
+    return right / len(data)
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="mloop-demo-"))
+    data_path = make_data(work)
+    data = load(data_path)
+    train_rows, test_rows = data[:300], data[300:]
+
+    print("1. Tracking a small sweep of runs")
+    mloop.set_experiment("credit-scoring")
+    with mloop.start_run(run_name="sweep") as sweep:
+        for lr in (0.05, 0.2, 0.8):
+            for epochs in (10, 40):
+                with mloop.start_run(run_name=f"lr={lr} epochs={epochs}", nested=True):
+                    mloop.log_params({"lr": lr, "epochs": epochs, "db_password": "never-stored"})
+                    mloop.set_tag("model", "logreg")
+                    mloop.log_input(DataSnapshot(data_path), context="training")
+                    weights = train(train_rows, lr, epochs)
+                    mloop.log_metrics(
+                        {
+                            "train_acc": accuracy(train_rows, weights),
+                            "test_acc": accuracy(test_rows, weights),
+                        }
+                    )
+                    mloop.log_dict(
+                        {"w_income": weights[0], "w_debt": weights[1], "bias": weights[2]},
+                        "model/weights.json",
+                    )
+        mloop.log_text("Six runs: three learning rates by two epoch counts.", "README.txt")
+    print(f"   parent run {sweep.info.run_id} with 6 nested runs")
+
+    print("2. A failing run is recorded as FAILED, with its error")
+    try:
+        with mloop.start_run(run_name="broken"):
+            mloop.log_param("lr", -1)
+            raise ValueError("learning rate must be positive")
+    except ValueError:
+        pass
+
+    print("3. Searching: the best run with enough epochs")
+    best = mloop.search_runs(
+        experiment_names=["credit-scoring"],
+        filter_string="params.epochs = '40' and metrics.test_acc > 0.5",
+        order_by=["metrics.test_acc DESC"],
+    )
+    print(
+        best[["run_name", "metrics.test_acc", "params.lr", "params.db_password"]].to_string(
+            index=False
+        )
+    )
+    best_id = best["run_id"].iloc[0]
+    curve = mloop.get_metric_history(best_id, "train_loss")
+    first, last = curve[0].value, curve[-1].value
+    print(f"   best run's loss: {first:.3f} -> {last:.3f} over {len(curve)} epochs")
+
+    print("4. The same from the command line")
+    mloop_cli = str(Path(sys.executable).with_name("mloop"))
+    second_id = best["run_id"].iloc[1]
+    for args in (
+        ["experiments", "ls"],
+        [
+            "runs",
+            "ls",
+            "-e",
+            "credit-scoring",
+            "-f",
+            "params.epochs = '40'",
+            "-o",
+            "metrics.test_acc DESC",
+        ],
+        ["runs", "compare", best_id, second_id],
+        ["runs", "show", best_id],
+    ):
+        print(f"   $ mloop {' '.join(args)}")
+        subprocess.run([mloop_cli, *args], check=True)
+
+    print("5. Cleaning up: delete the failed run, then collect garbage")
+    broken = mloop.search_runs(filter_string="status = 'FAILED'", output_format="list")
+    subprocess.run([mloop_cli, "runs", "delete", *(r.info.run_id for r in broken)], check=True)
+    subprocess.run([mloop_cli, "gc", "--grace-period", "0"], check=True)
+    shutil.rmtree(work)
+    print(f"Done. Everything is in {HOME}; explore it with:")
+    print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")
+
+
+if __name__ == "__main__":
+    main()

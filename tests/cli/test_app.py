@@ -1,22 +1,16 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 import mloop
 from mloop.cli.app import app
-
-MLOOP = Path(sys.executable).with_name("mloop")
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+from tests.cli.conftest import invoke, run_mloop
 
 HELP_TARGETS = [
     ([], "mloop: track, version"),
@@ -30,19 +24,6 @@ HELP_TARGETS = [
     (["runs", "delete"], "Move runs to the bin"),
     (["gc"], "Purge runs in the bin"),
 ]
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), prog_name="mloop", env={"COLUMNS": "200"})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
-
-
-def run_mloop(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(MLOOP), *args], capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

@@ -3,36 +3,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import mloop
-from mloop.cli import output
-from mloop.cli.app import app
-
-MLOOP = Path(sys.executable).with_name("mloop")
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), prog_name="mloop", env={"COLUMNS": "200"})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables at 200 columns, whatever COLUMNS was when the consoles were created.
-
-    Rich reads COLUMNS once, when a console is created, and pytest-xdist workers run
-    with COLUMNS=80; a wide console keeps run ids and digests on one line.
-    """
-    for console in (output.console, output.err_console):
-        monkeypatch.setattr(console, "_width", 200)
+from tests.cli.conftest import MLOOP, invoke
 
 
 def ls_json(*flags: str) -> list[dict[str, object]]:

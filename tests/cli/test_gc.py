@@ -2,50 +2,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import mloop
 from mloop.artifacts.cas import ContentStore
-from mloop.cli import output
-from mloop.cli.app import app
 from mloop.errors import NotFound
-
-MLOOP = Path(sys.executable).with_name("mloop")
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+from tests.cli.conftest import MLOOP, invoke
 
 SHARED = b"shared by both runs"
 KEPT = b"only the kept run"
 DROPPED = b"only the deleted run"
 ORPHAN = b"o" * 1500
 FREED = len(DROPPED) + len(ORPHAN)  # 1520
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables at 200 columns, whatever COLUMNS was when the consoles were created.
-
-    Rich reads COLUMNS once, when a console is created, and pytest-xdist workers run
-    with COLUMNS=80; a wide console keeps run ids and digests on one line.
-    """
-    for console in (output.console, output.err_console):
-        monkeypatch.setattr(console, "_width", 200)
-
-
-def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    environment = {"COLUMNS": "200", **(env or {})}
-    result = CliRunner().invoke(app, list(args), prog_name="mloop", env=environment)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
 
 
 def sha(data: bytes) -> str:

@@ -4,47 +4,17 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import mloop
-from mloop.cli import output
-from mloop.cli.app import app
 from mloop.entities import RunIO
+from tests.cli.conftest import invoke, run_mloop
 
-MLOOP = Path(sys.executable).with_name("mloop")
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 T0 = 1_700_000_000_000  # fixed start times keep "newest first" deterministic
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables at 200 columns, whatever COLUMNS was when the consoles were created.
-
-    Rich reads COLUMNS once, when a console is created, and pytest-xdist workers run
-    with COLUMNS=80; a wide console keeps run ids and digests on one line.
-    """
-    for console in (output.console, output.err_console):
-        monkeypatch.setattr(console, "_width", 200)
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), prog_name="mloop", env={"COLUMNS": "200"})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, ANSI.sub("", result.stdout), ANSI.sub("", result.stderr)
-
-
-def run_mloop(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(MLOOP), *args], capture_output=True, text=True, timeout=60, check=False, env=env
-    )
 
 
 def ls_json(*args: str) -> list[dict[str, Any]]:

@@ -17,13 +17,11 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def test_git_state(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    assert git_state(str(repo), max_age=0) == {}
-    _git(repo, "init", "-q", "-b", "main")
+def _repo(path: Path, branch: str) -> Path:
+    path.mkdir()
+    _git(path, "init", "-q", "-b", branch)
     _git(
-        repo,
+        path,
         "-c",
         "user.email=a@b",
         "-c",
@@ -34,28 +32,19 @@ def test_git_state(tmp_path: Path) -> None:
         "-m",
         "x",
     )
+    return path
+
+
+def test_git_state(tmp_path: Path) -> None:
+    assert git_state(str(tmp_path), max_age=0) == {}
+    repo = _repo(tmp_path / "repo", "main")
     (repo / "f.txt").write_text("1")
     _git(repo, "add", "f.txt")
     state = git_state(str(repo), max_age=0)
     assert state["branch"] == "main"
     assert len(state["commit"]) == 40
     assert state["dirty"] == "true"
-    clean = tmp_path / "clean"
-    clean.mkdir()
-    _git(clean, "init", "-q", "-b", "dev")
-    _git(
-        clean,
-        "-c",
-        "user.email=a@b",
-        "-c",
-        "user.name=a",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "x",
-    )
-    assert git_state(str(clean), max_age=0)["dirty"] == "false"
+    assert git_state(str(_repo(tmp_path / "clean", "dev")), max_age=0)["dirty"] == "false"
 
 
 def test_redact_argv() -> None:

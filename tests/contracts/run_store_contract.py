@@ -9,7 +9,7 @@ import pytest
 
 from mloop.entities import LifecycleStage, RunIO, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, FilterSyntaxError, InvalidInput, NotFound
-from mloop.tracking.protocols import Batch, Environment, Stores, Termination
+from mloop.tracking.protocols import Batch, Environment, NewRun, Stores, Termination
 
 
 def now() -> int:
@@ -75,6 +75,29 @@ class RunStoreContract:
         assert run.data.tags == {"mloop.user": "me"}
         # the same environment again is stored once and does not fail
         stores.runs.create_run(exp, "second", 1001, {}, info.run_id, env)
+
+    def test_runs_created_in_a_batch(self, stores: Stores) -> None:
+        exp = stores.experiments.create_experiment("batched")
+        env = Environment("e" * 64, "3.11", "linux", "x==1")
+        ended = NewRun.build(exp, "ended", 10, {"a": "1"}, None, env)
+        running = NewRun.build(exp, "running", 11, {}, ended.info.run_id, env)
+        batch = Batch(
+            runs=[ended, running],
+            params=[(ended.info.run_id, "p", "1")],
+            metrics=[(running.info.run_id, "m", 2.0, 11, 0)],
+            tags=[(running.info.run_id, "t", "v")],
+            terminations=[Termination(ended.info.run_id, RunStatus.FINISHED, 20)],
+        )
+        stores.runs.write_batch(batch)
+        first = stores.runs.get_run(ended.info.run_id)
+        assert (first.info.status, first.info.end_time) == (RunStatus.FINISHED, 20)
+        assert (first.data.params, first.data.tags) == ({"p": "1"}, {"a": "1"})
+        second = stores.runs.get_run(running.info.run_id)
+        assert second.info == running.info
+        assert (second.data.metrics, second.data.tags) == ({"m": 2.0}, {"t": "v"})
+        orphan = NewRun.build("987654", "orphan", 1, {})
+        with pytest.raises(NotFound):
+            stores.runs.write_batch(Batch(runs=[orphan]))
 
     def test_create_run_in_unknown_experiment(self, stores: Stores) -> None:
         with pytest.raises(NotFound):

@@ -75,6 +75,20 @@ def test_params_of_owned_and_foreign_runs(client: mloop.Client) -> None:
     assert client.get_run(run_id).data.params == {"a": "1", "c": "3"}
 
 
+def test_runs_are_checked_then_buffered(client: mloop.Client) -> None:
+    exp = client.create_experiment("buffered")
+    run = client.create_run(exp, run_name="r")
+    other = mloop.Client(tracking_uri=client.tracking_uri)  # same backend: reads flush first
+    assert other.get_run(run.info.run_id).info.run_name == "r"
+    client.delete_experiment(exp)
+    with pytest.raises(Conflict, match="deleted"):
+        client.create_run(exp)
+    with pytest.raises(NotFound):
+        client.create_run("424242")
+    with pytest.raises(NotFound):
+        client.create_run(client.create_experiment("x"), parent_run_id="ghost")
+
+
 def test_unknown_run_ids(client: mloop.Client) -> None:
     for call in (
         lambda: client.log_metric("ghost", "m", 1.0),

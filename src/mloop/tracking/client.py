@@ -43,7 +43,7 @@ from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.tracking import artifact_files
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment, source_tags
-from mloop.tracking.protocols import Termination
+from mloop.tracking.protocols import NewRun, Termination
 from mloop.tracking.redaction import redact
 from mloop.tracking.validation import (
     MAX_RUN_NAME_LENGTH,
@@ -89,6 +89,7 @@ class Client:
         )
         self._backend: Backend = connect(self.settings)
         self._live_runs: set[str] = set()
+        self._live_experiments: set[str] = set()
 
     @property
     def tracking_uri(self) -> str:
@@ -119,6 +120,7 @@ class Client:
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Move an experiment to the bin (its runs stay, hidden with it)."""
+        self._live_experiments.discard(str(experiment_id))
         self._backend.stores.experiments.set_experiment_stage(experiment_id, LifecycleStage.DELETED)
 
     def restore_experiment(self, experiment_id: str) -> None:
@@ -135,7 +137,15 @@ class Client:
         start_time: int | None = None,
         parent_run_id: str | None = None,
     ) -> Run:
-        """Create a RUNNING run, recording where it runs (git, command, Python, packages)."""
+        """Create a RUNNING run, recording where it runs (git, command, Python, packages).
+
+        The run is written with the next batch (at the latest when it ends or at
+        :meth:`flush`); reads through any client flush first, so it is never missed.
+
+        Raises:
+            NotFound: no such experiment (or parent run).
+            Conflict: the experiment is deleted.
+        """
         name = (
             validate_name(run_name, "run", MAX_RUN_NAME_LENGTH) if run_name else _default_run_name()
         )
@@ -145,14 +155,12 @@ class Client:
             self._check_run(parent_run_id)
             all_tags["mloop.parent_run_id"] = parent_run_id
         environment = capture_environment() if self.settings.capture_environment else None
-        info = self._backend.stores.runs.create_run(
-            str(experiment_id),
-            name,
-            _now() if start_time is None else timestamp_millis(start_time),
-            all_tags,
-            parent_run_id,
-            environment,
-        )
+        experiment_id = str(experiment_id)
+        self._check_experiment(experiment_id)
+        start = _now() if start_time is None else timestamp_millis(start_time)
+        new = NewRun.build(experiment_id, name, start, all_tags, parent_run_id, environment)
+        info = new.info
+        self._backend.writer.add_run(new)
         self._live_runs.add(info.run_id)
         self._backend.owned_params[info.run_id] = {}
         return Run(info=info, data=RunData(tags=all_tags))
@@ -200,12 +208,22 @@ class Client:
         """Bring a deleted run back."""
         self._backend.stores.runs.set_run_stage(run_id, LifecycleStage.ACTIVE)
 
+    def _check_experiment(self, experiment_id: str) -> None:
+        if experiment_id in self._live_experiments:
+            return
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage == LifecycleStage.DELETED:
+            raise Conflict(
+                f"experiment {experiment.name!r} is deleted; restore it before adding runs"
+            )
+        self._live_experiments.add(experiment_id)
+
     def _check_run(self, run_id: str) -> None:
         if run_id in self._live_runs:
             return
         if not isinstance(run_id, str) or not run_id:
             raise InvalidInput(f"run id must be a non-empty string, got {run_id!r}")
-        info = self._backend.stores.runs.get_run(run_id).info
+        info = self.get_run(run_id).info  # flushes: another client may have just created it
         if info.lifecycle_stage == LifecycleStage.DELETED:
             raise Conflict(f"run {run_id} is deleted; restore it before logging to it")
         self._live_runs.add(run_id)
@@ -330,6 +348,7 @@ class Client:
         """Record things a run consumed (or produced) by digest: any object with ``.digest``."""
         records = [self._as_io(item, direction) for item in items]
         self._check_run(run_id)
+        self._write_queued()
         self._backend.stores.runs.log_io(run_id, records)
 
     @staticmethod
@@ -360,12 +379,18 @@ class Client:
         """Write everything buffered; returns when it is durable."""
         self._backend.writer.flush()
 
+    def _write_queued(self) -> None:
+        # Writes that go straight to the store need the run row written first.
+        if self._backend.writer.pending:
+            self.flush()
+
     # -- artifacts -------------------------------------------------------
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Store a file (or a folder with its tree) under ``artifact_path/<name>``."""
         self._check_run(run_id)
+        self._write_queued()
         backend = self._backend
         artifact_files.store_local(
             backend.content, backend.stores.artifacts, run_id, local_path, artifact_path
@@ -378,6 +403,7 @@ class Client:
         if not Path(local_dir).is_dir():
             raise NotFound(f"cannot log {str(local_dir)!r}: not a directory")
         self._check_run(run_id)
+        self._write_queued()
         backend = self._backend
         artifact_files.store_local(
             backend.content,
@@ -418,6 +444,7 @@ class Client:
 
     def _store_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
         self._check_run(run_id)
+        self._write_queued()
         backend = self._backend
         artifact_files.store_bytes(
             backend.content, backend.stores.artifacts, run_id, data, artifact_file

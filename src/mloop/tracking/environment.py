@@ -130,18 +130,26 @@ def _entry_point() -> str:
     return str(Path(path).resolve()) if path and not path.startswith("<") else "<interactive>"
 
 
-def source_tags() -> dict[str, str]:
-    """System tags (``mloop.*``) describing where and how this run was started."""
+@functools.cache
+def _process_tags(argv: tuple[str, ...]) -> tuple[dict[str, str], str]:
+    # What cannot change while a process runs: computed once per command line.
     entry = _entry_point()
     directory = str(Path(entry).parent) if entry != "<interactive>" else os.getcwd()
     tags = {
         "mloop.source.name": entry,
-        "mloop.source.command": shlex.join(redact_argv(list(sys.argv))),
+        "mloop.source.command": shlex.join(redact_argv(list(argv))),
         "mloop.python_version": platform.python_version(),
         "mloop.platform": platform.platform(),
     }
     with contextlib.suppress(KeyError, OSError):
         tags["mloop.user"] = getpass.getuser()
-    for key, value in git_state(directory if Path(directory).is_dir() else os.getcwd()).items():
+    return tags, directory if Path(directory).is_dir() else os.getcwd()
+
+
+def source_tags() -> dict[str, str]:
+    """System tags (``mloop.*``) describing where and how this run was started."""
+    static, directory = _process_tags(tuple(sys.argv))
+    tags = dict(static)
+    for key, value in git_state(directory).items():
         tags[f"mloop.source.git.{key}"] = value
     return tags

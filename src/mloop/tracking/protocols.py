@@ -9,6 +9,7 @@ when the server comes, and each proven by the shared contract suite in
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
@@ -40,6 +41,45 @@ class Environment:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class NewRun:
+    """A run to create: its info (RUNNING), tags and environment."""
+
+    info: RunInfo
+    tags: Mapping[str, str]
+    environment: Environment | None = None
+
+    @classmethod
+    def build(
+        cls,
+        experiment_id: str,
+        run_name: str,
+        start_time: int,
+        tags: Mapping[str, str],
+        parent_run_id: str | None = None,
+        environment: Environment | None = None,
+    ) -> NewRun:
+        """A new run with a fresh id.
+
+        Example:
+            >>> NewRun.build("1", "r", 0, {}).info.status.value
+            'RUNNING'
+        """
+        run_id = uuid.uuid4().hex
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            run_name=run_name,
+            status=RunStatus.RUNNING,
+            start_time=start_time,
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            artifact_uri=f"mloop-artifacts:/{run_id}",
+            parent_run_id=parent_run_id,
+        )
+        return cls(info, dict(tags), environment)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Termination:
     """A run's end, applied after the batch it travels with."""
 
@@ -51,19 +91,21 @@ class Termination:
 
 @dataclasses.dataclass(slots=True)
 class Batch:
-    """Buffered writes applied in one transaction, in order: params, tags, metrics, run ends.
+    """Buffered writes applied in one transaction: new runs, params, tags, metrics, run ends.
 
     A buffered param that contradicts a stored one is skipped, the rest is
     written, and ``write_batch`` then raises Conflict naming it.
     """
 
+    runs: list[NewRun] = dataclasses.field(default_factory=list)
     metrics: list[MetricRow] = dataclasses.field(default_factory=list)
     params: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     tags: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     terminations: list[Termination] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.metrics) + len(self.params) + len(self.tags) + len(self.terminations)
+        writes = (self.runs, self.metrics, self.params, self.tags, self.terminations)
+        return sum(len(w) for w in writes)
 
 
 class ExperimentStore(Protocol):

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from mloop.errors import MloopError, StoreError
-from mloop.tracking.protocols import Batch, MetricRow, RunStore, Termination
+from mloop.tracking.protocols import Batch, MetricRow, NewRun, RunStore, Termination
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,6 +61,7 @@ class BatchWriter:
         self._metrics: collections.deque[MetricRow] = collections.deque()
         self._tags: collections.deque[tuple[str, str, str]] = collections.deque()
         self._params: collections.deque[tuple[str, str, str]] = collections.deque()
+        self._runs: collections.deque[NewRun] = collections.deque()
         self._ends: collections.deque[Termination] = collections.deque()
         self._retry: Batch | None = None
         self._write_lock = threading.Lock()
@@ -93,6 +94,12 @@ class BatchWriter:
     def add_tag(self, run_id: str, key: str, value: str) -> None:
         """Queue a tag (the last value set wins)."""
         self._tags.append((run_id, key, value))
+        if self._thread is None:
+            self._start()
+
+    def add_run(self, run: NewRun) -> None:
+        """Queue a new run; it is written before anything logged to it."""
+        self._runs.append(run)
         if self._thread is None:
             self._start()
 
@@ -140,6 +147,9 @@ class BatchWriter:
             batch.params += _drain(self._params)
             batch.metrics += _drain(self._metrics)
             batch.tags += _drain(self._tags)
+            # New runs last: a run is queued before anything logged to it, so every
+            # row drained above has its run either stored already or in this list.
+            batch.runs += _drain(self._runs)
             if len(batch) == 0:
                 return
             try:
@@ -163,7 +173,8 @@ class BatchWriter:
     def pending(self) -> int:
         """Points, tags and run ends not yet written."""
         retry = len(self._retry) if self._retry else 0
-        queued = len(self._metrics) + len(self._params) + len(self._tags) + len(self._ends)
+        queues = (self._metrics, self._params, self._tags, self._ends, self._runs)
+        queued = sum(len(q) for q in queues)
         return queued + retry
 
     def close(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
@@ -21,7 +20,7 @@ from mloop.entities import (
 )
 from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.store import schema
-from mloop.tracking.protocols import Batch, Environment
+from mloop.tracking.protocols import Batch, Environment, NewRun, Termination
 from mloop.tracking.sql.database import Database, chunks, experiment_pk, now_millis
 from mloop.tracking.sql.loading import load_runs, row_to_info
 from mloop.tracking.sql.search import search_run_ids
@@ -94,43 +93,12 @@ class SqlRunStore:
         environment: Environment | None = None,
     ) -> RunInfo:
         """Create a RUNNING run with its tags (and environment) in one transaction."""
-        run_id = uuid.uuid4().hex
-        row = {
-            "run_id": run_id,
-            "experiment_id": experiment_pk(experiment_id),
-            "name": run_name,
-            "status": RunStatus.RUNNING.value,
-            "start_time": start_time,
-            "end_time": None,
-            "lifecycle_stage": LifecycleStage.ACTIVE.value,
-            "deleted_time": None,
-            "artifact_uri": f"mloop-artifacts:/{run_id}",
-            "parent_run_id": parent_run_id,
-            "error": None,
-            "env_digest": environment.digest if environment else None,
-        }
+        new = NewRun.build(experiment_id, run_name, start_time, tags, parent_run_id, environment)
         try:
-            with self._db.begin() as conn:
-                if environment is not None:
-                    conn.execute(
-                        self._insert_env,
-                        {
-                            "digest": environment.digest,
-                            "python_version": environment.python_version,
-                            "platform": environment.platform,
-                            "packages": environment.packages,
-                            "created_time": start_time,
-                        },
-                    )
-                conn.execute(self._insert_run, row)
-                if tags:
-                    conn.execute(
-                        self._insert_tags,
-                        [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
-                    )
-        except IntegrityError:
+            self.write_batch(Batch(runs=[new]))
+        except NotFound:
             raise NotFound(f"experiment {experiment_id!r} not found") from None
-        return row_to_info(row)
+        return new.info
 
     def get_run(self, run_id: str) -> Run:
         """The run with this id; NotFound otherwise."""
@@ -211,15 +179,19 @@ class SqlRunStore:
     def write_batch(self, batch: Batch) -> None:
         """Apply buffered tags, metrics and run ends in one transaction."""
         conflicts: list[str] = []
+        ends = {end.run_id: end for end in batch.terminations}
         try:
             with self._db.begin() as conn:
+                if batch.runs:
+                    self._insert_runs(conn, batch.runs, ends)
                 if batch.params:
-                    conflicts = self._write_params(conn, batch.params)
+                    created = {new.info.run_id for new in batch.runs}
+                    conflicts = self._write_params(conn, batch.params, created)
                 if batch.tags:
                     self._write_tags(conn, batch.tags)
                 if batch.metrics:
                     self._write_metrics(conn, batch)
-                if batch.terminations:
+                if ends:
                     conn.execute(
                         self._end_run,
                         [
@@ -229,7 +201,7 @@ class SqlRunStore:
                                 "end_time": end.end_time,
                                 "error": end.error,
                             }
-                            for end in batch.terminations
+                            for end in ends.values()
                         ],
                     )
         except IntegrityError as err:
@@ -240,15 +212,72 @@ class SqlRunStore:
                 f"were not changed: {'; '.join(conflicts)}"
             )
 
-    def _write_params(self, conn: sa.Connection, rows: list[tuple[str, str, str]]) -> list[str]:
+    def _insert_runs(
+        self, conn: sa.Connection, runs: list[NewRun], ends: dict[str, Termination]
+    ) -> None:
+        environments = {new.environment.digest: new.environment for new in runs if new.environment}
+        if environments:
+            conn.execute(
+                self._insert_env,
+                [
+                    {
+                        "digest": env.digest,
+                        "python_version": env.python_version,
+                        "platform": env.platform,
+                        "packages": env.packages,
+                        "created_time": runs[0].info.start_time,
+                    }
+                    for env in environments.values()
+                ],
+            )
+        rows = []
+        for new in runs:
+            info = new.info
+            # A run that starts and ends within one batch is written ended: no UPDATE needed.
+            end = ends.pop(info.run_id, None)
+            rows.append(
+                {
+                    "run_id": info.run_id,
+                    "experiment_id": experiment_pk(info.experiment_id),
+                    "name": info.run_name,
+                    "status": end.status.value if end else info.status.value,
+                    "start_time": info.start_time,
+                    "end_time": end.end_time if end else None,
+                    "lifecycle_stage": info.lifecycle_stage.value,
+                    "deleted_time": None,
+                    "artifact_uri": info.artifact_uri,
+                    "parent_run_id": info.parent_run_id,
+                    "error": end.error if end else None,
+                    "env_digest": new.environment.digest if new.environment else None,
+                }
+            )
+        conn.execute(self._insert_run, rows)
+        tags = [
+            {"run_id": new.info.run_id, "key": k, "value": v}
+            for new in runs
+            for k, v in new.tags.items()
+        ]
+        if tags:
+            conn.execute(self._insert_tags, tags)
+
+    def _write_params(
+        self, conn: sa.Connection, rows: list[tuple[str, str, str]], created: set[str]
+    ) -> list[str]:
         wanted: dict[str, dict[str, str]] = {}
         for run_id, key, value in rows:
             wanted.setdefault(run_id, {}).setdefault(key, value)
         conflicts: list[str] = []
         fresh: list[dict[str, str]] = []
         for run_id, params in wanted.items():
-            stored = dict(
-                conn.execute(self._select_params, {"run_id": run_id, "keys": list(params)}).all()
+            # A run created in this very batch has no stored params to contradict.
+            stored = (
+                {}
+                if run_id in created
+                else dict(
+                    conn.execute(
+                        self._select_params, {"run_id": run_id, "keys": list(params)}
+                    ).all()
+                )
             )
             for key, value in params.items():
                 if key not in stored:

@@ -27,6 +27,7 @@ from mloop.tracking.sql.search import search_run_ids
 
 _R = schema.runs
 _LM = schema.latest_metrics
+_METRIC_FIELDS = ("run_id", "key", "value", "timestamp", "step")
 _CHILD_TABLES = (
     schema.metrics,
     schema.latest_metrics,
@@ -42,11 +43,6 @@ class SqlRunStore:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        p = database.placeholder
-        self._insert_metrics = (
-            "INSERT INTO metrics (run_id, key, value, timestamp, step) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p})"
-        )
         # Statements are built once: building SQLAlchemy constructs per call
         # costs more than executing them on the hot paths.
         tags = database.upsert(schema.tags)
@@ -66,9 +62,21 @@ class SqlRunStore:
         self._insert_env = database.upsert(schema.environments).on_conflict_do_nothing(
             index_elements=["digest"]
         )
-        self._insert_run = _R.insert()
-        self._insert_tags = schema.tags.insert()
         self._insert_params = schema.params.insert()
+        prepare = database.prepare
+        self._fast = {
+            "env": prepare(self._insert_env),
+            "run": prepare(_R.insert()),
+            "tags": prepare(schema.tags.insert()),
+            "params": prepare(self._insert_params),
+            "upsert_tags": prepare(self._upsert_tags),
+            "upsert_latest": prepare(self._upsert_latest),
+            "metrics": prepare(
+                schema.metrics.insert().values(
+                    {name: sa.bindparam(name) for name in _METRIC_FIELDS}
+                )
+            ),
+        }
         self._select_params = sa.select(schema.params.c.key, schema.params.c.value).where(
             schema.params.c.run_id == sa.bindparam("run_id"),
             schema.params.c.key.in_(sa.bindparam("keys", expanding=True)),
@@ -217,8 +225,9 @@ class SqlRunStore:
     ) -> None:
         environments = {new.environment.digest: new.environment for new in runs if new.environment}
         if environments:
-            conn.execute(
-                self._insert_env,
+            self._db.run_many(
+                conn,
+                self._fast["env"],
                 [
                     {
                         "digest": env.digest,
@@ -251,14 +260,13 @@ class SqlRunStore:
                     "env_digest": new.environment.digest if new.environment else None,
                 }
             )
-        conn.execute(self._insert_run, rows)
+        self._db.run_many(conn, self._fast["run"], rows)
         tags = [
             {"run_id": new.info.run_id, "key": k, "value": v}
             for new in runs
             for k, v in new.tags.items()
         ]
-        if tags:
-            conn.execute(self._insert_tags, tags)
+        self._db.run_many(conn, self._fast["tags"], tags)
 
     def _write_params(
         self, conn: sa.Connection, rows: list[tuple[str, str, str]], created: set[str]
@@ -286,20 +294,22 @@ class SqlRunStore:
                     conflicts.append(
                         f"run {run_id} param {key!r} is {stored[key]!r}, not {value!r}"
                     )
-        if fresh:
-            conn.execute(self._insert_params, fresh)
+        self._db.run_many(conn, self._fast["params"], fresh)
         return conflicts
 
     def _write_tags(self, conn: sa.Connection, rows: list[tuple[str, str, str]]) -> None:
         last = {(run_id, key): value for run_id, key, value in rows}
-        conn.execute(
-            self._upsert_tags, [{"run_id": r, "key": k, "value": v} for (r, k), v in last.items()]
+        latest = [(r, k, v) for (r, k), v in last.items()]
+        self._db.run_many_tuples(
+            conn, self._fast["upsert_tags"], ("run_id", "key", "value"), latest
         )
 
     def _write_metrics(self, conn: sa.Connection, batch: Batch) -> None:
         # NaN is stored as NULL (SQLite has no NaN); inf is stored as itself.
-        conn.exec_driver_sql(
-            self._insert_metrics,
+        self._db.run_many_tuples(
+            conn,
+            self._fast["metrics"],
+            _METRIC_FIELDS,
             [(r, k, v if v == v else None, ts, s) for r, k, v, ts, s in batch.metrics],
         )
         newest: dict[tuple[str, str], tuple[int, int, float]] = {}
@@ -307,12 +317,11 @@ class SqlRunStore:
             current = newest.get((run_id, key))
             if current is None or (step, timestamp) >= (current[0], current[1]):
                 newest[(run_id, key)] = (step, timestamp, value)
-        conn.execute(
-            self._upsert_latest,
-            [
-                {"run_id": r, "key": k, "value": v if v == v else None, "timestamp": ts, "step": s}
-                for (r, k), (s, ts, v) in newest.items()
-            ],
+        self._db.run_many_tuples(
+            conn,
+            self._fast["upsert_latest"],
+            _METRIC_FIELDS,
+            [(r, k, v if v == v else None, ts, s) for (r, k), (s, ts, v) in newest.items()],
         )
 
     def delete_tag(self, run_id: str, key: str) -> None:

@@ -119,6 +119,25 @@ class Database:
         else:
             self.run_many(conn, prepared, [dict(zip(fields, row, strict=True)) for row in rows])
 
+    def fetch_by_run(
+        self, conn: sa.Connection, table: str, columns: str, run_ids: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """``SELECT columns FROM table WHERE run_id IN run_ids`` through the driver, in chunks.
+
+        Bulk reads of whole runs skip SQLAlchemy's row processing, which costs
+        as much as SQLite's own work for tens of thousands of rows.
+        """
+        out: list[tuple[Any, ...]] = []
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for part in chunks(run_ids):
+                marks = ", ".join([self.placeholder] * len(part))
+                cursor.execute(f"SELECT {columns} FROM {table} WHERE run_id IN ({marks})", part)
+                out += cursor.fetchall()
+        finally:
+            cursor.close()
+        return out
+
     def upsert(self, table: sa.Table) -> Any:
         """A dialect-specific INSERT that supports ``on_conflict_do_update``."""
         module = sqlite if self.dialect == "sqlite" else postgresql

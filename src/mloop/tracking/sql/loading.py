@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from mloop.entities import LifecycleStage, Run, RunData, RunInfo, RunIO, RunStatus
 from mloop.store import schema
-from mloop.tracking.sql.database import chunks
+from mloop.tracking.sql.database import Database, chunks
 
 _R = schema.runs
 
@@ -32,30 +32,30 @@ def row_to_info(m: Mapping[Any, Any]) -> RunInfo:
 
 
 def _key_values(
-    conn: sa.Connection, table: sa.Table, value: sa.ColumnElement[object], ids: Sequence[str]
-) -> dict[str, dict[str, object]]:
-    out: dict[str, dict[str, object]] = {}
-    for part in chunks(ids):
-        query = sa.select(table.c.run_id, table.c.key, value).where(table.c.run_id.in_(part))
-        for run_id, key, val in conn.execute(query):
-            out.setdefault(run_id, {})[key] = val
+    database: Database, conn: sa.Connection, table: str, ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for run_id, key, val in database.fetch_by_run(conn, table, "run_id, key, value", ids):
+        out.setdefault(run_id, {})[key] = val
     return out
 
 
-def load_runs(conn: sa.Connection, ids: Sequence[str], *, with_io: bool = True) -> list[Run]:
+def load_runs(
+    database: Database, conn: sa.Connection, ids: Sequence[str], *, with_io: bool = True
+) -> list[Run]:
     """Runs for ``ids`` in the same order; unknown ids are skipped."""
     rows: dict[str, Any] = {}
     for part in chunks(ids):
-        for row in conn.execute(sa.select(_R).where(_R.c.run_id.in_(part))):
+        for row in conn.execute(sa.select(_R).where(_R.c.run_id.in_(part))).all():
             rows[row.run_id] = row
-    params = _key_values(conn, schema.params, schema.params.c.value, ids)
-    tags = _key_values(conn, schema.tags, schema.tags.c.value, ids)
-    metrics = _key_values(conn, schema.latest_metrics, schema.latest_metrics.c.value, ids)
+    params = _key_values(database, conn, "params", ids)
+    tags = _key_values(database, conn, "tags", ids)
+    metrics = _key_values(database, conn, "latest_metrics", ids)
     ios: dict[str, list[RunIO]] = {}
     if with_io:
         io = schema.run_io
         for part in chunks(ids):
-            for r in conn.execute(sa.select(io).where(io.c.run_id.in_(part))):
+            for r in conn.execute(sa.select(io).where(io.c.run_id.in_(part))).all():
                 ios.setdefault(r.run_id, []).append(
                     RunIO(r.digest, r.name, r.kind, r.direction, r.source, r.context)
                 )
@@ -65,8 +65,7 @@ def load_runs(conn: sa.Connection, ids: Sequence[str], *, with_io: bool = True) 
         if found is None:
             continue
         run_metrics = {
-            k: (math.nan if v is None else float(v))  # type: ignore[arg-type]
-            for k, v in metrics.get(run_id, {}).items()
+            k: (math.nan if v is None else float(v)) for k, v in metrics.get(run_id, {}).items()
         }
         run_io = ios.get(run_id, [])
         runs.append(
@@ -74,8 +73,8 @@ def load_runs(conn: sa.Connection, ids: Sequence[str], *, with_io: bool = True) 
                 info=row_to_info(found._mapping),
                 data=RunData(
                     metrics=run_metrics,
-                    params=params.get(run_id, {}),  # type: ignore[arg-type]
-                    tags=tags.get(run_id, {}),  # type: ignore[arg-type]
+                    params=params.get(run_id, {}),
+                    tags=tags.get(run_id, {}),
                 ),
                 inputs=tuple(i for i in run_io if i.direction == "input"),
                 outputs=tuple(i for i in run_io if i.direction == "output"),

@@ -111,7 +111,7 @@ class SqlRunStore:
     def get_run(self, run_id: str) -> Run:
         """The run with this id; NotFound otherwise."""
         with self._db.connect() as conn:
-            found = load_runs(conn, [run_id])
+            found = load_runs(self._db, conn, [run_id])
         if not found:
             raise NotFound(f"run {run_id!r} not found")
         return found[0]
@@ -391,7 +391,7 @@ class SqlRunStore:
                 order_by,
                 page_token,
             )
-            return PagedList(load_runs(conn, ids, with_io=False), token)
+            return PagedList(load_runs(self._db, conn, ids, with_io=False), token)
 
     def purge_runs(self, deleted_before: int, *, dry_run: bool = False) -> list[str]:
         """Remove runs deleted before ``deleted_before`` (ms); only list them if ``dry_run``."""

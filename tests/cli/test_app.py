@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -126,3 +128,11 @@ def test_console_script_help_and_unknown_command() -> None:
     assert completed.returncode == 2
     assert "No such command 'bogus'" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_python_dash_m_mloop() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mloop", "version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("mloop ")

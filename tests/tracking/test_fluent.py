@@ -147,6 +147,10 @@ def test_artifacts_directory_tree(home: Path, tmp_path: Path) -> None:
     run_id = run.info.run_id
     assert [a.path for a in client.list_artifacts(run_id)] == ["docs", "flat", "model"]
     assert [a.path for a in client.list_artifacts(run_id, "model")] == ["model/a.txt", "model/sub"]
+    assert [a.path for a in client.list_artifacts(run_id, "model", recursive=True)] == [
+        "model/a.txt",
+        "model/sub/b.txt",
+    ]
     out = Path(client.download_artifacts(run_id, "model", tmp_path / "out"))
     assert (out / "sub" / "b.txt").read_text() == "b"
     assert client.load_text(run_id, "flat/sub/b.txt") == "b"

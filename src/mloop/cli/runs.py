@@ -97,7 +97,7 @@ def show_run(
     """Show one run: info, params, metrics, tags, inputs/outputs and artifacts."""
     client = client_from(ctx)
     run = client.get_run(run_id)
-    artifacts = client._backend.stores.artifacts.find_artifacts(run_id)
+    artifacts = client.list_artifacts(run_id, recursive=True)
     if as_json:
         print_json({"run": run, "artifacts": artifacts})
         return

@@ -65,6 +65,26 @@ def _default_run_name() -> str:
     return f"run-{_now()}"
 
 
+def as_run_io(item: object, direction: str) -> RunIO:
+    """A :class:`RunIO` for anything with a string ``digest`` (name, kind, source optional)."""
+    if isinstance(item, RunIO):
+        return item
+    digest = getattr(item, "digest", None)
+    if not isinstance(digest, str) or not digest:
+        raise InvalidInput(
+            f"cannot log {type(item).__name__} as a run {direction}: it has no string "
+            "'digest' attribute (pass a dataset version, a model version or a RunIO)"
+        )
+    return RunIO(
+        digest=digest,
+        name=str(getattr(item, "name", "") or digest[:12]),
+        kind=str(getattr(item, "kind", "") or type(item).__name__.lower()),
+        direction=direction,
+        source=str(getattr(item, "source", "") or ""),
+        context=str(getattr(item, "context", "") or ""),
+    )
+
+
 class Client:
     """Tracking operations by id, over the stores of one tracking URI.
 
@@ -346,29 +366,10 @@ class Client:
 
     def log_inputs(self, run_id: str, items: Iterable[object], direction: str = "input") -> None:
         """Record things a run consumed (or produced) by digest: any object with ``.digest``."""
-        records = [self._as_io(item, direction) for item in items]
+        records = [as_run_io(item, direction) for item in items]
         self._check_run(run_id)
         self._write_queued()
         self._backend.stores.runs.log_io(run_id, records)
-
-    @staticmethod
-    def _as_io(item: object, direction: str) -> RunIO:
-        if isinstance(item, RunIO):
-            return item
-        digest = getattr(item, "digest", None)
-        if not isinstance(digest, str) or not digest:
-            raise InvalidInput(
-                f"cannot log {type(item).__name__} as a run {direction}: it has no string "
-                "'digest' attribute (pass a dataset version, a model version or a RunIO)"
-            )
-        return RunIO(
-            digest=digest,
-            name=str(getattr(item, "name", "") or digest[:12]),
-            kind=str(getattr(item, "kind", "") or type(item).__name__.lower()),
-            direction=direction,
-            source=str(getattr(item, "source", "") or ""),
-            context=str(getattr(item, "context", "") or ""),
-        )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every logged point of a metric, by step."""
@@ -450,11 +451,15 @@ class Client:
             backend.content, backend.stores.artifacts, run_id, data, artifact_file
         )
 
-    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
-        """Files and folders directly under ``path`` of a run's artifacts."""
-        return self._backend.stores.artifacts.list_artifacts(
-            run_id, artifact_files.check_artifact_path(path)
-        )
+    def list_artifacts(
+        self, run_id: str, path: str | None = None, *, recursive: bool = False
+    ) -> list[ArtifactInfo]:
+        """Files and folders directly under ``path``, or every file below it with ``recursive``."""
+        index = self._backend.stores.artifacts
+        prefix = artifact_files.check_artifact_path(path)
+        if recursive:
+            return index.find_artifacts(run_id, prefix or None)
+        return index.list_artifacts(run_id, prefix)
 
     def download_artifacts(
         self, run_id: str, path: str | None = None, dst_path: str | os.PathLike[str] | None = None

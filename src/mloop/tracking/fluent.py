@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from mloop.config import load_settings
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
-from mloop.tracking.client import Client
+from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
 
 if TYPE_CHECKING:
@@ -307,7 +307,7 @@ def log_figure(figure: Any, artifact_file: str) -> None:
 
 def log_input(item: object, context: str | None = None) -> None:
     """Record that the active run consumed ``item`` (anything with a ``digest``)."""
-    record = Client._as_io(item, "input")
+    record = as_run_io(item, "input")
     if context:
         record = dataclasses.replace(record, context=context)
     _client().log_inputs(_run_id(), [record])

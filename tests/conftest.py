@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mloop.data.api import close_all as close_data_stores
 from mloop.tracking import fluent
 from mloop.tracking.connection import disconnect_all
 
@@ -36,6 +37,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield root
     _reset_fluent()
     disconnect_all()
+    close_data_stores()
 
 
 def _admin_url() -> str | None:

@@ -14,6 +14,7 @@ when first used.
 
 from __future__ import annotations
 
+import importlib
 from importlib import metadata as _metadata
 
 from mloop.entities import Experiment as Experiment
@@ -51,6 +52,16 @@ from mloop.tracking.fluent import set_tags as set_tags
 from mloop.tracking.fluent import set_tracking_uri as set_tracking_uri
 from mloop.tracking.fluent import start_run as start_run
 
+
+def __getattr__(name: str) -> object:
+    # Domain submodules load on first use so that ``import mloop`` stays light.
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"mloop.{name}")
+    raise AttributeError(f"module 'mloop' has no attribute {name!r}")
+
+
+_LAZY_SUBMODULES = frozenset({"data"})
+
 try:
     __version__ = _metadata.version("mloop")
 except _metadata.PackageNotFoundError:  # running from a source tree without install
@@ -69,6 +80,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "data",
     "delete_tag",
     "end_run",
     "flush",

@@ -181,3 +181,53 @@ class PagedList(Generic[T]):
 
     def __getitem__(self, index: int) -> T:
         return self.items[index]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DatasetFile:
+    """One file of a dataset version: its path inside the version, content digest and size."""
+
+    path: str
+    digest: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DatasetVersion:
+    """An immutable, numbered snapshot of a dataset's files.
+
+    ``digest`` is the SHA-256 of the manifest (every path with its content
+    digest), so equal content always has an equal digest. Anything with a
+    ``digest`` can be a run input: ``mloop.log_input(version)``.
+
+    Example:
+        >>> v = DatasetVersion("credit", 3, "ab" * 32, 1, 10, 0)
+        >>> (v.ref, v.kind)
+        ('credit@3', 'dataset')
+    """
+
+    name: str
+    version: int
+    digest: str
+    file_count: int
+    total_bytes: int
+    created_time: int
+    run_id: str | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    files: tuple[DatasetFile, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """``name@version``: how to ask for exactly this version."""
+        return f"{self.name}@{self.version}"
+
+    @property
+    def kind(self) -> str:
+        """What this is when logged as a run input."""
+        return "dataset"
+
+    @property
+    def source(self) -> str:
+        """Where it comes from, for run input records."""
+        return f"mloop-dataset:{self.ref}"

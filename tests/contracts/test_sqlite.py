@@ -5,9 +5,21 @@ from pathlib import Path
 
 import pytest
 
+from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.tracking.protocols import Stores
 from mloop.tracking.sql import open_sql_stores
+from tests.contracts.dataset_store_contract import DatasetStoreContract
 from tests.contracts.run_store_contract import RunStoreContract
+
+
+class TestSqliteDatasetStore(DatasetStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def dataset_store(self, tmp_path: Path) -> Iterator[SqlDatasetStore]:
+        store = open_dataset_store(f"sqlite:///{tmp_path}/datasets.db")
+        yield store
+        store.close()
 
 
 class TestSqliteStores(RunStoreContract):

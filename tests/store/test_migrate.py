@@ -142,3 +142,26 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_an_older_store_is_upgraded_on_open_and_keeps_its_data(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(f"sqlite:///{tmp_path}/old.db")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.exec_driver_sql(
+            "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time,"
+            " last_update_time) VALUES ('kept', '', 'active', 0, 0)"
+        )
+    assert current_revision(engine) == "0001"
+    ensure_schema(engine)
+    assert current_revision(engine) == schema.HEAD_REVISION
+    assert _diff(engine) == []
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM experiments").scalar() == "kept"
+    engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -153,4 +153,70 @@ run_io = sa.Table(
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("source", sa.Text, nullable=False),
     sa.Index(None, "digest"),
+)
+
+
+# -- data: named datasets, immutable versions, their file manifests, movable tags --
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("dataset_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(256), nullable=False, unique=True),
+    sa.Column("created_time", Millis, nullable=False),
+)
+
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column("version_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "dataset_id",
+        BigId,
+        sa.ForeignKey("datasets.dataset_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("file_count", sa.Integer, nullable=False),
+    sa.Column("total_bytes", sa.BigInteger, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.UniqueConstraint("dataset_id", "version"),
+    sa.Index(None, "dataset_id", "digest"),
+    sa.Index(None, "run_id"),
+)
+
+dataset_files = sa.Table(
+    "dataset_files",
+    metadata,
+    sa.Column(
+        "version_id",
+        BigId,
+        sa.ForeignKey("dataset_versions.version_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("path", sa.String(1000), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Index(None, "digest"),
+)
+
+dataset_tags = sa.Table(
+    "dataset_tags",
+    metadata,
+    sa.Column(
+        "dataset_id",
+        BigId,
+        sa.ForeignKey("datasets.dataset_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("tag", sa.String(250), primary_key=True),
+    sa.Column(
+        "version_id",
+        BigId,
+        sa.ForeignKey("dataset_versions.version_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
 )

@@ -76,9 +76,14 @@ class SqlArtifactIndex:
         return [children[k] for k in sorted(children)]
 
     def referenced_digests(self, exclude_runs: Collection[str] = ()) -> set[str]:
-        """Every digest an artifact path points at, ignoring the runs in ``exclude_runs``."""
+        """Every digest a metadata row points at, ignoring the artifacts of ``exclude_runs``.
+
+        All domains share one content store, so run artifacts and dataset
+        manifests alike keep their objects alive through garbage collection.
+        """
         query = sa.select(_A.c.digest).distinct()
         if exclude_runs:
             query = query.where(_A.c.run_id.not_in(list(exclude_runs)))
+        datasets = sa.select(schema.dataset_files.c.digest).distinct()
         with self._db.connect() as conn:
-            return set(conn.execute(query).scalars())
+            return set(conn.execute(query).scalars()) | set(conn.execute(datasets).scalars())

@@ -1,0 +1,18 @@
+"""Data: dataset versions stored by content, addressed as ``name@version`` or ``name@tag``.
+
+Example:
+    >>> import mloop
+    >>> callable(mloop.data.add)
+    True
+"""
+
+from __future__ import annotations
+
+from mloop.data.api import Dataset as Dataset
+from mloop.data.api import add as add
+from mloop.data.api import datasets as datasets
+from mloop.data.api import get as get
+from mloop.data.api import tag as tag
+from mloop.data.api import versions as versions
+
+__all__ = ["Dataset", "add", "datasets", "get", "tag", "versions"]

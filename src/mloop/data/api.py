@@ -1,0 +1,142 @@
+r"""The Python face of datasets: ``mloop.data.add``, ``get``, ``versions``, ``datasets``, ``tag``.
+
+Example:
+    >>> import mloop, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "rows.csv").write_text("a,b\n1,2\n")
+    >>> mloop.set_tracking_uri(folder / "store")
+    >>> v1 = mloop.data.add(folder / "rows.csv", name="rows")
+    >>> (v1.ref, mloop.data.add(folder / "rows.csv", name="rows").ref)
+    ('rows@1', 'rows@1')
+    >>> (mloop.data.get("rows@latest").path / "rows.csv").read_text()
+    'a,b\n1,2\n'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from pathlib import Path
+
+from mloop.artifacts.cas import ContentStore
+from mloop.config import load_settings
+from mloop.data.refs import DatasetRef, check_name, check_tag, parse_ref
+from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
+from mloop.data.versioning import list_files, manifest_digest, materialize, store_files
+from mloop.entities import DatasetFile, DatasetVersion
+from mloop.tracking import fluent
+from mloop.tracking.connection import connect
+
+_stores: dict[str, SqlDatasetStore] = {}
+_lock = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A dataset version, with its files one ``.path`` away.
+
+    Everything of :class:`~mloop.entities.DatasetVersion` is here too (``name``,
+    ``version``, ``ref``, ``digest``, ``files`` …), so a ``Dataset`` can be
+    passed to ``mloop.log_input``.
+    """
+
+    info: DatasetVersion
+    _content: ContentStore = dataclasses.field(repr=False)
+    _cache: Path = dataclasses.field(repr=False)
+
+    name = property(lambda self: self.info.name, doc="The dataset's name.")
+    version = property(lambda self: self.info.version, doc="The version number, from 1.")
+    ref = property(lambda self: self.info.ref, doc="``name@version``.")
+    digest = property(lambda self: self.info.digest, doc="SHA-256 of the manifest.")
+    files = property(lambda self: self.info.files, doc="The manifest: path, digest, size.")
+    tags = property(lambda self: self.info.tags, doc="Tags pointing at this version.")
+    run_id = property(lambda self: self.info.run_id, doc="The run that added it, if any.")
+    kind = property(lambda self: "dataset", doc="What this is as a run input.")
+    source = property(lambda self: self.info.source, doc="Where it comes from.")
+
+    @property
+    def path(self) -> Path:
+        """A local, read-only folder with the version's files (fetched once, then cached)."""
+        return materialize(self._content, self.info, self._cache)
+
+
+def close_all() -> None:
+    """Close every open dataset store (tests and long-lived hosts use this)."""
+    with _lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
+
+
+def _backend() -> tuple[SqlDatasetStore, ContentStore, Path]:
+    uri = fluent.get_tracking_uri()
+    settings = dataclasses.replace(load_settings(), tracking_uri=uri)
+    store = _stores.get(uri)
+    if store is None:
+        with _lock:
+            store = _stores.setdefault(uri, open_dataset_store(uri))
+    return store, connect(settings).content, settings.home.absolute() / "datasets"
+
+
+def _wrap(version: DatasetVersion) -> Dataset:
+    _, content, cache = _backend()
+    return Dataset(version, content, cache)
+
+
+def add(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    tags: list[str] | None = None,
+    description: str = "",
+) -> Dataset:
+    """Version a file or folder as dataset ``name``; unchanged content returns the existing version.
+
+    Inside a run, the run is recorded as the version's producer (and the
+    version as the run's output).
+
+    Raises:
+        InvalidInput: a bad name or tag, an empty folder, broken links, unreadable files.
+        NotFound: the path does not exist.
+    """
+    check_name(name)
+    for tag in tags or ():
+        check_tag(tag)
+    files = list_files(path)  # every check before anything is stored
+    store, content, _ = _backend()
+    manifest: list[DatasetFile] = store_files(content, files)
+    active = fluent.active_run()
+    run_id = active.info.run_id if active else None
+    version, created = store.commit_version(
+        name, manifest_digest(manifest), manifest, run_id=run_id, description=description
+    )
+    for tag in tags or ():
+        version = store.set_tag(DatasetRef(name, version=version.version), tag)
+    if created and active is not None:
+        fluent.log_output(version)
+    return _wrap(store.get_version(DatasetRef(name, version=version.version)))
+
+
+def get(ref: str) -> Dataset:
+    """The version ``ref`` names: ``name``, ``name@latest``, ``name@3`` or ``name@<tag>``."""
+    store, _, _ = _backend()
+    return _wrap(store.get_version(parse_ref(ref)))
+
+
+def versions(name: str) -> list[DatasetVersion]:
+    """Every version of a dataset, oldest first."""
+    store, _, _ = _backend()
+    return store.list_versions(check_name(name))
+
+
+def datasets() -> list[DatasetVersion]:
+    """The latest version of every dataset, by name."""
+    store, _, _ = _backend()
+    return store.list_datasets()
+
+
+def tag(ref: str, tag_name: str) -> DatasetVersion:
+    """Point ``tag_name`` at the version ``ref`` names (moving it if it pointed elsewhere)."""
+    store, _, _ = _backend()
+    return store.set_tag(parse_ref(ref), check_tag(tag_name))

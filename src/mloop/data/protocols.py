@@ -1,0 +1,47 @@
+"""The storage seam of datasets: one small protocol, a SQL implementation, a contract suite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from mloop.data.refs import DatasetRef
+from mloop.entities import DatasetFile, DatasetVersion
+
+
+class DatasetStore(Protocol):
+    """Named datasets and their immutable versions.
+
+    Contract:
+    - ``commit_version`` writes a version and its manifest in one transaction,
+      numbering versions 1, 2, … per name, and returns the existing version
+      instead when one with the same digest exists for that name;
+    - ``get_version`` raises NotFound for an unknown name, version or tag;
+    - a tag points at one version of its dataset and can be moved.
+    """
+
+    def commit_version(
+        self,
+        name: str,
+        digest: str,
+        files: Sequence[DatasetFile],
+        *,
+        run_id: str | None = None,
+        description: str = "",
+    ) -> tuple[DatasetVersion, bool]:
+        """Store a version (or find the identical one); returns it and whether it is new."""
+
+    def get_version(self, ref: DatasetRef, *, with_files: bool = True) -> DatasetVersion:
+        """The version a reference names."""
+
+    def list_datasets(self) -> list[DatasetVersion]:
+        """The latest version of every dataset, by name."""
+
+    def list_versions(self, name: str) -> list[DatasetVersion]:
+        """Every version of a dataset, oldest first."""
+
+    def set_tag(self, ref: DatasetRef, tag: str) -> DatasetVersion:
+        """Point ``tag`` at the referenced version (moving it if it pointed elsewhere)."""
+
+    def referenced_digests(self) -> set[str]:
+        """Every object digest a dataset version's manifest points at."""

@@ -1,0 +1,221 @@
+"""Datasets over SQL (SQLite and PostgreSQL).
+
+Example:
+    >>> from mloop.data.refs import parse_ref
+    >>> store = open_dataset_store("sqlite:///:memory:")
+    >>> v, new = store.commit_version("d", "a" * 64, [DatasetFile("x.csv", "b" * 64, 3)])
+    >>> (v.ref, new, store.get_version(parse_ref("d@latest")).file_count)
+    ('d@1', True, 1)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mloop.data.refs import DatasetRef
+from mloop.entities import DatasetFile, DatasetVersion
+from mloop.errors import NotFound
+from mloop.store import schema
+from mloop.tracking.sql.database import Database
+
+_D = schema.datasets
+_V = schema.dataset_versions
+_F = schema.dataset_files
+_T = schema.dataset_tags
+
+
+def open_dataset_store(uri: str) -> SqlDatasetStore:
+    """Open (creating or migrating as needed) the dataset store behind ``uri``."""
+    return SqlDatasetStore(Database.open(uri))
+
+
+class SqlDatasetStore:
+    """:class:`~mloop.data.protocols.DatasetStore` over SQL."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._insert_files = database.prepare(_F.insert())
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._db.dispose()
+
+    def _lock_dataset(self, conn: sa.Connection, name: str) -> int:
+        conn.execute(
+            self._db.upsert(_D)
+            .values(name=name, created_time=time.time_ns() // 1_000_000)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        query = sa.select(_D.c.dataset_id).where(_D.c.name == name)
+        if self._db.dialect == "postgresql":
+            query = query.with_for_update()  # versions of one name are numbered one at a time
+        return int(conn.execute(query).scalar_one())
+
+    def commit_version(
+        self,
+        name: str,
+        digest: str,
+        files: Sequence[DatasetFile],
+        *,
+        run_id: str | None = None,
+        description: str = "",
+    ) -> tuple[DatasetVersion, bool]:
+        """Store a version and its manifest in one transaction, or return the identical one."""
+        with self._db.begin() as conn:
+            dataset_id = self._lock_dataset(conn, name)
+            existing = conn.execute(
+                sa.select(_V.c.version).where(_V.c.dataset_id == dataset_id, _V.c.digest == digest)
+            ).scalar()
+            if existing is not None:
+                return self._load(conn, name, dataset_id, [_V.c.version == existing])[0], False
+            latest = conn.execute(
+                sa.select(sa.func.max(_V.c.version)).where(_V.c.dataset_id == dataset_id)
+            ).scalar()
+            version_id = conn.execute(
+                _V.insert()
+                .values(
+                    dataset_id=dataset_id,
+                    version=(latest or 0) + 1,
+                    digest=digest,
+                    file_count=len(files),
+                    total_bytes=sum(f.size for f in files),
+                    created_time=time.time_ns() // 1_000_000,
+                    run_id=run_id,
+                    description=description,
+                )
+                .returning(_V.c.version_id)
+            ).scalar_one()
+            self._db.run_many(
+                conn,
+                self._insert_files,
+                [
+                    {"version_id": version_id, "path": f.path, "digest": f.digest, "size": f.size}
+                    for f in files
+                ],
+            )
+            found = self._load(conn, name, dataset_id, [_V.c.version_id == version_id])
+        return found[0], True
+
+    def _dataset_id(self, conn: sa.Connection, name: str) -> int:
+        found = conn.execute(sa.select(_D.c.dataset_id).where(_D.c.name == name)).scalar()
+        if found is None:
+            raise NotFound(f"dataset {name!r} not found (see: mloop data ls)")
+        return int(found)
+
+    def _load(
+        self,
+        conn: sa.Connection,
+        name: str,
+        dataset_id: int,
+        where: list[sa.ColumnElement[bool]],
+        *,
+        with_files: bool = True,
+    ) -> list[DatasetVersion]:
+        rows = conn.execute(
+            sa.select(_V).where(_V.c.dataset_id == dataset_id, *where).order_by(_V.c.version)
+        ).all()
+        ids = [r.version_id for r in rows]
+        tags: dict[int, list[str]] = {}
+        files: dict[int, list[DatasetFile]] = {}
+        if ids:
+            for tag, version_id in conn.execute(
+                sa.select(_T.c.tag, _T.c.version_id).where(_T.c.version_id.in_(ids))
+            ).all():
+                tags.setdefault(version_id, []).append(tag)
+            if with_files:
+                for version_id, path, digest, size in conn.execute(
+                    sa.select(_F.c.version_id, _F.c.path, _F.c.digest, _F.c.size)
+                    .where(_F.c.version_id.in_(ids))
+                    .order_by(_F.c.path)
+                ).all():
+                    files.setdefault(version_id, []).append(DatasetFile(path, digest, size))
+        return [self._entity(name, r, tags, files) for r in rows]
+
+    @staticmethod
+    def _entity(
+        name: str, row: Any, tags: dict[int, list[str]], files: dict[int, list[DatasetFile]]
+    ) -> DatasetVersion:
+        return DatasetVersion(
+            name=name,
+            version=row.version,
+            digest=row.digest,
+            file_count=row.file_count,
+            total_bytes=row.total_bytes,
+            created_time=row.created_time,
+            run_id=row.run_id,
+            description=row.description,
+            tags=tuple(sorted(tags.get(row.version_id, []))),
+            files=tuple(files.get(row.version_id, [])),
+        )
+
+    def get_version(self, ref: DatasetRef, *, with_files: bool = True) -> DatasetVersion:
+        """The version a reference names; NotFound for an unknown name, version or tag."""
+        with self._db.connect() as conn:
+            dataset_id = self._dataset_id(conn, ref.name)
+            if ref.version is not None:
+                where = [_V.c.version == ref.version]
+            elif ref.tag is not None:
+                tagged = sa.select(_T.c.version_id).where(
+                    _T.c.dataset_id == dataset_id, _T.c.tag == ref.tag
+                )
+                where = [_V.c.version_id.in_(tagged.scalar_subquery())]
+            else:
+                latest = sa.select(sa.func.max(_V.c.version)).where(_V.c.dataset_id == dataset_id)
+                where = [_V.c.version == latest.scalar_subquery()]
+            found = self._load(conn, ref.name, dataset_id, where, with_files=with_files)
+        if not found:
+            what = (
+                f"version {ref.version}"
+                if ref.version
+                else f"tag {ref.tag!r}"
+                if ref.tag
+                else "version"
+            )
+            raise NotFound(f"dataset {ref.name!r} has no {what}")
+        return found[0]
+
+    def list_datasets(self) -> list[DatasetVersion]:
+        """The latest version of every dataset, by name."""
+        with self._db.connect() as conn:
+            names = conn.execute(sa.select(_D.c.name).order_by(_D.c.name)).scalars().all()
+        out = []
+        for name in names:
+            try:
+                out.append(self.get_version(DatasetRef(name), with_files=False))
+            except NotFound:  # a name whose first version is still being committed
+                continue
+        return out
+
+    def list_versions(self, name: str) -> list[DatasetVersion]:
+        """Every version of a dataset, oldest first (without manifests)."""
+        with self._db.connect() as conn:
+            dataset_id = self._dataset_id(conn, name)
+            return self._load(conn, name, dataset_id, [], with_files=False)
+
+    def set_tag(self, ref: DatasetRef, tag: str) -> DatasetVersion:
+        """Point ``tag`` at the referenced version, moving it if needed."""
+        version = self.get_version(ref, with_files=False)
+        with self._db.begin() as conn:
+            dataset_id = self._dataset_id(conn, ref.name)
+            version_id = conn.execute(
+                sa.select(_V.c.version_id).where(
+                    _V.c.dataset_id == dataset_id, _V.c.version == version.version
+                )
+            ).scalar_one()
+            stmt = self._db.upsert(_T).values(dataset_id=dataset_id, tag=tag, version_id=version_id)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["dataset_id", "tag"],
+                    set_={"version_id": stmt.excluded.version_id},
+                )
+            )
+        return self.get_version(ref, with_files=False)
+
+    def referenced_digests(self) -> set[str]:
+        """Every object digest some version's manifest points at."""
+        with self._db.connect() as conn:
+            return set(conn.execute(sa.select(_F.c.digest).distinct()).scalars())

@@ -1,0 +1,58 @@
+"""The contract every dataset store backend passes: subclass and provide ``dataset_store``."""
+
+from __future__ import annotations
+
+import pytest
+
+from mloop.data.protocols import DatasetStore
+from mloop.data.refs import DatasetRef, parse_ref
+from mloop.entities import DatasetFile
+from mloop.errors import NotFound
+
+
+def files(*names: str) -> list[DatasetFile]:
+    return [DatasetFile(n, (n[0] * 64)[:64], len(n)) for n in names]
+
+
+class DatasetStoreContract:
+    __test__ = False
+
+    def test_versions_are_numbered_and_deduplicated(self, dataset_store: DatasetStore) -> None:
+        v1, new1 = dataset_store.commit_version("d", "1" * 64, files("a.csv"), description="first")
+        v2, new2 = dataset_store.commit_version("d", "2" * 64, files("a.csv", "b.csv"), run_id="r1")
+        again, new3 = dataset_store.commit_version("d", "1" * 64, files("a.csv"))
+        assert (v1.version, v2.version, again.version) == (1, 2, 1)
+        assert (new1, new2, new3) == (True, True, False)
+        assert (v2.file_count, v2.total_bytes, v2.run_id) == (2, 10, "r1")
+        assert [f.path for f in v2.files] == ["a.csv", "b.csv"]
+        assert v1.description == "first"
+        other, _ = dataset_store.commit_version("e", "1" * 64, files("a.csv"))
+        assert other.ref == "e@1"  # the same content under another name is its own dataset
+
+    def test_refs(self, dataset_store: DatasetStore) -> None:
+        dataset_store.commit_version("d", "1" * 64, files("a"))
+        dataset_store.commit_version("d", "2" * 64, files("b"))
+        assert dataset_store.get_version(parse_ref("d")).version == 2
+        assert dataset_store.get_version(parse_ref("d@latest")).version == 2
+        assert dataset_store.get_version(parse_ref("d@1")).files[0].path == "a"
+        tagged = dataset_store.set_tag(parse_ref("d@1"), "prod")
+        assert tagged.tags == ("prod",)
+        assert dataset_store.get_version(parse_ref("d@prod")).version == 1
+        dataset_store.set_tag(parse_ref("d@2"), "prod")  # tags move
+        assert dataset_store.get_version(parse_ref("d@prod")).version == 2
+        assert dataset_store.get_version(parse_ref("d@1")).tags == ()
+        for bad in ("nope", "d@3", "d@staging"):
+            with pytest.raises(NotFound):
+                dataset_store.get_version(parse_ref(bad))
+        with pytest.raises(NotFound):
+            dataset_store.set_tag(DatasetRef("d", version=9), "x")
+
+    def test_listing_and_references(self, dataset_store: DatasetStore) -> None:
+        dataset_store.commit_version("b", "1" * 64, files("x"))
+        dataset_store.commit_version("a", "2" * 64, files("y"))
+        dataset_store.commit_version("a", "3" * 64, files("z"))
+        assert [(v.name, v.version) for v in dataset_store.list_datasets()] == [("a", 2), ("b", 1)]
+        assert [v.version for v in dataset_store.list_versions("a")] == [1, 2]
+        with pytest.raises(NotFound):
+            dataset_store.list_versions("zzz")
+        assert dataset_store.referenced_digests() == {"x" * 64, "y" * 64, "z" * 64}

@@ -1,9 +1,10 @@
-"""mloop end to end, as it stands today: track experiments, search them, inspect them.
+"""mloop end to end, as it stands today: version data, track experiments, search, inspect.
 
-Run it with ``make demo``. It trains a small model family on a synthetic
-dataset, tracks every run (params, metric curves, artifacts, the data it
-read), finds the best run with a search filter, compares runs, and finishes
-with the CLI a team uses day to day. Everything lives in ``./.mloop-demo``.
+Run it with ``make demo``. It versions a synthetic dataset, trains a small
+model family on it, tracks every run (params, metric curves, artifacts, the
+dataset version it read), finds the best run with a search filter, compares
+runs, and finishes with the CLI a team uses day to day. Everything lives in
+``./.mloop-demo``.
 """
 
 from __future__ import annotations
@@ -24,17 +25,6 @@ os.environ["MLOOP_TRACKING_URI"] = f"sqlite:///{HOME}/mloop.db"
 os.environ["MLOOP_ARTIFACTS_URI"] = str(HOME / "artifacts")
 
 import mloop  # noqa: E402  (the environment above must be set first)
-from mloop.artifacts.cas import hash_file  # noqa: E402
-
-
-class DataSnapshot:
-    """A stand-in for a dataset version: anything with a digest can be a run input."""
-
-    def __init__(self, path: Path) -> None:
-        self.digest, _ = hash_file(path)
-        self.name = path.name
-        self.kind = "dataset"
-        self.source = path.as_uri()
 
 
 def make_data(folder: Path, n: int = 400) -> Path:
@@ -83,7 +73,13 @@ def accuracy(data: list[tuple[float, float, int]], w: tuple[float, float, float]
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mloop-demo-"))
     data_path = make_data(work)
-    data = load(data_path)
+
+    print("0. Versioning the data")
+    dataset = mloop.data.add(data_path, name="credit", tags=["raw"])
+    print(f"   {dataset.ref}: {len(dataset.files)} file, digest {dataset.digest[:12]}")
+    again = mloop.data.add(data_path, name="credit")
+    print(f"   adding it unchanged gives back {again.ref}")
+    data = load(mloop.data.get("credit@raw").path / "credit.csv")
     train_rows, test_rows = data[:300], data[300:]
 
     print("1. Tracking a small sweep of runs")
@@ -94,7 +90,7 @@ def main() -> None:
                 with mloop.start_run(run_name=f"lr={lr} epochs={epochs}", nested=True):
                     mloop.log_params({"lr": lr, "epochs": epochs, "db_password": "never-stored"})
                     mloop.set_tag("model", "logreg")
-                    mloop.log_input(DataSnapshot(data_path), context="training")
+                    mloop.log_input(dataset, context="training")
                     weights = train(train_rows, lr, epochs)
                     mloop.log_metrics(
                         {
@@ -137,6 +133,7 @@ def main() -> None:
     mloop_cli = str(Path(sys.executable).with_name("mloop"))
     second_id = best["run_id"].iloc[1]
     for args in (
+        ["data", "ls"],
         ["experiments", "ls"],
         [
             "runs",

@@ -25,6 +25,12 @@ HELP_TARGETS = [
     (["runs", "compare"], "Params and metrics of runs side by side"),
     (["runs", "delete"], "Move runs to the bin"),
     (["gc"], "Purge runs in the bin"),
+    (["data"], "Datasets: versioned files and folders."),
+    (["data", "add"], "Version a file or folder"),
+    (["data", "ls"], "List datasets"),
+    (["data", "show"], "Show a version and its files"),
+    (["data", "get"], "Copy a version's files into a folder"),
+    (["data", "tag"], "Point a tag at a version"),
 ]
 
 

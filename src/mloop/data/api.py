@@ -55,6 +55,13 @@ class Dataset:
     kind = property(lambda self: "dataset", doc="What this is as a run input.")
     source = property(lambda self: self.info.source, doc="Where it comes from.")
 
+    def copy_to(self, destination: str | os.PathLike[str]) -> Path:
+        """Copy the files (verified against their digests) into a writable folder."""
+        target = Path(destination)
+        for item in self.files:
+            self._content.get_file(item.digest, target / item.path)
+        return target
+
     @property
     def path(self) -> Path:
         """A local, read-only folder with the version's files (fetched once, then cached)."""

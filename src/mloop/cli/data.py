@@ -1,0 +1,113 @@
+"""``mloop data``: version files and folders, list, show, fetch and tag dataset versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mloop.cli.output import console, handle_errors, millis_text, print_json, table
+from mloop.data import api
+from mloop.entities import DatasetVersion
+from mloop.tracking import fluent
+
+app = typer.Typer(help="Datasets: versioned files and folders.", no_args_is_help=True)
+
+
+def _use_store(ctx: typer.Context) -> None:
+    options = ctx.find_root().obj or {}
+    if options.get("tracking_uri"):
+        fluent.set_tracking_uri(options["tracking_uri"])
+
+
+def _row(v: DatasetVersion) -> tuple[object, ...]:
+    return (
+        v.ref,
+        v.file_count,
+        v.total_bytes,
+        ", ".join(v.tags) or "-",
+        millis_text(v.created_time),
+        v.digest[:12],
+    )
+
+
+_HEADERS = ["version", "files", "bytes", "tags", "created", "digest"]
+
+
+@app.command("add")
+@handle_errors
+def add(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A file or folder."),
+    name: str = typer.Option(..., "--name", "-n", help="Dataset name."),
+    tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Tag the version (repeatable)."),
+    description: str = typer.Option("", "--description", "-d", help="What this version is."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Version a file or folder; unchanged content gives back the existing version."""
+    _use_store(ctx)
+    version = api.add(path, name, tags=tag, description=description)
+    if as_json:
+        print_json(version.info)
+    else:
+        console.print(f"{version.ref}  {len(version.files)} file(s)  {version.digest[:12]}")
+
+
+@app.command("ls")
+@handle_errors
+def list_datasets(
+    ctx: typer.Context,
+    name: str | None = typer.Argument(None, help="List this dataset's versions."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List datasets (their latest versions), or every version of one."""
+    _use_store(ctx)
+    found = api.versions(name) if name else api.datasets()
+    if as_json:
+        print_json(found)
+    else:
+        table("Versions" if name else "Datasets", _HEADERS, [_row(v) for v in found])
+
+
+@app.command("show")
+@handle_errors
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="name, name@latest, name@3 or name@tag."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a version and its files."""
+    _use_store(ctx)
+    version = api.get(ref).info
+    if as_json:
+        print_json(version)
+        return
+    table(f"Dataset {version.ref}", [*_HEADERS, "run"], [(*_row(version), version.run_id or "-")])
+    table("Files", ["path", "bytes", "digest"], [(f.path, f.size, f.digest) for f in version.files])
+
+
+@app.command("get")
+@handle_errors
+def get(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="name, name@latest, name@3 or name@tag."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to copy the files into."),
+) -> None:
+    """Copy a version's files into a folder (verified against their digests)."""
+    _use_store(ctx)
+    dataset = api.get(ref)
+    dataset.copy_to(out)
+    console.print(f"{dataset.ref}: {len(dataset.files)} file(s) written to {out}")
+
+
+@app.command("tag")
+@handle_errors
+def tag(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The version to tag."),
+    tag_name: str = typer.Argument(..., help="The tag; it moves if it pointed elsewhere."),
+) -> None:
+    """Point a tag at a version."""
+    _use_store(ctx)
+    version = api.tag(ref, tag_name)
+    console.print(f"{version.name}@{tag_name} -> {version.ref}")

@@ -18,6 +18,7 @@ import dataclasses
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import load_settings
@@ -27,6 +28,10 @@ from mloop.data.versioning import list_files, manifest_digest, materialize, stor
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.tracking import fluent
 from mloop.tracking.connection import connect
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 _stores: dict[str, SqlDatasetStore] = {}
 _lock = threading.Lock()
@@ -61,6 +66,18 @@ class Dataset:
         for item in self.files:
             self._content.get_file(item.digest, target / item.path)
         return target
+
+    def to_arrow(self) -> pa.Table:
+        """The version's tabular files (Parquet, CSV, TSV, JSON lines) as one Arrow table."""
+        from mloop.data.tabular import read_table  # pyarrow loads only when tables are read
+
+        root = self.path
+        return read_table([root / f.path for f in self.files])
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The version's tabular files as one pandas DataFrame."""
+        frame: pd.DataFrame = self.to_arrow().to_pandas()
+        return frame
 
     @property
     def path(self) -> Path:

@@ -116,3 +116,30 @@ def test_interrupted_add_leaves_no_version(
     with pytest.raises(NotFound):
         mloop.data.get("raw")
     assert mloop.data.add(folder, name="raw").ref == "raw@1"
+
+
+def test_re_adding_unchanged_files_reads_nothing(
+    home: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = mloop.data.add(folder, name="raw")
+    with monkeypatch.context() as patch:
+
+        def no_reading(self: ContentStore, path: str) -> tuple[str, int]:
+            raise AssertionError(f"{path} was read again")
+
+        patch.setattr(ContentStore, "put_file", no_reading)
+        assert mloop.data.add(folder, name="raw").ref == first.ref
+    # a changed file (new size and mtime) is hashed again, never taken from the cache
+    (folder / "a.csv").write_text("x,y\n9,9\n7,7\n")
+    second = mloop.data.add(folder, name="raw")
+    assert second.ref == "raw@2"
+    assert (second.path / "a.csv").read_text() == "x,y\n9,9\n7,7\n"
+
+
+def test_a_cached_digest_whose_object_is_gone_is_stored_again(home: Path, folder: Path) -> None:
+    first = mloop.data.add(folder, name="raw")
+    backend = connect(mloop.Client().settings)
+    for item in first.files:
+        backend.content.delete(item.digest)
+    again = mloop.data.add(folder, name="other")
+    assert all(backend.content.exists(f.digest) for f in again.files)

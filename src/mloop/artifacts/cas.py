@@ -136,6 +136,14 @@ class ContentStore:
         """True when the object is stored."""
         return bool(self.fs.exists(self._object_path(_check_digest(digest))))
 
+    def claim(self, digest: str) -> bool:
+        """True when the object is stored; it then survives `mloop gc` for another grace period.
+
+        For callers that already know a file's digest (from a hash cache) and
+        want to skip storing it again.
+        """
+        return self._reuse(_check_digest(digest))
+
     def _reuse(self, digest: str) -> bool:
         # Content already stored is not copied again. Touching a local object
         # restarts its garbage-collection grace period, so `mloop gc` cannot

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import load_settings
+from mloop.data.hash_cache import HashCache
 from mloop.data.refs import DatasetRef, check_name, check_tag, parse_ref
 from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.data.versioning import list_files, manifest_digest, materialize, store_files
@@ -128,8 +129,9 @@ def add(
     for tag in tags or ():
         check_tag(tag)
     files = list_files(path)  # every check before anything is stored
-    store, content, _ = _backend()
-    manifest: list[DatasetFile] = store_files(content, files)
+    store, content, cache = _backend()
+    hashes = HashCache(cache.parent / "cache" / "hashes.db")
+    manifest: list[DatasetFile] = store_files(content, files, hashes)
     active = fluent.active_run()
     run_id = active.info.run_id if active else None
     version, created = store.commit_version(

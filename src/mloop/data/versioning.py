@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore
+from mloop.data.hash_cache import HashCache
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput, NotFound, StoreError
 
@@ -61,8 +62,23 @@ def manifest_digest(files: list[DatasetFile]) -> str:
     return hashlib.sha256(json.dumps(entries, separators=(",", ":")).encode()).hexdigest()
 
 
-def store_files(content: ContentStore, files: list[tuple[Path, str]]) -> list[DatasetFile]:
-    """Store every file (in parallel) and return the manifest, sorted by path."""
+def store_files(
+    content: ContentStore, files: list[tuple[Path, str]], cache: HashCache | None = None
+) -> list[DatasetFile]:
+    """Store every file (in parallel) and return the manifest, sorted by path.
+
+    With a ``cache``, a file unchanged since it was last hashed, whose object
+    is still stored, is neither read nor copied.
+    """
+    known = cache.lookup([path for path, _ in files]) if cache else {}
+    manifest: list[DatasetFile] = []
+    todo: list[tuple[Path, str]] = []
+    for path, logical in files:
+        digest = known.get(path)
+        if digest is not None and content.claim(digest):
+            manifest.append(DatasetFile(logical, digest, path.stat().st_size))
+        else:
+            todo.append((path, logical))
 
     def put(item: tuple[Path, str]) -> DatasetFile:
         path, logical = item
@@ -75,8 +91,10 @@ def store_files(content: ContentStore, files: list[tuple[Path, str]]) -> list[Da
         return DatasetFile(logical, digest, size)
 
     with ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
-        manifest = list(pool.map(put, files))
-    return sorted(manifest, key=lambda f: f.path)
+        stored = list(pool.map(put, todo))
+    if cache is not None:
+        cache.record((path, item.digest) for (path, _), item in zip(todo, stored, strict=True))
+    return sorted(manifest + stored, key=lambda f: f.path)
 
 
 def materialize(content: ContentStore, version: DatasetVersion, cache_root: Path) -> Path:

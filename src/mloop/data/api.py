@@ -137,11 +137,13 @@ def add(
     version, created = store.commit_version(
         name, manifest_digest(manifest), manifest, run_id=run_id, description=description
     )
-    for tag in tags or ():
-        version = store.set_tag(DatasetRef(name, version=version.version), tag)
+    if tags:
+        for tag in tags:
+            store.set_tag(DatasetRef(name, version=version.version), tag)
+        version = store.get_version(DatasetRef(name, version=version.version))
     if created and active is not None:
         fluent.log_output(version)
-    return _wrap(store.get_version(DatasetRef(name, version=version.version)))
+    return _wrap(version)
 
 
 def get(ref: str) -> Dataset:

@@ -12,8 +12,8 @@ Example:
     >>> cache.lookup([f])
     {}
     >>> cache.record([(f, "ab" * 32)])
-    >>> cache.lookup([f])[f]
-    'abababababababababababababababababababababababababababababababab'
+    >>> cache.lookup([f])[f][0] == "ab" * 32
+    True
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _SCHEMA = (
 
 def _key(path: Path) -> tuple[str, int, int, int]:
     st = os.stat(path)
-    return str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino
+    return os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino
 
 
 class HashCache:
@@ -47,10 +47,10 @@ class HashCache:
         connection.execute(_SCHEMA)
         return connection
 
-    def lookup(self, paths: Sequence[Path]) -> dict[Path, str]:
-        """Cached digests of the files that did not change since they were recorded."""
+    def lookup(self, paths: Sequence[Path]) -> dict[Path, tuple[str, int]]:
+        """Cached ``(digest, size)`` of the files that did not change since they were recorded."""
         keys = {_key(p): p for p in paths}
-        found: dict[Path, str] = {}
+        found: dict[Path, tuple[str, int]] = {}
         connection = self._connect()
         try:
             by_path = {k[0]: k for k in keys}
@@ -66,7 +66,7 @@ class HashCache:
                 for path, size, mtime_ns, inode, digest in rows:
                     key = by_path[path]
                     if key == (path, size, mtime_ns, inode):
-                        found[keys[key]] = digest
+                        found[keys[key]] = (digest, size)
         finally:
             connection.close()
         return found

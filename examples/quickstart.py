@@ -77,6 +77,7 @@ def main() -> None:
     print("0. Versioning the data")
     dataset = mloop.data.add(data_path, name="credit", tags=["raw"])
     print(f"   {dataset.ref}: {len(dataset.files)} file, digest {dataset.digest[:12]}")
+    print(f"   schema: {dataset.schema}")
     again = mloop.data.add(data_path, name="credit")
     print(f"   adding it unchanged gives back {again.ref}")
     data = load(mloop.data.get("credit@raw").path / "credit.csv")
@@ -134,6 +135,7 @@ def main() -> None:
     second_id = best["run_id"].iloc[1]
     for args in (
         ["data", "ls"],
+        ["data", "profile", "credit@raw"],
         ["experiments", "ls"],
         [
             "runs",

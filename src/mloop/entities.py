@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -216,6 +216,7 @@ class DatasetVersion:
     description: str = ""
     tags: tuple[str, ...] = ()
     files: tuple[DatasetFile, ...] = ()
+    profile: Mapping[str, Any] | None = None
 
     @property
     def ref(self) -> str:

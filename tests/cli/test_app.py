@@ -31,6 +31,7 @@ HELP_TARGETS = [
     (["data", "show"], "Show a version and its files"),
     (["data", "get"], "Copy a version's files into a folder"),
     (["data", "tag"], "Point a tag at a version"),
+    (["data", "profile"], "Show a version's schema and column statistics"),
 ]
 
 

@@ -9,6 +9,7 @@ import typer
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.data import api
 from mloop.entities import DatasetVersion
+from mloop.errors import InvalidInput
 from mloop.tracking import fluent
 
 app = typer.Typer(help="Datasets: versioned files and folders.", no_args_is_help=True)
@@ -111,3 +112,43 @@ def tag(
     _use_store(ctx)
     version = api.tag(ref, tag_name)
     console.print(f"{version.name}@{tag_name} -> {version.ref}")
+
+
+@app.command("profile")
+@handle_errors
+def profile(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="name, name@latest, name@3 or name@tag."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a version's schema and column statistics (tabular data only)."""
+    _use_store(ctx)
+    dataset = api.get(ref)
+    stats = dataset.profile
+    if stats is None:
+        raise InvalidInput(
+            f"{dataset.ref} has no profile: it holds no readable Parquet, CSV, TSV "
+            "or JSON-lines file"
+        )
+    if as_json:
+        print_json(stats)
+        return
+    table(
+        f"{dataset.ref}: {stats['rows']:,} rows",
+        ["column", "type", "nullable", "nulls", "distinct", "min", "max", "mean", "std", "top"],
+        [
+            (
+                c["name"],
+                c["type"],
+                "yes" if c["nullable"] else "no",
+                c["nulls"],
+                c["distinct"],
+                c.get("min"),
+                c.get("max"),
+                c.get("mean"),
+                c.get("std"),
+                ", ".join(f"{t['value']} ({t['count']})" for t in c.get("top", [])) or None,
+            )
+            for c in stats["columns"]
+        ],
+    )

@@ -15,18 +15,22 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import load_settings
+from mloop.data.formats import is_tabular
 from mloop.data.hash_cache import HashCache
 from mloop.data.refs import DatasetRef, check_name, check_tag, parse_ref
 from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.data.versioning import list_files, manifest_digest, materialize, store_files
 from mloop.entities import DatasetFile, DatasetVersion
+from mloop.errors import InvalidInput, NotFound
 from mloop.tracking import fluent
 from mloop.tracking.connection import connect
 
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+log = logging.getLogger(__name__)
 _stores: dict[str, SqlDatasetStore] = {}
 _lock = threading.Lock()
 
@@ -79,6 +84,17 @@ class Dataset:
         """The version's tabular files as one pandas DataFrame."""
         frame: pd.DataFrame = self.to_arrow().to_pandas()
         return frame
+
+    @property
+    def profile(self) -> Mapping[str, Any] | None:
+        """Rows and per-column schema and statistics of the tabular files, or None."""
+        return self.info.profile
+
+    @property
+    def schema(self) -> list[tuple[str, str, bool]]:
+        """``(column, logical type, nullable)`` of the tabular files ([] when there are none)."""
+        columns = (self.info.profile or {}).get("columns", [])
+        return [(c["name"], c["type"], c["nullable"]) for c in columns]
 
     @property
     def path(self) -> Path:
@@ -132,10 +148,14 @@ def add(
     store, content, cache = _backend()
     hashes = HashCache(cache.parent / "cache" / "hashes.db")
     manifest: list[DatasetFile] = store_files(content, files, hashes)
+    digest = manifest_digest(manifest)
     active = fluent.active_run()
     run_id = active.info.run_id if active else None
+    profile = None
+    if not _has_version(store, name, digest):
+        profile = profile_files([source for source, _ in files])
     version, created = store.commit_version(
-        name, manifest_digest(manifest), manifest, run_id=run_id, description=description
+        name, digest, manifest, run_id=run_id, description=description, profile=profile
     )
     if tags:
         for tag in tags:
@@ -144,6 +164,32 @@ def add(
     if created and active is not None:
         fluent.log_output(version)
     return _wrap(version)
+
+
+def _has_version(store: SqlDatasetStore, name: str, digest: str) -> bool:
+    # Profiling reads every row: skip it when the content is already a version.
+    try:
+        return any(v.digest == digest for v in store.list_versions(name))
+    except NotFound:
+        return False
+
+
+def profile_files(paths: list[Path]) -> dict[str, Any] | None:
+    """Schema and statistics of the tabular files among ``paths`` (None when there are none).
+
+    A tabular file that cannot be read leaves the version without a profile;
+    reading it as a table later raises the error.
+    """
+    if not any(is_tabular(str(p)) for p in paths):
+        return None
+    from mloop.data.profile import profile_table  # pyarrow loads only for tabular data
+    from mloop.data.tabular import read_table
+
+    try:
+        return profile_table(read_table(paths))
+    except InvalidInput as err:
+        log.warning("dataset version stored without a profile: %s", err)
+        return None
 
 
 def get(ref: str) -> Dataset:

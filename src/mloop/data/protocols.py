@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from mloop.data.refs import DatasetRef
 from mloop.entities import DatasetFile, DatasetVersion
@@ -28,6 +28,7 @@ class DatasetStore(Protocol):
         *,
         run_id: str | None = None,
         description: str = "",
+        profile: Mapping[str, Any] | None = None,
     ) -> tuple[DatasetVersion, bool]:
         """Store a version (or find the identical one); returns it and whether it is new."""
 

@@ -10,8 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,6 +64,7 @@ class SqlDatasetStore:
         *,
         run_id: str | None = None,
         description: str = "",
+        profile: Mapping[str, Any] | None = None,
     ) -> tuple[DatasetVersion, bool]:
         """Store a version and its manifest in one transaction, or return the identical one."""
         with self._db.begin() as conn:
@@ -86,6 +88,7 @@ class SqlDatasetStore:
                     created_time=time.time_ns() // 1_000_000,
                     run_id=run_id,
                     description=description,
+                    profile=json.dumps(profile) if profile is not None else None,
                 )
                 .returning(_V.c.version_id)
             ).scalar_one()
@@ -150,6 +153,7 @@ class SqlDatasetStore:
             description=row.description,
             tags=tuple(sorted(tags.get(row.version_id, []))),
             files=tuple(files.get(row.version_id, [])),
+            profile=json.loads(row.profile) if row.profile else None,
         )
 
     def get_version(self, ref: DatasetRef, *, with_files: bool = True) -> DatasetVersion:

@@ -17,21 +17,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from mloop.data.formats import READERS, is_tabular
 from mloop.errors import InvalidInput
-
-READERS = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-
-
-def is_tabular(path: str) -> bool:
-    """True for the file types :func:`read_table` reads."""
-    return Path(path).suffix.lower() in READERS
 
 
 def _read_one(path: Path) -> pa.Table:

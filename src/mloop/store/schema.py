@@ -183,6 +183,8 @@ dataset_versions = sa.Table(
     sa.Column("created_time", Millis, nullable=False),
     sa.Column("run_id", sa.String(32), nullable=True),
     sa.Column("description", sa.Text, nullable=False),
+    # Schema and statistics of the tabular files, as JSON (NULL when there are none).
+    sa.Column("profile", sa.Text, nullable=True),
     sa.UniqueConstraint("dataset_id", "version"),
     sa.Index(None, "dataset_id", "digest"),
     sa.Index(None, "run_id"),

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("created_time", sa.BigInteger(), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("profile", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["dataset_id"],
             ["datasets.dataset_id"],

@@ -32,6 +32,7 @@ HELP_TARGETS = [
     (["data", "get"], "Copy a version's files into a folder"),
     (["data", "tag"], "Point a tag at a version"),
     (["data", "profile"], "Show a version's schema and column statistics"),
+    (["data", "validate"], "Check a version against a suite"),
 ]
 
 

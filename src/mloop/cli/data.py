@@ -152,3 +152,35 @@ def profile(
             for c in stats["columns"]
         ],
     )
+
+
+@app.command("validate")
+@handle_errors
+def validate(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="name, name@latest, name@3 or name@tag."),
+    suite: Path = typer.Option(..., "--suite", "-s", help="Expectation suite (YAML)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check a version against a suite; exits 1 when a check fails, so CI can gate on it."""
+    _use_store(ctx)
+    result = api.validate(ref, suite)
+    if as_json:
+        print_json(result)
+    else:
+        table(
+            f"{result.data_ref}: suite {result.suite!r} {'passed' if result.success else 'FAILED'}",
+            ["check", "ok", "observed", "unexpected", "examples"],
+            [
+                (
+                    r.expectation,
+                    "yes" if r.success else "NO",
+                    r.message or r.observed,
+                    r.unexpected_count,
+                    ", ".join(map(str, r.examples[:5])) or None,
+                )
+                for r in result.results
+            ],
+        )
+    if not result.success:
+        raise typer.Exit(1)

@@ -13,6 +13,19 @@ from mloop.data.api import add as add
 from mloop.data.api import datasets as datasets
 from mloop.data.api import get as get
 from mloop.data.api import tag as tag
+from mloop.data.api import validate as validate
 from mloop.data.api import versions as versions
+from mloop.data.expectations import Expectation as Expectation
+from mloop.data.expectations import ExpectationSuite as ExpectationSuite
 
-__all__ = ["Dataset", "add", "datasets", "get", "tag", "versions"]
+__all__ = [
+    "Dataset",
+    "Expectation",
+    "ExpectationSuite",
+    "add",
+    "datasets",
+    "get",
+    "tag",
+    "validate",
+    "versions",
+]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import load_settings
+from mloop.data.expectations import ExpectationSuite
 from mloop.data.formats import is_tabular
 from mloop.data.hash_cache import HashCache
 from mloop.data.refs import DatasetRef, check_name, check_tag, parse_ref
@@ -37,6 +38,8 @@ from mloop.tracking.connection import connect
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from mloop.data.validation import ValidationResult
 
 log = logging.getLogger(__name__)
 _stores: dict[str, SqlDatasetStore] = {}
@@ -214,3 +217,41 @@ def tag(ref: str, tag_name: str) -> DatasetVersion:
     """Point ``tag_name`` at the version ``ref`` names (moving it if it pointed elsewhere)."""
     store, _, _ = _backend()
     return store.set_tag(parse_ref(ref), check_tag(tag_name))
+
+
+def validate(
+    data: str | Dataset | pa.Table | pd.DataFrame,
+    suite: ExpectationSuite | str | os.PathLike[str],
+) -> ValidationResult:
+    """Check data (a reference, a Dataset, an Arrow table or a DataFrame) against a suite.
+
+    ``suite`` is an :class:`ExpectationSuite` or the path of a YAML file. Inside
+    a run, the result is logged as the artifact ``validation/<suite>.json`` and
+    the tag ``mloop.validation.<suite>`` (``passed`` or ``failed``).
+
+    Raises:
+        InvalidInput: the suite or the data cannot be read.
+        NotFound: the reference names no version.
+    """
+    import pyarrow as pa  # pyarrow loads only when data is checked
+
+    from mloop.data.validation import run_suite
+
+    checks = suite if isinstance(suite, ExpectationSuite) else ExpectationSuite.from_yaml(suite)
+    ref = None
+    if isinstance(data, str):
+        data = get(data)
+    if isinstance(data, Dataset):
+        ref, data = data.ref, data.to_arrow()
+    if not isinstance(data, pa.Table):
+        if not hasattr(data, "columns"):
+            raise InvalidInput(
+                f"validate takes a dataset reference, a Dataset, an Arrow table or a DataFrame, "
+                f"got {type(data).__name__}"
+            )
+        data = pa.Table.from_pandas(data, preserve_index=False)
+    result = run_suite(data, checks, ref)
+    if fluent.active_run() is not None:
+        fluent.log_dict(dataclasses.asdict(result), f"validation/{checks.name}.json")
+        fluent.set_tag(f"mloop.validation.{checks.name}", "passed" if result.success else "failed")
+    return result

@@ -78,6 +78,18 @@ def main() -> None:
     dataset = mloop.data.add(data_path, name="credit", tags=["raw"])
     print(f"   {dataset.ref}: {len(dataset.files)} file, digest {dataset.digest[:12]}")
     print(f"   schema: {dataset.schema}")
+    suite = mloop.data.ExpectationSuite(
+        "credit-checks",
+        [
+            mloop.data.Expectation("not_null", column="income"),
+            mloop.data.Expectation("between", column="debt", min=-20, max=80),
+            mloop.data.Expectation("in_set", column="label", values=[0, 1]),
+            mloop.data.Expectation("row_count", min=100),
+        ],
+    )
+    checked = mloop.data.validate(dataset, suite)
+    verdict = "passed" if checked.success else "FAILED"
+    print(f"   validation: {verdict} ({len(checked.results)} checks)")
     again = mloop.data.add(data_path, name="credit")
     print(f"   adding it unchanged gives back {again.ref}")
     data = load(mloop.data.get("credit@raw").path / "credit.csv")

@@ -104,7 +104,7 @@ def test_validate_frames_refs_and_runs(home: Path, tmp_path: Path) -> None:
     stored = mloop.get_run(run.info.run_id)
     assert stored.data.tags["mloop.validation.ages"] == "passed"
     assert json.loads(mloop.Client().load_text(run.info.run_id, "validation/ages.json"))["success"]
-    with pytest.raises(InvalidInput, match="takes a dataset reference"):
+    with pytest.raises(InvalidInput, match="expected a dataset reference"):
         mloop.data.validate(42, suite)  # type: ignore[arg-type]
 
 

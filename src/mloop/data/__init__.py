@@ -12,6 +12,7 @@ from mloop.data.api import Dataset as Dataset
 from mloop.data.api import add as add
 from mloop.data.api import datasets as datasets
 from mloop.data.api import get as get
+from mloop.data.api import infer_suite as infer_suite
 from mloop.data.api import tag as tag
 from mloop.data.api import validate as validate
 from mloop.data.api import versions as versions
@@ -25,6 +26,7 @@ __all__ = [
     "add",
     "datasets",
     "get",
+    "infer_suite",
     "tag",
     "validate",
     "versions",

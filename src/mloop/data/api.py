@@ -219,6 +219,37 @@ def tag(ref: str, tag_name: str) -> DatasetVersion:
     return store.set_tag(parse_ref(ref), check_tag(tag_name))
 
 
+def _as_table(data: str | Dataset | pa.Table | pd.DataFrame) -> tuple[pa.Table, str | None]:
+    import pyarrow as pa  # pyarrow loads only when data is checked
+
+    ref = None
+    if isinstance(data, str):
+        data = get(data)
+    if isinstance(data, Dataset):
+        ref, data = data.ref, data.to_arrow()
+    if isinstance(data, pa.Table):
+        return data, ref
+    if not hasattr(data, "columns"):
+        raise InvalidInput(
+            "expected a dataset reference, a Dataset, an Arrow table or a DataFrame, "
+            f"got {type(data).__name__}"
+        )
+    return pa.Table.from_pandas(data, preserve_index=False), ref
+
+
+def infer_suite(
+    data: str | Dataset | pa.Table | pd.DataFrame, name: str | None = None, margin: float = 0.1
+) -> ExpectationSuite:
+    """Propose a suite from reference data: types, nullability, widened ranges, category sets.
+
+    Save it with ``suite.to_yaml(path)``, review it, and check new data with :func:`validate`.
+    """
+    from mloop.data.inference import infer_from_table
+
+    table, ref = _as_table(data)
+    return infer_from_table(table, name or (ref.split("@")[0] if ref else "inferred"), margin)
+
+
 def validate(
     data: str | Dataset | pa.Table | pd.DataFrame,
     suite: ExpectationSuite | str | os.PathLike[str],
@@ -233,24 +264,11 @@ def validate(
         InvalidInput: the suite or the data cannot be read.
         NotFound: the reference names no version.
     """
-    import pyarrow as pa  # pyarrow loads only when data is checked
-
-    from mloop.data.validation import run_suite
+    from mloop.data.validation import run_suite  # loads pyarrow
 
     checks = suite if isinstance(suite, ExpectationSuite) else ExpectationSuite.from_yaml(suite)
-    ref = None
-    if isinstance(data, str):
-        data = get(data)
-    if isinstance(data, Dataset):
-        ref, data = data.ref, data.to_arrow()
-    if not isinstance(data, pa.Table):
-        if not hasattr(data, "columns"):
-            raise InvalidInput(
-                f"validate takes a dataset reference, a Dataset, an Arrow table or a DataFrame, "
-                f"got {type(data).__name__}"
-            )
-        data = pa.Table.from_pandas(data, preserve_index=False)
-    result = run_suite(data, checks, ref)
+    table, ref = _as_table(data)
+    result = run_suite(table, checks, ref)
     if fluent.active_run() is not None:
         fluent.log_dict(dataclasses.asdict(result), f"validation/{checks.name}.json")
         fluent.set_tag(f"mloop.validation.{checks.name}", "passed" if result.success else "failed")

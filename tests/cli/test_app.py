@@ -33,6 +33,8 @@ HELP_TARGETS = [
     (["data", "tag"], "Point a tag at a version"),
     (["data", "profile"], "Show a version's schema and column statistics"),
     (["data", "validate"], "Check a version against a suite"),
+    (["data", "diff"], "Files added, removed and changed"),
+    (["data", "lineage"], "The run that produced a version"),
 ]
 
 

@@ -198,6 +198,13 @@ class RunStoreContract:
         assert [o.name for o in run.outputs] == ["model"]
         with pytest.raises(InvalidInput):
             stores.runs.log_io(run_id, [RunIO("c", "x", "y", "sideways")])
+        other = self._run(stores, "other")
+        stores.runs.log_io(other, [RunIO("a" * 64, "credit", "dataset", "output")])
+        found = stores.runs.find_io("a" * 64)
+        assert sorted((r, i.direction) for r, i in found) == sorted(
+            [(run_id, "input"), (other, "output")]
+        )
+        assert stores.runs.find_io("z" * 64) == []
 
     def test_soft_delete_and_purge(self, stores: Stores) -> None:
         exp = stores.experiments.create_experiment("purge")

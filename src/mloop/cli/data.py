@@ -184,3 +184,53 @@ def validate(
         )
     if not result.success:
         raise typer.Exit(1)
+
+
+@app.command("diff")
+@handle_errors
+def diff(
+    ctx: typer.Context,
+    a: str = typer.Argument(..., help="The older version, e.g. credit@1."),
+    b: str = typer.Argument(..., help="The newer version, e.g. credit@2."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Files added, removed and changed, and for tables rows, columns and statistics."""
+    _use_store(ctx)
+    changes = api.diff(a, b)
+    if as_json:
+        print_json(changes)
+        return
+    files = changes["files"]
+    rows = [(f"+ {p}",) for p in files["added"]] + [(f"- {p}",) for p in files["removed"]]
+    rows += [(f"~ {p}",) for p in files["changed"]]
+    table(f"{changes['from']} -> {changes['to']} ({files['unchanged']} unchanged)", ["file"], rows)
+    tab = changes["table"]
+    if tab:
+        facts = [("rows", f"{tab['rows'][0]:,} -> {tab['rows'][1]:,}")]
+        facts += [("column added", c) for c in tab["columns_added"]]
+        facts += [("column removed", c) for c in tab["columns_removed"]]
+        facts += [(f"type of {c}", " -> ".join(t)) for c, t in tab["types_changed"].items()]
+        facts += [
+            (f"{stat} of {c}", f"{v[0]} -> {v[1]}")
+            for c, stats in tab["statistics"].items()
+            for stat, v in stats.items()
+        ]
+        table("Table", ["what", "change"], facts)
+
+
+@app.command("lineage")
+@handle_errors
+def lineage(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="name, name@latest, name@3 or name@tag."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The run that produced a version and the runs that consumed it."""
+    _use_store(ctx)
+    found = api.lineage(ref)
+    if as_json:
+        print_json(found)
+        return
+    rows = [("produced by", found["produced_by"] or "-", "")]
+    rows += [("consumed by", c["run_id"], c["context"]) for c in found["consumed_by"]]
+    table(f"Lineage of {found['version']}", ["relation", "run", "context"], rows)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from mloop.data.api import Dataset as Dataset
 from mloop.data.api import add as add
 from mloop.data.api import datasets as datasets
+from mloop.data.api import diff as diff
 from mloop.data.api import get as get
 from mloop.data.api import infer_suite as infer_suite
+from mloop.data.api import lineage as lineage
 from mloop.data.api import tag as tag
 from mloop.data.api import validate as validate
 from mloop.data.api import versions as versions
@@ -25,8 +27,10 @@ __all__ = [
     "ExpectationSuite",
     "add",
     "datasets",
+    "diff",
     "get",
     "infer_suite",
+    "lineage",
     "tag",
     "validate",
     "versions",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import load_settings
+from mloop.data.compare import diff_versions
 from mloop.data.expectations import ExpectationSuite
 from mloop.data.formats import is_tabular
 from mloop.data.hash_cache import HashCache
@@ -33,6 +34,7 @@ from mloop.data.versioning import list_files, manifest_digest, materialize, stor
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput, NotFound
 from mloop.tracking import fluent
+from mloop.tracking.client import Client
 from mloop.tracking.connection import connect
 
 if TYPE_CHECKING:
@@ -273,3 +275,24 @@ def validate(
         fluent.log_dict(dataclasses.asdict(result), f"validation/{checks.name}.json")
         fluent.set_tag(f"mloop.validation.{checks.name}", "passed" if result.success else "failed")
     return result
+
+
+def diff(a: str, b: str) -> dict[str, Any]:
+    """What changed from version ``a`` to ``b``: files, and for tables rows, columns, statistics."""
+    return diff_versions(get(a).info, get(b).info)
+
+
+def lineage(ref: str) -> dict[str, Any]:
+    """The run that produced a version and the runs that consumed it.
+
+    Returns ``{"version": ref, "produced_by": run_id | None, "consumed_by":
+    [{"run_id": …, "context": …}, …]}``.
+    """
+    version = get(ref)
+    uses = Client(tracking_uri=fluent.get_tracking_uri()).find_io(version.digest)
+    consumers = [
+        {"run_id": run_id, "context": item.context}
+        for run_id, item in uses
+        if item.direction == "input"
+    ]
+    return {"version": version.ref, "produced_by": version.run_id, "consumed_by": consumers}

@@ -371,6 +371,11 @@ class Client:
         self._write_queued()
         self._backend.stores.runs.log_io(run_id, records)
 
+    def find_io(self, digest: str) -> list[tuple[str, RunIO]]:
+        """Runs that consumed or produced the thing with this digest (lineage)."""
+        self.flush()
+        return self._backend.stores.runs.find_io(digest)
+
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every logged point of a metric, by step."""
         self.flush()

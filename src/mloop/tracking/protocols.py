@@ -198,6 +198,9 @@ class RunStore(Protocol):
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric, by step then timestamp."""
 
+    def find_io(self, digest: str) -> list[tuple[str, RunIO]]:
+        """Every ``(run_id, input or output)`` naming ``digest``: lineage seen from the data."""
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],

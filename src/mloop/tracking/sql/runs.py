@@ -359,6 +359,22 @@ class SqlRunStore:
         except IntegrityError:
             raise NotFound(f"run {run_id!r} not found") from None
 
+    def find_io(self, digest: str) -> list[tuple[str, RunIO]]:
+        """Every ``(run_id, input or output)`` that names ``digest``, oldest run first."""
+        io = schema.run_io
+        query = (
+            sa.select(io)
+            .join(_R, _R.c.run_id == io.c.run_id)
+            .where(io.c.digest == digest)
+            .order_by(_R.c.start_time, io.c.run_id)
+        )
+        with self._db.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            (r.run_id, RunIO(r.digest, r.name, r.kind, r.direction, r.source, r.context))
+            for r in rows
+        ]
+
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric, by step then timestamp, in logging order on ties."""
         m = schema.metrics

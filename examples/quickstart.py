@@ -148,6 +148,7 @@ def main() -> None:
     for args in (
         ["data", "ls"],
         ["data", "profile", "credit@raw"],
+        ["data", "lineage", "credit@raw"],
         ["experiments", "ls"],
         [
             "runs",

@@ -43,11 +43,20 @@ def add(
     name: str = typer.Option(..., "--name", "-n", help="Dataset name."),
     tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Tag the version (repeatable)."),
     description: str = typer.Option("", "--description", "-d", help="What this version is."),
+    pseudonymize: str | None = typer.Option(
+        None, "--pseudonymize", help="Comma-separated columns to store as keyed hashes."
+    ),
+    mask: bool = typer.Option(False, "--mask", help="Store those columns as *** instead."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Version a file or folder; unchanged content gives back the existing version."""
     _use_store(ctx)
-    version = api.add(path, name, tags=tag, description=description)
+    columns = [c.strip() for c in pseudonymize.split(",") if c.strip()] if pseudonymize else None
+    if mask and not columns:
+        raise typer.BadParameter("--mask needs --pseudonymize COLUMNS")
+    version = api.add(
+        path, name, tags=tag, description=description, pseudonymize=columns, mask=mask
+    )
     if as_json:
         print_json(version.info)
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from mloop.data.api import Dataset as Dataset
 from mloop.data.api import add as add
 from mloop.data.api import datasets as datasets
+from mloop.data.api import detect_pii as detect_pii
 from mloop.data.api import diff as diff
 from mloop.data.api import get as get
 from mloop.data.api import infer_suite as infer_suite
@@ -27,6 +28,7 @@ __all__ = [
     "ExpectationSuite",
     "add",
     "datasets",
+    "detect_pii",
     "diff",
     "get",
     "infer_suite",

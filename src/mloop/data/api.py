@@ -17,8 +17,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from mloop.data.expectations import ExpectationSuite
 from mloop.data.formats import is_tabular
 from mloop.data.hash_cache import HashCache
 from mloop.data.refs import DatasetRef, check_name, check_tag, parse_ref
+from mloop.data.secret import project_secret
 from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.data.versioning import list_files, manifest_digest, materialize, store_files
 from mloop.entities import DatasetFile, DatasetVersion
@@ -136,14 +138,19 @@ def add(
     *,
     tags: list[str] | None = None,
     description: str = "",
+    pseudonymize: Sequence[str] | None = None,
+    mask: bool = False,
 ) -> Dataset:
     """Version a file or folder as dataset ``name``; unchanged content returns the existing version.
 
     Inside a run, the run is recorded as the version's producer (and the
-    version as the run's output).
+    version as the run's output). ``pseudonymize`` names columns of the tabular
+    files to store as keyed hashes (or as ``***`` with ``mask=True``) instead of
+    their raw values, which never reach the store.
 
     Raises:
-        InvalidInput: a bad name or tag, an empty folder, broken links, unreadable files.
+        InvalidInput: a bad name or tag, an empty folder, broken links, unreadable
+            files, or a column to pseudonymize that a tabular file lacks.
         NotFound: the path does not exist.
     """
     check_name(name)
@@ -151,8 +158,44 @@ def add(
         check_tag(tag)
     files = list_files(path)  # every check before anything is stored
     store, content, cache = _backend()
+    if pseudonymize:
+        with tempfile.TemporaryDirectory(prefix="mloop-pseudonymized-") as scratch:
+            secret = None if mask else project_secret(cache.parent)
+            files = _pseudonymized(files, list(pseudonymize), secret, Path(scratch))
+            manifest = store_files(content, files)
+            return _commit(store, name, manifest, files, tags, description)
     hashes = HashCache(cache.parent / "cache" / "hashes.db")
-    manifest: list[DatasetFile] = store_files(content, files, hashes)
+    manifest = store_files(content, files, hashes)
+    return _commit(store, name, manifest, files, tags, description)
+
+
+def _pseudonymized(
+    files: list[tuple[Path, str]], columns: list[str], secret: bytes | None, scratch: Path
+) -> list[tuple[Path, str]]:
+    from mloop.data.privacy import pseudonymize_file  # pyarrow loads only for tabular data
+
+    tabular = [(p, logical) for p, logical in files if is_tabular(logical)]
+    if not tabular:
+        raise InvalidInput("pseudonymize needs tabular files (Parquet, CSV, TSV, JSON lines)")
+    out = []
+    for source, logical in files:
+        if is_tabular(logical):
+            target = scratch / logical
+            pseudonymize_file(source, target, columns, secret)
+            out.append((target, logical))
+        else:
+            out.append((source, logical))
+    return out
+
+
+def _commit(
+    store: SqlDatasetStore,
+    name: str,
+    manifest: list[DatasetFile],
+    files: list[tuple[Path, str]],
+    tags: list[str] | None,
+    description: str,
+) -> Dataset:
     digest = manifest_digest(manifest)
     active = fluent.active_run()
     run_id = active.info.run_id if active else None
@@ -296,3 +339,15 @@ def lineage(ref: str) -> dict[str, Any]:
         if item.direction == "input"
     ]
     return {"version": version.ref, "produced_by": version.run_id, "consumed_by": consumers}
+
+
+def detect_pii(data: str | Dataset | pa.Table | pd.DataFrame) -> dict[str, str]:
+    """Columns that likely hold personal data (e-mail, phone, ip, card, national_id), by name.
+
+    Looks at a sample of each text column; pass the result's keys to
+    ``add(..., pseudonymize=[...])`` to keep the raw values out of the store.
+    """
+    from mloop.data.privacy import detect_pii as detect  # loads pyarrow
+
+    table, _ = _as_table(data)
+    return detect(table)

@@ -35,6 +35,10 @@ KINDS: dict[str, tuple[bool, frozenset[str]]] = {
     "row_count": (False, frozenset({"min", "max"})),
     "no_duplicate_rows": (False, frozenset()),
     "custom": (False, frozenset({"check", "name"})),
+    # Bias checks on a sensitive column: every group is represented, and the
+    # positive-label rate is similar across groups.
+    "group_representation": (True, frozenset({"min_share"})),
+    "label_rate_parity": (True, frozenset({"label", "positive", "max_gap", "min_ratio"})),
 }
 _REQUIRED = {
     "column_type": {"type"},
@@ -42,6 +46,8 @@ _REQUIRED = {
     "regex": {"pattern"},
     "quantile_between": {"quantile"},
     "custom": {"check"},
+    "group_representation": {"min_share"},
+    "label_rate_parity": {"label"},
 }
 
 

@@ -111,6 +111,45 @@ _STATISTICS: dict[str, Any] = {
 }
 
 
+def _group_shares(column: pa.ChunkedArray) -> dict[str, float]:
+    counts = pc.value_counts(pc.drop_null(column))
+    total = max(1, len(column) - column.null_count)
+    return {
+        str(v): c / total
+        for v, c in zip(
+            counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+        )
+    }
+
+
+def _bias_check(table: pa.Table, e: Expectation) -> CheckResult:
+    column = table.column(e.column)
+    if e.kind == "group_representation":
+        shares = _group_shares(column)
+        small = sorted(g for g, share in shares.items() if share < e.kwargs["min_share"])
+        rounded = {g: round(s, 4) for g, s in sorted(shares.items())}
+        return CheckResult(e.label, not small, rounded, len(small), examples=small)
+    label = e.kwargs["label"]
+    if label not in table.column_names:
+        return CheckResult(e.label, False, "label column absent", message=f"no column {label!r}")
+    positive = e.kwargs.get("positive", 1)
+    frame = pa.table({"g": column, "y": pc.equal(table.column(label), positive)})
+    rates = {
+        str(row["g"]): row["y_mean"]
+        for row in frame.filter(pc.is_valid(frame["g"]))
+        .group_by("g")
+        .aggregate([("y", "mean")])
+        .to_pylist()
+    }
+    if not rates:
+        return CheckResult(e.label, False, "no groups")
+    high, low = max(rates.values()), min(rates.values())
+    gap, ratio = high - low, (low / high if high else 1.0)
+    ok = gap <= e.kwargs.get("max_gap", 1.0) and ratio >= e.kwargs.get("min_ratio", 0.0)
+    parity = {"gap": round(gap, 4), "ratio": round(ratio, 4), "rates": rates}
+    return CheckResult(e.label, ok, parity)
+
+
 def _table_check(table: pa.Table, e: Expectation) -> CheckResult:
     if e.kind == "row_count":
         return CheckResult(e.label, _bounds(table.num_rows, e), table.num_rows)
@@ -127,6 +166,8 @@ def _check(table: pa.Table, e: Expectation) -> CheckResult:
         return _table_check(table, e)
     if e.column not in table.column_names:
         return CheckResult(e.label, False, "column absent", message=f"no column {e.column!r}")
+    if e.kind in ("group_representation", "label_rate_parity"):
+        return _bias_check(table, e)
     column = table.column(e.column)
     if e.kind in _MASKS:
         return _share(table, e, _MASKS[e.kind](column, e.kwargs))

@@ -55,3 +55,13 @@ def test_console_script(home: Path, folder: Path) -> None:
     assert json.loads(result.stdout)["file_count"] == 2
     listed = run_mloop("data", "ls", "--json")
     assert json.loads(listed.stdout)[0]["name"] == "raw"
+
+
+def test_show_lists_validations(home: Path, folder: Path) -> None:
+    import mloop
+    from mloop.data import Expectation, ExpectationSuite
+
+    mloop.data.add(folder, name="raw")
+    mloop.data.validate("raw", ExpectationSuite("rows", [Expectation("row_count", min=1)]))
+    code, out, _ = invoke("data", "show", "raw")
+    assert code == 0 and "Validations" in out and "passed" in out

@@ -47,6 +47,18 @@ class DatasetStoreContract:
         with pytest.raises(NotFound):
             dataset_store.set_tag(DatasetRef("d", version=9), "x")
 
+    def test_validations(self, dataset_store: DatasetStore) -> None:
+        dataset_store.commit_version("d", "1" * 64, files("a"))
+        dataset_store.record_validation(parse_ref("d@1"), "s", False, {"n": 1}, None)
+        dataset_store.record_validation(parse_ref("d@1"), "s", True, {"n": 2}, "r1")
+        found = dataset_store.list_validations(parse_ref("d@1"))
+        assert [(v["success"], v["result"], v["run_id"]) for v in found] == [
+            (True, {"n": 2}, "r1"),
+            (False, {"n": 1}, None),
+        ]
+        with pytest.raises(NotFound):
+            dataset_store.record_validation(parse_ref("d@7"), "s", True, {}, None)
+
     def test_listing_and_references(self, dataset_store: DatasetStore) -> None:
         dataset_store.commit_version("b", "1" * 64, files("x"))
         dataset_store.commit_version("a", "2" * 64, files("y"))

@@ -101,6 +101,9 @@ def test_validate_frames_refs_and_runs(home: Path, tmp_path: Path) -> None:
     with mloop.start_run() as run:
         result = mloop.data.validate("people@1", suite)
     assert result.success and result.data_ref == "people@1"
+    (stored_result,) = mloop.data.validations("people@1")
+    assert (stored_result["suite"], stored_result["success"]) == ("ages", True)
+    assert stored_result["run_id"] == run.info.run_id
     stored = mloop.get_run(run.info.run_id)
     assert stored.data.tags["mloop.validation.ages"] == "passed"
     assert json.loads(mloop.Client().load_text(run.info.run_id, "validation/ages.json"))["success"]

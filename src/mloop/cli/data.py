@@ -94,6 +94,21 @@ def show(
         return
     table(f"Dataset {version.ref}", [*_HEADERS, "run"], [(*_row(version), version.run_id or "-")])
     table("Files", ["path", "bytes", "digest"], [(f.path, f.size, f.digest) for f in version.files])
+    checks = api.validations(version.ref)
+    if checks:
+        table(
+            "Validations",
+            ["suite", "result", "when", "run"],
+            [
+                (
+                    c["suite"],
+                    "passed" if c["success"] else "FAILED",
+                    millis_text(c["created_time"]),
+                    c["run_id"] or "-",
+                )
+                for c in checks
+            ],
+        )
 
 
 @app.command("get")

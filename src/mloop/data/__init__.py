@@ -18,6 +18,7 @@ from mloop.data.api import infer_suite as infer_suite
 from mloop.data.api import lineage as lineage
 from mloop.data.api import tag as tag
 from mloop.data.api import validate as validate
+from mloop.data.api import validations as validations
 from mloop.data.api import versions as versions
 from mloop.data.expectations import Expectation as Expectation
 from mloop.data.expectations import ExpectationSuite as ExpectationSuite
@@ -35,5 +36,6 @@ __all__ = [
     "lineage",
     "tag",
     "validate",
+    "validations",
     "versions",
 ]

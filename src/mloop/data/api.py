@@ -314,7 +314,17 @@ def validate(
     checks = suite if isinstance(suite, ExpectationSuite) else ExpectationSuite.from_yaml(suite)
     table, ref = _as_table(data)
     result = run_suite(table, checks, ref)
-    if fluent.active_run() is not None:
+    active = fluent.active_run()
+    if ref is not None:
+        store, _, _ = _backend()
+        store.record_validation(
+            parse_ref(ref),
+            checks.name,
+            result.success,
+            dataclasses.asdict(result),
+            active.info.run_id if active else None,
+        )
+    if active is not None:
         fluent.log_dict(dataclasses.asdict(result), f"validation/{checks.name}.json")
         fluent.set_tag(f"mloop.validation.{checks.name}", "passed" if result.success else "failed")
     return result
@@ -351,3 +361,13 @@ def detect_pii(data: str | Dataset | pa.Table | pd.DataFrame) -> dict[str, str]:
 
     table, _ = _as_table(data)
     return detect(table)
+
+
+def validations(ref: str) -> list[dict[str, Any]]:
+    """The validation results stored with a version, newest first.
+
+    Each is ``{"suite", "success", "run_id", "created_time", "result"}``; ``result``
+    is the whole ValidationResult as plain data.
+    """
+    store, _, _ = _backend()
+    return store.list_validations(parse_ref(get(ref).ref))

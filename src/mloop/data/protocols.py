@@ -44,5 +44,18 @@ class DatasetStore(Protocol):
     def set_tag(self, ref: DatasetRef, tag: str) -> DatasetVersion:
         """Point ``tag`` at the referenced version (moving it if it pointed elsewhere)."""
 
+    def record_validation(
+        self,
+        ref: DatasetRef,
+        suite: str,
+        success: bool,
+        result: Mapping[str, Any],
+        run_id: str | None,
+    ) -> None:
+        """Store a validation result with the version it checked."""
+
+    def list_validations(self, ref: DatasetRef) -> list[dict[str, Any]]:
+        """A version's validation results, newest first."""
+
     def referenced_digests(self) -> set[str]:
         """Every object digest a dataset version's manifest points at."""

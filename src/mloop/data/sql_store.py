@@ -27,6 +27,7 @@ _D = schema.datasets
 _V = schema.dataset_versions
 _F = schema.dataset_files
 _T = schema.dataset_tags
+_VAL = schema.dataset_validations
 
 
 def open_dataset_store(uri: str) -> SqlDatasetStore:
@@ -218,6 +219,59 @@ class SqlDatasetStore:
                 )
             )
         return self.get_version(ref, with_files=False)
+
+    def _version_id(self, conn: sa.Connection, version: DatasetVersion) -> int:
+        dataset_id = self._dataset_id(conn, version.name)
+        return int(
+            conn.execute(
+                sa.select(_V.c.version_id).where(
+                    _V.c.dataset_id == dataset_id, _V.c.version == version.version
+                )
+            ).scalar_one()
+        )
+
+    def record_validation(
+        self,
+        ref: DatasetRef,
+        suite: str,
+        success: bool,
+        result: Mapping[str, Any],
+        run_id: str | None,
+    ) -> None:
+        """Store a validation result with the version it checked."""
+        version = self.get_version(ref, with_files=False)  # before the write lock is taken
+        with self._db.begin() as conn:
+            conn.execute(
+                _VAL.insert().values(
+                    version_id=self._version_id(conn, version),
+                    suite=suite,
+                    success=success,
+                    result=json.dumps(result, default=str),
+                    run_id=run_id,
+                    created_time=time.time_ns() // 1_000_000,
+                )
+            )
+
+    def list_validations(self, ref: DatasetRef) -> list[dict[str, Any]]:
+        """A version's validation results, newest first."""
+        version = self.get_version(ref, with_files=False)
+        with self._db.connect() as conn:
+            version_id = self._version_id(conn, version)
+            rows = conn.execute(
+                sa.select(_VAL)
+                .where(_VAL.c.version_id == version_id)
+                .order_by(_VAL.c.created_time.desc(), _VAL.c.validation_id.desc())
+            ).all()
+        return [
+            {
+                "suite": r.suite,
+                "success": bool(r.success),
+                "run_id": r.run_id,
+                "created_time": r.created_time,
+                "result": json.loads(r.result),
+            }
+            for r in rows
+        ]
 
     def referenced_digests(self) -> set[str]:
         """Every object digest some version's manifest points at."""

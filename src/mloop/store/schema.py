@@ -205,6 +205,24 @@ dataset_files = sa.Table(
     sa.Index(None, "digest"),
 )
 
+dataset_validations = sa.Table(
+    "dataset_validations",
+    metadata,
+    sa.Column("validation_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "version_id",
+        BigId,
+        sa.ForeignKey("dataset_versions.version_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("suite", sa.String(256), nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("result", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Index(None, "version_id", "created_time"),
+)
+
 dataset_tags = sa.Table(
     "dataset_tags",
     metadata,

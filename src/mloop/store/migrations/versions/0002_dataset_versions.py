@@ -111,9 +111,43 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("dataset_id", "tag", name=op.f("pk_dataset_tags")),
     )
+    op.create_table(
+        "dataset_validations",
+        sa.Column(
+            "validation_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("suite", sa.String(length=256), nullable=False),
+        sa.Column("success", sa.Boolean(), nullable=False),
+        sa.Column("result", sa.Text(), nullable=False),
+        sa.Column("run_id", sa.String(length=32), nullable=True),
+        sa.Column("created_time", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["dataset_versions.version_id"],
+            name=op.f("fk_dataset_validations_version_id_dataset_versions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("validation_id", name=op.f("pk_dataset_validations")),
+    )
+    op.create_index(
+        op.f("ix_dataset_validations_version_id_created_time"),
+        "dataset_validations",
+        ["version_id", "created_time"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_dataset_validations_version_id_created_time"), table_name="dataset_validations"
+    )
+    op.drop_table("dataset_validations")
 
     op.drop_table("dataset_tags")
     with op.batch_alter_table("dataset_files", schema=None) as batch_op:

@@ -35,6 +35,7 @@ HELP_TARGETS = [
     (["data", "validate"], "Check a version against a suite"),
     (["data", "diff"], "Files added, removed and changed"),
     (["data", "lineage"], "The run that produced a version"),
+    (["data", "rm"], "Remove a version"),
 ]
 
 

@@ -65,3 +65,15 @@ def test_show_lists_validations(home: Path, folder: Path) -> None:
     mloop.data.validate("raw", ExpectationSuite("rows", [Expectation("row_count", min=1)]))
     code, out, _ = invoke("data", "show", "raw")
     assert code == 0 and "Validations" in out and "passed" in out
+
+
+def test_rm(home: Path, folder: Path) -> None:
+    import mloop
+
+    mloop.data.add(folder, name="raw")
+    code, _, err = invoke("data", "rm", "raw")
+    assert code == 2 and "say which version" in err
+    code, out, _ = invoke("data", "rm", "raw@1")
+    assert code == 0 and "removed raw@1" in out
+    code, _, _ = invoke("data", "rm", "raw@1")
+    assert code == 3

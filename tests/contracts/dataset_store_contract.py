@@ -47,6 +47,19 @@ class DatasetStoreContract:
         with pytest.raises(NotFound):
             dataset_store.set_tag(DatasetRef("d", version=9), "x")
 
+    def test_remove_never_reuses_numbers(self, dataset_store: DatasetStore) -> None:
+        dataset_store.commit_version("d", "1" * 64, files("a"))
+        dataset_store.commit_version("d", "2" * 64, files("b"))
+        dataset_store.set_tag(parse_ref("d@2"), "prod")
+        assert dataset_store.remove_version(parse_ref("d@prod")).version == 2
+        with pytest.raises(NotFound):
+            dataset_store.get_version(parse_ref("d@prod"))
+        v3, _ = dataset_store.commit_version("d", "3" * 64, files("c"))
+        assert v3.version == 3
+        assert dataset_store.referenced_digests() == {"a" * 64, "c" * 64}
+        with pytest.raises(NotFound):
+            dataset_store.remove_version(parse_ref("d@2"))
+
     def test_validations(self, dataset_store: DatasetStore) -> None:
         dataset_store.commit_version("d", "1" * 64, files("a"))
         dataset_store.record_validation(parse_ref("d@1"), "s", False, {"n": 1}, None)

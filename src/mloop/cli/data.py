@@ -258,3 +258,15 @@ def lineage(
     rows = [("produced by", found["produced_by"] or "-", "")]
     rows += [("consumed by", c["run_id"], c["context"]) for c in found["consumed_by"]]
     table(f"Lineage of {found['version']}", ["relation", "run", "context"], rows)
+
+
+@app.command("rm")
+@handle_errors
+def remove(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The version to remove, e.g. credit@3 or credit@old."),
+) -> None:
+    """Remove a version (numbers are never reused; `mloop gc` reclaims its storage)."""
+    _use_store(ctx)
+    version = api.remove(ref)
+    console.print(f"removed {version.ref}")

@@ -16,6 +16,7 @@ from mloop.data.api import diff as diff
 from mloop.data.api import get as get
 from mloop.data.api import infer_suite as infer_suite
 from mloop.data.api import lineage as lineage
+from mloop.data.api import remove as remove
 from mloop.data.api import tag as tag
 from mloop.data.api import validate as validate
 from mloop.data.api import validations as validations
@@ -34,6 +35,7 @@ __all__ = [
     "get",
     "infer_suite",
     "lineage",
+    "remove",
     "tag",
     "validate",
     "validations",

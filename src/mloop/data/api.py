@@ -371,3 +371,19 @@ def validations(ref: str) -> list[dict[str, Any]]:
     """
     store, _, _ = _backend()
     return store.list_validations(parse_ref(get(ref).ref))
+
+
+def remove(ref: str) -> DatasetVersion:
+    """Remove the version ``ref`` names (an explicit number or tag is required).
+
+    Its tags and validation results go with it; its number is never given to
+    another version; `mloop gc` reclaims objects nothing else uses.
+
+    Raises:
+        InvalidInput: ``ref`` does not name one version explicitly (``name`` or ``name@latest``).
+    """
+    parsed = parse_ref(ref)
+    if parsed.version is None and parsed.tag is None:
+        raise InvalidInput(f"say which version to remove, e.g. {parsed.name}@3 (got {ref!r})")
+    store, _, _ = _backend()
+    return store.remove_version(parsed)

@@ -57,5 +57,8 @@ class DatasetStore(Protocol):
     def list_validations(self, ref: DatasetRef) -> list[dict[str, Any]]:
         """A version's validation results, newest first."""
 
+    def remove_version(self, ref: DatasetRef) -> DatasetVersion:
+        """Remove a version; numbers are never reused; NotFound if there is none."""
+
     def referenced_digests(self) -> set[str]:
         """Every object digest a dataset version's manifest points at."""

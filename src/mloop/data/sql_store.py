@@ -49,7 +49,7 @@ class SqlDatasetStore:
     def _lock_dataset(self, conn: sa.Connection, name: str) -> int:
         conn.execute(
             self._db.upsert(_D)
-            .values(name=name, created_time=time.time_ns() // 1_000_000)
+            .values(name=name, created_time=time.time_ns() // 1_000_000, last_version=0)
             .on_conflict_do_nothing(index_elements=["name"])
         )
         query = sa.select(_D.c.dataset_id).where(_D.c.name == name)
@@ -75,14 +75,20 @@ class SqlDatasetStore:
             ).scalar()
             if existing is not None:
                 return self._load(conn, name, dataset_id, [_V.c.version == existing])[0], False
-            latest = conn.execute(
-                sa.select(sa.func.max(_V.c.version)).where(_V.c.dataset_id == dataset_id)
-            ).scalar()
+            number = (
+                1
+                + conn.execute(
+                    sa.select(_D.c.last_version).where(_D.c.dataset_id == dataset_id)
+                ).scalar_one()
+            )
+            conn.execute(
+                _D.update().where(_D.c.dataset_id == dataset_id).values(last_version=number)
+            )
             version_id = conn.execute(
                 _V.insert()
                 .values(
                     dataset_id=dataset_id,
-                    version=(latest or 0) + 1,
+                    version=number,
                     digest=digest,
                     file_count=len(files),
                     total_bytes=sum(f.size for f in files),
@@ -272,6 +278,19 @@ class SqlDatasetStore:
             }
             for r in rows
         ]
+
+    def remove_version(self, ref: DatasetRef) -> DatasetVersion:
+        """Remove a version (its tags and validations with it); its number is never reused.
+
+        The objects its files used stay until `mloop gc` finds nothing else uses them.
+        """
+        version = self.get_version(ref, with_files=False)
+        with self._db.begin() as conn:
+            version_id = self._version_id(conn, version)
+            for table in (_T, _VAL, _F):
+                conn.execute(table.delete().where(table.c.version_id == version_id))
+            conn.execute(_V.delete().where(_V.c.version_id == version_id))
+        return version
 
     def referenced_digests(self) -> set[str]:
         """Every object digest some version's manifest points at."""

@@ -164,6 +164,8 @@ datasets = sa.Table(
     sa.Column("dataset_id", BigId, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(256), nullable=False, unique=True),
     sa.Column("created_time", Millis, nullable=False),
+    # Numbers are never reused, even after a version is removed.
+    sa.Column("last_version", sa.Integer, nullable=False),
 )
 
 dataset_versions = sa.Table(

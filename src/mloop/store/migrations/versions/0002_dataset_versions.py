@@ -28,6 +28,7 @@ def upgrade() -> None:
         ),
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("created_time", sa.BigInteger(), nullable=False),
+        sa.Column("last_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("dataset_id", name=op.f("pk_datasets")),
         sa.UniqueConstraint("name", name=op.f("uq_datasets_name")),
     )

@@ -82,3 +82,14 @@ def test_cli_profile(home: Path, tmp_path: Path) -> None:
     assert "3 rows" in out and "a (2)" in out
     code, out, _ = invoke("data", "profile", "d", "--json")
     assert json.loads(out)["columns"][0]["max"] == 3.0
+
+
+def test_cli_profile_html_report(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("x,label\n1,a\n2,<b>\n3,a\n")
+    mloop.data.add(tmp_path / "d.csv", name="d")
+    code, _, err = invoke("data", "profile", "d", "--html", str(tmp_path / "r.html"))
+    assert code == 0, err
+    page = (tmp_path / "r.html").read_text()
+    assert page.startswith("<!doctype html>") and page.count("<svg") == 2
+    assert "&lt;b&gt;" in page and "<b>" not in page  # values are escaped
+    assert "<script" not in page and "http" not in page  # self-contained

@@ -8,6 +8,7 @@ import typer
 
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.data import api
+from mloop.data.report import render_profile_html
 from mloop.entities import DatasetVersion
 from mloop.errors import InvalidInput
 from mloop.tracking import fluent
@@ -143,6 +144,9 @@ def tag(
 def profile(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="name, name@latest, name@3 or name@tag."),
+    html_file: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML report with charts."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a version's schema and column statistics (tabular data only)."""
@@ -154,6 +158,8 @@ def profile(
             f"{dataset.ref} has no profile: it holds no readable Parquet, CSV, TSV "
             "or JSON-lines file"
         )
+    if html_file is not None:
+        html_file.write_text(render_profile_html(dataset.ref, stats))
     if as_json:
         print_json(stats)
         return

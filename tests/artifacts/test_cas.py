@@ -418,3 +418,14 @@ def test_round_trip_property(shared_memory_store: ContentStore, data: bytes) -> 
     assert digest == hashlib.sha256(data).hexdigest()
     assert shared_memory_store.get_bytes(digest) == data
     assert shared_memory_store.put_bytes(data) == digest
+
+
+def test_likely_new_reads_once_and_still_deduplicates(tmp_path: Path) -> None:
+    store = ContentStore(str(tmp_path / "cas"))
+    source = tmp_path / "f.bin"
+    source.write_bytes(b"abc" * 1000)
+    first = store.put_file(source, likely_new=True)
+    assert first == (hashlib.sha256(b"abc" * 1000).hexdigest(), 3000)
+    assert store.put_file(source, likely_new=True) == first  # the existing object is kept
+    assert list((tmp_path / "cas" / "tmp").iterdir()) == []
+    assert store.get_bytes(first[0]) == b"abc" * 1000

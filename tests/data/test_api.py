@@ -103,11 +103,11 @@ def test_interrupted_add_leaves_no_version(
     real = ContentStore.put_file
     calls = []
 
-    def failing(self: ContentStore, path: str) -> tuple[str, int]:
+    def failing(self: ContentStore, path: str, **options: bool) -> tuple[str, int]:
         calls.append(path)
         if len(calls) == 2:
             raise OSError("disk full")
-        return real(self, path)
+        return real(self, path, **options)
 
     with monkeypatch.context() as patch:
         patch.setattr(ContentStore, "put_file", failing)
@@ -124,7 +124,7 @@ def test_re_adding_unchanged_files_reads_nothing(
     first = mloop.data.add(folder, name="raw")
     with monkeypatch.context() as patch:
 
-        def no_reading(self: ContentStore, path: str) -> tuple[str, int]:
+        def no_reading(self: ContentStore, path: str, **options: bool) -> tuple[str, int]:
             raise AssertionError(f"{path} was read again")
 
         patch.setattr(ContentStore, "put_file", no_reading)

@@ -161,6 +161,7 @@ class ContentStore:
         target = self._object_path(digest)
         if self.fs.exists(target):
             self.fs.rm(temp)
+            self._reuse(digest)  # restart its garbage-collection grace period
         else:
             self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
             if self._local:
@@ -172,10 +173,15 @@ class ContentStore:
         self.fs.makedirs(f"{self._base}/tmp", exist_ok=True)
         return f"{self._base}/tmp/{uuid.uuid4().hex}"
 
-    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+    def put_file(
+        self, path: str | os.PathLike[str], *, likely_new: bool = False
+    ) -> tuple[str, int]:
         """Store a local file by streaming it; returns ``(digest, size)``.
 
-        The file is hashed first so content already stored is never copied.
+        By default the file is hashed first, so content already stored is never
+        copied. With ``likely_new`` (the caller knows it has not seen this file
+        before), the file is read once, hashed while it is copied, and the copy
+        is dropped if the object turns out to exist.
 
         Raises:
             NotFound: no such file.
@@ -183,16 +189,21 @@ class ContentStore:
         source = Path(path)
         if not source.is_file():
             raise NotFound(f"cannot log {str(source)!r}: no such file")
-        digest, size = hash_file(source)
-        if self._reuse(digest):
-            return digest, size
+        expected = None
+        if not likely_new:
+            expected, size = hash_file(source)
+            if self._reuse(expected):
+                return expected, size
         temp = self._temp_path()
         hasher = hashlib.sha256()
+        size = 0
         with source.open("rb") as reader, self.fs.open(temp, "wb") as writer:
             while chunk := reader.read(CHUNK_SIZE):
                 hasher.update(chunk)
                 writer.write(chunk)
-        if hasher.hexdigest() != digest:
+                size += len(chunk)
+        digest = hasher.hexdigest()
+        if expected is not None and digest != expected:
             self.fs.rm(temp)
             raise IntegrityError(f"{str(source)!r} changed while it was being stored; log it again")
         self._commit(temp, digest)

@@ -94,7 +94,8 @@ def store_files(
     def put(item: tuple[Path, str]) -> DatasetFile:
         path, logical = item
         try:
-            digest, size = content.put_file(path)
+            # Not in the hash cache: most likely new content, so read it once.
+            digest, size = content.put_file(path, likely_new=cache is not None)
         except PermissionError:
             raise InvalidInput(f"cannot read {str(path)!r}: permission denied") from None
         except OSError as err:

@@ -143,3 +143,9 @@ def test_a_cached_digest_whose_object_is_gone_is_stored_again(home: Path, folder
         backend.content.delete(item.digest)
     again = mloop.data.add(folder, name="other")
     assert all(backend.content.exists(f.digest) for f in again.files)
+
+
+def test_progress_callback(home: Path, folder: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    mloop.data.add(folder, name="raw", progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (2, 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import Progress
 
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.data import api
@@ -55,9 +56,17 @@ def add(
     columns = [c.strip() for c in pseudonymize.split(",") if c.strip()] if pseudonymize else None
     if mask and not columns:
         raise typer.BadParameter("--mask needs --pseudonymize COLUMNS")
-    version = api.add(
-        path, name, tags=tag, description=description, pseudonymize=columns, mask=mask
-    )
+    with Progress(transient=True, console=console, disable=not console.is_terminal) as bar:
+        task = bar.add_task(f"adding {path}", total=None)
+        version = api.add(
+            path,
+            name,
+            tags=tag,
+            description=description,
+            pseudonymize=columns,
+            mask=mask,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if as_json:
         print_json(version.info)
     else:

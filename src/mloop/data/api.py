@@ -32,7 +32,13 @@ from mloop.data.hash_cache import HashCache
 from mloop.data.refs import DatasetRef, check_name, check_tag, parse_ref
 from mloop.data.secret import project_secret
 from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
-from mloop.data.versioning import list_files, manifest_digest, materialize, store_files
+from mloop.data.versioning import (
+    Progress,
+    list_files,
+    manifest_digest,
+    materialize,
+    store_files,
+)
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput, NotFound
 from mloop.tracking import fluent
@@ -140,13 +146,15 @@ def add(
     description: str = "",
     pseudonymize: Sequence[str] | None = None,
     mask: bool = False,
+    progress: Progress | None = None,
 ) -> Dataset:
     """Version a file or folder as dataset ``name``; unchanged content returns the existing version.
 
     Inside a run, the run is recorded as the version's producer (and the
     version as the run's output). ``pseudonymize`` names columns of the tabular
     files to store as keyed hashes (or as ``***`` with ``mask=True``) instead of
-    their raw values, which never reach the store.
+    their raw values, which never reach the store. ``progress`` is called with
+    ``(files done, files in all)`` while files are stored.
 
     Raises:
         InvalidInput: a bad name or tag, an empty folder, broken links, unreadable
@@ -162,10 +170,10 @@ def add(
         with tempfile.TemporaryDirectory(prefix="mloop-pseudonymized-") as scratch:
             secret = None if mask else project_secret(cache.parent)
             files = _pseudonymized(files, list(pseudonymize), secret, Path(scratch))
-            manifest = store_files(content, files)
+            manifest = store_files(content, files, progress=progress)
             return _commit(store, name, manifest, files, tags, description)
     hashes = HashCache(cache.parent / "cache" / "hashes.db")
-    manifest = store_files(content, files, hashes)
+    manifest = store_files(content, files, hashes, progress)
     return _commit(store, name, manifest, files, tags, description)
 
 

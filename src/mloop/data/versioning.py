@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,8 +73,15 @@ def manifest_digest(files: list[DatasetFile]) -> str:
     return hashlib.sha256(json.dumps(entries, separators=(",", ":")).encode()).hexdigest()
 
 
+Progress = Callable[[int, int], None]
+"""Called with ``(files done, files in all)`` as files are stored."""
+
+
 def store_files(
-    content: ContentStore, files: list[tuple[Path, str]], cache: HashCache | None = None
+    content: ContentStore,
+    files: list[tuple[Path, str]],
+    cache: HashCache | None = None,
+    progress: Progress | None = None,
 ) -> list[DatasetFile]:
     """Store every file (in parallel) and return the manifest, sorted by path.
 
@@ -102,8 +109,14 @@ def store_files(
             raise StoreError(f"could not store {str(path)!r}: {err}") from err
         return DatasetFile(logical, digest, size)
 
+    done = len(manifest)
+    stored: list[DatasetFile] = []
     with ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
-        stored = list(pool.map(put, todo))
+        for item in pool.map(put, todo):
+            stored.append(item)
+            done += 1
+            if progress is not None:
+                progress(done, len(files))
     if cache is not None:
         cache.record((path, item.digest) for (path, _), item in zip(todo, stored, strict=True))
     return sorted(manifest + stored, key=lambda f: f.path)

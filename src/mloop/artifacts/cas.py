@@ -124,6 +124,7 @@ class ContentStore:
         self.fs: fsspec.AbstractFileSystem = fs
         self._base = path.rstrip("/")
         self._local = scheme == "file"
+        self._temp_ready = False
 
     def _object_path(self, digest: str) -> str:
         return f"{self._base}/objects/{digest[:2]}/{digest[2:]}"
@@ -159,7 +160,9 @@ class ContentStore:
 
     def _commit(self, temp: str, digest: str) -> None:
         target = self._object_path(digest)
-        if self.fs.exists(target):
+        if self._local:
+            self._commit_local(temp, target, digest)
+        elif self.fs.exists(target):
             self.fs.rm(temp)
             self._reuse(digest)  # restart its garbage-collection grace period
         else:
@@ -169,9 +172,32 @@ class ContentStore:
             else:
                 self.fs.mv(temp, target)
 
+    def _commit_local(self, temp: str, target: str, digest: str) -> None:
+        # Plain os calls: fsspec's per-call overhead dominates when storing many small files.
+        if os.path.exists(target):
+            os.unlink(temp)
+            self._reuse(digest)  # restart its garbage-collection grace period
+            return
+        try:
+            os.replace(temp, target)
+        except FileNotFoundError:  # first object under this prefix
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(temp, target)
+
     def _temp_path(self) -> str:
-        self.fs.makedirs(f"{self._base}/tmp", exist_ok=True)
+        if not self._temp_ready:
+            self.fs.makedirs(f"{self._base}/tmp", exist_ok=True)
+            self._temp_ready = True
         return f"{self._base}/tmp/{uuid.uuid4().hex}"
+
+    def _open_temp(self, temp: str) -> IO[bytes]:
+        if self._local:
+            try:
+                return open(temp, "wb")
+            except FileNotFoundError:  # the tmp folder was removed (e.g. by hand): recreate it
+                os.makedirs(os.path.dirname(temp), exist_ok=True)
+                return open(temp, "wb")
+        return self.fs.open(temp, "wb")  # type: ignore[no-any-return]
 
     def put_file(
         self, path: str | os.PathLike[str], *, likely_new: bool = False
@@ -197,7 +223,7 @@ class ContentStore:
         temp = self._temp_path()
         hasher = hashlib.sha256()
         size = 0
-        with source.open("rb") as reader, self.fs.open(temp, "wb") as writer:
+        with source.open("rb") as reader, self._open_temp(temp) as writer:
             while chunk := reader.read(CHUNK_SIZE):
                 hasher.update(chunk)
                 writer.write(chunk)

@@ -1,0 +1,1031 @@
+"""Side-by-side benchmark of mloop's data versioning and validation against DVC and GX.
+
+Usage (from the repository root, in an environment that has every library)::
+
+    python bench/data.py                      # full run, mloop and its peers
+    python bench/data.py --quick              # small sizes: a smoke test, about a minute
+    python bench/data.py --only mloop         # skip the peers (e.g. when they are not installed)
+    python bench/data.py --only peer          # the peers alone
+    python bench/data.py --json results.json  # also write every figure as JSON
+    python bench/data.py --case validate      # run only some cases (repeatable)
+
+Setting up the environment::
+
+    python3 -m venv .bench-venv
+    .bench-venv/bin/pip install -r bench/requirements.txt
+    .bench-venv/bin/pip install -e .
+    .bench-venv/bin/python bench/data.py
+
+Every (library, case) pair runs in its own child process (this same script, started
+with ``--worker``), in a fresh temporary directory that holds its own data and its own
+store (``MLOOP_HOME=<tmp>/home`` for mloop, a new ``git init`` + ``dvc init``
+repository for DVC), so no library shares import state, caches or files with another.
+The parent collects the children's JSON and prints one table: per-library figures, how
+many times faster mloop is than the peer, and a pass/fail mark against the goals.
+
+The add cases are bound by the disk, whose speed on a virtual machine swings from one
+minute to the next. So each add case runs in 3 workers per library (``--add-repeats``),
+each with fresh data and a fresh store, and the table shows the medians. Every worker
+syncs the disk before each timed add, so earlier writes are not flushed inside it.
+
+Cases:
+
+1. ``add_file``: version one file of random bytes (1 GiB; ``--quick``: 64 MiB).
+   ``mloop.data.add`` against ``dvc add FILE``. Goal: >= 4x.
+2. ``add_folder``: version a folder of 10,000 files of 10 KiB (``--quick``: 1,000).
+   ``mloop.data.add`` against ``dvc add DIR``. Goal: >= 3x.
+3. Re-adding unchanged data, measured in the same workers as cases 1 and 2 (a second
+   add of the same file or folder). Goals: >= 5x faster than DVC's second ``dvc add``,
+   and >= 20x faster than mloop's own first add.
+4. ``validate``: a table of 1,000,000 rows x 20 columns (15 normal floats, 5 strings
+   from a/b/c/d; ``--quick``: 100,000 rows) against the same 20 checks on every side:
+   ``mloop.data.validate`` on an Arrow table, Great Expectations 1.x (ephemeral
+   context, pandas data source, whole-dataframe batch definition, a validation
+   definition) and hand-written pandas/numpy (the floor). Goals: >= 8x faster than GX,
+   and no slower than the floor. GX's import time is reported too.
+5. ``profile``: ``mloop.data.profile.profile_table`` over the same table. Goal: < 2 s.
+
+Ratios are always "how many times faster mloop is": time(peer) / time(mloop). With
+``--only mloop`` the ratios are taken against the peers' reference figures on this
+machine type instead (at the full sizes only), and marked "(ref)".
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+LIBRARIES: Final = ("mloop", "dvc", "gx", "pandas")
+PEER_NAMES: Final = {
+    "dvc": "DVC",
+    "gx": "Great Expectations",
+    "pandas": "pandas/numpy by hand",
+}
+SEED: Final = 20_240_601
+MIB: Final = 1024 * 1024
+DATASET: Final = "big"
+STRING_VALUES: Final = ("a", "b", "c", "d")
+BROKEN_ROWS: Final = 1_000
+REQUIREMENTS_HINT: Final = "pip install -r bench/requirements.txt"
+
+# The 20 checks, as (kind, column, arguments); every side gets exactly these.
+CHECKS: Final[tuple[tuple[str, str, Mapping[str, Any]], ...]] = (
+    *(("not_null", f"c{i}", {}) for i in range(0, 5)),
+    *(("between", f"c{i}", {"min": -10.0, "max": 10.0}) for i in range(5, 10)),
+    *(("mean_between", f"c{i}", {"min": -0.1, "max": 0.1}) for i in range(10, 15)),
+    *(("in_set", f"s{j}", {"values": list(STRING_VALUES)}) for j in range(5)),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sizes:
+    """How much work each case does."""
+
+    file_mib: int = 1024
+    folder_files: int = 10_000
+    folder_file_kib: int = 10
+    rows: int = 1_000_000
+    float_columns: int = 15
+    string_columns: int = 5
+    repeats: int = 3
+    add_repeats: int = 3
+
+
+FULL_SIZES: Final = Sizes()
+QUICK_SIZES: Final = Sizes(file_mib=64, folder_files=1_000, rows=100_000, add_repeats=1)
+ADD_CASES: Final = ("add_file", "add_folder")
+ADD_TIMINGS: Final = ("first_seconds", "second_seconds", "cli_second_seconds")
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What a case needs inside a worker process."""
+
+    lib: str
+    workdir: Path
+    sizes: Sizes
+
+
+# --------------------------------------------------------------------------- data
+
+
+def write_random_file(path: Path, size: int, seed: int = SEED) -> None:
+    """``size`` random bytes, written in 64 MiB pieces (the same bytes for every library)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        left = size
+        while left:
+            piece = min(left, 64 * MIB)
+            out.write(rng.bytes(piece))
+            left -= piece
+
+
+def write_random_folder(root: Path, count: int, size: int, seed: int = SEED) -> None:
+    """``count`` files of ``size`` random bytes each, in one folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (root / f"part-{i:05d}.bin").write_bytes(rng.bytes(size))
+
+
+def table_columns(sizes: Sizes, rows: int | None = None) -> dict[str, Any]:
+    """The benchmark table as numpy arrays: c0.. normal floats, s0.. strings from a/b/c/d."""
+    import numpy as np
+
+    n = sizes.rows if rows is None else rows
+    rng = np.random.default_rng(SEED)
+    floats = rng.standard_normal((sizes.float_columns, n))
+    codes = rng.integers(0, len(STRING_VALUES), (sizes.string_columns, n))
+    letters = np.array(STRING_VALUES)
+    columns: dict[str, Any] = {f"c{i}": floats[i] for i in range(sizes.float_columns)}
+    columns.update({f"s{j}": letters[codes[j]] for j in range(sizes.string_columns)})
+    return columns
+
+
+def broken_columns(sizes: Sizes) -> dict[str, Any]:
+    """A small table on which every one of the 20 checks must fail."""
+    import numpy as np
+
+    columns = table_columns(sizes, BROKEN_ROWS)
+    for kind, column, args in CHECKS:
+        values = columns[column].copy()
+        if kind == "not_null":
+            values[0] = np.nan
+        elif kind == "between":
+            values[0] = args["max"] * 10
+        elif kind == "mean_between":
+            values += args["max"] * 50
+        elif kind == "in_set":
+            values = values.astype(object)
+            values[0] = "z"
+            values = values.astype(str)
+        columns[column] = values
+    return columns
+
+
+def as_arrow(columns: Mapping[str, Any]) -> Any:
+    """An Arrow table; NaN becomes null, as it is in pandas."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(values, from_pandas=True) for name, values in columns.items()})
+
+
+def as_pandas(columns: Mapping[str, Any]) -> Any:
+    """A pandas DataFrame with pandas' default dtypes for these arrays."""
+    import pandas as pd
+
+    return pd.DataFrame(dict(columns))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = function()
+    return time.perf_counter() - start, value
+
+
+def _run(command: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a command; raise with its output if it fails."""
+    proc = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited {proc.returncode}: {(proc.stderr or proc.stdout)[-2000:]}"
+        )
+    return proc
+
+
+def _executable(name: str) -> str | None:
+    """``name`` next to this interpreter (the benchmark venv), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def _settle() -> None:
+    """Write out dirty pages (the data just generated, earlier workers' files), untimed.
+
+    Without it, the kernel's write-back of earlier gigabytes lands inside whichever
+    timing comes next, and the add figures swing by several times from run to run.
+    """
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+def _median_runs(repeats: int, function: Callable[[], Any]) -> tuple[list[float], Any]:
+    timings, value = [], None
+    for _ in range(repeats):
+        seconds, value = _timed(function)
+        timings.append(seconds)
+    return timings, value
+
+
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set size of this process (or its largest child), in MB."""
+    rss = resource.getrusage(who).ru_maxrss
+    return rss / 1e6 if sys.platform == "darwin" else rss / 1024
+
+
+# --------------------------------------------------------------------------- versioning
+
+
+def _add_mloop(ctx: Context, path: Path, files: int, size: int) -> dict[str, Any]:
+    import mloop
+
+    mloop.set_tracking_uri(ctx.workdir / "home")
+    _settle()
+    first_seconds, first = _timed(lambda: mloop.data.add(path, name=DATASET))
+    _settle()
+    second_seconds, second = _timed(lambda: mloop.data.add(path, name=DATASET))
+    problems = []
+    if len(first.files) != files:
+        problems.append(f"stored {len(first.files)} files, expected {files}")
+    stored_bytes = sum(item.size for item in first.files)
+    if stored_bytes != size:
+        problems.append(f"stored {stored_bytes:,} bytes, expected {size:,}")
+    if (first.ref, first.digest) != (second.ref, second.digest):
+        problems.append(f"re-add gave {second.ref}, first add {first.ref}")
+
+    # The same re-add through the command line, in a new process (as `dvc add` runs).
+    cli = _executable("mloop")
+    cli_seconds = None
+    if cli is None:
+        problems.append("the mloop command is not installed; CLI re-add not measured")
+    else:
+        command = [cli, "data", "add", str(path), "--name", DATASET, "--json"]
+        _settle()
+        cli_seconds, proc = _timed(lambda: _run(command, ctx.workdir))
+        reported = json.loads(proc.stdout)
+        if reported.get("version") != first.version:
+            problems.append(f"CLI re-add gave version {reported.get('version')}")
+    return {
+        "first_seconds": first_seconds,
+        "second_seconds": second_seconds,
+        "cli_second_seconds": cli_seconds,
+        "ref": first.ref,
+        "files": len(first.files),
+        "bytes": stored_bytes,
+        "problems": problems,
+    }
+
+
+def _add_dvc(ctx: Context, path: Path, files: int, size: int) -> dict[str, Any]:
+    import yaml
+
+    dvc = _executable("dvc")
+    if dvc is None:
+        raise RuntimeError(f"dvc is not installed; {REQUIREMENTS_HINT}")
+    repo = path.parent
+    _run(["git", "init", "-q"], repo)
+    _run([dvc, "init", "-q"], repo)
+    _run([dvc, "config", "core.analytics", "false"], repo)
+    command = [dvc, "add", path.name]
+    _settle()
+    first_seconds, _ = _timed(lambda: _run(command, repo))
+    meta_file = repo / f"{path.name}.dvc"
+    problems = []
+    if not meta_file.exists():
+        raise RuntimeError(f"dvc add wrote no {meta_file.name}")
+    first_meta = meta_file.read_text()
+    out = yaml.safe_load(first_meta)["outs"][0]
+    _settle()
+    second_seconds, _ = _timed(lambda: _run(command, repo))
+    if meta_file.read_text() != first_meta:
+        problems.append(f"re-add changed {meta_file.name}")
+    if out.get("size") != size:
+        problems.append(f"{meta_file.name} says {out.get('size')} bytes, expected {size:,}")
+    if path.is_dir() and out.get("nfiles") != files:
+        problems.append(f"{meta_file.name} says {out.get('nfiles')} files, expected {files}")
+    md5 = str(out.get("md5", ""))
+    if not (repo / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).exists():
+        problems.append(f"no cache object for md5 {md5}")
+    version = _run([dvc, "--version"], repo).stdout.strip()
+    return {
+        "first_seconds": first_seconds,
+        "second_seconds": second_seconds,
+        "md5": md5,
+        "files": out.get("nfiles", 1),
+        "bytes": out.get("size"),
+        "problems": problems,
+        "version": version,
+        "children_peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
+    }
+
+
+def _target_dir(ctx: Context) -> Path:
+    """DVC's data lives in its repository; mloop's anywhere."""
+    return ctx.workdir / ("repo" if ctx.lib == "dvc" else "data")
+
+
+def case_add_file(ctx: Context) -> dict[str, Any]:
+    """Cases 1 and 3: version one file of random bytes, then add it again unchanged."""
+    size = ctx.sizes.file_mib * MIB
+    path = _target_dir(ctx) / "big.bin"
+    generate_seconds, _ = _timed(lambda: write_random_file(path, size))
+    add = _add_mloop if ctx.lib == "mloop" else _add_dvc
+    return {**add(ctx, path, 1, size), "generate_seconds": generate_seconds}
+
+
+def case_add_folder(ctx: Context) -> dict[str, Any]:
+    """Cases 2 and 3: version a folder of many small files, then add it again unchanged."""
+    sizes = ctx.sizes
+    each = sizes.folder_file_kib * 1024
+    path = _target_dir(ctx) / "folder"
+    generate_seconds, _ = _timed(lambda: write_random_folder(path, sizes.folder_files, each))
+    add = _add_mloop if ctx.lib == "mloop" else _add_dvc
+    result = add(ctx, path, sizes.folder_files, sizes.folder_files * each)
+    return {**result, "generate_seconds": generate_seconds}
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def mloop_suite() -> Any:
+    from mloop.data import Expectation, ExpectationSuite
+
+    return ExpectationSuite(
+        "bench", [Expectation(kind, column=column, **args) for kind, column, args in CHECKS]
+    )
+
+
+def gx_validation(gx: Any) -> Any:
+    """Great Expectations 1.x: an ephemeral context with the suite and a validation definition."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    # No progress bars: they would be drawn inside the timing, to a pipe nobody reads.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("bench").add_dataframe_asset("table")
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+    suite = context.suites.add(gx.ExpectationSuite(name="bench"))
+    for kind, column, args in CHECKS:
+        if kind == "not_null":
+            expectation = gx.expectations.ExpectColumnValuesToNotBeNull(column=column)
+        elif kind == "between":
+            expectation = gx.expectations.ExpectColumnValuesToBeBetween(
+                column=column, min_value=args["min"], max_value=args["max"]
+            )
+        elif kind == "mean_between":
+            expectation = gx.expectations.ExpectColumnMeanToBeBetween(
+                column=column, min_value=args["min"], max_value=args["max"]
+            )
+        else:
+            expectation = gx.expectations.ExpectColumnValuesToBeInSet(
+                column=column, value_set=args["values"]
+            )
+        suite.add_expectation(expectation)
+    definition = gx.ValidationDefinition(data=batch_definition, suite=suite, name="bench")
+    return context.validation_definitions.add(definition)
+
+
+def floor_validate(frame: Any) -> list[tuple[str, bool, float]]:
+    """The 20 checks written by hand with pandas: (label, success, unexpected count or mean)."""
+    results = []
+    for kind, column, args in CHECKS:
+        values = frame[column]
+        if kind == "mean_between":
+            mean = float(values.mean())
+            results.append((f"{kind}({column})", args["min"] <= mean <= args["max"], mean))
+            continue
+        if kind == "not_null":
+            bad = int(values.isna().sum())
+        elif kind == "between":
+            bad = int(((values < args["min"]) | (values > args["max"])).sum())
+        else:
+            bad = int((~values.isin(args["values"]) & values.notna()).sum())
+        results.append((f"{kind}({column})", bad == 0, bad))
+    return results
+
+
+def _validation_summary(timings: list[float], checks: int, failed: int) -> dict[str, Any]:
+    return {
+        "median_seconds": statistics.median(timings),
+        "first_seconds": timings[0],
+        "all_seconds": timings,
+        "checks": checks,
+        "failed": failed,
+    }
+
+
+def case_validate(ctx: Context) -> dict[str, Any]:
+    """Case 4: the 20 checks over the big table; every side must pass them all."""
+    sizes = ctx.sizes
+    columns = table_columns(sizes)
+    broken = broken_columns(sizes)
+    problems = []
+    out: dict[str, Any] = {}
+    if ctx.lib == "mloop":
+        import mloop
+
+        suite = mloop_suite()
+        table = as_arrow(columns)
+        timings, result = _median_runs(sizes.repeats, lambda: mloop.data.validate(table, suite))
+        out = _validation_summary(timings, len(result.results), len(result.failed))
+        frame = as_pandas(columns)
+        timings, result_df = _median_runs(sizes.repeats, lambda: mloop.data.validate(frame, suite))
+        out["pandas_input"] = _validation_summary(
+            timings, len(result_df.results), len(result_df.failed)
+        )
+        out["broken_failed"] = len(mloop.data.validate(as_arrow(broken), suite).failed)
+        if not (result.success and result_df.success):
+            problems.append(f"failed checks: {[r.expectation for r in result.failed]}")
+    elif ctx.lib == "gx":
+        import great_expectations as gx
+
+        setup_seconds, validation = _timed(lambda: gx_validation(gx))
+        frame = as_pandas(columns)
+
+        def run(result_format: str = "SUMMARY") -> Any:
+            return validation.run(
+                batch_parameters={"dataframe": frame}, result_format=result_format
+            )
+
+        timings, result = _median_runs(sizes.repeats, run)
+        failed = [r for r in result.results if not r.success]
+        out = _validation_summary(timings, len(result.results), len(failed))
+        out["setup_seconds"] = setup_seconds
+        boolean_seconds, boolean = _timed(lambda: run("BOOLEAN_ONLY"))
+        out["boolean_only_seconds"] = boolean_seconds
+        broken_result = validation.run(batch_parameters={"dataframe": as_pandas(broken)})
+        out["broken_failed"] = sum(1 for r in broken_result.results if not r.success)
+        if not (result.success and boolean.success):
+            problems.append(
+                f"failed checks: {[r.expectation_config.type for r in failed]}"
+                f" (BOOLEAN_ONLY success: {boolean.success})"
+            )
+    else:
+        frame = as_pandas(columns)
+        timings, results = _median_runs(sizes.repeats, lambda: floor_validate(frame))
+        failed = [label for label, ok, _ in results if not ok]
+        out = _validation_summary(timings, len(results), len(failed))
+        out["broken_failed"] = sum(1 for _, ok, _ in floor_validate(as_pandas(broken)) if not ok)
+        out["dtypes"] = sorted({str(dtype) for dtype in frame.dtypes})
+        if failed:
+            problems.append(f"failed checks: {failed}")
+    if out.get("checks") != len(CHECKS):
+        problems.append(f"ran {out.get('checks')} checks, expected {len(CHECKS)}")
+    if out.get("broken_failed") != len(CHECKS):
+        problems.append(
+            f"on a table built to fail every check, {out.get('broken_failed')}"
+            f" of {len(CHECKS)} checks failed"
+        )
+    out["problems"] = problems
+    return out
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def case_profile(ctx: Context) -> dict[str, Any]:
+    """Case 5: profile the big table (rows, schema and statistics of every column)."""
+    from mloop.data.profile import profile_table
+
+    table = as_arrow(table_columns(ctx.sizes))
+    timings, profile = _median_runs(ctx.sizes.repeats, lambda: profile_table(table))
+    problems = []
+    if profile.get("rows") != ctx.sizes.rows:
+        problems.append(f"profile counted {profile.get('rows')} rows")
+    expected = ctx.sizes.float_columns + ctx.sizes.string_columns
+    if len(profile.get("columns", [])) != expected:
+        problems.append(f"profile has {len(profile.get('columns', []))} columns")
+    return {
+        "median_seconds": statistics.median(timings),
+        "first_seconds": timings[0],
+        "all_seconds": timings,
+        "problems": problems,
+    }
+
+
+CASES: Final[Mapping[str, Callable[[Context], dict[str, Any]]]] = {
+    "add_file": case_add_file,
+    "add_folder": case_add_folder,
+    "validate": case_validate,
+    "profile": case_profile,
+}
+CASE_PEERS: Final[Mapping[str, tuple[str, ...]]] = {
+    "add_file": ("dvc",),
+    "add_folder": ("dvc",),
+    "validate": ("gx", "pandas"),
+    "profile": (),
+}
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def _import(lib: str) -> tuple[float, str]:
+    """Import what ``lib``'s side of a case needs; (seconds, version)."""
+    if lib == "dvc":  # run as a command: nothing to import
+        return 0.0, "unknown"
+    start = time.perf_counter()
+    if lib == "mloop":
+        module = importlib.import_module("mloop")
+        importlib.import_module("mloop.data.validation")  # pyarrow and numpy
+    elif lib == "gx":
+        module = importlib.import_module("great_expectations")
+    else:
+        module = importlib.import_module("pandas")
+    return time.perf_counter() - start, getattr(module, "__version__", "unknown")
+
+
+def run_worker(lib: str, case: str, workdir: Path, sizes: Sizes) -> dict[str, Any]:
+    """Import ``lib`` and run one case; called in a child process."""
+    import_seconds, version = _import(lib)
+    result = CASES[case](Context(lib=lib, workdir=workdir, sizes=sizes))
+    result["import_seconds"] = import_seconds
+    result.setdefault("version", version)
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def spawn_worker(lib: str, case: str, sizes: Sizes, timeout: float) -> dict[str, Any]:
+    """Run one case of one library in a child process and return its JSON result."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-data-{lib}-{case}-") as tmp:
+        workdir = Path(tmp)
+        result_file = workdir / "result.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
+        env["MLOOP_HOME"] = str(workdir / "home")
+        # No network calls from any library while it is being timed.
+        env["DO_NOT_TRACK"] = "true"
+        env["DVC_NO_ANALYTICS"] = "1"
+        env["GX_ANALYTICS_ENABLED"] = "false"
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            lib,
+            "--case",
+            case,
+            "--workdir",
+            str(workdir),
+            "--result-file",
+            str(result_file),
+            "--sizes",
+            json.dumps(dataclasses.asdict(sizes)),
+        ]
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {timeout:.0f} s"}
+        wall = time.perf_counter() - start
+        if proc.returncode != 0 or not result_file.exists():
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+            return {"error": f"exit code {proc.returncode}\n{tail}"}
+        result: dict[str, Any] = json.loads(result_file.read_text())
+        result["worker_wall_seconds"] = wall
+        return result
+
+
+def combine_repeats(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several workers of the same add case: the median of each timing."""
+    failed = [run for run in runs if "error" in run]
+    if failed:
+        return failed[0]
+    combined = dict(runs[0])
+    for key in ADD_TIMINGS:
+        values = [run[key] for run in runs if run.get(key) is not None]
+        combined[key] = statistics.median(values) if values else None
+        combined[f"all_{key}"] = values
+    combined["problems"] = [problem for run in runs for problem in run.get("problems", [])]
+    combined["worker_wall_seconds"] = sum(run["worker_wall_seconds"] for run in runs)
+    combined["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
+    return combined
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One line of the results table: mloop's time against a peer's (seconds)."""
+
+    case: str
+    label: str
+    mloop: float | None
+    peer_name: str
+    peer: float | None
+    goal_ratio: float | None = None
+    goal_max: float | None = None
+    reference: float | None = None
+
+    def ratio(self) -> tuple[float | None, bool]:
+        """time(peer) / time(mloop), and whether it came from the reference figure."""
+        other, from_reference = self.peer, False
+        if other is None and self.reference is not None:
+            other, from_reference = self.reference, True
+        if self.mloop is None or other is None or self.mloop <= 0 or other <= 0:
+            return None, from_reference
+        return other / self.mloop, from_reference
+
+    def goal_text(self) -> str:
+        if self.goal_ratio is not None:
+            text = f">= {self.goal_ratio:g}x"
+            return text + " (no slower)" if self.goal_ratio == 1 else text
+        if self.goal_max is not None:
+            return f"mloop < {self.goal_max:g} s"
+        return ""
+
+    def status(self) -> str:
+        if self.goal_ratio is not None:
+            value, _ = self.ratio()
+            return "n/a" if value is None else ("PASS" if value >= self.goal_ratio else "FAIL")
+        if self.goal_max is not None:
+            if self.mloop is None:
+                return "n/a"
+            return "PASS" if self.mloop < self.goal_max else "FAIL"
+        return ""
+
+
+def _get(results: Mapping[str, Mapping[str, Any]], lib: str, case: str, *path: str) -> Any:
+    node: Any = results.get(lib, {}).get(case)
+    for key in path:
+        if not isinstance(node, Mapping) or "error" in node or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _size_text(mib: int) -> str:
+    return f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"
+
+
+def build_rows(results: Mapping[str, Mapping[str, Any]], sizes: Sizes) -> list[Row]:
+    """Turn the workers' results into table rows.
+
+    The reference figures (DVC 3.x and Great Expectations 1.x on this machine type)
+    are used only at the full sizes, where they were measured.
+    """
+    file_ref = sizes.file_mib == FULL_SIZES.file_mib
+    folder_ref = (sizes.folder_files, sizes.folder_file_kib) == (
+        FULL_SIZES.folder_files,
+        FULL_SIZES.folder_file_kib,
+    )
+    rows_ref = sizes.rows == FULL_SIZES.rows
+
+    def get(lib: str, case: str, *path: str) -> Any:
+        return _get(results, lib, case, *path)
+
+    file_text = _size_text(sizes.file_mib)
+    folder_text = f"{sizes.folder_files:,} files of {sizes.folder_file_kib} KiB"
+    rows: list[Row] = []
+    for case, what, first_goal, first_ref, ref_ok in (
+        ("add_file", f"a {file_text} file", 4, 7.3, file_ref),
+        ("add_folder", f"a folder of {folder_text}", 3, 4.9, folder_ref),
+    ):
+        first = get("mloop", case, "first_seconds")
+        second = get("mloop", case, "second_seconds")
+        dvc_second = get("dvc", case, "second_seconds")
+        rows += [
+            Row(
+                case,
+                f"version {what}",
+                first,
+                "dvc add",
+                get("dvc", case, "first_seconds"),
+                goal_ratio=first_goal,
+                reference=first_ref if ref_ok else None,
+            ),
+            Row(
+                case,
+                "  re-add it unchanged",
+                second,
+                "dvc add, again",
+                dvc_second,
+                goal_ratio=5,
+                reference=1.5 if ref_ok and case == "add_file" else None,
+            ),
+            Row(
+                case,
+                "  re-add it unchanged",
+                second,
+                "mloop's first add",
+                first,
+                goal_ratio=20,
+            ),
+            Row(
+                case,
+                "  re-add with `mloop data add` (new process)",
+                get("mloop", case, "cli_second_seconds"),
+                "dvc add, again",
+                dvc_second,
+            ),
+        ]
+    table_text = f"{sizes.rows:,} rows x {sizes.float_columns + sizes.string_columns} columns"
+    mloop_seconds = get("mloop", "validate", "median_seconds")
+    rows += [
+        Row(
+            "validate",
+            f"validate {table_text}",
+            mloop_seconds,
+            "Great Expectations",
+            get("gx", "validate", "median_seconds"),
+            goal_ratio=8,
+            reference=4.7 if rows_ref else None,
+        ),
+        Row(
+            "validate",
+            "  the same",
+            mloop_seconds,
+            "pandas/numpy by hand",
+            get("pandas", "validate", "median_seconds"),
+            goal_ratio=1,
+            reference=0.93 if rows_ref else None,
+        ),
+        Row(
+            "validate",
+            "  the same, GX with result_format BOOLEAN_ONLY",
+            mloop_seconds,
+            "Great Expectations",
+            get("gx", "validate", "boolean_only_seconds"),
+        ),
+        Row(
+            "validate",
+            "  mloop given a pandas DataFrame",
+            get("mloop", "validate", "pandas_input", "median_seconds"),
+            "pandas/numpy by hand",
+            get("pandas", "validate", "median_seconds"),
+        ),
+        Row(
+            "validate",
+            "  import (mloop: with pyarrow)",
+            get("mloop", "validate", "import_seconds"),
+            "Great Expectations",
+            get("gx", "validate", "import_seconds"),
+        ),
+        Row(
+            "profile",
+            f"profile_table, {table_text}",
+            get("mloop", "profile", "median_seconds"),
+            "",
+            None,
+            goal_max=2,
+        ),
+    ]
+    return rows
+
+
+def check_notes(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Failed workers and failed sanity checks; empty when all is well."""
+    notes = []
+    for lib, cases in results.items():
+        for case, result in cases.items():
+            if "error" in result:
+                notes.append(f"{lib} {case} failed: {result['error']}")
+                continue
+            notes += [f"{lib} {case}: {problem}" for problem in result.get("problems", [])]
+    return notes
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:,.0f} s"
+    if value >= 1:
+        return f"{value:.2f} s"
+    return f"{value * 1000:.3g} ms"
+
+
+def _ratio_text(row: Row) -> str:
+    value, from_reference = row.ratio()
+    if value is None:
+        return "-"
+    text = f"{value:,.0f}x" if value >= 100 else f"{value:.3g}x"
+    return text + " (ref)" if from_reference else text
+
+
+def print_report(
+    rows: Sequence[Row],
+    sizes: Sizes,
+    notes: Sequence[str],
+    libs: Sequence[str],
+    total_seconds: float,
+) -> None:
+    """Print the table (Rich if installed, plain text otherwise) and the notes."""
+    header = ("Case", "mloop", "Peer", "Peer time", "mloop vs peer", "Goal", "Result")
+    lines = [
+        (
+            row.label,
+            _fmt(row.mloop),
+            row.peer_name,
+            _fmt(row.peer),
+            _ratio_text(row),
+            row.goal_text(),
+            row.status(),
+        )
+        for row in rows
+    ]
+    adds_text = (
+        f"the median of {sizes.add_repeats} workers per side, each with"
+        if sizes.add_repeats > 1
+        else "one worker per side, with"
+    )
+    footer = [
+        f"Sizes: one file of {_size_text(sizes.file_mib)}; {sizes.folder_files:,} files of"
+        f" {sizes.folder_file_kib} KiB; a table of {sizes.rows:,} rows"
+        f" ({sizes.float_columns} normal floats, {sizes.string_columns} strings from a/b/c/d).",
+        f"Adds: {adds_text} fresh data and a fresh store"
+        " (mloop.data.add in an imported library; dvc add as a command, in a git + dvc"
+        " repository). Data written and synced to disk before each timing.",
+        f"Validation and profile: median of {sizes.repeats} calls. mloop gets an Arrow table,"
+        " GX and the pandas floor a DataFrame, all built before the timing. Checks: 5 not_null,"
+        " 5 between, 5 mean_between, 5 in_set.",
+        "Ratios: time(peer) / time(mloop), so higher is better for mloop.",
+    ]
+    if list(libs) == ["mloop"]:
+        footer.append("(ref): against the peers' reference figures for this machine type.")
+    footer += [f"NOTE: {note}" for note in notes]
+    footer.append(f"Total wall time: {total_seconds:.1f} s")
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+        for line in [header, tuple("-" * w for w in widths), *lines]:
+            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+        print("\n".join(footer))
+        return
+    style = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]"}
+    table = Table(title="mloop vs DVC and Great Expectations: data versioning and validation")
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i in (0, 2) else "right")
+    for line in lines:
+        table.add_row(*line[:-1], style.get(line[-1], line[-1]))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 140))
+    console.print(table)
+    for text in footer:
+        console.print(text, markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark mloop's data versioning and validation against DVC and GX.",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument(
+        "--only", choices=("mloop", "peer"), help="run mloop only, or the peers only"
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write all results as JSON")
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=list(CASES),
+        help="run only this case (repeatable; default: all)",
+    )
+    parser.add_argument("--file-mib", type=int, help="size of the file for add_file, in MiB")
+    parser.add_argument("--files", type=int, help="number of files for add_folder")
+    parser.add_argument("--rows", type=int, help="rows of the table for validate and profile")
+    parser.add_argument(
+        "--add-repeats", type=int, help="workers per add case, each with a fresh store (median)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds allowed per worker process"
+    )
+    # Internal: how the parent starts a worker process.
+    parser.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def sizes_from_args(args: argparse.Namespace) -> Sizes:
+    if args.sizes:
+        return Sizes(**json.loads(args.sizes))
+    overrides = {
+        "file_mib": args.file_mib,
+        "folder_files": args.files,
+        "rows": args.rows,
+        "add_repeats": args.add_repeats,
+    }
+    base = QUICK_SIZES if args.quick else FULL_SIZES
+    return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def select_libraries(only: str | None, cases: Sequence[str]) -> list[str] | None:
+    """The libraries to run, or None (after explaining why) if one is missing."""
+    peers = [lib for lib in LIBRARIES[1:] if any(lib in CASE_PEERS[c] for c in cases)]
+    libs = ["mloop"] if only == "mloop" else peers if only == "peer" else ["mloop", *peers]
+    missing = []
+    if "mloop" in libs and importlib.util.find_spec("mloop") is None:
+        missing.append("mloop (pip install -e . from the repository root)")
+    if "dvc" in libs and _executable("dvc") is None:
+        missing.append("dvc")
+    if "gx" in libs and importlib.util.find_spec("great_expectations") is None:
+        missing.append("great-expectations")
+    if "pandas" in libs and importlib.util.find_spec("pandas") is None:
+        missing.append("pandas")
+    if missing:
+        print(
+            f"Not installed for {sys.executable}: {', '.join(missing)}.\n"
+            f"Install the benchmark's dependencies with `{REQUIREMENTS_HINT}`,\n"
+            "or run `python bench/data.py --only mloop` to skip the peers.",
+            file=sys.stderr,
+        )
+        return None
+    return libs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = sizes_from_args(args)
+    if args.worker:
+        if not args.case or len(args.case) != 1 or args.workdir is None or args.result_file is None:
+            print("--worker needs exactly one --case, --workdir and --result-file", file=sys.stderr)
+            return 2
+        result = run_worker(args.worker, args.case[0], args.workdir, sizes)
+        args.result_file.write_text(json.dumps(result))
+        return 0
+
+    cases = args.case or list(CASES)
+    libs = select_libraries(args.only, cases)
+    if libs is None:
+        return 2
+    started = time.perf_counter()
+    results: dict[str, dict[str, Any]] = {lib: {} for lib in libs}
+    for case in cases:
+        for lib in ("mloop", *CASE_PEERS[case]):
+            if lib not in libs:
+                continue
+            print(f"[{lib:>6}] {case:<10} ...", end="", flush=True, file=sys.stderr)
+            if case in ADD_CASES:  # one fresh store (and process) per repeat
+                runs = [spawn_worker(lib, case, sizes, args.timeout)]
+                while len(runs) < sizes.add_repeats and "error" not in runs[-1]:
+                    runs.append(spawn_worker(lib, case, sizes, args.timeout))
+                result = combine_repeats(runs)
+            else:
+                result = spawn_worker(lib, case, sizes, args.timeout)
+            results[lib][case] = result
+            outcome = "FAILED" if "error" in result else f"{result['worker_wall_seconds']:.1f} s"
+            print(f" {outcome}", file=sys.stderr)
+    total_seconds = time.perf_counter() - started
+
+    rows = [row for row in build_rows(results, sizes) if row.case in cases]
+    notes = check_notes(results)
+    print_report(rows, sizes, notes, libs, total_seconds)
+
+    if args.json:
+        versions = {
+            lib: next((r["version"] for r in results[lib].values() if "version" in r), None)
+            for lib in libs
+        }
+        payload = {
+            "meta": {
+                "python": sys.version.split()[0],
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "versions": versions,
+                "quick": args.quick,
+                "sizes": dataclasses.asdict(sizes),
+                "checks": [[kind, column, dict(a)] for kind, column, a in CHECKS],
+                "total_seconds": total_seconds,
+            },
+            "rows": [
+                {
+                    **dataclasses.asdict(row),
+                    "ratio": row.ratio()[0],
+                    "ratio_from_reference": row.ratio()[1],
+                    "goal": row.goal_text(),
+                    "status": row.status(),
+                }
+                for row in rows
+            ],
+            "notes": notes,
+            "results": results,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"Wrote {args.json}", file=sys.stderr)
+    return 1 if any("error" in r for cases_ in results.values() for r in cases_.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -64,11 +64,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
+
+import harness
+from harness import peak_rss_mb
 
 LIBRARIES: Final = ("mloop", "dvc", "gx", "pandas")
 PEER_NAMES: Final = {
@@ -238,12 +240,6 @@ def _median_runs(repeats: int, function: Callable[[], Any]) -> tuple[list[float]
         seconds, value = _timed(function)
         timings.append(seconds)
     return timings, value
-
-
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """Peak resident set size of this process (or its largest child), in MB."""
-    rss = resource.getrusage(who).ru_maxrss
-    return rss / 1e6 if sys.platform == "darwin" else rss / 1024
 
 
 # --------------------------------------------------------------------------- versioning
@@ -558,45 +554,21 @@ def run_worker(lib: str, case: str, workdir: Path, sizes: Sizes) -> dict[str, An
     return result
 
 
+def _environment(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
+    env["MLOOP_HOME"] = str(workdir / "home")
+    # No network calls from any library while it is being timed.
+    env["DO_NOT_TRACK"] = "true"
+    env["DVC_NO_ANALYTICS"] = "1"
+    env["GX_ANALYTICS_ENABLED"] = "false"
+    return env
+
+
 def spawn_worker(lib: str, case: str, sizes: Sizes, timeout: float) -> dict[str, Any]:
     """Run one case of one library in a child process and return its JSON result."""
-    with tempfile.TemporaryDirectory(prefix=f"bench-data-{lib}-{case}-") as tmp:
-        workdir = Path(tmp)
-        result_file = workdir / "result.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
-        env["MLOOP_HOME"] = str(workdir / "home")
-        # No network calls from any library while it is being timed.
-        env["DO_NOT_TRACK"] = "true"
-        env["DVC_NO_ANALYTICS"] = "1"
-        env["GX_ANALYTICS_ENABLED"] = "false"
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--worker",
-            lib,
-            "--case",
-            case,
-            "--workdir",
-            str(workdir),
-            "--result-file",
-            str(result_file),
-            "--sizes",
-            json.dumps(dataclasses.asdict(sizes)),
-        ]
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired:
-            return {"error": f"timed out after {timeout:.0f} s"}
-        wall = time.perf_counter() - start
-        if proc.returncode != 0 or not result_file.exists():
-            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-            return {"error": f"exit code {proc.returncode}\n{tail}"}
-        result: dict[str, Any] = json.loads(result_file.read_text())
-        result["worker_wall_seconds"] = wall
-        return result
+    return harness.spawn_worker(
+        __file__, lib, case, dataclasses.asdict(sizes), timeout, _environment, "bench-data"
+    )
 
 
 def combine_repeats(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:

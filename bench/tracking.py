@@ -53,16 +53,16 @@ import math
 import os
 import platform
 import random
-import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
+
+import harness
+from harness import peak_rss_mb
 
 LIBRARIES: Final = ("mloop", "mlflow")
 EXPERIMENT: Final = "bench"
@@ -313,12 +313,6 @@ CASES: Final[Mapping[str, Callable[[Context], dict[str, Any]]]] = {
 # --------------------------------------------------------------------------- worker
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process, in MB."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 1e6 if sys.platform == "darwin" else rss / 1024
-
-
 def run_worker(lib: str, case: str, workdir: Path, sizes: Sizes) -> dict[str, Any]:
     """Import ``lib`` and run one case; called in a child process."""
     if lib == "mloop":
@@ -335,44 +329,20 @@ def run_worker(lib: str, case: str, workdir: Path, sizes: Sizes) -> dict[str, An
     return result
 
 
+def _environment(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MLOOP_ARTIFACTS_URI"] = str(workdir / "artifacts")
+    # No network calls from either library while it is being timed.
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["DO_NOT_TRACK"] = "true"
+    return env
+
+
 def spawn_worker(lib: str, case: str, sizes: Sizes, timeout: float) -> dict[str, Any]:
     """Run one case of one library in a child process and return its JSON result."""
-    with tempfile.TemporaryDirectory(prefix=f"bench-{lib}-{case}-") as tmp:
-        workdir = Path(tmp)
-        result_file = workdir / "result.json"
-        env = dict(os.environ)
-        env["MLOOP_ARTIFACTS_URI"] = str(workdir / "artifacts")
-        # No network calls from either library while it is being timed.
-        env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-        env["DO_NOT_TRACK"] = "true"
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--worker",
-            lib,
-            "--case",
-            case,
-            "--workdir",
-            str(workdir),
-            "--result-file",
-            str(result_file),
-            "--sizes",
-            json.dumps(dataclasses.asdict(sizes)),
-        ]
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired:
-            return {"error": f"timed out after {timeout:.0f} s"}
-        wall = time.perf_counter() - start
-        if proc.returncode != 0 or not result_file.exists():
-            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-            return {"error": f"exit code {proc.returncode}\n{tail}"}
-        result: dict[str, Any] = json.loads(result_file.read_text())
-        result["worker_wall_seconds"] = wall
-        return result
+    return harness.spawn_worker(
+        __file__, lib, case, dataclasses.asdict(sizes), timeout, _environment, "bench"
+    )
 
 
 # --------------------------------------------------------------------------- report

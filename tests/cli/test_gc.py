@@ -224,3 +224,51 @@ def test_console_script_negative_grace(garbage: Garbage) -> None:
     assert completed.returncode == 2
     assert completed.stderr.startswith("error: grace period must be >= 0")
     assert "Traceback" not in completed.stderr
+
+
+def test_packed_artifacts_of_a_deleted_run_are_collected(home: Path, tmp_path: Path) -> None:
+    """A folder of small files is stored as a pack; gc keeps the live part of a pack."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "shared.txt").write_bytes(SHARED)
+    (folder / "only-dropped.txt").write_bytes(DROPPED)
+    client = mloop.Client()
+    experiment = client.create_experiment("packs")
+    keep = client.create_run(experiment).info.run_id
+    drop = client.create_run(experiment).info.run_id
+    client.log_artifacts(drop, str(folder), "data")  # one pack: both files
+    client.log_text(keep, SHARED.decode(), "shared.txt")  # deduplicated into the pack
+    client.delete_run(drop)
+    content = ContentStore(str(home / "artifacts"))
+    packs = {o.pack for o in content.iter_objects()}
+    assert len(packs) == 1 and None not in packs
+    time.sleep(0.01)
+
+    _, dry, _ = invoke("gc", "--grace-period", "0", "--dry-run", "--json")
+    assert json.loads(dry)["deleted_objects"] == [sha(DROPPED)]
+    assert {o.pack for o in content.iter_objects()} == packs  # a dry run rewrites nothing
+
+    code, out, err = invoke("gc", "--grace-period", "0", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["deleted_objects"] == [sha(DROPPED)]
+    assert report["freed_bytes"] == len(DROPPED)
+    after = ContentStore(str(home / "artifacts"))
+    assert {o.digest for o in after.iter_objects()} == {sha(SHARED)}
+    assert {o.pack for o in after.iter_objects()}.isdisjoint(packs)  # the pack was rewritten
+    assert client.load_text(keep, "shared.txt") == SHARED.decode()
+
+
+def test_unreferenced_packs_survive_the_grace_period(home: Path) -> None:
+    content = ContentStore(str(home / "artifacts"))
+    with content.batch() as batch:
+        batch.put_bytes(ORPHAN)
+    code, out, _ = invoke("gc", "--grace-period", "3600", "--json")
+    assert code == 0
+    assert json.loads(out)["deleted_objects"] == []
+    assert content.exists(sha(ORPHAN))
+    time.sleep(0.01)
+    code, out, _ = invoke("gc", "--grace-period", "0", "--json")
+    assert json.loads(out)["deleted_objects"] == [sha(ORPHAN)]
+    assert list(ContentStore(str(home / "artifacts")).iter_objects()) == []
+    assert not list((home / "artifacts" / "packs").iterdir())

@@ -29,6 +29,16 @@ class DatasetStoreContract:
         other, _ = dataset_store.commit_version("e", "1" * 64, files("a.csv"))
         assert other.ref == "e@1"  # the same content under another name is its own dataset
 
+    def test_find_version_by_digest(self, dataset_store: DatasetStore) -> None:
+        assert dataset_store.find_version("d", "1" * 64) is None  # no such dataset yet
+        dataset_store.commit_version("d", "1" * 64, files("a.csv"))
+        dataset_store.commit_version("d", "2" * 64, files("b.csv"))
+        found = dataset_store.find_version("d", "2" * 64)
+        assert found is not None
+        assert (found.ref, found.file_count, found.digest) == ("d@2", 1, "2" * 64)
+        assert dataset_store.find_version("d", "3" * 64) is None
+        assert dataset_store.find_version("e", "1" * 64) is None  # digests are per dataset
+
     def test_refs(self, dataset_store: DatasetStore) -> None:
         dataset_store.commit_version("d", "1" * 64, files("a"))
         dataset_store.commit_version("d", "2" * 64, files("b"))

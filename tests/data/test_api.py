@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import mloop
-from mloop.artifacts.cas import ContentStore
+from mloop.artifacts.cas import ContentStore, StoreBatch
 from mloop.errors import InvalidInput, NotFound, StoreError
 from mloop.tracking.connection import connect
 from mloop.tracking.gc import collect_garbage
@@ -47,7 +47,7 @@ def test_unchanged_content_returns_the_existing_version(home: Path, folder: Path
     assert [v.version for v in mloop.data.versions("raw")] == [1, 2]
     assert [d.ref for d in mloop.data.datasets()] == ["raw@2"]
     # the unchanged file was stored once across both versions
-    objects = [p for p in (home / "artifacts" / "objects").rglob("*") if p.is_file()]
+    objects = [o.digest for o in ContentStore(str(home / "artifacts")).iter_objects()]
     assert len(objects) == 3
 
 
@@ -100,21 +100,25 @@ def test_bad_input_writes_nothing(home: Path, tmp_path: Path, folder: Path) -> N
 def test_interrupted_add_leaves_no_version(
     home: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = ContentStore.put_file
+    real = StoreBatch.put_file
     calls = []
 
-    def failing(self: ContentStore, path: str, **options: bool) -> tuple[str, int]:
+    def failing(self: StoreBatch, path: str, **options: bool) -> tuple[str, int]:
         calls.append(path)
         if len(calls) == 2:
             raise OSError("disk full")
         return real(self, path, **options)
 
     with monkeypatch.context() as patch:
-        patch.setattr(ContentStore, "put_file", failing)
+        patch.setattr(StoreBatch, "put_file", failing)
         with pytest.raises(StoreError, match="disk full"):
             mloop.data.add(folder, name="raw")
     with pytest.raises(NotFound):
         mloop.data.get("raw")
+    # the pack being written was discarded, not left half-written
+    content = ContentStore(str(home / "artifacts"))
+    assert list(content.iter_temp()) == []
+    assert list(content.iter_objects()) == []
     assert mloop.data.add(folder, name="raw").ref == "raw@1"
 
 
@@ -124,10 +128,10 @@ def test_re_adding_unchanged_files_reads_nothing(
     first = mloop.data.add(folder, name="raw")
     with monkeypatch.context() as patch:
 
-        def no_reading(self: ContentStore, path: str, **options: bool) -> tuple[str, int]:
+        def no_reading(self: StoreBatch, path: str, **options: bool) -> tuple[str, int]:
             raise AssertionError(f"{path} was read again")
 
-        patch.setattr(ContentStore, "put_file", no_reading)
+        patch.setattr(StoreBatch, "put_file", no_reading)
         assert mloop.data.add(folder, name="raw").ref == first.ref
     # a changed file (new size and mtime) is hashed again, never taken from the cache
     (folder / "a.csv").write_text("x,y\n9,9\n7,7\n")

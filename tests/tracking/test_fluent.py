@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import mloop
+from mloop.artifacts.cas import ContentStore
 from mloop.entities import RunStatus
 from mloop.errors import Conflict, InvalidInput, NotFound
 
@@ -157,8 +158,8 @@ def test_artifacts_directory_tree(home: Path, tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         client.download_artifacts(run_id, "nothing-here", tmp_path / "out2")
     # identical content is stored once
-    objects = list((home / "artifacts" / "objects").rglob("*"))
-    assert len([o for o in objects if o.is_file()]) == 3
+    objects = [o.digest for o in ContentStore(str(home / "artifacts")).iter_objects()]
+    assert len(objects) == 3
 
 
 def test_log_input_and_output(home: Path) -> None:

@@ -6,6 +6,11 @@ SHA-256, under a root that is a local path or any fsspec URL (``memory://``,
 so a reader never sees half an object; identical content is stored once;
 every read verifies the hash, and large files stream in fixed-size chunks.
 
+Storing many files at once (:meth:`ContentStore.batch`) puts the small ones
+in pack files (see :mod:`mloop.artifacts.packs`) instead of one file each:
+creating files, not writing bytes, is what costs when a folder holds
+thousands of small ones. Reads find an object wherever it lives.
+
 Example:
     >>> store = ContentStore("memory://cas-doc")
     >>> digest = store.put_bytes(b"hello")
@@ -19,9 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
+import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,20 +40,32 @@ from typing import IO, Any
 import fsspec
 from fsspec.core import url_to_fs
 
+from mloop.artifacts.packs import PackEntry, decode_index, encode_index
 from mloop.errors import IntegrityError, InvalidInput, MissingExtra, NotFound
 
 CHUNK_SIZE = 1 << 20
+PACK_OBJECT_LIMIT = 1 << 20
+"""Objects up to this size (bytes) go into packs when stored in a batch."""
+PACK_SIZE_LIMIT = 256 << 20
+"""A pack being written is finished once it holds this many bytes."""
+PARALLEL_COPY_SIZE = 32 << 20
+"""Local files from this size are hashed on one thread while the kernel copies them."""
+_TOUCH_INTERVAL = 10.0
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
 
 
 @dataclass(frozen=True, slots=True)
 class StoredObject:
-    """An object in the store: its digest, size in bytes and last-modified time (epoch seconds)."""
+    """An object in the store: digest, size in bytes, last-modified time (epoch seconds).
+
+    ``pack`` names the pack holding it, or is None for an object in a file of its own.
+    """
 
     digest: str
     size: int
     modified: float
+    pack: str | None = None
 
 
 def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
@@ -72,13 +92,20 @@ def _check_digest(digest: str) -> str:
     return digest
 
 
+_LOOSE_REMEDY = "delete that file and log the same content again (or restore it from a backup)"
+_PACKED_REMEDY = "restore that pack file from a backup"
+
+
 class _VerifyingReader:
     """A file-like reader that hashes as it reads and raises at EOF on a mismatch."""
 
-    def __init__(self, handle: IO[bytes], digest: str, location: str) -> None:
+    def __init__(
+        self, handle: IO[bytes], digest: str, location: str, remedy: str = _LOOSE_REMEDY
+    ) -> None:
         self._handle = handle
         self._digest = digest
         self._location = location
+        self._remedy = remedy
         self._hasher = hashlib.sha256()
         self._checked = False
 
@@ -93,8 +120,7 @@ class _VerifyingReader:
             if actual != self._digest:
                 raise IntegrityError(
                     f"artifact object {self._location} is corrupted: its content hashes to "
-                    f"{actual}, not {self._digest}; delete that file and log the same content "
-                    "again (or restore it from a backup)"
+                    f"{actual}, not {self._digest}; {self._remedy}"
                 )
         return chunk
 
@@ -125,17 +151,29 @@ class ContentStore:
         self._base = path.rstrip("/")
         self._local = scheme == "file"
         self._temp_ready = False
+        # What the pack indexes say, loaded on first need and re-read on a miss.
+        self._packs_lock = threading.Lock()
+        self._packed: dict[str, tuple[str, PackEntry]] = {}
+        self._pack_names: set[str] = set()
+        self._packs_listed = False
+        self._touched: dict[str, float] = {}
 
     def _object_path(self, digest: str) -> str:
         return f"{self._base}/objects/{digest[:2]}/{digest[2:]}"
 
+    def _pack_path(self, name: str, suffix: str) -> str:
+        return f"{self._base}/packs/{name}{suffix}"
+
     def location(self, digest: str) -> str:
-        """Where an object lives, for messages."""
+        """Where an object lives when it has a file of its own, for messages."""
         return self._object_path(_check_digest(digest))
 
     def exists(self, digest: str) -> bool:
-        """True when the object is stored."""
-        return bool(self.fs.exists(self._object_path(_check_digest(digest))))
+        """True when the object is stored, in a file of its own or in a pack."""
+        digest = _check_digest(digest)
+        if self.fs.exists(self._object_path(digest)):
+            return True
+        return self._find_packed(digest, refresh=True) is not None
 
     def claim(self, digest: str) -> bool:
         """True when the object is stored; it then survives `mloop gc` for another grace period.
@@ -154,9 +192,183 @@ class ContentStore:
             try:
                 os.utime(path)
             except FileNotFoundError:
-                return False
+                pass
+            else:
+                return True
+        elif self.fs.exists(path):
             return True
-        return bool(self.fs.exists(path))
+        found = self._find_packed(digest, refresh=False)
+        return found is not None and self._touch_pack(found[0])
+
+    def _touch_pack(self, name: str) -> bool:
+        # Object stores have no cheap touch: there a pack's age is its upload time.
+        if not self._local:
+            return True
+        now = time.monotonic()
+        if now - self._touched.get(name, -_TOUCH_INTERVAL) < _TOUCH_INTERVAL:
+            return True
+        try:
+            os.utime(self._pack_path(name, ".pack"))
+        except FileNotFoundError:  # rewritten by `mloop gc` since the indexes were read
+            with self._packs_lock:
+                self._reset_packs()
+            return False
+        self._touched[name] = now
+        return True
+
+    # -- packs -------------------------------------------------------------------
+
+    def _find_packed(self, digest: str, *, refresh: bool) -> tuple[str, PackEntry] | None:
+        with self._packs_lock:
+            if not self._packs_listed:
+                self._load_packs()
+                self._packs_listed = True
+                refresh = False
+            found = self._packed.get(digest)
+            if found is None and refresh:  # another process may have written a pack since
+                self._load_packs()
+                found = self._packed.get(digest)
+            return found
+
+    def _reset_packs(self) -> None:
+        self._packed.clear()
+        self._pack_names.clear()
+        self._packs_listed = False
+
+    def _load_packs(self) -> None:
+        for name in sorted(self._list_pack_names() - self._pack_names):
+            where = self._pack_path(name, ".idx")
+            try:
+                data = self._read_whole(where)
+            except FileNotFoundError:  # removed by `mloop gc` since the listing
+                continue
+            for entry in decode_index(data, where):
+                self._packed.setdefault(entry.digest, (name, entry))
+            self._pack_names.add(name)
+
+    def _list_pack_names(self, suffix: str = ".idx") -> set[str]:
+        directory = f"{self._base}/packs"
+        try:
+            if self._local:
+                names = os.listdir(directory)
+            else:
+                names = [p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(directory, False)]
+        except FileNotFoundError:
+            return set()
+        return {n.removesuffix(suffix) for n in names if n.endswith(suffix)}
+
+    def _read_whole(self, path: str) -> bytes:
+        if self._local:
+            with open(path, "rb") as handle:
+                return handle.read()
+        return bytes(self.fs.cat_file(path))
+
+    def _read_packed(self, digest: str) -> tuple[bytes, str] | None:
+        for _ in range(2):
+            found = self._find_packed(digest, refresh=True)
+            if found is None:
+                return None
+            name, entry = found
+            where = self._pack_path(name, ".pack")
+            end = entry.offset + entry.size
+            try:
+                if self._local:
+                    with open(where, "rb") as handle:
+                        handle.seek(entry.offset)
+                        data = handle.read(entry.size)
+                else:
+                    data = bytes(self.fs.cat_file(where, start=entry.offset, end=end))
+            except FileNotFoundError:  # rewritten by `mloop gc`: read the indexes again
+                with self._packs_lock:
+                    self._reset_packs()
+                continue
+            return data, f"{where} (bytes {entry.offset}-{end})"
+        return None
+
+    def _commit_pack(self, temp: str, entries: list[tuple[str, int, int]]) -> None:
+        # The pack goes in place first, its index last: an index always finds its pack.
+        name = uuid.uuid4().hex
+        pack, index = self._pack_path(name, ".pack"), self._pack_path(name, ".idx")
+        index_temp = self._temp_path()
+        data = encode_index(entries)
+        if self._local:
+            with self._open_temp(index_temp) as writer:
+                writer.write(data)
+            try:
+                os.replace(temp, pack)
+            except FileNotFoundError:  # the first pack
+                os.makedirs(os.path.dirname(pack), exist_ok=True)
+                os.replace(temp, pack)
+            os.replace(index_temp, index)
+        else:
+            self.fs.pipe_file(index_temp, data)
+            self.fs.makedirs(f"{self._base}/packs", exist_ok=True)
+            self.fs.mv(temp, pack)
+            self.fs.mv(index_temp, index)
+        with self._packs_lock:
+            for digest, offset, size in entries:
+                self._packed.setdefault(digest, (name, PackEntry(digest, offset, size)))
+            self._pack_names.add(name)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[StoreBatch]:
+        """Store many objects at once: small ones share pack files, large ones get their own.
+
+        The objects are readable once the ``with`` block ends; if it raises, the
+        pack being written is discarded. The batch may be used from several threads.
+
+        Example:
+            >>> store = ContentStore("memory://cas-batch-doc")
+            >>> with store.batch() as batch:
+            ...     digest = batch.put_bytes(b"small")
+            >>> store.get_bytes(digest)
+            b'small'
+        """
+        batch = StoreBatch(self)
+        try:
+            yield batch
+        except BaseException:
+            batch.abort()
+            raise
+        batch.finish()
+
+    def rewrite_pack(self, name: str, keep: set[str]) -> None:
+        """Keep only the objects ``keep`` names of pack ``name`` (for garbage collection).
+
+        The kept objects are verified and move to a new pack before the old one
+        is removed, so a reader always finds them.
+
+        Raises:
+            IntegrityError: a kept object's bytes no longer match its digest.
+        """
+        index = self._pack_path(name, ".idx")
+        pack = self._pack_path(name, ".pack")
+        live = [e for e in decode_index(self._read_whole(index), index) if e.digest in keep]
+        if live:
+            with self.batch() as batch:
+                for entry in live:
+                    data = self._read_whole_range(pack, entry)
+                    if hashlib.sha256(data).hexdigest() != entry.digest:
+                        raise IntegrityError(
+                            f"artifact object {entry.digest} in {pack} is corrupted; "
+                            f"{_PACKED_REMEDY}"
+                        )
+                    batch.put_bytes(data, dedupe=False)
+        for path in (index, pack):
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(path)
+        with self._packs_lock:
+            self._reset_packs()
+
+    def _read_whole_range(self, path: str, entry: PackEntry) -> bytes:
+        end = entry.offset + entry.size
+        if self._local:
+            with open(path, "rb") as handle:
+                handle.seek(entry.offset)
+                return handle.read(entry.size)
+        return bytes(self.fs.cat_file(path, start=entry.offset, end=end))
+
+    # -- objects of their own ----------------------------------------------------
 
     def _commit(self, temp: str, digest: str) -> None:
         target = self._object_path(digest)
@@ -167,10 +379,7 @@ class ContentStore:
             self._reuse(digest)  # restart its garbage-collection grace period
         else:
             self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-            if self._local:
-                os.replace(temp, target)
-            else:
-                self.fs.mv(temp, target)
+            self.fs.mv(temp, target)
 
     def _commit_local(self, temp: str, target: str, digest: str) -> None:
         # Plain os calls: fsspec's per-call overhead dominates when storing many small files.
@@ -207,10 +416,12 @@ class ContentStore:
         By default the file is hashed first, so content already stored is never
         copied. With ``likely_new`` (the caller knows it has not seen this file
         before), the file is read once, hashed while it is copied, and the copy
-        is dropped if the object turns out to exist.
+        is dropped if the object turns out to exist. A large local file is
+        hashed on a second thread while the kernel copies it.
 
         Raises:
             NotFound: no such file.
+            IntegrityError: the file changed while it was being stored.
         """
         source = Path(path)
         if not source.is_file():
@@ -221,6 +432,17 @@ class ContentStore:
             if self._reuse(expected):
                 return expected, size
         temp = self._temp_path()
+        if self._local and source.stat().st_size >= PARALLEL_COPY_SIZE:
+            digest, size = self._copy_hashing(source, temp)
+        else:
+            digest, size = self._stream_hashing(source, temp)
+        if expected is not None and digest != expected:
+            self.delete_path(temp)
+            raise IntegrityError(f"{str(source)!r} changed while it was being stored; log it again")
+        self._commit(temp, digest)
+        return digest, size
+
+    def _stream_hashing(self, source: Path, temp: str) -> tuple[str, int]:
         hasher = hashlib.sha256()
         size = 0
         with source.open("rb") as reader, self._open_temp(temp) as writer:
@@ -228,11 +450,42 @@ class ContentStore:
                 hasher.update(chunk)
                 writer.write(chunk)
                 size += len(chunk)
-        digest = hasher.hexdigest()
-        if expected is not None and digest != expected:
-            self.fs.rm(temp)
+        return hasher.hexdigest(), size
+
+    def _copy_hashing(self, source: Path, temp: str) -> tuple[str, int]:
+        # Hashing is the slow half of storing a big file: it runs on a thread of
+        # its own while the kernel copies the bytes (sendfile, no user-space copy).
+        # The file must look the same before and after, or the copy is refused.
+        before = os.stat(source)
+        hashed: list[tuple[str, int]] = []
+        failed: list[BaseException] = []
+
+        def hash_source() -> None:
+            try:
+                hashed.append(hash_file(source))
+            except BaseException as err:  # re-raised by the caller
+                failed.append(err)
+
+        thread = threading.Thread(target=hash_source, name="mloop-hash", daemon=True)
+        thread.start()
+        try:
+            try:
+                shutil.copyfile(source, temp)
+            except FileNotFoundError:  # the tmp folder was removed (e.g. by hand): recreate it
+                os.makedirs(os.path.dirname(temp), exist_ok=True)
+                shutil.copyfile(source, temp)
+        finally:
+            thread.join()
+        after = os.stat(source)
+        if failed:
+            self.delete_path(temp)
+            raise failed[0]
+        digest, size = hashed[0]
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
+            size != after.st_size
+        ):
+            self.delete_path(temp)
             raise IntegrityError(f"{str(source)!r} changed while it was being stored; log it again")
-        self._commit(temp, digest)
         return digest, size
 
     def put_bytes(self, data: bytes) -> str:
@@ -241,7 +494,7 @@ class ContentStore:
         if self._reuse(digest):
             return digest
         temp = self._temp_path()
-        with self.fs.open(temp, "wb") as writer:
+        with self._open_temp(temp) as writer:
             writer.write(data)
         self._commit(temp, digest)
         return digest
@@ -255,11 +508,17 @@ class ContentStore:
             IntegrityError: (at EOF) the bytes do not match the digest.
         """
         location = self._object_path(_check_digest(digest))
+        remedy = _LOOSE_REMEDY
+        handle: IO[bytes]
         try:
-            handle = self.fs.open(location, "rb")
+            handle = open(location, "rb") if self._local else self.fs.open(location, "rb")  # noqa: SIM115
         except FileNotFoundError:
-            raise NotFound(f"artifact object {digest} is missing from {self.root}") from None
-        with _VerifyingReader(handle, digest, location) as reader:
+            packed = self._read_packed(digest)
+            if packed is None:
+                raise NotFound(f"artifact object {digest} is missing from {self.root}") from None
+            data, location = packed
+            handle, remedy = io.BytesIO(data), _PACKED_REMEDY
+        with _VerifyingReader(handle, digest, location, remedy) as reader:
             yield reader
 
     def get_bytes(self, digest: str) -> bytes:
@@ -283,26 +542,40 @@ class ContentStore:
             raise
 
     def iter_objects(self) -> Iterator[StoredObject]:
-        """Every stored object with its size and modification time."""
+        """Every stored object with its size and modification time (a packed one: its pack's)."""
         root = f"{self._base}/objects"
-        if not self.fs.exists(root):
-            return
-        for path, info in self.fs.find(root, detail=True).items():
-            parts = path.rstrip("/").split("/")
-            digest = parts[-2] + parts[-1]
-            if _DIGEST.match(digest):
-                yield StoredObject(digest, int(info.get("size") or 0), _modified(info))
+        if self.fs.exists(root):
+            for path, info in self.fs.find(root, detail=True).items():
+                parts = path.rstrip("/").split("/")
+                digest = parts[-2] + parts[-1]
+                if _DIGEST.match(digest):
+                    yield StoredObject(digest, int(info.get("size") or 0), _modified(info))
+        for name in sorted(self._list_pack_names()):
+            index = self._pack_path(name, ".idx")
+            try:
+                modified = _modified(self.fs.info(self._pack_path(name, ".pack")))
+                entries = decode_index(self._read_whole(index), index)
+            except FileNotFoundError:  # removed since the listing
+                continue
+            for entry in entries:
+                yield StoredObject(entry.digest, entry.size, modified, name)
 
     def iter_temp(self) -> Iterator[tuple[str, float]]:
-        """Leftover temporary uploads (path, modified time)."""
+        """Leftovers of interrupted writes, with their modified time.
+
+        Those are temporary files, and packs whose index was never written.
+        """
         root = f"{self._base}/tmp"
-        if not self.fs.exists(root):
-            return
-        for path, info in self.fs.find(root, detail=True).items():
-            yield path, _modified(info)
+        if self.fs.exists(root):
+            for path, info in self.fs.find(root, detail=True).items():
+                yield path, _modified(info)
+        for name in sorted(self._list_pack_names(".pack") - self._list_pack_names()):
+            path = self._pack_path(name, ".pack")
+            with contextlib.suppress(FileNotFoundError):
+                yield path, _modified(self.fs.info(path))
 
     def delete(self, digest: str) -> None:
-        """Remove an object (used by garbage collection only)."""
+        """Remove an object that has a file of its own (used by garbage collection only)."""
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self._object_path(_check_digest(digest)))
 
@@ -310,6 +583,93 @@ class ContentStore:
         """Remove a leftover temporary file."""
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(path)
+
+
+class StoreBatch:
+    """Objects stored together by :meth:`ContentStore.batch`; thread-safe.
+
+    Small objects are appended to a pack that becomes readable when the batch
+    finishes (or, for a very large batch, when the pack is full); larger ones
+    are stored in files of their own straight away.
+    """
+
+    def __init__(self, store: ContentStore) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._handle: IO[bytes] | None = None
+        self._temp = ""
+        self._entries: list[tuple[str, int, int]] = []
+        self._offset = 0
+        self._seen: set[str] = set()
+
+    def put_file(
+        self, path: str | os.PathLike[str], *, likely_new: bool = False
+    ) -> tuple[str, int]:
+        """Store a local file; returns ``(digest, size)``.
+
+        Raises:
+            NotFound: no such file.
+        """
+        try:
+            with open(path, "rb", buffering=0) as reader:  # one read, sized by fstat
+                small = os.fstat(reader.fileno()).st_size <= PACK_OBJECT_LIMIT
+                data = reader.readall() if small else b""
+        except (FileNotFoundError, IsADirectoryError):
+            raise NotFound(f"cannot log {os.fspath(path)!r}: no such file") from None
+        if not small or len(data) > PACK_OBJECT_LIMIT:  # large, or grew since the size was read
+            return self._store.put_file(path, likely_new=likely_new)
+        digest = hashlib.sha256(data).hexdigest()
+        self._put(digest, data, dedupe=True)
+        return digest, len(data)
+
+    def put_bytes(self, data: bytes, *, dedupe: bool = True) -> str:
+        """Store bytes; returns the digest. ``dedupe=False`` packs them even if stored elsewhere."""
+        if len(data) > PACK_OBJECT_LIMIT:
+            return self._store.put_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        self._put(digest, data, dedupe=dedupe)
+        return digest
+
+    def _put(self, digest: str, data: bytes, *, dedupe: bool) -> None:
+        with self._lock:
+            if digest in self._seen:
+                return
+        if dedupe and self._store._reuse(digest):
+            return
+        with self._lock:
+            if digest in self._seen:
+                return
+            if self._handle is None:
+                self._temp = self._store._temp_path()
+                self._handle = self._store._open_temp(self._temp)
+            self._handle.write(data)
+            self._entries.append((digest, self._offset, len(data)))
+            self._offset += len(data)
+            self._seen.add(digest)
+            if self._offset >= PACK_SIZE_LIMIT:
+                self._seal()
+
+    def _seal(self) -> None:
+        # Called with the lock held.
+        if self._handle is None:
+            return
+        self._handle.close()
+        temp, entries = self._temp, self._entries
+        self._handle, self._temp, self._entries, self._offset = None, "", [], 0
+        self._store._commit_pack(temp, entries)
+
+    def finish(self) -> None:
+        """Make every object stored so far readable."""
+        with self._lock:
+            self._seal()
+
+    def abort(self) -> None:
+        """Discard the pack being written."""
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._store.delete_path(self._temp)
+            self._handle, self._temp, self._entries, self._offset = None, "", [], 0
 
 
 def _modified(info: dict[str, Any]) -> float:

@@ -34,13 +34,15 @@ from mloop.data.secret import project_secret
 from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.data.versioning import (
     Progress,
+    SourceFile,
+    cached_manifest,
     list_files,
     manifest_digest,
     materialize,
     store_files,
 )
 from mloop.entities import DatasetFile, DatasetVersion
-from mloop.errors import InvalidInput, NotFound
+from mloop.errors import InvalidInput
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
 from mloop.tracking.connection import connect
@@ -173,26 +175,35 @@ def add(
             manifest = store_files(content, files, progress=progress)
             return _commit(store, name, manifest, files, tags, description)
     hashes = HashCache(cache.parent / "cache" / "hashes.db")
-    manifest = store_files(content, files, hashes, progress)
+    known = hashes.lookup([f.key for f in files])
+    unchanged = cached_manifest(files, known)
+    if unchanged is not None:
+        # Nothing changed since these files were last hashed. If they already
+        # make up a version of this dataset, its objects are referenced and
+        # kept: there is nothing to store.
+        existing = store.find_version(name, manifest_digest(unchanged))
+        if existing is not None:
+            return _commit(store, name, unchanged, files, tags, description, existing=existing)
+    manifest = store_files(content, files, cache=hashes, known=known, progress=progress)
     return _commit(store, name, manifest, files, tags, description)
 
 
 def _pseudonymized(
-    files: list[tuple[Path, str]], columns: list[str], secret: bytes | None, scratch: Path
-) -> list[tuple[Path, str]]:
+    files: list[SourceFile], columns: list[str], secret: bytes | None, scratch: Path
+) -> list[SourceFile]:
     from mloop.data.privacy import pseudonymize_file  # pyarrow loads only for tabular data
 
-    tabular = [(p, logical) for p, logical in files if is_tabular(logical)]
-    if not tabular:
+    if not any(is_tabular(f.logical) for f in files):
         raise InvalidInput("pseudonymize needs tabular files (Parquet, CSV, TSV, JSON lines)")
     out = []
-    for source, logical in files:
-        if is_tabular(logical):
-            target = scratch / logical
-            pseudonymize_file(source, target, columns, secret)
-            out.append((target, logical))
+    for f in files:
+        if is_tabular(f.logical):
+            target = scratch / f.logical
+            pseudonymize_file(Path(f.path), target, columns, secret)
+            st = target.stat()
+            out.append(SourceFile(str(target), f.logical, st.st_size, st.st_mtime_ns, st.st_ino))
         else:
-            out.append((source, logical))
+            out.append(f)
     return out
 
 
@@ -200,19 +211,27 @@ def _commit(
     store: SqlDatasetStore,
     name: str,
     manifest: list[DatasetFile],
-    files: list[tuple[Path, str]],
+    files: list[SourceFile],
     tags: list[str] | None,
     description: str,
+    *,
+    existing: DatasetVersion | None = None,
 ) -> Dataset:
-    digest = manifest_digest(manifest)
     active = fluent.active_run()
-    run_id = active.info.run_id if active else None
-    profile = None
-    if not _has_version(store, name, digest):
-        profile = profile_files([source for source, _ in files])
-    version, created = store.commit_version(
-        name, digest, manifest, run_id=run_id, description=description, profile=profile
-    )
+    digest = existing.digest if existing is not None else manifest_digest(manifest)
+    if existing is None:
+        existing = store.find_version(name, digest)
+    if existing is not None:  # unchanged content: the version it already is
+        version, created = dataclasses.replace(existing, files=tuple(manifest)), False
+    else:
+        version, created = store.commit_version(
+            name,
+            digest,
+            manifest,
+            run_id=active.info.run_id if active else None,
+            description=description,
+            profile=profile_files([Path(f.path) for f in files if is_tabular(f.logical)]),
+        )
     if tags:
         for tag in tags:
             store.set_tag(DatasetRef(name, version=version.version), tag)
@@ -220,14 +239,6 @@ def _commit(
     if created and active is not None:
         fluent.log_output(version)
     return _wrap(version)
-
-
-def _has_version(store: SqlDatasetStore, name: str, digest: str) -> bool:
-    # Profiling reads every row: skip it when the content is already a version.
-    try:
-        return any(v.digest == digest for v in store.list_versions(name))
-    except NotFound:
-        return False
 
 
 def profile_files(paths: list[Path]) -> dict[str, Any] | None:

@@ -2,36 +2,38 @@
 
 Re-adding a folder whose files did not change then costs a ``stat`` per file
 instead of reading every byte. A file whose size, modification time or inode
-changed is hashed again; a stale entry is never trusted.
+changed is hashed again; a stale entry is never trusted. Callers pass the
+stat taken *before* a file was hashed, so a file modified while it was being
+read is hashed again next time.
 
 Example:
-    >>> import pathlib, tempfile
+    >>> import os, pathlib, tempfile
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> f = root / "x"; _ = f.write_text("hi")
+    >>> st = os.stat(f)
+    >>> key = (str(f), st.st_size, st.st_mtime_ns, st.st_ino)
     >>> cache = HashCache(root / "hashes.db")
-    >>> cache.lookup([f])
+    >>> cache.lookup([key])
     {}
-    >>> cache.record([(f, "ab" * 32)])
-    >>> cache.lookup([f])[f][0] == "ab" * 32
+    >>> cache.record([(key, "ab" * 32)])
+    >>> cache.lookup([key]) == {str(f): "ab" * 32}
     True
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+FileKey = tuple[str, int, int, int]
+"""``(absolute path, size, mtime_ns, inode)`` of a local file."""
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS hashes (path TEXT PRIMARY KEY, size INTEGER, "
     "mtime_ns INTEGER, inode INTEGER, digest TEXT)"
 )
-
-
-def _key(path: Path) -> tuple[str, int, int, int]:
-    st = os.stat(path)
-    return os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino
+_MANY = 900  # above this, one range query over the common folder beats many IN lists
 
 
 class HashCache:
@@ -47,33 +49,34 @@ class HashCache:
         connection.execute(_SCHEMA)
         return connection
 
-    def lookup(self, paths: Sequence[Path]) -> dict[Path, tuple[str, int]]:
-        """Cached ``(digest, size)`` of the files that did not change since they were recorded."""
-        keys = {_key(p): p for p in paths}
-        found: dict[Path, tuple[str, int]] = {}
+    def lookup(self, keys: Sequence[FileKey]) -> dict[str, str]:
+        """Cached digests, by path, of the files whose key still matches."""
+        if not keys:
+            return {}
+        wanted = {key[0]: key for key in keys}
         connection = self._connect()
         try:
-            by_path = {k[0]: k for k in keys}
-            names = list(by_path)
-            for start in range(0, len(names), 900):
-                part = names[start : start + 900]
-                marks = ", ".join("?" * len(part))
-                query = (
-                    "SELECT path, size, mtime_ns, inode, digest FROM hashes "
-                    f"WHERE path IN ({marks})"
-                )
-                rows = connection.execute(query, part).fetchall()
-                for path, size, mtime_ns, inode, digest in rows:
-                    key = by_path[path]
-                    if key == (path, size, mtime_ns, inode):
-                        found[keys[key]] = (digest, size)
+            rows: list[tuple[str, int, int, int, str]] = []
+            if len(wanted) > _MANY:
+                low, high = _folder_range(list(wanted))
+                query = "SELECT * FROM hashes WHERE path >= ? AND path < ?"
+                rows = connection.execute(query, (low, high)).fetchall()
+            else:
+                names = list(wanted)
+                marks = ", ".join("?" * len(names))
+                query = f"SELECT * FROM hashes WHERE path IN ({marks})"
+                rows = connection.execute(query, names).fetchall()
         finally:
             connection.close()
-        return found
+        return {
+            path: digest
+            for path, size, mtime_ns, inode, digest in rows
+            if wanted.get(path) == (path, size, mtime_ns, inode)
+        }
 
-    def record(self, entries: Iterable[tuple[Path, str]]) -> None:
-        """Remember the digests of files just hashed."""
-        rows = [(*_key(path), digest) for path, digest in entries]
+    def record(self, entries: Iterable[tuple[FileKey, str]]) -> None:
+        """Remember the digests of files just hashed, under the keys they had before hashing."""
+        rows = [(*key, digest) for key, digest in entries]
         if not rows:
             return
         connection = self._connect()
@@ -82,3 +85,9 @@ class HashCache:
                 connection.executemany("INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?)", rows)
         finally:
             connection.close()
+
+
+def _folder_range(paths: list[str]) -> tuple[str, str]:
+    """A ``[low, high)`` string range holding every path (all share their folder's prefix)."""
+    low, high = min(paths), max(paths)
+    return low, high + "\U0010ffff"

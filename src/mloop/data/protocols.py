@@ -32,6 +32,9 @@ class DatasetStore(Protocol):
     ) -> tuple[DatasetVersion, bool]:
         """Store a version (or find the identical one); returns it and whether it is new."""
 
+    def find_version(self, name: str, digest: str) -> DatasetVersion | None:
+        """The version of ``name`` with manifest digest ``digest``, if any (without files)."""
+
     def get_version(self, ref: DatasetRef, *, with_files: bool = True) -> DatasetVersion:
         """The version a reference names."""
 

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -74,7 +75,10 @@ class SqlDatasetStore:
                 sa.select(_V.c.version).where(_V.c.dataset_id == dataset_id, _V.c.digest == digest)
             ).scalar()
             if existing is not None:
-                return self._load(conn, name, dataset_id, [_V.c.version == existing])[0], False
+                found = self._load(
+                    conn, name, dataset_id, [_V.c.version == existing], with_files=False
+                )
+                return _with_files(found[0], files), False
             number = (
                 1
                 + conn.execute(
@@ -107,8 +111,19 @@ class SqlDatasetStore:
                     for f in files
                 ],
             )
-            found = self._load(conn, name, dataset_id, [_V.c.version_id == version_id])
-        return found[0], True
+            found = self._load(
+                conn, name, dataset_id, [_V.c.version_id == version_id], with_files=False
+            )
+        return _with_files(found[0], files), True
+
+    def find_version(self, name: str, digest: str) -> DatasetVersion | None:
+        """The version of ``name`` whose manifest digest is ``digest`` (without its manifest)."""
+        with self._db.connect() as conn:
+            dataset_id = conn.execute(sa.select(_D.c.dataset_id).where(_D.c.name == name)).scalar()
+            if dataset_id is None:
+                return None
+            found = self._load(conn, name, dataset_id, [_V.c.digest == digest], with_files=False)
+        return found[0] if found else None
 
     def _dataset_id(self, conn: sa.Connection, name: str) -> int:
         found = conn.execute(sa.select(_D.c.dataset_id).where(_D.c.name == name)).scalar()
@@ -296,3 +311,8 @@ class SqlDatasetStore:
         """Every object digest some version's manifest points at."""
         with self._db.connect() as conn:
             return set(conn.execute(sa.select(_F.c.digest).distinct()).scalars())
+
+
+def _with_files(version: DatasetVersion, files: Sequence[DatasetFile]) -> DatasetVersion:
+    # A version's digest is over its sorted manifest: the same digest, the same files.
+    return dataclasses.replace(version, files=tuple(sorted(files, key=lambda f: f.path)))

@@ -1,9 +1,9 @@
 """Adding files as dataset versions and materializing versions back to disk.
 
 Files are hashed on a thread pool (hashlib releases the GIL, so both cores
-work), stored in the content store (content already there is not copied),
-and only then is the version committed, in one transaction: an interrupted
-add leaves no version behind.
+work) and stored in the content store in one batch (content already there is
+not copied; small files share pack files). Only then is the version
+committed, in one transaction: an interrupted add leaves no version behind.
 """
 
 from __future__ import annotations
@@ -15,18 +15,38 @@ import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
-from mloop.artifacts.cas import ContentStore
-from mloop.data.hash_cache import HashCache
+from mloop.artifacts.cas import PACK_OBJECT_LIMIT, ContentStore
+from mloop.data.hash_cache import FileKey, HashCache
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput, NotFound, StoreError
 
 HASH_WORKERS = max(2, min(8, os.cpu_count() or 2))
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str]]:
-    # scandir's entries carry the file type, so a walk costs no stat per file.
-    stack = [(str(root), "")]
+class SourceFile(NamedTuple):
+    """A file to add: its local path, its path inside the version, and its stat when listed."""
+
+    path: str
+    logical: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @property
+    def key(self) -> FileKey:
+        """What the hash cache matches on."""
+        return (self.path, self.size, self.mtime_ns, self.inode)
+
+
+def _source(path: str, logical: str, st: os.stat_result) -> SourceFile:
+    return SourceFile(path, logical, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _walk(root: str) -> Iterator[SourceFile]:
+    # scandir's entries carry the file type, so a walk costs one stat per file and no more.
+    stack = [(root, "")]
     while stack:
         directory, prefix = stack.pop()
         with os.scandir(directory) as entries:
@@ -35,30 +55,31 @@ def _walk(root: Path) -> Iterator[tuple[Path, str]]:
                 if entry.is_dir():
                     stack.append((entry.path, f"{logical}/"))
                 elif entry.is_file():
-                    yield Path(entry.path), logical
+                    yield _source(entry.path, logical, entry.stat())
                 elif entry.is_symlink():
                     raise InvalidInput(
-                        f"cannot add {str(root)!r}: {entry.path!r} is a broken symbolic link"
+                        f"cannot add {root!r}: {entry.path!r} is a broken symbolic link"
                     )
 
 
-def list_files(source: str | os.PathLike[str]) -> list[tuple[Path, str]]:
-    """The files of a file or folder, each with its path inside the version.
+def list_files(source: str | os.PathLike[str]) -> list[SourceFile]:
+    """The files of a file or folder, sorted by their path inside the version.
 
     Raises:
         NotFound: the path does not exist.
-        InvalidInput: broken symlinks, or nothing to add.
+        InvalidInput: broken symlinks, unreadable folders, or nothing to add.
     """
-    root = Path(source)
-    if not root.exists():
-        raise NotFound(f"cannot add {str(root)!r}: no such file or directory")
-    root = root.absolute()
+    root = os.path.abspath(source)
+    if not os.path.exists(root):
+        raise NotFound(f"cannot add {str(source)!r}: no such file or directory")
     try:
-        files = [(root, root.name)] if root.is_file() else sorted(_walk(root), key=lambda f: f[1])
+        if os.path.isfile(root):
+            return [_source(root, os.path.basename(root), os.stat(root))]
+        files = sorted(_walk(root), key=lambda f: f.logical)
     except PermissionError as err:
-        raise InvalidInput(f"cannot add {str(root)!r}: {err.filename!r} is not readable") from None
+        raise InvalidInput(f"cannot add {root!r}: {err.filename!r} is not readable") from None
     if not files:
-        raise InvalidInput(f"cannot add {str(root)!r}: the folder has no files")
+        raise InvalidInput(f"cannot add {root!r}: the folder has no files")
     return files
 
 
@@ -73,53 +94,85 @@ def manifest_digest(files: list[DatasetFile]) -> str:
     return hashlib.sha256(json.dumps(entries, separators=(",", ":")).encode()).hexdigest()
 
 
+def cached_manifest(files: list[SourceFile], known: dict[str, str]) -> list[DatasetFile] | None:
+    """The manifest from cached digests alone, or None when a file is not in the cache."""
+    if len(known) < len(files):
+        return None
+    try:
+        return [DatasetFile(f.logical, known[f.path], f.size) for f in files]
+    except KeyError:
+        return None
+
+
 Progress = Callable[[int, int], None]
 """Called with ``(files done, files in all)`` as files are stored."""
 
 
 def store_files(
     content: ContentStore,
-    files: list[tuple[Path, str]],
+    files: list[SourceFile],
+    *,
     cache: HashCache | None = None,
+    known: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> list[DatasetFile]:
-    """Store every file (in parallel) and return the manifest, sorted by path.
+    """Store every file (in parallel, small ones packed together); returns the manifest.
 
-    With a ``cache``, a file unchanged since it was last hashed, whose object
-    is still stored, is neither read nor copied.
+    ``known`` holds digests from the hash cache: a file in it whose object is
+    still stored is neither read nor copied. Digests of the files read are
+    recorded in ``cache``. The manifest keeps the order of ``files``.
     """
-    known = cache.lookup([path for path, _ in files]) if cache else {}
-    manifest: list[DatasetFile] = []
-    todo: list[tuple[Path, str]] = []
-    for path, logical in files:
-        hit = known.get(path)
-        if hit is not None and content.claim(hit[0]):
-            manifest.append(DatasetFile(logical, hit[0], hit[1]))
+    known = known or {}
+    manifest: list[DatasetFile | None] = []
+    todo: list[tuple[int, SourceFile]] = []
+    for f in files:
+        digest = known.get(f.path)
+        if digest is not None and content.claim(digest):
+            manifest.append(DatasetFile(f.logical, digest, f.size))
         else:
-            todo.append((path, logical))
+            todo.append((len(manifest), f))
+            manifest.append(None)
 
-    def put(item: tuple[Path, str]) -> DatasetFile:
-        path, logical = item
+    def put(item: tuple[int, SourceFile]) -> DatasetFile:
+        f = item[1]
         try:
             # Not in the hash cache: most likely new content, so read it once.
-            digest, size = content.put_file(path, likely_new=cache is not None)
+            digest, size = batch.put_file(f.path, likely_new=cache is not None)
         except PermissionError:
-            raise InvalidInput(f"cannot read {str(path)!r}: permission denied") from None
+            raise InvalidInput(f"cannot read {f.path!r}: permission denied") from None
+        except NotFound:
+            raise InvalidInput(f"{f.path!r} disappeared while it was being added") from None
         except OSError as err:
-            raise StoreError(f"could not store {str(path)!r}: {err}") from err
-        return DatasetFile(logical, digest, size)
+            raise StoreError(f"could not store {f.path!r}: {err}") from err
+        return DatasetFile(f.logical, digest, size)
 
-    done = len(manifest)
-    stored: list[DatasetFile] = []
-    with ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
-        for item in pool.map(put, todo):
-            stored.append(item)
-            done += 1
-            if progress is not None:
-                progress(done, len(files))
+    done = len(files) - len(todo)
+
+    def finished(index: int, stored: DatasetFile) -> None:
+        nonlocal done
+        manifest[index] = stored
+        done += 1
+        if progress is not None:
+            progress(done, len(files))
+
+    # Small files go one after another into a pack: per file, Python's own work
+    # outweighs the hashing, and threads would only pass the GIL back and forth.
+    # Large files are hashed on every core (hashlib releases the GIL).
+    small = [item for item in todo if item[1].size <= PACK_OBJECT_LIMIT]
+    large = [item for item in todo if item[1].size > PACK_OBJECT_LIMIT]
+    with content.batch() as batch:
+        for item in small:
+            finished(item[0], put(item))
+        if large:
+            pool = ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="mloop-add")
+            try:
+                for (index, _), stored in zip(large, pool.map(put, large), strict=True):
+                    finished(index, stored)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     if cache is not None:
-        cache.record((path, item.digest) for (path, _), item in zip(todo, stored, strict=True))
-    return sorted(manifest + stored, key=lambda f: f.path)
+        cache.record((f.key, manifest[index].digest) for index, f in todo)  # type: ignore[union-attr]
+    return [item for item in manifest if item is not None]
 
 
 def materialize(content: ContentStore, version: DatasetVersion, cache_root: Path) -> Path:

@@ -73,9 +73,10 @@ def store_local(
     else:
         raise NotFound(f"cannot log {str(source)!r}: no such file or directory")
     entries = []
-    for path, logical in files:
-        digest, size = content.put_file(path)
-        entries.append((logical, digest, size))
+    with content.batch() as batch:  # a folder of small files becomes one pack
+        for path, logical in files:
+            digest, size = batch.put_file(path)
+            entries.append((logical, digest, size))
     index.record_artifacts(run_id, entries)
     return [ArtifactInfo(p, False, s, d) for p, d, s in entries]
 

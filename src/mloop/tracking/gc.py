@@ -2,7 +2,8 @@
 
 Both honour a grace period: runs deleted, and objects written, less than
 ``grace_seconds`` ago survive, so a run being logged right now never loses an
-object it is about to reference.
+object it is about to reference. A pack whose objects are partly unreferenced
+is rewritten with only the referenced ones.
 
 Example:
     >>> report = GcReport()
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from mloop.artifacts.cas import ContentStore
+from mloop.artifacts.cas import ContentStore, StoredObject
 from mloop.errors import InvalidInput
 from mloop.tracking.protocols import Stores
 
@@ -49,13 +50,26 @@ def collect_garbage(
     referenced = stores.artifacts.referenced_digests(
         exclude_runs=report.purged_runs if dry_run else ()
     )
+    packs: dict[str, list[StoredObject]] = {}
     for stored in content.iter_objects():
+        if stored.pack is not None:
+            packs.setdefault(stored.pack, []).append(stored)
+            continue
         if stored.digest in referenced or stored.modified > cutoff:
             continue
         report.deleted_objects.append(stored.digest)
         report.freed_bytes += stored.size
         if not dry_run:
             content.delete(stored.digest)
+    for name, objects in packs.items():
+        # A pack's age is that of its last write or claim; its dead objects go together.
+        dead = [o for o in objects if o.digest not in referenced]
+        if not dead or objects[0].modified > cutoff:
+            continue
+        report.deleted_objects.extend(o.digest for o in dead)
+        report.freed_bytes += sum(o.size for o in dead)
+        if not dry_run:
+            content.rewrite_pack(name, {o.digest for o in objects if o.digest in referenced})
     for path, modified in content.iter_temp():
         if modified <= cutoff:
             report.temp_files += 1

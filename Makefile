@@ -39,6 +39,7 @@ bench:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt -e .
 	$(BENCH_VENV)/bin/python bench/tracking.py --json bench/results/tracking.json
+	$(BENCH_VENV)/bin/python bench/data.py --json bench/results/data.json
 
 clean:
 	rm -rf $(VENV) .mloop .pytest_cache .mypy_cache .ruff_cache

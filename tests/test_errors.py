@@ -15,6 +15,7 @@ from mloop.errors import (
     MloopError,
     NotFound,
     PermissionDenied,
+    PipelineFailed,
     StoreError,
 )
 
@@ -29,6 +30,7 @@ EXPECTED = [
     (IntegrityError, 500, 6, "DATA_LOSS"),
     (StoreError, 503, 7, "TEMPORARILY_UNAVAILABLE"),
     (MissingExtra, 500, 8, "MISSING_DEPENDENCY"),
+    (PipelineFailed, 500, 9, "PIPELINE_FAILED"),
 ]
 
 

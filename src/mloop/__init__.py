@@ -57,10 +57,17 @@ def __getattr__(name: str) -> object:
     # Domain submodules load on first use so that ``import mloop`` stays light.
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"mloop.{name}")
+    if name in _LAZY_ATTRIBUTES:
+        module, _, attribute = _LAZY_ATTRIBUTES[name].partition(":")
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'mloop' has no attribute {name!r}")
 
 
-_LAZY_SUBMODULES = frozenset({"data"})
+_LAZY_SUBMODULES = frozenset({"data", "pipelines"})
+_LAZY_ATTRIBUTES = {
+    "step": "mloop.pipelines:step",
+    "pipeline": "mloop.pipelines:pipeline",
+}
 
 try:
     __version__ = _metadata.version("mloop")
@@ -98,10 +105,12 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "pipeline",
     "search_runs",
     "set_experiment",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "step",
 ]

@@ -13,7 +13,8 @@ with, so the three faces of mloop agree on what went wrong::
     ├── PermissionDenied          403  exit 5
     ├── IntegrityError            500  exit 6   stored bytes do not match their hash
     ├── StoreError                503  exit 7   the metadata or artifact store failed
-    └── MissingExtra              500  exit 8   an optional dependency is not installed
+    ├── MissingExtra              500  exit 8   an optional dependency is not installed
+    └── PipelineFailed            500  exit 9   a pipeline step failed after its retries
 
 Messages say what was wrong, quote the offending value, and say how to fix it.
 """
@@ -125,3 +126,20 @@ class MissingExtra(MloopError, ImportError):
         )
         self.package = package
         self.extra = extra
+
+
+class PipelineFailed(MloopError):
+    """A pipeline step failed after its retries; the pipeline run is marked FAILED.
+
+    ``run_id`` is the pipeline run (resume it with ``mloop.pipelines.resume``),
+    ``step`` the step that failed.
+    """
+
+    http_status = 500
+    exit_code = 9
+    code = "PIPELINE_FAILED"
+
+    def __init__(self, message: str, *, run_id: str, step: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.step = step

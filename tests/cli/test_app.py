@@ -36,6 +36,11 @@ HELP_TARGETS = [
     (["data", "diff"], "Files added, removed and changed"),
     (["data", "lineage"], "The run that produced a version"),
     (["data", "rm"], "Remove a version"),
+    (["pipeline"], "Run, resume and inspect pipelines."),
+    (["pipeline", "run"], "Run a pipeline"),
+    (["pipeline", "resume"], "Run again only the steps that failed"),
+    (["pipeline", "ls"], "Pipeline runs, newest first."),
+    (["pipeline", "show"], "The DAG of a pipeline run"),
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 import mloop
-from mloop.cli import data, experiments, runs
+from mloop.cli import data, experiments, pipeline, runs
 from mloop.cli.gc import gc_command
 from mloop.cli.output import print_json
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(data.app, name="data")
+app.add_typer(pipeline.app, name="pipeline")
 app.command("gc")(gc_command)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -241,4 +241,16 @@ dataset_tags = sa.Table(
         sa.ForeignKey("dataset_versions.version_id", ondelete="CASCADE"),
         nullable=False,
     ),
+)
+
+# A successful step run by the hash of what determines its outputs (code,
+# params, input digests, materializers); a later run with the same key reuses
+# its outputs instead of running the step.
+step_cache = sa.Table(
+    "step_cache",
+    metadata,
+    sa.Column("cache_key", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(32), nullable=False, index=True),
+    sa.Column("outputs", sa.Text, nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
 )

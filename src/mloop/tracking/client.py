@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings, load_settings
 from mloop.entities import (
     ArtifactInfo,
@@ -419,6 +420,26 @@ class Client:
             artifact_path,
             contents_only=True,
         )
+
+    @property
+    def content(self) -> ContentStore:
+        """The artifact object store (objects by SHA-256) behind this client."""
+        return self._backend.content
+
+    def record_artifacts(self, run_id: str, entries: Iterable[tuple[str, str, int]]) -> None:
+        """Point run-relative ``(path, digest, size)`` entries at objects already stored.
+
+        Raises:
+            InvalidInput: a path escapes the run.
+            NotFound: an object is not in the artifact store.
+        """
+        rows = [(artifact_files.check_artifact_path(p), d, s) for p, d, s in entries]
+        for path, digest, _ in rows:
+            if not self._backend.content.exists(digest):
+                raise NotFound(f"cannot record artifact {path!r}: object {digest} is not stored")
+        self._check_run(run_id)
+        self._write_queued()
+        self._backend.stores.artifacts.record_artifacts(run_id, rows)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Store a string as a UTF-8 text file."""

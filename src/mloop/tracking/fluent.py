@@ -18,12 +18,13 @@ Example:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import logging
 import os
 import threading
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -152,6 +153,16 @@ def _get_or_create(client: Client, name: str) -> Experiment:
         return found
 
 
+def current_experiment_id() -> str:
+    """The experiment new runs go to: the one set, ``MLOOP_EXPERIMENT_NAME``, or Default."""
+    return _current_experiment_id(_client())
+
+
+def current_client() -> Client:
+    """The client of the current tracking URI (what the fluent API logs through)."""
+    return _client()
+
+
 def _current_experiment_id(client: Client) -> str:
     if _experiment_id is not None:
         return _experiment_id
@@ -194,6 +205,22 @@ def start_run(
     active = ActiveRun(run, client)
     stack.append(active)
     return active
+
+
+@contextlib.contextmanager
+def use_run(run: Run) -> Iterator[ActiveRun]:
+    """Make an existing run the active one inside the block, without starting or ending it.
+
+    What the block logs through the fluent API goes to ``run``; pipelines run
+    their steps this way.
+    """
+    active = ActiveRun(run, _client())
+    _runs.stack.append(active)
+    try:
+        yield active
+    finally:
+        if active in _runs.stack:
+            _runs.stack.remove(active)
 
 
 def _end(active: ActiveRun, status: RunStatus, error: str | None = None) -> None:

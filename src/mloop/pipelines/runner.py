@@ -1,0 +1,465 @@
+"""Running a pipeline's DAG: scheduling, caching, retries, tracking, resume.
+
+Every pipeline run is a run (tag ``mloop.kind=pipeline``, its params, the DAG
+as ``pipeline/graph.json``); every step a nested run (``mloop.kind=step``)
+with its params, printed output, duration, status and error. Every output is
+an object in the artifact store, recorded as the step run's artifact
+``outputs/<name>`` and as a lineage edge (input digests → step run → output
+digests).
+
+Example:
+    >>> PipelineRun("ab" * 16, "training", "FINISHED", {}).ok
+    True
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mloop.entities import Run, RunIO, RunStatus
+from mloop.errors import InvalidInput, NotFound, PipelineFailed
+from mloop.pipelines import materializers
+from mloop.pipelines.cache import StepCache, cache_key
+from mloop.pipelines.executors import make_executor
+from mloop.pipelines.graph import Graph, Node
+from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
+from mloop.tracking import fluent
+from mloop.tracking.client import Client
+from mloop.tracking.sql.database import Database
+
+if TYPE_CHECKING:
+    from mloop.pipelines.dsl import Pipeline
+
+KIND = "mloop.kind"
+OUTPUTS_TAG = "mloop.step.outputs"
+NODE_TAG = "mloop.step.node"
+_caches: dict[str, StepCache] = {}
+_lock = threading.Lock()
+
+
+@dataclasses.dataclass(frozen=True)
+class StepState:
+    """How one step of a pipeline run ended (``SKIPPED``: never ran, as after a failure)."""
+
+    node: str
+    status: str
+    run_id: str | None = None
+    cached: bool = False
+    seconds: float = 0.0
+    outputs: Mapping[str, StoredValue] = dataclasses.field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineRun:
+    """A finished pipeline run: its run id, status and each step's state."""
+
+    run_id: str
+    name: str
+    status: str
+    steps: Mapping[str, StepState]
+
+    @property
+    def ok(self) -> bool:
+        """True when every step finished."""
+        return self.status == RunStatus.FINISHED.value
+
+    def output(self, step: str, name: str = "output") -> Any:
+        """The value of a step's output, read back from the artifact store.
+
+        Raises:
+            NotFound: no such step or output (or the step did not finish).
+        """
+        state = self.steps.get(step)
+        if state is None or name not in state.outputs:
+            known = sorted(self.steps) if state is None else sorted(state.outputs)
+            raise NotFound(
+                f"pipeline run {self.run_id} has no output {step}.{name}; known: {known}"
+            )
+        stored = state.outputs[name]
+        data = fluent.current_client().content.get_bytes(stored.digest)
+        return materializers.by_name(stored.materializer).loads(data)
+
+
+def step_cache(client: Client) -> StepCache:
+    """The step cache in the client's metadata store (opened once per URI)."""
+    uri = client.tracking_uri
+    found = _caches.get(uri)
+    if found is None:
+        with _lock:
+            found = _caches.setdefault(uri, StepCache(Database.open(uri)))
+    return found
+
+
+def _param_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _experiment_id(client: Client, experiment: str | None) -> str:
+    if experiment is None:
+        return fluent.current_experiment_id()
+    found = client.get_experiment_by_name(experiment)
+    return found.experiment_id if found is not None else client.create_experiment(experiment)
+
+
+class _Scheduler:
+    """One pipeline run in progress."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        client: Client,
+        run_id: str,
+        experiment_id: str,
+        *,
+        use_cache: bool,
+        executor: str,
+        max_workers: int,
+        done: Mapping[str, StepState],
+    ) -> None:
+        self.graph = graph
+        self.client = client
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.use_cache = use_cache
+        self.content = client.content
+        self.cache = step_cache(client)
+        self.executor = make_executor(executor, max_workers, self.content)
+        self.in_processes = max_workers > 1
+        self.states: dict[str, StepState] = dict(done)
+        self.waiting = {n: len(graph.upstream(n)) for n in graph.nodes}
+        self.consumers = graph.downstream()
+        self.ready: collections.deque[str] = collections.deque()
+        self.runs: dict[str, Run] = {}
+        self.keys: dict[str, str] = {}
+        self.attempts: dict[str, int] = {}
+        self.delayed: list[tuple[float, StepTask]] = []
+        self.failure: tuple[str, str] | None = None
+
+    # -- the loop ----------------------------------------------------------------
+
+    def run(self) -> None:
+        for node_id in self.graph.nodes:
+            if self.waiting[node_id] == 0:
+                self.ready.append(node_id)
+        for node_id in list(self.states):  # finished in an earlier attempt (resume)
+            self._release(node_id)
+        try:
+            self._loop()
+        except BaseException:
+            self.executor.close(kill=True)
+            for node_id, run in self.runs.items():
+                if node_id not in self.states:
+                    self.client.set_terminated(run.info.run_id, RunStatus.KILLED)
+                    self.states[node_id] = StepState(node_id, "KILLED", run.info.run_id)
+            raise
+        self.executor.close()
+
+    def _loop(self) -> None:
+        while True:
+            while self.ready and self.failure is None:
+                self._start(self.graph.nodes[self.ready.popleft()])
+            now = time.monotonic()
+            for due in [d for d in self.delayed if d[0] <= now]:
+                self.delayed.remove(due)
+                self._submit(due[1])
+            if not self.executor.busy and not self.delayed:
+                return
+            wait = None
+            if self.delayed:
+                wait = max(0.0, min(d[0] for d in self.delayed) - time.monotonic())
+            for result in self.executor.wait(wait):
+                self._finished(result)
+
+    def _release(self, node_id: str) -> None:
+        # Called once per finished node: its consumers may now be ready.
+        for consumer in sorted(self.consumers[node_id]):
+            self.waiting[consumer] -= 1
+            if self.waiting[consumer] == 0 and consumer not in self.states:
+                self.ready.append(consumer)
+
+    # -- one step ----------------------------------------------------------------
+
+    def _inputs(self, node: Node) -> dict[str, StoredValue]:
+        return {p: self.states[r.node].outputs[r.name] for p, r in node.inputs.items()}
+
+    def _start(self, node: Node) -> None:
+        step = node.step
+        assert step is not None
+        inputs = self._inputs(node)
+        named = {o.name: (step.materializer_for(o) or _AUTO).name for o in step.outputs}
+        digests = {p: v.digest for p, v in inputs.items()}
+        key = cache_key(step.reference, step.source_digest, node.params, digests, named)
+        self.keys[node.id] = key
+        if self.use_cache and step.options.cache and self._from_cache(node, key, inputs):
+            return
+        run = self._create_step_run(node, key, {})
+        self.runs[node.id] = run
+        self.attempts[node.id] = 1
+        self._submit(self._task(node, inputs, run, attempt=1))
+
+    def _task(self, node: Node, inputs: dict[str, StoredValue], run: Run, attempt: int) -> StepTask:
+        assert node.step is not None
+        return StepTask(
+            node=node.id,
+            step=node.step,
+            params=node.params,
+            inputs=inputs,
+            artifacts_root=self.content.root,
+            tracking_uri=self.client.tracking_uri,
+            run_id=run.info.run_id,
+            attempt=attempt,
+        )
+
+    def _submit(self, task: StepTask) -> None:
+        if self.in_processes:
+            self.client.flush()  # the worker process reads the step run from the store
+        self.executor.submit(task, self.runs[task.node])
+
+    def _create_step_run(self, node: Node, key: str, extra: Mapping[str, str]) -> Run:
+        assert node.step is not None
+        tags = {
+            KIND: "step",
+            NODE_TAG: node.id,
+            "mloop.step.name": node.step.name,
+            "mloop.step.ref": node.step.reference,
+            "mloop.step.cache_key": key,
+            **extra,
+        }
+        run = self.client.create_run(
+            self.experiment_id, run_name=node.id, tags=tags, parent_run_id=self.run_id
+        )
+        if node.params:
+            self.client.log_params(
+                run.info.run_id, {k: _param_text(v) for k, v in node.params.items()}
+            )
+        return run
+
+    def _from_cache(self, node: Node, key: str, inputs: dict[str, StoredValue]) -> bool:
+        hit = self.cache.get(key)
+        if hit is None:
+            return False
+        source_run, raw = hit
+        outputs = {name: StoredValue(**value) for name, value in raw.items()}
+        if not all(self.content.exists(v.digest) for v in outputs.values()):
+            self.cache.forget(key)  # its objects were garbage-collected
+            return False
+        run = self._create_step_run(
+            node, key, {"mloop.step.cached": "true", "mloop.step.cached_from": source_run}
+        )
+        self._record_outputs(node, run.info.run_id, inputs, outputs)
+        self.client.set_terminated(run.info.run_id, RunStatus.FINISHED)
+        self.states[node.id] = StepState(node.id, "FINISHED", run.info.run_id, True, 0.0, outputs)
+        self._release(node.id)
+        return True
+
+    def _record_outputs(
+        self,
+        node: Node,
+        run_id: str,
+        inputs: dict[str, StoredValue],
+        outputs: Mapping[str, StoredValue],
+    ) -> None:
+        assert node.step is not None
+        self.client.set_tag(
+            run_id, OUTPUTS_TAG, json.dumps({k: v.as_dict() for k, v in outputs.items()})
+        )
+        files = [
+            (f"outputs/{n}{materializers.by_name(v.materializer).suffix}", v.digest, v.size)
+            for n, v in outputs.items()
+        ]
+        self.client.record_artifacts(run_id, files)
+        edges = [
+            RunIO(v.digest, p, "artifact", "input", f"{node.inputs[p].node}.{node.inputs[p].name}")
+            for p, v in inputs.items()
+        ]
+        edges += [RunIO(v.digest, n, "artifact", "output", node.id) for n, v in outputs.items()]
+        if edges:
+            self.client.log_inputs(run_id, edges)
+
+    def _finished(self, result: StepResult) -> None:
+        node = self.graph.nodes[result.node]
+        run_id = self.runs[node.id].info.run_id
+        attempt = self.attempts[node.id]
+        for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+            if text:
+                self.client.log_text(run_id, text, f"logs/attempt-{attempt}/{stream}.txt")
+        self.client.log_metric(run_id, "duration_seconds", result.seconds, step=attempt)
+        if result.ok:
+            inputs = self._inputs(node)
+            self._record_outputs(node, run_id, inputs, result.outputs)
+            self.client.set_terminated(run_id, RunStatus.FINISHED)
+            assert node.step is not None
+            if node.step.options.cache:
+                self.cache.put(
+                    self.keys[node.id], run_id, {k: v.as_dict() for k, v in result.outputs.items()}
+                )
+            self.states[node.id] = StepState(
+                node.id, "FINISHED", run_id, False, result.seconds, result.outputs
+            )
+            self._release(node.id)
+            return
+        error = result.error or "unknown error"
+        self.client.log_text(run_id, error, f"logs/attempt-{attempt}/error.txt")
+        assert node.step is not None
+        options = node.step.options
+        if attempt <= options.retries and self.failure is None:
+            self.attempts[node.id] = attempt + 1
+            self.client.set_tag(run_id, "mloop.step.attempts", str(attempt + 1))
+            task = self._task(node, self._inputs(node), self.runs[node.id], attempt + 1)
+            self.delayed.append((time.monotonic() + options.delay(attempt), task))
+            return
+        self.client.set_terminated(run_id, RunStatus.FAILED, error=error)
+        self.states[node.id] = StepState(
+            node.id, "FAILED", run_id, False, result.seconds, error=error
+        )
+        if self.failure is None:
+            self.failure = (node.id, error)
+
+
+class _Auto:
+    name = "auto"
+
+
+_AUTO = _Auto()
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    params: Mapping[str, Any],
+    *,
+    executor: str = "local",
+    max_workers: int = 1,
+    cache: bool = True,
+    experiment: str | None = None,
+    address: str | None = None,
+    resume: Run | None = None,
+) -> PipelineRun:
+    """Run ``pipeline`` with bound ``params``; see :meth:`Pipeline.run`.
+
+    Raises:
+        InvalidInput: bad params, wiring or executor options (nothing is recorded).
+        PipelineFailed: a step failed after its retries; the run is FAILED.
+    """
+    if address is not None:
+        raise InvalidInput(f"address= is for cluster executors; executor {executor!r} runs here")
+    graph = pipeline.build(**params)
+    client = fluent.current_client()
+    make_executor(executor, max_workers, client.content).close()  # bad options fail first
+    done: dict[str, StepState] = {}
+    if resume is None:
+        experiment_id = _experiment_id(client, experiment)
+        parent = fluent.active_run()
+        tags = {
+            KIND: "pipeline",
+            "mloop.pipeline.name": pipeline.name,
+            "mloop.pipeline.ref": pipeline.reference,
+            "mloop.pipeline.executor": executor,
+        }
+        created = client.create_run(
+            experiment_id,
+            run_name=pipeline.name,
+            tags=tags,
+            parent_run_id=parent.info.run_id if parent else None,
+        )
+        run_id = created.info.run_id
+        if params:
+            client.log_params(run_id, {k: _param_text(v) for k, v in params.items()})
+        client.log_dict(run_id, graph.describe(), "pipeline/graph.json")
+    else:
+        run_id = resume.info.run_id
+        experiment_id = resume.info.experiment_id
+        done = finished_steps(client, resume, graph)
+        client.update_run(run_id, status=RunStatus.RUNNING)
+    scheduler = _Scheduler(
+        graph,
+        client,
+        run_id,
+        experiment_id,
+        use_cache=cache,
+        executor=executor,
+        max_workers=max_workers,
+        done=done,
+    )
+    try:
+        scheduler.run()
+    except KeyboardInterrupt:
+        client.set_terminated(run_id, RunStatus.KILLED, error="interrupted (Ctrl-C)")
+        raise
+    except BaseException as err:
+        client.set_terminated(run_id, RunStatus.FAILED, error=f"{type(err).__name__}: {err}")
+        raise
+    states = {n: scheduler.states.get(n, StepState(n, "SKIPPED")) for n in graph.nodes}
+    if scheduler.failure is not None:
+        node_id, error = scheduler.failure
+        last = error.strip().splitlines()[-1] if error.strip() else error
+        message = f"step {node_id!r} failed: {last}"
+        client.set_terminated(run_id, RunStatus.FAILED, error=message)
+        raise PipelineFailed(
+            f"pipeline {pipeline.name!r} run {run_id} failed: {message} "
+            f"(resume it with: mloop pipeline resume {run_id})",
+            run_id=run_id,
+            step=node_id,
+        )
+    client.set_terminated(run_id, RunStatus.FINISHED)
+    return PipelineRun(run_id, pipeline.name, RunStatus.FINISHED.value, states)
+
+
+def step_runs(client: Client, run: Run) -> list[Run]:
+    """The step runs of a pipeline run, oldest first."""
+    found = client.search_runs(
+        [run.info.experiment_id],
+        filter_string=f"tags.`mloop.parent_run_id` = '{run.info.run_id}'",
+        order_by=["attributes.start_time ASC"],
+        max_results=50_000,
+    )
+    return [r for r in found if r.data.tags.get(KIND) == "step"]
+
+
+def finished_steps(client: Client, run: Run, graph: Graph) -> dict[str, StepState]:
+    """Steps of ``run`` that finished, whose outputs a resume reuses."""
+    done: dict[str, StepState] = {}
+    for step_run in step_runs(client, run):
+        node_id = step_run.data.tags.get(NODE_TAG, "")
+        raw = step_run.data.tags.get(OUTPUTS_TAG)
+        if step_run.info.status != RunStatus.FINISHED or node_id not in graph.nodes or not raw:
+            continue
+        outputs = {k: StoredValue(**v) for k, v in json.loads(raw).items()}
+        done[node_id] = StepState(node_id, "FINISHED", step_run.info.run_id, True, 0.0, outputs)
+    return done
+
+
+def resume(run_id: str, *, executor: str = "local", max_workers: int = 1) -> PipelineRun:
+    """Run again only the steps of a pipeline run that failed or never ran.
+
+    Raises:
+        NotFound: no such run.
+        InvalidInput: the run is not a pipeline run, or it already finished.
+    """
+    from mloop.pipelines.dsl import Pipeline
+    from mloop.plugins import load_target
+
+    client = fluent.current_client()
+    run = client.get_run(run_id)
+    tags = run.data.tags
+    if tags.get(KIND) != "pipeline":
+        raise InvalidInput(f"run {run_id} is not a pipeline run")
+    if run.info.status == RunStatus.FINISHED:
+        raise InvalidInput(f"pipeline run {run_id} already finished; there is nothing to resume")
+    reference = tags.get("mloop.pipeline.ref", "")
+    try:
+        pipeline = load_target(reference)
+    except (ImportError, AttributeError) as err:
+        raise InvalidInput(
+            f"pipeline run {run_id} was made by {reference!r}, which cannot be imported: {err}"
+        ) from None
+    if not isinstance(pipeline, Pipeline):
+        raise InvalidInput(f"{reference!r} is not an @mloop.pipeline")
+    params = pipeline.bind_params(dict(run.data.params), from_text=True)
+    return run_pipeline(pipeline, params, executor=executor, max_workers=max_workers, resume=run)

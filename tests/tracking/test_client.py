@@ -144,3 +144,28 @@ def test_two_clients_share_one_backend(client: mloop.Client) -> None:
     run_id = client.create_run(client.create_experiment("share")).info.run_id
     client.log_metric(run_id, "m", 1.0)
     assert other.get_run(run_id).data.metrics == {"m": 1.0}  # the other client's flush covers it
+
+
+def test_record_artifacts_and_io_of_a_live_run_are_buffered(client: mloop.Client) -> None:
+    from mloop.entities import RunIO
+
+    run_id = client.create_run(client.create_experiment("io")).info.run_id
+    digest = client.content.put_bytes(b"stored once")
+    client.record_artifacts(run_id, [("out/a.bin", digest, 11), ("out/b.bin", digest, 11)])
+    client.record_artifacts(run_id, [("out/a.bin", digest, 11)])  # logged again: one row
+    client.log_inputs(run_id, [RunIO(digest, "a", "artifact", "output", "step")], "output")
+    assert client._backend.writer.pending > 0  # nothing written yet
+    assert [a.path for a in client.list_artifacts(run_id, "out")] == ["out/a.bin", "out/b.bin"]
+    assert client.load_text(run_id, "out/a.bin") == "stored once"
+    assert [(r, io.direction) for r, io in client.find_io(digest)] == [(run_id, "output")]
+    with pytest.raises(NotFound, match="is not stored"):
+        client.record_artifacts(run_id, [("x.bin", "0" * 64, 1)])
+    with pytest.raises(InvalidInput, match=r"escapes|must"):
+        client.record_artifacts(run_id, [("../x.bin", digest, 11)])
+    with pytest.raises(InvalidInput, match="direction must be"):
+        client.log_inputs(run_id, [RunIO(digest, "a", "artifact", "sideways")])
+    client.set_terminated(run_id)
+    # a run this client does not own is written straight away
+    other = mloop.Client()
+    other.record_artifacts(run_id, [("late.bin", digest, 11)])
+    assert "late.bin" in [a.path for a in client.list_artifacts(run_id)]

@@ -16,8 +16,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
-
 from mloop.store import schema
 from mloop.tracking.sql.database import Database
 
@@ -53,26 +51,32 @@ class StepCache:
 
     def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """``(run id, outputs)`` of the step run cached under ``key``, or None."""
+        sql = f"SELECT run_id, outputs FROM step_cache WHERE cache_key = {self._db.placeholder}"
         with self._db.connect() as conn:
-            row = conn.execute(sa.select(_C.c.run_id, _C.c.outputs).where(_C.c.cache_key == key))
-            found = row.first()
-        return (found.run_id, json.loads(found.outputs)) if found is not None else None
+            rows = self._db.fetch(conn, sql, [key])
+        return (rows[0][0], json.loads(rows[0][1])) if rows else None
 
-    def put(self, key: str, run_id: str, outputs: Mapping[str, Any]) -> None:
-        """Remember (or replace) the outputs of a successful step run."""
-        values = {
-            "cache_key": key,
-            "run_id": run_id,
-            "outputs": json.dumps(outputs, sort_keys=True),
-            "created_time": time.time_ns() // 1_000_000,
-        }
-        statement = self._db.upsert(_C).values(**values)
+    def put_many(self, entries: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
+        """Remember (or replace) ``{key: (run id, outputs)}`` in one transaction."""
+        if not entries:
+            return
+        now = time.time_ns() // 1_000_000
+        rows = [
+            {
+                "cache_key": key,
+                "run_id": run_id,
+                "outputs": json.dumps(outputs, sort_keys=True),
+                "created_time": now,
+            }
+            for key, (run_id, outputs) in entries.items()
+        ]
+        statement = self._db.upsert(_C)
         statement = statement.on_conflict_do_update(
             index_elements=["cache_key"],
-            set_={"run_id": values["run_id"], "outputs": values["outputs"]},
+            set_={"run_id": statement.excluded.run_id, "outputs": statement.excluded.outputs},
         )
         with self._db.begin() as conn:
-            conn.execute(statement)
+            conn.execute(statement, rows)
 
     def forget(self, key: str) -> None:
         """Drop an entry whose outputs are gone."""

@@ -141,6 +141,8 @@ class _Scheduler:
         self.attempts: dict[str, int] = {}
         self.delayed: list[tuple[float, StepTask]] = []
         self.failure: tuple[str, str] | None = None
+        # New cache entries, written together when the run ends (they serve later runs).
+        self.cached: dict[str, tuple[str, dict[str, Any]]] = {}
 
     # -- the loop ----------------------------------------------------------------
 
@@ -159,6 +161,8 @@ class _Scheduler:
                     self.client.set_terminated(run.info.run_id, RunStatus.KILLED)
                     self.states[node_id] = StepState(node_id, "KILLED", run.info.run_id)
             raise
+        finally:
+            self.cache.put_many(self.cached)
         self.executor.close()
 
     def _loop(self) -> None:
@@ -297,9 +301,8 @@ class _Scheduler:
             self.client.set_terminated(run_id, RunStatus.FINISHED)
             assert node.step is not None
             if node.step.options.cache:
-                self.cache.put(
-                    self.keys[node.id], run_id, {k: v.as_dict() for k, v in result.outputs.items()}
-                )
+                outputs = {k: v.as_dict() for k, v in result.outputs.items()}
+                self.cached[self.keys[node.id]] = (run_id, outputs)
             self.states[node.id] = StepState(
                 node.id, "FINISHED", run_id, False, result.seconds, result.outputs
             )

@@ -42,7 +42,7 @@ class StoredValue:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (for tags and the cache)."""
-        return dataclasses.asdict(self)
+        return {"digest": self.digest, "materializer": self.materializer, "size": self.size}
 
 
 @dataclasses.dataclass(frozen=True)

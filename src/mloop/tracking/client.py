@@ -368,6 +368,14 @@ class Client:
     def log_inputs(self, run_id: str, items: Iterable[object], direction: str = "input") -> None:
         """Record things a run consumed (or produced) by digest: any object with ``.digest``."""
         records = [as_run_io(item, direction) for item in items]
+        for record in records:
+            if record.direction not in ("input", "output"):
+                raise InvalidInput(
+                    f"direction must be 'input' or 'output', got {record.direction!r}"
+                )
+        if run_id in self._live_runs:  # a run of this process: written with its next batch
+            self._backend.writer.add_io(run_id, records)
+            return
         self._check_run(run_id)
         self._write_queued()
         self._backend.stores.runs.log_io(run_id, records)
@@ -437,6 +445,9 @@ class Client:
         for path, digest, _ in rows:
             if not self._backend.content.exists(digest):
                 raise NotFound(f"cannot record artifact {path!r}: object {digest} is not stored")
+        if run_id in self._live_runs:  # a run of this process: written with its next batch
+            self._backend.writer.add_artifacts(run_id, rows)
+            return
         self._check_run(run_id)
         self._write_queued()
         self._backend.stores.artifacts.record_artifacts(run_id, rows)
@@ -481,6 +492,7 @@ class Client:
         self, run_id: str, path: str | None = None, *, recursive: bool = False
     ) -> list[ArtifactInfo]:
         """Files and folders directly under ``path``, or every file below it with ``recursive``."""
+        self._write_queued()
         index = self._backend.stores.artifacts
         prefix = artifact_files.check_artifact_path(path)
         if recursive:
@@ -491,6 +503,7 @@ class Client:
         self, run_id: str, path: str | None = None, dst_path: str | os.PathLike[str] | None = None
     ) -> str:
         """Copy a run's artifact (file or folder) to ``dst_path`` (a new temp folder by default)."""
+        self._write_queued()
         destination = (
             dst_path if dst_path is not None else tempfile.mkdtemp(prefix="mloop-artifacts-")
         )
@@ -503,6 +516,7 @@ class Client:
 
     def load_text(self, run_id: str, artifact_file: str) -> str:
         """Read a text artifact back (verified against its hash)."""
+        self._write_queued()
         items = self._backend.stores.artifacts.find_artifacts(
             run_id, artifact_files.check_artifact_path(artifact_file)
         )

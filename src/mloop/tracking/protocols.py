@@ -91,7 +91,10 @@ class Termination:
 
 @dataclasses.dataclass(slots=True)
 class Batch:
-    """Buffered writes applied in one transaction: new runs, params, tags, metrics, run ends.
+    """Buffered writes applied in one transaction.
+
+    New runs, params, tags, metrics, run ends, artifact paths
+    ``(run_id, path, digest, size)`` and inputs/outputs ``(run_id, RunIO)``.
 
     A buffered param that contradicts a stored one is skipped, the rest is
     written, and ``write_batch`` then raises Conflict naming it.
@@ -102,9 +105,19 @@ class Batch:
     params: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     tags: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     terminations: list[Termination] = dataclasses.field(default_factory=list)
+    artifacts: list[tuple[str, str, str, int]] = dataclasses.field(default_factory=list)
+    io: list[tuple[str, RunIO]] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
-        writes = (self.runs, self.metrics, self.params, self.tags, self.terminations)
+        writes = (
+            self.runs,
+            self.metrics,
+            self.params,
+            self.tags,
+            self.terminations,
+            self.artifacts,
+            self.io,
+        )
         return sum(len(w) for w in writes)
 
 

@@ -29,6 +29,7 @@ import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
+from mloop.entities import RunIO
 from mloop.errors import MloopError, StoreError
 from mloop.tracking.protocols import Batch, MetricRow, NewRun, RunStore, Termination
 
@@ -63,6 +64,8 @@ class BatchWriter:
         self._params: collections.deque[tuple[str, str, str]] = collections.deque()
         self._runs: collections.deque[NewRun] = collections.deque()
         self._ends: collections.deque[Termination] = collections.deque()
+        self._artifacts: collections.deque[tuple[str, str, str, int]] = collections.deque()
+        self._io: collections.deque[tuple[str, RunIO]] = collections.deque()
         self._retry: Batch | None = None
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -109,6 +112,18 @@ class BatchWriter:
         if self._thread is None:
             self._start()
 
+    def add_artifacts(self, run_id: str, entries: list[tuple[str, str, int]]) -> None:
+        """Queue ``(path, digest, size)`` entries whose objects are already stored."""
+        self._artifacts.extend((run_id, path, digest, size) for path, digest, size in entries)
+        if self._thread is None:
+            self._start()
+
+    def add_io(self, run_id: str, items: list[RunIO]) -> None:
+        """Queue inputs and outputs of a run."""
+        self._io.extend((run_id, item) for item in items)
+        if self._thread is None:
+            self._start()
+
     def end_run(self, termination: Termination) -> None:
         """Queue a run's end after everything logged to it so far, then flush."""
         self._ends.append(termination)
@@ -147,6 +162,8 @@ class BatchWriter:
             batch.params += _drain(self._params)
             batch.metrics += _drain(self._metrics)
             batch.tags += _drain(self._tags)
+            batch.artifacts += _drain(self._artifacts)
+            batch.io += _drain(self._io)
             # New runs last: a run is queued before anything logged to it, so every
             # row drained above has its run either stored already or in this list.
             batch.runs += _drain(self._runs)
@@ -174,7 +191,7 @@ class BatchWriter:
         """Points, tags and run ends not yet written."""
         retry = len(self._retry) if self._retry else 0
         queues = (self._metrics, self._params, self._tags, self._ends, self._runs)
-        queued = sum(len(q) for q in queues)
+        queued = sum(len(q) for q in queues) + len(self._artifacts) + len(self._io)
         return queued + retry
 
     def close(self) -> None:

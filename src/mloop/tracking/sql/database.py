@@ -138,6 +138,19 @@ class Database:
             cursor.close()
         return out
 
+    def fetch(self, conn: sa.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of a query run through the driver (placeholders: :attr:`placeholder`).
+
+        For hot single-row reads, where SQLAlchemy's statement handling costs
+        more than the database.
+        """
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
     def upsert(self, table: sa.Table) -> Any:
         """A dialect-specific INSERT that supports ``on_conflict_do_update``."""
         module = sqlite if self.dialect == "sqlite" else postgresql

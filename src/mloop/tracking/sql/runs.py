@@ -63,6 +63,16 @@ class SqlRunStore:
             index_elements=["digest"]
         )
         self._insert_params = schema.params.insert()
+        artifacts = database.upsert(schema.artifacts)
+        self._upsert_artifacts = artifacts.on_conflict_do_update(
+            index_elements=["run_id", "path"],
+            set_={
+                "digest": artifacts.excluded.digest,
+                "size": artifacts.excluded.size,
+                "created_time": artifacts.excluded.created_time,
+            },
+        )
+        self._insert_io = database.upsert(schema.run_io).on_conflict_do_nothing()
         prepare = database.prepare
         self._fast = {
             "env": prepare(self._insert_env),
@@ -71,6 +81,8 @@ class SqlRunStore:
             "params": prepare(self._insert_params),
             "upsert_tags": prepare(self._upsert_tags),
             "upsert_latest": prepare(self._upsert_latest),
+            "artifacts": prepare(self._upsert_artifacts),
+            "io": prepare(self._insert_io),
             "metrics": prepare(
                 schema.metrics.insert().values(
                     {name: sa.bindparam(name) for name in _METRIC_FIELDS}
@@ -199,6 +211,10 @@ class SqlRunStore:
                     self._write_tags(conn, batch.tags)
                 if batch.metrics:
                     self._write_metrics(conn, batch)
+                if batch.artifacts:
+                    self._write_artifacts(conn, batch.artifacts)
+                if batch.io:
+                    self._write_io(conn, batch.io)
                 if ends:
                     conn.execute(
                         self._end_run,
@@ -219,6 +235,33 @@ class SqlRunStore:
                 "params are immutable; these were already stored with other values and "
                 f"were not changed: {'; '.join(conflicts)}"
             )
+
+    def _write_artifacts(
+        self, conn: sa.Connection, entries: list[tuple[str, str, str, int]]
+    ) -> None:
+        # The last write of a path wins, as in ArtifactIndex.record_artifacts.
+        now = now_millis()
+        latest = {(run_id, path): (digest, size) for run_id, path, digest, size in entries}
+        rows = [
+            {"run_id": r, "path": p, "digest": d, "size": n, "created_time": now}
+            for (r, p), (d, n) in latest.items()
+        ]
+        self._db.run_many(conn, self._fast["artifacts"], rows)
+
+    def _write_io(self, conn: sa.Connection, items: list[tuple[str, RunIO]]) -> None:
+        rows = [
+            {
+                "run_id": run_id,
+                "direction": i.direction,
+                "digest": i.digest,
+                "context": i.context,
+                "name": i.name,
+                "kind": i.kind,
+                "source": i.source,
+            }
+            for run_id, i in items
+        ]
+        self._db.run_many(conn, self._fast["io"], rows)
 
     def _insert_runs(
         self, conn: sa.Connection, runs: list[NewRun], ends: dict[str, Termination]

@@ -67,6 +67,7 @@ _LAZY_SUBMODULES = frozenset({"data", "pipelines"})
 _LAZY_ATTRIBUTES = {
     "step": "mloop.pipelines:step",
     "pipeline": "mloop.pipelines:pipeline",
+    "tune": "mloop.pipelines.tuning:tune",
 }
 
 try:

@@ -106,8 +106,11 @@ def run_command(
     target: str = typer.Argument(..., help="MODULE:FUNCTION or FILE.py:FUNCTION."),
     param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE (repeatable)."),
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML file of params."),
-    executor: str = typer.Option("local", "--executor", help="Where steps run."),
-    max_workers: int = typer.Option(1, "--max-workers", "-w", help="Steps at once."),
+    executor: str = typer.Option("local", "--executor", help="Where steps run: local or ray."),
+    max_workers: int | None = typer.Option(
+        None, "--max-workers", "-w", help="Steps at once (local default 1; ray: the cluster's)."
+    ),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster address."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every step again."),
     experiment: str | None = typer.Option(None, "--experiment", "-e", help="Experiment name."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -121,6 +124,7 @@ def run_command(
         result = pipeline.run(
             executor=executor,
             max_workers=max_workers,
+            address=address,
             cache=not no_cache,
             experiment=experiment,
             **values,
@@ -133,8 +137,11 @@ def run_command(
 def resume_command(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="The pipeline run to resume."),
-    executor: str = typer.Option("local", "--executor", help="Where steps run."),
-    max_workers: int = typer.Option(1, "--max-workers", "-w", help="Steps at once."),
+    executor: str = typer.Option("local", "--executor", help="Where steps run: local or ray."),
+    max_workers: int | None = typer.Option(
+        None, "--max-workers", "-w", help="Steps at once (local default 1; ray: the cluster's)."
+    ),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster address."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run again only the steps that failed or never ran, reusing every finished output."""
@@ -143,7 +150,7 @@ def resume_command(
     _use_stores(ctx)
     sys.path.insert(0, os.getcwd())
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-        result = resume(run_id, executor=executor, max_workers=max_workers)
+        result = resume(run_id, executor=executor, max_workers=max_workers, address=address)
     _print_result(result, as_json)
 
 

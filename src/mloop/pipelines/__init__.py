@@ -19,3 +19,6 @@ from mloop.pipelines.materializers import Materializer as Materializer
 from mloop.pipelines.runner import PipelineRun as PipelineRun
 from mloop.pipelines.runner import StepState as StepState
 from mloop.pipelines.runner import resume as resume
+from mloop.pipelines.tuning import Trial as Trial
+from mloop.pipelines.tuning import TuneResult as TuneResult
+from mloop.pipelines.tuning import tune as tune

@@ -198,7 +198,10 @@ class Step(Generic[P, R]):
         return dict(zip(names, value, strict=True))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Worker processes import the step where it is defined.
+        # Workers import a step where it is defined; one defined inside a function
+        # cannot be imported and travels by value (Ray's cloudpickle can do that).
+        if "<locals>" in self.reference:
+            return (Step, (self.func, self.options))
         return (load_target, (self.reference,))
 
     @overload
@@ -405,13 +408,16 @@ class Pipeline:
         self,
         *,
         executor: str = "local",
-        max_workers: int = 1,
+        max_workers: int | None = None,
         cache: bool = True,
         experiment: str | None = None,
         address: str | None = None,
         **params: Any,
     ) -> Any:
         """Build the DAG and run it; returns the finished :class:`PipelineRun`.
+
+        ``executor`` is ``local`` (in this process, or in ``max_workers``
+        processes) or ``ray`` (``address=`` of a cluster, else a local Ray).
 
         Raises:
             InvalidInput: bad params or wiring (before anything runs).

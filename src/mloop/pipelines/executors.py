@@ -5,7 +5,9 @@ Executors take :class:`~mloop.pipelines.tasks.StepTask` s and hand back
 ``local`` with ``max_workers=1`` runs steps one at a time in this process
 (values stay in memory between steps). With ``max_workers > 1`` independent
 steps run at the same time, each in a process of its own started by a fork
-server, which is stopped when the step passes its timeout.
+server, which is stopped when the step passes its timeout. ``ray`` (in
+:mod:`mloop.pipelines.ray_executor`) runs each attempt as a Ray task; more
+executors come from the ``mloop.executors`` entry-point group.
 
 Example:
     >>> executor = InProcessExecutor(ContentStore("memory://executors-doc"))
@@ -19,12 +21,14 @@ import collections
 import dataclasses
 import multiprocessing
 import multiprocessing.connection
+import os
 import time
 from typing import Any, Protocol
 
 from mloop.artifacts.cas import ContentStore
 from mloop.errors import InvalidInput
 from mloop.pipelines.tasks import StepResult, StepTask, execute_step
+from mloop.plugins import Registry
 
 
 class Executor(Protocol):
@@ -84,6 +88,7 @@ def _child(task: StepTask, conn: multiprocessing.connection.Connection) -> None:
     """A worker process: run the attempt, log through its own client, send the result."""
     from mloop.tracking import fluent
 
+    os.environ["MLOOP_ARTIFACTS_URI"] = task.artifacts_root
     fluent.set_tracking_uri(task.tracking_uri)
     client = fluent.current_client()
     try:
@@ -207,14 +212,37 @@ class ProcessExecutor:
         self._running.clear()
 
 
-def make_executor(name: str, max_workers: int, content: ContentStore) -> Executor:
-    """The executor called ``name`` with ``max_workers`` workers.
+def _make_local(max_workers: int, content: ContentStore, address: str | None) -> Executor:
+    if address is not None:
+        raise InvalidInput("address= is for cluster executors; the local executor runs here")
+    return InProcessExecutor(content) if max_workers == 1 else ProcessExecutor(max_workers)
+
+
+registry = Registry(
+    "mloop.executors",
+    {"local": "mloop.pipelines.executors:_make_local", "ray": "mloop.pipelines.ray_executor:make"},
+)
+"""Executor factories ``(max_workers, content, address) -> Executor`` by name."""
+
+
+def make_executor(
+    name: str, max_workers: int | None, content: ContentStore, address: str | None = None
+) -> Executor:
+    """The executor called ``name`` (``local``, ``ray`` or an ``mloop.executors`` plugin).
+
+    ``max_workers`` None means one at a time for ``local`` and no limit of
+    mloop's own for cluster executors (the cluster schedules by resources).
 
     Raises:
         InvalidInput: an unknown executor or a bad worker count.
+        MissingExtra: the executor's library is not installed.
     """
-    if not isinstance(max_workers, int) or max_workers < 1:
+    if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
         raise InvalidInput(f"max_workers must be an int >= 1, got {max_workers!r}")
-    if name == "local":
-        return InProcessExecutor(content) if max_workers == 1 else ProcessExecutor(max_workers)
-    raise InvalidInput(f"unknown executor {name!r}; known: local")
+    if name not in registry.names():
+        raise InvalidInput(f"unknown executor {name!r}; known: {', '.join(registry.names())}")
+    if max_workers is None:
+        max_workers = 1 if name == "local" else 1_000_000
+    factory = registry.load(name)
+    executor: Executor = factory(max_workers, content, address)
+    return executor

@@ -26,7 +26,7 @@ from mloop.entities import Run, RunIO, RunStatus
 from mloop.errors import InvalidInput, NotFound, PipelineFailed
 from mloop.pipelines import materializers
 from mloop.pipelines.cache import StepCache, cache_key
-from mloop.pipelines.executors import make_executor
+from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
 from mloop.pipelines.graph import Graph, Node
 from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
 from mloop.tracking import fluent
@@ -119,8 +119,7 @@ class _Scheduler:
         experiment_id: str,
         *,
         use_cache: bool,
-        executor: str,
-        max_workers: int,
+        executor: Executor,
         done: Mapping[str, StepState],
     ) -> None:
         self.graph = graph
@@ -130,8 +129,8 @@ class _Scheduler:
         self.use_cache = use_cache
         self.content = client.content
         self.cache = step_cache(client)
-        self.executor = make_executor(executor, max_workers, self.content)
-        self.in_processes = max_workers > 1
+        self.executor = executor
+        self.in_processes = not isinstance(executor, InProcessExecutor)
         self.states: dict[str, StepState] = dict(done)
         self.waiting = {n: len(graph.upstream(n)) for n in graph.nodes}
         self.consumers = graph.downstream()
@@ -338,7 +337,7 @@ def run_pipeline(
     params: Mapping[str, Any],
     *,
     executor: str = "local",
-    max_workers: int = 1,
+    max_workers: int | None = None,
     cache: bool = True,
     experiment: str | None = None,
     address: str | None = None,
@@ -350,11 +349,10 @@ def run_pipeline(
         InvalidInput: bad params, wiring or executor options (nothing is recorded).
         PipelineFailed: a step failed after its retries; the run is FAILED.
     """
-    if address is not None:
-        raise InvalidInput(f"address= is for cluster executors; executor {executor!r} runs here")
     graph = pipeline.build(**params)
     client = fluent.current_client()
-    make_executor(executor, max_workers, client.content).close()  # bad options fail first
+    # Bad options fail before anything is recorded; the executor is then kept for the run.
+    runner = make_executor(executor, max_workers, client.content, address)
     done: dict[str, StepState] = {}
     if resume is None:
         experiment_id = _experiment_id(client, experiment)
@@ -386,8 +384,7 @@ def run_pipeline(
         run_id,
         experiment_id,
         use_cache=cache,
-        executor=executor,
-        max_workers=max_workers,
+        executor=runner,
         done=done,
     )
     try:
@@ -438,7 +435,13 @@ def finished_steps(client: Client, run: Run, graph: Graph) -> dict[str, StepStat
     return done
 
 
-def resume(run_id: str, *, executor: str = "local", max_workers: int = 1) -> PipelineRun:
+def resume(
+    run_id: str,
+    *,
+    executor: str = "local",
+    max_workers: int | None = None,
+    address: str | None = None,
+) -> PipelineRun:
     """Run again only the steps of a pipeline run that failed or never ran.
 
     Raises:

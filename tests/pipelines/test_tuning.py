@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import mloop
+from mloop.entities import RunStatus
+from mloop.errors import InvalidInput
+from mloop.pipelines.tuning import Trial, distributions
+
+optuna = pytest.importorskip("optuna", reason="the tune extra is not installed")
+
+
+def quadratic(trial: Trial) -> float:
+    return (trial.params["x"] - 2.0) ** 2 + (0 if trial.params["kind"] == "a" else 1)
+
+
+def children(run_id: str) -> list[mloop.Run]:
+    return mloop.search_runs(
+        filter_string=f"tags.`mloop.parent_run_id` = '{run_id}'", output_format="list"
+    )
+
+
+def test_a_search_tracks_every_trial_and_the_best(home: Path) -> None:
+    result = mloop.tune(
+        quadratic, {"x": (-5.0, 5.0), "kind": ["a", "b"]}, n_trials=25, seed=3, pruner="none"
+    )
+    assert len(result.trials) == 25
+    assert abs(result.best_params["x"] - 2.0) < 1.0 and result.best_params["kind"] == "a"
+    parent = mloop.get_run(result.run_id)
+    assert parent.info.status == RunStatus.FINISHED
+    assert parent.data.tags["mloop.tune.best_run_id"] == result.best_run_id
+    assert parent.data.metrics["best_objective"] == pytest.approx(result.best_value)
+    assert parent.data.params["best.kind"] == "a"
+    trials = children(result.run_id)
+    assert len(trials) == 25
+    best = mloop.get_run(result.best_run_id)
+    assert best.data.metrics["objective"] == pytest.approx(result.best_value)
+    assert set(best.data.params) == {"x", "kind"}
+
+
+def test_maximize_with_int_and_log_ranges(home: Path) -> None:
+    result = mloop.tune(
+        lambda t: t.params["n"] * t.params["lr"],
+        {"n": (1, 5), "lr": {"low": 1e-3, "high": 1.0, "log": True}},
+        n_trials=15,
+        direction="maximize",
+        sampler="random",
+        seed=0,
+    )
+    assert isinstance(result.best_params["n"], int)
+    assert result.best_value == max(r.value for r in result.trials if r.value is not None)
+
+
+def test_poor_trials_are_pruned(home: Path) -> None:
+    def learning(trial: Trial) -> float:
+        value = 0.0
+        for step in range(10):
+            value = trial.params["rate"] * (step + 1)
+            trial.report(value, step)
+        return value
+
+    result = mloop.tune(
+        learning, {"rate": (0.0, 1.0)}, n_trials=20, sampler="random", seed=1, pruner="median"
+    )
+    states = [r.state for r in result.trials]
+    assert "PRUNED" in states and "COMPLETE" in states
+    pruned = next(r for r in result.trials if r.state == "PRUNED")
+    history = mloop.get_metric_history(pruned.run_id, "objective_intermediate")
+    assert 1 <= len(history) < 10
+
+
+def test_failing_trials_are_recorded_and_the_search_goes_on(home: Path) -> None:
+    def sometimes(trial: Trial) -> float:
+        if trial.params["x"] > 0:
+            raise ValueError("positive x")
+        return trial.params["x"]
+
+    result = mloop.tune(sometimes, {"x": (-1.0, 1.0)}, n_trials=12, sampler="random", seed=2)
+    failed = [r for r in result.trials if r.state == "FAIL"]
+    assert failed
+    run = mloop.get_run(failed[0].run_id)
+    assert run.info.status == RunStatus.FAILED
+    assert "ValueError: positive x" in (run.info.error or "")
+
+
+def test_a_search_where_nothing_completes(home: Path) -> None:
+    def broken(trial: Trial) -> float:
+        raise RuntimeError("always")
+
+    with pytest.raises(InvalidInput, match=r"no trial of .* completed"):
+        mloop.tune(broken, {"x": (0.0, 1.0)}, n_trials=2)
+
+
+@pytest.mark.parametrize(
+    ("space", "options", "message"),
+    [
+        ({"x": (1.0, 0.0)}, {}, "low 1.0 is above high 0.0"),
+        ({"x": []}, {}, "no choices"),
+        ({"x": "wide"}, {}, "expected a list of choices"),
+        ({"x": ("a", "b")}, {}, "must be numbers"),
+        ({}, {}, "the search space is empty"),
+        ({"x": (0.0, 1.0)}, {"direction": "up"}, "direction must be"),
+        ({"x": (0.0, 1.0)}, {"n_trials": 0}, "n_trials must be"),
+        ({"x": (0.0, 1.0)}, {"sampler": "magic"}, "unknown sampler"),
+        ({"x": (0.0, 1.0)}, {"pruner": "magic"}, "unknown pruner"),
+        ({"x": (0.0, 1.0)}, {"executor": "cloud"}, "unknown executor"),
+    ],
+)
+def test_bad_searches_fail_before_any_trial(
+    home: Path, space: dict[str, object], options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        mloop.tune(quadratic, space, **options)  # type: ignore[arg-type]
+    assert mloop.search_runs(output_format="list") == []
+
+
+def test_optuna_distributions_pass_through() -> None:
+    found = distributions({"x": optuna.distributions.FloatDistribution(0, 1), "k": [1, 2]})
+    assert isinstance(found["k"], optuna.distributions.CategoricalDistribution)
+
+
+@mloop.step
+def search_step(trials: int) -> dict[str, float]:
+    result = mloop.tune(lambda t: (t.params["x"] - 1) ** 2, {"x": (0.0, 2.0)}, n_trials=trials)
+    return {"x": float(result.best_params["x"])}
+
+
+@mloop.pipeline
+def tuned(trials: int = 5) -> None:
+    search_step(trials)
+
+
+def test_tune_as_a_pipeline_step_nests_trials_under_the_step(home: Path) -> None:
+    result = tuned.run(trials=6)
+    step_run = result.steps["search_step"].run_id
+    assert step_run is not None
+    assert len(children(step_run)) == 6
+    assert 0.0 <= result.output("search_step")["x"] <= 2.0
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_trials_run_in_parallel_on_ray(home: Path, local_ray: None) -> None:
+    def learning(trial: Trial) -> float:
+        mloop.log_metric("from_worker", 1.0)
+        for step in range(3):
+            trial.report(trial.params["x"] * step, step)
+        return trial.params["x"]
+
+    result = mloop.tune(
+        learning, {"x": (0.0, 1.0)}, n_trials=6, executor="ray", sampler="random", seed=4
+    )
+    assert len(result.trials) == 6
+    assert result.best_value == min(r.value for r in result.trials if r.value is not None)
+    trial_runs = children(result.run_id)
+    assert len(trial_runs) == 6
+    assert all(r.data.metrics.get("from_worker") == 1.0 for r in trial_runs)
+    assert (home / "tune").is_dir()  # the shared study journal

@@ -1,10 +1,11 @@
-"""mloop end to end, as it stands today: version data, track experiments, search, inspect.
+"""mloop end to end, as it stands today: data, tracking, search, pipelines, tuning.
 
 Run it with ``make demo``. It versions a synthetic dataset, trains a small
 model family on it, tracks every run (params, metric curves, artifacts, the
 dataset version it read), finds the best run with a search filter, compares
-runs, and finishes with the CLI a team uses day to day. Everything lives in
-``./.mloop-demo``.
+runs, shows the CLI a team uses day to day, then runs the training pipeline
+(examples/training_pipeline.py): tracked and cached, killed midway and
+resumed, on Ray, and tuned with Optuna. Everything lives in ``./.mloop-demo``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
+EXAMPLES = Path(__file__).resolve().parent
 HOME = Path(".mloop-demo").absolute()
 shutil.rmtree(HOME, ignore_errors=True)
 os.environ["MLOOP_HOME"] = str(HOME)
@@ -166,13 +171,111 @@ def main() -> None:
         print(f"   $ mloop {' '.join(args)}")
         subprocess.run([mloop_cli, *args], check=True)
 
-    print("5. Cleaning up: delete the failed run, then collect garbage")
-    broken = mloop.search_runs(filter_string="status = 'FAILED'", output_format="list")
+    pipelines(mloop_cli)
+
+    print("9. Cleaning up: delete the failed run, then collect garbage")
+    broken = mloop.search_runs(
+        experiment_names=["credit-scoring"], filter_string="status = 'FAILED'", output_format="list"
+    )
     subprocess.run([mloop_cli, "runs", "delete", *(r.info.run_id for r in broken)], check=True)
     subprocess.run([mloop_cli, "gc", "--grace-period", "0"], check=True)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")
+
+
+def _wait_for_step(run_id: str, step: str, timeout: float = 60) -> None:
+    """Poll the store until a step of a pipeline run is running."""
+    client = mloop.Client()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = client.search_runs(
+            [client.get_experiment_by_name("credit-pipeline").experiment_id],  # type: ignore[union-attr]
+            filter_string=f"tags.`mloop.parent_run_id` = '{run_id}' "
+            f"AND tags.`mloop.step.node` = '{step}'",
+        )
+        if found:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"step {step} of {run_id} did not start within {timeout} s")
+
+
+def pipelines(mloop_cli: str) -> None:
+    """Sections 5 to 8: the training pipeline, killed and resumed, on Ray, tuned."""
+    sys.path.insert(0, str(EXAMPLES))
+    from training_pipeline import training
+
+    print("5. A training pipeline: data version -> validate -> split -> train -> evaluate")
+    first = training.run(lr=0.3, experiment="credit-pipeline")
+    print(f"   run {first.run_id}: test accuracy {first.output('evaluate')['accuracy']:.3f}")
+    subprocess.run([mloop_cli, "pipeline", "show", first.run_id], check=True)
+    second = training.run(lr=0.3, experiment="credit-pipeline")
+    cached = [name for name, state in second.steps.items() if state.cached]
+    print(f"   the same again: {len(cached)} of {len(second.steps)} steps from the cache")
+
+    print("6. Killing a run midway (Ctrl-C while it trains), then resuming it")
+    env = {**os.environ, "MLOOP_DEMO_SLOW_SECONDS": "30", "PYTHONPATH": str(EXAMPLES)}
+    command = [mloop_cli, "pipeline", "run", "training_pipeline:training", "-p", "lr=0.1"]
+    command += ["-e", "credit-pipeline"]
+    worker = subprocess.Popen(command, env=env, cwd=EXAMPLES, stdout=subprocess.DEVNULL)
+    run_id = ""
+    deadline = time.monotonic() + 60
+    while not run_id and time.monotonic() < deadline:
+        runs = mloop.search_runs(
+            experiment_names=["credit-pipeline"],
+            filter_string="tags.`mloop.kind` = 'pipeline' AND params.lr = '0.1'",
+            output_format="list",
+        )
+        run_id = runs[0].info.run_id if runs else ""
+        time.sleep(0.2)
+    _wait_for_step(run_id, "train")
+    worker.send_signal(signal.SIGINT)
+    worker.wait(timeout=60)
+    print(f"   {run_id} is {mloop.get_run(run_id).info.status.value} (exit {worker.returncode})")
+    resumed = mloop.pipelines.resume(run_id)
+    ran = [name for name, state in resumed.steps.items() if not state.cached]
+    print(f"   resumed: {resumed.status}; ran again only {', '.join(ran)}")
+
+    print("7. The same pipeline on Ray: every step a Ray task")
+    import ray
+
+    os.environ["PYTHONPATH"] = str(EXAMPLES)  # Ray workers import the steps by name
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    on_ray = training.run(lr=0.3, executor="ray", cache=False, experiment="credit-pipeline")
+    ray.shutdown()
+    print(
+        f"   run {on_ray.run_id} on Ray: {on_ray.status}, accuracy "
+        f"{on_ray.output('evaluate')['accuracy']:.3f}"
+    )
+
+    print("8. Tuning the learning rate: 12 Optuna trials, each a nested run")
+    data = mloop.data.get("credit@raw").to_pandas()
+    parts = training_split(data)
+
+    def objective(trial: mloop.pipelines.Trial) -> float:
+        from training_pipeline import evaluate, train
+
+        weights = train(parts.train, trial.params["lr"], 40)
+        return evaluate(weights, parts.test)["accuracy"]
+
+    mloop.set_experiment("credit-tuning")
+    tuned = mloop.tune(
+        objective,
+        {"lr": {"low": 0.01, "high": 3.0, "log": True}},
+        n_trials=12,
+        direction="maximize",
+        seed=7,
+    )
+    print(
+        f"   best lr {tuned.best_params['lr']:.3f}: accuracy {tuned.best_value:.3f} "
+        f"(run {tuned.best_run_id})"
+    )
+
+
+def training_split(data: Any) -> Any:
+    from training_pipeline import split
+
+    return split(data)
 
 
 if __name__ == "__main__":

@@ -88,18 +88,21 @@ def fan(n: int = 3) -> None:
 
 
 @mloop.step
-def marker(path: str, seconds: float) -> float:
-    """Sleeps, then writes its pid to ``path`` (to check steps run at the same time)."""
-    started = time.time()
-    time.sleep(seconds)
-    Path(path).write_text(f"{os.getpid()} {started} {time.time()}")
-    return started
+def rendezvous(folder: str, me: str, other: str) -> int:
+    """Announces itself, then waits for ``other``: succeeds only if both run at once."""
+    Path(folder, f"{me}.started").write_text(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while not Path(folder, f"{other}.started").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{other} never ran alongside {me}")
+        time.sleep(0.02)
+    return os.getpid()
 
 
 @mloop.pipeline
-def parallel(folder: str, seconds: float = 0.5) -> None:
-    marker(f"{folder}/a", seconds)
-    marker(f"{folder}/b", seconds)
+def parallel(folder: str) -> None:
+    rendezvous(folder, "a", "b")
+    rendezvous(folder, "b", "a")
 
 
 @mloop.step(timeout=0.5)

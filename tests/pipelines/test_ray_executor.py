@@ -39,10 +39,8 @@ def test_a_pipeline_runs_on_ray_and_is_tracked(home: Path) -> None:
 
 
 def test_independent_steps_run_at_once_on_ray(home: Path, tmp_path: Path) -> None:
-    result = flows.parallel.run(folder=str(tmp_path), seconds=1.5, executor="ray", cache=False)
-    assert result.ok
-    a, b = ((tmp_path / n).read_text().split() for n in "ab")
-    assert float(a[1]) < float(b[2]) and float(b[1]) < float(a[2])
+    result = flows.parallel.run(folder=str(tmp_path), executor="ray", cache=False)
+    assert result.ok  # each step waited for the other: they ran at the same time
 
 
 def test_a_failing_step_on_ray_and_resume_locally(home: Path, tmp_path: Path) -> None:

@@ -101,6 +101,8 @@ def _outputs_of(
         return (OutputSpec("output"),), "single"
     if annotation is None or annotation is type(None):
         return (OutputSpec("output", type(None)),), "single"
+    if materializers.for_type(annotation) is not None:  # stored whole (e.g. a Dataset)
+        return (OutputSpec("output", annotation),), "single"
     if (
         isinstance(annotation, type)
         and issubclass(annotation, tuple)

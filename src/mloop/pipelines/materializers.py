@@ -27,7 +27,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from mloop.errors import InvalidInput
+from mloop.errors import InvalidInput, NotFound
 from mloop.plugins import Registry
 
 
@@ -196,7 +196,12 @@ def _dataset_loads(data: bytes) -> Any:
     from mloop.data import get
 
     reference = json.loads(data)
-    dataset = get(reference["ref"])
+    try:
+        dataset = get(reference["ref"])
+    except NotFound:
+        raise NotFound(
+            f"dataset version {reference['ref']} that this output names was removed"
+        ) from None
     if dataset.digest != reference["digest"]:
         raise InvalidInput(
             f"dataset {reference['ref']} is no longer the version this output named "

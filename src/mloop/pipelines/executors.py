@@ -21,13 +21,12 @@ import collections
 import dataclasses
 import multiprocessing
 import multiprocessing.connection
-import os
 import time
 from typing import Any, Protocol
 
 from mloop.artifacts.cas import ContentStore
 from mloop.errors import InvalidInput
-from mloop.pipelines.tasks import StepResult, StepTask, execute_step
+from mloop.pipelines.tasks import StepResult, StepTask, execute_in_worker, execute_step
 from mloop.plugins import Registry
 
 
@@ -85,22 +84,8 @@ class InProcessExecutor:
 
 
 def _child(task: StepTask, conn: multiprocessing.connection.Connection) -> None:
-    """A worker process: run the attempt, log through its own client, send the result."""
-    from mloop.tracking import fluent
-
-    os.environ["MLOOP_ARTIFACTS_URI"] = task.artifacts_root
-    fluent.set_tracking_uri(task.tracking_uri)
-    client = fluent.current_client()
-    try:
-        run = client.get_run(task.run_id)
-        result = execute_step(
-            task, ContentStore(task.artifacts_root), run=run, enforce_timeout=False
-        )
-        client.flush()
-    except BaseException as err:  # reported to the parent, which records the failure
-        result = StepResult(task.node, error=f"{type(err).__name__}: {err}")
-    result.values = {}
-    conn.send(result)
+    """A worker process: run the attempt and send the result back."""
+    conn.send(execute_in_worker(task))
     conn.close()
 
 

@@ -12,13 +12,12 @@ Example:
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.errors import InvalidInput, MissingExtra
-from mloop.pipelines.tasks import StepResult, StepTask, execute_step
+from mloop.pipelines.tasks import StepResult, StepTask, execute_in_worker
 
 
 def _import_ray() -> Any:
@@ -29,25 +28,6 @@ def _import_ray() -> Any:
     return ray
 
 
-def run_on_worker(task: StepTask) -> StepResult:
-    """One attempt inside a Ray worker: log through the task's stores, return the result."""
-    from mloop.tracking import fluent
-
-    os.environ["MLOOP_ARTIFACTS_URI"] = task.artifacts_root
-    fluent.set_tracking_uri(task.tracking_uri)
-    client = fluent.current_client()
-    try:
-        run = client.get_run(task.run_id)
-        result = execute_step(
-            task, ContentStore(task.artifacts_root), run=run, enforce_timeout=False
-        )
-        client.flush()
-    except Exception as err:  # reported to the driver, which records the failure
-        result = StepResult(task.node, error=f"{type(err).__name__}: {err}")
-    result.values = {}
-    return result
-
-
 class RayExecutor:
     """Step attempts as Ray tasks, at most ``max_workers`` at once."""
 
@@ -56,7 +36,7 @@ class RayExecutor:
         self._ray = ray
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=True)
-        self._remote = ray.remote(run_on_worker)
+        self._remote = ray.remote(execute_in_worker)
         self._max = max_workers
         self._pending: list[StepTask] = []
         self._running: dict[Any, tuple[StepTask, float]] = {}

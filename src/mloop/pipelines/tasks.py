@@ -206,3 +206,28 @@ def execute_step(
     else:
         result.outputs, result.values = holder["outputs"]
     return result
+
+
+def execute_in_worker(task: StepTask) -> StepResult:
+    """One attempt in a worker process: log through the task's stores, return the result.
+
+    Used by worker processes and Ray tasks alike; the caller stops the attempt
+    on timeout.
+    """
+    import os
+
+    from mloop.tracking import fluent
+
+    os.environ["MLOOP_ARTIFACTS_URI"] = task.artifacts_root
+    fluent.set_tracking_uri(task.tracking_uri)
+    client = fluent.current_client()
+    try:
+        run = client.get_run(task.run_id)
+        result = execute_step(
+            task, ContentStore(task.artifacts_root), run=run, enforce_timeout=False
+        )
+        client.flush()
+    except Exception as err:  # reported to the parent, which records the failure
+        result = StepResult(task.node, error=f"{type(err).__name__}: {err}")
+    result.values = {}
+    return result

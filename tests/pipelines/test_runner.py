@@ -50,7 +50,9 @@ def test_a_pipeline_runs_and_is_tracked() -> None:
     assert train.data.tags["mloop.parent_run_id"] == result.run_id
     assert train.data.params == {"lr": "0.5"}
     assert train.data.metrics["train_loss"] == 0.25  # logged inside the step
-    assert "duration_seconds" in train.data.metrics
+    assert train.info.end_time is not None and train.info.end_time >= train.info.start_time
+    assert "mloop.user" in run.data.tags  # the pipeline run records where it runs,
+    assert "mloop.user" not in train.data.tags  # its steps do not repeat it
     assert client.load_text(steps["load"].info.run_id, "logs/attempt-1/stdout.txt") == (
         "loading 40 rows\n"
     )

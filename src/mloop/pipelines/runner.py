@@ -236,7 +236,11 @@ class _Scheduler:
             **extra,
         }
         run = self.client.create_run(
-            self.experiment_id, run_name=node.id, tags=tags, parent_run_id=self.run_id
+            self.experiment_id,
+            run_name=node.id,
+            tags=tags,
+            parent_run_id=self.run_id,
+            capture_environment=False,  # the pipeline run records where it runs
         )
         if node.params:
             self.client.log_params(
@@ -293,7 +297,6 @@ class _Scheduler:
         for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
             if text:
                 self.client.log_text(run_id, text, f"logs/attempt-{attempt}/{stream}.txt")
-        self.client.log_metric(run_id, "duration_seconds", result.seconds, step=attempt)
         if result.ok:
             inputs = self._inputs(node)
             self._record_outputs(node, run_id, inputs, result.outputs)

@@ -43,7 +43,8 @@ from mloop.entities import (
 from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.tracking import artifact_files
 from mloop.tracking.connection import Backend, connect
-from mloop.tracking.environment import capture_environment, source_tags
+from mloop.tracking.environment import capture_environment as _capture_environment
+from mloop.tracking.environment import source_tags
 from mloop.tracking.protocols import NewRun, Termination
 from mloop.tracking.redaction import redact
 from mloop.tracking.validation import (
@@ -157,11 +158,15 @@ class Client:
         *,
         start_time: int | None = None,
         parent_run_id: str | None = None,
+        capture_environment: bool | None = None,
     ) -> Run:
         """Create a RUNNING run, recording where it runs (git, command, Python, packages).
 
         The run is written with the next batch (at the latest when it ends or at
         :meth:`flush`); reads through any client flush first, so it is never missed.
+        ``capture_environment=False`` skips recording where it runs (for runs
+        whose parent already records it, such as pipeline steps); None follows
+        the settings.
 
         Raises:
             NotFound: no such experiment (or parent run).
@@ -170,12 +175,15 @@ class Client:
         name = (
             validate_name(run_name, "run", MAX_RUN_NAME_LENGTH) if run_name else _default_run_name()
         )
-        all_tags = source_tags() if self.settings.capture_environment else {}
+        capture = self.settings.capture_environment
+        if capture_environment is not None:
+            capture = capture and capture_environment
+        all_tags = source_tags() if capture else {}
         all_tags.update(self._clean_tags(tags or {}))
         if parent_run_id is not None:
             self._check_run(parent_run_id)
             all_tags["mloop.parent_run_id"] = parent_run_id
-        environment = capture_environment() if self.settings.capture_environment else None
+        environment = _capture_environment() if capture else None
         experiment_id = str(experiment_id)
         self._check_experiment(experiment_id)
         start = _now() if start_time is None else timestamp_millis(start_time)

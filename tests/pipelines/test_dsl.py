@@ -226,3 +226,34 @@ def test_params_from_text(text: str, annotation: type, value: object) -> None:
 def test_bad_params_from_text() -> None:
     with pytest.raises(InvalidInput, match="parameter 'p' must be bool, got 'maybe'"):
         coerce_text("p", "maybe", bool)
+
+
+def test_a_list_of_outputs_fans_in(home: Path) -> None:
+    @mloop.pipeline
+    def fan_in(n: int = 12) -> None:
+        flows.total([flows.square(i) for i in range(n)])
+
+    graph = fan_in.build(n=3)
+    assert graph.nodes["total"].lists == {"values": 3}
+    assert sorted(graph.upstream("total")) == ["square", "square_2", "square_3"]
+    result = fan_in.run(n=12)
+    assert result.output("total") == sum(i * i for i in range(12))
+    assert all(s.cached for s in fan_in.run(n=12).steps.values())
+
+
+def test_a_list_mixing_outputs_and_literals() -> None:
+    @mloop.pipeline
+    def mixed() -> None:
+        flows.total([flows.square(2), 3])
+
+    with pytest.raises(InvalidInput, match="mixes step outputs and literal values"):
+        mixed.build()
+
+
+def test_a_list_element_of_the_wrong_type() -> None:
+    @mloop.pipeline
+    def wrong() -> None:
+        flows.total([flows.square(2), flows.load(3)])
+
+    with pytest.raises(InvalidInput, match=r"argument 'values\[1\]' expects int"):
+        wrong.build()

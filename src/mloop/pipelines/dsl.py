@@ -226,11 +226,24 @@ class Step(Generic[P, R]):
         bound.apply_defaults()
         params: dict[str, Any] = {}
         inputs: dict[str, OutputRef] = {}
+        lists: dict[str, int] = {}
         for name, value in bound.arguments.items():
             annotation = self.hints.get(name)
             if isinstance(value, OutputRef):
                 _check_output_type(node_id, name, value, annotation)
                 inputs[name] = value
+            elif _has_outputs(value):
+                # A fan-in: a list of outputs arrives as a list of their values.
+                if not all(isinstance(item, OutputRef) for item in value):
+                    raise InvalidInput(
+                        f"step {node_id!r} argument {name!r} mixes step outputs and literal "
+                        "values in one list; pass the literals as another argument"
+                    )
+                element = (typing.get_args(annotation) or (None,))[0]
+                for position, item in enumerate(value):
+                    _check_output_type(node_id, f"{name}[{position}]", item, element)
+                    inputs[f"{name}#{position}"] = item
+                lists[name] = len(value)
             else:
                 params[name] = check_param(f"step {node_id!r} argument {name!r}", value, annotation)
         graph.add_node(
@@ -239,6 +252,7 @@ class Step(Generic[P, R]):
             params=params,
             inputs=inputs,
             outputs=tuple(o.name for o in self.outputs),
+            lists=lists,
         )
         refs = [OutputRef(graph, node_id, o.name, o.annotation) for o in self.outputs]
         return self._shape_refs(refs)
@@ -255,6 +269,10 @@ class Step(Generic[P, R]):
                 object.__setattr__(holder, ref.name, ref)
             return holder
         return tuple(refs)
+
+
+def _has_outputs(value: Any) -> bool:
+    return isinstance(value, list | tuple) and any(isinstance(v, OutputRef) for v in value)
 
 
 def _type_name(tp: Any) -> str:

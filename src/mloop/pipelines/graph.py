@@ -61,6 +61,7 @@ class Node:
     params: dict[str, Any]
     inputs: dict[str, OutputRef]
     outputs: tuple[str, ...]
+    lists: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able description (for the run's ``pipeline/graph.json``)."""
@@ -95,8 +96,12 @@ class Graph:
         params: Mapping[str, Any],
         inputs: Mapping[str, OutputRef],
         outputs: tuple[str, ...],
+        lists: Mapping[str, int] | None = None,
     ) -> Node:
         """Add a node whose inputs come from nodes already in the graph.
+
+        An argument given a list of outputs has inputs ``name#0``, ``name#1`` …
+        and its length in ``lists``.
 
         Raises:
             InvalidInput: a bad or duplicate id, or an input from an output that
@@ -114,7 +119,7 @@ class Graph:
                     f"in pipeline {self.pipeline!r} (yet): an output can only be used inside "
                     "the pipeline that produced it, after the step that produces it"
                 )
-        node = Node(node_id, step, dict(params), dict(inputs), outputs)
+        node = Node(node_id, step, dict(params), dict(inputs), outputs, dict(lists or {}))
         self.nodes[node_id] = node
         return node
 

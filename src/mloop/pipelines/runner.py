@@ -218,6 +218,7 @@ class _Scheduler:
             tracking_uri=self.client.tracking_uri,
             run_id=run.info.run_id,
             attempt=attempt,
+            lists=node.lists,
         )
 
     def _submit(self, task: StepTask) -> None:

@@ -57,6 +57,7 @@ class StepTask:
     tracking_uri: str
     run_id: str
     attempt: int = 1
+    lists: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def timeout(self) -> float | None:
@@ -117,12 +118,16 @@ def load_inputs(
 ) -> dict[str, Any]:
     """The step's arguments: literal params plus input values read by digest."""
     arguments = dict(task.params)
+    loaded: dict[str, Any] = {}
     for name, stored in task.inputs.items():
         if memo is not None and stored.digest in memo:
-            arguments[name] = memo[stored.digest]
+            loaded[name] = memo[stored.digest]
             continue
         data = content.get_bytes(stored.digest)
-        arguments[name] = materializers.by_name(stored.materializer).loads(data)
+        loaded[name] = materializers.by_name(stored.materializer).loads(data)
+    for name, count in task.lists.items():  # a list of outputs, back in its order
+        arguments[name] = [loaded.pop(f"{name}#{i}") for i in range(count)]
+    arguments.update(loaded)
     return arguments
 
 

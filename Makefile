@@ -33,13 +33,16 @@ pytest: $(STAMP)
 
 test: lint typecheck contracts pytest
 
-# Peers (MLflow …) live in their own venv so they never leak into mloop's dependencies.
+# Peers (MLflow, DVC, GX; Metaflow and ZenML) live in venvs of their own, away from mloop's dependencies.
 BENCH_VENV := .bench-venv
 bench:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt -e .
 	$(BENCH_VENV)/bin/python bench/tracking.py --json bench/results/tracking.json
 	$(BENCH_VENV)/bin/python bench/data.py --json bench/results/data.json
+	test -x .bench-venv-pipelines/bin/python || $(PYTHON) -m venv .bench-venv-pipelines
+	.bench-venv-pipelines/bin/pip install --quiet -r bench/requirements-pipelines.txt -e .
+	.bench-venv-pipelines/bin/python bench/pipelines.py --json bench/results/pipelines.json
 
 clean:
 	rm -rf $(VENV) .mloop .pytest_cache .mypy_cache .ruff_cache

@@ -199,10 +199,18 @@ class Step(Generic[P, R]):
             )
         return dict(zip(names, value, strict=True))
 
+    def by_value(self) -> Step[P, R]:
+        """A copy that travels by value when pickled (for workers that cannot import it)."""
+        copy = Step(self.func, self.options)
+        copy._by_value = True
+        return copy
+
+    _by_value = False
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Workers import a step where it is defined; one defined inside a function
-        # cannot be imported and travels by value (Ray's cloudpickle can do that).
-        if "<locals>" in self.reference:
+        # (or asked to) travels by value, which Ray's cloudpickle can do.
+        if self._by_value or "<locals>" in self.reference:
             return (Step, (self.func, self.options))
         return (load_target, (self.reference,))
 

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -49,6 +50,8 @@ class RayExecutor:
 
     def submit(self, task: StepTask, run: Any) -> None:
         """Queue an attempt; it starts as soon as fewer than ``max_workers`` run."""
+        if task.step.func.__module__ == "__main__":  # a script's steps: Ray workers lack it
+            task = dataclasses.replace(task, step=task.step.by_value())
         self._pending.append(task)
         self._start_more()
 

@@ -58,7 +58,6 @@ import importlib
 import importlib.util
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -70,7 +69,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import harness
-from harness import peak_rss_mb
+from harness import peak_rss_mb, settle, worker_notes
 
 LIBRARIES: Final = ("mloop", "dvc", "gx", "pandas")
 PEER_NAMES: Final = {
@@ -224,16 +223,6 @@ def _executable(name: str) -> str | None:
     return str(beside) if beside.exists() else shutil.which(name)
 
 
-def _settle() -> None:
-    """Write out dirty pages (the data just generated, earlier workers' files), untimed.
-
-    Without it, the kernel's write-back of earlier gigabytes lands inside whichever
-    timing comes next, and the add figures swing by several times from run to run.
-    """
-    if hasattr(os, "sync"):
-        os.sync()
-
-
 def _median_runs(repeats: int, function: Callable[[], Any]) -> tuple[list[float], Any]:
     timings, value = [], None
     for _ in range(repeats):
@@ -249,9 +238,9 @@ def _add_mloop(ctx: Context, path: Path, files: int, size: int) -> dict[str, Any
     import mloop
 
     mloop.set_tracking_uri(ctx.workdir / "home")
-    _settle()
+    settle()
     first_seconds, first = _timed(lambda: mloop.data.add(path, name=DATASET))
-    _settle()
+    settle()
     second_seconds, second = _timed(lambda: mloop.data.add(path, name=DATASET))
     problems = []
     if len(first.files) != files:
@@ -269,7 +258,7 @@ def _add_mloop(ctx: Context, path: Path, files: int, size: int) -> dict[str, Any
         problems.append("the mloop command is not installed; CLI re-add not measured")
     else:
         command = [cli, "data", "add", str(path), "--name", DATASET, "--json"]
-        _settle()
+        settle()
         cli_seconds, proc = _timed(lambda: _run(command, ctx.workdir))
         reported = json.loads(proc.stdout)
         if reported.get("version") != first.version:
@@ -296,7 +285,7 @@ def _add_dvc(ctx: Context, path: Path, files: int, size: int) -> dict[str, Any]:
     _run([dvc, "init", "-q"], repo)
     _run([dvc, "config", "core.analytics", "false"], repo)
     command = [dvc, "add", path.name]
-    _settle()
+    settle()
     first_seconds, _ = _timed(lambda: _run(command, repo))
     meta_file = repo / f"{path.name}.dvc"
     problems = []
@@ -304,7 +293,7 @@ def _add_dvc(ctx: Context, path: Path, files: int, size: int) -> dict[str, Any]:
         raise RuntimeError(f"dvc add wrote no {meta_file.name}")
     first_meta = meta_file.read_text()
     out = yaml.safe_load(first_meta)["outs"][0]
-    _settle()
+    settle()
     second_seconds, _ = _timed(lambda: _run(command, repo))
     if meta_file.read_text() != first_meta:
         problems.append(f"re-add changed {meta_file.name}")
@@ -761,24 +750,7 @@ def build_rows(results: Mapping[str, Mapping[str, Any]], sizes: Sizes) -> list[R
 
 def check_notes(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Failed workers and failed sanity checks; empty when all is well."""
-    notes = []
-    for lib, cases in results.items():
-        for case, result in cases.items():
-            if "error" in result:
-                notes.append(f"{lib} {case} failed: {result['error']}")
-                continue
-            notes += [f"{lib} {case}: {problem}" for problem in result.get("problems", [])]
-    return notes
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 100:
-        return f"{value:,.0f} s"
-    if value >= 1:
-        return f"{value:.2f} s"
-    return f"{value * 1000:.3g} ms"
+    return worker_notes(results)
 
 
 def _ratio_text(row: Row) -> str:
@@ -797,19 +769,7 @@ def print_report(
     total_seconds: float,
 ) -> None:
     """Print the table (Rich if installed, plain text otherwise) and the notes."""
-    header = ("Case", "mloop", "Peer", "Peer time", "mloop vs peer", "Goal", "Result")
-    lines = [
-        (
-            row.label,
-            _fmt(row.mloop),
-            row.peer_name,
-            _fmt(row.peer),
-            _ratio_text(row),
-            row.goal_text(),
-            row.status(),
-        )
-        for row in rows
-    ]
+    lines = harness.result_lines(rows, _ratio_text)
     adds_text = (
         f"the median of {sizes.add_repeats} workers per side, each with"
         if sizes.add_repeats > 1
@@ -831,27 +791,9 @@ def print_report(
         footer.append("(ref): against the peers' reference figures for this machine type.")
     footer += [f"NOTE: {note}" for note in notes]
     footer.append(f"Total wall time: {total_seconds:.1f} s")
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-        for line in [header, tuple("-" * w for w in widths), *lines]:
-            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        print("\n".join(footer))
-        return
-    style = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]"}
-    table = Table(title="mloop vs DVC and Great Expectations: data versioning and validation")
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i in (0, 2) else "right")
-    for line in lines:
-        table.add_row(*line[:-1], style.get(line[-1], line[-1]))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 140))
-    console.print(table)
-    for text in footer:
-        console.print(text, markup=False, highlight=False)
+    harness.print_table(
+        "mloop vs DVC and Great Expectations: data versioning and validation", lines, footer
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -878,14 +820,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--add-repeats", type=int, help="workers per add case, each with a fresh store (median)"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds allowed per worker process"
-    )
-    # Internal: how the parent starts a worker process.
-    parser.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--sizes", help=argparse.SUPPRESS)
+    harness.add_worker_arguments(parser, LIBRARIES)
     return parser.parse_args(argv)
 
 
@@ -930,12 +865,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = sizes_from_args(args)
     if args.worker:
-        if not args.case or len(args.case) != 1 or args.workdir is None or args.result_file is None:
-            print("--worker needs exactly one --case, --workdir and --result-file", file=sys.stderr)
-            return 2
-        result = run_worker(args.worker, args.case[0], args.workdir, sizes)
-        args.result_file.write_text(json.dumps(result))
-        return 0
+        return harness.run_as_worker(args, run_worker, sizes)
 
     cases = args.case or list(CASES)
     libs = select_libraries(args.only, cases)
@@ -965,37 +895,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(rows, sizes, notes, libs, total_seconds)
 
     if args.json:
-        versions = {
-            lib: next((r["version"] for r in results[lib].values() if "version" in r), None)
-            for lib in libs
+        meta = {
+            "quick": args.quick,
+            "sizes": dataclasses.asdict(sizes),
+            "checks": [[kind, column, dict(a)] for kind, column, a in CHECKS],
+            "total_seconds": total_seconds,
         }
-        payload = {
-            "meta": {
-                "python": sys.version.split()[0],
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-                "versions": versions,
-                "quick": args.quick,
-                "sizes": dataclasses.asdict(sizes),
-                "checks": [[kind, column, dict(a)] for kind, column, a in CHECKS],
-                "total_seconds": total_seconds,
-            },
-            "rows": [
-                {
-                    **dataclasses.asdict(row),
-                    "ratio": row.ratio()[0],
-                    "ratio_from_reference": row.ratio()[1],
-                    "goal": row.goal_text(),
-                    "status": row.status(),
-                }
-                for row in rows
-            ],
-            "notes": notes,
-            "results": results,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
-        print(f"Wrote {args.json}", file=sys.stderr)
+        harness.write_results(args.json, results, rows, notes, meta)
     return 1 if any("error" in r for cases_ in results.values() for r in cases_.values()) else 0
 
 

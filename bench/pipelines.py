@@ -48,7 +48,6 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -59,7 +58,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import harness
-from harness import peak_rss_mb
+from harness import peak_rss_mb, seconds_text, settle, worker_notes
 
 LIBRARIES: Final = ("mloop", "metaflow", "zenml")
 PEERS: Final = LIBRARIES[1:]
@@ -113,6 +112,7 @@ def run_command(command: Sequence[str], cwd: Path, log: Path) -> float:
     Raises:
         RuntimeError: if the command fails, with the end of its output.
     """
+    settle()  # earlier workers' writes are not flushed inside this timing
     with log.open("w") as out:
         start = time.perf_counter()
         proc = subprocess.run(list(command), cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -516,7 +516,7 @@ class Row:
         if self.goal_ratio is not None:
             return f">= {self.goal_ratio:g}x"
         if self.goal_max is not None:
-            return f"mloop < {_fmt(self.goal_max)}"
+            return f"mloop < {seconds_text(self.goal_max)}"
         return ""
 
     def status(self) -> str:
@@ -608,23 +608,7 @@ def check_notes(results: Mapping[str, Mapping[str, Any]], load: tuple[float, flo
             f"the machine was busy before the run (1-minute load average {load[0]:.1f} on"
             f" {cpus} CPUs): the figures may be slower than on an idle machine"
         )
-    for lib, cases in results.items():
-        for case, result in cases.items():
-            if "error" in result:
-                notes.append(f"{lib} {case} failed: {result['error']}")
-                continue
-            notes += [f"{lib} {case}: {problem}" for problem in result.get("problems", [])]
-    return notes
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 100:
-        return f"{value:,.0f} s"
-    if value >= 1:
-        return f"{value:.2f} s"
-    return f"{value * 1000:.3g} ms"
+    return notes + worker_notes(results)
 
 
 def _ratio_text(row: Row) -> str:
@@ -666,41 +650,9 @@ def print_report(
     total_seconds: float,
 ) -> None:
     """Print the table (Rich if installed, plain text otherwise) and the notes."""
-    header = ("Case", "mloop", "Peer", "Peer time", "mloop vs peer", "Goal", "Result")
-    lines = [
-        (
-            row.label,
-            _fmt(row.mloop),
-            row.peer_name,
-            _fmt(row.peer),
-            _ratio_text(row),
-            row.goal_text(),
-            row.status(),
-        )
-        for row in rows
-    ]
+    lines = harness.result_lines(rows, _ratio_text)
     footer = [*_footer(results, sizes, notes), f"Total wall time: {total_seconds:.1f} s"]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-        for line in [header, tuple("-" * w for w in widths), *lines]:
-            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
-        print("\n".join(footer))
-        return
-    style = {"PASS": "[green]PASS[/]", "FAIL": "[bold red]FAIL[/]", "pending": "[yellow]pending[/]"}
-    table = Table(title="mloop vs Metaflow and ZenML: per-step pipeline overhead")
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i in (0, 2) else "right")
-    for line in lines:
-        table.add_row(*line[:-1], style.get(line[-1], line[-1]))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 140))
-    console.print(table)
-    for text in footer:
-        console.print(text, markup=False, highlight=False)
+    harness.print_table("mloop vs Metaflow and ZenML: per-step pipeline overhead", lines, footer)
 
 
 # --------------------------------------------------------------------------- main
@@ -737,14 +689,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fanout", type=_positive(1), help="parallel steps in the fan-out (default 1000)"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds allowed per worker process"
-    )
-    # Internal: how the parent starts a worker process.
-    parser.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--sizes", help=argparse.SUPPRESS)
+    harness.add_worker_arguments(parser, LIBRARIES)
     return parser.parse_args(argv)
 
 
@@ -810,48 +755,20 @@ def write_json(
     total_seconds: float,
     load: tuple[float, float],
 ) -> None:
-    versions = {
-        lib: next((r["version"] for r in cases.values() if "version" in r), None)
-        for lib, cases in results.items()
+    meta = {
+        "quick": args.quick,
+        "sizes": dataclasses.asdict(sizes),
+        "total_seconds": total_seconds,
+        "load_average_before_after": list(load),
     }
-    payload = {
-        "meta": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "versions": versions,
-            "quick": args.quick,
-            "sizes": dataclasses.asdict(sizes),
-            "total_seconds": total_seconds,
-            "load_average_before_after": list(load),
-        },
-        "rows": [
-            {
-                **dataclasses.asdict(row),
-                "ratio": row.ratio(),
-                "goal": row.goal_text(),
-                "status": row.status(),
-            }
-            for row in rows
-        ],
-        "notes": notes,
-        "results": results,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"Wrote {path}", file=sys.stderr)
+    harness.write_results(path, results, rows, notes, meta)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = sizes_from_args(args)
     if args.worker:
-        if not args.case or len(args.case) != 1 or args.workdir is None or args.result_file is None:
-            print("--worker needs exactly one --case, --workdir and --result-file", file=sys.stderr)
-            return 2
-        result = run_worker(args.worker, args.case[0], args.workdir, sizes)
-        args.result_file.write_text(json.dumps(result))
-        return 0
+        return harness.run_as_worker(args, run_worker, sizes)
 
     libs = select_libraries(args.only)
     if libs is None:

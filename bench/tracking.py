@@ -51,7 +51,6 @@ import importlib.util
 import json
 import math
 import os
-import platform
 import random
 import statistics
 import sys
@@ -619,14 +618,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=lambda text: tuple(int(part) for part in text.split(",")),
         help="comma-separated run counts for the search case (e.g. 1000,10000)",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds allowed per worker process"
-    )
-    # Internal: how the parent starts a worker process.
-    parser.add_argument("--worker", choices=LIBRARIES, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--sizes", help=argparse.SUPPRESS)
+    harness.add_worker_arguments(parser, LIBRARIES)
     return parser.parse_args(argv)
 
 
@@ -672,12 +664,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = sizes_from_args(args)
     if args.worker:
-        if not args.case or len(args.case) != 1 or args.workdir is None or args.result_file is None:
-            print("--worker needs exactly one --case, --workdir and --result-file", file=sys.stderr)
-            return 2
-        result = run_worker(args.worker, args.case[0], args.workdir, sizes)
-        args.result_file.write_text(json.dumps(result))
-        return 0
+        return harness.run_as_worker(args, run_worker, sizes)
 
     libs = select_libraries(args.only)
     if libs is None:
@@ -699,36 +686,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(rows, sizes, notes, libs, total_seconds)
 
     if args.json:
-        versions = {
-            lib: next((r["version"] for r in results[lib].values() if "version" in r), None)
-            for lib in libs
+        meta = {
+            "quick": args.quick,
+            "sizes": dataclasses.asdict(sizes),
+            "total_seconds": total_seconds,
         }
-        payload = {
-            "meta": {
-                "python": sys.version.split()[0],
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-                "versions": versions,
-                "quick": args.quick,
-                "sizes": dataclasses.asdict(sizes),
-                "total_seconds": total_seconds,
-            },
-            "rows": [
-                {
-                    **dataclasses.asdict(row),
-                    "ratio": row.ratio()[0],
-                    "ratio_from_reference": row.ratio()[1],
-                    "goal": row.goal_text(),
-                    "status": row.status(),
-                }
-                for row in rows
-            ],
-            "notes": notes,
-            "results": results,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
-        print(f"Wrote {args.json}", file=sys.stderr)
+        harness.write_results(args.json, results, rows, notes, meta)
     return 1 if any("error" in r for cases_ in results.values() for r in cases_.values()) else 0
 
 

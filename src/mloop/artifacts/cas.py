@@ -270,19 +270,13 @@ class ContentStore:
                 return None
             name, entry = found
             where = self._pack_path(name, ".pack")
-            end = entry.offset + entry.size
             try:
-                if self._local:
-                    with open(where, "rb") as handle:
-                        handle.seek(entry.offset)
-                        data = handle.read(entry.size)
-                else:
-                    data = bytes(self.fs.cat_file(where, start=entry.offset, end=end))
+                data = self._read_range(where, entry)
             except FileNotFoundError:  # rewritten by `mloop gc`: read the indexes again
                 with self._packs_lock:
                     self._reset_packs()
                 continue
-            return data, f"{where} (bytes {entry.offset}-{end})"
+            return data, f"{where} (bytes {entry.offset}-{entry.offset + entry.size})"
         return None
 
     def _commit_pack(self, temp: str, entries: list[tuple[str, int, int]]) -> None:
@@ -347,7 +341,7 @@ class ContentStore:
         if live:
             with self.batch() as batch:
                 for entry in live:
-                    data = self._read_whole_range(pack, entry)
+                    data = self._read_range(pack, entry)
                     if hashlib.sha256(data).hexdigest() != entry.digest:
                         raise IntegrityError(
                             f"artifact object {entry.digest} in {pack} is corrupted; "
@@ -360,7 +354,7 @@ class ContentStore:
         with self._packs_lock:
             self._reset_packs()
 
-    def _read_whole_range(self, path: str, entry: PackEntry) -> bytes:
+    def _read_range(self, path: str, entry: PackEntry) -> bytes:
         end = entry.offset + entry.size
         if self._local:
             with open(path, "rb") as handle:

@@ -29,14 +29,13 @@ from mloop.tracking.client import Client
 app = typer.Typer(help="Run, resume and inspect pipelines.", no_args_is_help=True)
 
 
-def _use_stores(ctx: typer.Context) -> Client:
+def _use_stores(ctx: typer.Context) -> None:
     # The runner logs through the fluent API: point it at the stores given to `mloop`.
     options = ctx.find_root().obj or {}
     if options.get("artifacts_uri"):
         os.environ["MLOOP_ARTIFACTS_URI"] = options["artifacts_uri"]
     if options.get("tracking_uri"):
         fluent.set_tracking_uri(options["tracking_uri"])
-    return client_from(ctx)
 
 
 def load_pipeline(target: str) -> Any:

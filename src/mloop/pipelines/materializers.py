@@ -58,6 +58,14 @@ def _type_named(tp: Any, module: str, name: str) -> bool:
     )
 
 
+def _by_class(module: str, name: str) -> dict[str, Callable[[Any], bool]]:
+    """``handles_type`` and ``handles_value`` for one class, matched by name."""
+    return {
+        "handles_type": lambda tp: _type_named(tp, module, name),
+        "handles_value": lambda v: _type_named(type(v), module, name),
+    }
+
+
 # -- JSON -------------------------------------------------------------------------
 
 _JSON_SCALARS = (type(None), bool, int, float, str)
@@ -168,8 +176,7 @@ ARROW = Materializer(
     name="arrow",
     version="1",
     suffix=".parquet",
-    handles_type=lambda tp: _type_named(tp, "pyarrow", "Table"),
-    handles_value=lambda v: _type_named(type(v), "pyarrow", "Table"),
+    **_by_class("pyarrow", "Table"),
     dumps=_parquet_dumps,
     loads=_parquet_loads,
 )
@@ -178,8 +185,7 @@ PANDAS = Materializer(
     name="pandas",
     version="1",
     suffix=".parquet",
-    handles_type=lambda tp: _type_named(tp, "pandas", "DataFrame"),
-    handles_value=lambda v: _type_named(type(v), "pandas", "DataFrame"),
+    **_by_class("pandas", "DataFrame"),
     dumps=_frame_dumps,
     loads=lambda b: _parquet_loads(b).to_pandas(),
 )
@@ -214,8 +220,7 @@ DATASET = Materializer(
     name="dataset",
     version="1",
     suffix=".json",
-    handles_type=lambda tp: _type_named(tp, "mloop.data", "Dataset"),
-    handles_value=lambda v: _type_named(type(v), "mloop.data", "Dataset"),
+    **_by_class("mloop.data", "Dataset"),
     dumps=_dataset_dumps,
     loads=_dataset_loads,
 )

@@ -196,7 +196,10 @@ class _Scheduler:
         step = node.step
         assert step is not None
         inputs = self._inputs(node)
-        named = {o.name: (step.materializer_for(o) or _AUTO).name for o in step.outputs}
+        named = {}
+        for output in step.outputs:
+            chosen = step.materializer_for(output)
+            named[output.name] = chosen.name if chosen is not None else "auto"  # from the value
         digests = {p: v.digest for p, v in inputs.items()}
         key = cache_key(step.reference, step.source_digest, node.params, digests, named)
         self.keys[node.id] = key
@@ -327,13 +330,6 @@ class _Scheduler:
         )
         if self.failure is None:
             self.failure = (node.id, error)
-
-
-class _Auto:
-    name = "auto"
-
-
-_AUTO = _Auto()
 
 
 def run_pipeline(

@@ -383,22 +383,9 @@ class SqlRunStore:
         for item in items:
             if item.direction not in ("input", "output"):
                 raise InvalidInput(f"direction must be 'input' or 'output', got {item.direction!r}")
-        stmt = self._db.upsert(schema.run_io).on_conflict_do_nothing()
-        rows = [
-            {
-                "run_id": run_id,
-                "direction": i.direction,
-                "digest": i.digest,
-                "context": i.context,
-                "name": i.name,
-                "kind": i.kind,
-                "source": i.source,
-            }
-            for i in items
-        ]
         try:
             with self._db.begin() as conn:
-                conn.execute(stmt, rows)
+                self._write_io(conn, [(run_id, item) for item in items])
         except IntegrityError:
             raise NotFound(f"run {run_id!r} not found") from None
 

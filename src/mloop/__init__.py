@@ -63,11 +63,12 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'mloop' has no attribute {name!r}")
 
 
-_LAZY_SUBMODULES = frozenset({"data", "pipelines"})
+_LAZY_SUBMODULES = frozenset({"data", "models", "pipelines"})
 _LAZY_ATTRIBUTES = {
     "step": "mloop.pipelines:step",
     "pipeline": "mloop.pipelines:pipeline",
     "tune": "mloop.pipelines.tuning:tune",
+    "evaluate": "mloop.models.evaluation:evaluate",
 }
 
 try:
@@ -91,6 +92,7 @@ __all__ = [
     "data",
     "delete_tag",
     "end_run",
+    "evaluate",
     "flush",
     "get_metric_history",
     "get_run",
@@ -106,6 +108,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "models",
     "pipeline",
     "search_runs",
     "set_experiment",

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import os
 import tomllib
 from collections.abc import Mapping
@@ -79,6 +80,57 @@ class Settings:
         },
     )
 
+    user: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "env": "MLOOP_USER",
+            "doc": "Who acts (registers, approves, moves aliases); default the OS user.",
+        },
+    )
+    signing_key: Path | None = dataclasses.field(
+        default=None,
+        metadata={
+            "env": "MLOOP_SIGNING_KEY",
+            "doc": "Private Ed25519 key signing model packages; default <home>/keys/signing.pem.",
+        },
+    )
+    require_signatures: str = dataclasses.field(
+        default="auto",
+        metadata={
+            "env": "MLOOP_REQUIRE_SIGNATURES",
+            "doc": "Refuse unsigned model packages: auto (once the project trusts a key), "
+            "true or false.",
+        },
+    )
+    model_cache_size: int = dataclasses.field(
+        default=8,
+        metadata={
+            "env": "MLOOP_MODEL_CACHE_SIZE",
+            "doc": "Loaded models kept in memory per process, by package digest.",
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.require_signatures not in ("auto", "true", "false"):
+            raise InvalidInput(
+                f"require_signatures must be auto, true or false, got {self.require_signatures!r}"
+            )
+        if self.model_cache_size < 0:
+            raise InvalidInput(f"model_cache_size must be >= 0, got {self.model_cache_size}")
+
+    def resolved_user(self) -> str:
+        """Who is acting: ``MLOOP_USER``, else the operating system's user name."""
+        if self.user:
+            return self.user
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):  # no name for this uid (containers)
+            return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+    def resolved_signing_key(self) -> Path:
+        """The private signing key's path, defaulting to ``<home>/keys/signing.pem``."""
+        return (self.signing_key or self.home / "keys" / "signing.pem").absolute()
+
     def resolved_tracking_uri(self) -> str:
         """The metadata store URL, defaulting to SQLite under ``home``."""
         if self.tracking_uri:
@@ -113,19 +165,20 @@ def _pyproject_table(cwd: Path) -> dict[str, Any]:
     table = tool.get("mloop", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise InvalidInput(f"[tool.mloop] in {path} must be a table of settings")
-    # A relative home is relative to the pyproject.toml that names it, not the working
-    # directory, so every subfolder of a project shares one store.
-    home = table.get("home")
-    if isinstance(home, str) and not Path(home).expanduser().is_absolute():
-        table = {**table, "home": str(path.parent / home)}
+    # A relative home (or key) is relative to the pyproject.toml that names it, not the
+    # working directory, so every subfolder of a project shares one store.
+    for key in ("home", "signing_key", "signing-key"):
+        value = table.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            table = {**table, key: str(path.parent / value)}
     return table
 
 
 def _coerce(field: dataclasses.Field[Any], raw: object, origin: str) -> object:
     kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
     try:
-        if kind == "Path":
-            return Path(str(raw)).expanduser()
+        if kind in ("Path", "Path | None"):
+            return None if raw in (None, "") else Path(str(raw)).expanduser()
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw

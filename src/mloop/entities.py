@@ -232,3 +232,180 @@ class DatasetVersion:
     def source(self) -> str:
         """Where it comes from, for run input records."""
         return f"mloop-dataset:{self.ref}"
+
+
+# -- models -------------------------------------------------------------------------
+
+
+class ModelVersionStatus(enum.StrEnum):
+    """Whether a model version may be served and take aliases."""
+
+    READY = "READY"
+    ARCHIVED = "ARCHIVED"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModelFile:
+    """One file of a model package: its path inside the package, content digest and size."""
+
+    path: str
+    digest: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    """A named model in the registry, with its aliases (``alias -> version number``).
+
+    Example:
+        >>> RegisteredModel("credit", 0, 0, aliases={"champion": 2}).aliases["champion"]
+        2
+    """
+
+    name: str
+    created_time: int
+    updated_time: int
+    description: str = ""
+    owner: str = ""
+    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    aliases: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    latest_version: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """A numbered, immutable model package in the registry.
+
+    ``digest`` is the package digest (over its manifest, which lists every
+    file's digest); ``signature`` is the Ed25519 signature of that digest by the
+    key ``signing_key_id``, when the project signs its models. A version can be
+    a run input or output: ``mloop.log_input(version)``.
+
+    Example:
+        >>> v = ModelVersion("credit", 3, "ab" * 32, "sklearn", "runs:/r/model", None,
+        ...                  ModelVersionStatus.READY, "ana", 0, "cd" * 32)
+        >>> (v.ref, v.uri, v.kind)
+        ('credit/3', 'models:/credit/3', 'model')
+    """
+
+    name: str
+    version: int
+    digest: str
+    flavor: str
+    source: str
+    run_id: str | None
+    status: ModelVersionStatus
+    created_by: str
+    created_time: int
+    manifest_digest: str
+    description: str = ""
+    metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    signature: str | None = None
+    signing_key_id: str | None = None
+    aliases: tuple[str, ...] = ()
+    files: tuple[ModelFile, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        """``name/version``: how the CLI names exactly this version."""
+        return f"{self.name}/{self.version}"
+
+    @property
+    def uri(self) -> str:
+        """``models:/name/version``: what :func:`mloop.models.load` takes."""
+        return f"models:/{self.name}/{self.version}"
+
+    @property
+    def kind(self) -> str:
+        """What this is when logged as a run input or output."""
+        return "model"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AliasChange:
+    """One move of an alias: ``action`` is ``set``, ``rollback`` or ``delete``.
+
+    ``from_version`` is None when the alias was new; ``to_version`` is None when
+    it was deleted.
+    """
+
+    name: str
+    alias: str
+    action: str
+    from_version: int | None
+    to_version: int | None
+    actor: str
+    reason: str
+    time: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AliasProtection:
+    """What a version needs before it may take a protected alias.
+
+    ``approvals`` distinct approvals (at least one not by the version's author)
+    and a passed gate result holding every rule in ``gates``.
+    """
+
+    name: str
+    alias: str
+    approvals: int
+    gates: tuple[str, ...]
+    created_by: str
+    created_time: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decision:
+    """An approval or rejection of a model version, by whom, when and why."""
+
+    name: str
+    version: int
+    actor: str
+    decision: str
+    comment: str
+    time: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GateRecord:
+    """A gate's outcome, stored with the version it judged.
+
+    ``rules`` holds one mapping per rule (``rule``, ``passed``, ``value``,
+    ``threshold``, ``note``); ``details`` the evaluations behind them.
+    """
+
+    name: str
+    version: int
+    against: str | None
+    data: str
+    passed: bool
+    rules: tuple[Mapping[str, Any], ...]
+    actor: str
+    time: int
+    run_id: str | None = None
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EvaluationRecord:
+    """An evaluation of a registered version on some data, stored with the version."""
+
+    name: str
+    version: int
+    data: str
+    result: Mapping[str, Any]
+    actor: str
+    time: int
+    run_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A public key the project trusts to sign model packages (Ed25519, base64 of the raw key)."""
+
+    key_id: str
+    public_key: str
+    created_by: str
+    created_time: int
+    revoked_time: int | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -253,4 +253,159 @@ step_cache = sa.Table(
     sa.Column("run_id", sa.String(32), nullable=False, index=True),
     sa.Column("outputs", sa.Text, nullable=False),
     sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+
+# -- models: registered models, numbered versions, aliases with history, governance --
+
+registered_models = sa.Table(
+    "registered_models",
+    metadata,
+    sa.Column("model_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(256), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(256), nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("updated_time", Millis, nullable=False),
+    # Numbers are never reused, even after a version is deleted.
+    sa.Column("last_version", sa.Integer, nullable=False),
+)
+
+
+def _model_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("registered_models.model_id", ondelete="CASCADE")
+
+
+def _version_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("model_versions.version_id", ondelete="CASCADE")
+
+
+registered_model_tags = sa.Table(
+    "registered_model_tags",
+    metadata,
+    sa.Column("model_id", BigId, _model_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("version_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("model_id", BigId, _model_fk(), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # The package digest (over the manifest) and the object holding the manifest's bytes.
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("manifest_digest", sa.String(64), nullable=False),
+    sa.Column("flavor", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(1000), nullable=False),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    # The source run's metrics when the version was registered, as JSON.
+    sa.Column("metrics", sa.Text, nullable=False),
+    sa.Column("signature", sa.Text, nullable=True),
+    sa.Column("signing_key_id", sa.String(64), nullable=True),
+    sa.UniqueConstraint("model_id", "version"),
+    sa.Index(None, "digest"),
+    sa.Index(None, "run_id"),
+)
+
+model_version_files = sa.Table(
+    "model_version_files",
+    metadata,
+    sa.Column("version_id", BigId, _version_fk(), primary_key=True),
+    sa.Column("path", sa.String(1000), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Index(None, "digest"),
+)
+
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("model_id", BigId, _model_fk(), primary_key=True),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column("version_id", BigId, _version_fk(), nullable=False),
+)
+
+# Every move of an alias; version numbers, not keys, so history outlives deleted versions.
+model_alias_history = sa.Table(
+    "model_alias_history",
+    metadata,
+    sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("model_id", BigId, _model_fk(), nullable=False),
+    sa.Column("alias", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("from_version", sa.Integer, nullable=True),
+    sa.Column("to_version", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Index(None, "model_id", "alias"),
+)
+
+alias_protections = sa.Table(
+    "alias_protections",
+    metadata,
+    sa.Column("model_id", BigId, _model_fk(), primary_key=True),
+    sa.Column("alias", sa.String(128), primary_key=True),
+    sa.Column("approvals", sa.Integer, nullable=False),
+    sa.Column("gates", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+)
+
+model_decisions = sa.Table(
+    "model_decisions",
+    metadata,
+    sa.Column("decision_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("version_id", BigId, _version_fk(), nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Index(None, "version_id"),
+)
+
+model_gate_results = sa.Table(
+    "model_gate_results",
+    metadata,
+    sa.Column("gate_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("version_id", BigId, _version_fk(), nullable=False),
+    sa.Column("against", sa.String(300), nullable=True),
+    sa.Column("data", sa.String(1000), nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("rules", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Index(None, "version_id"),
+)
+
+model_evaluations = sa.Table(
+    "model_evaluations",
+    metadata,
+    sa.Column("evaluation_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("version_id", BigId, _version_fk(), nullable=False),
+    sa.Column("data", sa.String(1000), nullable=False),
+    sa.Column("result", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("run_id", sa.String(32), nullable=True),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Index(None, "version_id"),
+)
+
+# Public keys the project trusts to sign model packages; private keys never enter the store.
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("public_key", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("revoked_time", Millis, nullable=True),
 )

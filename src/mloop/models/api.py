@@ -1,0 +1,367 @@
+"""Saving, logging, loading and registering models: ``mloop.models.save|log_model|load|register``.
+
+Example:
+    >>> import mloop, pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = pd.DataFrame({"income": [20.0, 80.0, 30.0, 90.0], "debt": [9.0, 1.0, 8.0, 2.0]})
+    >>> with mloop.start_run():
+    ...     info = mloop.models.log_model(LogisticRegression().fit(X, [0, 1, 0, 1]), "model",
+    ...                                   input_example=X[:2], registered_model_name="credit")
+    >>> info.registered_version.uri
+    'models:/credit/1'
+    >>> mloop.models.load("models:/credit/1").predict(X[:1]).tolist()
+    [0]
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mloop.entities import ModelFile, ModelVersion
+from mloop.errors import IntegrityError, NotFound
+from mloop.models.backend import ModelBackend, backend, settings
+from mloop.models.fetch import Located, locate, resolve_version, run_package
+from mloop.models.flavors import SaveOptions
+from mloop.models.flavors import get as get_flavor
+from mloop.models.loaded import LoadedModel, wrap
+from mloop.models.package import (
+    MANIFEST,
+    SIGNATURE_FILE,
+    Manifest,
+    PackageSpec,
+    importable,
+    parse_manifest,
+    read_manifest,
+    verify_files,
+    write_package,
+)
+from mloop.models.protocols import NewVersion
+from mloop.models.signature import Signature
+from mloop.models.signing import check_signature, project_signer, sign_digest, signature_file
+from mloop.models.uris import ModelUri, check_model_name, parse_model_uri
+from mloop.tracking import fluent
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """A model logged to a run: where it is, what it is, and its registered version if any.
+
+    It can be passed to ``mloop.log_input`` (kind ``model``) and returned from a
+    pipeline step (stored by reference).
+    """
+
+    model_uri: str
+    run_id: str
+    artifact_path: str
+    digest: str
+    flavor: str
+    signature: Signature | None = None
+    registered_version: ModelVersion | None = None
+
+    @property
+    def kind(self) -> str:
+        """What this is as a run input or output."""
+        return "model"
+
+    @property
+    def name(self) -> str:
+        """The artifact path, as the name of a run output."""
+        return self.artifact_path
+
+    @property
+    def source(self) -> str:
+        """Where it comes from, for run input records."""
+        return self.model_uri
+
+
+def _options(
+    init_kwargs: Mapping[str, Any] | None,
+    torch_format: str | None,
+    artifacts: Mapping[str, str | os.PathLike[str]] | None,
+    model_config: Mapping[str, Any] | None,
+) -> SaveOptions:
+    return SaveOptions(
+        init_kwargs=dict(init_kwargs or {}),
+        torch_format=torch_format,
+        artifacts={k: os.fspath(v) for k, v in (artifacts or {}).items()},
+        model_config=dict(model_config or {}),
+    )
+
+
+def save(
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    input_example: Any = None,
+    signature: Signature | None = None,
+    flavor: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    code_paths: Sequence[str | os.PathLike[str]] | None = None,
+    init_kwargs: Mapping[str, Any] | None = None,
+    torch_format: str | None = None,
+    artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
+    model_config: Mapping[str, Any] | None = None,
+) -> Manifest:
+    """Save a model as a package folder at ``path`` (new or empty).
+
+    The flavor is detected from the object (or named with ``flavor``). The
+    signature is inferred from ``input_example`` and the model's prediction
+    for it, unless given. ``init_kwargs`` and ``torch_format`` are for PyTorch
+    modules, ``artifacts`` and ``model_config`` for
+    :class:`~mloop.models.PythonModel` s, ``code_paths`` ships Python files
+    that the model's classes import from.
+
+    Example:
+        >>> import mloop, numpy as np, tempfile
+        >>> from sklearn.linear_model import LinearRegression
+        >>> X = np.array([[1.0], [2.0]])
+        >>> m = mloop.models.save(LinearRegression().fit(X, [1.0, 2.0]),
+        ...                       tempfile.mkdtemp() + "/m", input_example=X)
+        >>> (m.flavor, m.signature.to_dict()["inputs"]["shape"])
+        ('sklearn', [-1, 1])
+
+    Raises:
+        AlreadyExists: ``path`` exists and is not empty.
+        InvalidInput: no flavor saves the model, or an option is malformed.
+        MissingExtra: the flavor's library is not installed.
+    """
+    spec = PackageSpec(
+        input_example=input_example,
+        signature=signature,
+        metadata=dict(metadata or {}),
+        code_paths=list(code_paths or []),
+        options=_options(init_kwargs, torch_format, artifacts, model_config),
+        flavor=flavor,
+    )
+    return write_package(model, path, spec)
+
+
+def log_model(
+    model: Any,
+    artifact_path: str = "model",
+    *,
+    input_example: Any = None,
+    signature: Signature | None = None,
+    registered_model_name: str | None = None,
+    flavor: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    code_paths: Sequence[str | os.PathLike[str]] | None = None,
+    init_kwargs: Mapping[str, Any] | None = None,
+    torch_format: str | None = None,
+    artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
+    model_config: Mapping[str, Any] | None = None,
+) -> ModelInfo:
+    """Save a model as an artifact of the active run (starting one if none is active).
+
+    The package is recorded as the run's output; with the project's signing
+    key present it is signed; with ``registered_model_name`` it is registered
+    as that model's next version. Options are those of :func:`save`.
+
+    Raises:
+        InvalidInput: as :func:`save`, or a bad model name.
+    """
+    if registered_model_name is not None:
+        check_model_name(registered_model_name)
+    active = fluent.active_run() or fluent.start_run()
+    run_id = active.info.run_id
+    be = backend()
+    signer = project_signer(settings(), be.stores.keys)
+    scratch = Path(tempfile.mkdtemp(prefix="mloop-model-"))
+    try:
+        spec = PackageSpec(
+            input_example=input_example,
+            signature=signature,
+            metadata=dict(metadata or {}),
+            code_paths=list(code_paths or []),
+            options=_options(init_kwargs, torch_format, artifacts, model_config),
+            run_id=run_id,
+            flavor=flavor,
+        )
+        manifest = write_package(model, scratch / "package", spec)
+        if signer is not None:
+            key_id, signed = sign_digest(signer, manifest.digest)
+            detached = signature_file(manifest.digest, key_id, signed)
+            (scratch / "package" / SIGNATURE_FILE).write_bytes(detached)
+        be.client.log_artifacts(run_id, scratch / "package", artifact_path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    path = artifact_path.strip("/")
+    info = ModelInfo(
+        f"runs:/{run_id}/{path}", run_id, path, manifest.digest, manifest.flavor, manifest.signature
+    )
+    be.client.log_inputs(run_id, [info], direction="output")
+    if registered_model_name is not None:
+        version = register(info.model_uri, registered_model_name)
+        info = dataclasses.replace(info, registered_version=version)
+    return info
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+_Cached = tuple[Manifest, Any, Path]
+_cache: collections.OrderedDict[tuple[str, str | None], _Cached] = collections.OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every loaded model (the next load reads and verifies the package again)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _source_text(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> str:
+    if isinstance(uri, ModelVersion):
+        return uri.uri
+    if isinstance(uri, ModelInfo):
+        return uri.model_uri
+    return os.fspath(uri)
+
+
+def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
+    """Load a model: ``models:/NAME/3``, ``models:/NAME@alias``, ``runs:/RUN/path`` or a folder.
+
+    Every file is checked against its digest and the package's signature
+    against the project's trusted keys before anything is loaded; a tampered
+    package, or an unsigned one where the project requires signatures, is
+    refused. Loaded models are cached per package digest, so loading the same
+    model again costs a lookup.
+
+    Raises:
+        NotFound: nothing at the URI.
+        IntegrityError: a file or the manifest changed, a bad or untrusted signature,
+            or an unsigned package where signatures are required.
+        MissingExtra: the flavor's library is not installed.
+    """
+    text = _source_text(uri)
+    parsed = parse_model_uri(text)
+    be = backend()
+    located = locate(be, parsed, text)
+    key = (located.digest, located.signature)
+    cached = _cache.get(key)
+    if cached is not None:
+        _cache.move_to_end(key)
+        manifest, predictor, folder = cached
+        return wrap(manifest, predictor, folder, text)
+    manifest, predictor, folder = _load_located(be, located, parsed)
+    limit = settings().model_cache_size
+    with _cache_lock:
+        if limit:
+            _cache[key] = (manifest, predictor, folder)
+            while len(_cache) > limit:
+                _cache.popitem(last=False)
+    return wrap(manifest, predictor, folder, text)
+
+
+def _load_located(be: ModelBackend, located: Located, parsed: ModelUri) -> _Cached:
+    check_signature(
+        located.digest,
+        located.signature,
+        located.key_id,
+        settings=settings(),
+        keys=be.stores.keys,
+        what=f"model {located.uri}",
+    )
+    folder = located.folder()
+    manifest = read_manifest(folder)
+    if manifest.digest != located.digest:
+        raise IntegrityError(
+            f"the package at {located.uri} has digest {manifest.digest[:12]}, but "
+            f"{located.digest[:12]} was expected: it was replaced"
+        )
+    verify_files(folder, manifest)
+    with importable(folder, keep=True):
+        predictor = get_flavor(manifest.flavor).load(folder, manifest.loader)
+    return manifest, predictor, folder
+
+
+# -- registering -----------------------------------------------------------------------------------
+
+
+def register(
+    uri: str | os.PathLike[str] | ModelInfo, name: str, *, description: str = ""
+) -> ModelVersion:
+    """Register the package at ``uri`` (``runs:/…``, a folder, ``models:/…``) as a new version.
+
+    The version records its source run, the run's metrics at this moment,
+    who registered it (``MLOOP_USER`` or the OS user) and, with the
+    project's signing key, the signature of the package digest.
+
+    Example:
+        >>> import mloop, numpy as np, tempfile
+        >>> from sklearn.linear_model import LinearRegression
+        >>> path = tempfile.mkdtemp() + "/m"
+        >>> _ = mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
+        >>> mloop.models.register(path, "doubler").ref
+        'doubler/1'
+
+    Raises:
+        InvalidInput: a bad name or URI.
+        NotFound: no package at ``uri``; a signing key required but missing.
+        IntegrityError: the package does not match its manifest.
+    """
+    check_model_name(name)
+    text = _source_text(uri)
+    parsed = parse_model_uri(text)
+    be = backend()
+    current = settings()
+    manifest, files, run_id = _registrable(be, parsed)
+    signer = project_signer(current, be.stores.keys)
+    key_id = signed = None
+    if signer is not None:
+        key_id, signed = sign_digest(signer, manifest.digest)
+    metrics: Mapping[str, float] = {}
+    if run_id is not None:
+        try:
+            metrics = dict(be.client.get_run(run_id).data.metrics)
+        except NotFound:  # a package made against another store: its run is not here
+            run_id = None
+    new = NewVersion(
+        digest=manifest.digest,
+        manifest_digest=next(f.digest for f in files if f.path == MANIFEST),
+        flavor=manifest.flavor,
+        source=text,
+        files=files,
+        created_by=current.resolved_user(),
+        run_id=run_id,
+        description=description,
+        metrics=metrics,
+        signature=signed,
+        signing_key_id=key_id,
+    )
+    return be.stores.models.create_version(name, new)
+
+
+def _registrable(
+    be: ModelBackend, parsed: ModelUri
+) -> tuple[Manifest, list[ModelFile], str | None]:
+    """The manifest and stored files of a package to register, and its run."""
+    if parsed.kind == "runs":
+        assert parsed.run_id is not None
+        manifest, files, _ = run_package(be, parsed.run_id, parsed.path)
+        return manifest, files, parsed.run_id
+    if parsed.kind == "models":
+        version = resolve_version(be, parsed)
+        full = be.stores.models.get_version(version.name, version.version, with_files=True)
+        return read_manifest_of(be, full), list(full.files), full.run_id
+    folder = Path(parsed.path)
+    manifest = read_manifest(folder)
+    verify_files(folder, manifest)
+    stored = []
+    with be.client.content.batch() as batch:
+        for item in [*manifest.files, ModelFile(MANIFEST, "", 0)]:
+            digest, size = batch.put_file(folder / item.path)
+            stored.append(ModelFile(item.path, digest, size))
+    return manifest, stored, manifest.run_id
+
+
+def read_manifest_of(be: ModelBackend, version: ModelVersion) -> Manifest:
+    """The manifest of a registered version, read from the content store (verified)."""
+    return parse_manifest(be.client.content.get_bytes(version.manifest_digest), version.uri)

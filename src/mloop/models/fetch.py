@@ -1,0 +1,191 @@
+"""Finding a package behind a URI: its digest, its signature, and its files as a local folder.
+
+Registered versions and run artifacts live as objects in the content store;
+their files are copied once into ``<home>/models/<digest>/`` (read-only,
+marked complete last) and verified against the manifest on every load into
+a process. A plain folder is used where it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import stat
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mloop.artifacts.cas import ContentStore
+from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus
+from mloop.errors import IntegrityError, NotFound
+from mloop.models.backend import ModelBackend
+from mloop.models.package import MANIFEST, SIGNATURE_FILE, Manifest, parse_manifest, read_manifest
+from mloop.models.signing import read_signature_file
+from mloop.models.uris import ModelUri
+
+
+@dataclasses.dataclass(frozen=True)
+class Located:
+    """A package found behind a URI, before its files are fetched or checked."""
+
+    uri: str
+    digest: str
+    signature: str | None
+    key_id: str | None
+    folder: Callable[[], Path]
+    version: ModelVersion | None = None
+    run_id: str | None = None
+
+
+def materialize(content: ContentStore, digest: str, files: Sequence[ModelFile], root: Path) -> Path:
+    """The files under ``root/<digest>``, fetched once (verified reads), read-only afterwards.
+
+    An interrupted copy has no ``.<digest>.complete`` marker beside it and is redone.
+    """
+    target = root / digest
+    marker = root / f".{digest}.complete"
+    if marker.exists() and marker.read_text() == digest:
+        return target
+    for item in files:
+        destination = target / item.path
+        if destination.exists():
+            destination.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        content.get_file(item.digest, destination)
+        destination.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    marker.write_text(digest)
+    return target
+
+
+_manifests: dict[str, Manifest] = {}
+
+
+def stored_manifest(content: ContentStore, object_digest: str, where: str) -> Manifest:
+    """The manifest in a content-store object, parsed once per process (objects never change)."""
+    found = _manifests.get(object_digest)
+    if found is None:
+        found = parse_manifest(content.get_bytes(object_digest), where)
+        if len(_manifests) > 1024:
+            _manifests.clear()
+        _manifests[object_digest] = found
+    return found
+
+
+def resolve_version(be: ModelBackend, uri: ModelUri) -> ModelVersion:
+    """The registered version a ``models:/`` URI names (the newest READY one for ``latest``).
+
+    Raises:
+        NotFound: no such model, version or alias, or no READY version for ``latest``.
+    """
+    if uri.alias is not None:
+        return be.stores.aliases.get_alias(uri.name, uri.alias)
+    if uri.version is not None:
+        return be.stores.models.get_version(uri.name, uri.version)
+    ready = [
+        v for v in be.stores.models.list_versions(uri.name) if v.status == ModelVersionStatus.READY
+    ]
+    if not ready:
+        raise NotFound(f"model {uri.name!r} has no READY version")
+    return ready[-1]
+
+
+def _registered_signature(be: ModelBackend, digest: str) -> tuple[str | None, str | None]:
+    for version in be.stores.models.find_versions(digest):
+        if version.signature is not None:
+            return version.signing_key_id, version.signature
+    return None, None
+
+
+def locate(be: ModelBackend, uri: ModelUri, text: str) -> Located:
+    """Find the package a parsed URI names.
+
+    Raises:
+        NotFound: nothing is there.
+        IntegrityError: run artifacts that do not match their manifest.
+    """
+    if uri.kind == "models":
+        version = resolve_version(be, uri)
+
+        def fetch() -> Path:  # only when the model is not loaded in this process yet
+            full = be.stores.models.get_version(version.name, version.version, with_files=True)
+            return materialize(be.client.content, full.digest, full.files, be.cache_root)
+
+        return Located(
+            text,
+            version.digest,
+            version.signature,
+            version.signing_key_id,
+            fetch,
+            version=version,
+            run_id=version.run_id,
+        )
+    if uri.kind == "runs":
+        return _locate_run(be, uri, text)
+    return _locate_folder(be, Path(uri.path), text)
+
+
+def run_package(
+    be: ModelBackend, run_id: str, path: str
+) -> tuple[Manifest, list[ModelFile], bytes | None]:
+    """The manifest, files and detached signature of a package logged to a run.
+
+    Raises:
+        NotFound: the run has no model package at ``path``.
+        IntegrityError: the run's artifacts do not match the package's manifest.
+    """
+    prefix = path.strip("/") + "/"
+    entries = {
+        item.path.removeprefix(prefix): item
+        for item in be.client.list_artifacts(run_id, path, recursive=True)
+        if item.path.startswith(prefix) and item.digest is not None
+    }
+    if MANIFEST not in entries:
+        raise NotFound(f"run {run_id} has no model package at {path!r} (no {MANIFEST})")
+    manifest_item = entries[MANIFEST]
+    assert manifest_item.digest is not None
+    manifest = stored_manifest(be.client.content, manifest_item.digest, f"runs:/{run_id}/{path}")
+    files = [ModelFile(MANIFEST, manifest_item.digest, manifest_item.size or 0)]
+    for item in manifest.files:
+        entry = entries.get(item.path)
+        if entry is None or entry.digest != item.digest:
+            raise IntegrityError(
+                f"the run's copy of {item.path!r} in runs:/{run_id}/{path} does not match the "
+                "package manifest: it was replaced after the model was logged"
+            )
+        files.append(item)
+    extra = sorted(set(entries) - {f.path for f in files} - {SIGNATURE_FILE})
+    if extra:
+        raise IntegrityError(
+            f"runs:/{run_id}/{path} holds files its manifest does not list: {extra}"
+        )
+    signature = entries.get(SIGNATURE_FILE)
+    detached = (
+        be.client.content.get_bytes(signature.digest) if signature and signature.digest else None
+    )
+    return manifest, files, detached
+
+
+def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
+    assert uri.run_id is not None
+    manifest, files, detached = run_package(be, uri.run_id, uri.path)
+    key_id, signature = (
+        read_signature_file(detached, manifest.digest)
+        if detached is not None
+        else _registered_signature(be, manifest.digest)
+    )
+    return Located(
+        text,
+        manifest.digest,
+        signature,
+        key_id,
+        lambda: materialize(be.client.content, manifest.digest, files, be.cache_root),
+        run_id=uri.run_id,
+    )
+
+
+def _locate_folder(be: ModelBackend, folder: Path, text: str) -> Located:
+    manifest = read_manifest(folder)
+    sig = folder / SIGNATURE_FILE
+    key_id, signature = (
+        read_signature_file(sig.read_bytes(), manifest.digest)
+        if sig.is_file()
+        else _registered_signature(be, manifest.digest)
+    )
+    return Located(text, manifest.digest, signature, key_id, lambda: folder, run_id=manifest.run_id)

@@ -1,0 +1,85 @@
+"""The ``pyfunc`` flavor: a :class:`~mloop.models.pyfunc.PythonModel` by reference, with files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mloop.errors import IntegrityError, InvalidInput, NotFound
+from mloop.models.flavors import Predictor, SaveOptions, import_reference, reference_of
+from mloop.models.pyfunc import ModelContext, PythonModel
+
+ARTIFACTS = "artifacts"
+
+
+class PythonModelPredictor(Predictor):
+    """Calls the user's ``predict`` (and ``predict_proba`` when the class defines one)."""
+
+    def __init__(self, model: PythonModel) -> None:
+        super().__init__(model)
+        self.has_proba = callable(getattr(model, "predict_proba", None))
+
+    def predict(self, data: Any) -> Any:
+        """The model's ``predict``."""
+        return self.model.predict(data)
+
+    def predict_proba(self, data: Any) -> Any:
+        """The model's ``predict_proba``."""
+        if not self.has_proba:
+            return super().predict_proba(data)
+        return self.model.predict_proba(data)
+
+
+class PyfuncFlavor:
+    """The ``pyfunc`` flavor."""
+
+    name = "pyfunc"
+    extra = "pyfunc"
+    packages = ("numpy", "pandas")
+
+    def detect(self, model: object) -> bool:
+        """An instance of a PythonModel subclass."""
+        return isinstance(model, PythonModel)
+
+    def save(self, model: Any, path: Path, options: SaveOptions) -> dict[str, Any]:
+        """Record the class by reference; copy the artifacts into the package."""
+        reference = reference_of(type(model), "PythonModel class")
+        try:
+            config = json.loads(json.dumps(dict(options.model_config)))
+        except (TypeError, ValueError):
+            raise InvalidInput("model_config must hold JSON values only") from None
+        sources = {name: Path(source) for name, source in options.artifacts.items()}
+        for name, source in sources.items():
+            if not name or "/" in name or name.startswith("."):
+                raise InvalidInput(f"artifact name {name!r} must be a plain name like 'vocab'")
+            if not source.exists():
+                raise NotFound(f"artifact {name!r}: {str(source)!r} does not exist")
+        artifacts = {}
+        for name, source in sources.items():
+            target = path / ARTIFACTS / name / source.name
+            if source.is_dir():
+                shutil.copytree(source, target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+            artifacts[name] = target.relative_to(path).as_posix()
+        return {"class": reference, "artifacts": artifacts, "model_config": config}
+
+    def load(self, path: Path, loader: Mapping[str, Any]) -> Predictor:
+        """Import the class, build it and hand it its context."""
+        cls = import_reference(str(loader["class"]), "PythonModel class")
+        if not (isinstance(cls, type) and issubclass(cls, PythonModel)):
+            raise IntegrityError(f"{loader['class']!r} is not a mloop.models.PythonModel subclass")
+        artifacts = {
+            name: str(path / relative)
+            for name, relative in dict(loader.get("artifacts") or {}).items()
+        }
+        model = cls()
+        model.load_context(ModelContext(artifacts, dict(loader.get("model_config") or {})))
+        return PythonModelPredictor(model)
+
+
+FLAVOR = PyfuncFlavor()

@@ -1,0 +1,179 @@
+"""Protected aliases, approvals and the check every alias move passes.
+
+A protected alias (say ``champion``) may point only at a version that (a)
+passed a gate holding every rule the protection names, against the version
+the alias points at now when a rule compares with the baseline, and (b) has
+``approvals`` distinct approvals standing, at least one from someone other
+than the version's author, and no standing rejection. A person's latest
+decision is the one that stands. The acting identity is ``MLOOP_USER`` if
+set, else the operating system's user.
+
+Example:
+    >>> import mloop, tempfile
+    >>> from sklearn.linear_model import LinearRegression
+    >>> path = tempfile.mkdtemp() + "/m"
+    >>> _ = mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
+    >>> _ = mloop.models.register(path, "guarded")
+    >>> _ = mloop.models.protect_alias("guarded", "champion", approvals=1)
+    >>> missing_requirements("guarded", "champion", 1)
+    ['1 approval(s) (has 0)']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from mloop.entities import AliasProtection, Decision, GateRecord, ModelVersion
+from mloop.errors import InvalidInput, NotFound, PermissionDenied
+from mloop.models.backend import backend, settings
+from mloop.models.rules import parse_rule
+from mloop.models.uris import check_alias, check_model_name
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def protect_alias(
+    name: str, alias: str, *, approvals: int = 1, gates: Sequence[str] = ()
+) -> AliasProtection:
+    """Protect ``alias``: versions need ``approvals`` approvals and a passed gate with ``gates``.
+
+    Replaces an existing protection of the alias. Rules are checked now.
+
+    Raises:
+        InvalidInput: a negative number of approvals, a malformed rule.
+        NotFound: no such model.
+    """
+    check_model_name(name)
+    check_alias(alias)
+    if not isinstance(approvals, int) or isinstance(approvals, bool) or approvals < 0:
+        raise InvalidInput(f"approvals must be a whole number >= 0, got {approvals!r}")
+    if isinstance(gates, str):
+        gates = [gates]
+    rules = tuple(dict.fromkeys(parse_rule(g).text for g in gates))
+    if approvals == 0 and not rules:
+        raise InvalidInput("a protection needs approvals >= 1 or at least one gate rule")
+    be = backend()
+    be.stores.models.get_model(name)
+    protection = AliasProtection(name, alias, approvals, rules, settings().resolved_user(), _now())
+    be.stores.governance.set_protection(protection)
+    return protection
+
+
+def unprotect_alias(name: str, alias: str) -> None:
+    """Lift an alias's protection; NotFound if it has none."""
+    backend().stores.governance.remove_protection(check_model_name(name), check_alias(alias))
+
+
+def protections(name: str) -> list[AliasProtection]:
+    """A model's protected aliases."""
+    return backend().stores.governance.list_protections(check_model_name(name))
+
+
+def _decide(name: str, version: int, decision: str, comment: str) -> Decision:
+    if not isinstance(comment, str):
+        raise InvalidInput(f"comment must be a string, got {type(comment).__name__}")
+    be = backend()
+    be.stores.models.get_version(check_model_name(name), version)
+    record = Decision(name, version, settings().resolved_user(), decision, comment, _now())
+    be.stores.governance.record_decision(record)
+    return record
+
+
+def approve(name: str, version: int, *, comment: str = "") -> Decision:
+    """Approve a version, as ``MLOOP_USER`` (or the OS user); replaces your earlier decision.
+
+    Example:
+        >>> import mloop
+        >>> mloop.models.approve("guarded", 1, comment="reviewed the card").decision
+        'approved'
+    """
+    return _decide(name, version, "approved", comment)
+
+
+def reject(name: str, version: int, *, comment: str = "") -> Decision:
+    """Reject a version; while your rejection stands it may not take a protected alias."""
+    return _decide(name, version, "rejected", comment)
+
+
+def decisions(name: str, version: int) -> list[Decision]:
+    """Every approval and rejection of a version, oldest first."""
+    return backend().stores.governance.list_decisions(check_model_name(name), version)
+
+
+def standing(records: Sequence[Decision]) -> dict[str, Decision]:
+    """Each person's latest decision."""
+    latest: dict[str, Decision] = {}
+    for record in records:
+        latest[record.actor] = record
+    return latest
+
+
+def _approval_gaps(version: ModelVersion, needed: int, records: Sequence[Decision]) -> list[str]:
+    current = standing(records)
+    rejected = [d for d in current.values() if d.decision == "rejected"]
+    approvers = sorted(a for a, d in current.items() if d.decision == "approved")
+    missing = [
+        f"no standing rejection (rejected by {d.actor}" + (f": {d.comment})" if d.comment else ")")
+        for d in rejected
+    ]
+    if len(approvers) < needed:
+        missing.append(f"{needed} approval(s) (has {len(approvers)})")
+    elif needed and all(a == version.created_by for a in approvers):
+        missing.append(
+            f"an approval by someone other than the version's author {version.created_by!r}"
+        )
+    return missing
+
+
+def _gate_gaps(
+    rules: Sequence[str], gates: Sequence[GateRecord], baseline: int | None
+) -> list[str]:
+    if not rules:
+        return []
+    needs_baseline = any(parse_rule(r).uses_baseline for r in rules)
+    for gate in gates:
+        held = {r["rule"] for r in gate.rules}
+        if not gate.passed or not set(rules) <= held:
+            continue
+        if needs_baseline and gate.details.get("against_version") != baseline:
+            continue
+        return []
+    against = f" against version {baseline}" if needs_baseline and baseline is not None else ""
+    return [f"a passed gate{against} with rule(s) {list(rules)}"]
+
+
+def missing_requirements(name: str, alias: str, version: int) -> list[str]:
+    """What ``version`` still lacks to take ``alias`` ([] when nothing, or when unprotected)."""
+    be = backend()
+    found = [p for p in be.stores.governance.list_protections(name) if p.alias == alias]
+    if not found:
+        return []
+    protection = found[0]
+    target = be.stores.models.get_version(name, version)
+    try:
+        baseline: int | None = be.stores.aliases.get_alias(name, alias).version
+    except NotFound:
+        baseline = None
+    missing = _approval_gaps(
+        target, protection.approvals, be.stores.governance.list_decisions(name, version)
+    )
+    missing += _gate_gaps(
+        protection.gates, be.stores.governance.list_gates(name, version), baseline
+    )
+    return missing
+
+
+def check_promotion(name: str, alias: str, version: int) -> None:
+    """Refuse to point a protected alias at a version that lacks what the protection requires.
+
+    Raises:
+        PermissionDenied: naming every requirement that is missing.
+    """
+    missing = missing_requirements(name, alias, version)
+    if missing:
+        raise PermissionDenied(
+            f"{name}/{version} may not become {name}@{alias}: it still needs " + "; ".join(missing)
+        )

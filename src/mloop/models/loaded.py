@@ -1,0 +1,98 @@
+"""A loaded model: one ``predict`` over DataFrames, arrays and records, checked by its signature.
+
+Example:
+    >>> import mloop, pandas as pd, tempfile
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    >>> path = tempfile.mkdtemp() + "/model"
+    >>> _ = mloop.models.save(LinearRegression().fit(X, [2.0, 4.0, 6.0]), path, input_example=X)
+    >>> model = mloop.models.load(path)
+    >>> model.predict(pd.DataFrame({"x": [4]})).round(3)  # an int column becomes float
+    array([8.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mloop.models import examples
+from mloop.models.flavors import Predictor
+from mloop.models.package import Manifest
+from mloop.models.signature import Enforcer, Signature
+
+
+class LoadedModel:
+    """A model package loaded into memory.
+
+    ``predict`` takes a DataFrame, an ndarray, a list of records or a dict of
+    columns; the input is checked against the signature first (safe coercions
+    happen, anything else raises InvalidInput naming the column). Classifiers
+    load as :class:`LoadedClassifier`, which adds ``predict_proba``.
+    """
+
+    def __init__(self, manifest: Manifest, predictor: Predictor, path: Path, uri: str) -> None:
+        self.manifest = manifest
+        self.uri = uri
+        self.path = path
+        self._predictor = predictor
+        self._enforce = Enforcer(manifest.signature)
+        self._predict = predictor.predict
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.flavor} {self.uri} digest={self.digest[:12]}>"
+
+    @property
+    def flavor(self) -> str:
+        """The flavor that loaded it (``sklearn``, ``pytorch`` …)."""
+        return self.manifest.flavor
+
+    @property
+    def digest(self) -> str:
+        """The package digest (what registration signs)."""
+        return self.manifest.digest
+
+    @property
+    def signature(self) -> Signature | None:
+        """What the model takes and returns, if known."""
+        return self.manifest.signature
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """The user metadata saved with the model."""
+        return self.manifest.metadata
+
+    @property
+    def model(self) -> Any:
+        """The native model object (an estimator, a booster, a module, a session …)."""
+        return self._predictor.model
+
+    @property
+    def input_example(self) -> Any:
+        """The input example saved with the model, or None."""
+        if self.manifest.input_example is None:
+            return None
+        return examples.loads((self.path / self.manifest.input_example).read_bytes())
+
+    def predict(self, data: Any) -> Any:
+        """Predictions for ``data``, after checking it against the signature.
+
+        Raises:
+            InvalidInput: a missing column, or a type or shape the signature does not accept.
+        """
+        return self._predict(self._enforce(data))
+
+
+class LoadedClassifier(LoadedModel):
+    """A loaded model that also gives class probabilities."""
+
+    def predict_proba(self, data: Any) -> Any:
+        """Class probabilities for ``data``, one column per class."""
+        return self._predictor.predict_proba(self._enforce(data))
+
+
+def wrap(manifest: Manifest, predictor: Predictor, path: Path, uri: str) -> LoadedModel:
+    """A :class:`LoadedClassifier` when the model has probabilities, else a :class:`LoadedModel`."""
+    cls = LoadedClassifier if predictor.has_proba else LoadedModel
+    return cls(manifest, predictor, path, uri)

@@ -1,0 +1,213 @@
+"""The registry's face: models, versions, aliases with history, rollback, archive and delete.
+
+Every alias move goes through :func:`set_alias` (the CLI's too), which holds
+it to the alias's protection (:mod:`mloop.models.governance`) before the
+store records it, so no route skips the rules.
+
+Example:
+    >>> import mloop, tempfile
+    >>> from sklearn.linear_model import LinearRegression
+    >>> path = tempfile.mkdtemp() + "/m"
+    >>> _ = mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
+    >>> v1 = mloop.models.register(path, "line")
+    >>> v2 = mloop.models.register(path, "line")
+    >>> _ = mloop.models.set_alias("line", "champion", 1)
+    >>> _ = mloop.models.set_alias("line", "champion", 2, reason="retrained")
+    >>> mloop.models.rollback("line", "champion").to_version
+    1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mloop.entities import AliasChange, ModelVersion, ModelVersionStatus, RegisteredModel
+from mloop.errors import Conflict, InvalidInput
+from mloop.models.backend import backend, settings
+from mloop.models.fetch import resolve_version
+from mloop.models.governance import check_promotion
+from mloop.models.uris import check_alias, check_model_name, parse_version_ref
+
+
+def get_model(name: str) -> RegisteredModel:
+    """A registered model with its tags, aliases and latest version number."""
+    return backend().stores.models.get_model(check_model_name(name))
+
+
+def list_models() -> list[RegisteredModel]:
+    """Every registered model, by name."""
+    return backend().stores.models.list_models()
+
+
+def update_model(
+    name: str,
+    *,
+    description: str | None = None,
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    tags: Mapping[str, str | None] | None = None,
+) -> RegisteredModel:
+    """Describe a model: its description, the model card's intended use and limitations, tags.
+
+    A tag set to None is removed. Intended use and limitations are stored as
+    the tags ``mloop.card.intended_use`` and ``mloop.card.limitations``.
+    """
+    changes: dict[str, str | None] = dict(tags or {})
+    for key in changes:
+        if not isinstance(key, str) or not key or len(key) > 250:
+            raise InvalidInput(f"tag keys are 1 to 250 characters, got {key!r}")
+    if intended_use is not None:
+        changes["mloop.card.intended_use"] = intended_use
+    if limitations is not None:
+        changes["mloop.card.limitations"] = limitations
+    return backend().stores.models.update_model(
+        check_model_name(name), description=description, tags=changes
+    )
+
+
+def get_version(ref: str, version: int | None = None) -> ModelVersion:
+    """A version by ``"NAME/3"``, ``"NAME@alias"``, ``"NAME"`` (latest), or ``(NAME, 3)``."""
+    parsed = parse_version_ref(f"{ref}/{version}" if version is not None else ref)
+    return resolve_version(backend(), parsed)
+
+
+def list_versions(name: str) -> list[ModelVersion]:
+    """Every version of a model, oldest first."""
+    return backend().stores.models.list_versions(check_model_name(name))
+
+
+def set_alias(name: str, alias: str, version: int, *, reason: str = "") -> AliasChange:
+    """Point ``alias`` at ``version`` (creating or moving it), recording who, when and why.
+
+    Raises:
+        PermissionDenied: the alias is protected and the version lacks a passed
+            gate or approvals; the message says which.
+        Conflict: the version is archived.
+        NotFound: no such model or version.
+    """
+    return _move(name, alias, version, reason=reason, action="set")
+
+
+def _move(name: str, alias: str, version: int, *, reason: str, action: str) -> AliasChange:
+    check_model_name(name)
+    check_alias(alias)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InvalidInput(f"a version number is an int from 1, got {version!r}")
+    be = backend()
+    target = be.stores.models.get_version(name, version)
+    actor = settings().resolved_user()
+    if alias in target.aliases:  # already there: nothing moves, nothing is recorded
+        return AliasChange(name, alias, "unchanged", version, version, actor, reason, 0)
+    if target.status != ModelVersionStatus.READY:
+        raise Conflict(f"{target.ref} is archived; restore it before it takes alias {alias!r}")
+    check_promotion(name, alias, version)
+    return be.stores.aliases.set_alias(
+        name, alias, version, actor=actor, reason=reason, action=action
+    )
+
+
+def delete_alias(name: str, alias: str, *, reason: str = "") -> AliasChange:
+    """Remove an alias (recorded in its history); NotFound if it is not set."""
+    actor = settings().resolved_user()
+    return backend().stores.aliases.delete_alias(
+        check_model_name(name), check_alias(alias), actor=actor, reason=reason
+    )
+
+
+def alias_history(name: str, alias: str | None = None) -> list[AliasChange]:
+    """Every move of an alias (or of all the model's aliases), oldest first."""
+    if alias is not None:
+        check_alias(alias)
+    return backend().stores.aliases.alias_history(check_model_name(name), alias)
+
+
+def rollback_target(history: list[AliasChange]) -> int | None:
+    """The version an alias goes back to: the one before its current one, undoing rollbacks.
+
+    Moves form a stack: a ``set`` pushes, a ``rollback`` pops, a ``delete``
+    empties it; the target is the entry below the top.
+
+    Example:
+        >>> moves = [AliasChange("m", "a", a, f, t, "x", "", 0)
+        ...          for a, f, t in [("set", None, 1), ("set", 1, 2), ("set", 2, 3)]]
+        >>> rollback_target(moves)
+        2
+    """
+    stack: list[int] = []
+    for change in history:
+        if change.action == "delete":
+            stack.clear()
+        elif change.action == "rollback":
+            if stack:
+                stack.pop()
+            if change.to_version is not None and (not stack or stack[-1] != change.to_version):
+                stack.append(change.to_version)
+        elif change.to_version is not None:
+            stack.append(change.to_version)
+    return stack[-2] if len(stack) >= 2 else None
+
+
+def rollback(name: str, alias: str, *, reason: str = "") -> AliasChange:
+    """Move ``alias`` back to the version it pointed at before its current one.
+
+    Rolling back twice goes back two versions (each rollback undoes one move).
+    The target must still meet the alias's protection.
+
+    Raises:
+        Conflict: the alias has no earlier version to go back to.
+    """
+    history = alias_history(name, alias)
+    target = rollback_target(history)
+    if target is None:
+        raise Conflict(f"alias {alias!r} of model {name!r} has no earlier version to roll back to")
+    return _move(name, alias, target, reason=reason or "rollback", action="rollback")
+
+
+def archive(name: str, version: int) -> ModelVersion:
+    """Archive a version: it stays loadable but may not take aliases.
+
+    Raises:
+        Conflict: an alias points at it; move the alias first.
+    """
+    found = backend().stores.models.get_version(check_model_name(name), version)
+    if found.aliases:
+        raise Conflict(
+            f"{found.ref} holds alias(es) {list(found.aliases)}; move them before archiving it"
+        )
+    return backend().stores.models.set_status(name, version, ModelVersionStatus.ARCHIVED)
+
+
+def restore(name: str, version: int) -> ModelVersion:
+    """Bring an archived version back to READY."""
+    return backend().stores.models.set_status(
+        check_model_name(name), version, ModelVersionStatus.READY
+    )
+
+
+def delete_version(name: str, version: int) -> ModelVersion:
+    """Delete a version (its number is never reused; `mloop gc` reclaims its files).
+
+    Raises:
+        Conflict: an alias points at it; move the alias first.
+    """
+    found = backend().stores.models.get_version(check_model_name(name), version)
+    if found.aliases:
+        raise Conflict(
+            f"{found.ref} holds alias(es) {list(found.aliases)}; move them before deleting it"
+        )
+    return backend().stores.models.delete_version(name, version)
+
+
+def delete_model(name: str) -> None:
+    """Delete a model and all its versions.
+
+    Raises:
+        Conflict: the model still has aliases; delete them first.
+    """
+    model = get_model(name)
+    if model.aliases:
+        raise Conflict(
+            f"model {name!r} still has alias(es) {sorted(model.aliases)}; delete them first "
+            "(mloop.models.delete_alias)"
+        )
+    backend().stores.models.delete_model(name)

@@ -40,6 +40,7 @@ bench:
 	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt -e .
 	$(BENCH_VENV)/bin/python bench/tracking.py --json bench/results/tracking.json
 	$(BENCH_VENV)/bin/python bench/data.py --json bench/results/data.json
+	$(BENCH_VENV)/bin/python bench/models.py --json bench/results/models.json
 	test -x .bench-venv-pipelines/bin/python || $(PYTHON) -m venv .bench-venv-pipelines
 	.bench-venv-pipelines/bin/pip install --quiet -r bench/requirements-pipelines.txt -e .
 	.bench-venv-pipelines/bin/python bench/pipelines.py --json bench/results/pipelines.json

@@ -10,6 +10,7 @@ from mloop.store import schema
 from mloop.tracking.protocols import Stores
 from mloop.tracking.sql import open_sql_stores
 from tests.contracts.dataset_store_contract import DatasetStoreContract
+from tests.contracts.model_store_contract import ModelStoreContract
 from tests.contracts.run_store_contract import RunStoreContract
 
 pytestmark = pytest.mark.postgres
@@ -42,4 +43,14 @@ class TestPostgresStores(RunStoreContract):
         stores = open_sql_stores(postgres_url)
         yield stores
         stores.close()
+        _truncate(postgres_url)
+
+
+class TestPostgresModelStores(ModelStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def model_store_uri(self, postgres_url: str) -> Iterator[str]:
+        # Every store the suite opened on it is closed before this runs again.
+        yield postgres_url
         _truncate(postgres_url)

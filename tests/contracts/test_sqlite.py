@@ -9,6 +9,7 @@ from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.tracking.protocols import Stores
 from mloop.tracking.sql import open_sql_stores
 from tests.contracts.dataset_store_contract import DatasetStoreContract
+from tests.contracts.model_store_contract import ModelStoreContract
 from tests.contracts.run_store_contract import RunStoreContract
 
 
@@ -30,3 +31,11 @@ class TestSqliteStores(RunStoreContract):
         stores = open_sql_stores(f"sqlite:///{tmp_path}/contract.db")
         yield stores
         stores.close()
+
+
+class TestSqliteModelStores(ModelStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def model_store_uri(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path}/models.db"

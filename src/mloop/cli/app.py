@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 import mloop
-from mloop.cli import data, experiments, pipeline, runs
+from mloop.cli import data, experiments, keys, models, pipeline, runs
 from mloop.cli.gc import gc_command
 from mloop.cli.output import print_json
 
@@ -23,6 +23,8 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(data.app, name="data")
 app.add_typer(pipeline.app, name="pipeline")
+app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")
 app.command("gc")(gc_command)
 
 

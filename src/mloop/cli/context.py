@@ -1,9 +1,12 @@
-"""The client a command talks to, built from global options and settings."""
+"""The stores a command talks to, from the global options and settings."""
 
 from __future__ import annotations
 
+import os
+
 import typer
 
+from mloop.tracking import fluent
 from mloop.tracking.client import Client
 
 
@@ -13,3 +16,12 @@ def client_from(ctx: typer.Context) -> Client:
     return Client(
         tracking_uri=options.get("tracking_uri"), artifacts_uri=options.get("artifacts_uri")
     )
+
+
+def use_store(ctx: typer.Context) -> None:
+    """Point the domain APIs (data, models) at the stores named by the global options."""
+    options = ctx.find_root().obj or {}
+    if options.get("artifacts_uri"):
+        os.environ["MLOOP_ARTIFACTS_URI"] = options["artifacts_uri"]
+    if options.get("tracking_uri"):
+        fluent.set_tracking_uri(options["tracking_uri"])

@@ -7,20 +7,14 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
+from mloop.cli.context import use_store
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.data import api
 from mloop.data.report import render_profile_html
 from mloop.entities import DatasetVersion
 from mloop.errors import InvalidInput
-from mloop.tracking import fluent
 
 app = typer.Typer(help="Datasets: versioned files and folders.", no_args_is_help=True)
-
-
-def _use_store(ctx: typer.Context) -> None:
-    options = ctx.find_root().obj or {}
-    if options.get("tracking_uri"):
-        fluent.set_tracking_uri(options["tracking_uri"])
 
 
 def _row(v: DatasetVersion) -> tuple[object, ...]:
@@ -52,7 +46,7 @@ def add(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Version a file or folder; unchanged content gives back the existing version."""
-    _use_store(ctx)
+    use_store(ctx)
     columns = [c.strip() for c in pseudonymize.split(",") if c.strip()] if pseudonymize else None
     if mask and not columns:
         raise typer.BadParameter("--mask needs --pseudonymize COLUMNS")
@@ -81,7 +75,7 @@ def list_datasets(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List datasets (their latest versions), or every version of one."""
-    _use_store(ctx)
+    use_store(ctx)
     found = api.versions(name) if name else api.datasets()
     if as_json:
         print_json(found)
@@ -97,7 +91,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a version and its files."""
-    _use_store(ctx)
+    use_store(ctx)
     version = api.get(ref).info
     if as_json:
         print_json(version)
@@ -129,7 +123,7 @@ def get(
     out: Path = typer.Option(..., "--out", "-o", help="Folder to copy the files into."),
 ) -> None:
     """Copy a version's files into a folder (verified against their digests)."""
-    _use_store(ctx)
+    use_store(ctx)
     dataset = api.get(ref)
     dataset.copy_to(out)
     console.print(f"{dataset.ref}: {len(dataset.files)} file(s) written to {out}")
@@ -143,7 +137,7 @@ def tag(
     tag_name: str = typer.Argument(..., help="The tag; it moves if it pointed elsewhere."),
 ) -> None:
     """Point a tag at a version."""
-    _use_store(ctx)
+    use_store(ctx)
     version = api.tag(ref, tag_name)
     console.print(f"{version.name}@{tag_name} -> {version.ref}")
 
@@ -159,7 +153,7 @@ def profile(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a version's schema and column statistics (tabular data only)."""
-    _use_store(ctx)
+    use_store(ctx)
     dataset = api.get(ref)
     stats = dataset.profile
     if stats is None:
@@ -202,7 +196,7 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Check a version against a suite; exits 1 when a check fails, so CI can gate on it."""
-    _use_store(ctx)
+    use_store(ctx)
     result = api.validate(ref, suite)
     if as_json:
         print_json(result)
@@ -234,7 +228,7 @@ def diff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Files added, removed and changed, and for tables rows, columns and statistics."""
-    _use_store(ctx)
+    use_store(ctx)
     changes = api.diff(a, b)
     if as_json:
         print_json(changes)
@@ -265,7 +259,7 @@ def lineage(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The run that produced a version and the runs that consumed it."""
-    _use_store(ctx)
+    use_store(ctx)
     found = api.lineage(ref)
     if as_json:
         print_json(found)
@@ -282,6 +276,6 @@ def remove(
     ref: str = typer.Argument(..., help="The version to remove, e.g. credit@3 or credit@old."),
 ) -> None:
     """Remove a version (numbers are never reused; `mloop gc` reclaims its storage)."""
-    _use_store(ctx)
+    use_store(ctx)
     version = api.remove(ref)
     console.print(f"removed {version.ref}")

@@ -22,12 +22,14 @@ from mloop.models.gates import GateResult as GateResult
 from mloop.models.gates import gate as gate
 from mloop.models.governance import approve as approve
 from mloop.models.governance import decisions as decisions
+from mloop.models.governance import gate_results as gate_results
 from mloop.models.governance import missing_requirements as missing_requirements
 from mloop.models.governance import protect_alias as protect_alias
 from mloop.models.governance import protections as protections
 from mloop.models.governance import reject as reject
 from mloop.models.governance import unprotect_alias as unprotect_alias
 from mloop.models.integrity import VerifyReport as VerifyReport
+from mloop.models.integrity import sign as sign
 from mloop.models.integrity import verify as verify
 from mloop.models.loaded import LoadedClassifier as LoadedClassifier
 from mloop.models.loaded import LoadedModel as LoadedModel
@@ -76,6 +78,7 @@ __all__ = [
     "delete_version",
     "evaluate",
     "gate",
+    "gate_results",
     "get_model",
     "get_version",
     "infer_signature",
@@ -96,6 +99,7 @@ __all__ = [
     "rollback",
     "save",
     "set_alias",
+    "sign",
     "trusted_keys",
     "unprotect_alias",
     "update_model",

@@ -211,7 +211,7 @@ def measure(
     frame = frame.reset_index(drop=True)
     y = frame[targets].to_numpy()
     task = task or _infer_task(frame[targets])
-    features = frame.drop(columns=[targets])
+    features = _model_columns(model, frame.drop(columns=[targets]))
     predicted = np.asarray(model.predict(features))
     if predicted.ndim == 2 and predicted.shape[1] == 1:
         predicted = predicted[:, 0]
@@ -248,17 +248,21 @@ def measure(
         if result.fairness:
             result.metrics[gap] = max(f[gap] for f in result.fairness.values())
     if importance:
-        used = _model_columns(model, features)
-        result.feature_importance.update(_importance(model, used, y, task, result.labels or []))
+        result.feature_importance.update(_importance(model, features, y, task, result.labels or []))
     return result
 
 
 def _model_columns(model: Any, features: pd.DataFrame) -> pd.DataFrame:
-    """The columns a model reads: its signature's, when it has one."""
+    """The columns a model reads: its signature's, or those a fitted estimator names."""
     signature = getattr(model, "signature", None)
     inputs = getattr(signature, "inputs", None)
-    if isinstance(inputs, tuple) and all(c.name in features.columns for c in inputs):
-        return features[[c.name for c in inputs]]
+    names: list[str] | None = None
+    if isinstance(inputs, tuple):
+        names = [c.name for c in inputs]
+    elif hasattr(model, "feature_names_in_"):
+        names = [str(n) for n in model.feature_names_in_]
+    if names is not None and all(n in features.columns for n in names):
+        return features[names]
     return features
 
 

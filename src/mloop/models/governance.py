@@ -103,6 +103,11 @@ def decisions(name: str, version: int) -> list[Decision]:
     return backend().stores.governance.list_decisions(check_model_name(name), version)
 
 
+def gate_results(name: str, version: int) -> list[GateRecord]:
+    """A version's gate results, newest first."""
+    return backend().stores.governance.list_gates(check_model_name(name), version)
+
+
 def standing(records: Sequence[Decision]) -> dict[str, Decision]:
     """Each person's latest decision."""
     latest: dict[str, Decision] = {}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 
 from mloop.artifacts.cas import CHUNK_SIZE
-from mloop.errors import IntegrityError
+from mloop.entities import ModelVersion
+from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import read_manifest_of
-from mloop.models.backend import backend, settings
+from mloop.models.backend import ModelBackend, backend, settings
 from mloop.models.fetch import resolve_version
 from mloop.models.package import MANIFEST
-from mloop.models.signing import check_signature
+from mloop.models.signing import check_signature, project_signer, sign_digest
 from mloop.models.uris import parse_version_ref
 
 
@@ -38,15 +39,8 @@ class VerifyReport:
         return True
 
 
-def verify(ref: str) -> VerifyReport:
-    """Check a registered version end to end: manifest, every file's bytes, and the signature.
-
-    Raises:
-        IntegrityError: a changed or missing file, a manifest that does not
-            match the registered digest, a bad or untrusted signature, or no
-            signature where the project requires one.
-    """
-    be = backend()
+def _check_files(be: ModelBackend, ref: str) -> tuple[ModelVersion, int, int]:
+    """Re-read a version's files; returns it, the number of files and of bytes."""
     found = resolve_version(be, parse_version_ref(ref))
     version = be.stores.models.get_version(found.name, found.version, with_files=True)
     manifest = read_manifest_of(be, version)
@@ -66,6 +60,19 @@ def verify(ref: str) -> VerifyReport:
                 total += len(chunk)
     if set(stored) - {f.path for f in manifest.files} - {MANIFEST}:
         raise IntegrityError(f"{version.ref}: the registry lists files the manifest does not")
+    return version, len(manifest.files), total
+
+
+def verify(ref: str) -> VerifyReport:
+    """Check a registered version end to end: manifest, every file's bytes, and the signature.
+
+    Raises:
+        IntegrityError: a changed or missing file, a manifest that does not
+            match the registered digest, a bad or untrusted signature, or no
+            signature where the project requires one.
+    """
+    be = backend()
+    version, files, total = _check_files(be, ref)
     signed = check_signature(
         version.digest,
         version.signature,
@@ -74,6 +81,22 @@ def verify(ref: str) -> VerifyReport:
         keys=be.stores.keys,
         what=version.ref,
     )
-    return VerifyReport(
-        version.ref, version.digest, len(manifest.files), total, signed, version.signing_key_id
-    )
+    return VerifyReport(version.ref, version.digest, files, total, signed, version.signing_key_id)
+
+
+def sign(ref: str) -> ModelVersion:
+    """Sign a registered version with the project's key, after re-reading all its files.
+
+    For versions registered before the project had a key (``mloop keys init``).
+
+    Raises:
+        IntegrityError: the version's files do not match its digest (nothing is signed).
+        NotFound: there is no signing key.
+    """
+    be = backend()
+    version, _, _ = _check_files(be, ref)
+    signer = project_signer(settings(), be.stores.keys)
+    if signer is None:
+        raise NotFound("there is no signing key to sign with; create one with mloop keys init")
+    key_id, signature = sign_digest(signer, version.digest)
+    return be.stores.models.set_signature(version.name, version.version, key_id, signature)

@@ -91,6 +91,9 @@ class ModelStore(Protocol):
     def set_status(self, name: str, version: int, status: ModelVersionStatus) -> ModelVersion:
         """Archive or restore a version."""
 
+    def set_signature(self, name: str, version: int, key_id: str, signature: str) -> ModelVersion:
+        """Record the signature of a version's package digest (signing an older version)."""
+
     def delete_version(self, name: str, version: int) -> ModelVersion:
         """Remove one version; its number is never given out again."""
 

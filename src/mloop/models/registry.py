@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mloop.entities import AliasChange, ModelVersion, ModelVersionStatus, RegisteredModel
-from mloop.errors import Conflict, InvalidInput
+from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.models.backend import backend, settings
 from mloop.models.fetch import resolve_version
 from mloop.models.governance import check_promotion
@@ -98,12 +98,32 @@ def _move(name: str, alias: str, version: int, *, reason: str, action: str) -> A
     actor = settings().resolved_user()
     if alias in target.aliases:  # already there: nothing moves, nothing is recorded
         return AliasChange(name, alias, "unchanged", version, version, actor, reason, 0)
-    if target.status != ModelVersionStatus.READY:
-        raise Conflict(f"{target.ref} is archived; restore it before it takes alias {alias!r}")
+    _check_target(target.status, target.ref, alias)
     check_promotion(name, alias, version)
+    before = _current(name, alias)
+
+    def recheck(current: int | None) -> None:
+        # Inside the store's transaction, which holds the model's lock: the gate rules
+        # were checked against the version the alias pointed at then; if another move
+        # came in between, they were checked against the wrong baseline.
+        if current != before:
+            raise Conflict(f"{name}@{alias} moved while this move was checked; try again")
+
     return be.stores.aliases.set_alias(
-        name, alias, version, actor=actor, reason=reason, action=action
+        name, alias, version, actor=actor, reason=reason, action=action, check=recheck
     )
+
+
+def _check_target(status: ModelVersionStatus, ref: str, alias: str) -> None:
+    if status != ModelVersionStatus.READY:
+        raise Conflict(f"{ref} is archived; restore it before it takes alias {alias!r}")
+
+
+def _current(name: str, alias: str) -> int | None:
+    try:
+        return backend().stores.aliases.get_alias(name, alias).version
+    except NotFound:
+        return None
 
 
 def delete_alias(name: str, alias: str, *, reason: str = "") -> AliasChange:

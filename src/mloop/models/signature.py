@@ -151,7 +151,7 @@ def as_frame_or_array(data: Any) -> Any:
 
 
 def _listlike(value: Any) -> bool:
-    return isinstance(value, list | tuple) or hasattr(value, "__array__")
+    return isinstance(value, list | tuple) or getattr(value, "ndim", 0) > 0  # not NumPy scalars
 
 
 def _spec_of(value: Any) -> Inputs:
@@ -214,7 +214,7 @@ def _accepts(expected: str, actual: Any) -> str | None:
     if name == expected:
         return None
     source = getattr(actual, "numpy_dtype", actual)  # nullable extension types
-    if kind not in "biuf" or not isinstance(source, np.dtype):
+    if kind not in "iuf" or not isinstance(source, np.dtype):  # a bool is not a number here
         return "no"
     if np.can_cast(source, target, casting="safe"):
         return "cast"

@@ -111,6 +111,19 @@ def class_modules(model: object) -> set[str]:
     return {cls.__module__.partition(".")[0] for cls in type(model).__mro__}
 
 
+def check_fitted(model: object) -> None:
+    """Refuse a scikit-learn-style wrapper that was never fitted (it has no weights to save).
+
+    Raises:
+        InvalidInput: the model's ``__sklearn_is_fitted__`` says it is not fitted.
+    """
+    is_fitted = getattr(model, "__sklearn_is_fitted__", None)
+    if callable(is_fitted) and not is_fitted():
+        raise InvalidInput(
+            f"this {type(model).__name__} is not fitted; call fit() before saving it"
+        )
+
+
 def require(module: str, extra: str, package: str | None = None) -> Any:
     """Import a flavor's library, or raise MissingExtra naming the extra that installs it."""
     try:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mloop.models.flavors import Predictor, SaveOptions, class_modules, require
+from mloop.models.flavors import Predictor, SaveOptions, check_fitted, class_modules, require
 
 FILE = "model.txt"
 
@@ -58,6 +58,7 @@ class LightGBMFlavor:
     def save(self, model: Any, path: Path, options: SaveOptions) -> dict[str, Any]:
         """The booster's text format, plus the classes of a classifier."""
         lgb = require("lightgbm", "lightgbm")
+        check_fitted(model)
         booster = model if isinstance(model, lgb.Booster) else model.booster_
         booster.save_model(str(path / FILE))
         classes = getattr(model, "classes_", None)

@@ -105,7 +105,9 @@ class TorchFlavor:
             raise InvalidInput(
                 f"init_kwargs must be JSON values (numbers, strings, lists, dicts), got {kwargs!r}"
             ) from None
-        torch.save(model.state_dict(), str(path / "weights.pt"))
+        state = model.state_dict()
+        _check_rebuild(type(model), kwargs, state)
+        torch.save(state, str(path / "weights.pt"))
         return {
             "format": form,
             "file": "weights.pt",
@@ -130,7 +132,9 @@ class TorchFlavor:
             if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
                 raise IntegrityError(f"{loader['module']!r} is not a torch.nn.Module class")
             module = cls(**dict(loader.get("init_kwargs") or {}))
-            module.load_state_dict(torch.load(file, map_location="cpu", weights_only=True))
+            # ``assign``: the weights keep their saved dtypes (a float64 module stays float64).
+            state = torch.load(file, map_location="cpu", weights_only=True)
+            module.load_state_dict(state, assign=True)
         else:
             raise IntegrityError(f"unknown PyTorch format {form!r} in the manifest")
         if hasattr(module, "eval") and form != "export":
@@ -151,6 +155,29 @@ def _parameter_dtype(model: Any, torch: Any) -> str:
     for parameter in source.parameters():
         return str(parameter.dtype).removeprefix("torch.")
     return "float32"
+
+
+def _check_rebuild(cls: type, kwargs: dict[str, Any], state: Mapping[str, Any]) -> None:
+    """Refuse ``init_kwargs`` that do not build a module the saved weights fit.
+
+    Without this, a forgotten ``init_kwargs`` writes a package that can never load.
+    """
+    try:
+        fresh = cls(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(
+            f"{cls.__qualname__}(**{kwargs!r}) fails ({err}): pass init_kwargs=... with the "
+            "arguments the module was built with"
+        ) from None
+    built = {k: tuple(getattr(v, "shape", ())) for k, v in fresh.state_dict().items()}
+    saved = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
+    if built != saved:
+        differ = sorted(k for k in built.keys() | saved.keys() if built.get(k) != saved.get(k))
+        raise InvalidInput(
+            f"{cls.__qualname__}(**{kwargs!r}) builds a module whose weights differ from this "
+            f"one's in {differ[:5]}: pass init_kwargs=... with the arguments the module was "
+            "built with"
+        )
 
 
 def _export(model: Any, example: Any, torch: Any) -> Any:

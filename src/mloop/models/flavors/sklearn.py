@@ -52,6 +52,7 @@ class SklearnFlavor:
     def save(self, model: Any, path: Path, options: SaveOptions) -> dict[str, Any]:
         """Dump with skops and record the types a load must trust."""
         sio = require("skops.io", "sklearn", "skops")
+        _check_fitted(model)
         target = path / FILE
         try:
             sio.dump(model, target)
@@ -76,6 +77,17 @@ class SklearnFlavor:
                 "refusing to load it"
             )
         return SklearnPredictor(sio.load(target, trusted=trusted))
+
+
+def _check_fitted(model: Any) -> None:
+    validation = require("sklearn.utils.validation", "sklearn", "scikit-learn")
+    exceptions = require("sklearn.exceptions", "sklearn", "scikit-learn")
+    try:
+        validation.check_is_fitted(model)
+    except exceptions.NotFittedError:
+        raise InvalidInput(
+            f"this {type(model).__name__} is not fitted; call fit() before saving it"
+        ) from None
 
 
 FLAVOR = SklearnFlavor()

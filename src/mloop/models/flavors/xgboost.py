@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mloop.errors import IntegrityError
-from mloop.models.flavors import Predictor, SaveOptions, class_modules, require
+from mloop.models.flavors import Predictor, SaveOptions, check_fitted, class_modules, require
 
 FILE = "model.ubj"
 # A loader names one of these; nothing else is ever imported from a manifest.
@@ -57,6 +57,7 @@ class XGBoostFlavor:
     def save(self, model: Any, path: Path, options: SaveOptions) -> dict[str, Any]:
         """``save_model`` in UBJSON."""
         require("xgboost", "xgboost")
+        check_fitted(model)
         model.save_model(str(path / FILE))
         return {"file": FILE, "format": "ubj", "class": type(model).__name__}
 

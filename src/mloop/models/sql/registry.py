@@ -38,6 +38,23 @@ def model_id(conn: sa.Connection, name: str) -> int:
     return int(found)
 
 
+def lock_model(database: Database, conn: sa.Connection, name: str) -> int:
+    """The key of a model, its row locked until ``conn``'s transaction ends; NotFound if none.
+
+    Writes that read a model's state and then change it (number a version,
+    move an alias) take this lock first, so two of them on one model run one
+    after the other. SQLite needs no row lock: every write transaction there
+    begins with ``BEGIN IMMEDIATE`` and so holds the database's write lock.
+    """
+    query = sa.select(_M.c.model_id).where(_M.c.name == name)
+    if database.dialect == "postgresql":
+        query = query.with_for_update()
+    found = conn.execute(query).scalar()
+    if found is None:
+        raise NotFound(f"registered model {name!r} not found (see: mloop models ls)")
+    return int(found)
+
+
 def version_id(conn: sa.Connection, name: str, version: int) -> int:
     """The key of a model version; NotFound if there is none."""
     found = conn.execute(
@@ -115,10 +132,8 @@ class SqlModelStore(_SqlBase):
             )
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        query = sa.select(_M.c.model_id).where(_M.c.name == name)
-        if self._db.dialect == "postgresql":
-            query = query.with_for_update()  # versions of one model are numbered one at a time
-        return int(conn.execute(query).scalar_one())
+        # Versions of one model are numbered one at a time.
+        return lock_model(self._db, conn, name)
 
     def create_model(self, name: str, *, description: str = "", owner: str = "") -> RegisteredModel:
         """Create an empty registered model; AlreadyExists if the name is taken."""
@@ -214,7 +229,7 @@ class SqlModelStore(_SqlBase):
     def delete_model(self, name: str) -> None:
         """Remove a model and everything of its versions."""
         with self._db.begin() as conn:
-            mid = model_id(conn, name)
+            mid = lock_model(self._db, conn, name)
             ids = list(
                 conn.execute(sa.select(_V.c.version_id).where(_V.c.model_id == mid)).scalars()
             )
@@ -308,11 +323,24 @@ class SqlModelStore(_SqlBase):
             conn.execute(_V.update().where(_V.c.version_id == vid).values(status=status.value))
         return self.get_version(name, version)
 
+    def set_signature(self, name: str, version: int, key_id: str, signature: str) -> ModelVersion:
+        """Record the signature of a version's package digest."""
+        with self._db.begin() as conn:
+            vid = version_id(conn, name, version)
+            conn.execute(
+                _V.update()
+                .where(_V.c.version_id == vid)
+                .values(signature=signature, signing_key_id=key_id)
+            )
+        return self.get_version(name, version)
+
     def delete_version(self, name: str, version: int) -> ModelVersion:
         """Remove one version with its aliases, decisions, gates and evaluations."""
-        found = self.get_version(name, version)
         with self._db.begin() as conn:
-            _delete_versions(conn, [version_id(conn, name, version)])
+            lock_model(self._db, conn, name)  # not while an alias moves onto it
+            vid = version_id(conn, name, version)
+            found = self._versions(conn, [_V.c.version_id == vid])[0]
+            _delete_versions(conn, [vid])
         return found
 
 
@@ -366,9 +394,13 @@ class SqlAliasStore(_SqlBase):
         action: str = "set",
         check: Callable[[int | None], None] | None = None,
     ) -> AliasChange:
-        """Point an alias at a version and record the move, in one transaction."""
+        """Point an alias at a version and record the move, in one transaction.
+
+        The model's row is locked first, so ``check`` sees the version the alias
+        points at until this move commits, and concurrent moves form a chain.
+        """
         with self._db.begin() as conn:
-            mid = model_id(conn, name)
+            mid = lock_model(self._db, conn, name)
             vid = version_id(conn, name, version)
             current = self._current(conn, mid, alias)
             if check is not None:
@@ -385,7 +417,7 @@ class SqlAliasStore(_SqlBase):
     def delete_alias(self, name: str, alias: str, *, actor: str, reason: str = "") -> AliasChange:
         """Remove an alias and record it; NotFound if it is not set."""
         with self._db.begin() as conn:
-            mid = model_id(conn, name)
+            mid = lock_model(self._db, conn, name)
             current = self._current(conn, mid, alias)
             if current is None:
                 raise NotFound(f"model {name!r} has no alias {alias!r}")

@@ -1,0 +1,72 @@
+"""``mloop keys``: the project's signing keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mloop import models
+from mloop.cli.context import use_store
+from mloop.cli.output import console, handle_errors, millis_text, print_json, table
+from mloop.config import load_settings
+
+app = typer.Typer(help="Signing keys for model packages.", no_args_is_help=True)
+
+
+@app.command("init")
+@handle_errors
+def init(
+    ctx: typer.Context,
+    path: Path | None = typer.Option(
+        None, "--path", help="Where the private key goes (default MLOOP_SIGNING_KEY)."
+    ),
+    rotate: bool = typer.Option(False, "--rotate", help="Replace the key and revoke the old one."),
+) -> None:
+    """Create the project's Ed25519 key pair and trust it; from then on models must be signed."""
+    use_store(ctx)
+    key = models.init_keys(path, rotate=rotate)
+    where = path or load_settings().resolved_signing_key()
+    console.print(f"signing key {key.key_id} trusted; private key at {where} (mode 600)")
+    console.print("registered versions are now signed, and unsigned packages are refused")
+
+
+@app.command("ls")
+@handle_errors
+def list_keys(
+    ctx: typer.Context,
+    show_all: bool = typer.Option(False, "--all", help="Include revoked keys."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the public keys the project trusts."""
+    use_store(ctx)
+    keys = models.trusted_keys(include_revoked=show_all)
+    if as_json:
+        print_json(keys)
+        return
+    table(
+        "Signing keys",
+        ["key id", "created by", "created", "revoked", "public key"],
+        [
+            [
+                k.key_id,
+                k.created_by,
+                millis_text(k.created_time),
+                millis_text(k.revoked_time),
+                k.public_key,
+            ]
+            for k in keys
+        ],
+    )
+
+
+@app.command("revoke")
+@handle_errors
+def revoke(
+    ctx: typer.Context,
+    key_id: str = typer.Argument(..., help="The key to stop trusting."),
+) -> None:
+    """Stop trusting a key: versions it signed no longer load."""
+    use_store(ctx)
+    key = models.revoke_key(key_id)
+    console.print(f"signing key {key.key_id} revoked")

@@ -240,13 +240,14 @@ def test_a_run_artifact_replaced_after_logging_is_refused(
         mloop.models.load(info.model_uri)
 
 
-def test_saving_twice_to_one_artifact_path_keeps_the_latest(
-    home: Path, credit: pd.DataFrame
-) -> None:
+def test_a_logged_model_is_never_overwritten(home: Path, credit: pd.DataFrame) -> None:
     with mloop.start_run():
-        mloop.models.log_model(fit_classifier(credit, 1.0), "m")
-        second = mloop.models.log_model(fit_classifier(credit, 0.001), "m")
-    assert mloop.models.load(second.model_uri).digest == second.digest
+        first = mloop.models.log_model(fit_classifier(credit, 1.0), "m")
+        with pytest.raises(AlreadyExists, match="already has artifacts at 'm'"):
+            mloop.models.log_model(fit_classifier(credit, 0.001), "m/")
+        with pytest.raises(InvalidInput, match="artifact_path must name a folder"):
+            mloop.models.log_model(fit_classifier(credit, 0.001), "/")
+    assert mloop.models.load(first.model_uri).digest == first.digest
 
 
 def test_model_info_can_be_a_run_input(home: Path, credit: pd.DataFrame, classifier: Any) -> None:

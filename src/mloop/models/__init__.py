@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from mloop.models.api import ModelInfo as ModelInfo
 from mloop.models.api import clear_cache as clear_cache
+from mloop.models.api import get_model_info as get_model_info
 from mloop.models.api import load as load
 from mloop.models.api import log_model as log_model
 from mloop.models.api import register as register
@@ -80,6 +81,7 @@ __all__ = [
     "gate",
     "gate_results",
     "get_model",
+    "get_model_info",
     "get_version",
     "infer_signature",
     "init_keys",

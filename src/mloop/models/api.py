@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mloop.entities import ModelFile, ModelVersion
-from mloop.errors import IntegrityError, NotFound
+from mloop.errors import AlreadyExists, IntegrityError, InvalidInput, NotFound
 from mloop.models.backend import ModelBackend, backend, settings
 from mloop.models.fetch import Located, locate, resolve_version, run_package
 from mloop.models.flavors import SaveOptions
@@ -166,13 +166,22 @@ def log_model(
     as that model's next version. Options are those of :func:`save`.
 
     Raises:
-        InvalidInput: as :func:`save`, or a bad model name.
+        InvalidInput: as :func:`save`, or a bad model name or artifact path.
+        AlreadyExists: the run already has artifacts at ``artifact_path``.
     """
     if registered_model_name is not None:
         check_model_name(registered_model_name)
     active = fluent.active_run() or fluent.start_run()
     run_id = active.info.run_id
     be = backend()
+    path = artifact_path.strip("/") if isinstance(artifact_path, str) else ""
+    if not path:
+        raise InvalidInput(f"artifact_path must name a folder, e.g. 'model', got {artifact_path!r}")
+    if be.client.list_artifacts(run_id, path):
+        raise AlreadyExists(
+            f"run {run_id} already has artifacts at {path!r}; log this model under another "
+            "artifact_path (a logged model is never overwritten)"
+        )
     signer = project_signer(settings(), be.stores.keys)
     scratch = Path(tempfile.mkdtemp(prefix="mloop-model-"))
     try:
@@ -193,7 +202,6 @@ def log_model(
         be.client.log_artifacts(run_id, scratch / "package", artifact_path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    path = artifact_path.strip("/")
     info = ModelInfo(
         f"runs:/{run_id}/{path}", run_id, path, manifest.digest, manifest.flavor, manifest.signature
     )
@@ -202,6 +210,30 @@ def log_model(
         version = register(info.model_uri, registered_model_name)
         info = dataclasses.replace(info, registered_version=version)
     return info
+
+
+def get_model_info(uri: str | os.PathLike[str]) -> ModelInfo:
+    """What a logged model is, read from its manifest, without loading it (``runs:/RUN/path``).
+
+    Example:
+        >>> import mloop
+        >>> info = mloop.models.get_model_info(mloop.models.get_version("credit/1").source)
+        >>> info.flavor
+        'sklearn'
+
+    Raises:
+        InvalidInput: not a ``runs:/`` URI.
+        NotFound: the run has no model package there.
+        IntegrityError: the run's files do not match the manifest.
+    """
+    text = os.fspath(uri)
+    parsed = parse_model_uri(text)
+    if parsed.kind != "runs" or parsed.run_id is None:
+        raise InvalidInput(f"get_model_info takes a runs:/RUN_ID/PATH URI, got {text!r}")
+    manifest, _, _ = run_package(backend(), parsed.run_id, parsed.path)
+    return ModelInfo(
+        text, parsed.run_id, parsed.path, manifest.digest, manifest.flavor, manifest.signature
+    )
 
 
 # -- loading ------------------------------------------------------------------------------------

@@ -17,54 +17,20 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import math
 import pickle
 import types
 import typing
-from collections.abc import Callable
 from typing import Any
 
 from mloop.errors import InvalidInput, NotFound
+from mloop.pipelines import model_materializers
+from mloop.pipelines.materializer import Materializer as Materializer
+from mloop.pipelines.materializer import by_class as _by_class
+from mloop.pipelines.materializer import type_named as _type_named
 from mloop.plugins import Registry
-
-
-@dataclasses.dataclass(frozen=True)
-class Materializer:
-    """Turns values of some types into bytes and back.
-
-    ``handles_type`` answers for a type annotation (checked when a pipeline is
-    built), ``handles_value`` for a value (checked when a step returns). A new
-    ``version`` invalidates cached outputs written by the old one.
-    """
-
-    name: str
-    version: str
-    suffix: str
-    handles_type: Callable[[Any], bool]
-    handles_value: Callable[[Any], bool]
-    dumps: Callable[[Any], bytes]
-    loads: Callable[[bytes], Any]
-
-
-def _type_named(tp: Any, module: str, name: str) -> bool:
-    # Compare by name so that checking an annotation never imports pandas or pyarrow.
-    return (
-        isinstance(tp, type)
-        and tp.__name__ == name
-        and (tp.__module__ == module or tp.__module__.startswith(f"{module}."))
-    )
-
-
-def _by_class(module: str, name: str) -> dict[str, Callable[[Any], bool]]:
-    """``handles_type`` and ``handles_value`` for one class, matched by name."""
-    return {
-        "handles_type": lambda tp: _type_named(tp, module, name),
-        "handles_value": lambda v: _type_named(type(v), module, name),
-    }
-
 
 # -- JSON -------------------------------------------------------------------------
 
@@ -238,7 +204,16 @@ PICKLE = Materializer(
     loads=lambda b: pickle.loads(b),
 )
 
-_BUILTINS = (DATASET, PANDAS, ARROW, NUMPY, BYTES, JSON)
+_BUILTINS = (
+    DATASET,
+    model_materializers.MODEL_INFO,
+    PANDAS,
+    ARROW,
+    NUMPY,
+    BYTES,
+    JSON,
+    model_materializers.MODEL,
+)
 _BY_NAME = {m.name: m for m in (*_BUILTINS, PICKLE)}
 registry = Registry("mloop.materializers")
 

@@ -78,12 +78,19 @@ class SqlArtifactIndex:
     def referenced_digests(self, exclude_runs: Collection[str] = ()) -> set[str]:
         """Every digest a metadata row points at, ignoring the artifacts of ``exclude_runs``.
 
-        All domains share one content store, so run artifacts and dataset
-        manifests alike keep their objects alive through garbage collection.
+        All domains share one content store, so run artifacts, dataset
+        manifests and registered model versions alike keep their objects alive
+        through garbage collection.
         """
         query = sa.select(_A.c.digest).distinct()
         if exclude_runs:
             query = query.where(_A.c.run_id.not_in(list(exclude_runs)))
-        datasets = sa.select(schema.dataset_files.c.digest).distinct()
+        others = [
+            sa.select(schema.dataset_files.c.digest).distinct(),
+            sa.select(schema.model_version_files.c.digest).distinct(),
+        ]
         with self._db.connect() as conn:
-            return set(conn.execute(query).scalars()) | set(conn.execute(datasets).scalars())
+            found = set(conn.execute(query).scalars())
+            for other in others:
+                found |= set(conn.execute(other).scalars())
+        return found

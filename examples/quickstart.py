@@ -1,11 +1,14 @@
-"""mloop end to end, as it stands today: data, tracking, search, pipelines, tuning.
+"""mloop end to end, as it stands today: data, tracking, search, pipelines, tuning, models.
 
 Run it with ``make demo``. It versions a synthetic dataset, trains a small
 model family on it, tracks every run (params, metric curves, artifacts, the
 dataset version it read), finds the best run with a search filter, compares
 runs, shows the CLI a team uses day to day, then runs the training pipeline
 (examples/training_pipeline.py): tracked and cached, killed midway and
-resumed, on Ray, and tuned with Optuna. Everything lives in ``./.mloop-demo``.
+resumed, on Ray, and tuned with Optuna. Finally the pipeline's model is
+registered and signed, gated, approved and promoted to champion; a
+challenger follows, is promoted and rolled back; the model card is printed,
+and a tampered package is refused. Everything lives in ``./.mloop-demo``.
 """
 
 from __future__ import annotations
@@ -35,18 +38,19 @@ import mloop  # noqa: E402  (the environment above must be set first)
 def make_data(folder: Path, n: int = 400) -> Path:
     rng = random.Random(7)
     path = folder / "credit.csv"
-    lines = ["income,debt,label"]
+    lines = ["income,debt,region,label"]
     for _ in range(n):
         income, debt = rng.gauss(50, 15), rng.gauss(20, 8)
         label = int(income - 1.5 * debt + rng.gauss(0, 10) > 15)
-        lines.append(f"{income:.3f},{debt:.3f},{label}")
+        region = rng.choice(["north", "south"])
+        lines.append(f"{income:.3f},{debt:.3f},{region},{label}")
     path.write_text("\n".join(lines))
     return path
 
 
 def load(path: Path) -> list[tuple[float, float, int]]:
     rows = path.read_text().splitlines()[1:]
-    return [(float(a), float(b), int(c)) for a, b, c in (r.split(",") for r in rows)]
+    return [(float(a), float(b), int(c)) for a, b, _, c in (r.split(",") for r in rows)]
 
 
 def train(
@@ -171,9 +175,10 @@ def main() -> None:
         print(f"   $ mloop {' '.join(args)}")
         subprocess.run([mloop_cli, *args], check=True)
 
-    pipelines(mloop_cli)
+    first = pipelines(mloop_cli)
+    models(mloop_cli, first.output("publish").model_uri)
 
-    print("9. Cleaning up: delete the failed run, then collect garbage")
+    print("15. Cleaning up: delete the failed run, then collect garbage")
     broken = mloop.search_runs(
         experiment_names=["credit-scoring"], filter_string="status = 'FAILED'", output_format="list"
     )
@@ -200,7 +205,7 @@ def _wait_for_step(run_id: str, step: str, timeout: float = 60) -> None:
     raise RuntimeError(f"step {step} of {run_id} did not start within {timeout} s")
 
 
-def pipelines(mloop_cli: str) -> None:
+def pipelines(mloop_cli: str) -> Any:
     """Sections 5 to 8: the training pipeline, killed and resumed, on Ray, tuned."""
     sys.path.insert(0, str(EXAMPLES))
     from training_pipeline import training
@@ -270,6 +275,149 @@ def pipelines(mloop_cli: str) -> None:
         f"   best lr {tuned.best_params['lr']:.3f}: accuracy {tuned.best_value:.3f} "
         f"(run {tuned.best_run_id})"
     )
+    return first
+
+
+def _cli(mloop_cli: str, *args: str, user: str | None = None, check: bool = True) -> int:
+    """Run an mloop command as a user would, echoing it (optionally as another user)."""
+    who = f"MLOOP_USER={user} " if user else ""
+    print(f"   $ {who}mloop {' '.join(args)}")
+    env = {**os.environ, **({"MLOOP_USER": user} if user else {})}
+    done = subprocess.run([mloop_cli, *args], env=env, check=False)
+    if check and done.returncode != 0:
+        raise SystemExit(f"mloop {' '.join(args)} failed with exit code {done.returncode}")
+    return done.returncode
+
+
+def models(mloop_cli: str, pipeline_model: str) -> None:
+    """Sections 9 to 14: register, gate, approve, promote, roll back, card, tamper check."""
+    rule = "roc_auc >= champion.roc_auc - 0.01"
+    gate_args = ["--data", "credit@raw", "--target", "label", "--sensitive", "region"]
+    print("9. Signing keys, then the pipeline's model registered as credit/1 (signed)")
+    _cli(mloop_cli, "keys", "init")
+    _cli(mloop_cli, "models", "register", pipeline_model, "credit")
+    _cli(
+        mloop_cli,
+        "models",
+        "describe",
+        "credit",
+        "--description",
+        "Scores loan applications",
+        "--intended-use",
+        "Pre-screening personal loans; a person decides",
+        "--limitations",
+        "Trained on synthetic data; not for business loans",
+    )
+
+    print("10. Governance: champion needs a passed gate and one approval")
+    _cli(
+        mloop_cli,
+        "models",
+        "protect",
+        "credit",
+        "champion",
+        "--approvals",
+        "1",
+        "--gate",
+        rule,
+        "--gate",
+        "dp_diff <= 0.25",
+    )
+    _cli(
+        mloop_cli,
+        "models",
+        "gate",
+        "credit/1",
+        "--against",
+        "credit@champion",
+        "--rule",
+        rule,
+        "--rule",
+        "dp_diff <= 0.25",
+        *gate_args,
+    )
+    code = _cli(mloop_cli, "models", "alias", "credit", "champion", "1", check=False)
+    print(f"   promoting without an approval is refused (exit {code})")
+    _cli(mloop_cli, "models", "approve", "credit", "1", "-m", "card reviewed", user="risk-officer")
+    _cli(mloop_cli, "models", "alias", "credit", "champion", "1", "--reason", "first release")
+
+    print("11. A challenger: scikit-learn on the same data version, gated against champion")
+    from sklearn.linear_model import LogisticRegression
+
+    data = mloop.data.get("credit@raw")
+    frame = data.to_pandas()
+    mloop.set_experiment("credit-models")
+    with mloop.start_run(run_name="sklearn-challenger"):
+        mloop.log_input(data, context="training")
+        mloop.log_param("C", 0.5)
+        features = frame[["income", "debt"]]
+        challenger = LogisticRegression(C=0.5).fit(features, frame["label"])
+        info = mloop.models.log_model(
+            challenger, "model", input_example=features[:3], registered_model_name="credit"
+        )
+    assert info.registered_version is not None
+    version = str(info.registered_version.version)
+    _cli(mloop_cli, "models", "alias", "credit", "challenger", version)
+    code = _cli(
+        mloop_cli,
+        "models",
+        "gate",
+        "credit@challenger",
+        "--against",
+        "credit@champion",
+        "--rule",
+        rule,
+        "--rule",
+        "dp_diff <= 0.25",
+        *gate_args,
+        check=False,
+    )
+    if code == 0:
+        _cli(mloop_cli, "models", "approve", "credit", version, user="risk-officer")
+        _cli(
+            mloop_cli,
+            "models",
+            "alias",
+            "credit",
+            "champion",
+            version,
+            "--reason",
+            "challenger won",
+        )
+        print("12. The new champion misbehaves in production: roll back")
+        _cli(mloop_cli, "models", "rollback", "credit", "champion", "--reason", "canary errors")
+    else:
+        print(f"12. The challenger failed its gate (exit {code}): champion stays credit/1")
+    _cli(mloop_cli, "models", "history", "credit")
+
+    print("13. Serving code loads the champion by alias; bad input gets a clear error")
+    champion = mloop.models.load("models:/credit@champion")
+    applicant = {"income": 64.0, "debt": 12.5}
+    print(f"   {champion}: approve {applicant}? {champion.predict([applicant]).tolist()}")
+    try:
+        champion.predict([{"income": "a lot", "debt": 12.5}])
+    except mloop.MloopError as err:
+        print(f"   error: {err}")
+    _cli(mloop_cli, "models", "show", "credit")
+    card_path = HOME / "credit-card.md"
+    _cli(mloop_cli, "models", "card", "credit@champion", "--out", str(card_path))
+    card = card_path.read_text().split("\n## ")
+    for section in card:
+        if section.startswith(("Intended use", "Fairness", "Lineage", "Approvals")):
+            print("   ## " + "\n   ".join(section.strip().splitlines()))
+
+    print("14. Integrity: a package changed on disk is refused; the registry's copy verifies")
+    shipped = [f.path for f in champion.manifest.files if f.path.startswith("code/")]
+    tampered = Path(champion.path) / (shipped or [champion.manifest.files[0].path])[0]
+    tampered.chmod(0o644)
+    tampered.write_bytes(tampered.read_bytes() + b"\nprint('injected')\n")
+    mloop.models.clear_cache()
+    try:
+        mloop.models.load("models:/credit@champion")
+    except mloop.MloopError as err:
+        print(f"   refused: {err}")
+    shutil.rmtree(champion.path)  # the next load fetches a fresh, verified copy
+    _cli(mloop_cli, "models", "verify", "credit@champion")
 
 
 def training_split(data: Any) -> Any:

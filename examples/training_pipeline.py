@@ -1,13 +1,16 @@
-"""The demo's training pipeline: dataset version -> validate -> split -> train -> evaluate.
+"""The demo's training pipeline: dataset -> validate -> split -> train -> evaluate -> publish.
 
 Run it from the command line (``mloop pipeline run training_pipeline:training
 --param lr=0.3`` from this folder) or from Python (``training.run(lr=0.3)``).
-Each step is a plain function that unit tests can call directly.
+Each step is a plain function that unit tests can call directly. ``publish``
+logs the trained weights as a model package (a :class:`CreditScorer`, with
+this file shipped inside it), ready to be registered, gated and promoted.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from typing import NamedTuple
 
@@ -16,6 +19,7 @@ import pandas as pd
 
 import mloop
 from mloop.data import Expectation, ExpectationSuite
+from mloop.models import ModelContext, ModelInfo, PythonModel
 
 FEATURES = ["income", "debt"]
 
@@ -90,9 +94,39 @@ def evaluate(weights: np.ndarray, test: pd.DataFrame) -> dict[str, float]:
     return {"accuracy": accuracy}
 
 
+class CreditScorer(PythonModel):
+    """The trained weights as a model: probabilities of repaying, and 0/1 decisions."""
+
+    def load_context(self, context: ModelContext) -> None:
+        self.weights = np.load(context.artifacts["weights"])
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        p = 1 / (1 + np.exp(-_design(frame) @ self.weights))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return (self.predict_proba(frame)[:, 1] > 0.5).astype(int)
+
+
+@mloop.step
+def publish(weights: np.ndarray, test: pd.DataFrame) -> ModelInfo:
+    """Log the weights as a model package on this step's run (the file travels with it)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "weights.npy")
+        np.save(path, weights)
+        return mloop.models.log_model(
+            CreditScorer(),
+            "model",
+            input_example=test[FEATURES][:3],
+            artifacts={"weights": path},
+            code_paths=[__file__],
+        )
+
+
 @mloop.pipeline
 def training(ref: str = "credit@latest", lr: float = 0.3, epochs: int = 60) -> None:
-    """Load a dataset version, check it, split it, train and evaluate."""
+    """Load a dataset version, check it, split it, train, evaluate and publish the model."""
     parts = split(validate(load(ref)))
     weights = train(parts.train, lr, epochs)
     evaluate(weights, parts.test)
+    publish(weights, parts.test)

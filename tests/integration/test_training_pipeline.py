@@ -41,7 +41,11 @@ def test_train_evaluate_and_reuse(training: object) -> None:
     second = pipeline.run(lr=0.3)
     assert all(state.cached for state in second.steps.values())
     third = pipeline.run(lr=0.5)
-    assert [s.cached for s in third.steps.values()] == [True, True, True, False, False]
+    assert [s.cached for s in third.steps.values()] == [True, True, True, False, False, False]
+    model = mloop.models.load(third.output("publish").model_uri)
+    test = pd.DataFrame({"income": [90.0, 20.0], "debt": [5.0, 45.0]})
+    assert model.predict(test).tolist() == [1, 0]
+    assert model.predict_proba(test).shape == (2, 2)
 
 
 def test_steps_are_plain_functions(training: object) -> None:

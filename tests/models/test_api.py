@@ -274,3 +274,23 @@ def test_an_existing_model_name_cannot_be_created_twice(home: Path) -> None:
     backend().stores.models.create_model("solo")
     with pytest.raises(AlreadyExists, match="'solo' already exists"):
         backend().stores.models.create_model("solo")
+
+
+def test_garbage_collection_keeps_registered_files(
+    home: Path, credit: pd.DataFrame, classifier: Any
+) -> None:
+    from mloop.tracking.connection import connect
+    from mloop.tracking.gc import collect_garbage
+
+    info = log_and_register(classifier, credit)
+    mloop.Client().delete_run(info.run_id)
+    backend_ = connect(mloop.Client().settings)
+    report = collect_garbage(backend_.stores, backend_.content, grace_seconds=0)
+    assert report.purged_runs == [info.run_id]
+    shutil.rmtree(home / "models", ignore_errors=True)
+    mloop.models.clear_cache()
+    model = mloop.models.load("models:/credit/1")  # its files outlived the run
+    np.testing.assert_array_equal(
+        model.predict(credit[FEATURES]), classifier.predict(credit[FEATURES])
+    )
+    mloop.models.verify("credit/1")

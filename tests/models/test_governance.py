@@ -188,3 +188,19 @@ def test_decisions_need_a_real_version(registry: pd.DataFrame) -> None:
         mloop.models.protect_alias("nope", "champion")
     with pytest.raises(InvalidInput, match="comment must be a string"):
         mloop.models.reject("credit", 1, comment=3)  # type: ignore[arg-type]
+
+
+def test_a_rollback_counts_the_gate_the_version_passed_before(
+    registry: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _as(monkeypatch, "bo")
+    for version in (1, 2):
+        mloop.models.approve("credit", version)
+    assert _gate(1, registry)  # no champion yet
+    mloop.models.set_alias("credit", "champion", 1)
+    assert _gate(2, registry)  # against credit/1
+    mloop.models.set_alias("credit", "champion", 2)
+    # credit/1's gate was measured before there was a champion: a forward move would need a
+    # new gate against credit/2, a rollback goes back to what was already let in
+    assert mloop.models.missing_requirements("credit", "champion", 1) != []
+    assert mloop.models.rollback("credit", "champion", reason="canary errors").to_version == 1

@@ -19,6 +19,14 @@ def make_data(rows: int) -> pd.DataFrame:
 
 
 @mloop.step
+def read_rows(ref: str) -> pd.DataFrame:
+    """The rows of a dataset version, recorded as this step's input."""
+    dataset = mloop.data.get(ref)
+    mloop.log_input(dataset, context="training")
+    return dataset.to_pandas()
+
+
+@mloop.step
 def train(frame: pd.DataFrame, c: float = 1.0) -> LogisticRegression:
     return LogisticRegression(C=c).fit(frame[["x", "z"]], frame["label"])
 
@@ -48,5 +56,5 @@ def fit_and_score(rows: int = 200, c: float = 1.0) -> None:
 
 
 @mloop.pipeline
-def log_and_use(rows: int = 200) -> None:
-    flavor_of(train_and_log(make_data(rows)))
+def log_and_use(ref: str = "rows@latest") -> None:
+    flavor_of(train_and_log(read_rows(ref)))

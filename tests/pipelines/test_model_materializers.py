@@ -11,7 +11,7 @@ import mloop
 from mloop.errors import InvalidInput, NotFound
 from mloop.pipelines import materializers
 from mloop.pipelines.model_materializers import MODEL, MODEL_INFO
-from tests.pipelines.model_flows import fit_and_score, log_and_use
+from tests.pipelines.model_flows import fit_and_score, log_and_use, make_data
 
 
 def test_a_model_object_passes_between_steps_without_pickle(home: Path) -> None:
@@ -25,8 +25,15 @@ def test_a_model_object_passes_between_steps_without_pickle(home: Path) -> None:
     assert again.output("score") == run.output("score")
 
 
-def test_a_logged_model_passes_by_reference(home: Path) -> None:
-    run = log_and_use.run(rows=100)
+@pytest.fixture
+def rows(home: Path, tmp_path: Path) -> str:
+    frame = make_data(100)
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    return mloop.data.add(tmp_path / "rows.csv", name="rows").ref
+
+
+def test_a_logged_model_passes_by_reference(rows: str) -> None:
+    run = log_and_use.run(ref=rows)
     assert run.output("flavor_of").startswith("sklearn:")
     info = run.output("train_and_log")
     assert isinstance(info, mloop.models.ModelInfo)
@@ -34,10 +41,11 @@ def test_a_logged_model_passes_by_reference(home: Path) -> None:
     card = mloop.models.model_card("piped/1")
     assert card["lineage"]["pipeline_run"] == run.run_id
     assert card["lineage"]["pipeline"] == "log_and_use"
+    assert card["lineage"]["datasets"] == ["rows@1"]  # read by a sibling step
 
 
-def test_a_reference_to_a_model_that_changed_is_refused(home: Path) -> None:
-    run = log_and_use.run(rows=100)
+def test_a_reference_to_a_model_that_changed_is_refused(rows: str) -> None:
+    run = log_and_use.run(ref=rows)
     info = run.output("train_and_log")
     data = MODEL_INFO.dumps(info)
     assert MODEL_INFO.loads(data).digest == info.digest

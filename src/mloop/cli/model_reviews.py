@@ -11,6 +11,7 @@ from rich.text import Text
 from mloop import models
 from mloop.cli.context import use_store
 from mloop.cli.output import console, handle_errors, print_json, table, value_text
+from mloop.errors import InvalidInput
 
 
 def protect(
@@ -127,7 +128,13 @@ def card(
     if out is None:
         typer.echo(text)
     else:
-        out.write_text(text + "\n")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text + "\n")
+        except OSError as err:
+            raise InvalidInput(
+                f"cannot write the model card to {str(out)!r}: {err.strerror}"
+            ) from None
         console.print(f"model card of {found['model']['ref']} written to {out}")
 
 

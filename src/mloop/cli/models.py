@@ -83,7 +83,7 @@ def show(
     """Show a model (its versions, aliases, protections) or one version (decisions, gates)."""
     use_store(ctx)
     parsed = parse_version_ref(ref)
-    if parsed.version is None and parsed.alias is None and "/" not in ref:
+    if parsed.version is None and parsed.alias is None and "/" not in ref.removeprefix("models:/"):
         _show_model(parsed.name, as_json)
         return
     version = models.get_version(ref)
@@ -269,7 +269,7 @@ def delete(
     """Delete a version, or a whole model (refused while aliases point at it)."""
     use_store(ctx)
     parsed = parse_version_ref(ref)
-    if parsed.alias is not None:
+    if parsed.alias is not None or (parsed.version is None and "/" in ref.removeprefix("models:/")):
         raise typer.BadParameter("name the version to delete by number, e.g. credit/3")
     if parsed.version is not None:
         found = models.delete_version(parsed.name, parsed.version)

@@ -9,10 +9,15 @@ fairness, feature importance, lineage (data → pipeline → run → model), gat
 results and approvals.
 
 Example:
-    >>> import mloop
-    >>> card = mloop.models.model_card("gated/1")
-    >>> card["model"]["ref"], "## Evaluation" in render_markdown(card)
-    ('gated/1', True)
+    >>> import mloop, tempfile
+    >>> from sklearn.linear_model import LinearRegression
+    >>> path = tempfile.mkdtemp() + "/m"
+    >>> _ = mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
+    >>> _ = mloop.models.register(path, "carded")
+    >>> _ = mloop.models.update_model("carded", intended_use="Demonstrations only")
+    >>> card = mloop.models.model_card("carded/1")
+    >>> card["intended_use"], "## Evaluation" in render_markdown(card)
+    ('Demonstrations only', True)
 """
 
 from __future__ import annotations
@@ -72,7 +77,9 @@ def _lineage_runs(be: ModelBackend, run: Run | None) -> tuple[list[Run], Run | N
         [parent.info.experiment_id],
         filter_string=f"tags.`mloop.parent_run_id` = '{parent.info.run_id}'",
     )
-    return [run, *[s for s in siblings if s.info.run_id != run.info.run_id]], parent
+    # Searches return runs without their inputs; read each step of the pipeline whole.
+    steps = [be.client.get_run(s.info.run_id) for s in siblings if s.info.run_id != run.info.run_id]
+    return [run, *steps], parent
 
 
 def model_card(ref: str) -> dict[str, Any]:

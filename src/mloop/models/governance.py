@@ -5,7 +5,9 @@ passed a gate holding every rule the protection names, against the version
 the alias points at now when a rule compares with the baseline, and (b) has
 ``approvals`` distinct approvals standing, at least one from someone other
 than the version's author, and no standing rejection. A person's latest
-decision is the one that stands. The acting identity is ``MLOOP_USER`` if
+decision is the one that stands. A rollback returns the alias to a version
+that held it before: the gate that let it in then still counts, whichever
+version it was measured against. The acting identity is ``MLOOP_USER`` if
 set, else the operating system's user.
 
 Example:
@@ -134,11 +136,11 @@ def _approval_gaps(version: ModelVersion, needed: int, records: Sequence[Decisio
 
 
 def _gate_gaps(
-    rules: Sequence[str], gates: Sequence[GateRecord], baseline: int | None
+    rules: Sequence[str], gates: Sequence[GateRecord], baseline: int | None, *, fresh: bool
 ) -> list[str]:
     if not rules:
         return []
-    needs_baseline = any(parse_rule(r).uses_baseline for r in rules)
+    needs_baseline = fresh and any(parse_rule(r).uses_baseline for r in rules)
     for gate in gates:
         held = {r["rule"] for r in gate.rules}
         if not gate.passed or not set(rules) <= held:
@@ -150,8 +152,13 @@ def _gate_gaps(
     return [f"a passed gate{against} with rule(s) {list(rules)}"]
 
 
-def missing_requirements(name: str, alias: str, version: int) -> list[str]:
-    """What ``version`` still lacks to take ``alias`` ([] when nothing, or when unprotected)."""
+def missing_requirements(
+    name: str, alias: str, version: int, *, rollback: bool = False
+) -> list[str]:
+    """What ``version`` still lacks to take ``alias`` ([] when nothing, or when unprotected).
+
+    With ``rollback``, a passed gate counts whichever baseline it was measured against.
+    """
     be = backend()
     found = [p for p in be.stores.governance.list_protections(name) if p.alias == alias]
     if not found:
@@ -166,18 +173,21 @@ def missing_requirements(name: str, alias: str, version: int) -> list[str]:
         target, protection.approvals, be.stores.governance.list_decisions(name, version)
     )
     missing += _gate_gaps(
-        protection.gates, be.stores.governance.list_gates(name, version), baseline
+        protection.gates,
+        be.stores.governance.list_gates(name, version),
+        baseline,
+        fresh=not rollback,
     )
     return missing
 
 
-def check_promotion(name: str, alias: str, version: int) -> None:
+def check_promotion(name: str, alias: str, version: int, *, rollback: bool = False) -> None:
     """Refuse to point a protected alias at a version that lacks what the protection requires.
 
     Raises:
         PermissionDenied: naming every requirement that is missing.
     """
-    missing = missing_requirements(name, alias, version)
+    missing = missing_requirements(name, alias, version, rollback=rollback)
     if missing:
         raise PermissionDenied(
             f"{name}/{version} may not become {name}@{alias}: it still needs " + "; ".join(missing)

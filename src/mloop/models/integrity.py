@@ -1,10 +1,14 @@
 """``mloop models verify``: re-read every byte of a registered version and check its signature.
 
 Example:
-    >>> import mloop
-    >>> report = mloop.models.verify("gated/1")
-    >>> (report.ok, report.files > 0)
-    (True, True)
+    >>> import mloop, tempfile
+    >>> from sklearn.linear_model import LinearRegression
+    >>> path = tempfile.mkdtemp() + "/m"
+    >>> _ = mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
+    >>> _ = mloop.models.register(path, "checked")
+    >>> report = mloop.models.verify("checked/1")
+    >>> (report.ok, report.files, report.signed)
+    (True, 1, False)
 """
 
 from __future__ import annotations

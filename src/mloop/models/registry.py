@@ -99,7 +99,7 @@ def _move(name: str, alias: str, version: int, *, reason: str, action: str) -> A
     if alias in target.aliases:  # already there: nothing moves, nothing is recorded
         return AliasChange(name, alias, "unchanged", version, version, actor, reason, 0)
     _check_target(target.status, target.ref, alias)
-    check_promotion(name, alias, version)
+    check_promotion(name, alias, version, rollback=action == "rollback")
     before = _current(name, alias)
 
     def recheck(current: int | None) -> None:
@@ -171,7 +171,8 @@ def rollback(name: str, alias: str, *, reason: str = "") -> AliasChange:
     """Move ``alias`` back to the version it pointed at before its current one.
 
     Rolling back twice goes back two versions (each rollback undoes one move).
-    The target must still meet the alias's protection.
+    The target must still meet the alias's protection, except that the gate
+    it passed to take the alias before counts again.
 
     Raises:
         Conflict: the alias has no earlier version to go back to.

@@ -3,7 +3,7 @@
 Example:
     >>> parse_model_uri("models:/credit@champion")
     ModelUri(kind='models', name='credit', version=None, alias='champion', run_id=None, path='')
-    >>> parse_model_uri("runs:/0123abcd/model").path
+    >>> parse_model_uri("runs:/0123456789abcdef0123456789abcdef/model").path
     'model'
     >>> parse_version_ref("credit/3").version
     3

@@ -239,7 +239,7 @@ def get_model_info(uri: str | os.PathLike[str]) -> ModelInfo:
 # -- loading ------------------------------------------------------------------------------------
 
 _Cached = tuple[Manifest, Any, Path]
-_cache: collections.OrderedDict[tuple[str, str | None], _Cached] = collections.OrderedDict()
+_cache: collections.OrderedDict[str, _Cached] = collections.OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -264,7 +264,8 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
     against the project's trusted keys before anything is loaded; a tampered
     package, or an unsigned one where the project requires signatures, is
     refused. Loaded models are cached per package digest, so loading the same
-    model again costs a lookup.
+    model again costs a lookup (a key revoked meanwhile takes effect on the
+    next load after :func:`clear_cache` or in a new process).
 
     Raises:
         NotFound: nothing at the URI.
@@ -276,7 +277,7 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
     parsed = parse_model_uri(text)
     be = backend()
     located = locate(be, parsed, text)
-    key = (located.digest, located.signature)
+    key = located.digest
     cached = _cache.get(key)
     if cached is not None:
         _cache.move_to_end(key)
@@ -293,10 +294,11 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
 
 
 def _load_located(be: ModelBackend, located: Located, parsed: ModelUri) -> _Cached:
+    key_id, signature = located.signed()
     check_signature(
         located.digest,
-        located.signature,
-        located.key_id,
+        signature,
+        key_id,
         settings=settings(),
         keys=be.stores.keys,
         what=f"model {located.uri}",

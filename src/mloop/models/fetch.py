@@ -21,15 +21,21 @@ from mloop.models.package import MANIFEST, SIGNATURE_FILE, Manifest, parse_manif
 from mloop.models.signing import read_signature_file
 from mloop.models.uris import ModelUri
 
+Signed = tuple[str | None, str | None]
+"""``(key id, base64 signature)`` of a package digest, or ``(None, None)``."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Located:
-    """A package found behind a URI, before its files are fetched or checked."""
+    """A package found behind a URI, before its files are fetched or checked.
+
+    ``folder`` and ``signed`` do the work a package already loaded in this
+    process does not need: fetching its files, finding its signature.
+    """
 
     uri: str
     digest: str
-    signature: str | None
-    key_id: str | None
+    signed: Callable[[], Signed]
     folder: Callable[[], Path]
     version: ModelVersion | None = None
     run_id: str | None = None
@@ -86,7 +92,7 @@ def resolve_version(be: ModelBackend, uri: ModelUri) -> ModelVersion:
     return ready[-1]
 
 
-def _registered_signature(be: ModelBackend, digest: str) -> tuple[str | None, str | None]:
+def _registered_signature(be: ModelBackend, digest: str) -> Signed:
     for version in be.stores.models.find_versions(digest):
         if version.signature is not None:
             return version.signing_key_id, version.signature
@@ -110,8 +116,7 @@ def locate(be: ModelBackend, uri: ModelUri, text: str) -> Located:
         return Located(
             text,
             version.digest,
-            version.signature,
-            version.signing_key_id,
+            lambda: (version.signing_key_id, version.signature),
             fetch,
             version=version,
             run_id=version.run_id,
@@ -123,8 +128,8 @@ def locate(be: ModelBackend, uri: ModelUri, text: str) -> Located:
 
 def run_package(
     be: ModelBackend, run_id: str, path: str
-) -> tuple[Manifest, list[ModelFile], bytes | None]:
-    """The manifest, files and detached signature of a package logged to a run.
+) -> tuple[Manifest, list[ModelFile], str | None]:
+    """The manifest and files of a package logged to a run, and its detached signature's object.
 
     Raises:
         NotFound: the run has no model package at ``path``.
@@ -156,25 +161,22 @@ def run_package(
             f"runs:/{run_id}/{path} holds files its manifest does not list: {extra}"
         )
     signature = entries.get(SIGNATURE_FILE)
-    detached = (
-        be.client.content.get_bytes(signature.digest) if signature and signature.digest else None
-    )
-    return manifest, files, detached
+    return manifest, files, signature.digest if signature is not None else None
 
 
 def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
     assert uri.run_id is not None
     manifest, files, detached = run_package(be, uri.run_id, uri.path)
-    key_id, signature = (
-        read_signature_file(detached, manifest.digest)
-        if detached is not None
-        else _registered_signature(be, manifest.digest)
-    )
+
+    def signed() -> Signed:
+        if detached is None:
+            return _registered_signature(be, manifest.digest)
+        return read_signature_file(be.client.content.get_bytes(detached), manifest.digest)
+
     return Located(
         text,
         manifest.digest,
-        signature,
-        key_id,
+        signed,
         lambda: materialize(be.client.content, manifest.digest, files, be.cache_root),
         run_id=uri.run_id,
     )
@@ -183,9 +185,10 @@ def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
 def _locate_folder(be: ModelBackend, folder: Path, text: str) -> Located:
     manifest = read_manifest(folder)
     sig = folder / SIGNATURE_FILE
-    key_id, signature = (
-        read_signature_file(sig.read_bytes(), manifest.digest)
-        if sig.is_file()
-        else _registered_signature(be, manifest.digest)
-    )
-    return Located(text, manifest.digest, signature, key_id, lambda: folder, run_id=manifest.run_id)
+
+    def signed() -> Signed:
+        if sig.is_file():
+            return read_signature_file(sig.read_bytes(), manifest.digest)
+        return _registered_signature(be, manifest.digest)
+
+    return Located(text, manifest.digest, signed, lambda: folder, run_id=manifest.run_id)

@@ -251,6 +251,7 @@ class Enforcer:
             self._types = tuple(c.type for c in inputs)
         self._exact: tuple[Any, ...] | None = None
         self._frame_type: type | None = None
+        self._index: Any = None
         self._array_type: type | None = None
 
     def _prime(self) -> None:
@@ -259,6 +260,7 @@ class Enforcer:
         import pandas as pd
 
         self._frame_type, self._array_type = pd.DataFrame, np.ndarray
+        self._index = pd.Index(self._columns or ())
         self._exact = tuple(
             np.dtype(t) if t in _NUMERIC or t in _FLOATS or t == BOOL else None for t in self._types
         )
@@ -282,9 +284,11 @@ class Enforcer:
         assert self._exact is not None
         if not isinstance(data, pd.DataFrame):
             data = self._frame_from_array(data)
-        names = tuple(data.columns)
-        if names != self._columns:
-            missing = [c for c in self._columns if c not in set(names)]
+        # Index.equals is the cheapest exact comparison (a tuple of pandas 3's Arrow-backed
+        # string labels costs twice as much); anything else takes the slow, explaining path.
+        if not data.columns.equals(self._index):
+            names = set(data.columns)
+            missing = [c for c in self._columns if c not in names]
             if missing:
                 raise InvalidInput(
                     f"model input is missing column(s) {missing}; the model takes "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from mloop.entities import (
 from mloop.errors import AlreadyExists, NotFound
 from mloop.models.protocols import NewVersion
 from mloop.store import schema
-from mloop.tracking.sql.database import Database, now_millis
+from mloop.tracking.sql.database import Database, Prepared, now_millis
 
 _M = schema.registered_models
 _MT = schema.registered_model_tags
@@ -88,27 +89,60 @@ def _version_entity(name: str, row: Any, aliases: tuple[str, ...] = ()) -> Model
     )
 
 
+_VERSION_COLUMNS = (*_V.c, _M.c.name.label("model_name"), _A.c.alias.label("alias_name"))
+_Row = collections.namedtuple("_Row", [c.name for c in _VERSION_COLUMNS])  # type: ignore[misc]
+
+
+def _version_select() -> sa.Select[Any]:
+    return (
+        sa.select(*_VERSION_COLUMNS)
+        .join(_M, _M.c.model_id == _V.c.model_id)
+        .outerjoin(_A, _A.c.version_id == _V.c.version_id)
+    )
+
+
+def _grouped(rows: Sequence[Any]) -> list[ModelVersion]:
+    """Versions from rows that repeat a version once per alias pointing at it."""
+    grouped: dict[int, tuple[Any, list[str]]] = {}
+    for row in rows:
+        entry = grouped.setdefault(row.version_id, (row, []))
+        if row.alias_name is not None:
+            entry[1].append(row.alias_name)
+    return [_version_entity(r.model_name, r, tuple(sorted(a))) for r, a in grouped.values()]
+
+
 class _SqlBase:
     def __init__(self, database: Database) -> None:
         self._db = database
+        # Resolving a version or an alias is what every model load does first: these two
+        # statements are compiled once and run through the driver.
+        self._by_number = database.prepare(
+            _version_select().where(
+                _M.c.name == sa.bindparam("name"), _V.c.version == sa.bindparam("version")
+            )
+        )
+        pointed = (
+            sa.select(_A.c.version_id)
+            .join(_M, _M.c.model_id == _A.c.model_id)
+            .where(_M.c.name == sa.bindparam("name"), _A.c.alias == sa.bindparam("alias"))
+            .scalar_subquery()
+        )
+        self._by_alias = database.prepare(_version_select().where(_V.c.version_id == pointed))
+
+    def _fetch_versions(
+        self, conn: sa.Connection, prepared: Prepared, params: Mapping[str, Any]
+    ) -> list[ModelVersion]:
+        rows = [_Row(*r) for r in self._db.fetch_prepared(conn, prepared, params)]
+        return _grouped(rows)
 
     def _versions(
         self, conn: sa.Connection, where: list[sa.ColumnElement[bool]]
     ) -> list[ModelVersion]:
         # One statement: each version row comes once per alias pointing at it (or once with none).
         rows = conn.execute(
-            sa.select(_V, _M.c.name.label("model_name"), _A.c.alias.label("alias_name"))
-            .join(_M, _M.c.model_id == _V.c.model_id)
-            .outerjoin(_A, _A.c.version_id == _V.c.version_id)
-            .where(*where)
-            .order_by(_M.c.name, _V.c.version, _A.c.alias)
+            _version_select().where(*where).order_by(_M.c.name, _V.c.version, _A.c.alias)
         ).all()
-        grouped: dict[int, tuple[Any, list[str]]] = {}
-        for row in rows:
-            entry = grouped.setdefault(row.version_id, (row, []))
-            if row.alias_name is not None:
-                entry[1].append(row.alias_name)
-        return [_version_entity(r.model_name, r, tuple(a)) for r, a in grouped.values()]
+        return _grouped(rows)
 
     def _missing(self, conn: sa.Connection, name: str, what: str) -> NotFound:
         model_id(conn, name)  # an unknown model says so
@@ -288,7 +322,7 @@ class SqlModelStore(_SqlBase):
     def get_version(self, name: str, version: int, *, with_files: bool = False) -> ModelVersion:
         """One version, optionally with its file list; NotFound if there is none."""
         with self._db.connect() as conn:
-            found = self._versions(conn, [_M.c.name == name, _V.c.version == version])
+            found = self._fetch_versions(conn, self._by_number, {"name": name, "version": version})
             if not found:
                 raise self._missing(conn, name, f"version {version}")
             if not with_files:
@@ -363,14 +397,8 @@ class SqlAliasStore(_SqlBase):
 
     def get_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points at; NotFound if the alias is not set."""
-        pointed = (
-            sa.select(_A.c.version_id)
-            .join(_M, _M.c.model_id == _A.c.model_id)
-            .where(_M.c.name == name, _A.c.alias == alias)
-            .scalar_subquery()
-        )
         with self._db.connect() as conn:
-            found = self._versions(conn, [_V.c.version_id == pointed])
+            found = self._fetch_versions(conn, self._by_alias, {"name": name, "alias": alias})
             if not found:
                 raise self._missing(conn, name, f"alias {alias!r}")
             return found[0]

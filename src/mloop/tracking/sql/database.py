@@ -151,6 +151,17 @@ class Database:
         finally:
             cursor.close()
 
+    def fetch_prepared(
+        self, conn: sa.Connection, prepared: Prepared, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a statement compiled once with :meth:`prepare`, run through the driver."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(prepared.sql, prepared.rows([params])[0])
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
     def upsert(self, table: sa.Table) -> Any:
         """A dialect-specific INSERT that supports ``on_conflict_do_update``."""
         module = sqlite if self.dialect == "sqlite" else postgresql

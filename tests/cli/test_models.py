@@ -14,7 +14,13 @@ from mloop.cli.app import app
 from mloop.models.backend import backend
 from mloop.models.package import MANIFEST
 from tests.cli.conftest import ANSI, invoke, run_mloop
-from tests.models.conftest import FEATURES, credit_frame, fit_classifier, log_and_register
+from tests.models.conftest import (
+    FEATURES,
+    corrupt_object,
+    credit_frame,
+    fit_classifier,
+    log_and_register,
+)
 
 RULE = "roc_auc >= champion.roc_auc - 0.005"
 
@@ -367,19 +373,7 @@ def _corrupt_a_stored_file(name: str, version: int) -> None:
         for f in backend().stores.models.get_version(name, v.version, with_files=True).files
     }
     target = next(f for f in full.files if f.path != MANIFEST and f.digest not in shared)
-    content = backend().client.content
-    location = Path(content.location(target.digest))
-    if location.exists():
-        offset = 10
-    else:  # small objects of one package share a pack: damage the object inside it
-        found = content._find_packed(target.digest, refresh=True)
-        assert found is not None
-        location = Path(content._pack_path(found[0], ".pack"))
-        offset = found[1].offset + 10
-    data = bytearray(location.read_bytes())
-    data[offset] ^= 0xFF
-    location.chmod(0o644)
-    location.write_bytes(bytes(data))
+    corrupt_object(target.digest)
 
 
 def test_verify_and_a_corrupted_store(two: pd.DataFrame) -> None:

@@ -57,3 +57,21 @@ def log_and_register(model: Any, frame: pd.DataFrame, name: str = "credit") -> A
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     frame.to_csv(path, index=False)
     return path
+
+
+def corrupt_object(digest: str) -> None:
+    """Flip one byte of a stored object, in its own file or inside the pack that holds it."""
+    from mloop.models.backend import backend
+
+    content = backend().client.content
+    location = Path(content.location(digest))
+    offset = 10
+    if not location.exists():  # small objects of one batch share a pack
+        found = content._find_packed(digest, refresh=True)
+        assert found is not None
+        location = Path(content._pack_path(found[0], ".pack"))
+        offset += found[1].offset
+    data = bytearray(location.read_bytes())
+    data[offset] ^= 0xFF
+    location.chmod(0o644)
+    location.write_bytes(bytes(data))

@@ -12,7 +12,7 @@ import mloop
 from mloop.errors import AlreadyExists, IntegrityError, InvalidInput, NotFound
 from mloop.models.backend import backend
 from mloop.models.package import MANIFEST
-from tests.models.conftest import FEATURES, fit_classifier, log_and_register
+from tests.models.conftest import FEATURES, corrupt_object, fit_classifier, log_and_register
 
 
 def test_log_model_records_the_package_as_a_run_output(
@@ -193,19 +193,7 @@ def test_a_corrupted_stored_object_is_refused(
     version = mloop.models.get_version("credit/1")
     full = backend().stores.models.get_version("credit", 1, with_files=True)
     model_file = next(f for f in full.files if f.path == "model.skops")
-    content = backend().client.content
-    location = Path(content.location(model_file.digest))
-    if location.exists():
-        offset = 10
-    else:  # small objects of one package share a pack: damage the object inside it
-        found = content._find_packed(model_file.digest, refresh=True)
-        assert found is not None
-        location = Path(content._pack_path(found[0], ".pack"))
-        offset = found[1].offset + 10
-    data = bytearray(location.read_bytes())
-    data[offset] ^= 0xFF
-    location.chmod(0o644)
-    location.write_bytes(bytes(data))
+    corrupt_object(model_file.digest)
     shutil.rmtree(home / "models", ignore_errors=True)  # no local copy: loads read the store
     mloop.models.clear_cache()
     with pytest.raises(IntegrityError):

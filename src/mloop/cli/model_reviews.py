@@ -35,11 +35,13 @@ def protect(
     console.print(f"{name}@{alias} now needs {found.approvals} approval(s){rules}")
 
 
+_NAME = typer.Argument(..., help="The registered model.")
+_VERSION = typer.Argument(..., help="The version.")
+_COMMENT = typer.Option("", "--comment", "-m", help="Why.")
+
+
 def approve(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., help="The registered model."),
-    version: int = typer.Argument(..., help="The version."),
-    comment: str = typer.Option("", "--comment", "-m", help="Why."),
+    ctx: typer.Context, name: str = _NAME, version: int = _VERSION, comment: str = _COMMENT
 ) -> None:
     """Approve a version (as MLOOP_USER, or the OS user)."""
     use_store(ctx)
@@ -48,10 +50,7 @@ def approve(
 
 
 def reject(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., help="The registered model."),
-    version: int = typer.Argument(..., help="The version."),
-    comment: str = typer.Option("", "--comment", "-m", help="Why."),
+    ctx: typer.Context, name: str = _NAME, version: int = _VERSION, comment: str = _COMMENT
 ) -> None:
     """Reject a version; while the rejection stands it takes no protected alias."""
     use_store(ctx)

@@ -82,17 +82,33 @@ class ModelInfo:
         return self.model_uri
 
 
-def _options(
+def _spec(
+    *,
+    input_example: Any,
+    signature: Signature | None,
+    flavor: str | None,
+    metadata: Mapping[str, Any] | None,
+    code_paths: Sequence[str | os.PathLike[str]] | None,
     init_kwargs: Mapping[str, Any] | None,
     torch_format: str | None,
     artifacts: Mapping[str, str | os.PathLike[str]] | None,
     model_config: Mapping[str, Any] | None,
-) -> SaveOptions:
-    return SaveOptions(
+    run_id: str | None = None,
+) -> PackageSpec:
+    options = SaveOptions(
         init_kwargs=dict(init_kwargs or {}),
         torch_format=torch_format,
         artifacts={k: os.fspath(v) for k, v in (artifacts or {}).items()},
         model_config=dict(model_config or {}),
+    )
+    return PackageSpec(
+        input_example=input_example,
+        signature=signature,
+        metadata=dict(metadata or {}),
+        code_paths=list(code_paths or []),
+        options=options,
+        run_id=run_id,
+        flavor=flavor,
     )
 
 
@@ -133,13 +149,16 @@ def save(
         InvalidInput: no flavor saves the model, or an option is malformed.
         MissingExtra: the flavor's library is not installed.
     """
-    spec = PackageSpec(
+    spec = _spec(
         input_example=input_example,
         signature=signature,
-        metadata=dict(metadata or {}),
-        code_paths=list(code_paths or []),
-        options=_options(init_kwargs, torch_format, artifacts, model_config),
         flavor=flavor,
+        metadata=metadata,
+        code_paths=code_paths,
+        init_kwargs=init_kwargs,
+        torch_format=torch_format,
+        artifacts=artifacts,
+        model_config=model_config,
     )
     return write_package(model, path, spec)
 
@@ -185,14 +204,17 @@ def log_model(
     signer = project_signer(settings(), be.stores.keys)
     scratch = Path(tempfile.mkdtemp(prefix="mloop-model-"))
     try:
-        spec = PackageSpec(
+        spec = _spec(
             input_example=input_example,
             signature=signature,
-            metadata=dict(metadata or {}),
-            code_paths=list(code_paths or []),
-            options=_options(init_kwargs, torch_format, artifacts, model_config),
-            run_id=run_id,
             flavor=flavor,
+            metadata=metadata,
+            code_paths=code_paths,
+            init_kwargs=init_kwargs,
+            torch_format=torch_format,
+            artifacts=artifacts,
+            model_config=model_config,
+            run_id=run_id,
         )
         manifest = write_package(model, scratch / "package", spec)
         if signer is not None:

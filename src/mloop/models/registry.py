@@ -190,11 +190,7 @@ def archive(name: str, version: int) -> ModelVersion:
     Raises:
         Conflict: an alias points at it; move the alias first.
     """
-    found = backend().stores.models.get_version(check_model_name(name), version)
-    if found.aliases:
-        raise Conflict(
-            f"{found.ref} holds alias(es) {list(found.aliases)}; move them before archiving it"
-        )
+    _without_aliases(name, version, "archiving")
     return backend().stores.models.set_status(name, version, ModelVersionStatus.ARCHIVED)
 
 
@@ -211,12 +207,16 @@ def delete_version(name: str, version: int) -> ModelVersion:
     Raises:
         Conflict: an alias points at it; move the alias first.
     """
+    _without_aliases(name, version, "deleting")
+    return backend().stores.models.delete_version(name, version)
+
+
+def _without_aliases(name: str, version: int, doing: str) -> None:
     found = backend().stores.models.get_version(check_model_name(name), version)
     if found.aliases:
         raise Conflict(
-            f"{found.ref} holds alias(es) {list(found.aliases)}; move them before deleting it"
+            f"{found.ref} holds alias(es) {list(found.aliases)}; move them before {doing} it"
         )
-    return backend().stores.models.delete_version(name, version)
 
 
 def delete_model(name: str) -> None:

@@ -9,8 +9,9 @@ Example:
 from __future__ import annotations
 
 from mloop.models.protocols import ModelStores
+from mloop.models.sql.aliases import SqlAliasStore
 from mloop.models.sql.governance import SqlGovernanceStore, SqlKeyStore
-from mloop.models.sql.registry import SqlAliasStore, SqlModelStore
+from mloop.models.sql.registry import SqlModelStore
 from mloop.tracking.sql.database import Database
 
 

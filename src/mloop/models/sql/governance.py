@@ -15,7 +15,7 @@ from mloop.entities import (
     SigningKey,
 )
 from mloop.errors import AlreadyExists, NotFound
-from mloop.models.sql.registry import model_id, version_id
+from mloop.models.sql.rows import model_id, version_id
 from mloop.store import schema
 from mloop.tracking.sql.database import Database, now_millis
 

@@ -1,27 +1,26 @@
-"""Registered models, versions and aliases over SQL (SQLite and PostgreSQL)."""
+"""Registered models and their versions over SQL (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from mloop.entities import (
-    AliasChange,
-    ModelFile,
-    ModelVersion,
-    ModelVersionStatus,
-    RegisteredModel,
-)
+from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus, RegisteredModel
 from mloop.errors import AlreadyExists, NotFound
 from mloop.models.protocols import NewVersion
+from mloop.models.sql.rows import (
+    VersionReader,
+    lock_model,
+    model_id,
+    version_id,
+)
 from mloop.store import schema
-from mloop.tracking.sql.database import Database, Prepared, now_millis
+from mloop.tracking.sql.database import now_millis
 
 _M = schema.registered_models
 _MT = schema.registered_model_tags
@@ -31,125 +30,7 @@ _A = schema.model_aliases
 _H = schema.model_alias_history
 
 
-def model_id(conn: sa.Connection, name: str) -> int:
-    """The key of a registered model; NotFound if there is none by that name."""
-    found = conn.execute(sa.select(_M.c.model_id).where(_M.c.name == name)).scalar()
-    if found is None:
-        raise NotFound(f"registered model {name!r} not found (see: mloop models ls)")
-    return int(found)
-
-
-def lock_model(database: Database, conn: sa.Connection, name: str) -> int:
-    """The key of a model, its row locked until ``conn``'s transaction ends; NotFound if none.
-
-    Writes that read a model's state and then change it (number a version,
-    move an alias) take this lock first, so two of them on one model run one
-    after the other. SQLite needs no row lock: every write transaction there
-    begins with ``BEGIN IMMEDIATE`` and so holds the database's write lock.
-    """
-    query = sa.select(_M.c.model_id).where(_M.c.name == name)
-    if database.dialect == "postgresql":
-        query = query.with_for_update()
-    found = conn.execute(query).scalar()
-    if found is None:
-        raise NotFound(f"registered model {name!r} not found (see: mloop models ls)")
-    return int(found)
-
-
-def version_id(conn: sa.Connection, name: str, version: int) -> int:
-    """The key of a model version; NotFound if there is none."""
-    found = conn.execute(
-        sa.select(_V.c.version_id)
-        .join(_M, _M.c.model_id == _V.c.model_id)
-        .where(_M.c.name == name, _V.c.version == version)
-    ).scalar()
-    if found is None:
-        model_id(conn, name)  # an unknown model says so
-        raise NotFound(f"model {name!r} has no version {version}")
-    return int(found)
-
-
-def _version_entity(name: str, row: Any, aliases: tuple[str, ...] = ()) -> ModelVersion:
-    return ModelVersion(
-        name=name,
-        version=row.version,
-        digest=row.digest,
-        flavor=row.flavor,
-        source=row.source,
-        run_id=row.run_id,
-        status=ModelVersionStatus(row.status),
-        created_by=row.created_by,
-        created_time=row.created_time,
-        manifest_digest=row.manifest_digest,
-        description=row.description,
-        metrics=json.loads(row.metrics),
-        signature=row.signature,
-        signing_key_id=row.signing_key_id,
-        aliases=aliases,
-    )
-
-
-_VERSION_COLUMNS = (*_V.c, _M.c.name.label("model_name"), _A.c.alias.label("alias_name"))
-_Row = collections.namedtuple("_Row", [c.name for c in _VERSION_COLUMNS])  # type: ignore[misc]
-
-
-def _version_select() -> sa.Select[Any]:
-    return (
-        sa.select(*_VERSION_COLUMNS)
-        .join(_M, _M.c.model_id == _V.c.model_id)
-        .outerjoin(_A, _A.c.version_id == _V.c.version_id)
-    )
-
-
-def _grouped(rows: Sequence[Any]) -> list[ModelVersion]:
-    """Versions from rows that repeat a version once per alias pointing at it."""
-    grouped: dict[int, tuple[Any, list[str]]] = {}
-    for row in rows:
-        entry = grouped.setdefault(row.version_id, (row, []))
-        if row.alias_name is not None:
-            entry[1].append(row.alias_name)
-    return [_version_entity(r.model_name, r, tuple(sorted(a))) for r, a in grouped.values()]
-
-
-class _SqlBase:
-    def __init__(self, database: Database) -> None:
-        self._db = database
-        # Resolving a version or an alias is what every model load does first: these two
-        # statements are compiled once and run through the driver.
-        self._by_number = database.prepare(
-            _version_select().where(
-                _M.c.name == sa.bindparam("name"), _V.c.version == sa.bindparam("version")
-            )
-        )
-        pointed = (
-            sa.select(_A.c.version_id)
-            .join(_M, _M.c.model_id == _A.c.model_id)
-            .where(_M.c.name == sa.bindparam("name"), _A.c.alias == sa.bindparam("alias"))
-            .scalar_subquery()
-        )
-        self._by_alias = database.prepare(_version_select().where(_V.c.version_id == pointed))
-
-    def _fetch_versions(
-        self, conn: sa.Connection, prepared: Prepared, params: Mapping[str, Any]
-    ) -> list[ModelVersion]:
-        rows = [_Row(*r) for r in self._db.fetch_prepared(conn, prepared, params)]
-        return _grouped(rows)
-
-    def _versions(
-        self, conn: sa.Connection, where: list[sa.ColumnElement[bool]]
-    ) -> list[ModelVersion]:
-        # One statement: each version row comes once per alias pointing at it (or once with none).
-        rows = conn.execute(
-            _version_select().where(*where).order_by(_M.c.name, _V.c.version, _A.c.alias)
-        ).all()
-        return _grouped(rows)
-
-    def _missing(self, conn: sa.Connection, name: str, what: str) -> NotFound:
-        model_id(conn, name)  # an unknown model says so
-        return NotFound(f"model {name!r} has no {what}")
-
-
-class SqlModelStore(_SqlBase):
+class SqlModelStore(VersionReader):
     """:class:`~mloop.models.protocols.ModelStore` over SQL."""
 
     def _lock_model(self, conn: sa.Connection, name: str, owner: str) -> int:
@@ -390,114 +271,3 @@ def _delete_versions(conn: sa.Connection, ids: list[int]) -> None:
     ):
         conn.execute(table.delete().where(table.c.version_id.in_(ids)))
     conn.execute(_V.delete().where(_V.c.version_id.in_(ids)))
-
-
-class SqlAliasStore(_SqlBase):
-    """:class:`~mloop.models.protocols.AliasStore` over SQL."""
-
-    def get_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version an alias points at; NotFound if the alias is not set."""
-        with self._db.connect() as conn:
-            found = self._fetch_versions(conn, self._by_alias, {"name": name, "alias": alias})
-            if not found:
-                raise self._missing(conn, name, f"alias {alias!r}")
-            return found[0]
-
-    def _current(self, conn: sa.Connection, mid: int, alias: str) -> int | None:
-        found = conn.execute(
-            sa.select(_V.c.version)
-            .join(_A, _A.c.version_id == _V.c.version_id)
-            .where(_A.c.model_id == mid, _A.c.alias == alias)
-        ).scalar()
-        return None if found is None else int(found)
-
-    def set_alias(
-        self,
-        name: str,
-        alias: str,
-        version: int,
-        *,
-        actor: str,
-        reason: str = "",
-        action: str = "set",
-        check: Callable[[int | None], None] | None = None,
-    ) -> AliasChange:
-        """Point an alias at a version and record the move, in one transaction.
-
-        The model's row is locked first, so ``check`` sees the version the alias
-        points at until this move commits, and concurrent moves form a chain.
-        """
-        with self._db.begin() as conn:
-            mid = lock_model(self._db, conn, name)
-            vid = version_id(conn, name, version)
-            current = self._current(conn, mid, alias)
-            if check is not None:
-                check(current)
-            stmt = self._db.upsert(_A).values(model_id=mid, alias=alias, version_id=vid)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["model_id", "alias"],
-                    set_={"version_id": stmt.excluded.version_id},
-                )
-            )
-            return self._record(conn, mid, name, alias, action, current, version, actor, reason)
-
-    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str = "") -> AliasChange:
-        """Remove an alias and record it; NotFound if it is not set."""
-        with self._db.begin() as conn:
-            mid = lock_model(self._db, conn, name)
-            current = self._current(conn, mid, alias)
-            if current is None:
-                raise NotFound(f"model {name!r} has no alias {alias!r}")
-            conn.execute(_A.delete().where(_A.c.model_id == mid, _A.c.alias == alias))
-            return self._record(conn, mid, name, alias, "delete", current, None, actor, reason)
-
-    @staticmethod
-    def _record(
-        conn: sa.Connection,
-        mid: int,
-        name: str,
-        alias: str,
-        action: str,
-        from_version: int | None,
-        to_version: int | None,
-        actor: str,
-        reason: str,
-    ) -> AliasChange:
-        now = now_millis()
-        conn.execute(
-            _H.insert().values(
-                model_id=mid,
-                alias=alias,
-                action=action,
-                from_version=from_version,
-                to_version=to_version,
-                actor=actor,
-                reason=reason,
-                created_time=now,
-            )
-        )
-        conn.execute(_M.update().where(_M.c.model_id == mid).values(updated_time=now))
-        return AliasChange(name, alias, action, from_version, to_version, actor, reason, now)
-
-    def alias_history(self, name: str, alias: str | None = None) -> list[AliasChange]:
-        """Moves of one alias (or every alias of the model), oldest first."""
-        with self._db.connect() as conn:
-            mid = model_id(conn, name)
-            query = sa.select(_H).where(_H.c.model_id == mid)
-            if alias is not None:
-                query = query.where(_H.c.alias == alias)
-            rows = conn.execute(query.order_by(_H.c.change_id)).all()
-        return [
-            AliasChange(
-                name,
-                r.alias,
-                r.action,
-                r.from_version,
-                r.to_version,
-                r.actor,
-                r.reason,
-                r.created_time,
-            )
-            for r in rows
-        ]

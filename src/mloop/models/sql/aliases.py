@@ -1,0 +1,129 @@
+"""Aliases of registered models, and every move they made, over SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from mloop.entities import AliasChange, ModelVersion
+from mloop.errors import NotFound
+from mloop.models.sql.rows import VersionReader, lock_model, model_id, version_id
+from mloop.store import schema
+from mloop.tracking.sql.database import now_millis
+
+_M = schema.registered_models
+_V = schema.model_versions
+_A = schema.model_aliases
+_H = schema.model_alias_history
+
+
+class SqlAliasStore(VersionReader):
+    """:class:`~mloop.models.protocols.AliasStore` over SQL."""
+
+    def get_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version an alias points at; NotFound if the alias is not set."""
+        with self._db.connect() as conn:
+            found = self._fetch_versions(conn, self._by_alias, {"name": name, "alias": alias})
+            if not found:
+                raise self._missing(conn, name, f"alias {alias!r}")
+            return found[0]
+
+    def _current(self, conn: sa.Connection, mid: int, alias: str) -> int | None:
+        found = conn.execute(
+            sa.select(_V.c.version)
+            .join(_A, _A.c.version_id == _V.c.version_id)
+            .where(_A.c.model_id == mid, _A.c.alias == alias)
+        ).scalar()
+        return None if found is None else int(found)
+
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str,
+        reason: str = "",
+        action: str = "set",
+        check: Callable[[int | None], None] | None = None,
+    ) -> AliasChange:
+        """Point an alias at a version and record the move, in one transaction.
+
+        The model's row is locked first, so ``check`` sees the version the alias
+        points at until this move commits, and concurrent moves form a chain.
+        """
+        with self._db.begin() as conn:
+            mid = lock_model(self._db, conn, name)
+            vid = version_id(conn, name, version)
+            current = self._current(conn, mid, alias)
+            if check is not None:
+                check(current)
+            stmt = self._db.upsert(_A).values(model_id=mid, alias=alias, version_id=vid)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["model_id", "alias"],
+                    set_={"version_id": stmt.excluded.version_id},
+                )
+            )
+            return self._record(conn, mid, name, alias, action, current, version, actor, reason)
+
+    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str = "") -> AliasChange:
+        """Remove an alias and record it; NotFound if it is not set."""
+        with self._db.begin() as conn:
+            mid = lock_model(self._db, conn, name)
+            current = self._current(conn, mid, alias)
+            if current is None:
+                raise NotFound(f"model {name!r} has no alias {alias!r}")
+            conn.execute(_A.delete().where(_A.c.model_id == mid, _A.c.alias == alias))
+            return self._record(conn, mid, name, alias, "delete", current, None, actor, reason)
+
+    @staticmethod
+    def _record(
+        conn: sa.Connection,
+        mid: int,
+        name: str,
+        alias: str,
+        action: str,
+        from_version: int | None,
+        to_version: int | None,
+        actor: str,
+        reason: str,
+    ) -> AliasChange:
+        now = now_millis()
+        conn.execute(
+            _H.insert().values(
+                model_id=mid,
+                alias=alias,
+                action=action,
+                from_version=from_version,
+                to_version=to_version,
+                actor=actor,
+                reason=reason,
+                created_time=now,
+            )
+        )
+        conn.execute(_M.update().where(_M.c.model_id == mid).values(updated_time=now))
+        return AliasChange(name, alias, action, from_version, to_version, actor, reason, now)
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasChange]:
+        """Moves of one alias (or every alias of the model), oldest first."""
+        with self._db.connect() as conn:
+            mid = model_id(conn, name)
+            query = sa.select(_H).where(_H.c.model_id == mid)
+            if alias is not None:
+                query = query.where(_H.c.alias == alias)
+            rows = conn.execute(query.order_by(_H.c.change_id)).all()
+        return [
+            AliasChange(
+                name,
+                r.alias,
+                r.action,
+                r.from_version,
+                r.to_version,
+                r.actor,
+                r.reason,
+                r.created_time,
+            )
+            for r in rows
+        ]

@@ -282,3 +282,33 @@ def test_garbage_collection_keeps_registered_files(
         model.predict(credit[FEATURES]), classifier.predict(credit[FEATURES])
     )
     mloop.models.verify("credit/1")
+
+
+def test_the_cache_keeps_as_many_models_as_it_is_told(
+    home: Path, monkeypatch: pytest.MonkeyPatch, credit: pd.DataFrame
+) -> None:
+    first = log_and_register(fit_classifier(credit, 1.0), credit).model_uri
+    second = log_and_register(fit_classifier(credit, 0.1), credit).model_uri
+    monkeypatch.setenv("MLOOP_MODEL_CACHE_SIZE", "1")
+    mloop.models.clear_cache()
+    a = mloop.models.load(first).model
+    assert mloop.models.load(first).model is a
+    mloop.models.load(second)  # evicts the first
+    assert mloop.models.load(first).model is not a
+    monkeypatch.setenv("MLOOP_MODEL_CACHE_SIZE", "0")
+    mloop.models.clear_cache()
+    assert mloop.models.load(first).model is not mloop.models.load(first).model
+
+
+def test_loads_from_many_threads_share_one_model(
+    home: Path, credit: pd.DataFrame, classifier: Any
+) -> None:
+    import concurrent.futures
+
+    uri = log_and_register(classifier, credit).model_uri
+    mloop.models.load(uri)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        loaded = list(pool.map(lambda _: mloop.models.load("models:/credit/1"), range(40)))
+    assert len({id(m.model) for m in loaded}) == 1
+    rows = credit[FEATURES][:5]
+    assert all(m.predict(rows).tolist() == classifier.predict(rows).tolist() for m in loaded)

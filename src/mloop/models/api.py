@@ -300,9 +300,11 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
     be = backend()
     located = locate(be, parsed, text)
     key = located.digest
-    cached = _cache.get(key)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
     if cached is not None:
-        _cache.move_to_end(key)
         manifest, predictor, folder = cached
         return wrap(manifest, predictor, folder, text)
     manifest, predictor, folder = _load_located(be, located, parsed)

@@ -230,3 +230,45 @@ def test_relative_home_from_parent_pyproject_is_relative_to_the_project(
     monkeypatch.chdir(notebooks)
     settings = load_settings(environ={}, cwd=notebooks)
     assert settings.resolved_tracking_uri() == f"sqlite:///{project}/store/mloop.db"
+
+
+def test_model_settings(project: Path) -> None:
+    settings = load_settings(environ={}, cwd=project)
+    assert (settings.user, settings.require_signatures, settings.model_cache_size) == (
+        None,
+        "auto",
+        8,
+    )
+    assert settings.resolved_signing_key() == (Path(".mloop") / "keys" / "signing.pem").absolute()
+    assert settings.resolved_user()  # the OS user
+    env = {
+        "MLOOP_USER": "ana",
+        "MLOOP_SIGNING_KEY": "~/keys/k.pem",
+        "MLOOP_REQUIRE_SIGNATURES": "true",
+        "MLOOP_MODEL_CACHE_SIZE": "2",
+    }
+    settings = load_settings(environ=env, cwd=project)
+    assert settings.resolved_user() == "ana"
+    assert settings.resolved_signing_key() == Path("~/keys/k.pem").expanduser()
+    assert (settings.require_signatures, settings.model_cache_size) == ("true", 2)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MLOOP_REQUIRE_SIGNATURES": "sometimes"}, "require_signatures must be auto"),
+        ({"MLOOP_MODEL_CACHE_SIZE": "-1"}, "model_cache_size must be >= 0"),
+        ({"MLOOP_MODEL_CACHE_SIZE": "many"}, "MLOOP_MODEL_CACHE_SIZE"),
+    ],
+)
+def test_bad_model_settings(project: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        load_settings(environ=env, cwd=project)
+
+
+def test_a_relative_signing_key_is_relative_to_the_project(project: Path) -> None:
+    write_tool_table(project, 'signing-key = "secrets/signing.pem"')
+    nested = project / "src"
+    nested.mkdir()
+    settings = load_settings(environ={}, cwd=nested)
+    assert settings.resolved_signing_key() == project / "secrets" / "signing.pem"

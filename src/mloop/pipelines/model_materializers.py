@@ -120,12 +120,11 @@ def _package_loads(data: bytes) -> Any:
 
     root = backend().cache_root / "step-outputs" / hashlib.sha256(data).hexdigest()
     if not root.exists():
-        scratch = Path(
-            tempfile.mkdtemp(prefix=".unpack-", dir=root.parent if root.parent.exists() else None)
-        )
+        # Unpacked beside its final place and renamed there: a reader never sees half a package.
+        root.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root.parent))
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             archive.extractall(scratch, filter="data")
-        root.parent.mkdir(parents=True, exist_ok=True)
         try:
             scratch.rename(root)
         except OSError:  # another process unpacked it first

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 from mloop.artifacts.cas import PACK_OBJECT_LIMIT, ContentStore
+from mloop.artifacts.trees import materialize as copy_objects
 from mloop.data.hash_cache import FileKey, HashCache
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput, NotFound, StoreError
@@ -182,14 +182,5 @@ def materialize(content: ContentStore, version: DatasetVersion, cache_root: Path
     interrupted copy is redone, never used.
     """
     target = cache_root / version.name / str(version.version)
-    marker = target / ".complete"
-    if marker.exists() and marker.read_text() == version.digest:
-        return target
-    for item in version.files:
-        destination = target / item.path
-        if destination.exists():
-            destination.chmod(stat.S_IRUSR | stat.S_IWUSR)
-        content.get_file(item.digest, destination)
-        destination.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    marker.write_text(version.digest)
-    return target
+    entries = [(f.path, f.digest) for f in version.files]
+    return copy_objects(content, entries, target, target / ".complete", version.digest)

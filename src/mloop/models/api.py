@@ -307,7 +307,7 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
     if cached is not None:
         manifest, predictor, folder = cached
         return wrap(manifest, predictor, folder, text)
-    manifest, predictor, folder = _load_located(be, located, parsed)
+    manifest, predictor, folder = _load_located(be, located)
     limit = settings().model_cache_size
     with _cache_lock:
         if limit:
@@ -317,7 +317,7 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
     return wrap(manifest, predictor, folder, text)
 
 
-def _load_located(be: ModelBackend, located: Located, parsed: ModelUri) -> _Cached:
+def _load_located(be: ModelBackend, located: Located) -> _Cached:
     key_id, signature = located.signed()
     check_signature(
         located.digest,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.data import Dataset
 from mloop.data import get as get_dataset
-from mloop.entities import EvaluationRecord
+from mloop.entities import EvaluationRecord, ModelVersion
 from mloop.errors import InvalidInput
 from mloop.models import metrics as m
 from mloop.models.api import ModelInfo, load
@@ -140,14 +140,9 @@ class _Scorer:
 
     model: Any
     task: str
-    labels: list[Any]
 
     def fit(self, *args: Any) -> _Scorer:  # scikit-learn asks estimators to have one
         raise InvalidInput("an evaluated model is not refitted")
-
-    def primary(self) -> str:
-        """The metric importance is measured with."""
-        return "accuracy" if self.task == "classification" else "r2"
 
     def __call__(self, estimator: Any, features: Any, y: Any) -> float:
         import numpy as np
@@ -158,11 +153,9 @@ class _Scorer:
         return m.regression_metrics(np.asarray(y, dtype=float), predicted.astype(float))["r2"]
 
 
-def _importance(
-    model: Any, features: pd.DataFrame, y: np.ndarray, task: str, labels: list[Any]
-) -> dict[str, float]:
+def _importance(model: Any, features: pd.DataFrame, y: np.ndarray, task: str) -> dict[str, float]:
     inspection = require("sklearn.inspection", "sklearn", "scikit-learn")
-    scorer = _Scorer(model, task, labels)
+    scorer = _Scorer(model, task)
     sample = (
         features.sample(n=IMPORTANCE_ROWS, random_state=0)
         if len(features) > IMPORTANCE_ROWS
@@ -248,7 +241,7 @@ def measure(
         if result.fairness:
             result.metrics[gap] = max(f[gap] for f in result.fairness.values())
     if importance:
-        result.feature_importance.update(_importance(model, features, y, task, result.labels or []))
+        result.feature_importance.update(_importance(model, features, y, task))
     return result
 
 
@@ -322,23 +315,22 @@ def evaluate(
         fluent.log_metrics(finite)
         label = uri.replace(":/", "-").replace("/", "-").replace("@", "-")
         fluent.log_dict(result.to_dict(), f"evaluation/{label}.json")
-    parsed = parse_model_uri(uri) if uri.startswith("models:/") else None
-    if parsed is not None:
-        version = backend().stores.models.get_version(parsed.name, loaded_version(parsed))
-        backend().stores.governance.record_evaluation(
-            EvaluationRecord(
-                version.name,
-                version.version,
-                where,
-                result.to_dict(),
-                settings().resolved_user(),
-                time.time_ns() // 1_000_000,
-                active.info.run_id if active else None,
-            )
-        )
+    if uri.startswith("models:/"):
+        keep_evaluation(resolve_version(backend(), parse_model_uri(uri)), result)
     return result
 
 
-def loaded_version(parsed: Any) -> int:
-    """The version number a ``models:/`` URI names right now."""
-    return resolve_version(backend(), parsed).version
+def keep_evaluation(version: ModelVersion, result: EvaluationResult) -> None:
+    """Store an evaluation with the registered version it measured (model cards read it)."""
+    active = fluent.active_run()
+    backend().stores.governance.record_evaluation(
+        EvaluationRecord(
+            version.name,
+            version.version,
+            result.data,
+            result.to_dict(),
+            settings().resolved_user(),
+            time.time_ns() // 1_000_000,
+            active.info.run_id if active else None,
+        )
+    )

@@ -9,11 +9,11 @@ a process. A plain folder is used where it is.
 from __future__ import annotations
 
 import dataclasses
-import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore
+from mloop.artifacts.trees import materialize as copy_objects
 from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.backend import ModelBackend
@@ -37,27 +37,16 @@ class Located:
     digest: str
     signed: Callable[[], Signed]
     folder: Callable[[], Path]
-    version: ModelVersion | None = None
-    run_id: str | None = None
 
 
 def materialize(content: ContentStore, digest: str, files: Sequence[ModelFile], root: Path) -> Path:
     """The files under ``root/<digest>``, fetched once (verified reads), read-only afterwards.
 
-    An interrupted copy has no ``.<digest>.complete`` marker beside it and is redone.
+    The completion marker sits beside the folder, not in it: a package folder holds
+    exactly its manifest's files.
     """
-    target = root / digest
-    marker = root / f".{digest}.complete"
-    if marker.exists() and marker.read_text() == digest:
-        return target
-    for item in files:
-        destination = target / item.path
-        if destination.exists():
-            destination.chmod(stat.S_IRUSR | stat.S_IWUSR)
-        content.get_file(item.digest, destination)
-        destination.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    marker.write_text(digest)
-    return target
+    entries = [(f.path, f.digest) for f in files]
+    return copy_objects(content, entries, root / digest, root / f".{digest}.complete", digest)
 
 
 _manifests: dict[str, Manifest] = {}
@@ -118,8 +107,6 @@ def locate(be: ModelBackend, uri: ModelUri, text: str) -> Located:
             version.digest,
             lambda: (version.signing_key_id, version.signature),
             fetch,
-            version=version,
-            run_id=version.run_id,
         )
     if uri.kind == "runs":
         return _locate_run(be, uri, text)
@@ -178,7 +165,6 @@ def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
         manifest.digest,
         signed,
         lambda: materialize(be.client.content, manifest.digest, files, be.cache_root),
-        run_id=uri.run_id,
     )
 
 
@@ -191,4 +177,4 @@ def _locate_folder(be: ModelBackend, folder: Path, text: str) -> Located:
             return read_signature_file(sig.read_bytes(), manifest.digest)
         return _registered_signature(be, manifest.digest)
 
-    return Located(text, manifest.digest, signed, lambda: folder, run_id=manifest.run_id)
+    return Located(text, manifest.digest, signed, lambda: folder)

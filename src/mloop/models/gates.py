@@ -22,11 +22,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from mloop.entities import EvaluationRecord, GateRecord, ModelVersion
+from mloop.entities import GateRecord, ModelVersion
 from mloop.errors import InvalidInput, NotFound
 from mloop.models.api import load
 from mloop.models.backend import backend, settings
-from mloop.models.evaluation import EvaluationResult, load_frame, measure
+from mloop.models.evaluation import EvaluationResult, keep_evaluation, load_frame, measure
 from mloop.models.fetch import resolve_version
 from mloop.models.rules import parse_rule
 from mloop.models.uris import ModelUri, parse_version_ref
@@ -154,9 +154,7 @@ def _record(
             details,
         )
     )
-    be.stores.governance.record_evaluation(
-        EvaluationRecord(version.name, version.version, where, ours.to_dict(), actor, now, run_id)
-    )
+    keep_evaluation(version, ours)
     if active is not None:
         fluent.log_dict(
             {"passed": passed, "rules": outcomes, **details},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -24,6 +24,15 @@ metadata = sa.MetaData(
 # SQLite only aliases the rowid for a column declared exactly INTEGER PRIMARY KEY.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Millis = sa.BigInteger
+
+# Facts about the store itself, one row per key: its identity ("store_id"),
+# written at creation and recorded in the artifact store it is paired with.
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
 
 experiments = sa.Table(
     "experiments",
@@ -79,6 +88,10 @@ runs = sa.Table(
     sa.Column("parent_run_id", sa.String(32), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("env_digest", sa.String(64), sa.ForeignKey("environments.digest"), nullable=True),
+    # Who is writing a RUNNING run ("host:pid") and when it last said it was alive,
+    # so a run whose process died can be told from one still running.
+    sa.Column("owner", sa.String(300), nullable=True),
+    sa.Column("heartbeat_time", Millis, nullable=True),
     sa.Index(None, "experiment_id", "start_time"),
     sa.Index(None, "parent_run_id"),
 )

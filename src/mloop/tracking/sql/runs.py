@@ -301,6 +301,8 @@ class SqlRunStore:
                     "parent_run_id": info.parent_run_id,
                     "error": end.error if end else None,
                     "env_digest": new.environment.digest if new.environment else None,
+                    "owner": None,
+                    "heartbeat_time": None,
                 }
             )
         self._db.run_many(conn, self._fast["run"], rows)
@@ -446,7 +448,7 @@ class SqlRunStore:
                 conn.execute(
                     sa.select(_R.c.run_id).where(
                         _R.c.lifecycle_stage == LifecycleStage.DELETED.value,
-                        _R.c.deleted_time < deleted_before,
+                        _R.c.deleted_time <= deleted_before,
                     )
                 ).scalars()
             )

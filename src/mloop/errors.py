@@ -55,7 +55,11 @@ class FilterSyntaxError(InvalidInput):
     """
 
     def __init__(self, message: str, text: str, position: int) -> None:
-        pointer = f"\n  {text}\n  {' ' * position}^"
+        # A long filter is shown as the 60 characters either side of the position.
+        start = max(0, position - 60)
+        shown = ("…" if start else "") + text[start : position + 60]
+        shown += "…" if position + 60 < len(text) else ""
+        pointer = f"\n  {shown}\n  {' ' * (position - start + (1 if start else 0))}^"
         super().__init__(f"{message} at position {position}:{pointer}")
         self.text = text
         self.position = position

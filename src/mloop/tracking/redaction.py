@@ -3,34 +3,44 @@
 mloop never stores a secret it can recognise. Two kinds of rules decide,
 the first by the *name* a value is stored under, the second by the *value*.
 
-**Key rules** (:func:`looks_secret`). A key is split into words at ``_``,
-``-``, ``.``, spaces, digits-to-letters and camelCase (``openaiApiKey`` →
+**Key rules** (:func:`looks_secret`). A key is split into lower-cased words
+at every character that is not a letter or digit and at camelCase humps
+(``OPENAI_API_KEY``, ``openaiApiKey`` and ``openai.api-key`` are all
 ``openai api key``); the whole value is replaced by ``***REDACTED***`` when:
 
-1. a word is a secret word: ``password``, ``passwd``, ``passphrase``,
-   ``passcode``, ``pwd``, ``secret(s)``, ``credential(s)``, ``auth``,
-   ``authorization``, ``bearer``, ``cookie``, ``dsn``, ``jwt``, ``sas``,
-   ``webhook``, ``apikey``, ``accesskey``, ``secretkey``, ``privatekey``,
-   ``authtoken``, ``connstr``, ``passwd`` … — unless the next word says the
-   value describes the secret rather than holding it (``password_min_length``,
-   ``auth_type``, ``secret_name``, ``jwt_algorithm``: ``min``, ``max``,
-   ``length``, ``len``, ``size``, ``count``, ``type``, ``name``, ``enabled``,
-   ``required``, ``mode``, ``method``, ``algorithm``, ``policy``, ``file``,
-   ``path``, ``expiry``, ``ttl`` …);
-2. two adjacent words name a secret: ``api key``, ``access key``, ``secret
-   key``, ``private key``, ``signing key``, ``encryption key``, ``master
-   key``, ``license key``, ``access token``, ``refresh token``, ``id token``,
-   ``session token``, ``database url/uri``, ``db url/uri``, ``connection
-   string``, ``conn str``, ``sqlalchemy url``, ``broker url``, ``redis url``,
-   ``mongo(db) uri`` …;
-3. the *last* word is ``key``, ``token``, ``pass``, ``pw`` or ``pat`` (or the
-   key is only that word), unless the word before it names a field, not a
-   secret: ``sort_key``, ``label_key``, ``rng_key``, ``s3_key``,
-   ``public_key``, ``pad_token``, ``eos_token``, ``max_token``,
-   ``first_pass``, ``num_pass``, ``glob_pat`` are kept; ``openai_key``,
-   ``stripe_key``, ``hf_token``, ``db_pass``, ``smtp_pw``, ``gh_pat`` are
-   redacted. A ``pat`` is a secret only after ``gh``, ``github``, ``gitlab``,
-   ``ado``, ``azure``, ``hf``, ``personal``, ``access``, ``api`` or alone.
+1. a word is a secret word: ``password(s)``, ``passwd``, ``passphrase``,
+   ``passcode``, ``pwd``, ``secret(s)``, ``credential(s)``, ``creds``,
+   ``auth``, ``authorization``, ``authtoken``, ``bearer``, ``cookie(s)``,
+   ``dsn``, ``jwt``, ``sas``, ``webhook``, ``apikey``, ``apitoken``,
+   ``accesskey``, ``secretkey``, ``privatekey``, ``connstr``,
+   ``connectionstring``;
+2. two adjacent words name a secret: ``api key``, ``api token``, ``access
+   key``, ``access token``, ``secret key``, ``private key``, ``signing key``,
+   ``encryption key``, ``master key``, ``license key``, ``refresh token``,
+   ``id token``, ``session token``, ``security token``, ``database url/uri``,
+   ``db url/uri``, ``connection string/str``, ``conn string/str``,
+   ``sqlalchemy url``, ``broker url``, ``redis url``, ``mongo url/uri``,
+   ``mongodb uri``, ``postgres url/uri``, ``mysql url``, ``amqp url``;
+
+   rules 1 and 2 do not fire when the next word says the value describes
+   the secret rather than holds it: ``password_min_length``, ``auth_type``,
+   ``secret_name``, ``jwt_algorithm``, ``private_key_path`` are kept (those
+   words: ``min``, ``max``, ``length``, ``len``, ``size``, ``count``,
+   ``limit``, ``type(s)``, ``name(s)``, ``enabled``, ``disabled``,
+   ``required``, ``mode``, ``method``, ``algorithm``, ``alg``, ``policy``,
+   ``rules``, ``strength``, ``file``, ``path``, ``dir``, ``env``, ``var``,
+   ``expiry``, ``expires``, ``expiration``, ``ttl``, ``version``,
+   ``provider``, ``header``, ``scheme``);
+3. the *last* word is ``key``, ``token``, ``pass`` or ``pw``, unless the
+   word before it names a field rather than a service, or is one letter:
+   ``openai_key``, ``stripe_key``, ``hf_token``, ``db_pass``, ``smtp_pw``
+   and ``key`` alone are redacted; ``sort_key``, ``label_key``, ``rng_key``,
+   ``s3_key``, ``public_key``, ``x_key``, ``pad_token``, ``eos_token``,
+   ``max_token``, ``first_pass``, ``num_pass`` are kept (the full list of
+   field words is ``_FIELD_WORDS`` below);
+4. the last word is ``pat`` alone or after ``gh``, ``github``, ``gitlab``,
+   ``gl``, ``ado``, ``azure``, ``devops``, ``hf``, ``personal``, ``access``
+   or ``api`` (``gh_pat`` is redacted, ``glob_pat`` kept).
 
 Words that merely contain these letters are not words of the key:
 ``monkey``, ``keyboard``, ``tokenizer``, ``max_tokens``, ``author``,
@@ -151,7 +161,7 @@ _FIELD_WORDS = _words(
     context prompt query public music hot pad bos eos unk sep cls mask special start end
     stop new vocab min max num n total per first second third last next single one two
     multi forward backward full fast final each glob match regex re include exclude
-    search piecewise
+    search piecewise attention groupby kv qkv
     """
 )
 _WEAK_WORDS = frozenset({"key", "token", "pass", "pw"})
@@ -186,7 +196,8 @@ def looks_secret(key: str) -> bool:
     before = words[-2] if len(words) > 1 else ""
     if last == "pat":
         return not before or before in _PAT_ISSUERS
-    return last in _WEAK_WORDS and before not in _FIELD_WORDS
+    # A one-letter qualifier (x_key, y_key) names an axis or a field, not a service.
+    return last in _WEAK_WORDS and before not in _FIELD_WORDS and len(before) != 1
 
 
 # Each shape starts with one of the letters of the lookahead, which lets the

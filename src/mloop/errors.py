@@ -55,10 +55,10 @@ class FilterSyntaxError(InvalidInput):
     """
 
     def __init__(self, message: str, text: str, position: int) -> None:
-        # A long filter is shown as the 60 characters either side of the position.
-        start = max(0, position - 60)
-        shown = ("…" if start else "") + text[start : position + 60]
-        shown += "…" if position + 60 < len(text) else ""
+        # A filter longer than a few lines is shown as 100 characters either side.
+        start = max(0, position - 100) if len(text) > 240 else 0
+        end = position + 100 if len(text) > 240 else len(text)
+        shown = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
         pointer = f"\n  {shown}\n  {' ' * (position - start + (1 if start else 0))}^"
         super().__init__(f"{message} at position {position}:{pointer}")
         self.text = text

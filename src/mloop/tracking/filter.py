@@ -203,7 +203,8 @@ class _Parser:
 
     def _fail(self, message: str, token: _Token | None = None) -> NoReturn:
         token = token or self.current
-        found = "end of input" if token.kind == "end" else repr(token.text)
+        text = token.text if len(token.text) <= 40 else token.text[:40] + "…"
+        found = "end of input" if token.kind == "end" else repr(text)
         raise FilterSyntaxError(f"{message}, found {found}", self.text, token.pos)
 
     def parse(self) -> Node:

@@ -55,7 +55,11 @@ class FilterSyntaxError(InvalidInput):
     """
 
     def __init__(self, message: str, text: str, position: int) -> None:
-        pointer = f"\n  {text}\n  {' ' * position}^"
+        # A filter longer than a few lines is shown as 100 characters either side.
+        start = max(0, position - 100) if len(text) > 240 else 0
+        end = position + 100 if len(text) > 240 else len(text)
+        shown = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+        pointer = f"\n  {shown}\n  {' ' * (position - start + (1 if start else 0))}^"
         super().__init__(f"{message} at position {position}:{pointer}")
         self.text = text
         self.position = position

@@ -43,6 +43,9 @@ def add(
         None, "--pseudonymize", help="Comma-separated columns to store as keyed hashes."
     ),
     mask: bool = typer.Option(False, "--mask", help="Store those columns as *** instead."),
+    follow_links: bool = typer.Option(
+        False, "--follow-links", help="Follow symbolic links that point out of the folder."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Version a file or folder; unchanged content gives back the existing version."""
@@ -59,6 +62,7 @@ def add(
             description=description,
             pseudonymize=columns,
             mask=mask,
+            follow_links=follow_links,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:

@@ -149,6 +149,7 @@ def add(
     pseudonymize: Sequence[str] | None = None,
     mask: bool = False,
     progress: Progress | None = None,
+    follow_links: bool = False,
 ) -> Dataset:
     """Version a file or folder as dataset ``name``; unchanged content returns the existing version.
 
@@ -156,7 +157,8 @@ def add(
     version as the run's output). ``pseudonymize`` names columns of the tabular
     files to store as keyed hashes (or as ``***`` with ``mask=True``) instead of
     their raw values, which never reach the store. ``progress`` is called with
-    ``(files done, files in all)`` while files are stored.
+    ``(files done, files in all)`` while files are stored. Symbolic links
+    inside the folder that point out of it are refused unless ``follow_links``.
 
     Raises:
         InvalidInput: a bad name or tag, an empty folder, broken links, unreadable
@@ -166,7 +168,7 @@ def add(
     check_name(name)
     for tag in tags or ():
         check_tag(tag)
-    files = list_files(path)  # every check before anything is stored
+    files = list_files(path, follow_links=follow_links)  # every check before anything is stored
     store, content, cache = _backend()
     if pseudonymize:
         with tempfile.TemporaryDirectory(prefix="mloop-pseudonymized-") as scratch:

@@ -8,6 +8,7 @@ committed, in one transaction: an interrupted add leaves no version behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -44,40 +45,105 @@ def _source(path: str, logical: str, st: os.stat_result) -> SourceFile:
     return SourceFile(path, logical, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _walk(root: str) -> Iterator[SourceFile]:
+def _link_target(link: str) -> str:
+    # The real path the link ends at; a loop or a missing end is the user's to fix.
+    try:
+        return os.path.realpath(link, strict=True)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise InvalidInput(
+                f"{link!r} is a symbolic link loop ({os.readlink(link)!r} leads back to "
+                "itself): remove or fix the link"
+            ) from None
+        raise InvalidInput(
+            f"{link!r} is a broken symbolic link (it points to {os.readlink(link)!r}, "
+            "which does not exist): remove or fix the link"
+        ) from None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _walk(root: str, follow_links: bool) -> Iterator[SourceFile]:
+    """Every file under ``root``; symbolic links are checked before they are followed.
+
+    A link that stays inside the folder is followed (its content is stored
+    under the link's path). A link that leaves it is refused unless
+    ``follow_links``; a link back to a folder being walked is a loop.
+    """
+    real_root = os.path.realpath(root)
     # scandir's entries carry the file type, so a walk costs one stat per file and no more.
-    stack = [(root, "")]
+    # Each folder waits with the real paths of the folders above it, to catch loops.
+    stack: list[tuple[str, str, str, frozenset[str]]] = [
+        (root, real_root, "", frozenset({real_root}))
+    ]
     while stack:
-        directory, prefix = stack.pop()
+        directory, real_directory, prefix, above = stack.pop()
         with os.scandir(directory) as entries:
             for entry in entries:
                 logical = f"{prefix}{entry.name}"
+                if entry.is_symlink():
+                    target = _link_target(entry.path)
+                    if not follow_links and not _inside(target, real_root):
+                        raise InvalidInput(
+                            f"cannot add {root!r}: {entry.path!r} is a symbolic link to "
+                            f"{target!r}, outside the folder; copy what it points to into "
+                            "the folder, or follow links out of it on purpose with "
+                            "follow_links=True (mloop data add --follow-links)"
+                        )
+                    if os.path.isdir(target):
+                        if target in above:
+                            raise InvalidInput(
+                                f"cannot add {root!r}: {entry.path!r} is a symbolic link loop "
+                                f"(it points to {target!r}, a folder that contains it); "
+                                "remove the link"
+                            )
+                        stack.append((entry.path, target, f"{logical}/", above | {target}))
+                        continue
                 if entry.is_dir():
-                    stack.append((entry.path, f"{logical}/"))
+                    real = os.path.join(real_directory, entry.name)
+                    stack.append((entry.path, real, f"{logical}/", above | {real}))
                 elif entry.is_file():
                     yield _source(entry.path, logical, entry.stat())
-                elif entry.is_symlink():
-                    raise InvalidInput(
-                        f"cannot add {root!r}: {entry.path!r} is a broken symbolic link"
-                    )
 
 
-def list_files(source: str | os.PathLike[str]) -> list[SourceFile]:
+def list_files(source: str | os.PathLike[str], *, follow_links: bool = False) -> list[SourceFile]:
     """The files of a file or folder, sorted by their path inside the version.
+
+    Symbolic links inside a folder are followed when they point inside it;
+    one that points outside is refused unless ``follow_links``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "a.csv").write_text("x,y")
+        >>> [f.logical for f in list_files(folder)]
+        ['a.csv']
 
     Raises:
         NotFound: the path does not exist.
-        InvalidInput: broken symlinks, unreadable folders, or nothing to add.
+        InvalidInput: broken links, link loops, links out of the folder (unless
+            ``follow_links``), unreadable folders, or nothing to add.
     """
     root = os.path.abspath(source)
-    if not os.path.exists(root):
+    if not os.path.lexists(root):
         raise NotFound(f"cannot add {str(source)!r}: no such file or directory")
     try:
+        if os.path.islink(root):
+            _link_target(root)
         if os.path.isfile(root):
             return [_source(root, os.path.basename(root), os.stat(root))]
-        files = sorted(_walk(root), key=lambda f: f.logical)
+        files = sorted(_walk(root, follow_links), key=lambda f: f.logical)
     except PermissionError as err:
         raise InvalidInput(f"cannot add {root!r}: {err.filename!r} is not readable") from None
+    except OSError as err:
+        if err.errno != errno.ELOOP:
+            raise
+        raise InvalidInput(
+            f"cannot add {root!r}: {err.filename!r} is reached through a symbolic link loop; "
+            "remove the looping link"
+        ) from None
     if not files:
         raise InvalidInput(f"cannot add {root!r}: the folder has no files")
     return files

@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 from mloop.tracking.protocols import Environment
-from mloop.tracking.redaction import REDACTED, looks_secret
+from mloop.tracking.redaction import REDACTED, looks_secret, redact_text
 
 TAG_PREFIX = "mloop."
 GIT_TIMEOUT_SECONDS = 5.0
@@ -106,11 +106,19 @@ def _read_git_state(directory: str) -> dict[str, str]:
 
 
 def redact_argv(argv: list[str]) -> list[str]:
-    """Hide values of secret-looking options: ``--password x`` and ``--token=x``.
+    """A command line with its secrets hidden, argument by argument.
+
+    The value of a secret-looking option (``--password x``, ``--db-url x``,
+    ``--token=x``) is hidden whole; every other argument goes through the
+    value rules of :func:`~mloop.tracking.redaction.redact_text` (a URL's
+    password, ``token=x``, well-known token shapes). Short options such as
+    ``-p`` are not interpreted.
 
     Example:
         >>> redact_argv(["train.py", "--api-key", "abc", "--lr=0.1", "--token=xyz"])
         ['train.py', '--api-key', '***REDACTED***', '--lr=0.1', '--token=***REDACTED***']
+        >>> redact_argv(["train.py", "db.password=hunter2", "--db", "redis://:pw@cache/0"])
+        ['train.py', 'db.password=***REDACTED***', '--db', 'redis://:***@cache/0']
     """
     out: list[str] = []
     hide_next = False
@@ -126,7 +134,7 @@ def redact_argv(argv: list[str]) -> list[str]:
                     out.append(f"{arg.split('=', 1)[0]}={REDACTED}")
                     continue
                 hide_next = True
-        out.append(arg)
+        out.append(redact_text(arg))
     return out
 
 

@@ -19,6 +19,19 @@ lifecycle_stage, parent_run_id`` (the two times are numbers, in milliseconds).
 A malformed filter raises :class:`~mloop.errors.FilterSyntaxError` pointing at
 the offending position.
 
+Limits, so that every accepted filter runs on SQLite and PostgreSQL alike
+(SQLite's parser stack and its expression depth of 1000 are the tight ones):
+
+- at most ``MAX_NESTING`` (10) groups and NOTs open at once:
+  ``NOT (a OR (b AND c))`` is 3 deep;
+- at most ``MAX_COMPARISONS`` (500) comparisons in one filter;
+- at most ``MAX_IN_VALUES`` (10,000) values across its IN lists.
+
+Beyond them the filter is refused with a FilterSyntaxError pointing at the
+position where the limit was crossed. Many comparisons of one field are one
+``IN (...)``: ``run_id IN ('a', 'b', 'c')`` rather than ``run_id = 'a' OR
+run_id = 'b' OR ...``.
+
 Example:
     >>> parse_filter("metrics.auc > 0.9 and params.lr = '0.1'")
     And(operands=(Comparison(entity='metric', key='auc', op='>', value=0.9), \
@@ -37,6 +50,10 @@ from typing import NoReturn, TypeAlias
 from mloop.errors import FilterSyntaxError
 
 Value: TypeAlias = float | str | tuple[float | str, ...]
+
+MAX_NESTING = 10
+MAX_COMPARISONS = 500
+MAX_IN_VALUES = 10_000
 
 ENTITIES = {
     "metric": "metric",
@@ -163,6 +180,9 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
+        self.comparisons = 0
+        self.in_values = 0
 
     @property
     def current(self) -> _Token:
@@ -183,7 +203,8 @@ class _Parser:
 
     def _fail(self, message: str, token: _Token | None = None) -> NoReturn:
         token = token or self.current
-        found = "end of input" if token.kind == "end" else repr(token.text)
+        text = token.text if len(token.text) <= 40 else token.text[:40] + "…"
+        found = "end of input" if token.kind == "end" else repr(text)
         raise FilterSyntaxError(f"{message}, found {found}", self.text, token.pos)
 
     def parse(self) -> Node:
@@ -208,14 +229,49 @@ class _Parser:
 
     def _not(self) -> Node:
         if self._is_word("NOT"):
-            self._advance()
-            return Not(self._not())
-        if self.current.kind == "punct" and self.current.text == "(":
-            self._advance()
+            self._enter()
+            node: Node = Not(self._not())
+        elif self.current.kind == "punct" and self.current.text == "(":
+            self._enter()
             node = self._or()
             self._expect_punct(")", "')' to close the group")
-            return node
-        return self._comparison()
+        else:
+            return self._comparison()
+        self.depth -= 1
+        return node
+
+    def _enter(self) -> None:
+        # Checked before descending: a deep filter never reaches Python's recursion limit.
+        if self.depth == MAX_NESTING:
+            raise FilterSyntaxError(
+                f"groups and NOTs nest more than {MAX_NESTING} deep (flatten the filter: "
+                "NOT (a OR b) is NOT a AND NOT b, and comparisons of one field combine into "
+                f"IN (...), e.g. run_id IN ('a', 'b')); level {MAX_NESTING + 1} opens",
+                self.text,
+                self.current.pos,
+            )
+        self.depth += 1
+        self._advance()
+
+    def _count(self, token: _Token, values: int = 0) -> None:
+        self.comparisons += 1
+        self.in_values += values
+        if self.comparisons > MAX_COMPARISONS:
+            raise FilterSyntaxError(
+                f"the filter has more than {MAX_COMPARISONS} comparisons (combine those of "
+                "one field into IN (...): run_id IN ('a', 'b') rather than "
+                f"run_id = 'a' OR run_id = 'b'); comparison {MAX_COMPARISONS + 1} is",
+                self.text,
+                token.pos,
+            )
+        if self.in_values > MAX_IN_VALUES:
+            raise FilterSyntaxError(
+                f"the filter's IN lists hold more than {MAX_IN_VALUES} values (split the "
+                "search into several, or tag the runs and filter on the tag); the list "
+                "that crosses the limit is",
+                self.text,
+                token.pos,
+            )
 
     def field(self) -> tuple[str, str, _Token]:
         start = self.current
@@ -283,7 +339,7 @@ class _Parser:
         self._fail("expected a number or a quoted string")
 
     def _comparison(self) -> Comparison:
-        entity, key, _start = self.field()
+        entity, key, start = self.field()
         op_token = self.current
         op = self._operator()
         numeric = entity == "metric" or (entity == "attribute" and key in NUMERIC_ATTRIBUTES)
@@ -300,7 +356,9 @@ class _Parser:
                 self._advance()
                 values.append(self._typed_value(numeric))
             self._expect_punct(")", "')' to close the IN list")
+            self._count(start, len(values))
             return Comparison(entity, key, op, tuple(values))
+        self._count(start)
         return Comparison(entity, key, op, self._typed_value(numeric))
 
     def _typed_value(self, numeric: bool) -> float | str:

@@ -8,9 +8,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib.util
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +24,48 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from mloop.errors import InvalidInput, MissingExtra
+from mloop.masking import mask_uri
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
+
+_may_create: contextvars.ContextVar[bool] = contextvars.ContextVar("mloop_may_create", default=True)
+
+
+@contextlib.contextmanager
+def existing_stores_only() -> Iterator[None]:
+    """Open only stores that exist: a missing one raises NotFound instead of being created.
+
+    Read-only commands run inside this, so looking at a folder without a store
+    never leaves an empty store (or its folder) behind.
+
+    Example:
+        >>> with existing_stores_only():
+        ...     may_create()
+        False
+        >>> may_create()
+        True
+    """
+    token = _may_create.set(False)
+    try:
+        yield
+    finally:
+        _may_create.reset(token)
+
+
+def may_create() -> bool:
+    """False inside :func:`existing_stores_only`: stores (and identity files) are not created."""
+    return _may_create.get()
+
+
+def is_ephemeral(uri: str) -> bool:
+    """True for an in-memory SQLite database, which lives and dies with its process.
+
+    Example:
+        >>> is_ephemeral("sqlite://"), is_ephemeral("sqlite:////tmp/mloop.db")
+        (True, False)
+    """
+    url = normalize_url(uri)
+    return url.drivername == "sqlite" and sqlite_path(url) is None
 
 
 def normalize_url(uri: str) -> sa.URL:
@@ -37,8 +80,8 @@ def normalize_url(uri: str) -> sa.URL:
         url = make_url(uri)
     except ArgumentError:
         raise InvalidInput(
-            f"tracking URI {uri!r} is not a database URL; use e.g. sqlite:///path/to/mloop.db "
-            "or postgresql+psycopg://user@host/db"
+            f"tracking URI {mask_uri(uri)!r} is not a database URL; use e.g. "
+            "sqlite:///path/to/mloop.db or postgresql+psycopg://user@host/db"
         ) from None
     backend, _, driver = url.drivername.partition("+")
     if backend == "postgresql":
@@ -50,8 +93,19 @@ def normalize_url(uri: str) -> sa.URL:
     if backend == "sqlite":
         return url
     raise InvalidInput(
-        f"unsupported metadata database {backend!r} in {uri!r}; supported: sqlite, postgresql"
+        f"unsupported metadata database {backend!r} in {mask_uri(uri)!r}; "
+        "supported: sqlite, postgresql"
     )
+
+
+def sqlite_path(url: sa.URL) -> Path | None:
+    """The file of a SQLite URL, or None for an in-memory database."""
+    database = url.database or ""
+    if database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", "")):
+        return None
+    if database.startswith("file:") and ":memory:" in database:
+        return None
+    return Path(database).expanduser()
 
 
 def _enable_wal(cursor: Any) -> None:
@@ -106,14 +160,14 @@ def create_engine(uri: str) -> sa.Engine:
     """
     url = normalize_url(uri)
     if url.drivername == "sqlite":
-        database = url.database or ""
+        path = sqlite_path(url)
         kwargs: dict[str, Any] = {
             "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
         }
-        if database in ("", ":memory:"):
+        if path is None:
             kwargs["poolclass"] = StaticPool
-        else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        elif may_create():
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine

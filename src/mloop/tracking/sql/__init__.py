@@ -24,6 +24,7 @@ def open_sql_stores(uri: str) -> Stores:
         runs=SqlRunStore(database),
         artifacts=SqlArtifactIndex(database),
         close=database.dispose,
+        store_id=database.store_id,
     )
 
 

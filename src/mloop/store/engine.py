@@ -78,7 +78,7 @@ def normalize_url(uri: str) -> sa.URL:
         uri = "postgresql://" + uri.removeprefix("postgres://")
     try:
         url = make_url(uri)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise InvalidInput(
             f"tracking URI {mask_uri(uri)!r} is not a database URL; use e.g. "
             "sqlite:///path/to/mloop.db or postgresql+psycopg://user@host/db"

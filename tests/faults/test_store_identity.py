@@ -17,8 +17,9 @@ import mloop
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.identity import IDENTITY_FILE, read_identity
 from mloop.errors import Conflict, NotFound, StoreError
-from mloop.store.engine import create_engine, existing_stores_only
+from mloop.store.engine import create_engine
 from mloop.store.migrate import ensure_schema
+from mloop.store.mode import existing_stores_only
 from mloop.store.opening import open_store
 from mloop.tracking.connection import disconnect_all
 from tests.cli.conftest import invoke
@@ -68,6 +69,7 @@ def test_gc_refuses_the_artifact_store_of_another_store(home: Path, tmp_path: Pa
     _store_with_an_artifact(owner, shared)
     before = _objects(shared)
     other = f"sqlite:///{tmp_path}/other/mloop.db"
+    open_store(other)[0].dispose()
     code, err = _gc(other, shared)
     assert code == Conflict.exit_code
     assert "belongs to another metadata store" in err
@@ -99,6 +101,10 @@ def test_gc_refuses_a_store_that_references_nothing_unless_forced(
     ContentStore(str(legacy)).put_bytes(b"an object of a store from before identities")
     before = _objects(legacy)
     empty = f"sqlite:///{tmp_path}/empty/mloop.db"
+    code, err = _gc(empty, legacy)  # no store there at all: gc does not create one
+    assert code == NotFound.exit_code and "no mloop store" in err
+    assert not (tmp_path / "empty").exists()
+    open_store(empty)[0].dispose()
     code, err = _gc(empty, legacy)
     assert code == Conflict.exit_code
     assert "references no artifact object" in err and "--force" in err
@@ -158,6 +164,8 @@ def test_gc_with_the_default_store_keeps_a_postgres_stores_objects(
     shared = tmp_path / "shared"
     _store_with_an_artifact(postgres_url, shared)
     before = _objects(shared)
+    mloop.Client(tracking_uri=f"sqlite:///{home}/mloop.db")  # the default store, in use
+    disconnect_all()
     code, err = _gc(f"sqlite:///{home}/mloop.db", shared)
     assert code == Conflict.exit_code, err
     assert "postgresql+psycopg://postgres@" in err

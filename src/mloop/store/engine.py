@@ -8,12 +8,9 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import importlib.util
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,36 +22,9 @@ from sqlalchemy.pool import StaticPool
 
 from mloop.errors import InvalidInput, MissingExtra
 from mloop.masking import mask_uri
+from mloop.store.mode import may_create
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
-
-_may_create: contextvars.ContextVar[bool] = contextvars.ContextVar("mloop_may_create", default=True)
-
-
-@contextlib.contextmanager
-def existing_stores_only() -> Iterator[None]:
-    """Open only stores that exist: a missing one raises NotFound instead of being created.
-
-    Read-only commands run inside this, so looking at a folder without a store
-    never leaves an empty store (or its folder) behind.
-
-    Example:
-        >>> with existing_stores_only():
-        ...     may_create()
-        False
-        >>> may_create()
-        True
-    """
-    token = _may_create.set(False)
-    try:
-        yield
-    finally:
-        _may_create.reset(token)
-
-
-def may_create() -> bool:
-    """False inside :func:`existing_stores_only`: stores (and identity files) are not created."""
-    return _may_create.get()
 
 
 def is_ephemeral(uri: str) -> bool:

@@ -28,8 +28,9 @@ from sqlalchemy.exc import DatabaseError, DBAPIError
 
 from mloop.errors import IntegrityError, MloopError, NotFound, StoreError
 from mloop.masking import mask_text, mask_uri
-from mloop.store.engine import create_engine, may_create, normalize_url, sqlite_path
+from mloop.store.engine import create_engine, normalize_url, sqlite_path
 from mloop.store.migrate import ensure_schema
+from mloop.store.mode import may_create
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _DAMAGED = ("malformed", "not a database", "file is encrypted", "disk image")

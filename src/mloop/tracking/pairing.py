@@ -20,7 +20,7 @@ from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.identity import bind_identity, identity_path, read_identity
 from mloop.errors import Conflict
 from mloop.masking import mask_uri
-from mloop.store.engine import is_ephemeral, may_create
+from mloop.store.mode import may_create
 from mloop.tracking.protocols import Stores
 from mloop.tracking.registry import open_stores
 
@@ -44,8 +44,8 @@ def open_pair(tracking_uri: str, artifacts_uri: str) -> tuple[Stores, ContentSto
 def check_pair(stores: Stores, content: ContentStore) -> None:
     """Refuse an artifact store that belongs to another metadata store; adopt one with no owner.
 
-    An in-memory metadata store (or a backend without an identity) is not
-    paired: it has nothing to protect the artifact store from.
+    A backend without an identity (``store_id`` empty, as for an in-memory
+    database) is not paired: it lives and dies with its process.
 
     Raises:
         Conflict: the identities differ; the message names both stores and how to fix it.
@@ -55,7 +55,7 @@ def check_pair(stores: Stores, content: ContentStore) -> None:
         >>> check_pair(stores, content)  # an in-memory store is never paired
         >>> stores.close()
     """
-    if not stores.store_id or is_ephemeral(stores.uri):
+    if not stores.store_id:
         return
     found = read_identity(content.root)
     if found is None:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
+from mloop.config import TRACKING_URI_FORMS
 from mloop.errors import InvalidInput, MissingExtra
 from mloop.masking import mask_uri
 from mloop.store.mode import may_create
@@ -50,8 +51,7 @@ def normalize_url(uri: str) -> sa.URL:
         url = make_url(uri)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise InvalidInput(
-            f"tracking URI {mask_uri(uri)!r} is not a database URL; use e.g. "
-            "sqlite:///path/to/mloop.db or postgresql+psycopg://user@host/db"
+            f"tracking URI {mask_uri(uri)!r} is not a database URL; {TRACKING_URI_FORMS}"
         ) from None
     backend, _, driver = url.drivername.partition("+")
     if backend == "postgresql":
@@ -63,8 +63,8 @@ def normalize_url(uri: str) -> sa.URL:
     if backend == "sqlite":
         return url
     raise InvalidInput(
-        f"unsupported metadata database {backend!r} in {mask_uri(uri)!r}; "
-        "supported: sqlite, postgresql"
+        f"unsupported metadata database {backend!r} in {mask_uri(uri)!r} (mloop stores runs "
+        f"in SQLite or PostgreSQL); {TRACKING_URI_FORMS}"
     )
 
 

@@ -183,3 +183,21 @@ def test_a_missing_store_is_not_created_when_only_reading(tmp_path: Path) -> Non
     engine.dispose()
     with existing_stores_only(), pytest.raises(NotFound, match="holds no mloop store"):
         open_store(f"sqlite:///{tmp_path}/plain.db")
+
+
+def test_a_store_upgraded_from_before_identities_gets_one(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from mloop.store.migrate import MIGRATIONS_DIR
+
+    engine = create_engine(f"sqlite:///{tmp_path}/old.db")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+    store_id = ensure_schema(engine)
+    assert len(store_id) == 32
+    assert ensure_schema(engine) == store_id  # kept, not made again
+    engine.dispose()

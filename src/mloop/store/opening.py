@@ -101,6 +101,11 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
         raise StoreError(
             f"the metadata store path {path} is a folder, not an SQLite file; {_HOW_TO_POINT}"
         ) from None
+    except PermissionError:
+        raise StoreError(
+            f"the metadata store file {path} cannot be read (permission denied); give this "
+            f"user read and write access to it and its folder, or {_HOW_TO_POINT}"
+        ) from None
     if not header:
         raise StoreError(
             f"the metadata store file {path} is empty (0 bytes), so it holds no mloop store "

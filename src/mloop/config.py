@@ -14,12 +14,83 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mloop.errors import InvalidInput
+
+TRACKING_URI_FORMS = (
+    "use a folder that holds the store (./mlruns, or file:./mlruns; its mloop.db and "
+    "artifacts/ go inside), sqlite:///path/to/mloop.db, or "
+    "postgresql://user@host/database"
+)
+"""The tracking URI forms mloop accepts, for error messages."""
+
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*):(?P<rest>.*)$", re.DOTALL)
+# Values that MLflow gives a meaning other than a folder; never make folders of them.
+_NOT_FOLDERS = frozenset({"databricks", "databricks-uc", "uc"})
+
+
+def tracking_uri_from(text: str, base: Path | None = None) -> str:
+    """The metadata store URL that a tracking URI as a user writes it names.
+
+    ``file:PATH``, ``file://PATH`` and a plain path name a folder holding the
+    store: its ``mloop.db`` (and, by default, its ``artifacts/``), as
+    ``MLOOP_HOME`` does; a path to an existing file names that SQLite file.
+    Relative paths are taken from ``base`` (default: the working directory).
+    Database URLs pass through unchanged; :mod:`mloop.tracking.registry`
+    checks their scheme when the store is opened.
+
+    Raises:
+        InvalidInput: an empty value, or a word MLflow reserves (``databricks``).
+
+    Example:
+        >>> tracking_uri_from("file:/srv/mlruns")
+        'sqlite:////srv/mlruns/mloop.db'
+        >>> tracking_uri_from("mlruns", base=Path("/work"))
+        'sqlite:////work/mlruns/mloop.db'
+        >>> tracking_uri_from("postgresql://u@db/mloop")
+        'postgresql://u@db/mloop'
+    """
+    text = text.strip()
+    match = _SCHEME.match(text)
+    if match is None or len(match["scheme"]) == 1:  # no scheme, or a Windows drive letter
+        if text.lower() in _NOT_FOLDERS or not text:
+            raise InvalidInput(
+                f"tracking URI {text!r} is not something mloop can store runs in; "
+                f"{TRACKING_URI_FORMS}"
+            )
+        return _folder_store(text, base)
+    if match["scheme"].lower() != "file":
+        return text
+    path = match["rest"]
+    if path.startswith("//"):  # file://PATH, file:///abs/path, file://localhost/abs/path
+        path = path[2:]
+        path = path[len("localhost") :] if path.startswith("localhost/") else path
+    if not path:
+        raise InvalidInput(f"tracking URI {text!r} names no folder; {TRACKING_URI_FORMS}")
+    return _folder_store(path, base)
+
+
+def _folder_store(text: str, base: Path | None) -> str:
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    path = Path(os.path.normpath(path))
+    return f"sqlite:///{path if path.is_file() else path / 'mloop.db'}"
+
+
+def _sqlite_folder(uri: str) -> Path | None:
+    """The folder of a SQLite file URL (where its artifacts go by default), or None."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    database = uri.removeprefix("sqlite:///").split("?", 1)[0]
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().absolute().parent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,14 +105,17 @@ class Settings:
         default=None,
         metadata={
             "env": "MLOOP_TRACKING_URI",
-            "doc": "Metadata store URL; default sqlite:///<home>/mloop.db.",
+            "doc": "Metadata store: a folder holding it (PATH or file:PATH), "
+            "sqlite:///path/to/mloop.db or postgresql://user@host/db; "
+            "default sqlite:///<home>/mloop.db.",
         },
     )
     artifacts_uri: str | None = dataclasses.field(
         default=None,
         metadata={
             "env": "MLOOP_ARTIFACTS_URI",
-            "doc": "Artifact store root (path or fsspec URL); default <home>/artifacts.",
+            "doc": "Artifact store root (path or fsspec URL); default artifacts/ beside a "
+            "SQLite store's mloop.db, else <home>/artifacts.",
         },
     )
     flush_interval: float = dataclasses.field(
@@ -132,16 +206,25 @@ class Settings:
         return (self.signing_key or self.home / "keys" / "signing.pem").absolute()
 
     def resolved_tracking_uri(self) -> str:
-        """The metadata store URL, defaulting to SQLite under ``home``."""
+        """The metadata store URL (see :func:`tracking_uri_from`); default SQLite under ``home``.
+
+        Raises:
+            InvalidInput: a tracking URI that names no store.
+        """
         if self.tracking_uri:
-            return self.tracking_uri
+            return tracking_uri_from(self.tracking_uri)
         return f"sqlite:///{self.home.absolute()}/mloop.db"
 
     def resolved_artifacts_uri(self) -> str:
-        """The artifact store root, defaulting to ``<home>/artifacts``."""
+        """The artifact store root: ``artifacts/`` beside a SQLite store, else under ``home``.
+
+        A store's two halves stay together: a tracking URI naming a folder (or
+        a SQLite file) keeps its artifacts in that folder, like ``MLOOP_HOME``.
+        """
         if self.artifacts_uri:
             return self.artifacts_uri
-        return str((self.home / "artifacts").absolute())
+        folder = _sqlite_folder(self.resolved_tracking_uri()) if self.tracking_uri else None
+        return str(folder / "artifacts" if folder else (self.home / "artifacts").absolute())
 
 
 def _find_pyproject(start: Path) -> Path | None:
@@ -171,6 +254,10 @@ def _pyproject_table(cwd: Path) -> dict[str, Any]:
         value = table.get(key)
         if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
             table = {**table, key: str(path.parent / value)}
+    for key in ("tracking_uri", "tracking-uri"):
+        value = table.get(key)
+        if isinstance(value, str) and value:
+            table = {**table, key: tracking_uri_from(value, base=path.parent)}
     return table
 
 

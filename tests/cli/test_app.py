@@ -144,6 +144,7 @@ def test_global_options_override_the_environment(home: Path, tmp_path: Path) -> 
     assert code == 0
     assert [e["name"] for e in json.loads(out)] == ["elsewhere"]
     # The environment from the `home` fixture points at an empty store.
+    mloop.Client()  # an empty store: read-only commands never create one
     code, out, _ = invoke("experiments", "ls", "--json")
     assert code == 0
     assert json.loads(out) == []

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import mloop
 from tests.cli.conftest import invoke, run_mloop
 
 
@@ -39,6 +40,7 @@ def test_add_ls_show_tag_get(home: Path, folder: Path, tmp_path: Path) -> None:
 
 
 def test_errors(home: Path, tmp_path: Path) -> None:
+    mloop.Client()  # an empty store: read-only commands never create one
     code, _, err = invoke("data", "add", str(tmp_path / "missing"), "--name", "x")
     assert code == 3 and "error:" in err
     code, _, err = invoke("data", "add", str(tmp_path), "--name", "bad name")

@@ -26,6 +26,7 @@ def experiments(home: Path) -> dict[str, str]:
 
 
 def test_empty_store(home: Path) -> None:
+    mloop.Client()  # an empty store: read-only commands never create one
     assert ls_json() == []
     code, out, _ = invoke("experiments", "ls")
     assert code == 0

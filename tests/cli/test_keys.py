@@ -21,6 +21,7 @@ def _key_ids(*flags: str) -> list[str]:
 
 def test_init_ls_and_revoke(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLOOP_USER", "ana")
+    mloop.Client()  # an empty store: read-only commands never create one
     code, out, err = invoke("keys", "ls")
     assert (code, err) == (0, "")
     assert "Signing keys" in out

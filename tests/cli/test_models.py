@@ -75,6 +75,7 @@ def _gate(csv: Path, candidate: str, *rules: str, against: str = "credit@champio
 
 
 def test_ls_empty_then_with_models(home: Path, frame: pd.DataFrame) -> None:
+    mloop.Client()  # an empty store: read-only commands never create one
     code, out, err = invoke("models", "ls")
     assert code == 0, err
     assert "Models" in out and "credit" not in out

@@ -71,6 +71,7 @@ def tracked(home: Path) -> Tracked:
 
 
 def test_ls_empty_store(home: Path) -> None:
+    mloop.Client()  # an empty store: read-only commands never create one
     assert ls_json() == []
     code, out, _ = invoke("runs", "ls")
     assert code == 0

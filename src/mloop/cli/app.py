@@ -12,6 +12,7 @@ import mloop
 from mloop.cli import data, experiments, keys, models, pipeline, runs
 from mloop.cli.gc import gc_command
 from mloop.cli.output import print_json
+from mloop.store.mode import existing_stores_only
 
 app = typer.Typer(
     help="mloop: track, version, validate, pipeline, register, serve, monitor, retrain.",
@@ -40,6 +41,9 @@ def main_options(
 ) -> None:
     """Options shared by every command."""
     ctx.obj = {"tracking_uri": tracking_uri, "artifacts_uri": artifacts_uri}
+    # A command never creates a store unless it says so (cli.context.creates_store):
+    # `mloop runs ls` in the wrong folder reports the store it looked for instead.
+    ctx.with_resource(existing_stores_only())
 
 
 @app.command("version")

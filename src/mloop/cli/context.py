@@ -1,11 +1,21 @@
-"""The stores a command talks to, from the global options and settings."""
+"""The stores a command talks to, from the global options and settings.
+
+Commands open only stores that exist (the ``mloop`` callback enters
+:func:`~mloop.store.engine.existing_stores_only` for the whole invocation), so
+looking into a folder without a store never creates one; the few commands
+that may start a new store say so with :func:`creates_store`.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 import typer
 
+from mloop.store.mode import store_creation
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
 
@@ -25,3 +35,18 @@ def use_store(ctx: typer.Context) -> None:
         os.environ["MLOOP_ARTIFACTS_URI"] = options["artifacts_uri"]
     if options.get("tracking_uri"):
         fluent.set_tracking_uri(options["tracking_uri"])
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def creates_store(func: Callable[P, R]) -> Callable[P, R]:
+    """Let a command create the store it names when none exists yet (``data add``, ...)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with store_creation(True):
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from mloop.cli.context import use_store
+from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.data import api
 from mloop.data.report import render_profile_html
@@ -33,6 +33,7 @@ _HEADERS = ["version", "files", "bytes", "tags", "created", "digest"]
 
 @app.command("add")
 @handle_errors
+@creates_store
 def add(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="A file or folder."),

@@ -20,12 +20,19 @@ def gc_command(
         help="Seconds: newer deletions and objects survive (default MLOOP_GC_GRACE_SECONDS, 3600).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a summary."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Collect even when the metadata store references no object at all.",
+    ),
 ) -> None:
     """Purge runs in the bin, then artifact objects nothing references."""
     client = client_from(ctx)
     backend = connect(client.settings)
     grace = client.settings.gc_grace_seconds if grace_period is None else grace_period
-    report = collect_garbage(backend.stores, backend.content, grace_seconds=grace, dry_run=dry_run)
+    report = collect_garbage(
+        backend.stores, backend.content, grace_seconds=grace, dry_run=dry_run, force=force
+    )
     if as_json:
         print_json(report)
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from mloop import models
-from mloop.cli.context import use_store
+from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.config import load_settings
 
@@ -16,6 +16,7 @@ app = typer.Typer(help="Signing keys for model packages.", no_args_is_help=True)
 
 @app.command("init")
 @handle_errors
+@creates_store
 def init(
     ctx: typer.Context,
     path: Path | None = typer.Option(

@@ -12,7 +12,7 @@ import typer
 
 from mloop import models
 from mloop.cli import model_reviews
-from mloop.cli.context import use_store
+from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.entities import AliasChange, ModelVersion
 from mloop.models.uris import parse_version_ref
@@ -153,6 +153,7 @@ def _show_model(name: str, as_json: bool) -> None:
 
 @app.command("register")
 @handle_errors
+@creates_store
 def register(
     ctx: typer.Context,
     uri: str = typer.Argument(..., help="runs:/RUN_ID/PATH, a package folder, or models:/…"),

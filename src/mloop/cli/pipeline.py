@@ -19,7 +19,7 @@ import yaml
 from rich.text import Text
 from rich.tree import Tree
 
-from mloop.cli.context import client_from
+from mloop.cli.context import client_from, creates_store
 from mloop.cli.output import console, duration_text, handle_errors, print_json, table
 from mloop.entities import Run
 from mloop.errors import InvalidInput, NotFound
@@ -100,6 +100,7 @@ def _print_result(result: Any, as_json: bool) -> None:
 
 @app.command("run")
 @handle_errors
+@creates_store
 def run_command(
     ctx: typer.Context,
     target: str = typer.Argument(..., help="MODULE:FUNCTION or FILE.py:FUNCTION."),

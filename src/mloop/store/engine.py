@@ -20,9 +20,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
+from mloop.config import TRACKING_URI_FORMS
 from mloop.errors import InvalidInput, MissingExtra
+from mloop.masking import mask_uri
+from mloop.store.mode import may_create
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
+
+
+def is_ephemeral(uri: str) -> bool:
+    """True for an in-memory SQLite database, which lives and dies with its process.
+
+    Example:
+        >>> is_ephemeral("sqlite://"), is_ephemeral("sqlite:////tmp/mloop.db")
+        (True, False)
+    """
+    url = normalize_url(uri)
+    return url.drivername == "sqlite" and sqlite_path(url) is None
 
 
 def normalize_url(uri: str) -> sa.URL:
@@ -35,10 +49,9 @@ def normalize_url(uri: str) -> sa.URL:
         uri = "postgresql://" + uri.removeprefix("postgres://")
     try:
         url = make_url(uri)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise InvalidInput(
-            f"tracking URI {uri!r} is not a database URL; use e.g. sqlite:///path/to/mloop.db "
-            "or postgresql+psycopg://user@host/db"
+            f"tracking URI {mask_uri(uri)!r} is not a database URL; {TRACKING_URI_FORMS}"
         ) from None
     backend, _, driver = url.drivername.partition("+")
     if backend == "postgresql":
@@ -50,8 +63,19 @@ def normalize_url(uri: str) -> sa.URL:
     if backend == "sqlite":
         return url
     raise InvalidInput(
-        f"unsupported metadata database {backend!r} in {uri!r}; supported: sqlite, postgresql"
+        f"unsupported metadata database {backend!r} in {mask_uri(uri)!r} (mloop stores runs "
+        f"in SQLite or PostgreSQL); {TRACKING_URI_FORMS}"
     )
+
+
+def sqlite_path(url: sa.URL) -> Path | None:
+    """The file of a SQLite URL, or None for an in-memory database."""
+    database = url.database or ""
+    if database in ("", ":memory:") or "mode=memory" in str(url.query.get("mode", "")):
+        return None
+    if database.startswith("file:") and ":memory:" in database:
+        return None
+    return Path(database).expanduser()
 
 
 def _enable_wal(cursor: Any) -> None:
@@ -106,14 +130,14 @@ def create_engine(uri: str) -> sa.Engine:
     """
     url = normalize_url(uri)
     if url.drivername == "sqlite":
-        database = url.database or ""
+        path = sqlite_path(url)
         kwargs: dict[str, Any] = {
             "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
         }
-        if database in ("", ":memory:"):
+        if path is None:
             kwargs["poolclass"] = StaticPool
-        else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        elif may_create():
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine

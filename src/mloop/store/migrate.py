@@ -5,25 +5,35 @@ with :data:`~mloop.store.schema.HEAD_REVISION`; an older one is upgraded by
 Alembic. Both happen under a lock (SQLite's write lock, a PostgreSQL advisory
 lock) so two processes opening the same store at once do the work once.
 
+Every store has an identity: a random 32-hex id in ``store_meta`` under
+``store_id``, written in the transaction that creates the schema (a store
+upgraded from before identities gets its id when it is first opened). The
+artifact store records the id of the metadata store it belongs to, so a
+mismatched pair is refused (see :mod:`mloop.artifacts.identity`).
+
 Example:
     >>> from mloop.store.engine import create_engine
     >>> engine = create_engine("sqlite:///:memory:")
-    >>> ensure_schema(engine)
+    >>> len(ensure_schema(engine))
+    32
     >>> current_revision(engine) == schema.HEAD_REVISION
     True
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from mloop.errors import StoreError
+from mloop.errors import NotFound, StoreError
 from mloop.store import schema
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _ADVISORY_LOCK_KEY = 0x6D6C6F6F70  # "mloop"
+
+STORE_ID_KEY = "store_id"
 
 _version_table = sa.Table(
     "alembic_version",
@@ -36,6 +46,18 @@ def _read_revision(connection: sa.Connection) -> str | None:
     if not sa.inspect(connection).has_table("alembic_version"):
         return None
     return connection.execute(sa.select(_version_table.c.version_num)).scalar()
+
+
+def _read_store_id(connection: sa.Connection) -> str | None:
+    meta = schema.store_meta
+    query = sa.select(meta.c.value).where(meta.c.key == STORE_ID_KEY)
+    return connection.execute(query).scalar()
+
+
+def _write_store_id(connection: sa.Connection) -> str:
+    store_id = uuid.uuid4().hex
+    connection.execute(schema.store_meta.insert().values(key=STORE_ID_KEY, value=store_id))
+    return store_id
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -54,34 +76,54 @@ def _alembic_upgrade(connection: sa.Connection) -> None:
     command.upgrade(config, "head")
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Create or upgrade the schema to the head revision; a no-op when already there.
+def ensure_schema(engine: sa.Engine, *, create: bool = True) -> str:
+    """Create or upgrade the schema to the head revision; return the store's identity.
+
+    A no-op (one read) when the schema is at head and the store has its id.
+
+    Args:
+        engine: the metadata database.
+        create: when False, a database without an mloop schema raises NotFound.
 
     Raises:
-        StoreError: the database was written by a newer mloop.
+        NotFound: an empty database and ``create`` is False.
+        StoreError: the database was written by a newer mloop, or holds other tables.
     """
     with engine.connect() as connection:
         if _read_revision(connection) == schema.HEAD_REVISION:
-            return
+            found = _read_store_id(connection)
+            if found is not None:
+                return found
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
         revision = _read_revision(connection)
-        if revision == schema.HEAD_REVISION:
-            return
         if revision is None:
-            if sa.inspect(connection).get_table_names():
+            return _create_schema(connection, engine, create=create)
+        if revision != schema.HEAD_REVISION:
+            if not any((MIGRATIONS_DIR / "versions").glob(f"{revision}_*.py")):
                 raise StoreError(
-                    "the database has tables but no mloop schema revision; point the tracking "
-                    "URI at an empty database or an existing mloop store"
+                    f"the metadata store is at schema revision {revision!r}, which this mloop "
+                    "does not know; upgrade mloop"
                 )
-            schema.metadata.create_all(connection)
-            _version_table.create(connection)
-            connection.execute(_version_table.insert().values(version_num=schema.HEAD_REVISION))
-            return
-        if not any((MIGRATIONS_DIR / "versions").glob(f"{revision}_*.py")):
-            raise StoreError(
-                f"the metadata store is at schema revision {revision!r}, which this mloop "
-                "does not know; upgrade mloop"
-            )
-        _alembic_upgrade(connection)
+            _alembic_upgrade(connection)
+        return _read_store_id(connection) or _write_store_id(connection)
+
+
+def _create_schema(connection: sa.Connection, engine: sa.Engine, *, create: bool) -> str:
+    if sa.inspect(connection).get_table_names():
+        raise StoreError(
+            "the database has tables but no mloop schema revision; point the tracking "
+            "URI at an empty database or an existing mloop store"
+        )
+    if not create:
+        shown = engine.url.render_as_string(hide_password=True)
+        raise NotFound(
+            f"no mloop store here: the metadata database {shown!r} holds no mloop store; "
+            "point MLOOP_HOME or MLOOP_TRACKING_URI (or `mloop --tracking-uri`) at the store "
+            "to use"
+        )
+    schema.metadata.create_all(connection)
+    _version_table.create(connection)
+    connection.execute(_version_table.insert().values(version_num=schema.HEAD_REVISION))
+    return _write_store_id(connection)

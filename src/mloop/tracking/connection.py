@@ -12,8 +12,8 @@ import threading
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
+from mloop.tracking.pairing import open_pair
 from mloop.tracking.protocols import Stores
-from mloop.tracking.registry import open_stores
 from mloop.tracking.writer import BatchWriter
 
 
@@ -43,14 +43,14 @@ def connect(settings: Settings) -> Backend:
     with _lock:
         backend = _backends.get(key)
         if backend is None:
-            stores = open_stores(key[0])
+            stores, content = open_pair(*key)  # refuses an artifact root of another store
             writer = BatchWriter(
                 stores.runs,
                 flush_interval=settings.flush_interval,
                 batch_size=settings.batch_size,
                 max_pending=settings.max_pending,
             )
-            backend = Backend(stores, ContentStore(key[1]), writer, settings)
+            backend = Backend(stores, content, writer, settings)
             _backends[key] = backend
     return backend
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from mloop.config import load_settings
+from mloop.config import load_settings, tracking_uri_from
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
 from mloop.tracking.client import Client, as_run_io
@@ -106,13 +106,12 @@ def _client() -> Client:
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     """Point the fluent API at a metadata store (``sqlite:///…``, ``postgresql+psycopg://…``).
 
-    A plain folder path means a SQLite store inside it.
+    A folder (``PATH``, ``file:PATH``) means the store inside it; see
+    :func:`mloop.config.tracking_uri_from`.
     """
     global _tracking_uri, _experiment_id
     text = os.fspath(uri)
-    if text and "://" not in text:
-        text = f"sqlite:///{os.path.abspath(os.path.join(text, 'mloop.db'))}"
-    _tracking_uri = text or None
+    _tracking_uri = tracking_uri_from(text) if text else None
     _experiment_id = None
 
 

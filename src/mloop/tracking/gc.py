@@ -5,6 +5,11 @@ Both honour a grace period: runs deleted, and objects written, less than
 object it is about to reference. A pack whose objects are partly unreferenced
 is rewritten with only the referenced ones.
 
+Collection refuses a metadata store and an artifact store that do not belong
+together (:mod:`mloop.tracking.pairing`), and a metadata store that references
+nothing while the artifact store holds objects (an empty or wrong store would
+make every object look like garbage) unless ``force`` is given.
+
 Example:
     >>> report = GcReport()
     >>> report.freed_bytes
@@ -17,7 +22,9 @@ import dataclasses
 import time
 
 from mloop.artifacts.cas import ContentStore, StoredObject
-from mloop.errors import InvalidInput
+from mloop.errors import Conflict, InvalidInput
+from mloop.masking import mask_uri
+from mloop.tracking.pairing import check_pair
 from mloop.tracking.protocols import Stores
 
 
@@ -33,23 +40,42 @@ class GcReport:
 
 
 def collect_garbage(
-    stores: Stores, content: ContentStore, *, grace_seconds: float, dry_run: bool = False
+    stores: Stores,
+    content: ContentStore,
+    *,
+    grace_seconds: float,
+    dry_run: bool = False,
+    force: bool = False,
 ) -> GcReport:
     """Purge deleted runs and unreferenced artifact objects older than the grace period.
 
+    Args:
+        stores: the metadata store.
+        content: its artifact store.
+        grace_seconds: deletions and objects younger than this survive.
+        dry_run: report what would go; remove nothing.
+        force: collect even when the metadata store references no object at all.
+
     Raises:
         InvalidInput: a negative grace period.
+        Conflict: the two stores do not belong together, or the metadata store
+            references nothing while the artifact store holds objects (without ``force``).
     """
     if grace_seconds < 0:
         raise InvalidInput(f"grace period must be >= 0 seconds, got {grace_seconds}")
+    check_pair(stores, content)
+    referenced = stores.artifacts.referenced_digests()
+    if not referenced and not force:
+        _refuse_if_objects(stores, content)
     now = time.time()
     cutoff = now - grace_seconds
     report = GcReport(dry_run=dry_run)
     report.purged_runs = stores.runs.purge_runs(int(cutoff * 1000), dry_run=dry_run)
-    # In a dry run the runs are still there: count what only they reference as freed.
-    referenced = stores.artifacts.referenced_digests(
-        exclude_runs=report.purged_runs if dry_run else ()
-    )
+    if report.purged_runs:
+        # In a dry run the runs are still there: count what only they reference as freed.
+        referenced = stores.artifacts.referenced_digests(
+            exclude_runs=report.purged_runs if dry_run else ()
+        )
     packs: dict[str, list[StoredObject]] = {}
     for stored in content.iter_objects():
         if stored.pack is not None:
@@ -76,3 +102,15 @@ def collect_garbage(
             if not dry_run:
                 content.delete_path(path)
     return report
+
+
+def _refuse_if_objects(stores: Stores, content: ContentStore) -> None:
+    if next(iter(content.iter_objects()), None) is None:
+        return
+    raise Conflict(
+        f"the metadata store {mask_uri(stores.uri)!r} references no artifact object, but the "
+        f"artifact store {mask_uri(content.root)!r} holds objects: collecting now would delete "
+        "every one of them. Check that MLOOP_TRACKING_URI and MLOOP_ARTIFACTS_URI name the "
+        "two halves of one store; if they do and every object should go, run `mloop gc "
+        "--force` (collect_garbage(..., force=True))"
+    )

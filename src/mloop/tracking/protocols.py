@@ -251,10 +251,15 @@ def _nothing_to_close() -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Stores:
-    """The store set of one tracking URI; ``close`` releases its connections."""
+    """The store set of one tracking URI; ``close`` releases its connections.
+
+    ``store_id`` is the metadata store's identity, which its artifact store
+    records (empty when the backend has none, e.g. an in-memory database).
+    """
 
     uri: str
     experiments: ExperimentStore
     runs: RunStore
     artifacts: ArtifactIndex
     close: Callable[[], None] = _nothing_to_close
+    store_id: str = ""

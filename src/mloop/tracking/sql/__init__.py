@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from mloop.store.engine import is_ephemeral
 from mloop.tracking.protocols import Stores
 from mloop.tracking.sql.artifact_index import SqlArtifactIndex
 from mloop.tracking.sql.database import Database
@@ -24,6 +25,8 @@ def open_sql_stores(uri: str) -> Stores:
         runs=SqlRunStore(database),
         artifacts=SqlArtifactIndex(database),
         close=database.dispose,
+        # An in-memory database dies with its process: it owns no artifact store.
+        store_id="" if is_ephemeral(uri) else database.store_id,
     )
 
 

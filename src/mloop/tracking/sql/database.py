@@ -10,11 +10,10 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
-from mloop.errors import InvalidInput, StoreError
-from mloop.store.engine import create_engine
-from mloop.store.migrate import ensure_schema
+from mloop.errors import InvalidInput
+from mloop.store.opening import damage_error, database_error, open_store
 
 T = TypeVar("T")
 IN_CHUNK = 900
@@ -63,21 +62,19 @@ class Prepared:
 class Database:
     """An engine whose schema is at head, plus what differs between SQLite and PostgreSQL."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, uri: str = "", store_id: str = "") -> None:
         self.engine = engine
+        self.uri = uri or engine.url.render_as_string(hide_password=False)
+        self.store_id = store_id  # the metadata store's identity (store_meta)
         self.dialect = engine.dialect.name
         placeholder = "?" if self.dialect == "sqlite" else "%s"
         self.placeholder = placeholder
 
     @classmethod
     def open(cls, uri: str) -> Database:
-        """Connect and bring the schema to head."""
-        engine = create_engine(uri)
-        try:
-            ensure_schema(engine)
-        except OperationalError as err:
-            raise StoreError(f"cannot open the metadata store {uri!r}: {err.orig}") from err
-        return cls(engine)
+        """Connect and bring the schema to head (see :func:`mloop.store.opening.open_store`)."""
+        engine, store_id = open_store(uri)
+        return cls(engine, uri, store_id)
 
     def prepare(self, statement: sa.Executable) -> Prepared:
         """Compile a statement once for this database's driver."""
@@ -174,7 +171,12 @@ class Database:
             with self.engine.begin() as connection:
                 yield connection
         except OperationalError as err:
-            raise StoreError(f"metadata store operation failed: {err.orig}") from err
+            raise database_error(err, self.uri, "operation failed in") from err
+        except DatabaseError as err:
+            damaged = damage_error(err, self.uri)
+            if damaged is None:
+                raise
+            raise damaged from err
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
@@ -183,7 +185,12 @@ class Database:
             with self.engine.connect() as connection:
                 yield connection
         except OperationalError as err:
-            raise StoreError(f"metadata store read failed: {err.orig}") from err
+            raise database_error(err, self.uri, "read failed in") from err
+        except DatabaseError as err:
+            damaged = damage_error(err, self.uri)
+            if damaged is None:
+                raise
+            raise damaged from err
 
     def dispose(self) -> None:
         """Close pooled connections."""

@@ -1,0 +1,149 @@
+"""Which metadata store an artifact store belongs to: ``mloop-store.json`` at its root.
+
+An artifact store only holds bytes; which of them are still needed is known
+to its metadata store alone. Pointing one at the other's wrong twin (another
+project's database, a fresh empty one) makes every object look unreferenced,
+so the artifact root records the identity of the metadata store it belongs to:
+its ``store_id`` (also kept in the metadata store's ``store_meta`` table), the
+tracking URI with credentials masked, and when the pairing was made. The file
+is written once, atomically and without overwriting one that exists; a root
+without it (from before identities) is adopted by the first store that opens
+it for writing.
+
+Example:
+    >>> root = "memory://identity-doc"
+    >>> read_identity(root) is None
+    True
+    >>> bind_identity(root, "a" * 32, "sqlite:////tmp/mloop.db").store_id == "a" * 32
+    True
+    >>> read_identity(root).tracking_uri
+    'sqlite:////tmp/mloop.db'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import uuid
+
+import fsspec
+from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
+
+from mloop.errors import IntegrityError
+from mloop.masking import mask_uri
+
+IDENTITY_FILE = "mloop-store.json"
+FORMAT = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactIdentity:
+    """The metadata store an artifact root belongs to.
+
+    Attributes:
+        store_id: the metadata store's identity (``store_meta.store_id``).
+        tracking_uri: its URI when the pairing was made, credentials masked (for messages).
+        created: when the pairing was made (ISO 8601, UTC).
+    """
+
+    store_id: str
+    tracking_uri: str
+    created: str
+
+
+def identity_path(root: str) -> str:
+    """Where the identity file of an artifact root lives, for messages.
+
+    Example:
+        >>> identity_path("/data/artifacts")
+        '/data/artifacts/mloop-store.json'
+    """
+    return f"{root.rstrip('/')}/{IDENTITY_FILE}"
+
+
+def _location(root: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    fs, base = url_to_fs(root)
+    return fs, f"{base.rstrip('/')}/{IDENTITY_FILE}"
+
+
+def read_identity(root: str) -> ArtifactIdentity | None:
+    """The identity recorded at an artifact root, or None when it has none yet.
+
+    Raises:
+        IntegrityError: the file exists but is not a valid identity file.
+
+    Example:
+        >>> read_identity("memory://identity-doc-none") is None
+        True
+    """
+    fs, path = _location(root)
+    try:
+        data = fs.cat_file(path)
+    except FileNotFoundError:
+        return None
+    try:
+        document = json.loads(data)
+        return ArtifactIdentity(
+            str(document["store_id"]), str(document["tracking_uri"]), str(document["created"])
+        )
+    except (ValueError, KeyError, TypeError):
+        raise IntegrityError(
+            f"the artifact store identity file {mask_uri(identity_path(root))} is damaged; it "
+            "names the metadata store this artifact store belongs to: restore it from a "
+            "backup, or delete it to let the next store that writes here adopt the folder"
+        ) from None
+
+
+def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdentity:
+    """Record ``store_id`` at an artifact root unless one is recorded; return what is recorded.
+
+    Never overwrites: when two stores race to adopt one root, the first wins
+    and the other gets the winner's identity back (and refuses the pair).
+
+    Example:
+        >>> bind_identity("memory://identity-doc-bind", "b" * 32, "sqlite://").store_id
+        'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+        >>> bind_identity("memory://identity-doc-bind", "c" * 32, "sqlite://").store_id
+        'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+    """
+    found = read_identity(root)
+    if found is not None:
+        return found
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    identity = ArtifactIdentity(store_id, mask_uri(tracking_uri), created)
+    data = json.dumps({"format": FORMAT, **dataclasses.asdict(identity)}, indent=2).encode()
+    fs, path = _location(root)
+    if isinstance(fs, LocalFileSystem):
+        _write_local_once(path, data)
+    else:
+        # An object store's upload is atomic; a lost race is seen on the re-read below.
+        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        fs.pipe_file(path, data)
+    return read_identity(root) or identity
+
+
+def _write_local_once(path: str, data: bytes) -> None:
+    # Write a temporary file, sync it, and link it into place: readers see a whole
+    # file or none, and a file another process linked first is never replaced.
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    temp = f"{path}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links here: an exclusive create is the next best thing
+            with contextlib.suppress(FileExistsError), open(path, "xb") as handle:
+                handle.write(data)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)

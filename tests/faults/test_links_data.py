@@ -49,7 +49,8 @@ def test_link_out_of_the_folder_is_refused(home: Path, folder: Path, outside: Pa
     message = " ".join(err.split())
     assert str(folder / "host") in message and str(outside) in message
     assert "--follow-links" in message
-    assert json.loads(invoke("data", "ls", "--json")[1]) == []
+    code, out, _ = invoke("data", "ls", "--json")
+    assert (code, out) == (3, "") or json.loads(out) == []  # no store, or a store with no dataset
 
 
 def test_folder_link_out_of_the_folder_is_refused(home: Path, folder: Path, outside: Path) -> None:

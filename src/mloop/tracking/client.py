@@ -41,7 +41,7 @@ from mloop.entities import (
     ViewType,
 )
 from mloop.errors import Conflict, InvalidInput, NotFound
-from mloop.tracking import artifact_files
+from mloop.tracking import artifact_files, current
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
 from mloop.tracking.environment import source_tags
@@ -91,7 +91,8 @@ class Client:
     """Tracking operations by id, over the stores of one tracking URI.
 
     Args:
-        tracking_uri: metadata store URL (default from settings).
+        tracking_uri: metadata store URL (default: the one set with
+            :func:`mloop.set_tracking_uri`, else the settings').
         artifacts_uri: artifact store root (default from settings).
         settings: explicit settings (default: :func:`mloop.config.load_settings`).
     """
@@ -104,6 +105,9 @@ class Client:
         settings: Settings | None = None,
     ) -> None:
         base = settings or load_settings()
+        if settings is None or not settings.tracking_uri:
+            # Like MLflow's client: follow the URI the fluent API was pointed at.
+            tracking_uri = tracking_uri or current.tracking_uri()
         self.settings = dataclasses.replace(
             base,
             tracking_uri=tracking_uri or base.tracking_uri,

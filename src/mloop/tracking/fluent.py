@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from mloop.config import load_settings
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
+from mloop.tracking import current
 from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
 
@@ -49,7 +50,6 @@ class _State(threading.local):
 
 _runs = _State()
 _lock = threading.Lock()
-_tracking_uri: str | None = None
 _experiment_id: str | None = None
 _clients: dict[str | None, Client] = {}
 
@@ -93,32 +93,34 @@ class ActiveRun:
 
 
 def _client() -> Client:
-    client = _clients.get(_tracking_uri)
+    uri = current.tracking_uri()
+    client = _clients.get(uri)
     if client is None:
         with _lock:
-            client = _clients.get(_tracking_uri)
+            client = _clients.get(uri)
             if client is None:
-                client = Client(tracking_uri=_tracking_uri)
-                _clients[_tracking_uri] = client
+                client = Client(tracking_uri=uri)
+                _clients[uri] = client
     return client
 
 
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     """Point the fluent API at a metadata store (``sqlite:///…``, ``postgresql+psycopg://…``).
 
-    A plain folder path means a SQLite store inside it.
+    A plain folder path means a SQLite store inside it. A
+    :class:`~mloop.tracking.client.Client` created without a URI follows it too.
     """
-    global _tracking_uri, _experiment_id
+    global _experiment_id
     text = os.fspath(uri)
     if text and "://" not in text:
         text = f"sqlite:///{os.path.abspath(os.path.join(text, 'mloop.db'))}"
-    _tracking_uri = text or None
+    current.set_tracking_uri(text or None)
     _experiment_id = None
 
 
 def get_tracking_uri() -> str:
     """The metadata store URL the fluent API uses."""
-    return _tracking_uri or load_settings().resolved_tracking_uri()
+    return current.tracking_uri() or load_settings().resolved_tracking_uri()
 
 
 def set_experiment(

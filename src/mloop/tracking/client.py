@@ -52,6 +52,7 @@ from mloop.tracking.validation import (
     metric_step,
     metric_value,
     param_value,
+    storable_text,
     tag_value,
     timestamp_millis,
     validate_key,
@@ -217,7 +218,8 @@ class Client:
         self._check_run(run_id)
         end = _now() if end_time is None else timestamp_millis(end_time)
         self._backend.owned_params.pop(run_id, None)
-        self._backend.writer.end_run(Termination(run_id, state, end, error))
+        text = storable_text(error) if error else error  # an error message is kept, not refused
+        self._backend.writer.end_run(Termination(run_id, state, end, text))
 
     def update_run(
         self, run_id: str, status: RunStatus | str | None = None, name: str | None = None

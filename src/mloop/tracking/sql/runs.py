@@ -38,6 +38,11 @@ _CHILD_TABLES = (
 )
 
 
+def _is_foreign_key(err: IntegrityError) -> bool:
+    # PostgreSQL's SQLSTATE for a foreign-key violation; SQLite only says it in words.
+    return getattr(err.orig, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(err.orig)
+
+
 class SqlRunStore:
     """:class:`~mloop.tracking.protocols.RunStore` over SQL."""
 
@@ -229,6 +234,8 @@ class SqlRunStore:
                         ],
                     )
         except IntegrityError as err:
+            if not _is_foreign_key(err):
+                raise InvalidInput(f"the metadata store refused a row: {err.orig}") from None
             raise NotFound(f"a run written to does not exist ({err.orig})") from None
         if conflicts:
             raise Conflict(

@@ -41,10 +41,11 @@ from mloop.entities import (
     ViewType,
 )
 from mloop.errors import Conflict, InvalidInput, NotFound
-from mloop.tracking import artifact_files, current
+from mloop.tracking import artifact_files, current, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
 from mloop.tracking.environment import source_tags
+from mloop.tracking.liveness import process_owner
 from mloop.tracking.protocols import NewRun, Termination
 from mloop.tracking.redaction import redact
 from mloop.tracking.validation import (
@@ -192,8 +193,11 @@ class Client:
         experiment_id = str(experiment_id)
         self._check_experiment(experiment_id)
         start = _now() if start_time is None else timestamp_millis(start_time)
-        new = NewRun.build(experiment_id, name, start, all_tags, parent_run_id, environment)
+        new = NewRun.build(
+            experiment_id, name, start, all_tags, parent_run_id, environment, process_owner()
+        )
         info = new.info
+        lifecycle.install()  # SIGTERM and crashes end it KILLED or FAILED
         self._backend.writer.add_run(new)
         self._live_runs.add(info.run_id)
         self._backend.owned_params[info.run_id] = {}
@@ -224,13 +228,17 @@ class Client:
     def update_run(
         self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
     ) -> None:
-        """Change a run's status or name."""
+        """Change a run's status or name; a run set RUNNING again is kept alive by this process."""
         self.flush()
+        state = RunStatus(status) if status is not None else None
         self._backend.stores.runs.update_run(
             run_id,
-            status=RunStatus(status) if status is not None else None,
+            status=state,
             run_name=validate_name(name, "run", MAX_RUN_NAME_LENGTH) if name is not None else None,
         )
+        if state == RunStatus.RUNNING:
+            lifecycle.install()
+            self._backend.writer.own(run_id)
 
     def delete_run(self, run_id: str) -> None:
         """Move a run to the bin; `mloop gc` removes it for good."""

@@ -12,7 +12,10 @@ import threading
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
-from mloop.tracking.protocols import Stores
+from mloop.entities import RunStatus
+from mloop.errors import MloopError
+from mloop.tracking.liveness import now_millis
+from mloop.tracking.protocols import Stores, Termination
 from mloop.tracking.registry import open_stores
 from mloop.tracking.writer import BatchWriter
 
@@ -53,6 +56,34 @@ def connect(settings: Settings) -> Backend:
             backend = Backend(stores, ContentStore(key[1]), writer, settings)
             _backends[key] = backend
     return backend
+
+
+def wake_writers() -> None:
+    """Make every open backend's writer start writing what is buffered, without waiting."""
+    for backend in list(_backends.values()):
+        backend.writer.wake()
+
+
+def end_owned_runs(status: RunStatus, error: str | None) -> None:
+    """End every run this process created or resumed and has not ended, then write everything.
+
+    What runs when the process is being killed: each backend is handled even
+    if another fails, and the first failure is raised at the end.
+    """
+    failure: MloopError | None = None
+    for backend in list(_backends.values()):
+        writer = backend.writer
+        now = now_millis()
+        ends = [Termination(run_id, status, now, error) for run_id in writer.owned]
+        for end in ends:
+            backend.owned_params.pop(end.run_id, None)
+        try:
+            writer.end_runs(ends)
+            writer.close()
+        except MloopError as err:
+            failure = failure or err
+    if failure is not None:
+        raise failure
 
 
 def disconnect_all() -> None:

@@ -23,7 +23,6 @@ import dataclasses
 import logging
 import os
 import threading
-import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -31,9 +30,10 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from mloop.config import load_settings
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
-from mloop.tracking import current
+from mloop.tracking import current, lifecycle
 from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
+from mloop.tracking.liveness import Terminated
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,9 +87,9 @@ class ActiveRun:
         if exc is None:
             end_run()
             return
-        status = RunStatus.KILLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        error = "".join(traceback.format_exception(exc_type, exc, tb))[-8000:]
-        _end(self, status, error)
+        killed = isinstance(exc, KeyboardInterrupt | Terminated)
+        status = RunStatus.KILLED if killed else RunStatus.FAILED
+        _end(self, status, lifecycle.error_text(exc_type, exc, tb))
 
 
 def _client() -> Client:
@@ -206,7 +206,18 @@ def start_run(
         run = client.create_run(exp, run_name=run_name, tags=tags, parent_run_id=parent)
     active = ActiveRun(run, client)
     stack.append(active)
+    # A script that never ends its run and dies of an exception or SIGTERM
+    # leaves it FAILED or KILLED, not FINISHED by the exit handler below.
+    lifecycle.install(_end_active_runs)
     return active
+
+
+def _end_active_runs(status: RunStatus, error: str | None) -> None:
+    while _runs.stack:
+        try:
+            _end(_runs.stack[-1], status, error)
+        except MloopError as err:
+            log.error("mloop could not end run: %s", err)
 
 
 @contextlib.contextmanager

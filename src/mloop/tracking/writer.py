@@ -32,6 +32,7 @@ from typing import TypeVar
 
 from mloop.entities import RunIO
 from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, StoreError
+from mloop.tracking import liveness
 from mloop.tracking.protocols import Batch, MetricRow, NewRun, RunStore, Termination
 from mloop.tracking.salvage import refusal_error, salvage
 
@@ -89,6 +90,8 @@ class BatchWriter:
         self._retry: Batch | None = None
         self._in_flight = 0  # items drained from the queues and not yet durable
         self._later_reports = 0
+        self._owned: set[str] = set()  # RUNNING runs of this process: kept alive by heartbeats
+        self._last_beat = time.monotonic()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
         self._error: MloopError | None = None
@@ -125,6 +128,7 @@ class BatchWriter:
     def add_run(self, run: NewRun) -> None:
         """Queue a new run; it is written before anything logged to it."""
         self._runs.append(run)
+        self._owned.add(run.info.run_id)
         if self._thread is None:
             self._start()
 
@@ -148,8 +152,38 @@ class BatchWriter:
 
     def end_run(self, termination: Termination) -> None:
         """Queue a run's end after everything logged to it so far, then flush."""
-        self._ends.append(termination)
+        self.end_runs([termination])
+
+    def end_runs(self, terminations: list[Termination]) -> None:
+        """Queue several runs' ends, then flush once."""
+        for termination in terminations:
+            self._owned.discard(termination.run_id)
+            self._ends.append(termination)
         self.flush()
+
+    def wake(self) -> None:
+        """Start writing what is buffered now, in the background (never blocks)."""
+        self._wake.set()
+
+    def own(self, run_id: str) -> None:
+        """Keep a run this process resumed alive with heartbeats, from the next beat on."""
+        self._owned.add(run_id)
+        self._last_beat = 0.0
+        self._start()
+
+    @property
+    def owned(self) -> list[str]:
+        """Runs this process created or resumed and has not ended."""
+        return sorted(self._owned)
+
+    def _beat(self) -> None:
+        if not self._owned or time.monotonic() - self._last_beat < liveness.HEARTBEAT_INTERVAL:
+            return
+        self._last_beat = time.monotonic()
+        try:
+            self._store.heartbeat(self.owned, liveness.process_owner(), liveness.now_millis())
+        except MloopError as err:  # a missed beat is harmless: the next one follows
+            log.info("mloop heartbeat failed: %s", err)
 
     def _on_backlog(self, pending: int) -> None:
         # The batch being written (or kept for a retry) is not durable either:
@@ -178,6 +212,7 @@ class BatchWriter:
             except Exception as err:  # the thread must survive; the error surfaces on flush
                 log.warning("mloop background write failed (raised on next flush): %s", err)
                 self._report(err if isinstance(err, MloopError) else StoreError(str(err)))
+            self._beat()
 
     def _write_pending(self) -> None:
         with self._write_lock:
@@ -207,6 +242,9 @@ class BatchWriter:
             _with_retries(lambda: self._store.write_batch(batch))
         except StoreError:
             self._retry = batch  # transient (locked, unreachable): keep it for the next try
+            raise
+        except (KeyboardInterrupt, SystemExit, liveness.Terminated):
+            self._retry = batch  # interrupted: the flush at exit writes it
             raise
         except Conflict as err:  # written, except the params it names
             self._report(err)

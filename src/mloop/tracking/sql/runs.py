@@ -308,8 +308,8 @@ class SqlRunStore:
                     "parent_run_id": info.parent_run_id,
                     "error": end.error if end else None,
                     "env_digest": new.environment.digest if new.environment else None,
-                    "owner": None,
-                    "heartbeat_time": None,
+                    "owner": info.owner,
+                    "heartbeat_time": info.heartbeat_time,
                 }
             )
         self._db.run_many(conn, self._fast["run"], rows)
@@ -447,6 +447,19 @@ class SqlRunStore:
                 page_token,
             )
             return PagedList(load_runs(self._db, conn, ids, with_io=False), token)
+
+    def heartbeat(self, run_ids: Sequence[str], owner: str, time: int) -> None:
+        """Record that ``owner`` is alive and runs those of ``run_ids`` still RUNNING.
+
+        Runs are touched in id order, so two writers never lock them in opposite orders.
+        """
+        for part in chunks(sorted(run_ids)):
+            with self._db.begin() as conn:
+                conn.execute(
+                    _R.update()
+                    .where(_R.c.run_id.in_(part), _R.c.status == RunStatus.RUNNING.value)
+                    .values(owner=owner, heartbeat_time=time)
+                )
 
     def purge_runs(self, deleted_before: int, *, dry_run: bool = False) -> list[str]:
         """Remove runs deleted before ``deleted_before`` (ms); only list them if ``dry_run``."""

@@ -38,6 +38,10 @@ _CHILD_TABLES = (
 )
 
 
+def _first(item: tuple[tuple[str, str], object]) -> tuple[str, str]:
+    return item[0]
+
+
 def _is_foreign_key(err: IntegrityError) -> bool:
     # PostgreSQL's SQLSTATE for a foreign-key violation; SQLite only says it in words.
     return getattr(err.orig, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(err.orig)
@@ -202,7 +206,12 @@ class SqlRunStore:
                     raise NotFound(f"run {run_id!r} not found") from None
 
     def write_batch(self, batch: Batch) -> None:
-        """Apply buffered tags, metrics and run ends in one transaction."""
+        """Apply buffered tags, metrics and run ends in one transaction.
+
+        Every statement writes its rows in key order, and the tables always in
+        the same order, so concurrent writers of the same run and keys wait for
+        each other instead of deadlocking (PostgreSQL).
+        """
         conflicts: list[str] = []
         ends = {end.run_id: end for end in batch.terminations}
         try:
@@ -230,7 +239,7 @@ class SqlRunStore:
                                 "end_time": end.end_time,
                                 "error": end.error,
                             }
-                            for end in ends.values()
+                            for _, end in sorted(ends.items())
                         ],
                     )
         except IntegrityError as err:
@@ -251,7 +260,7 @@ class SqlRunStore:
         latest = {(run_id, path): (digest, size) for run_id, path, digest, size in entries}
         rows = [
             {"run_id": r, "path": p, "digest": d, "size": n, "created_time": now}
-            for (r, p), (d, n) in latest.items()
+            for (r, p), (d, n) in sorted(latest.items())
         ]
         self._db.run_many(conn, self._fast["artifacts"], rows)
 
@@ -266,7 +275,7 @@ class SqlRunStore:
                 "kind": i.kind,
                 "source": i.source,
             }
-            for run_id, i in items
+            for run_id, i in sorted(items, key=lambda x: (x[0], x[1].direction, x[1].digest))
         ]
         self._db.run_many(conn, self._fast["io"], rows)
 
@@ -286,7 +295,7 @@ class SqlRunStore:
                         "packages": env.packages,
                         "created_time": runs[0].info.start_time,
                     }
-                    for env in environments.values()
+                    for _, env in sorted(environments.items())
                 ],
             )
         rows = []
@@ -346,12 +355,13 @@ class SqlRunStore:
                     conflicts.append(
                         f"run {run_id} param {key!r} is {stored[key]!r}, not {value!r}"
                     )
+        fresh.sort(key=lambda row: (row["run_id"], row["key"]))
         self._db.run_many(conn, self._fast["params"], fresh)
         return conflicts
 
     def _write_tags(self, conn: sa.Connection, rows: list[tuple[str, str, str]]) -> None:
         last = {(run_id, key): value for run_id, key, value in rows}
-        latest = [(r, k, v) for (r, k), v in last.items()]
+        latest = [(r, k, v) for (r, k), v in sorted(last.items())]
         self._db.run_many_tuples(
             conn, self._fast["upsert_tags"], ("run_id", "key", "value"), latest
         )
@@ -373,7 +383,10 @@ class SqlRunStore:
             conn,
             self._fast["upsert_latest"],
             _METRIC_FIELDS,
-            [(r, k, v if v == v else None, ts, s) for (r, k), (s, ts, v) in newest.items()],
+            [
+                (r, k, v if v == v else None, ts, s)
+                for (r, k), (s, ts, v) in sorted(newest.items(), key=_first)
+            ],
         )
 
     def delete_tag(self, run_id: str, key: str) -> None:

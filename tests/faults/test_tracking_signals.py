@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mloop.entities import LifecycleStage, RunInfo, RunStatus
-from mloop.tracking import liveness
+from mloop.tracking import interrupts, liveness
 from mloop.tracking.client import Client
 from mloop.tracking.protocols import Batch, Stores
 from mloop.tracking.sql import open_sql_stores
@@ -211,3 +211,21 @@ def test_a_silent_owner_on_another_host_is_dead() -> None:
 
 def _fields(info: RunInfo) -> dict[str, object]:
     return {name: getattr(info, name) for name in RunInfo.__dataclass_fields__}
+
+
+def test_a_signal_during_a_write_is_raised_once_the_batch_is_written(tmp_path: Path) -> None:
+    stores = open_sql_stores(f"sqlite:///{tmp_path}/s.db")
+    run_id = stores.runs.create_run(stores.experiments.create_experiment("e"), "r", 0, {}).run_id
+
+    class SignalledStore:
+        def write_batch(self, batch: Batch) -> None:
+            interrupts.raise_terminated(signal.SIGTERM, None)  # arrives mid-write
+            stores.runs.write_batch(batch)
+
+    writer = BatchWriter(SignalledStore(), flush_interval=600)  # type: ignore[arg-type]
+    writer.add_metrics([(run_id, "m", float(i), 0, i) for i in range(1_000)])
+    with pytest.raises(interrupts.Terminated):
+        writer.flush()
+    assert len(stores.runs.get_metric_history(run_id, "m")) == 1_000
+    assert writer.pending == 0
+    stores.close()

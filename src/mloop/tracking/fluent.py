@@ -33,7 +33,7 @@ from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotF
 from mloop.tracking import current, lifecycle
 from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
-from mloop.tracking.liveness import Terminated
+from mloop.tracking.interrupts import Terminated
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -5,7 +5,7 @@ Installed lazily, when the first run starts (never at import):
 - ``sys.excepthook`` (chained to the previous hook): an uncaught exception
   ends the active runs FAILED with the traceback, KeyboardInterrupt KILLED;
 - SIGTERM and SIGHUP (what Docker, Kubernetes and Slurm send) raise
-  :class:`~mloop.tracking.liveness.Terminated` in the main thread, which
+  :class:`~mloop.tracking.interrupts.Terminated` in the main thread, which
   unwinds it like Ctrl-C: ``with`` blocks end their runs KILLED, then the
   hook ends every other run this process owns KILLED, writes everything
   buffered, and re-raises the signal with its default action, so the exit
@@ -30,7 +30,7 @@ from types import FrameType, TracebackType
 
 from mloop.entities import RunStatus
 from mloop.tracking import connection
-from mloop.tracking.liveness import Terminated
+from mloop.tracking.interrupts import Terminated, raise_terminated
 
 log = logging.getLogger(__name__)
 SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -74,17 +74,13 @@ def error_text(
 
 def _install_handler(sig: signal.Signals) -> None:
     current = signal.getsignal(sig)
+    # Flushing inside the handler could deadlock (the interrupted code may hold
+    # the writer's lock or an open transaction): unwind the main thread instead.
     if current == signal.SIG_DFL:
-        signal.signal(sig, _raise_terminated)
-    elif callable(current) and current is not _raise_terminated:
+        signal.signal(sig, raise_terminated)
+    elif callable(current) and current is not raise_terminated:
         signal.signal(sig, _chained(current))
     # SIG_IGN, or a handler set outside Python: the program decided; leave it.
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    # Flushing here could deadlock (the interrupted code may hold the writer's
-    # lock or an open transaction): unwind the main thread instead, like Ctrl-C.
-    raise Terminated(signum)
 
 
 def _chained(

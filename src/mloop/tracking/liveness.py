@@ -30,18 +30,6 @@ STALE_AFTER = 3 * HEARTBEAT_INTERVAL + 30.0
 """Seconds without a heartbeat after which a RUNNING run is taken as dead."""
 
 
-class Terminated(BaseException):
-    """Raised in the main thread when SIGTERM or SIGHUP arrives, to unwind it like Ctrl-C.
-
-    ``with mloop.start_run()`` blocks end their runs KILLED on the way out, and
-    the process then ends as the signal's default action would.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"terminated by signal {signum}")
-        self.signum = signum
-
-
 def now_millis() -> int:
     """Milliseconds since the epoch."""
     return time.time_ns() // 1_000_000

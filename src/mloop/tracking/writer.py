@@ -33,6 +33,7 @@ from typing import TypeVar
 from mloop.entities import RunIO
 from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, StoreError
 from mloop.tracking import liveness
+from mloop.tracking.interrupts import shielded
 from mloop.tracking.protocols import Batch, MetricRow, NewRun, RunStore, Termination
 from mloop.tracking.salvage import refusal_error, salvage
 
@@ -215,7 +216,8 @@ class BatchWriter:
             self._beat()
 
     def _write_pending(self) -> None:
-        with self._write_lock:
+        # Shielded: SIGTERM is raised once the drained batch is written or kept.
+        with self._write_lock, shielded():
             batch = self._retry or Batch()
             self._retry = None
             # Ends first: whatever was queued before an end is already in the other queues.
@@ -243,7 +245,7 @@ class BatchWriter:
         except StoreError:
             self._retry = batch  # transient (locked, unreachable): keep it for the next try
             raise
-        except (KeyboardInterrupt, SystemExit, liveness.Terminated):
+        except KeyboardInterrupt:
             self._retry = batch  # interrupted: the flush at exit writes it
             raise
         except Conflict as err:  # written, except the params it names

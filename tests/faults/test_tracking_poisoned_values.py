@@ -132,10 +132,15 @@ def test_a_background_write_refused_by_the_store_is_salvaged(stores: Stores) -> 
     writer.close()
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_a_run_purged_by_another_process_loses_only_its_own_points(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, backend: str
 ) -> None:
     monkeypatch.setenv("MLOOP_FLUSH_INTERVAL", "60")
+    if backend == "postgres":
+        monkeypatch.setenv("MLOOP_TRACKING_URI", request.getfixturevalue("postgres_url"))
     client = Client()
     exp = client.create_experiment("e")
     a, b = (client.create_run(exp, run_name=n).info.run_id for n in ("a", "b"))

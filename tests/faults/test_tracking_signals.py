@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mloop.entities import LifecycleStage, RunInfo, RunStatus
-from mloop.tracking import interrupts, liveness
+from mloop.tracking import connection, interrupts, liveness
 from mloop.tracking.client import Client
 from mloop.tracking.protocols import Batch, Stores
 from mloop.tracking.sql import open_sql_stores
@@ -229,3 +229,16 @@ def test_a_signal_during_a_write_is_raised_once_the_batch_is_written(tmp_path: P
     assert len(stores.runs.get_metric_history(run_id, "m")) == 1_000
     assert writer.pending == 0
     stores.close()
+
+
+def test_dying_never_overwrites_a_run_another_process_ended(home: Path) -> None:
+    client = Client()
+    exp = client.create_experiment("e")
+    mine, theirs = (client.create_run(exp, run_name=n).info.run_id for n in ("mine", "theirs"))
+    client.flush()
+    other = open_sql_stores(client.tracking_uri)
+    other.runs.update_run(theirs, status=RunStatus.FINISHED, end_time=liveness.now_millis())
+    other.close()
+    connection.end_owned_runs(RunStatus.KILLED, "terminated by SIGTERM")
+    assert client.get_run(mine).info.status == RunStatus.KILLED
+    assert client.get_run(theirs).info.status == RunStatus.FINISHED

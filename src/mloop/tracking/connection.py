@@ -13,8 +13,8 @@ import threading
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
 from mloop.entities import RunStatus
-from mloop.errors import MloopError
-from mloop.tracking.liveness import now_millis
+from mloop.errors import MloopError, NotFound
+from mloop.tracking.liveness import now_millis, process_owner
 from mloop.tracking.protocols import Stores, Termination
 from mloop.tracking.registry import open_stores
 from mloop.tracking.writer import BatchWriter
@@ -74,7 +74,7 @@ def end_owned_runs(status: RunStatus, error: str | None) -> None:
     for backend in list(_backends.values()):
         writer = backend.writer
         now = now_millis()
-        ends = [Termination(run_id, status, now, error) for run_id in writer.owned]
+        ends = [Termination(r, status, now, error) for r in _still_ours(backend, writer.owned)]
         for end in ends:
             backend.owned_params.pop(end.run_id, None)
         try:
@@ -84,6 +84,22 @@ def end_owned_runs(status: RunStatus, error: str | None) -> None:
             failure = failure or err
     if failure is not None:
         raise failure
+
+
+def _still_ours(backend: Backend, run_ids: list[str]) -> list[str]:
+    # Another process may have ended or resumed one of them since (a pipeline
+    # step run by a worker): never overwrite what it recorded.
+    me = process_owner()
+    ours = []
+    for run_id in run_ids:
+        try:
+            info = backend.stores.runs.get_run(run_id).info
+        except NotFound:
+            ours.append(run_id)  # still queued in this process's writer
+            continue
+        if info.status == RunStatus.RUNNING and info.owner in (None, me):
+            ours.append(run_id)
+    return ours
 
 
 def disconnect_all() -> None:

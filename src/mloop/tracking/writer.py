@@ -204,7 +204,8 @@ class BatchWriter:
 
     def _loop(self) -> None:
         while not self._closed:
-            self._wake.wait(self._interval)
+            # A long flush interval must not starve the heartbeat of the runs it owns.
+            self._wake.wait(min(self._interval, liveness.HEARTBEAT_INTERVAL))
             self._wake.clear()
             try:
                 self._write_pending()

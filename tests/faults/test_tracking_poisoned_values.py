@@ -163,7 +163,7 @@ def test_a_run_purged_by_another_process_loses_only_its_own_points(
         client.log_metrics(b, {"m": i}, step=i)
     with pytest.raises(NotFound, match=f"run {a}") as caught:
         client.flush()
-    assert "200 metric points" in str(caught.value)
+    assert "200 metric point(s)" in str(caught.value)
     client.set_terminated(b)
     assert len(client.get_metric_history(b, "m")) == 400
     assert client.get_run(b).info.status == RunStatus.FINISHED
@@ -176,3 +176,23 @@ def test_an_error_text_with_a_nul_byte_is_kept_escaped(home: Path) -> None:
     run_id = client.create_run(client.create_experiment("e")).info.run_id
     client.set_terminated(run_id, RunStatus.FAILED, error="boom\x00 \udc80")
     assert client.get_run(run_id).info.error == "boom\\x00 \\udc80"
+
+
+def test_a_command_line_with_undecodable_bytes_does_not_cost_the_run(home: Path) -> None:
+    code = (
+        "import sys, mloop\n"
+        "with mloop.start_run() as run:\n"
+        "    mloop.log_metric('m', 1.0)\n"
+        "print(run.info.run_id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, b"bad-\xff-arg".decode("utf-8", "surrogateescape")],
+        env=python_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    run = Client().get_run(done.stdout.split()[0])
+    assert run.data.metrics == {"m": 1.0}

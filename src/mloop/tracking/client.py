@@ -184,7 +184,9 @@ class Client:
         capture = self.settings.capture_environment
         if capture_environment is not None:
             capture = capture and capture_environment
-        all_tags = source_tags() if capture else {}
+        # Recorded, not typed by the user: a command line with undecodable bytes is
+        # escaped rather than refused (or it would cost the run its row).
+        all_tags = {k: storable_text(v) for k, v in source_tags().items()} if capture else {}
         all_tags.update(self._clean_tags(tags or {}))
         if parent_run_id is not None:
             self._check_run(parent_run_id)

@@ -172,6 +172,13 @@ def describe(unit: Unit) -> str:
 
 def _summarize(units: Sequence[Unit]) -> str:
     counts = collections.Counter(name for name, _ in units)
-    labels = {"metrics": "metric points", "terminations": "run ends"}
+    labels = {
+        "metrics": "metric point(s)",
+        "params": "param(s)",
+        "tags": "tag(s)",
+        "artifacts": "artifact path(s)",
+        "io": "input/output record(s)",
+        "terminations": "run end(s)",
+    }
     parts = ", ".join(f"{n} {labels.get(k, k)}" for k, n in counts.items())
     return f"{parts} of run {_run_id(units[0])}"

@@ -1,8 +1,8 @@
 """Helpers for fault tests: run Python snippets in real subprocesses and stop them at chosen points.
 
-A snippet signals that it reached a point by creating a file
-(:func:`reached`); the test waits for that file (:func:`wait_for_file`)
-instead of sleeping, then sends the signal it wants to test.
+A snippet signals that it reached a point by creating a file; the test
+waits for that file (:func:`wait_for_file`) instead of sleeping, then sends
+the signal it wants to test (:func:`stop`).
 """
 
 from __future__ import annotations
@@ -82,8 +82,3 @@ def stop(
         out, err = process.communicate()
         raise AssertionError(f"process ignored {sig.name}:\n{out}\n{err}") from None
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
-
-
-def reached(path: str) -> str:
-    """Snippet code that marks a point by creating ``path`` (atomically)."""
-    return f"open({path!r} + '.tmp', 'w').close(); __import__('os').replace({path!r} + '.tmp', {path!r})"

@@ -22,7 +22,7 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 def _reset_fluent() -> None:
     while fluent.active_run() is not None:
         fluent.end_run()
-    fluent._tracking_uri = None
+    fluent.set_tracking_uri("")
     fluent._experiment_id = None
     fluent._clients.clear()
 

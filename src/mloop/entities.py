@@ -89,7 +89,13 @@ class Experiment:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunInfo:
-    """A run's identity and status; times are milliseconds since the epoch."""
+    """A run's identity and status; times are milliseconds since the epoch.
+
+    ``owner`` (``"<host>:<pid>"``) is the process that created or resumed the
+    run, and ``heartbeat_time`` when that process last said it was alive; a
+    RUNNING run whose owner is gone is shown as dead
+    (:func:`mloop.tracking.liveness.is_dead`), its stored status unchanged.
+    """
 
     run_id: str
     experiment_id: str
@@ -101,6 +107,8 @@ class RunInfo:
     artifact_uri: str
     parent_run_id: str | None = None
     error: str | None = None
+    owner: str | None = None
+    heartbeat_time: int | None = None
 
     @property
     def run_uuid(self) -> str:

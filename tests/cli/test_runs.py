@@ -108,6 +108,7 @@ def test_ls_json_is_newest_first(tracked: Tracked) -> None:
         "run_name": "base",
         "experiment_id": tracked.experiments["credit"],
         "status": "FINISHED",
+        "dead": False,
         "start_time": T0,
         "end_time": T0 + 65_000,
         "metrics": {"auc": 0.9, "loss": 0.25},

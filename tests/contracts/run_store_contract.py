@@ -169,6 +169,34 @@ class RunStoreContract:
             )
         assert stores.runs.get_metric_history(run_id, "ok") == []
 
+    def test_a_value_the_store_cannot_hold_is_invalid_input(self, stores: Stores) -> None:
+        run_id = self._run(stores)
+        for bad in (
+            Batch(metrics=[(run_id, "ok", 1.0, 1, 0), (run_id, "m", 1.0, 2**70, 0)]),
+            Batch(metrics=[(run_id, "ok", 1.0, 1, 0)], tags=[(run_id, "t", "\udc80")]),
+        ):
+            with pytest.raises(InvalidInput, match="refused a value"):
+                stores.runs.write_batch(bad)
+        assert stores.runs.get_metric_history(run_id, "ok") == []
+
+    def test_owner_and_heartbeat(self, stores: Stores) -> None:
+        exp = stores.experiments.create_experiment("beats")
+        new = NewRun.build(exp, "r", 1_000, {}, owner="host:1")
+        ended = NewRun.build(exp, "e", 1_000, {}, owner="host:1")
+        stores.runs.write_batch(
+            Batch(
+                runs=[new, ended],
+                terminations=[Termination(ended.info.run_id, RunStatus.FINISHED, 2_000)],
+            )
+        )
+        info = stores.runs.get_run(new.info.run_id).info
+        assert (info.owner, info.heartbeat_time) == ("host:1", 1_000)
+        stores.runs.heartbeat([ended.info.run_id, new.info.run_id, "ghost"], "host:2", 5_000)
+        info = stores.runs.get_run(new.info.run_id).info
+        assert (info.owner, info.heartbeat_time) == ("host:2", 5_000)
+        finished = stores.runs.get_run(ended.info.run_id).info
+        assert (finished.owner, finished.heartbeat_time) == ("host:1", 1_000)
+
     def test_terminate_and_update(self, stores: Stores) -> None:
         run_id = self._run(stores)
         stores.runs.write_batch(

@@ -8,6 +8,7 @@ import pytest
 
 from mloop.entities import LifecycleStage, RunStatus
 from mloop.errors import NotFound, StoreError
+from mloop.tracking import writer as writer_module
 from mloop.tracking.protocols import Batch, Stores, Termination
 from mloop.tracking.sql import open_sql_stores
 from mloop.tracking.writer import BatchWriter
@@ -75,22 +76,36 @@ def test_background_failure_surfaces_on_flush(stores: Stores) -> None:
 
 
 class FlakyStore:
-    """Fails the first write with a transient error, then delegates."""
+    """Fails the first ``failures`` writes with a transient error, then delegates."""
 
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Stores, failures: int = 1) -> None:
         self.inner = stores.runs
         self.calls = 0
+        self.failures = failures
 
     def write_batch(self, batch: Batch) -> None:
         self.calls += 1
-        if self.calls == 1:
+        if self.calls <= self.failures:
             raise StoreError("database is locked")
         self.inner.write_batch(batch)
 
 
-def test_transient_failure_keeps_the_batch(stores: Stores) -> None:
+def test_a_transient_failure_is_retried_without_an_error(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "RETRY_DELAY", 0.0)
     run_id = _run(stores)
-    flaky = FlakyStore(stores)
+    writer = BatchWriter(FlakyStore(stores), flush_interval=60)  # type: ignore[arg-type]
+    writer.add_metric((run_id, "m", 1.0, 0, 0))
+    writer.flush()
+    assert [m.value for m in stores.runs.get_metric_history(run_id, "m")] == [1.0]
+    writer.close()
+
+
+def test_transient_failure_keeps_the_batch(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer_module, "RETRY_DELAY", 0.0)
+    run_id = _run(stores)
+    flaky = FlakyStore(stores, failures=writer_module.RETRIES)
     writer = BatchWriter(flaky, flush_interval=60)  # type: ignore[arg-type]
     writer.add_metric((run_id, "m", 1.0, 0, 0))
     with pytest.raises(StoreError):

@@ -12,6 +12,7 @@ from mloop.cli.output import console, duration_text, handle_errors, millis_text,
 from mloop.entities import Run, ViewType
 from mloop.errors import NotFound
 from mloop.tracking.client import Client
+from mloop.tracking.liveness import is_dead, status_text
 
 app = typer.Typer(help="Runs: list, inspect, compare, delete.", no_args_is_help=True)
 
@@ -37,6 +38,7 @@ def _summary(run: Run) -> dict[str, Any]:
         "run_name": info.run_name,
         "experiment_id": info.experiment_id,
         "status": info.status.value,
+        "dead": is_dead(info),
         "start_time": info.start_time,
         "end_time": info.end_time,
         "metrics": dict(run.data.metrics),
@@ -77,7 +79,7 @@ def list_runs(
             (
                 r.info.run_id,
                 r.info.run_name,
-                r.info.status.value,
+                status_text(r.info),
                 millis_text(r.info.start_time),
                 duration_text(r.info.start_time, r.info.end_time),
                 *(r.data.metrics.get(k) for k in metric_keys),
@@ -99,7 +101,7 @@ def show_run(
     run = client.get_run(run_id)
     artifacts = client.list_artifacts(run_id, recursive=True)
     if as_json:
-        print_json({"run": run, "artifacts": artifacts})
+        print_json({"run": run, "dead": is_dead(run.info), "artifacts": artifacts})
         return
     info = run.info
     table(
@@ -108,8 +110,10 @@ def show_run(
         [
             ("name", info.run_name),
             ("experiment_id", info.experiment_id),
-            ("status", info.status.value),
+            ("status", status_text(info)),
             ("started", millis_text(info.start_time)),
+            ("owner", info.owner),
+            ("heartbeat", millis_text(info.heartbeat_time)),
             ("duration", duration_text(info.start_time, info.end_time)),
             ("parent", info.parent_run_id),
             ("stage", info.lifecycle_stage.value),

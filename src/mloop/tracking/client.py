@@ -41,17 +41,19 @@ from mloop.entities import (
     ViewType,
 )
 from mloop.errors import Conflict, InvalidInput, NotFound
-from mloop.tracking import artifact_files
+from mloop.tracking import artifact_files, current, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
 from mloop.tracking.environment import source_tags
+from mloop.tracking.liveness import process_owner
 from mloop.tracking.protocols import NewRun, Termination
-from mloop.tracking.redaction import redact
+from mloop.tracking.redaction import redact, redact_text
 from mloop.tracking.validation import (
     MAX_RUN_NAME_LENGTH,
     metric_step,
     metric_value,
     param_value,
+    storable_text,
     tag_value,
     timestamp_millis,
     validate_key,
@@ -91,7 +93,8 @@ class Client:
     """Tracking operations by id, over the stores of one tracking URI.
 
     Args:
-        tracking_uri: metadata store URL (default from settings).
+        tracking_uri: metadata store URL (default: the one set with
+            :func:`mloop.set_tracking_uri`, else the settings').
         artifacts_uri: artifact store root (default from settings).
         settings: explicit settings (default: :func:`mloop.config.load_settings`).
     """
@@ -104,6 +107,9 @@ class Client:
         settings: Settings | None = None,
     ) -> None:
         base = settings or load_settings()
+        if settings is None or not settings.tracking_uri:
+            # Like MLflow's client: follow the URI the fluent API was pointed at.
+            tracking_uri = tracking_uri or current.tracking_uri()
         self.settings = dataclasses.replace(
             base,
             tracking_uri=tracking_uri or base.tracking_uri,
@@ -178,7 +184,9 @@ class Client:
         capture = self.settings.capture_environment
         if capture_environment is not None:
             capture = capture and capture_environment
-        all_tags = source_tags() if capture else {}
+        # Recorded, not typed by the user: a command line with undecodable bytes is
+        # escaped rather than refused (or it would cost the run its row).
+        all_tags = {k: storable_text(v) for k, v in source_tags().items()} if capture else {}
         all_tags.update(self._clean_tags(tags or {}))
         if parent_run_id is not None:
             self._check_run(parent_run_id)
@@ -187,8 +195,11 @@ class Client:
         experiment_id = str(experiment_id)
         self._check_experiment(experiment_id)
         start = _now() if start_time is None else timestamp_millis(start_time)
-        new = NewRun.build(experiment_id, name, start, all_tags, parent_run_id, environment)
+        new = NewRun.build(
+            experiment_id, name, start, all_tags, parent_run_id, environment, process_owner()
+        )
         info = new.info
+        lifecycle.install()  # SIGTERM and crashes end it KILLED or FAILED
         self._backend.writer.add_run(new)
         self._live_runs.add(info.run_id)
         self._backend.owned_params[info.run_id] = {}
@@ -213,18 +224,24 @@ class Client:
         self._check_run(run_id)
         end = _now() if end_time is None else timestamp_millis(end_time)
         self._backend.owned_params.pop(run_id, None)
-        self._backend.writer.end_run(Termination(run_id, state, end, error))
+        # An error message is kept (escaped, not refused), with the secrets it quotes hidden.
+        text = redact_text(storable_text(error)) if error else error
+        self._backend.writer.end_run(Termination(run_id, state, end, text))
 
     def update_run(
         self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
     ) -> None:
-        """Change a run's status or name."""
+        """Change a run's status or name; a run set RUNNING again is kept alive by this process."""
         self.flush()
+        state = RunStatus(status) if status is not None else None
         self._backend.stores.runs.update_run(
             run_id,
-            status=RunStatus(status) if status is not None else None,
+            status=state,
             run_name=validate_name(name, "run", MAX_RUN_NAME_LENGTH) if name is not None else None,
         )
+        if state == RunStatus.RUNNING:
+            lifecycle.install()
+            self._backend.writer.own(run_id)
 
     def delete_run(self, run_id: str) -> None:
         """Move a run to the bin; `mloop gc` removes it for good."""

@@ -12,8 +12,11 @@ import threading
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
+from mloop.entities import RunStatus
+from mloop.errors import MloopError, NotFound
+from mloop.tracking.liveness import now_millis, process_owner
 from mloop.tracking.pairing import open_pair
-from mloop.tracking.protocols import Stores
+from mloop.tracking.protocols import Stores, Termination
 from mloop.tracking.writer import BatchWriter
 
 
@@ -53,6 +56,50 @@ def connect(settings: Settings) -> Backend:
             backend = Backend(stores, content, writer, settings)
             _backends[key] = backend
     return backend
+
+
+def wake_writers() -> None:
+    """Make every open backend's writer start writing what is buffered, without waiting."""
+    for backend in list(_backends.values()):
+        backend.writer.wake()
+
+
+def end_owned_runs(status: RunStatus, error: str | None) -> None:
+    """End every run this process created or resumed and has not ended, then write everything.
+
+    What runs when the process is being killed: each backend is handled even
+    if another fails, and the first failure is raised at the end.
+    """
+    failure: MloopError | None = None
+    for backend in list(_backends.values()):
+        writer = backend.writer
+        now = now_millis()
+        ends = [Termination(r, status, now, error) for r in _still_ours(backend, writer.owned)]
+        for end in ends:
+            backend.owned_params.pop(end.run_id, None)
+        try:
+            writer.end_runs(ends)
+            writer.close()
+        except MloopError as err:
+            failure = failure or err
+    if failure is not None:
+        raise failure
+
+
+def _still_ours(backend: Backend, run_ids: list[str]) -> list[str]:
+    # Another process may have ended or resumed one of them since (a pipeline
+    # step run by a worker): never overwrite what it recorded.
+    me = process_owner()
+    ours = []
+    for run_id in run_ids:
+        try:
+            info = backend.stores.runs.get_run(run_id).info
+        except NotFound:
+            ours.append(run_id)  # still queued in this process's writer
+            continue
+        if info.status == RunStatus.RUNNING and info.owner in (None, me):
+            ours.append(run_id)
+    return ours
 
 
 def disconnect_all() -> None:

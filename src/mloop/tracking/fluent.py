@@ -23,7 +23,6 @@ import dataclasses
 import logging
 import os
 import threading
-import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -31,8 +30,10 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from mloop.config import load_settings, tracking_uri_from
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
+from mloop.tracking import current, lifecycle
 from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
+from mloop.tracking.interrupts import Terminated
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +50,6 @@ class _State(threading.local):
 
 _runs = _State()
 _lock = threading.Lock()
-_tracking_uri: str | None = None
 _experiment_id: str | None = None
 _clients: dict[str | None, Client] = {}
 
@@ -87,19 +87,20 @@ class ActiveRun:
         if exc is None:
             end_run()
             return
-        status = RunStatus.KILLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        error = "".join(traceback.format_exception(exc_type, exc, tb))[-8000:]
-        _end(self, status, error)
+        killed = isinstance(exc, KeyboardInterrupt | Terminated)
+        status = RunStatus.KILLED if killed else RunStatus.FAILED
+        _end(self, status, lifecycle.error_text(exc_type, exc, tb))
 
 
 def _client() -> Client:
-    client = _clients.get(_tracking_uri)
+    uri = current.tracking_uri()
+    client = _clients.get(uri)
     if client is None:
         with _lock:
-            client = _clients.get(_tracking_uri)
+            client = _clients.get(uri)
             if client is None:
-                client = Client(tracking_uri=_tracking_uri)
-                _clients[_tracking_uri] = client
+                client = Client(tracking_uri=uri)
+                _clients[uri] = client
     return client
 
 
@@ -107,17 +108,18 @@ def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     """Point the fluent API at a metadata store (``sqlite:///…``, ``postgresql+psycopg://…``).
 
     A folder (``PATH``, ``file:PATH``) means the store inside it; see
-    :func:`mloop.config.tracking_uri_from`.
+    :func:`mloop.config.tracking_uri_from`. A
+    :class:`~mloop.tracking.client.Client` created without a URI follows it too.
     """
-    global _tracking_uri, _experiment_id
+    global _experiment_id
     text = os.fspath(uri)
-    _tracking_uri = tracking_uri_from(text) if text else None
+    current.set_tracking_uri(tracking_uri_from(text) if text else None)
     _experiment_id = None
 
 
 def get_tracking_uri() -> str:
     """The metadata store URL the fluent API uses."""
-    return _tracking_uri or load_settings().resolved_tracking_uri()
+    return current.tracking_uri() or load_settings().resolved_tracking_uri()
 
 
 def set_experiment(
@@ -203,7 +205,18 @@ def start_run(
         run = client.create_run(exp, run_name=run_name, tags=tags, parent_run_id=parent)
     active = ActiveRun(run, client)
     stack.append(active)
+    # A script that never ends its run and dies of an exception or SIGTERM
+    # leaves it FAILED or KILLED, not FINISHED by the exit handler below.
+    lifecycle.install(_end_active_runs)
     return active
+
+
+def _end_active_runs(status: RunStatus, error: str | None) -> None:
+    while _runs.stack:
+        try:
+            _end(_runs.stack[-1], status, error)
+        except MloopError as err:
+            log.error("mloop could not end run: %s", err)
 
 
 @contextlib.contextmanager

@@ -57,8 +57,9 @@ class NewRun:
         tags: Mapping[str, str],
         parent_run_id: str | None = None,
         environment: Environment | None = None,
+        owner: str | None = None,
     ) -> NewRun:
-        """A new run with a fresh id.
+        """A new run with a fresh id; ``owner`` is the ``"<host>:<pid>"`` creating it.
 
         Example:
             >>> NewRun.build("1", "r", 0, {}).info.status.value
@@ -75,6 +76,8 @@ class NewRun:
             lifecycle_stage=LifecycleStage.ACTIVE,
             artifact_uri=f"mloop-artifacts:/{run_id}",
             parent_run_id=parent_run_id,
+            owner=owner,
+            heartbeat_time=start_time if owner else None,
         )
         return cls(info, dict(tags), environment)
 
@@ -166,7 +169,8 @@ class RunStore(Protocol):
     - ``write_batch`` is atomic; latest metric values follow the highest step, then timestamp;
     - NaN and ±inf metric values read back as they were logged;
     - ``get_run`` and ``update_run`` raise NotFound for unknown ids;
-    - ``search_runs`` raises FilterSyntaxError for a malformed filter or order.
+    - ``search_runs`` raises FilterSyntaxError for a malformed filter or order;
+    - ``heartbeat`` touches only RUNNING runs, and never fails for unknown ids.
     """
 
     def create_run(
@@ -227,6 +231,9 @@ class RunStore(Protocol):
 
     def purge_runs(self, deleted_before: int, *, dry_run: bool = False) -> list[str]:
         """Permanently remove runs soft-deleted before a time (ms); return their ids."""
+
+    def heartbeat(self, run_ids: Sequence[str], owner: str, time: int) -> None:
+        """Record that ``owner`` is alive and runs those of ``run_ids`` still RUNNING."""
 
 
 class ArtifactIndex(Protocol):

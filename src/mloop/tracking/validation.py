@@ -25,6 +25,8 @@ MAX_TAG_VALUE_LENGTH = 8000
 MAX_RUN_NAME_LENGTH = 250
 MAX_EXPERIMENT_NAME_LENGTH = 256
 MAX_STEP = 2**63 - 1
+MAX_TIMESTAMP = 253_402_300_799_999
+"""The last millisecond of the year 9999: later timestamps are mistakes (often nanoseconds)."""
 
 _KEY = re.compile(r"^[\w\-. /:]+$")
 _valid_keys: set[str] = set()
@@ -62,7 +64,14 @@ def metric_value(key: str, value: object) -> float:
     """Coerce a metric value to float; NaN and ±inf are kept as they are.
 
     Raises:
-        InvalidInput: the value is not a real number (strings, bools, None, complex).
+        InvalidInput: the value is not a real number (strings, bools, None, complex),
+            or it is too large for a 64-bit float (such as ``10**400``).
+
+    Example:
+        >>> metric_value("loss", 10**400)
+        Traceback (most recent call last):
+        ...
+        mloop.errors.InvalidInput: metric 'loss' value 1000000000000000000… does not fit ...
     """
     if type(value) is float:
         return value
@@ -70,7 +79,13 @@ def metric_value(key: str, value: object) -> float:
         raise InvalidInput(
             f"metric {key!r} must be a number, got {value!r} ({type(value).__name__})"
         )
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidInput(
+            f"metric {key!r} value {str(value)[:19]}… does not fit in a 64-bit float "
+            "(the largest is about 1.8e308); log a scaled value or its logarithm"
+        ) from None
 
 
 def metric_step(step: object) -> int:
@@ -86,12 +101,58 @@ def metric_step(step: object) -> int:
 
 
 def timestamp_millis(timestamp: object) -> int:
-    """Check a timestamp given in milliseconds since the epoch."""
+    """Check a timestamp in milliseconds since the epoch: from 1970 to the end of 9999.
+
+    Example:
+        >>> timestamp_millis(2**70)
+        Traceback (most recent call last):
+        ...
+        mloop.errors.InvalidInput: timestamp 1180591620717411303424 is after the year 9999: ...
+    """
+    if type(timestamp) is int and 0 <= timestamp <= MAX_TIMESTAMP:
+        return timestamp
     if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Integral):
         raise InvalidInput(
             f"timestamp must be integer milliseconds since the epoch, got {timestamp!r}"
         )
-    return int(timestamp)
+    millis = int(timestamp)
+    if millis < 0:
+        raise InvalidInput(f"timestamp {millis} is before 1970: it must be 0 or more")
+    if millis > MAX_TIMESTAMP:
+        raise InvalidInput(
+            f"timestamp {millis} is after the year 9999: timestamps are integer milliseconds "
+            "since the epoch (time.time_ns() // 1_000_000), not nanoseconds"
+        )
+    return millis
+
+
+def _storable(kind: str, text: str) -> str:
+    # Both databases refuse these inside a batch: PostgreSQL has no NUL in text,
+    # and a lone surrogate (from undecodable bytes) cannot be encoded as UTF-8.
+    if "\x00" in text:
+        raise InvalidInput(f"{kind} {text[:40]!r} contains a NUL character (\\x00); remove it")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise InvalidInput(
+                f"{kind} {text[:40]!r} is not valid Unicode ({err.reason} at position "
+                f"{err.start}); decode its bytes with errors='replace' first"
+            ) from None
+    return text
+
+
+def storable_text(text: str) -> str:
+    r"""Text recorded as is (an error, a traceback) made storable: NULs and lone surrogates escaped.
+
+    Example:
+        >>> print(storable_text("bad\x00byte"))
+        bad\x00byte
+    """
+    text = text.replace("\x00", "\\x00")
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def param_value(key: str, value: object) -> str:
@@ -102,7 +163,7 @@ def param_value(key: str, value: object) -> str:
             f"param {key!r} value is {len(text)} characters; the limit is "
             f"{MAX_PARAM_VALUE_LENGTH} (log long values as an artifact with log_text)"
         )
-    return text
+    return _storable(f"param {key!r} value", text)
 
 
 def tag_value(key: str, value: object) -> str:
@@ -112,7 +173,7 @@ def tag_value(key: str, value: object) -> str:
         raise InvalidInput(
             f"tag {key!r} value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}"
         )
-    return text
+    return _storable(f"tag {key!r} value", text)
 
 
 def validate_name(name: object, kind: str, limit: int) -> str:
@@ -123,7 +184,7 @@ def validate_name(name: object, kind: str, limit: int) -> str:
         raise InvalidInput(f"{kind} name is {len(name)} characters; the limit is {limit}")
     if any(ord(ch) < 32 for ch in name):
         raise InvalidInput(f"{kind} name {name!r} contains control characters")
-    return name
+    return _storable(f"{kind} name", name)
 
 
 def is_nan(value: float | None) -> bool:

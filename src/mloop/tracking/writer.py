@@ -25,17 +25,39 @@ import atexit
 import collections
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
 from mloop.entities import RunIO
-from mloop.errors import MloopError, StoreError
+from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, StoreError
+from mloop.tracking import liveness
+from mloop.tracking.interrupts import shielded
 from mloop.tracking.protocols import Batch, MetricRow, NewRun, RunStore, Termination
+from mloop.tracking.salvage import refusal_error, salvage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _live_writers: weakref.WeakSet[BatchWriter] = weakref.WeakSet()
+
+
+RETRIES = 5
+"""Tries of a batch at a time while the store fails transiently (deadlock, busy, lost)."""
+RETRY_DELAY = 0.05
+"""Seconds before the second try; each further try waits twice as long."""
+
+
+def _with_retries(write: Callable[[], None]) -> None:
+    for attempt in range(RETRIES):
+        try:
+            write()
+            return
+        except StoreError as err:
+            if attempt == RETRIES - 1:
+                raise
+            log.info("mloop: retrying a write after a transient failure: %s", err)
+            time.sleep(RETRY_DELAY * 2**attempt)
 
 
 def _drain(queue: collections.deque[T], limit: int | None = None) -> list[T]:
@@ -67,6 +89,10 @@ class BatchWriter:
         self._artifacts: collections.deque[tuple[str, str, str, int]] = collections.deque()
         self._io: collections.deque[tuple[str, RunIO]] = collections.deque()
         self._retry: Batch | None = None
+        self._in_flight = 0  # items drained from the queues and not yet durable
+        self._later_reports = 0
+        self._owned: set[str] = set()  # RUNNING runs of this process: kept alive by heartbeats
+        self._last_beat = time.monotonic()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
         self._error: MloopError | None = None
@@ -80,7 +106,7 @@ class BatchWriter:
         """Queue one point ``(run_id, key, value, timestamp_ms, step)``."""
         self._metrics.append(row)
         pending = len(self._metrics)
-        if pending >= self._batch_size:
+        if pending >= self._batch_size or pending + self._in_flight >= self._max_pending:
             self._on_backlog(pending)
         elif self._thread is None:
             self._start()
@@ -89,7 +115,7 @@ class BatchWriter:
         """Queue many points at once."""
         self._metrics.extend(rows)
         pending = len(self._metrics)
-        if pending >= self._batch_size:
+        if pending >= self._batch_size or pending + self._in_flight >= self._max_pending:
             self._on_backlog(pending)
         elif self._thread is None:
             self._start()
@@ -103,6 +129,7 @@ class BatchWriter:
     def add_run(self, run: NewRun) -> None:
         """Queue a new run; it is written before anything logged to it."""
         self._runs.append(run)
+        self._owned.add(run.info.run_id)
         if self._thread is None:
             self._start()
 
@@ -126,12 +153,44 @@ class BatchWriter:
 
     def end_run(self, termination: Termination) -> None:
         """Queue a run's end after everything logged to it so far, then flush."""
-        self._ends.append(termination)
+        self.end_runs([termination])
+
+    def end_runs(self, terminations: list[Termination]) -> None:
+        """Queue several runs' ends, then flush once."""
+        for termination in terminations:
+            self._owned.discard(termination.run_id)
+            self._ends.append(termination)
         self.flush()
 
+    def wake(self) -> None:
+        """Start writing what is buffered now, in the background (never blocks)."""
+        self._wake.set()
+
+    def own(self, run_id: str) -> None:
+        """Keep a run this process resumed alive with heartbeats, from the next beat on."""
+        self._owned.add(run_id)
+        self._last_beat = 0.0
+        self._start()
+
+    @property
+    def owned(self) -> list[str]:
+        """Runs this process created or resumed and has not ended."""
+        return sorted(self._owned)
+
+    def _beat(self) -> None:
+        if not self._owned or time.monotonic() - self._last_beat < liveness.HEARTBEAT_INTERVAL:
+            return
+        self._last_beat = time.monotonic()
+        try:
+            self._store.heartbeat(self.owned, liveness.process_owner(), liveness.now_millis())
+        except MloopError as err:  # a missed beat is harmless: the next one follows
+            log.info("mloop heartbeat failed: %s", err)
+
     def _on_backlog(self, pending: int) -> None:
-        if pending >= self._max_pending:
-            self.flush()  # back-pressure: never buffer without bound
+        # The batch being written (or kept for a retry) is not durable either:
+        # counting it is what makes max_pending bound what a SIGKILL can lose.
+        if pending + self._in_flight >= self._max_pending:
+            self.flush()  # back-pressure: wait for the write in flight, then write the rest
         else:
             self._start()
             self._wake.set()
@@ -145,16 +204,21 @@ class BatchWriter:
 
     def _loop(self) -> None:
         while not self._closed:
-            self._wake.wait(self._interval)
+            # A long flush interval must not starve the heartbeat of the runs it owns.
+            self._wake.wait(min(self._interval, liveness.HEARTBEAT_INTERVAL))
             self._wake.clear()
             try:
                 self._write_pending()
+            except StoreError as err:  # kept in _retry: the next try or flush writes it
+                log.warning("mloop background write failed, will retry: %s", err)
             except Exception as err:  # the thread must survive; the error surfaces on flush
                 log.warning("mloop background write failed (raised on next flush): %s", err)
-                self._error = err if isinstance(err, MloopError) else StoreError(str(err))
+                self._report(err if isinstance(err, MloopError) else StoreError(str(err)))
+            self._beat()
 
     def _write_pending(self) -> None:
-        with self._write_lock:
+        # Shielded: SIGTERM is raised once the drained batch is written or kept.
+        with self._write_lock, shielded():
             batch = self._retry or Batch()
             self._retry = None
             # Ends first: whatever was queued before an end is already in the other queues.
@@ -169,30 +233,70 @@ class BatchWriter:
             batch.runs += _drain(self._runs)
             if len(batch) == 0:
                 return
+            self._in_flight = len(batch)
             try:
-                self._store.write_batch(batch)
-            except StoreError:
-                self._retry = batch  # transient (locked, unreachable): keep it for the next try
-                raise
+                self._write(batch)
+            finally:
+                self._in_flight = len(self._retry) if self._retry else 0
+
+    def _write(self, batch: Batch) -> None:
+        """Write one batch: retried while the store fails transiently, salvaged if it refuses."""
+        try:
+            _with_retries(lambda: self._store.write_batch(batch))
+        except StoreError:
+            self._retry = batch  # transient (locked, unreachable): keep it for the next try
+            raise
+        except KeyboardInterrupt:
+            self._retry = batch  # interrupted: the flush at exit writes it
+            raise
+        except Conflict as err:  # written, except the params it names
+            self._report(err)
+        except (InvalidInput, NotFound) as err:
+            log.warning("mloop: the store refused a batch (%s); writing what it accepts", err)
+            outcome = salvage(self._store, batch)
+            for conflict in outcome.conflicts:
+                self._report(conflict)
+            if outcome.refused:
+                refused = refusal_error(outcome.refused)
+                log.error("mloop: %s", refused)
+                self._report(refused)
+            if outcome.remainder is not None:
+                self._retry = outcome.remainder
+                raise StoreError(
+                    "the metadata store failed while writing a refused batch in parts; "
+                    "the rest is kept and retried"
+                ) from err
+
+    def _report(self, error: MloopError) -> None:
+        # Raised by the next flush; the first report wins, later ones are counted (and logged).
+        if self._error is None:
+            self._error = error
+            self._later_reports = 0
+        else:
+            self._later_reports += 1
 
     def flush(self) -> None:
         """Write everything queued so far and return when it is durable.
 
         Raises:
-            MloopError: this write, or an earlier background write, failed.
+            MloopError: this write failed (what it could not write is kept and
+                retried), or an earlier write dropped items the store refused
+                (the error names them).
         """
-        error, self._error = self._error, None
         self._write_pending()
+        error, self._error = self._error, None
         if error is not None:
+            if self._later_reports:
+                more = f"{error} (and {self._later_reports} later failure(s), in the log)"
+                error.args = (more,)
             raise error
 
     @property
     def pending(self) -> int:
-        """Points, tags and run ends not yet written."""
-        retry = len(self._retry) if self._retry else 0
+        """Points, tags, run ends and everything else not yet durable (being written included)."""
         queues = (self._metrics, self._params, self._tags, self._ends, self._runs)
         queued = sum(len(q) for q in queues) + len(self._artifacts) + len(self._io)
-        return queued + retry
+        return queued + self._in_flight
 
     def close(self) -> None:
         """Flush and stop the background thread."""

@@ -100,6 +100,8 @@ class Database:
             raise sa.exc.IntegrityError(sql, None, err) from err
         except dbapi.OperationalError as err:  # type: ignore[union-attr]
             raise OperationalError(sql, None, err) from err
+        except dbapi.DataError as err:  # type: ignore[union-attr]
+            raise sa.exc.DataError(sql, None, err) from err
         finally:
             cursor.close()
 
@@ -166,17 +168,28 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
-        """A transaction; database failures become StoreError."""
+        """A transaction; database failures become StoreError, refused values InvalidInput.
+
+        A value the database cannot hold (a number out of range, a NUL byte in
+        PostgreSQL text, a string that is not valid Unicode) rolls the
+        transaction back and raises :class:`InvalidInput`; a failure of the
+        database itself (locked, unreachable, deadlock) raises
+        :class:`StoreError`, which is worth retrying.
+        """
         try:
             with self.engine.begin() as connection:
                 yield connection
         except OperationalError as err:
             raise database_error(err, self.uri, "operation failed in") from err
+        except sa.exc.DataError as err:
+            raise InvalidInput(f"the metadata store refused a value: {err.orig}") from err
         except DatabaseError as err:
             damaged = damage_error(err, self.uri)
             if damaged is None:
                 raise
             raise damaged from err
+        except (OverflowError, UnicodeEncodeError) as err:
+            raise InvalidInput(f"the metadata store refused a value: {err}") from err
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:

@@ -28,6 +28,8 @@ def row_to_info(m: Mapping[Any, Any]) -> RunInfo:
         artifact_uri=m["artifact_uri"],
         parent_run_id=m["parent_run_id"],
         error=m["error"],
+        owner=m["owner"],
+        heartbeat_time=m["heartbeat_time"],
     )
 
 

@@ -38,6 +38,15 @@ _CHILD_TABLES = (
 )
 
 
+def _first(item: tuple[tuple[str, str], object]) -> tuple[str, str]:
+    return item[0]
+
+
+def _is_foreign_key(err: IntegrityError) -> bool:
+    # PostgreSQL's SQLSTATE for a foreign-key violation; SQLite only says it in words.
+    return getattr(err.orig, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(err.orig)
+
+
 class SqlRunStore:
     """:class:`~mloop.tracking.protocols.RunStore` over SQL."""
 
@@ -197,7 +206,12 @@ class SqlRunStore:
                     raise NotFound(f"run {run_id!r} not found") from None
 
     def write_batch(self, batch: Batch) -> None:
-        """Apply buffered tags, metrics and run ends in one transaction."""
+        """Apply buffered tags, metrics and run ends in one transaction.
+
+        Every statement writes its rows in key order, and the tables always in
+        the same order, so concurrent writers of the same run and keys wait for
+        each other instead of deadlocking (PostgreSQL).
+        """
         conflicts: list[str] = []
         ends = {end.run_id: end for end in batch.terminations}
         try:
@@ -225,10 +239,12 @@ class SqlRunStore:
                                 "end_time": end.end_time,
                                 "error": end.error,
                             }
-                            for end in ends.values()
+                            for _, end in sorted(ends.items())
                         ],
                     )
         except IntegrityError as err:
+            if not _is_foreign_key(err):
+                raise InvalidInput(f"the metadata store refused a row: {err.orig}") from None
             raise NotFound(f"a run written to does not exist ({err.orig})") from None
         if conflicts:
             raise Conflict(
@@ -244,7 +260,7 @@ class SqlRunStore:
         latest = {(run_id, path): (digest, size) for run_id, path, digest, size in entries}
         rows = [
             {"run_id": r, "path": p, "digest": d, "size": n, "created_time": now}
-            for (r, p), (d, n) in latest.items()
+            for (r, p), (d, n) in sorted(latest.items())
         ]
         self._db.run_many(conn, self._fast["artifacts"], rows)
 
@@ -259,7 +275,7 @@ class SqlRunStore:
                 "kind": i.kind,
                 "source": i.source,
             }
-            for run_id, i in items
+            for run_id, i in sorted(items, key=lambda x: (x[0], x[1].direction, x[1].digest))
         ]
         self._db.run_many(conn, self._fast["io"], rows)
 
@@ -279,7 +295,7 @@ class SqlRunStore:
                         "packages": env.packages,
                         "created_time": runs[0].info.start_time,
                     }
-                    for env in environments.values()
+                    for _, env in sorted(environments.items())
                 ],
             )
         rows = []
@@ -301,8 +317,8 @@ class SqlRunStore:
                     "parent_run_id": info.parent_run_id,
                     "error": end.error if end else None,
                     "env_digest": new.environment.digest if new.environment else None,
-                    "owner": None,
-                    "heartbeat_time": None,
+                    "owner": info.owner,
+                    "heartbeat_time": info.heartbeat_time,
                 }
             )
         self._db.run_many(conn, self._fast["run"], rows)
@@ -339,12 +355,13 @@ class SqlRunStore:
                     conflicts.append(
                         f"run {run_id} param {key!r} is {stored[key]!r}, not {value!r}"
                     )
+        fresh.sort(key=lambda row: (row["run_id"], row["key"]))
         self._db.run_many(conn, self._fast["params"], fresh)
         return conflicts
 
     def _write_tags(self, conn: sa.Connection, rows: list[tuple[str, str, str]]) -> None:
         last = {(run_id, key): value for run_id, key, value in rows}
-        latest = [(r, k, v) for (r, k), v in last.items()]
+        latest = [(r, k, v) for (r, k), v in sorted(last.items())]
         self._db.run_many_tuples(
             conn, self._fast["upsert_tags"], ("run_id", "key", "value"), latest
         )
@@ -366,7 +383,10 @@ class SqlRunStore:
             conn,
             self._fast["upsert_latest"],
             _METRIC_FIELDS,
-            [(r, k, v if v == v else None, ts, s) for (r, k), (s, ts, v) in newest.items()],
+            [
+                (r, k, v if v == v else None, ts, s)
+                for (r, k), (s, ts, v) in sorted(newest.items(), key=_first)
+            ],
         )
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -440,6 +460,19 @@ class SqlRunStore:
                 page_token,
             )
             return PagedList(load_runs(self._db, conn, ids, with_io=False), token)
+
+    def heartbeat(self, run_ids: Sequence[str], owner: str, time: int) -> None:
+        """Record that ``owner`` is alive and runs those of ``run_ids`` still RUNNING.
+
+        Runs are touched in id order, so two writers never lock them in opposite orders.
+        """
+        for part in chunks(sorted(run_ids)):
+            with self._db.begin() as conn:
+                conn.execute(
+                    _R.update()
+                    .where(_R.c.run_id.in_(part), _R.c.status == RunStatus.RUNNING.value)
+                    .values(owner=owner, heartbeat_time=time)
+                )
 
     def purge_runs(self, deleted_before: int, *, dry_run: bool = False) -> list[str]:
         """Remove runs deleted before ``deleted_before`` (ms); only list them if ``dry_run``."""

@@ -1,0 +1,128 @@
+"""How the end of a process ends its runs: uncaught exceptions, SIGTERM and SIGHUP.
+
+Installed lazily, when the first run starts (never at import):
+
+- ``sys.excepthook`` (chained to the previous hook): an uncaught exception
+  ends the active runs FAILED with the traceback, KeyboardInterrupt KILLED;
+- SIGTERM and SIGHUP (what Docker, Kubernetes and Slurm send) raise
+  :class:`~mloop.tracking.interrupts.Terminated` in the main thread, which
+  unwinds it like Ctrl-C: ``with`` blocks end their runs KILLED, then the
+  hook ends every other run this process owns KILLED, writes everything
+  buffered, and re-raises the signal with its default action, so the exit
+  status is the one the default handler gives (``-15`` for SIGTERM).
+  A handler the program installed itself is kept and called after mloop
+  wakes its writers; an ignored signal stays ignored.
+
+Example:
+    >>> install()  # idempotent; the fluent API and Client.create_run call it
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import FrameType, TracebackType
+
+from mloop.entities import RunStatus
+from mloop.tracking import connection
+from mloop.tracking.interrupts import Terminated, raise_terminated
+
+log = logging.getLogger(__name__)
+SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+MAX_ERROR = 8000
+
+Ender = Callable[[RunStatus, str | None], None]
+_enders: list[Ender] = []
+_lock = threading.Lock()
+_hook_installed = False
+_signals_installed = False
+
+
+def install(end_active: Ender | None = None) -> None:
+    """Install the exception hook and, from the main thread, the signal handlers (once).
+
+    ``end_active(status, error)`` is called first when the process dies, to
+    end the runs that are active in the program's view (the fluent API's).
+    """
+    global _hook_installed, _signals_installed
+    with _lock:
+        if end_active is not None and end_active not in _enders:
+            _enders.append(end_active)
+        if not _hook_installed:
+            previous = sys.excepthook
+            sys.excepthook = lambda t, e, tb: _on_uncaught(previous, t, e, tb)
+            _hook_installed = True
+        if not _signals_installed and threading.current_thread() is threading.main_thread():
+            for sig in SIGNALS:
+                _install_handler(sig)
+            _signals_installed = True
+
+
+def error_text(
+    exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+) -> str:
+    """What a run ended by an exception records: the traceback's last 8,000 characters."""
+    if isinstance(exc, Terminated):
+        return f"terminated by {signal.Signals(exc.signum).name}"
+    return "".join(traceback.format_exception(exc_type, exc, tb))[-MAX_ERROR:]
+
+
+def _install_handler(sig: signal.Signals) -> None:
+    current = signal.getsignal(sig)
+    # Flushing inside the handler could deadlock (the interrupted code may hold
+    # the writer's lock or an open transaction): unwind the main thread instead.
+    if current == signal.SIG_DFL:
+        signal.signal(sig, raise_terminated)
+    elif callable(current) and current is not raise_terminated:
+        signal.signal(sig, _chained(current))
+    # SIG_IGN, or a handler set outside Python: the program decided; leave it.
+
+
+def _chained(
+    user: Callable[[int, FrameType | None], object],
+) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        connection.wake_writers()  # what is buffered starts being written now
+        user(signum, frame)
+
+    return handler
+
+
+def _on_uncaught(
+    previous: Callable[[type[BaseException], BaseException, TracebackType | None], object],
+    exc_type: type[BaseException],
+    exc: BaseException,
+    tb: TracebackType | None,
+) -> None:
+    killed = isinstance(exc, KeyboardInterrupt | Terminated)
+    status = RunStatus.KILLED if killed else RunStatus.FAILED
+    _end_active(status, error_text(exc_type, exc, tb))
+    if isinstance(exc, Terminated):
+        _die(exc.signum)
+    previous(exc_type, exc, tb)
+
+
+def _end_active(status: RunStatus, error: str | None) -> None:
+    for end in list(_enders):
+        try:
+            end(status, error)
+        except Exception as err:  # the process is dying: say it, and go on
+            log.error("mloop could not end the active run: %s", err)
+
+
+def _die(signum: int) -> None:
+    for sig in SIGNALS:  # a second signal must not interrupt the last writes
+        signal.signal(sig, signal.SIG_IGN)
+    name = signal.Signals(signum).name
+    try:
+        connection.end_owned_runs(RunStatus.KILLED, f"terminated by {name}")
+    except Exception as err:
+        log.error("mloop could not end its runs on %s: %s", name, err)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    os._exit(128 + signum)  # only if the signal did not end the process

@@ -147,7 +147,7 @@ class _Scheduler:
 
     def run(self) -> None:
         for node_id in self.graph.nodes:
-            if self.waiting[node_id] == 0:
+            if self.waiting[node_id] == 0 and node_id not in self.states:
                 self.ready.append(node_id)
         for node_id in list(self.states):  # finished in an earlier attempt (resume)
             self._release(node_id)
@@ -225,8 +225,9 @@ class _Scheduler:
         )
 
     def _submit(self, task: StepTask) -> None:
-        if self.in_processes:
-            self.client.flush()  # the worker process reads the step run from the store
+        # On record before it runs: a worker process reads it from the store, and a resume
+        # after a crash finds it RUNNING and closes it.
+        self.client.flush()
         self.executor.submit(task, self.runs[task.node])
 
     def _create_step_run(self, node: Node, key: str, extra: Mapping[str, str]) -> Run:
@@ -266,6 +267,7 @@ class _Scheduler:
         )
         self._record_outputs(node, run.info.run_id, inputs, outputs)
         self.client.set_terminated(run.info.run_id, RunStatus.FINISHED)
+        self.client.flush()  # a finished step is on record before the next one starts
         self.states[node.id] = StepState(node.id, "FINISHED", run.info.run_id, True, 0.0, outputs)
         self._release(node.id)
         return True
@@ -305,6 +307,8 @@ class _Scheduler:
             inputs = self._inputs(node)
             self._record_outputs(node, run_id, inputs, result.outputs)
             self.client.set_terminated(run_id, RunStatus.FINISHED)
+            # On record before anything else runs: a resume after a crash never repeats it.
+            self.client.flush()
             assert node.step is not None
             if node.step.options.cache:
                 outputs = {k: v.as_dict() for k, v in result.outputs.items()}
@@ -377,6 +381,7 @@ def run_pipeline(
         run_id = resume.info.run_id
         experiment_id = resume.info.experiment_id
         done = finished_steps(client, resume, graph)
+        close_dead_steps(client, resume)
         client.update_run(run_id, status=RunStatus.RUNNING)
     scheduler = _Scheduler(
         graph,
@@ -423,16 +428,42 @@ def step_runs(client: Client, run: Run) -> list[Run]:
 
 
 def finished_steps(client: Client, run: Run, graph: Graph) -> dict[str, StepState]:
-    """Steps of ``run`` that finished, whose outputs a resume reuses."""
-    done: dict[str, StepState] = {}
+    """Steps of ``run`` that finished, whose outputs a resume reuses.
+
+    A step counts only when every step upstream of it counts too: a step that
+    runs again may give another output, so nothing computed from its old output
+    is reused.
+    """
+    recorded: dict[str, StepState] = {}
     for step_run in step_runs(client, run):
         node_id = step_run.data.tags.get(NODE_TAG, "")
         raw = step_run.data.tags.get(OUTPUTS_TAG)
         if step_run.info.status != RunStatus.FINISHED or node_id not in graph.nodes or not raw:
             continue
         outputs = {k: StoredValue(**v) for k, v in json.loads(raw).items()}
-        done[node_id] = StepState(node_id, "FINISHED", step_run.info.run_id, True, 0.0, outputs)
+        recorded[node_id] = StepState(node_id, "FINISHED", step_run.info.run_id, True, 0.0, outputs)
+    done: dict[str, StepState] = {}
+    for node in graph.order():
+        if node.id in recorded and graph.upstream(node.id) <= done.keys():
+            done[node.id] = recorded[node.id]
     return done
+
+
+def close_dead_steps(client: Client, run: Run) -> list[str]:
+    """Mark the step runs a dead pipeline process left RUNNING as KILLED; returns their ids.
+
+    Called by :func:`resume`, which only runs once the process that ran ``run`` is gone.
+    """
+    closed = []
+    for step_run in step_runs(client, run):
+        if step_run.info.status == RunStatus.RUNNING:
+            client.set_terminated(
+                step_run.info.run_id,
+                RunStatus.KILLED,
+                error="the pipeline process stopped while this step ran; resumed in a new run",
+            )
+            closed.append(step_run.info.run_id)
+    return closed
 
 
 def resume(

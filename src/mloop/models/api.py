@@ -18,8 +18,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -202,8 +200,8 @@ def log_model(
             "artifact_path (a logged model is never overwritten)"
         )
     signer = project_signer(settings(), be.stores.keys)
-    scratch = Path(tempfile.mkdtemp(prefix="mloop-model-"))
-    try:
+    # In the store's temporary area, not $TMPDIR: a process killed here leaves it where gc looks.
+    with be.scratch("model-") as scratch:
         spec = _spec(
             input_example=input_example,
             signature=signature,
@@ -222,8 +220,6 @@ def log_model(
             detached = signature_file(manifest.digest, key_id, signed)
             (scratch / "package" / SIGNATURE_FILE).write_bytes(detached)
         be.client.log_artifacts(run_id, scratch / "package", artifact_path)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     info = ModelInfo(
         f"runs:/{run_id}/{path}", run_id, path, manifest.digest, manifest.flavor, manifest.signature
     )

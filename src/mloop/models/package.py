@@ -178,7 +178,12 @@ def _copy_code(code_paths: Sequence[str | os.PathLike[str]], root: Path) -> None
     for source in sources:
         target = root / CODE / source.name
         if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                source,
+                target,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                copy_function=shutil.copyfile,  # fresh times: gc must not take them for leftovers
+            )
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)

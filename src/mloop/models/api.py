@@ -292,25 +292,45 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
         MissingExtra: the flavor's library is not installed.
     """
     text = _source_text(uri)
-    parsed = parse_model_uri(text)
     be = backend()
-    located = locate(be, parsed, text)
+    return load_located(be, locate(be, parse_model_uri(text), text))
+
+
+def load_located(be: ModelBackend, located: Located, *, cache: bool = True) -> LoadedModel:
+    """Load a package found behind a URI or in an archive; every load goes through here.
+
+    The signature is checked against the project's trusted keys, then the
+    local copy's manifest against the expected digest and every file against
+    the manifest, before any of the package's code runs. ``cache=False``
+    gives a model object of its own (not shared with other loads).
+
+    Example:
+        >>> import mloop
+        >>> from mloop.models.fetch import locate
+        >>> from mloop.models.uris import parse_model_uri
+        >>> be = backend()
+        >>> load_located(be, locate(be, parse_model_uri("models:/credit/1"), "credit")).flavor
+        'sklearn'
+
+    Raises:
+        IntegrityError: as :func:`load`.
+    """
     key = located.digest
     with _cache_lock:
-        cached = _cache.get(key)
+        cached = _cache.get(key) if cache else None
         if cached is not None:
             _cache.move_to_end(key)
     if cached is not None:
         manifest, predictor, folder = cached
-        return wrap(manifest, predictor, folder, text)
+        return wrap(manifest, predictor, folder, located.uri)
     manifest, predictor, folder = _load_located(be, located)
-    limit = settings().model_cache_size
+    limit = settings().model_cache_size if cache else 0
     with _cache_lock:
         if limit:
             _cache[key] = (manifest, predictor, folder)
             while len(_cache) > limit:
                 _cache.popitem(last=False)
-    return wrap(manifest, predictor, folder, text)
+    return wrap(manifest, predictor, folder, located.uri)
 
 
 def _load_located(be: ModelBackend, located: Located) -> _Cached:

@@ -29,13 +29,13 @@ from mloop.models.backend import ModelBackend, backend, settings
 from mloop.models.fetch import Located, locate, resolve_version, run_package
 from mloop.models.flavors import SaveOptions
 from mloop.models.flavors import get as get_flavor
+from mloop.models.isolation import package_code, references
 from mloop.models.loaded import LoadedModel, wrap
 from mloop.models.package import (
     MANIFEST,
     SIGNATURE_FILE,
     Manifest,
     PackageSpec,
-    importable,
     parse_manifest,
     read_manifest,
     verify_files,
@@ -351,7 +351,10 @@ def _load_located(be: ModelBackend, located: Located) -> _Cached:
             f"{located.digest[:12]} was expected: it was replaced"
         )
     verify_files(folder, manifest)
-    with importable(folder, keep=True):
+    # The package's code in a namespace of its own: another version's modules never mix in.
+    with package_code(
+        folder, referenced=references(manifest.loader), namespace=manifest.digest[:12]
+    ):
         predictor = get_flavor(manifest.flavor).load(folder, manifest.loader)
     return manifest, predictor, folder
 

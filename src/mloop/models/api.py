@@ -45,7 +45,7 @@ from mloop.models.protocols import NewVersion
 from mloop.models.signature import Signature
 from mloop.models.signing import check_signature, project_signer, sign_digest, signature_file
 from mloop.models.uris import ModelUri, check_model_name, parse_model_uri
-from mloop.tracking import fluent
+from mloop.tracking import fluent, reads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,7 +293,10 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
     """
     text = _source_text(uri)
     be = backend()
-    return load_located(be, locate(be, parse_model_uri(text), text))
+    located = locate(be, parse_model_uri(text), text)
+    # A pipeline step records what its references named (a moving ref is part of its cache key).
+    reads.record(reads.Read("model", text, located.digest, text, text))
+    return load_located(be, located)
 
 
 def load_located(be: ModelBackend, located: Located, *, cache: bool = True) -> LoadedModel:

@@ -19,7 +19,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mloop.entities import Run, RunIO, RunStatus
@@ -27,10 +27,12 @@ from mloop.errors import InvalidInput, NotFound, PipelineFailed
 from mloop.pipelines import materializers
 from mloop.pipelines.cache import StepCache, cache_key
 from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
+from mloop.pipelines.freshness import READS_KEY, key_params, still_current
 from mloop.pipelines.graph import Graph, Node
 from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
+from mloop.tracking.reads import Read
 from mloop.tracking.sql.database import Database
 
 if TYPE_CHECKING:
@@ -201,7 +203,9 @@ class _Scheduler:
             chosen = step.materializer_for(output)
             named[output.name] = chosen.name if chosen is not None else "auto"  # from the value
         digests = {p: v.digest for p, v in inputs.items()}
-        key = cache_key(step.reference, step.source_digest, node.params, digests, named)
+        # A param naming a dataset by a moving reference keys on the version it names now.
+        params = key_params(node.params) if step.options.cache else node.params
+        key = cache_key(step.reference, step.source_digest, params, digests, named)
         self.keys[node.id] = key
         if self.use_cache and step.options.cache and self._from_cache(node, key, inputs):
             return
@@ -258,14 +262,19 @@ class _Scheduler:
         if hit is None:
             return False
         source_run, raw = hit
+        recorded = [Read.from_dict(r) for r in raw.pop(READS_KEY, [])]
         outputs = {name: StoredValue(**value) for name, value in raw.items()}
         if not all(self.content.exists(v.digest) for v in outputs.values()):
             self.cache.forget(key)  # its objects were garbage-collected
             return False
+        if not still_current(recorded):
+            return (
+                False  # a dataset or model it read moved on: run it again (its entry is replaced)
+            )
         run = self._create_step_run(
             node, key, {"mloop.step.cached": "true", "mloop.step.cached_from": source_run}
         )
-        self._record_outputs(node, run.info.run_id, inputs, outputs)
+        self._record_outputs(node, run.info.run_id, inputs, outputs, recorded)
         self.client.set_terminated(run.info.run_id, RunStatus.FINISHED)
         self.client.flush()  # a finished step is on record before the next one starts
         self.states[node.id] = StepState(node.id, "FINISHED", run.info.run_id, True, 0.0, outputs)
@@ -278,6 +287,7 @@ class _Scheduler:
         run_id: str,
         inputs: dict[str, StoredValue],
         outputs: Mapping[str, StoredValue],
+        recorded: Sequence[Read] = (),
     ) -> None:
         assert node.step is not None
         self.client.set_tag(
@@ -293,6 +303,7 @@ class _Scheduler:
             for p, v in inputs.items()
         ]
         edges += [RunIO(v.digest, n, "artifact", "output", node.id) for n, v in outputs.items()]
+        edges += [read.as_run_io() for read in recorded]
         if edges:
             self.client.log_inputs(run_id, edges)
 
@@ -305,14 +316,15 @@ class _Scheduler:
                 self.client.log_text(run_id, text, f"logs/attempt-{attempt}/{stream}.txt")
         if result.ok:
             inputs = self._inputs(node)
-            self._record_outputs(node, run_id, inputs, result.outputs)
+            self._record_outputs(node, run_id, inputs, result.outputs, result.reads)
             self.client.set_terminated(run_id, RunStatus.FINISHED)
             # On record before anything else runs: a resume after a crash never repeats it.
             self.client.flush()
             assert node.step is not None
             if node.step.options.cache:
-                outputs = {k: v.as_dict() for k, v in result.outputs.items()}
-                self.cached[self.keys[node.id]] = (run_id, outputs)
+                entry: dict[str, Any] = {k: v.as_dict() for k, v in result.outputs.items()}
+                entry[READS_KEY] = [read.as_dict() for read in result.reads]
+                self.cached[self.keys[node.id]] = (run_id, entry)
             self.states[node.id] = StepState(
                 node.id, "FINISHED", run_id, False, result.seconds, result.outputs
             )

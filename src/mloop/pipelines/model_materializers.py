@@ -7,7 +7,7 @@ model object (a scikit-learn estimator, an XGBoost model, a PyTorch module,
 an ONNX graph, a PythonModel) stores it as a model package through its
 flavor — no pickle — and the next step gets the object back (``model_package``),
 signed with the project's key and verified on load like every model
-(:mod:`mloop.models.archive`).
+(:mod:`mloop.models.tarball`).
 
 Example:
     >>> MODEL.handles_type(dict), MODEL_INFO.name
@@ -95,13 +95,13 @@ def _model_value(value: Any) -> bool:
 
 
 def _package_dumps(model: Any) -> bytes:
-    from mloop.models.archive import pack  # the registry loads only when a model passes by
+    from mloop.models.tarball import pack  # the registry loads only when a model passes by
 
     return pack(model)
 
 
 def _package_loads(data: bytes) -> Any:
-    from mloop.models.archive import load_archive
+    from mloop.models.tarball import load_archive
 
     what = f"the model output {hashlib.sha256(data).hexdigest()[:12]} of a step"
     return load_archive(data, what).model

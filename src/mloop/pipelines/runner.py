@@ -29,6 +29,15 @@ from mloop.pipelines.cache import StepCache, cache_key
 from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
 from mloop.pipelines.freshness import READS_KEY, key_params, still_current
 from mloop.pipelines.graph import Graph, Node
+from mloop.pipelines.history import (
+    KIND,
+    NODE_TAG,
+    OUTPUTS_TAG,
+    StepState,
+    close_dead_steps,
+    finished_steps,
+    step_runs,
+)
 from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
@@ -38,24 +47,18 @@ from mloop.tracking.sql.database import Database
 if TYPE_CHECKING:
     from mloop.pipelines.dsl import Pipeline
 
-KIND = "mloop.kind"
-OUTPUTS_TAG = "mloop.step.outputs"
-NODE_TAG = "mloop.step.node"
+__all__ = [
+    "KIND",
+    "NODE_TAG",
+    "PipelineRun",
+    "StepState",
+    "resume",
+    "run_pipeline",
+    "step_cache",
+    "step_runs",
+]
 _caches: dict[str, StepCache] = {}
 _lock = threading.Lock()
-
-
-@dataclasses.dataclass(frozen=True)
-class StepState:
-    """How one step of a pipeline run ended (``SKIPPED``: never ran, as after a failure)."""
-
-    node: str
-    status: str
-    run_id: str | None = None
-    cached: bool = False
-    seconds: float = 0.0
-    outputs: Mapping[str, StoredValue] = dataclasses.field(default_factory=dict)
-    error: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -426,56 +429,6 @@ def run_pipeline(
         )
     client.set_terminated(run_id, RunStatus.FINISHED)
     return PipelineRun(run_id, pipeline.name, RunStatus.FINISHED.value, states)
-
-
-def step_runs(client: Client, run: Run) -> list[Run]:
-    """The step runs of a pipeline run, oldest first."""
-    found = client.search_runs(
-        [run.info.experiment_id],
-        filter_string=f"tags.`mloop.parent_run_id` = '{run.info.run_id}'",
-        order_by=["attributes.start_time ASC"],
-        max_results=50_000,
-    )
-    return [r for r in found if r.data.tags.get(KIND) == "step"]
-
-
-def finished_steps(client: Client, run: Run, graph: Graph) -> dict[str, StepState]:
-    """Steps of ``run`` that finished, whose outputs a resume reuses.
-
-    A step counts only when every step upstream of it counts too: a step that
-    runs again may give another output, so nothing computed from its old output
-    is reused.
-    """
-    recorded: dict[str, StepState] = {}
-    for step_run in step_runs(client, run):
-        node_id = step_run.data.tags.get(NODE_TAG, "")
-        raw = step_run.data.tags.get(OUTPUTS_TAG)
-        if step_run.info.status != RunStatus.FINISHED or node_id not in graph.nodes or not raw:
-            continue
-        outputs = {k: StoredValue(**v) for k, v in json.loads(raw).items()}
-        recorded[node_id] = StepState(node_id, "FINISHED", step_run.info.run_id, True, 0.0, outputs)
-    done: dict[str, StepState] = {}
-    for node in graph.order():
-        if node.id in recorded and graph.upstream(node.id) <= done.keys():
-            done[node.id] = recorded[node.id]
-    return done
-
-
-def close_dead_steps(client: Client, run: Run) -> list[str]:
-    """Mark the step runs a dead pipeline process left RUNNING as KILLED; returns their ids.
-
-    Called by :func:`resume`, which only runs once the process that ran ``run`` is gone.
-    """
-    closed = []
-    for step_run in step_runs(client, run):
-        if step_run.info.status == RunStatus.RUNNING:
-            client.set_terminated(
-                step_run.info.run_id,
-                RunStatus.KILLED,
-                error="the pipeline process stopped while this step ran; resumed in a new run",
-            )
-            closed.append(step_run.info.run_id)
-    return closed
 
 
 def resume(

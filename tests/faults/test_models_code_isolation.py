@@ -99,3 +99,43 @@ def test_loading_writes_no_bytecode_into_the_package(packages: tuple[Path, Path]
     assert not list(packages[0].rglob("__pycache__"))
     mloop.models.clear_cache()
     mloop.models.load(packages[0])  # its files are still exactly the manifest's
+
+
+OUTER = textwrap.dedent(
+    """
+    import thresh
+    from mloop.models import PythonModel
+
+    class OuterGate(PythonModel):
+        def predict(self, model_input):
+            return [thresh.cut(x) for x in model_input["x"]]
+    """
+)
+
+
+def test_an_installed_model_module_uses_each_package_s_shipped_helper(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed = tmp_path / "installed"
+    installed.mkdir()
+    (installed / "outer_gate.py").write_text(OUTER)
+    monkeypatch.syspath_prepend(str(installed))
+    packages = []
+    for version, cut in ((1, 0.2), (2, 0.8)):
+        helper = tmp_path / f"helper{version}"
+        helper.mkdir()
+        (helper / "thresh.py").write_text(THRESH.format(cut=cut))
+        sys.path.insert(0, str(helper))
+        try:
+            import outer_gate  # type: ignore[import-not-found]
+
+            target = tmp_path / f"outer{version}"
+            mloop.models.save(outer_gate.OuterGate(), target, code_paths=[helper / "thresh.py"])
+            packages.append(target)
+        finally:
+            sys.path.remove(str(helper))
+            for name in ("outer_gate", "thresh"):
+                sys.modules.pop(name, None)
+    one, two = (mloop.models.load(p) for p in packages)
+    assert (one.predict({"x": [0.5]}), two.predict({"x": [0.5]})) == ([1], [0])
+    assert one.predict({"x": [0.5]}) == [1]

@@ -155,3 +155,32 @@ def test_resume_recomputes_what_depends_on_a_step_that_runs_again(home: Path) ->
     resumed = mloop.pipelines.resume(result.run_id)
     assert CALLS == ["root", "child"]  # the consumer of a re-executed step is not reused
     assert resumed.output("_child") == 10
+
+
+FAIL: set[str] = set()
+
+
+@mloop.step
+def _counted() -> int:
+    CALLS.append("counted")
+    if FAIL:
+        raise RuntimeError("asked to fail")
+    return 1
+
+
+@mloop.pipeline
+def _single() -> None:
+    _counted()
+
+
+def test_resume_of_a_run_without_the_cache_does_not_use_it(home: Path) -> None:
+    CALLS.clear()
+    assert _single.run().ok  # leaves a cache entry behind
+    FAIL.add("yes")
+    try:
+        with pytest.raises(mloop.errors.PipelineFailed) as info:
+            _single.run(cache=False)
+    finally:
+        FAIL.clear()
+    mloop.pipelines.resume(info.value.run_id)
+    assert CALLS == ["counted"] * 3  # the resumed step ran, as its run asked for

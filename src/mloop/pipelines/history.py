@@ -24,6 +24,7 @@ from mloop.tracking.client import Client
 KIND = "mloop.kind"
 OUTPUTS_TAG = "mloop.step.outputs"
 NODE_TAG = "mloop.step.node"
+CACHE_TAG = "mloop.pipeline.cache"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,6 +30,7 @@ from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
 from mloop.pipelines.freshness import READS_KEY, key_params, still_current
 from mloop.pipelines.graph import Graph, Node
 from mloop.pipelines.history import (
+    CACHE_TAG,
     KIND,
     NODE_TAG,
     OUTPUTS_TAG,
@@ -381,6 +382,7 @@ def run_pipeline(
             "mloop.pipeline.name": pipeline.name,
             "mloop.pipeline.ref": pipeline.reference,
             "mloop.pipeline.executor": executor,
+            CACHE_TAG: "true" if cache else "false",  # a resume keeps the choice
         }
         created = client.create_run(
             experiment_id,
@@ -438,7 +440,12 @@ def resume(
     max_workers: int | None = None,
     address: str | None = None,
 ) -> PipelineRun:
-    """Run again only the steps of a pipeline run that failed or never ran.
+    """Run again only the steps of a pipeline run that failed, were killed or never ran.
+
+    A step that finished is never run again: its recorded outputs are reused
+    (only where every step upstream of it finished too). Step runs left RUNNING
+    by a process that died are closed as KILLED first. The steps that run use
+    the step cache if the original run did (not after ``cache=False``).
 
     Raises:
         NotFound: no such run.
@@ -464,4 +471,11 @@ def resume(
     if not isinstance(pipeline, Pipeline):
         raise InvalidInput(f"{reference!r} is not an @mloop.pipeline")
     params = pipeline.bind_params(dict(run.data.params), from_text=True)
-    return run_pipeline(pipeline, params, executor=executor, max_workers=max_workers, resume=run)
+    return run_pipeline(
+        pipeline,
+        params,
+        executor=executor,
+        max_workers=max_workers,
+        cache=tags.get(CACHE_TAG) != "false",
+        resume=run,
+    )

@@ -8,6 +8,7 @@ step's inputs and checked before its cached output is reused.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,17 @@ def test_reads_in_worker_processes_count_too(home: Path, tmp_path: Path) -> None
     assert fixed.run(max_workers=2).output("load_fixed") == 5
     _add(tmp_path, 7)
     assert fixed.run(max_workers=2).output("load_fixed") == 7
+
+
+@pytest.mark.postgres
+def test_a_new_version_behind_latest_on_postgresql(
+    home: Path, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOOP_TRACKING_URI", postgres_url)
+    assert mloop.get_tracking_uri().startswith("postgresql")
+    name = f"bc{uuid.uuid4().hex[:8]}"  # the database is shared by the session's tests
+    for count_rows in (569, 300):
+        frame = pd.DataFrame({"x": np.arange(count_rows)})
+        frame.to_csv(tmp_path / f"{count_rows}.csv", index=False)
+        mloop.data.add(tmp_path / f"{count_rows}.csv", name=name)
+        assert rows.run(ref=f"{name}@latest").output("count") == count_rows

@@ -272,9 +272,8 @@ class _Scheduler:
             self.cache.forget(key)  # its objects were garbage-collected
             return False
         if not still_current(recorded):
-            return (
-                False  # a dataset or model it read moved on: run it again (its entry is replaced)
-            )
+            # A dataset or model it read moved on: it runs again (and its entry is replaced).
+            return False
         run = self._create_step_run(
             node, key, {"mloop.step.cached": "true", "mloop.step.cached_from": source_run}
         )

@@ -19,6 +19,7 @@ import mloop
 from mloop.errors import IntegrityError, PipelineFailed
 from mloop.models import ModelContext, PythonModel
 from mloop.pipelines.model_materializers import MODEL
+from mloop.pipelines.runner import step_runs
 
 MARKER = "MLOOP_TEST_EVIL_MARKER"
 
@@ -87,9 +88,21 @@ def test_a_replaced_local_copy_of_a_step_output_is_refused(marker: Path, tmp_pat
     for path in evil.iterdir():
         shutil.copy(path, copies[0] / path.name)
     mloop.models.clear_cache()
-    with pytest.raises(PipelineFailed, match="IntegrityError"):
+    with pytest.raises(PipelineFailed, match="IntegrityError") as info:
         honest_flow.run()  # make is served from the cache, use loads the replaced copy
+    client = mloop.Client()
+    error = client.load_text(_use_run(info.value.run_id), "logs/attempt-1/error.txt")
+    assert "were replaced; nothing of them was loaded" in error
+    assert str(copies[0]) in error
     assert not marker.exists()
+
+
+def _use_run(pipeline_run_id: str) -> str:
+    client = mloop.Client()
+    (use_run,) = [
+        r for r in step_runs(client, client.get_run(pipeline_run_id)) if r.info.run_name == "use"
+    ]
+    return use_run.info.run_id
 
 
 def test_an_unsigned_step_output_is_refused_where_the_project_trusts_a_key(

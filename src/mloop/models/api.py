@@ -350,8 +350,9 @@ def _load_located(be: ModelBackend, located: Located) -> _Cached:
     manifest = read_manifest(folder)
     if manifest.digest != located.digest:
         raise IntegrityError(
-            f"the package at {located.uri} has digest {manifest.digest[:12]}, but "
-            f"{located.digest[:12]} was expected: it was replaced"
+            f"the files of {located.uri} at {folder} are package {manifest.digest[:12]}, but "
+            f"{located.digest[:12]} was expected: they were replaced; nothing of them was "
+            "loaded (a local copy that was replaced can be removed to be fetched again)"
         )
     verify_files(folder, manifest)
     # The package's code in a namespace of its own: another version's modules never mix in.

@@ -43,7 +43,7 @@ from mloop.data.versioning import (
 )
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput
-from mloop.tracking import fluent
+from mloop.tracking import fluent, reads
 from mloop.tracking.client import Client
 from mloop.tracking.connection import connect
 
@@ -264,7 +264,10 @@ def profile_files(paths: list[Path]) -> dict[str, Any] | None:
 def get(ref: str) -> Dataset:
     """The version ``ref`` names: ``name``, ``name@latest``, ``name@3`` or ``name@<tag>``."""
     store, _, _ = _backend()
-    return _wrap(store.get_version(parse_ref(ref)))
+    found = _wrap(store.get_version(parse_ref(ref)))
+    # A pipeline step records what its references named (a moving ref is part of its cache key).
+    reads.record(reads.Read("dataset", ref, found.digest, found.name, found.source))
+    return found
 
 
 def versions(name: str) -> list[DatasetVersion]:

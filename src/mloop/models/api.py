@@ -18,8 +18,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,13 +29,13 @@ from mloop.models.backend import ModelBackend, backend, settings
 from mloop.models.fetch import Located, locate, resolve_version, run_package
 from mloop.models.flavors import SaveOptions
 from mloop.models.flavors import get as get_flavor
+from mloop.models.isolation import package_code, references
 from mloop.models.loaded import LoadedModel, wrap
 from mloop.models.package import (
     MANIFEST,
     SIGNATURE_FILE,
     Manifest,
     PackageSpec,
-    importable,
     parse_manifest,
     read_manifest,
     verify_files,
@@ -47,7 +45,7 @@ from mloop.models.protocols import NewVersion
 from mloop.models.signature import Signature
 from mloop.models.signing import check_signature, project_signer, sign_digest, signature_file
 from mloop.models.uris import ModelUri, check_model_name, parse_model_uri
-from mloop.tracking import fluent
+from mloop.tracking import fluent, reads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,8 +200,8 @@ def log_model(
             "artifact_path (a logged model is never overwritten)"
         )
     signer = project_signer(settings(), be.stores.keys)
-    scratch = Path(tempfile.mkdtemp(prefix="mloop-model-"))
-    try:
+    # In the store's temporary area, not $TMPDIR: a process killed here leaves it where gc looks.
+    with be.scratch("model-") as scratch:
         spec = _spec(
             input_example=input_example,
             signature=signature,
@@ -222,8 +220,6 @@ def log_model(
             detached = signature_file(manifest.digest, key_id, signed)
             (scratch / "package" / SIGNATURE_FILE).write_bytes(detached)
         be.client.log_artifacts(run_id, scratch / "package", artifact_path)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     info = ModelInfo(
         f"runs:/{run_id}/{path}", run_id, path, manifest.digest, manifest.flavor, manifest.signature
     )
@@ -296,25 +292,48 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
         MissingExtra: the flavor's library is not installed.
     """
     text = _source_text(uri)
-    parsed = parse_model_uri(text)
     be = backend()
-    located = locate(be, parsed, text)
+    located = locate(be, parse_model_uri(text), text)
+    # A pipeline step records what its references named (a moving ref is part of its cache key).
+    reads.record(reads.Read("model", text, located.digest, text, text))
+    return load_located(be, located)
+
+
+def load_located(be: ModelBackend, located: Located, *, cache: bool = True) -> LoadedModel:
+    """Load a package found behind a URI or in an archive; every load goes through here.
+
+    The signature is checked against the project's trusted keys, then the
+    local copy's manifest against the expected digest and every file against
+    the manifest, before any of the package's code runs. ``cache=False``
+    gives a model object of its own (not shared with other loads).
+
+    Example:
+        >>> import mloop
+        >>> from mloop.models.fetch import locate
+        >>> from mloop.models.uris import parse_model_uri
+        >>> be = backend()
+        >>> load_located(be, locate(be, parse_model_uri("models:/credit/1"), "credit")).flavor
+        'sklearn'
+
+    Raises:
+        IntegrityError: as :func:`load`.
+    """
     key = located.digest
     with _cache_lock:
-        cached = _cache.get(key)
+        cached = _cache.get(key) if cache else None
         if cached is not None:
             _cache.move_to_end(key)
     if cached is not None:
         manifest, predictor, folder = cached
-        return wrap(manifest, predictor, folder, text)
+        return wrap(manifest, predictor, folder, located.uri)
     manifest, predictor, folder = _load_located(be, located)
-    limit = settings().model_cache_size
+    limit = settings().model_cache_size if cache else 0
     with _cache_lock:
         if limit:
             _cache[key] = (manifest, predictor, folder)
             while len(_cache) > limit:
                 _cache.popitem(last=False)
-    return wrap(manifest, predictor, folder, text)
+    return wrap(manifest, predictor, folder, located.uri)
 
 
 def _load_located(be: ModelBackend, located: Located) -> _Cached:
@@ -331,11 +350,15 @@ def _load_located(be: ModelBackend, located: Located) -> _Cached:
     manifest = read_manifest(folder)
     if manifest.digest != located.digest:
         raise IntegrityError(
-            f"the package at {located.uri} has digest {manifest.digest[:12]}, but "
-            f"{located.digest[:12]} was expected: it was replaced"
+            f"the files of {located.uri} at {folder} are package {manifest.digest[:12]}, but "
+            f"{located.digest[:12]} was expected: they were replaced; nothing of them was "
+            "loaded (a local copy that was replaced can be removed to be fetched again)"
         )
     verify_files(folder, manifest)
-    with importable(folder, keep=True):
+    # The package's code in a namespace of its own: another version's modules never mix in.
+    with package_code(
+        folder, referenced=references(manifest.loader), namespace=manifest.digest[:12]
+    ):
         predictor = get_flavor(manifest.flavor).load(folder, manifest.loader)
     return manifest, predictor, folder
 

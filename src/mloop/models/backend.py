@@ -6,10 +6,13 @@ backend it sits beside.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+from mloop.artifacts.scratch import scratch
 from mloop.config import Settings, load_settings
 from mloop.models.protocols import ModelStores
 from mloop.models.sql import open_model_stores
@@ -24,6 +27,13 @@ class ModelBackend:
     stores: ModelStores
     client: Client
     cache_root: Path
+
+    @contextlib.contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        """A scratch folder in the artifact store's temporary area, which gc cleans."""
+        fallback = self.client.settings.home.absolute() / "tmp"
+        with scratch(self.client.content, fallback, prefix=prefix) as folder:
+            yield folder
 
 
 _backends: dict[str, ModelBackend] = {}

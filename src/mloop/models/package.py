@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import importlib.metadata
@@ -24,10 +23,9 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +37,12 @@ from mloop.errors import AlreadyExists, IntegrityError, InvalidInput, NotFound
 from mloop.models import examples
 from mloop.models.flavors import Flavor, SaveOptions, detect, pinned_versions
 from mloop.models.flavors import get as get_flavor
+from mloop.models.isolation import CODE, package_code, references
 from mloop.models.signature import Enforcer, Signature, infer_signature
 
 MANIFEST = "mloop-model.yaml"
 SIGNATURE_FILE = "mloop-model.sig"
 EXAMPLE = "input_example.json"
-CODE = "code"
 FORMAT = 1
 # Files beside the package's own that a package folder may hold: its detached signature.
 _OUTSIDE_DIGEST = frozenset({MANIFEST, SIGNATURE_FILE})
@@ -178,7 +176,12 @@ def _copy_code(code_paths: Sequence[str | os.PathLike[str]], root: Path) -> None
     for source in sources:
         target = root / CODE / source.name
         if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                source,
+                target,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                copy_function=shutil.copyfile,  # fresh times: gc must not take them for leftovers
+            )
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
@@ -228,18 +231,19 @@ def _write_into(model: Any, root: Path, flavor: Flavor, spec: PackageSpec) -> Ma
     if spec.code_paths:
         _copy_code(spec.code_paths, root)
     options = dataclasses.replace(spec.options, example=spec.input_example)
-    with importable(root):
-        loader = flavor.save(model, root, options)
-        signature = spec.signature
-        if spec.input_example is not None:
-            (root / EXAMPLE).write_bytes(examples.dumps(spec.input_example))
-            example = examples.loads((root / EXAMPLE).read_bytes())
-            if signature is None:
-                signature = infer_signature(example)
+    loader = flavor.save(model, root, options)
+    signature = spec.signature
+    if spec.input_example is not None:
+        (root / EXAMPLE).write_bytes(examples.dumps(spec.input_example))
+        example = examples.loads((root / EXAMPLE).read_bytes())
+        if signature is None:
+            signature = infer_signature(example)
+        # Loaded back from the package's own code, as it will load elsewhere.
+        with package_code(root, referenced=references(loader)):
             predictor = flavor.load(root, loader)
-            prediction = predictor.predict(Enforcer(signature)(example))
-            if signature.outputs is None:
-                signature = Signature(signature.inputs, infer_signature(prediction).inputs)
+        prediction = predictor.predict(Enforcer(signature)(example))
+        if signature.outputs is None:
+            signature = Signature(signature.inputs, infer_signature(prediction).inputs)
     files = sorted(
         (p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST),
         key=lambda p: p.as_posix(),
@@ -277,20 +281,3 @@ def _mloop_version() -> str:
         return importlib.metadata.version("mloop")
     except importlib.metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-@contextlib.contextmanager
-def importable(root: Path, *, keep: bool = False) -> Iterator[None]:
-    """Put a package's ``code/`` folder on ``sys.path`` inside the block (and after, with ``keep``).
-
-    Classes a package references by name (PyTorch modules, PythonModels) import from there.
-    """
-    code = str(root / CODE)
-    added = Path(code).is_dir() and code not in sys.path
-    if added:
-        sys.path.insert(0, code)
-    try:
-        yield
-    finally:
-        if added and not keep:
-            sys.path.remove(code)

@@ -5,7 +5,9 @@ passes a reference (``model``): the next step gets the same ModelInfo back,
 after a check that the run still holds that package. A step that returns a
 model object (a scikit-learn estimator, an XGBoost model, a PyTorch module,
 an ONNX graph, a PythonModel) stores it as a model package through its
-flavor — no pickle — and the next step gets the object back (``model_package``).
+flavor — no pickle — and the next step gets the object back (``model_package``),
+signed with the project's key and verified on load like every model
+(:mod:`mloop.models.tarball`).
 
 Example:
     >>> MODEL.handles_type(dict), MODEL_INFO.name
@@ -15,12 +17,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import shutil
-import tarfile
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from mloop.errors import InvalidInput, NotFound
@@ -98,41 +95,16 @@ def _model_value(value: Any) -> bool:
 
 
 def _package_dumps(model: Any) -> bytes:
-    from mloop.models.package import PackageSpec, write_package
+    from mloop.models.tarball import pack  # the registry loads only when a model passes by
 
-    with tempfile.TemporaryDirectory(prefix="mloop-step-model-") as scratch:
-        root = Path(scratch) / "package"
-        write_package(model, root, PackageSpec())
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as archive:
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
-                item = archive.gettarinfo(str(path), arcname=path.relative_to(root).as_posix())
-                item.mtime, item.uid, item.gid, item.uname, item.gname = 0, 0, 0, "", ""
-                with path.open("rb") as handle:
-                    archive.addfile(item, handle)
-        return buffer.getvalue()
+    return pack(model)
 
 
 def _package_loads(data: bytes) -> Any:
-    from mloop.models.backend import backend
-    from mloop.models.flavors import get
-    from mloop.models.package import importable, read_manifest, verify_files
+    from mloop.models.tarball import load_archive
 
-    root = backend().cache_root / "step-outputs" / hashlib.sha256(data).hexdigest()
-    if not root.exists():
-        # Unpacked beside its final place and renamed there: a reader never sees half a package.
-        root.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root.parent))
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            archive.extractall(scratch, filter="data")
-        try:
-            scratch.rename(root)
-        except OSError:  # another process unpacked it first
-            shutil.rmtree(scratch, ignore_errors=True)
-    manifest = read_manifest(root)
-    verify_files(root, manifest)
-    with importable(root, keep=True):
-        return get(manifest.flavor).load(root, manifest.loader).model
+    what = f"the model output {hashlib.sha256(data).hexdigest()[:12]} of a step"
+    return load_archive(data, what).model
 
 
 MODEL = Materializer(

@@ -19,7 +19,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mloop.entities import Run, RunIO, RunStatus
@@ -27,33 +27,39 @@ from mloop.errors import InvalidInput, NotFound, PipelineFailed
 from mloop.pipelines import materializers
 from mloop.pipelines.cache import StepCache, cache_key
 from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
+from mloop.pipelines.freshness import READS_KEY, key_params, still_current
 from mloop.pipelines.graph import Graph, Node
+from mloop.pipelines.history import (
+    CACHE_TAG,
+    KIND,
+    NODE_TAG,
+    OUTPUTS_TAG,
+    StepState,
+    close_dead_steps,
+    finished_steps,
+    step_runs,
+)
 from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
+from mloop.tracking.reads import Read
 from mloop.tracking.sql.database import Database
 
 if TYPE_CHECKING:
     from mloop.pipelines.dsl import Pipeline
 
-KIND = "mloop.kind"
-OUTPUTS_TAG = "mloop.step.outputs"
-NODE_TAG = "mloop.step.node"
+__all__ = [
+    "KIND",
+    "NODE_TAG",
+    "PipelineRun",
+    "StepState",
+    "resume",
+    "run_pipeline",
+    "step_cache",
+    "step_runs",
+]
 _caches: dict[str, StepCache] = {}
 _lock = threading.Lock()
-
-
-@dataclasses.dataclass(frozen=True)
-class StepState:
-    """How one step of a pipeline run ended (``SKIPPED``: never ran, as after a failure)."""
-
-    node: str
-    status: str
-    run_id: str | None = None
-    cached: bool = False
-    seconds: float = 0.0
-    outputs: Mapping[str, StoredValue] = dataclasses.field(default_factory=dict)
-    error: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,7 +153,7 @@ class _Scheduler:
 
     def run(self) -> None:
         for node_id in self.graph.nodes:
-            if self.waiting[node_id] == 0:
+            if self.waiting[node_id] == 0 and node_id not in self.states:
                 self.ready.append(node_id)
         for node_id in list(self.states):  # finished in an earlier attempt (resume)
             self._release(node_id)
@@ -201,7 +207,9 @@ class _Scheduler:
             chosen = step.materializer_for(output)
             named[output.name] = chosen.name if chosen is not None else "auto"  # from the value
         digests = {p: v.digest for p, v in inputs.items()}
-        key = cache_key(step.reference, step.source_digest, node.params, digests, named)
+        # A param naming a dataset by a moving reference keys on the version it names now.
+        params = key_params(node.params) if step.options.cache else node.params
+        key = cache_key(step.reference, step.source_digest, params, digests, named)
         self.keys[node.id] = key
         if self.use_cache and step.options.cache and self._from_cache(node, key, inputs):
             return
@@ -225,8 +233,9 @@ class _Scheduler:
         )
 
     def _submit(self, task: StepTask) -> None:
-        if self.in_processes:
-            self.client.flush()  # the worker process reads the step run from the store
+        # On record before it runs: a worker process reads it from the store, and a resume
+        # after a crash finds it RUNNING and closes it.
+        self.client.flush()
         self.executor.submit(task, self.runs[task.node])
 
     def _create_step_run(self, node: Node, key: str, extra: Mapping[str, str]) -> Run:
@@ -257,15 +266,20 @@ class _Scheduler:
         if hit is None:
             return False
         source_run, raw = hit
+        recorded = [Read.from_dict(r) for r in raw.pop(READS_KEY, [])]
         outputs = {name: StoredValue(**value) for name, value in raw.items()}
         if not all(self.content.exists(v.digest) for v in outputs.values()):
             self.cache.forget(key)  # its objects were garbage-collected
             return False
+        if not still_current(recorded):
+            # A dataset or model it read moved on: it runs again (and its entry is replaced).
+            return False
         run = self._create_step_run(
             node, key, {"mloop.step.cached": "true", "mloop.step.cached_from": source_run}
         )
-        self._record_outputs(node, run.info.run_id, inputs, outputs)
+        self._record_outputs(node, run.info.run_id, inputs, outputs, recorded)
         self.client.set_terminated(run.info.run_id, RunStatus.FINISHED)
+        self.client.flush()  # a finished step is on record before the next one starts
         self.states[node.id] = StepState(node.id, "FINISHED", run.info.run_id, True, 0.0, outputs)
         self._release(node.id)
         return True
@@ -276,6 +290,7 @@ class _Scheduler:
         run_id: str,
         inputs: dict[str, StoredValue],
         outputs: Mapping[str, StoredValue],
+        recorded: Sequence[Read] = (),
     ) -> None:
         assert node.step is not None
         self.client.set_tag(
@@ -291,6 +306,7 @@ class _Scheduler:
             for p, v in inputs.items()
         ]
         edges += [RunIO(v.digest, n, "artifact", "output", node.id) for n, v in outputs.items()]
+        edges += [read.as_run_io() for read in recorded]
         if edges:
             self.client.log_inputs(run_id, edges)
 
@@ -303,12 +319,15 @@ class _Scheduler:
                 self.client.log_text(run_id, text, f"logs/attempt-{attempt}/{stream}.txt")
         if result.ok:
             inputs = self._inputs(node)
-            self._record_outputs(node, run_id, inputs, result.outputs)
+            self._record_outputs(node, run_id, inputs, result.outputs, result.reads)
             self.client.set_terminated(run_id, RunStatus.FINISHED)
+            # On record before anything else runs: a resume after a crash never repeats it.
+            self.client.flush()
             assert node.step is not None
             if node.step.options.cache:
-                outputs = {k: v.as_dict() for k, v in result.outputs.items()}
-                self.cached[self.keys[node.id]] = (run_id, outputs)
+                entry: dict[str, Any] = {k: v.as_dict() for k, v in result.outputs.items()}
+                entry[READS_KEY] = [read.as_dict() for read in result.reads]
+                self.cached[self.keys[node.id]] = (run_id, entry)
             self.states[node.id] = StepState(
                 node.id, "FINISHED", run_id, False, result.seconds, result.outputs
             )
@@ -362,6 +381,7 @@ def run_pipeline(
             "mloop.pipeline.name": pipeline.name,
             "mloop.pipeline.ref": pipeline.reference,
             "mloop.pipeline.executor": executor,
+            CACHE_TAG: "true" if cache else "false",  # a resume keeps the choice
         }
         created = client.create_run(
             experiment_id,
@@ -377,6 +397,7 @@ def run_pipeline(
         run_id = resume.info.run_id
         experiment_id = resume.info.experiment_id
         done = finished_steps(client, resume, graph)
+        close_dead_steps(client, resume)
         client.update_run(run_id, status=RunStatus.RUNNING)
     scheduler = _Scheduler(
         graph,
@@ -411,30 +432,6 @@ def run_pipeline(
     return PipelineRun(run_id, pipeline.name, RunStatus.FINISHED.value, states)
 
 
-def step_runs(client: Client, run: Run) -> list[Run]:
-    """The step runs of a pipeline run, oldest first."""
-    found = client.search_runs(
-        [run.info.experiment_id],
-        filter_string=f"tags.`mloop.parent_run_id` = '{run.info.run_id}'",
-        order_by=["attributes.start_time ASC"],
-        max_results=50_000,
-    )
-    return [r for r in found if r.data.tags.get(KIND) == "step"]
-
-
-def finished_steps(client: Client, run: Run, graph: Graph) -> dict[str, StepState]:
-    """Steps of ``run`` that finished, whose outputs a resume reuses."""
-    done: dict[str, StepState] = {}
-    for step_run in step_runs(client, run):
-        node_id = step_run.data.tags.get(NODE_TAG, "")
-        raw = step_run.data.tags.get(OUTPUTS_TAG)
-        if step_run.info.status != RunStatus.FINISHED or node_id not in graph.nodes or not raw:
-            continue
-        outputs = {k: StoredValue(**v) for k, v in json.loads(raw).items()}
-        done[node_id] = StepState(node_id, "FINISHED", step_run.info.run_id, True, 0.0, outputs)
-    return done
-
-
 def resume(
     run_id: str,
     *,
@@ -442,7 +439,12 @@ def resume(
     max_workers: int | None = None,
     address: str | None = None,
 ) -> PipelineRun:
-    """Run again only the steps of a pipeline run that failed or never ran.
+    """Run again only the steps of a pipeline run that failed, were killed or never ran.
+
+    A step that finished is never run again: its recorded outputs are reused
+    (only where every step upstream of it finished too). Step runs left RUNNING
+    by a process that died are closed as KILLED first. The steps that run use
+    the step cache if the original run did (not after ``cache=False``).
 
     Raises:
         NotFound: no such run.
@@ -468,4 +470,11 @@ def resume(
     if not isinstance(pipeline, Pipeline):
         raise InvalidInput(f"{reference!r} is not an @mloop.pipeline")
     params = pipeline.bind_params(dict(run.data.params), from_text=True)
-    return run_pipeline(pipeline, params, executor=executor, max_workers=max_workers, resume=run)
+    return run_pipeline(
+        pipeline,
+        params,
+        executor=executor,
+        max_workers=max_workers,
+        cache=tags.get(CACHE_TAG) != "false",
+        resume=run,
+    )

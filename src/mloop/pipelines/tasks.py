@@ -28,6 +28,8 @@ from mloop.artifacts.cas import ContentStore
 from mloop.errors import InvalidInput
 from mloop.pipelines import materializers
 from mloop.pipelines.dsl import Step
+from mloop.tracking import reads
+from mloop.tracking.reads import Read
 
 MAX_CAPTURE = 1 << 20  # characters of stdout/stderr kept per attempt
 
@@ -76,6 +78,7 @@ class StepResult:
     stderr: str = ""
     seconds: float = 0.0
     values: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    reads: list[Read] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -182,6 +185,8 @@ def execute_step(
             with contextlib.ExitStack() as stack:
                 if run is not None:
                     stack.enter_context(fluent.use_run(run))
+                # Datasets and models the step reads by reference: part of its cache validity.
+                holder["reads"] = stack.enter_context(reads.recording())
                 value = task.step.func(**arguments)
             holder["outputs"] = store_outputs(task.step, value, content)
         except BaseException as err:  # the step's failure is the result, not ours to raise
@@ -210,6 +215,7 @@ def execute_step(
         result.error = holder["error"]
     else:
         result.outputs, result.values = holder["outputs"]
+        result.reads = list(holder["reads"])
     return result
 
 

@@ -61,7 +61,7 @@ class PyfuncFlavor:
         for name, source in sources.items():
             target = path / ARTIFACTS / name / source.name
             if source.is_dir():
-                shutil.copytree(source, target)
+                shutil.copytree(source, target, copy_function=shutil.copyfile)  # fresh times
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import uuid
 from pathlib import Path
 
@@ -32,7 +33,6 @@ from mloop.store.engine import create_engine, normalize_url, sqlite_path
 from mloop.store.migrate import ensure_schema
 from mloop.store.mode import may_create
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 _DAMAGED = ("malformed", "not a database", "file is encrypted", "disk image")
 _HOW_TO_POINT = (
     "point MLOOP_HOME or MLOOP_TRACKING_URI (or `mloop --tracking-uri`) at the store to use"
@@ -87,8 +87,7 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
         b'SQLite format 3'
     """
     try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        info = path.stat()
     except FileNotFoundError:
         if not create:
             raise NotFound(
@@ -97,27 +96,51 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
             ) from None
         _create_sqlite_file(path)
         return
-    except IsADirectoryError:
+    if stat.S_ISDIR(info.st_mode):
         raise StoreError(
             f"the metadata store path {path} is a folder, not an SQLite file; {_HOW_TO_POINT}"
-        ) from None
-    except PermissionError:
+        )
+    if not os.access(path, os.R_OK):
         raise StoreError(
             f"the metadata store file {path} cannot be read (permission denied); give this "
             f"user read and write access to it and its folder, or {_HOW_TO_POINT}"
-        ) from None
-    if not header:
+        )
+    if info.st_size == 0:
         raise StoreError(
             f"the metadata store file {path} is empty (0 bytes), so it holds no mloop store "
             "and will not be turned into a new one. If it was your store, restore it from a "
             f"backup; to start a new store there, delete the empty file; or {_HOW_TO_POINT}"
         )
-    if header != SQLITE_HEADER:
+    if not _is_sqlite(path):
         raise StoreError(
             f"the metadata store file {path} is not an SQLite database (it starts with "
-            f"{header[:8]!r}); if it was your store it is damaged: restore it from a backup. "
-            f"Otherwise move the file away, or {_HOW_TO_POINT}"
+            f"{_first_bytes(path)!r}); if it was your store it is damaged: restore it from a "
+            f"backup. Otherwise move the file away, or {_HOW_TO_POINT}"
         )
+
+
+def _is_sqlite(path: Path) -> bool:
+    # Never read the file through a descriptor of our own: closing any descriptor of a
+    # file drops every POSIX lock this process holds on it, including those of SQLite
+    # connections already open on the store, which then corrupt it ("disk I/O error").
+    # SQLite shares one descriptor and lock state per file among its connections, so
+    # asking SQLite itself is safe.
+    connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as err:
+        if "not a database" in str(err):
+            return False
+        # A damaged database (e.g. "malformed") is still one: opening the store reports it.
+    finally:
+        connection.close()
+    return True
+
+
+def _first_bytes(path: Path) -> bytes:
+    # Only called for a file that is not a database, so no SQLite connection holds locks on it.
+    with path.open("rb") as handle:
+        return handle.read(8)
 
 
 def _create_sqlite_file(path: Path) -> None:

@@ -37,4 +37,6 @@ def test_reopening_the_store_keeps_the_locks_of_open_connections(home: Path) -> 
         client.log_metric(run_id, "m", float(step), step=step)
     client.flush()
     assert len(client.get_metric_history(run_id, "m")) == 50
-    assert Path(f"{uri.removeprefix('sqlite:///')}-wal").exists()  # still in use: not checkpointed away
+    assert Path(
+        f"{uri.removeprefix('sqlite:///')}-wal"
+    ).exists()  # still in use: not checkpointed away

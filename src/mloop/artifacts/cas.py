@@ -11,6 +11,10 @@ in pack files (see :mod:`mloop.artifacts.packs`) instead of one file each:
 creating files, not writing bytes, is what costs when a folder holds
 thousands of small ones. Reads find an object wherever it lives.
 
+On a local disk every object, pack and pack index is synced before it is
+renamed into place, and its folder after (:mod:`mloop.artifacts.durable`), so a
+power cut cannot leave a valid name on bytes that never reached the disk.
+
 Example:
     >>> store = ContentStore("memory://cas-doc")
     >>> digest = store.put_bytes(b"hello")
@@ -40,6 +44,7 @@ from typing import IO, Any
 import fsspec
 from fsspec.core import url_to_fs
 
+from mloop.artifacts.durable import sync_file, sync_folder, sync_path
 from mloop.artifacts.packs import PackEntry, decode_index, encode_index
 from mloop.errors import IntegrityError, InvalidInput, MissingExtra, NotFound
 
@@ -288,12 +293,17 @@ class ContentStore:
         if self._local:
             with self._open_temp(index_temp) as writer:
                 writer.write(data)
+                sync_file(writer)
             try:
                 os.replace(temp, pack)
             except FileNotFoundError:  # the first pack
                 os.makedirs(os.path.dirname(pack), exist_ok=True)
+                sync_folder(self._base)
                 os.replace(temp, pack)
+            # The pack's name is on the disk before its index's: an index always finds its pack.
+            sync_folder(os.path.dirname(pack))
             os.replace(index_temp, index)
+            sync_folder(os.path.dirname(index))
         else:
             self.fs.pipe_file(index_temp, data)
             self.fs.makedirs(f"{self._base}/packs", exist_ok=True)
@@ -381,11 +391,14 @@ class ContentStore:
             os.unlink(temp)
             self._reuse(digest)  # restart its garbage-collection grace period
             return
+        folder = os.path.dirname(target)
         try:
             os.replace(temp, target)
         except FileNotFoundError:  # first object under this prefix
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
+            sync_folder(os.path.dirname(folder))
             os.replace(temp, target)
+        sync_folder(folder)
 
     def _temp_path(self) -> str:
         if not self._temp_ready:
@@ -401,6 +414,11 @@ class ContentStore:
                 os.makedirs(os.path.dirname(temp), exist_ok=True)
                 return open(temp, "wb")
         return self.fs.open(temp, "wb")  # type: ignore[no-any-return]
+
+    def _sync(self, writer: IO[bytes]) -> None:
+        # A remote store makes an upload visible only once it is complete: nothing to sync.
+        if self._local:
+            sync_file(writer)
 
     def put_file(
         self, path: str | os.PathLike[str], *, likely_new: bool = False
@@ -444,6 +462,7 @@ class ContentStore:
                 hasher.update(chunk)
                 writer.write(chunk)
                 size += len(chunk)
+            self._sync(writer)
         return hasher.hexdigest(), size
 
     def _copy_hashing(self, source: Path, temp: str) -> tuple[str, int]:
@@ -468,6 +487,7 @@ class ContentStore:
             except FileNotFoundError:  # the tmp folder was removed (e.g. by hand): recreate it
                 os.makedirs(os.path.dirname(temp), exist_ok=True)
                 shutil.copyfile(source, temp)
+            sync_path(temp)
         finally:
             thread.join()
         after = os.stat(source)
@@ -490,6 +510,7 @@ class ContentStore:
         temp = self._temp_path()
         with self._open_temp(temp) as writer:
             writer.write(data)
+            self._sync(writer)
         self._commit(temp, digest)
         return digest
 
@@ -647,6 +668,7 @@ class StoreBatch:
         # Called with the lock held.
         if self._handle is None:
             return
+        self._store._sync(self._handle)  # one sync per pack, not per object
         self._handle.close()
         temp, entries = self._temp, self._entries
         self._handle, self._temp, self._entries, self._offset = None, "", [], 0

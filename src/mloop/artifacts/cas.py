@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -47,6 +48,8 @@ from fsspec.core import url_to_fs
 from mloop.artifacts.durable import sync_file, sync_folder, sync_path
 from mloop.artifacts.packs import PackEntry, decode_index, encode_index
 from mloop.errors import IntegrityError, InvalidInput, MissingExtra, NotFound
+
+_log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 PACK_OBJECT_LIMIT = 1 << 20
@@ -160,6 +163,7 @@ class ContentStore:
         self._packs_lock = threading.Lock()
         self._packed: dict[str, tuple[str, PackEntry]] = {}
         self._pack_names: set[str] = set()
+        self._damaged: set[str] = set()  # packs whose index cannot be read
         self._packs_listed = False
         self._touched: dict[str, float] = {}
 
@@ -238,18 +242,34 @@ class ContentStore:
     def _reset_packs(self) -> None:
         self._packed.clear()
         self._pack_names.clear()
+        self._damaged.clear()
         self._packs_listed = False
 
     def _load_packs(self) -> None:
-        for name in sorted(self._list_pack_names() - self._pack_names):
+        # A damaged index hides its own pack's objects, never the rest of the store.
+        for name in sorted(self._list_pack_names() - self._pack_names - self._damaged):
             where = self._pack_path(name, ".idx")
             try:
-                data = self._read_whole(where)
+                entries = decode_index(self._read_whole(where), where)
             except FileNotFoundError:  # removed by `mloop gc` since the listing
                 continue
-            for entry in decode_index(data, where):
+            except IntegrityError as err:
+                _log.warning("%s; its objects cannot be read until it is repaired", err)
+                self._damaged.add(name)
+                continue
+            for entry in entries:
                 self._packed.setdefault(entry.digest, (name, entry))
             self._pack_names.add(name)
+
+    def _missing(self, digest: str) -> NotFound:
+        message = f"artifact object {digest} is missing from {self.root}"
+        if self._damaged:
+            indexes = ", ".join(self._pack_path(n, ".idx") for n in sorted(self._damaged))
+            message += (
+                f"; the damaged pack index(es) {indexes} may list it: run `mloop fsck --repair` "
+                "to rebuild them from their packs"
+            )
+        return NotFound(message)
 
     def _list_pack_names(self, suffix: str = ".idx") -> set[str]:
         directory = f"{self._base}/packs"
@@ -530,7 +550,7 @@ class ContentStore:
         except FileNotFoundError:
             packed = self._read_packed(digest)
             if packed is None:
-                raise NotFound(f"artifact object {digest} is missing from {self.root}") from None
+                raise self._missing(digest) from None
             data, location = packed
             handle, remedy = io.BytesIO(data), _PACKED_REMEDY
         with _VerifyingReader(handle, digest, location, remedy) as reader:
@@ -556,8 +576,14 @@ class ContentStore:
                 os.unlink(temp)
             raise
 
-    def iter_objects(self) -> Iterator[StoredObject]:
-        """Every stored object with its size and modification time (a packed one: its pack's)."""
+    def iter_objects(
+        self, on_damaged: Callable[[str, IntegrityError], None] | None = None
+    ) -> Iterator[StoredObject]:
+        """Every stored object with its size and modification time (a packed one: its pack's).
+
+        A damaged pack index raises, or with ``on_damaged`` is passed to it (with
+        the index's path) and its pack skipped.
+        """
         root = f"{self._base}/objects"
         if self.fs.exists(root):
             for path, info in self.fs.find(root, detail=True).items():
@@ -571,6 +597,11 @@ class ContentStore:
                 modified = _modified(self.fs.info(self._pack_path(name, ".pack")))
                 entries = decode_index(self._read_whole(index), index)
             except FileNotFoundError:  # removed since the listing
+                continue
+            except IntegrityError as err:
+                if on_damaged is None:
+                    raise
+                on_damaged(index, err)
                 continue
             for entry in entries:
                 yield StoredObject(entry.digest, entry.size, modified, name)

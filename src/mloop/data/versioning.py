@@ -184,4 +184,5 @@ def materialize(content: ContentStore, version: DatasetVersion, cache_root: Path
     """
     target = cache_root / version.name / str(version.version)
     entries = [(f.path, f.digest) for f in version.files]
-    return copy_objects(content, entries, target, target / ".complete", version.digest)
+    what = f"dataset '{version.name}@{version.version}'"
+    return copy_objects(content, entries, target, target / ".complete", version.digest, what=what)

@@ -39,14 +39,17 @@ class Located:
     folder: Callable[[], Path]
 
 
-def materialize(content: ContentStore, digest: str, files: Sequence[ModelFile], root: Path) -> Path:
+def materialize(
+    content: ContentStore, digest: str, files: Sequence[ModelFile], root: Path, *, what: str
+) -> Path:
     """The files under ``root/<digest>``, fetched once (verified reads), read-only afterwards.
 
     The completion marker sits beside the folder, not in it: a package folder holds
-    exactly its manifest's files.
+    exactly its manifest's files. ``what`` names the package in errors (``model 'credit/3'``).
     """
     entries = [(f.path, f.digest) for f in files]
-    return copy_objects(content, entries, root / digest, root / f".{digest}.complete", digest)
+    marker = root / f".{digest}.complete"
+    return copy_objects(content, entries, root / digest, marker, digest, what=what)
 
 
 _manifests: dict[str, Manifest] = {}
@@ -100,7 +103,8 @@ def locate(be: ModelBackend, uri: ModelUri, text: str) -> Located:
 
         def fetch() -> Path:  # only when the model is not loaded in this process yet
             full = be.stores.models.get_version(version.name, version.version, with_files=True)
-            return materialize(be.client.content, full.digest, full.files, be.cache_root)
+            what = f"model '{version.ref}'"
+            return materialize(be.client.content, full.digest, full.files, be.cache_root, what=what)
 
         return Located(
             text,
@@ -164,7 +168,9 @@ def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
         text,
         manifest.digest,
         signed,
-        lambda: materialize(be.client.content, manifest.digest, files, be.cache_root),
+        lambda: materialize(
+            be.client.content, manifest.digest, files, be.cache_root, what=f"model {text!r}"
+        ),
     )
 
 

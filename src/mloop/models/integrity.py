@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from mloop.artifacts.cas import CHUNK_SIZE
+from mloop.artifacts.trees import naming
 from mloop.entities import ModelVersion
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import read_manifest_of
@@ -59,12 +60,19 @@ def _check_files(be: ModelBackend, ref: str) -> tuple[ModelVersion, int, int]:
         entry = stored.get(item.path)
         if entry is None or entry.digest != item.digest:
             raise IntegrityError(f"{version.ref}: {item.path!r} is not the file the manifest lists")
-        with be.client.content.open(item.digest) as reader:  # verifies the hash at the end
-            while chunk := reader.read(CHUNK_SIZE):
-                total += len(chunk)
+        with naming(f"model '{version.ref}' file {item.path!r}"):
+            total += _read_all(be, item.digest)
     if set(stored) - {f.path for f in manifest.files} - {MANIFEST}:
         raise IntegrityError(f"{version.ref}: the registry lists files the manifest does not")
     return version, len(manifest.files), total
+
+
+def _read_all(be: ModelBackend, digest: str) -> int:
+    size = 0
+    with be.client.content.open(digest) as reader:  # verifies the hash at the end
+        while chunk := reader.read(CHUNK_SIZE):
+            size += len(chunk)
+    return size
 
 
 def verify(ref: str) -> VerifyReport:

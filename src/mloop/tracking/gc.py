@@ -3,7 +3,8 @@
 Both honour a grace period: runs deleted, and objects written, less than
 ``grace_seconds`` ago survive, so a run being logged right now never loses an
 object it is about to reference. A pack whose objects are partly unreferenced
-is rewritten with only the referenced ones.
+is rewritten with only the referenced ones. A damaged pack (or pack index) is
+reported in ``problems`` and left alone; the rest of the store is collected.
 
 Example:
     >>> report = GcReport()
@@ -17,7 +18,7 @@ import dataclasses
 import time
 
 from mloop.artifacts.cas import ContentStore, StoredObject
-from mloop.errors import InvalidInput
+from mloop.errors import IntegrityError, InvalidInput
 from mloop.tracking.protocols import Stores
 
 
@@ -30,6 +31,8 @@ class GcReport:
     freed_bytes: int = 0
     temp_files: int = 0
     dry_run: bool = False
+    problems: list[str] = dataclasses.field(default_factory=list)
+    """Damaged packs or indexes found and skipped (``mloop fsck --repair`` mends them)."""
 
 
 def collect_garbage(
@@ -51,7 +54,11 @@ def collect_garbage(
         exclude_runs=report.purged_runs if dry_run else ()
     )
     packs: dict[str, list[StoredObject]] = {}
-    for stored in content.iter_objects():
+
+    def damaged(where: str, err: IntegrityError) -> None:
+        report.problems.append(str(err))
+
+    for stored in content.iter_objects(on_damaged=damaged):
         if stored.pack is not None:
             packs.setdefault(stored.pack, []).append(stored)
             continue
@@ -66,10 +73,14 @@ def collect_garbage(
         dead = [o for o in objects if o.digest not in referenced]
         if not dead or objects[0].modified > cutoff:
             continue
+        if not dry_run:
+            try:
+                content.rewrite_pack(name, {o.digest for o in objects if o.digest in referenced})
+            except IntegrityError as err:  # kept bytes are damaged: the pack stays as it is
+                report.problems.append(str(err))
+                continue
         report.deleted_objects.extend(o.digest for o in dead)
         report.freed_bytes += sum(o.size for o in dead)
-        if not dry_run:
-            content.rewrite_pack(name, {o.digest for o in objects if o.digest in referenced})
     for path, modified in content.iter_temp():
         if modified <= cutoff:
             report.temp_files += 1

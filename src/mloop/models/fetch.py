@@ -3,7 +3,10 @@
 Registered versions and run artifacts live as objects in the content store;
 their files are copied once into ``<home>/models/<digest>/`` (read-only,
 marked complete last) and verified against the manifest on every load into
-a process. A plain folder is used where it is.
+a process. Each use checks the copy's files against the stat fingerprints
+recorded when they were written, so a deleted or edited copy is fetched again
+(:mod:`mloop.artifacts.trees`); ``mloop models verify`` re-reads it in full.
+A plain folder is used where it is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import materialize as copy_objects
+from mloop.artifacts.trees import verify_copy
 from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.backend import ModelBackend
@@ -50,6 +54,17 @@ def materialize(
     entries = [(f.path, f.digest) for f in files]
     marker = root / f".{digest}.complete"
     return copy_objects(content, entries, root / digest, marker, digest, what=what)
+
+
+def verify_local(content: ContentStore, version: ModelVersion, root: Path) -> list[str]:
+    """Re-read this process's local copy of a version (if any); fetch damaged files again.
+
+    Returns the paths fetched again (or removed, for files the package does not list).
+    """
+    entries = [(f.path, f.digest) for f in version.files]
+    marker = root / f".{version.digest}.complete"
+    what = f"model '{version.ref}'"
+    return verify_copy(content, entries, root / version.digest, marker, version.digest, what=what)
 
 
 _manifests: dict[str, Manifest] = {}

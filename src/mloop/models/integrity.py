@@ -1,5 +1,8 @@
 """``mloop models verify``: re-read every byte of a registered version and check its signature.
 
+The local copy of the version (if this machine has one) is re-read too, and
+its damaged or missing files are fetched again from the store.
+
 Example:
     >>> import mloop, tempfile
     >>> from sklearn.linear_model import LinearRegression
@@ -21,7 +24,7 @@ from mloop.entities import ModelVersion
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import read_manifest_of
 from mloop.models.backend import ModelBackend, backend, settings
-from mloop.models.fetch import resolve_version
+from mloop.models.fetch import resolve_version, verify_local
 from mloop.models.package import MANIFEST
 from mloop.models.signing import check_signature, project_signer, sign_digest
 from mloop.models.uris import parse_version_ref
@@ -37,6 +40,8 @@ class VerifyReport:
     bytes: int
     signed: bool
     key_id: str | None
+    repaired: list[str] = dataclasses.field(default_factory=list)
+    """Files of this machine's local copy that were damaged or missing and were fetched again."""
 
     @property
     def ok(self) -> bool:
@@ -93,7 +98,10 @@ def verify(ref: str) -> VerifyReport:
         keys=be.stores.keys,
         what=version.ref,
     )
-    return VerifyReport(version.ref, version.digest, files, total, signed, version.signing_key_id)
+    repaired = verify_local(be.client.content, version, be.cache_root)
+    return VerifyReport(
+        version.ref, version.digest, files, total, signed, version.signing_key_id, repaired
+    )
 
 
 def sign(ref: str) -> ModelVersion:

@@ -334,6 +334,44 @@ class ContentStore:
                 self._packed.setdefault(digest, (name, PackEntry(digest, offset, size)))
             self._pack_names.add(name)
 
+    # -- maintenance (mloop fsck) ----------------------------------------------------
+
+    def pack_names(self, suffix: str = ".idx") -> set[str]:
+        """Names of the packs that have a file ending in ``suffix`` (``.idx`` or ``.pack``)."""
+        return self._list_pack_names(suffix)
+
+    def pack_path(self, name: str, suffix: str) -> str:
+        """Where a pack's ``.pack`` or ``.idx`` file lives, for reading and messages."""
+        return self._pack_path(name, suffix)
+
+    def read_path(self, path: str) -> bytes:
+        """The whole content of a file of the store (a pack or an index), unverified."""
+        return self._read_whole(path)
+
+    def write_pack_index(self, name: str, entries: list[tuple[str, int, int]]) -> None:
+        """Replace a pack's index (to repair a damaged one), synced before it is used."""
+        index, temp = self._pack_path(name, ".idx"), self._temp_path()
+        data = encode_index(entries)
+        if self._local:
+            with self._open_temp(temp) as writer:
+                writer.write(data)
+                sync_file(writer)
+            os.replace(temp, index)
+            sync_folder(os.path.dirname(index))
+        else:
+            self.fs.pipe_file(temp, data)
+            self.fs.mv(temp, index)
+        with self._packs_lock:
+            self._reset_packs()
+
+    def remove_pack(self, name: str) -> None:
+        """Remove a pack and its index (for a repair that keeps every object elsewhere)."""
+        for suffix in (".idx", ".pack"):
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(self._pack_path(name, suffix))
+        with self._packs_lock:
+            self._reset_packs()
+
     @contextlib.contextmanager
     def batch(self) -> Iterator[StoreBatch]:
         """Store many objects at once: small ones share pack files, large ones get their own.

@@ -1,0 +1,128 @@
+"""Faults: ``mloop fsck`` on a store with deleted packs, damaged indexes and damaged objects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import mloop
+from mloop.cli.app import app
+
+
+def fsck(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["fsck", *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def stored(home: Path, tmp_path: Path) -> Path:
+    """A dataset (packed), a run artifact (loose) and an unreferenced object."""
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"part{i}.csv").write_text(f"a\n{i}\n")
+    mloop.data.add(folder, "ds")
+    with mloop.start_run():
+        mloop.log_text("notes", "notes.txt")
+    mloop.Client().content.put_bytes(b"nobody points here")
+    return home / "artifacts"
+
+
+def _only(root: Path, suffix: str) -> Path:
+    (found,) = (root / "packs").glob(f"*{suffix}")
+    return found
+
+
+def test_a_sound_store_passes_and_lists_what_nothing_references(stored: Path) -> None:
+    code, out = fsck()
+    assert code == 0, out
+    assert "all objects intact" in out
+    assert "1 unreferenced" in out
+    code, out = fsck("--json")
+    report = json.loads(out)
+    assert report["ok"] is True
+    assert report["objects"] == 7
+    assert len(report["orphans"]) == 1
+
+
+def test_a_deleted_pack_is_reported_with_the_dataset_it_affects(stored: Path) -> None:
+    _only(stored, ".pack").unlink()
+    code, out = fsck("--json")
+    assert code == 6
+    report = json.loads(out)
+    (problem,) = report["problems"]
+    assert problem["kind"] == "missing pack"
+    assert "dataset 'ds@1' file 'part3.csv'" in problem["affects"]
+    code, out = fsck("--repair")
+    assert code == 6  # the objects are gone: nothing brings them back
+    assert "missing pack" in out
+    assert not list((stored / "packs").glob("*.idx"))  # the dangling index went
+    code, out = fsck("--json")
+    assert code == 6
+    assert {p["kind"] for p in json.loads(out)["problems"]} == {"missing"}
+
+
+def test_a_damaged_index_is_rebuilt_from_its_pack(stored: Path) -> None:
+    index = _only(stored, ".idx")
+    index.write_bytes(index.read_bytes()[:-1] + b"!")
+    code, out = fsck()
+    assert code == 6
+    assert "damaged index" in out
+    code, out = fsck("--repair")
+    assert code == 0, out
+    code, out = fsck()
+    assert code == 0, out
+    assert len(mloop.data.get("ds@1").to_pandas()) == 5
+
+
+def test_a_damaged_object_names_the_run_artifact(stored: Path) -> None:
+    run = mloop.search_runs(output_format="list")[0]
+    digest = mloop.Client().list_artifacts(run.info.run_id)[0].digest
+    assert digest is not None
+    loose = stored / "objects" / digest[:2] / digest[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"NOTES")
+    code, out = fsck("--repair", "--json")
+    assert code == 6  # no good copy to fall back on
+    (problem,) = json.loads(out)["problems"]
+    assert problem["kind"] == "damaged"
+    assert problem["affects"] == [f"run {run.info.run_id} artifact 'notes.txt'"]
+    assert problem["repaired"] is False
+
+
+def test_a_damaged_loose_copy_is_dropped_when_a_packed_copy_is_good(
+    stored: Path, tmp_path: Path
+) -> None:
+    content = mloop.Client().content
+    source = tmp_path / "part0.csv"
+    source.write_text("a\n0\n")
+    digest, _ = content.put_file(source, likely_new=True)  # a second, loose copy
+    loose = stored / "objects" / digest[:2] / digest[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"a\n9\n")
+    code, out = fsck("--repair")
+    assert code == 0, out
+    assert not loose.exists()
+    assert fsck()[0] == 0
+
+
+def test_a_truncated_pack_disagrees_with_its_index(stored: Path) -> None:
+    pack = _only(stored, ".pack")
+    pack.write_bytes(pack.read_bytes()[:-2])
+    code, out = fsck("--json")
+    assert code == 6
+    (problem,) = json.loads(out)["problems"]
+    assert problem["kind"] == "damaged"
+    assert problem["affects"] == ["dataset 'ds@1' file 'part4.csv'"]
+
+
+def test_the_table_names_what_is_affected(stored: Path) -> None:
+    _only(stored, ".pack").unlink()
+    code, out = fsck()
+    assert code == 6
+    assert "missing pack" in out
+    assert "and 2 more" in out
+    assert "objects missing or damaged" in out

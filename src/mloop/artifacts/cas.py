@@ -45,17 +45,15 @@ from typing import IO, Any
 import fsspec
 from fsspec.core import url_to_fs
 
+from mloop.artifacts.batch import StoreBatch
 from mloop.artifacts.durable import sync_file, sync_folder, sync_path
+from mloop.artifacts.packs import PACK_OBJECT_LIMIT as PACK_OBJECT_LIMIT
 from mloop.artifacts.packs import PackEntry, decode_index, encode_index
 from mloop.errors import IntegrityError, InvalidInput, MissingExtra, NotFound
 
 _log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
-PACK_OBJECT_LIMIT = 1 << 20
-"""Objects up to this size (bytes) go into packs when stored in a batch."""
-PACK_SIZE_LIMIT = 256 << 20
-"""A pack being written is finished once it holds this many bytes."""
 PARALLEL_COPY_SIZE = 32 << 20
 """Local files from this size are hashed on one thread while the kernel copies them."""
 _TOUCH_INTERVAL = 10.0
@@ -667,94 +665,6 @@ class ContentStore:
         """Remove a leftover temporary file."""
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(path)
-
-
-class StoreBatch:
-    """Objects stored together by :meth:`ContentStore.batch`; thread-safe.
-
-    Small objects are appended to a pack that becomes readable when the batch
-    finishes (or, for a very large batch, when the pack is full); larger ones
-    are stored in files of their own straight away.
-    """
-
-    def __init__(self, store: ContentStore) -> None:
-        self._store = store
-        self._lock = threading.Lock()
-        self._handle: IO[bytes] | None = None
-        self._temp = ""
-        self._entries: list[tuple[str, int, int]] = []
-        self._offset = 0
-        self._seen: set[str] = set()
-
-    def put_file(
-        self, path: str | os.PathLike[str], *, likely_new: bool = False
-    ) -> tuple[str, int]:
-        """Store a local file; returns ``(digest, size)``.
-
-        Raises:
-            NotFound: no such file.
-        """
-        try:
-            with open(path, "rb", buffering=0) as reader:  # one read, sized by fstat
-                small = os.fstat(reader.fileno()).st_size <= PACK_OBJECT_LIMIT
-                data = reader.readall() if small else b""
-        except (FileNotFoundError, IsADirectoryError):
-            raise NotFound(f"cannot log {os.fspath(path)!r}: no such file") from None
-        if not small or len(data) > PACK_OBJECT_LIMIT:  # large, or grew since the size was read
-            return self._store.put_file(path, likely_new=likely_new)
-        digest = hashlib.sha256(data).hexdigest()
-        self._put(digest, data, dedupe=True)
-        return digest, len(data)
-
-    def put_bytes(self, data: bytes, *, dedupe: bool = True) -> str:
-        """Store bytes; returns the digest. ``dedupe=False`` packs them even if stored elsewhere."""
-        if len(data) > PACK_OBJECT_LIMIT:
-            return self._store.put_bytes(data)
-        digest = hashlib.sha256(data).hexdigest()
-        self._put(digest, data, dedupe=dedupe)
-        return digest
-
-    def _put(self, digest: str, data: bytes, *, dedupe: bool) -> None:
-        with self._lock:
-            if digest in self._seen:
-                return
-        if dedupe and self._store._reuse(digest):
-            return
-        with self._lock:
-            if digest in self._seen:
-                return
-            if self._handle is None:
-                self._temp = self._store._temp_path()
-                self._handle = self._store._open_temp(self._temp)
-            self._handle.write(data)
-            self._entries.append((digest, self._offset, len(data)))
-            self._offset += len(data)
-            self._seen.add(digest)
-            if self._offset >= PACK_SIZE_LIMIT:
-                self._seal()
-
-    def _seal(self) -> None:
-        # Called with the lock held.
-        if self._handle is None:
-            return
-        self._store._sync(self._handle)  # one sync per pack, not per object
-        self._handle.close()
-        temp, entries = self._temp, self._entries
-        self._handle, self._temp, self._entries, self._offset = None, "", [], 0
-        self._store._commit_pack(temp, entries)
-
-    def finish(self) -> None:
-        """Make every object stored so far readable."""
-        with self._lock:
-            self._seal()
-
-    def abort(self) -> None:
-        """Discard the pack being written."""
-        with self._lock:
-            if self._handle is not None:
-                self._handle.close()
-                self._store.delete_path(self._temp)
-            self._handle, self._temp, self._entries, self._offset = None, "", [], 0
 
 
 def _modified(info: dict[str, Any]) -> float:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sklearn.linear_model import LinearRegression
 from typer.testing import CliRunner
 
 import mloop
@@ -126,3 +127,30 @@ def test_the_table_names_what_is_affected(stored: Path) -> None:
     assert "missing pack" in out
     assert "and 2 more" in out
     assert "objects missing or damaged" in out
+
+
+def test_local_copies_are_reread_and_fetched_again_with_repair(stored: Path, home: Path) -> None:
+    copy = mloop.data.get("ds@1").path / "part2.csv"
+    copy.chmod(0o644)
+    copy.write_text("a\n7\n")
+    code, out = fsck("--json")
+    assert code == 6
+    assert json.loads(out)["local_copies"] == {"dataset 'ds@1'": ["part2.csv"]}
+    code, out = fsck("--repair")
+    assert code == 0, out
+    assert "local copy of dataset 'ds@1'" in out
+    assert copy.read_text() == "a\n2\n"
+    assert fsck()[0] == 0
+
+
+def test_a_local_model_copy_is_reread(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "m"
+    mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
+    version = mloop.models.register(path, "credit")
+    model = mloop.models.load("models:/credit/1")
+    (model.path / "extra.txt").write_text("not in the package")
+    code, out = fsck("--json")
+    assert code == 6
+    assert json.loads(out)["local_copies"] == {f"model '{version.ref}'": ["extra.txt"]}
+    assert fsck("--repair")[0] == 0
+    assert not (model.path / "extra.txt").exists()

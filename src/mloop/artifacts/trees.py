@@ -103,12 +103,14 @@ def verify_copy(
     stamp: str,
     *,
     what: str = "stored",
+    repair: bool = True,
 ) -> list[str]:
     """Re-read every file of a local copy; fetch damaged or missing ones again.
 
-    Returns the paths fetched again (empty when the copy is sound, or when there
-    is no finished copy to check). Files the copy should not hold are removed and
-    listed too.
+    Returns the paths that were damaged or missing (empty when the copy is sound,
+    or when there is no finished copy to check); files the copy should not hold
+    are listed too. With ``repair`` (the default) those files are fetched again,
+    or removed.
 
     Example:
         >>> import tempfile, pathlib
@@ -132,11 +134,13 @@ def verify_copy(
         if (p.is_file() or p.is_symlink()) and p != marker
     )
     extra = [path for path in extra if path not in listed]
+    repaired = sorted([path for path, _ in damaged] + extra)
+    if not repair:
+        return repaired
     for path in extra:
         (target / path).unlink()
     _fetch(content, damaged, target, recorded, what)
     _write_marker(marker, stamp, recorded)
-    repaired = sorted([path for path, _ in damaged] + extra)
     if repaired:
         _warn(what, target, repaired)
     return repaired

@@ -56,15 +56,40 @@ def materialize(
     return copy_objects(content, entries, root / digest, marker, digest, what=what)
 
 
-def verify_local(content: ContentStore, version: ModelVersion, root: Path) -> list[str]:
-    """Re-read this process's local copy of a version (if any); fetch damaged files again.
+def verify_local(
+    content: ContentStore, version: ModelVersion, root: Path, *, repair: bool = True
+) -> list[str]:
+    """Re-read this machine's local copy of a version (if any); fetch damaged files again.
 
-    Returns the paths fetched again (or removed, for files the package does not list).
+    Returns the paths damaged or missing (and files the package does not list);
+    with ``repair`` they are fetched again (or removed).
     """
     entries = [(f.path, f.digest) for f in version.files]
     marker = root / f".{version.digest}.complete"
     what = f"model '{version.ref}'"
-    return verify_copy(content, entries, root / version.digest, marker, version.digest, what=what)
+    return verify_copy(
+        content, entries, root / version.digest, marker, version.digest, what=what, repair=repair
+    )
+
+
+def check_local_copies(be: ModelBackend, *, repair: bool) -> dict[str, list[str]]:
+    """Every local copy of a registered version re-read: ``{version ref: damaged paths}``.
+
+    Copies of packages no version registers (``runs:/`` loads) are left to their next load.
+    """
+    found: dict[str, list[str]] = {}
+    for marker in sorted(be.cache_root.glob(".*.complete")):
+        digest = marker.name[1 : -len(".complete")]
+        versions = be.stores.models.find_versions(digest)
+        if not versions:
+            continue
+        version = be.stores.models.get_version(
+            versions[0].name, versions[0].version, with_files=True
+        )
+        damaged = verify_local(be.client.content, version, be.cache_root, repair=repair)
+        if damaged:
+            found[f"model '{version.ref}'"] = damaged
+    return found
 
 
 _manifests: dict[str, Manifest] = {}

@@ -24,6 +24,7 @@ from mloop.entities import ModelVersion
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import read_manifest_of
 from mloop.models.backend import ModelBackend, backend, settings
+from mloop.models.fetch import check_local_copies as _check_copies
 from mloop.models.fetch import resolve_version, verify_local
 from mloop.models.package import MANIFEST
 from mloop.models.signing import check_signature, project_signer, sign_digest
@@ -102,6 +103,18 @@ def verify(ref: str) -> VerifyReport:
     return VerifyReport(
         version.ref, version.digest, files, total, signed, version.signing_key_id, repaired
     )
+
+
+def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
+    """Re-read this machine's local copies of registered versions: ``{ref: damaged paths}``.
+
+    With ``repair``, damaged or missing files are fetched again from the store.
+
+    Example:
+        >>> check_local_copies()
+        {}
+    """
+    return _check_copies(backend(), repair=repair)
 
 
 def sign(ref: str) -> ModelVersion:

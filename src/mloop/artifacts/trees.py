@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import stat
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -195,7 +196,7 @@ def _read_marker(marker: Path, stamp: str) -> _Fingerprints | None:
 
 def _write_marker(marker: Path, stamp: str, recorded: _Fingerprints) -> None:
     marker.parent.mkdir(parents=True, exist_ok=True)
-    temp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+    temp = marker.with_name(f"{marker.name}.{uuid.uuid4().hex}.tmp")  # threads may race here
     temp.write_text(json.dumps({"stamp": stamp, "files": recorded}, separators=(",", ":")))
     os.replace(temp, marker)
 

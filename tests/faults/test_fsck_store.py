@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import mloop
 from mloop.cli.app import app
+from mloop.tracking.connection import connect
 
 
 def fsck(*args: str) -> tuple[int, str]:
@@ -154,3 +155,25 @@ def test_a_local_model_copy_is_reread(home: Path, tmp_path: Path) -> None:
     assert json.loads(out)["local_copies"] == {f"model '{version.ref}'": ["extra.txt"]}
     assert fsck("--repair")[0] == 0
     assert not (model.path / "extra.txt").exists()
+
+
+@pytest.mark.postgres
+def test_references_name_runs_datasets_and_models_on_postgres(
+    home: Path, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOOP_TRACKING_URI", postgres_url)
+    with mloop.start_run() as run:
+        mloop.log_text("notes", "notes.txt")
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    (folder / "part.csv").write_text("a\n1\n")
+    name = f"ds{run.info.run_id[:8]}"  # the database is shared by the session's tests
+    mloop.data.add(folder, name)
+    path = tmp_path / "m"
+    mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
+    version = mloop.models.register(path, name)
+    stores = connect(mloop.Client().settings).stores
+    labels = {what for _, _, what in stores.artifacts.references()}
+    assert f"run {run.info.run_id} artifact 'notes.txt'" in labels
+    assert f"dataset '{name}@1' file 'part.csv'" in labels
+    assert f"model '{version.ref}' file 'mloop-model.yaml'" in labels

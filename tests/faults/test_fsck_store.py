@@ -177,3 +177,25 @@ def test_references_name_runs_datasets_and_models_on_postgres(
     assert f"run {run.info.run_id} artifact 'notes.txt'" in labels
     assert f"dataset '{name}@1' file 'part.csv'" in labels
     assert f"model '{version.ref}' file 'mloop-model.yaml'" in labels
+
+
+def test_damaged_packed_copies_with_good_loose_copies_go_in_one_rewrite(
+    stored: Path, tmp_path: Path
+) -> None:
+    content = mloop.Client().content
+    for i in (1, 3):  # good copies of their own for two of the packed objects
+        source = tmp_path / f"part{i}.csv"
+        source.write_text(f"a\n{i}\n")
+        content.put_file(source, likely_new=True)
+    pack = _only(stored, ".pack")
+    data = pack.read_bytes()
+    pack.write_bytes(data.replace(b"a\n1\n", b"a\nX\n").replace(b"a\n3\n", b"a\nY\n"))
+    code, out = fsck("--json")
+    assert code == 6  # damage is reported, though readers find the good copies
+    assert [p["kind"] for p in json.loads(out)["problems"]] == ["damaged", "damaged"]
+    code, out = fsck("--repair", "--json")
+    assert code == 0
+    assert all(p["repaired"] for p in json.loads(out)["problems"])
+    code, out = fsck("--json")
+    assert json.loads(out)["problems"] == []
+    assert len(mloop.data.get("ds@1").to_pandas()) == 5

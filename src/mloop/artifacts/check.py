@@ -88,6 +88,8 @@ class _Walk:
     copies: dict[str, list[_Copy]] = dataclasses.field(default_factory=dict)
     covered: set[str] = dataclasses.field(default_factory=set)
     """Digests a pack-level problem already reports (a deleted pack, an unrebuilt index)."""
+    drops: dict[str | None, list[tuple[str, int]]] = dataclasses.field(default_factory=dict)
+    """Damaged copies to drop on repair, by pack (None: files of their own), with their problem."""
 
     def add(self, digest: str, pack: str | None, good: bool, size: int) -> None:
         self.copies.setdefault(digest, []).append(_Copy(pack, good))
@@ -117,6 +119,7 @@ def check_store(
         if digest not in refs:
             report.orphans.append(digest)
         _check_copies(walk, digest, found)
+    _drop_bad_copies(walk)
     for digest, listed in refs.items():
         if digest not in walk.copies and digest not in walk.covered:
             report.problems.append(
@@ -258,35 +261,42 @@ def find_boundaries(data: bytes, sizes: dict[str, int]) -> tuple[list[PackEntry]
 def _check_copies(walk: _Walk, digest: str, found: list[_Copy]) -> None:
     content = walk.content
     bad = [c for c in found if not c.good]
-    if not bad:
-        return
     has_good = len(bad) < len(found)
     for copy in bad:
         where = (
             content.location(digest) if copy.pack is None else content.pack_path(copy.pack, ".pack")
         )
-        fixed = walk.repair and has_good and _drop_copy(content, copy, digest)
         detail = "its bytes do not match the digest; " + (
-            "a good copy exists elsewhere" + (" and this one was removed" if fixed else "")
+            "a good copy exists elsewhere"
             if has_good
             else "no good copy is left: restore it from a backup or add the data again"
         )
-        walk.report.problems.append(
-            Problem("damaged", where, digest, detail, _affects(walk.refs.get(digest, [])), fixed)
-        )
+        problem = Problem("damaged", where, digest, detail, _affects(walk.refs.get(digest, [])))
+        walk.report.problems.append(problem)
+        if walk.repair and has_good:
+            walk.drops.setdefault(copy.pack, []).append((digest, len(walk.report.problems) - 1))
 
 
-def _drop_copy(content: ContentStore, copy: _Copy, digest: str) -> bool:
-    if copy.pack is None:
-        content.delete(digest)
-        return True
-    index = content.pack_path(copy.pack, ".idx")
-    keep = {e.digest for e in decode_index(content.read_path(index), index) if e.digest != digest}
-    try:
-        content.rewrite_pack(copy.pack, keep)
-    except IntegrityError:  # other objects of the pack are damaged too: they are reported
-        return False
-    return True
+def _drop_bad_copies(walk: _Walk) -> None:
+    """Drop damaged copies that have a good one elsewhere (one rewrite per pack)."""
+    content, problems = walk.content, walk.report.problems
+    for pack, drops in walk.drops.items():
+        if pack is None:
+            for digest, _ in drops:
+                content.delete(digest)
+        else:
+            index = content.pack_path(pack, ".idx")
+            bad = {digest for digest, _ in drops}
+            keep = {e.digest for e in decode_index(content.read_path(index), index)} - bad
+            try:
+                content.rewrite_pack(pack, keep)
+            except IntegrityError:  # a damaged object with no good copy: it stays, reported
+                continue
+        for _, at in drops:
+            problem = problems[at]
+            problems[at] = dataclasses.replace(
+                problem, detail=problem.detail + " and this one was removed", repaired=True
+            )
 
 
 def _affects(listed: Iterable[Reference]) -> list[str]:

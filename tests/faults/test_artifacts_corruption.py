@@ -117,3 +117,23 @@ def test_the_gc_command_names_a_damaged_index_and_exits_non_zero(
     result = CliRunner().invoke(app, ["gc", "--grace-period", "0"])
     assert result.exit_code == 6
     assert index.name in result.output
+
+
+def test_a_damaged_manifest_of_a_logged_model_names_the_run_package(
+    home: Path, tmp_path: Path
+) -> None:
+    info = mloop.models.log_model(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), "model")
+    client = mloop.Client()
+    manifest = next(
+        a for a in client.list_artifacts(info.run_id, "model") if a.path.endswith(".yaml")
+    )
+    assert manifest.digest is not None
+    for pack in _packs(home, ".pack"):
+        _flip_last_byte(pack)
+    loose = _loose(home, manifest.digest)
+    if loose.exists():
+        _flip_last_byte(loose)
+    mloop.models.clear_cache()
+    with pytest.raises(IntegrityError) as caught:
+        mloop.models.load(info.model_uri)
+    assert info.run_id in str(caught.value)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import materialize as copy_objects
-from mloop.artifacts.trees import verify_copy
+from mloop.artifacts.trees import naming, verify_copy
 from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.backend import ModelBackend
@@ -99,7 +99,8 @@ def stored_manifest(content: ContentStore, object_digest: str, where: str) -> Ma
     """The manifest in a content-store object, parsed once per process (objects never change)."""
     found = _manifests.get(object_digest)
     if found is None:
-        found = parse_manifest(content.get_bytes(object_digest), where)
+        with naming(f"the manifest of model {where!r}"):
+            found = parse_manifest(content.get_bytes(object_digest), where)
         if len(_manifests) > 1024:
             _manifests.clear()
         _manifests[object_digest] = found
@@ -202,7 +203,9 @@ def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
     def signed() -> Signed:
         if detached is None:
             return _registered_signature(be, manifest.digest)
-        return read_signature_file(be.client.content.get_bytes(detached), manifest.digest)
+        with naming(f"the signature of model {text!r}"):
+            data = be.client.content.get_bytes(detached)
+        return read_signature_file(data, manifest.digest)
 
     return Located(
         text,

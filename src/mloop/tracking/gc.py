@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterable
 
 from mloop.artifacts.cas import ContentStore, StoredObject
 from mloop.errors import IntegrityError, InvalidInput
@@ -70,32 +71,8 @@ def collect_garbage(
         else:
             loose[stored.digest] = stored
     surplus = _surplus_copies(loose, packs, referenced, cutoff)
-    for stored in loose.values():
-        if (None, stored.digest) in surplus:
-            report.duplicate_copies.append(stored.digest)
-        elif stored.digest in referenced or stored.modified > cutoff:
-            continue
-        else:
-            report.deleted_objects.append(stored.digest)
-        report.freed_bytes += stored.size
-        if not dry_run:
-            content.delete(stored.digest)
-    for name, objects in packs.items():
-        # A pack's age is that of its last write or claim; its dead objects go together.
-        dead = [o for o in objects if o.digest not in referenced]
-        copies = [o for o in objects if (name, o.digest) in surplus]
-        if not (dead or copies) or objects[0].modified > cutoff:
-            continue
-        gone = {o.digest for o in dead + copies}
-        if not dry_run:
-            try:
-                content.rewrite_pack(name, {o.digest for o in objects if o.digest not in gone})
-            except IntegrityError as err:  # kept bytes are damaged: the pack stays as it is
-                report.problems.append(str(err))
-                continue
-        report.deleted_objects.extend(o.digest for o in dead)
-        report.duplicate_copies.extend(o.digest for o in copies)
-        report.freed_bytes += sum(o.size for o in dead + copies)
+    _collect_loose(content, loose.values(), referenced, surplus, cutoff, report)
+    _collect_packs(content, packs, referenced, surplus, cutoff, report)
     for path, modified in content.iter_temp():
         if modified <= cutoff:
             report.temp_files += 1
@@ -106,6 +83,52 @@ def collect_garbage(
 
 Where = tuple[str | None, str]
 """``(pack name, or None for a file of its own; digest)``: one copy of an object."""
+
+
+def _collect_loose(
+    content: ContentStore,
+    loose: Iterable[StoredObject],
+    referenced: set[str],
+    surplus: set[Where],
+    cutoff: float,
+    report: GcReport,
+) -> None:
+    for stored in loose:
+        if (None, stored.digest) in surplus:
+            report.duplicate_copies.append(stored.digest)
+        elif stored.digest in referenced or stored.modified > cutoff:
+            continue
+        else:
+            report.deleted_objects.append(stored.digest)
+        report.freed_bytes += stored.size
+        if not report.dry_run:
+            content.delete(stored.digest)
+
+
+def _collect_packs(
+    content: ContentStore,
+    packs: dict[str, list[StoredObject]],
+    referenced: set[str],
+    surplus: set[Where],
+    cutoff: float,
+    report: GcReport,
+) -> None:
+    for name, objects in packs.items():
+        # A pack's age is that of its last write or claim; its dead objects go together.
+        dead = [o for o in objects if o.digest not in referenced]
+        copies = [o for o in objects if (name, o.digest) in surplus]
+        if not (dead or copies) or objects[0].modified > cutoff:
+            continue
+        gone = {o.digest for o in dead + copies}
+        if not report.dry_run:
+            try:
+                content.rewrite_pack(name, {o.digest for o in objects if o.digest not in gone})
+            except IntegrityError as err:  # kept bytes are damaged: the pack stays as it is
+                report.problems.append(str(err))
+                continue
+        report.deleted_objects.extend(o.digest for o in dead)
+        report.duplicate_copies.extend(o.digest for o in copies)
+        report.freed_bytes += sum(o.size for o in dead + copies)
 
 
 def _surplus_copies(

@@ -119,9 +119,7 @@ def test_the_gc_command_names_a_damaged_index_and_exits_non_zero(
     assert index.name in result.output
 
 
-def test_a_damaged_logged_model_names_the_run_package(
-    home: Path, tmp_path: Path
-) -> None:
+def test_a_damaged_logged_model_names_the_run_package(home: Path, tmp_path: Path) -> None:
     info = mloop.models.log_model(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), "model")
     client = mloop.Client()
     manifest = next(

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from sklearn.linear_model import LinearRegression
+from typer.testing import CliRunner
 
 import mloop
+from mloop.cli.app import app
 from mloop.errors import IntegrityError
 
 
@@ -95,3 +97,13 @@ def test_a_damaged_model_copy_is_reported_and_repaired_by_verify(
     report = mloop.models.verify("credit/1")
     assert report.repaired == [damaged.relative_to(folder).as_posix()]
     assert mloop.models.load("models:/credit/1").predict([[3.0]])[0] == pytest.approx(3.0)
+
+
+def test_models_verify_says_the_local_copy_was_repaired(home: Path, tmp_path: Path) -> None:
+    folder, _ = _model(home, tmp_path)
+    (folder / "extra.py").write_text("print('not in the package')")
+    result = CliRunner().invoke(app, ["models", "verify", "credit/1"])
+    assert result.exit_code == 0, result.output
+    assert "the local copy was damaged" in result.output
+    assert "extra.py" in result.output
+    assert not (folder / "extra.py").exists()

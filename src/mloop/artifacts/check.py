@@ -161,8 +161,11 @@ def _check_packs(walk: _Walk) -> None:
         if name not in packs:
             _missing_pack(walk, name, entries or [])
             continue
+        try:
+            data = content.read_path(content.pack_path(name, ".pack"))
+        except FileNotFoundError:  # rewritten by `mloop gc` since the listing
+            continue
         walk.report.packs += 1
-        data = content.read_path(content.pack_path(name, ".pack"))
         if entries is None:
             entries = _rebuild_index(walk, name, data, detail)
         for entry in entries:

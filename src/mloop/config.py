@@ -205,6 +205,10 @@ class Settings:
         """The private signing key's path, defaulting to ``<home>/keys/signing.pem``."""
         return (self.signing_key or self.home / "keys" / "signing.pem").absolute()
 
+    def scratch_fallback(self) -> Path:
+        """Where scratch goes when the artifact store is not a local folder: ``<home>/tmp``."""
+        return (self.home / "tmp").absolute()
+
     def resolved_tracking_uri(self) -> str:
         """The metadata store URL (see :func:`tracking_uri_from`); default SQLite under ``home``.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import fsspec
 import pytest
 
+from mloop.artifacts import batch as batch_module
 from mloop.artifacts import cas
 from mloop.artifacts.cas import PACK_OBJECT_LIMIT, ContentStore
 from mloop.artifacts.packs import decode_index, encode_index
@@ -161,7 +162,7 @@ def test_missing_source_file(store: ContentStore, tmp_path: Path) -> None:
 def test_a_full_pack_is_finished_and_a_new_one_started(
     local_store: ContentStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cas, "PACK_SIZE_LIMIT", 100)
+    monkeypatch.setattr(batch_module, "PACK_SIZE_LIMIT", 100)
     blobs = [bytes([i]) * 60 for i in range(5)]
     with local_store.batch() as batch:
         for blob in blobs:

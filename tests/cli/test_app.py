@@ -25,6 +25,7 @@ HELP_TARGETS = [
     (["runs", "compare"], "Params and metrics of runs side by side"),
     (["runs", "delete"], "Move runs to the bin"),
     (["gc"], "Purge runs in the bin"),
+    (["fsck"], "Re-read every artifact object"),
     (["data"], "Datasets: versioned files and folders."),
     (["data", "add"], "Version a file or folder"),
     (["data", "ls"], "List datasets"),

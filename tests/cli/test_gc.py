@@ -138,6 +138,8 @@ def test_second_collection_finds_nothing(garbage: Garbage) -> None:
         "freed_bytes": 0,
         "temp_files": 0,
         "dry_run": False,
+        "duplicate_copies": [],
+        "problems": [],
     }
 
 

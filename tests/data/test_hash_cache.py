@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
-from mloop.data.hash_cache import FileKey, HashCache
+from mloop.data.hash_cache import FileKey, HashCache, file_key
 
 
 def key_of(path: Path) -> FileKey:
-    st = os.stat(path)
-    return (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    return file_key(str(path), os.stat(path))
 
 
 def test_many_files_are_found_with_one_range_query(tmp_path: Path) -> None:
@@ -48,3 +48,25 @@ def test_empty_lookups_and_records(tmp_path: Path) -> None:
     assert cache.lookup([]) == {}
     cache.record([])
     assert not (tmp_path / "deep").exists()  # nothing to remember: nothing created
+
+
+def test_entries_of_the_old_key_are_dropped_not_trusted(tmp_path: Path) -> None:
+    location = tmp_path / "hashes.db"
+    path = tmp_path / "f"
+    path.write_text("one")
+    st = os.stat(path)
+    old = sqlite3.connect(location)
+    with old:
+        old.execute(
+            "CREATE TABLE hashes (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+            "inode INTEGER, digest TEXT)"
+        )
+        old.execute(
+            "INSERT INTO hashes VALUES (?, ?, ?, ?, ?)",
+            (str(path), 3, st.st_mtime_ns, st.st_ino, "a" * 64),
+        )
+    old.close()
+    cache = HashCache(location)
+    assert cache.lookup([key_of(path)]) == {}
+    cache.record([(key_of(path), "b" * 64)])
+    assert cache.lookup([key_of(path)]) == {str(path): "b" * 64}

@@ -202,7 +202,7 @@ def test_a_corrupted_stored_object_is_refused(
         mloop.models.verify("credit/1")
 
 
-def test_a_tampered_local_copy_is_refused(
+def test_a_tampered_local_copy_is_fetched_again(
     home: Path, credit: pd.DataFrame, classifier: Any
 ) -> None:
     log_and_register(classifier, credit)
@@ -211,9 +211,9 @@ def test_a_tampered_local_copy_is_refused(
     target.chmod(0o644)
     target.write_bytes(target.read_bytes()[:-5] + b"xxxxx")
     mloop.models.clear_cache()
-    with pytest.raises(IntegrityError, match="does not match its digest"):
-        mloop.models.load("models:/credit/1")
-    mloop.models.verify("credit/1")  # the registry's own copy is intact
+    mloop.models.load("models:/credit/1")  # the store's copy is intact: fetched again
+    assert not target.read_bytes().endswith(b"xxxxx")
+    assert mloop.models.verify("credit/1").repaired == []
 
 
 def test_a_run_artifact_replaced_after_logging_is_refused(

@@ -11,6 +11,10 @@ in pack files (see :mod:`mloop.artifacts.packs`) instead of one file each:
 creating files, not writing bytes, is what costs when a folder holds
 thousands of small ones. Reads find an object wherever it lives.
 
+On a local disk every object, pack and pack index is synced before it is
+renamed into place, and its folder after (:mod:`mloop.artifacts.durable`), so a
+power cut cannot leave a valid name on bytes that never reached the disk.
+
 Example:
     >>> store = ContentStore("memory://cas-doc")
     >>> digest = store.put_bytes(b"hello")
@@ -25,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import os
 import re
 import shutil
@@ -32,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -40,14 +45,15 @@ from typing import IO, Any
 import fsspec
 from fsspec.core import url_to_fs
 
+from mloop.artifacts.batch import StoreBatch
+from mloop.artifacts.durable import sync_file, sync_folder, sync_path
+from mloop.artifacts.packs import PACK_OBJECT_LIMIT as PACK_OBJECT_LIMIT
 from mloop.artifacts.packs import PackEntry, decode_index, encode_index
 from mloop.errors import IntegrityError, InvalidInput, MissingExtra, NotFound
 
+_log = logging.getLogger(__name__)
+
 CHUNK_SIZE = 1 << 20
-PACK_OBJECT_LIMIT = 1 << 20
-"""Objects up to this size (bytes) go into packs when stored in a batch."""
-PACK_SIZE_LIMIT = 256 << 20
-"""A pack being written is finished once it holds this many bytes."""
 PARALLEL_COPY_SIZE = 32 << 20
 """Local files from this size are hashed on one thread while the kernel copies them."""
 _TOUCH_INTERVAL = 10.0
@@ -155,6 +161,7 @@ class ContentStore:
         self._packs_lock = threading.Lock()
         self._packed: dict[str, tuple[str, PackEntry]] = {}
         self._pack_names: set[str] = set()
+        self._damaged: set[str] = set()  # packs whose index cannot be read
         self._packs_listed = False
         self._touched: dict[str, float] = {}
 
@@ -233,18 +240,34 @@ class ContentStore:
     def _reset_packs(self) -> None:
         self._packed.clear()
         self._pack_names.clear()
+        self._damaged.clear()
         self._packs_listed = False
 
     def _load_packs(self) -> None:
-        for name in sorted(self._list_pack_names() - self._pack_names):
+        # A damaged index hides its own pack's objects, never the rest of the store.
+        for name in sorted(self._list_pack_names() - self._pack_names - self._damaged):
             where = self._pack_path(name, ".idx")
             try:
-                data = self._read_whole(where)
+                entries = decode_index(self._read_whole(where), where)
             except FileNotFoundError:  # removed by `mloop gc` since the listing
                 continue
-            for entry in decode_index(data, where):
+            except IntegrityError as err:
+                _log.warning("%s; its objects cannot be read until it is repaired", err)
+                self._damaged.add(name)
+                continue
+            for entry in entries:
                 self._packed.setdefault(entry.digest, (name, entry))
             self._pack_names.add(name)
+
+    def _missing(self, digest: str) -> NotFound:
+        message = f"artifact object {digest} is missing from {self.root}"
+        if self._damaged:
+            indexes = ", ".join(self._pack_path(n, ".idx") for n in sorted(self._damaged))
+            message += (
+                f"; the damaged pack index(es) {indexes} may list it: run `mloop fsck --repair` "
+                "to rebuild them from their packs"
+            )
+        return NotFound(message)
 
     def _list_pack_names(self, suffix: str = ".idx") -> set[str]:
         directory = f"{self._base}/packs"
@@ -288,12 +311,17 @@ class ContentStore:
         if self._local:
             with self._open_temp(index_temp) as writer:
                 writer.write(data)
+                sync_file(writer)
             try:
                 os.replace(temp, pack)
             except FileNotFoundError:  # the first pack
                 os.makedirs(os.path.dirname(pack), exist_ok=True)
+                sync_folder(self._base)
                 os.replace(temp, pack)
+            # The pack's name is on the disk before its index's: an index always finds its pack.
+            sync_folder(os.path.dirname(pack))
             os.replace(index_temp, index)
+            sync_folder(os.path.dirname(index))
         else:
             self.fs.pipe_file(index_temp, data)
             self.fs.makedirs(f"{self._base}/packs", exist_ok=True)
@@ -303,6 +331,44 @@ class ContentStore:
             for digest, offset, size in entries:
                 self._packed.setdefault(digest, (name, PackEntry(digest, offset, size)))
             self._pack_names.add(name)
+
+    # -- maintenance (mloop fsck) ----------------------------------------------------
+
+    def pack_names(self, suffix: str = ".idx") -> set[str]:
+        """Names of the packs that have a file ending in ``suffix`` (``.idx`` or ``.pack``)."""
+        return self._list_pack_names(suffix)
+
+    def pack_path(self, name: str, suffix: str) -> str:
+        """Where a pack's ``.pack`` or ``.idx`` file lives, for reading and messages."""
+        return self._pack_path(name, suffix)
+
+    def read_path(self, path: str) -> bytes:
+        """The whole content of a file of the store (a pack or an index), unverified."""
+        return self._read_whole(path)
+
+    def write_pack_index(self, name: str, entries: list[tuple[str, int, int]]) -> None:
+        """Replace a pack's index (to repair a damaged one), synced before it is used."""
+        index, temp = self._pack_path(name, ".idx"), self._temp_path()
+        data = encode_index(entries)
+        if self._local:
+            with self._open_temp(temp) as writer:
+                writer.write(data)
+                sync_file(writer)
+            os.replace(temp, index)
+            sync_folder(os.path.dirname(index))
+        else:
+            self.fs.pipe_file(temp, data)
+            self.fs.mv(temp, index)
+        with self._packs_lock:
+            self._reset_packs()
+
+    def remove_pack(self, name: str) -> None:
+        """Remove a pack and its index (for a repair that keeps every object elsewhere)."""
+        for suffix in (".idx", ".pack"):
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(self._pack_path(name, suffix))
+        with self._packs_lock:
+            self._reset_packs()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[StoreBatch]:
@@ -381,11 +447,14 @@ class ContentStore:
             os.unlink(temp)
             self._reuse(digest)  # restart its garbage-collection grace period
             return
+        folder = os.path.dirname(target)
         try:
             os.replace(temp, target)
         except FileNotFoundError:  # first object under this prefix
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
+            sync_folder(os.path.dirname(folder))
             os.replace(temp, target)
+        sync_folder(folder)
 
     def _temp_path(self) -> str:
         if not self._temp_ready:
@@ -401,6 +470,11 @@ class ContentStore:
                 os.makedirs(os.path.dirname(temp), exist_ok=True)
                 return open(temp, "wb")
         return self.fs.open(temp, "wb")  # type: ignore[no-any-return]
+
+    def _sync(self, writer: IO[bytes]) -> None:
+        # A remote store makes an upload visible only once it is complete: nothing to sync.
+        if self._local:
+            sync_file(writer)
 
     def put_file(
         self, path: str | os.PathLike[str], *, likely_new: bool = False
@@ -444,6 +518,7 @@ class ContentStore:
                 hasher.update(chunk)
                 writer.write(chunk)
                 size += len(chunk)
+            self._sync(writer)
         return hasher.hexdigest(), size
 
     def _copy_hashing(self, source: Path, temp: str) -> tuple[str, int]:
@@ -468,6 +543,7 @@ class ContentStore:
             except FileNotFoundError:  # the tmp folder was removed (e.g. by hand): recreate it
                 os.makedirs(os.path.dirname(temp), exist_ok=True)
                 shutil.copyfile(source, temp)
+            sync_path(temp)
         finally:
             thread.join()
         after = os.stat(source)
@@ -490,6 +566,7 @@ class ContentStore:
         temp = self._temp_path()
         with self._open_temp(temp) as writer:
             writer.write(data)
+            self._sync(writer)
         self._commit(temp, digest)
         return digest
 
@@ -509,7 +586,7 @@ class ContentStore:
         except FileNotFoundError:
             packed = self._read_packed(digest)
             if packed is None:
-                raise NotFound(f"artifact object {digest} is missing from {self.root}") from None
+                raise self._missing(digest) from None
             data, location = packed
             handle, remedy = io.BytesIO(data), _PACKED_REMEDY
         with _VerifyingReader(handle, digest, location, remedy) as reader:
@@ -535,8 +612,14 @@ class ContentStore:
                 os.unlink(temp)
             raise
 
-    def iter_objects(self) -> Iterator[StoredObject]:
-        """Every stored object with its size and modification time (a packed one: its pack's)."""
+    def iter_objects(
+        self, on_damaged: Callable[[str, IntegrityError], None] | None = None
+    ) -> Iterator[StoredObject]:
+        """Every stored object with its size and modification time (a packed one: its pack's).
+
+        A damaged pack index raises, or with ``on_damaged`` is passed to it (with
+        the index's path) and its pack skipped.
+        """
         root = f"{self._base}/objects"
         if self.fs.exists(root):
             for path, info in self.fs.find(root, detail=True).items():
@@ -550,6 +633,11 @@ class ContentStore:
                 modified = _modified(self.fs.info(self._pack_path(name, ".pack")))
                 entries = decode_index(self._read_whole(index), index)
             except FileNotFoundError:  # removed since the listing
+                continue
+            except IntegrityError as err:
+                if on_damaged is None:
+                    raise
+                on_damaged(index, err)
                 continue
             for entry in entries:
                 yield StoredObject(entry.digest, entry.size, modified, name)
@@ -577,93 +665,6 @@ class ContentStore:
         """Remove a leftover temporary file."""
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(path)
-
-
-class StoreBatch:
-    """Objects stored together by :meth:`ContentStore.batch`; thread-safe.
-
-    Small objects are appended to a pack that becomes readable when the batch
-    finishes (or, for a very large batch, when the pack is full); larger ones
-    are stored in files of their own straight away.
-    """
-
-    def __init__(self, store: ContentStore) -> None:
-        self._store = store
-        self._lock = threading.Lock()
-        self._handle: IO[bytes] | None = None
-        self._temp = ""
-        self._entries: list[tuple[str, int, int]] = []
-        self._offset = 0
-        self._seen: set[str] = set()
-
-    def put_file(
-        self, path: str | os.PathLike[str], *, likely_new: bool = False
-    ) -> tuple[str, int]:
-        """Store a local file; returns ``(digest, size)``.
-
-        Raises:
-            NotFound: no such file.
-        """
-        try:
-            with open(path, "rb", buffering=0) as reader:  # one read, sized by fstat
-                small = os.fstat(reader.fileno()).st_size <= PACK_OBJECT_LIMIT
-                data = reader.readall() if small else b""
-        except (FileNotFoundError, IsADirectoryError):
-            raise NotFound(f"cannot log {os.fspath(path)!r}: no such file") from None
-        if not small or len(data) > PACK_OBJECT_LIMIT:  # large, or grew since the size was read
-            return self._store.put_file(path, likely_new=likely_new)
-        digest = hashlib.sha256(data).hexdigest()
-        self._put(digest, data, dedupe=True)
-        return digest, len(data)
-
-    def put_bytes(self, data: bytes, *, dedupe: bool = True) -> str:
-        """Store bytes; returns the digest. ``dedupe=False`` packs them even if stored elsewhere."""
-        if len(data) > PACK_OBJECT_LIMIT:
-            return self._store.put_bytes(data)
-        digest = hashlib.sha256(data).hexdigest()
-        self._put(digest, data, dedupe=dedupe)
-        return digest
-
-    def _put(self, digest: str, data: bytes, *, dedupe: bool) -> None:
-        with self._lock:
-            if digest in self._seen:
-                return
-        if dedupe and self._store._reuse(digest):
-            return
-        with self._lock:
-            if digest in self._seen:
-                return
-            if self._handle is None:
-                self._temp = self._store._temp_path()
-                self._handle = self._store._open_temp(self._temp)
-            self._handle.write(data)
-            self._entries.append((digest, self._offset, len(data)))
-            self._offset += len(data)
-            self._seen.add(digest)
-            if self._offset >= PACK_SIZE_LIMIT:
-                self._seal()
-
-    def _seal(self) -> None:
-        # Called with the lock held.
-        if self._handle is None:
-            return
-        self._handle.close()
-        temp, entries = self._temp, self._entries
-        self._handle, self._temp, self._entries, self._offset = None, "", [], 0
-        self._store._commit_pack(temp, entries)
-
-    def finish(self) -> None:
-        """Make every object stored so far readable."""
-        with self._lock:
-            self._seal()
-
-    def abort(self) -> None:
-        """Discard the pack being written."""
-        with self._lock:
-            if self._handle is not None:
-                self._handle.close()
-                self._store.delete_path(self._temp)
-            self._handle, self._temp, self._entries, self._offset = None, "", [], 0
 
 
 def _modified(info: dict[str, Any]) -> float:

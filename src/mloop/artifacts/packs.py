@@ -26,6 +26,10 @@ from dataclasses import dataclass
 
 from mloop.errors import IntegrityError
 
+PACK_OBJECT_LIMIT = 1 << 20
+"""Objects up to this size (bytes) go into packs when stored in a batch."""
+PACK_SIZE_LIMIT = 256 << 20
+"""A pack being written is finished once it holds this many bytes."""
 INDEX_MAGIC = b"MLOOP-PACK-INDEX-1\n"
 _ENTRY = struct.Struct(">32sQQ")
 _TRAILER = hashlib.sha256().digest_size

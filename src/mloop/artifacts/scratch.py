@@ -76,7 +76,9 @@ def _newest(folder: Path) -> float:
     return newest
 
 
-def sweep(content: ContentStore, fallback: Path, *, cutoff: float, dry_run: bool = False) -> int:
+def sweep(
+    content: ContentStore, fallback: Path | None, *, cutoff: float, dry_run: bool = False
+) -> int:
     """Remove scratch folders in which nothing changed after ``cutoff`` (epoch seconds).
 
     Returns how many were (or, with ``dry_run``, would be) removed. Garbage
@@ -91,7 +93,9 @@ def sweep(content: ContentStore, fallback: Path, *, cutoff: float, dry_run: bool
         1
     """
     removed = 0
-    roots = {scratch_root(content, fallback), fallback}
+    roots = {fallback} if fallback is not None else set()
+    if content._local:
+        roots.add(Path(content._base) / "tmp")
     for root in sorted(roots):
         if not root.is_dir():
             continue

@@ -10,6 +10,7 @@ import typer
 
 import mloop
 from mloop.cli import data, experiments, keys, models, pipeline, runs
+from mloop.cli.fsck import fsck_command
 from mloop.cli.gc import gc_command
 from mloop.cli.output import print_json
 from mloop.store.mode import existing_stores_only
@@ -27,6 +28,7 @@ app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
 app.command("gc")(gc_command)
+app.command("fsck")(fsck_command)
 
 
 @app.callback()

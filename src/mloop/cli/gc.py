@@ -6,6 +6,7 @@ import typer
 
 from mloop.cli.context import client_from
 from mloop.cli.output import console, handle_errors, print_json
+from mloop.errors import IntegrityError
 from mloop.tracking.connection import connect
 from mloop.tracking.gc import collect_garbage
 
@@ -31,13 +32,22 @@ def gc_command(
     backend = connect(client.settings)
     grace = client.settings.gc_grace_seconds if grace_period is None else grace_period
     report = collect_garbage(
-        backend.stores, backend.content, grace_seconds=grace, dry_run=dry_run, force=force
+        backend.stores,
+        backend.content,
+        grace_seconds=grace,
+        dry_run=dry_run,
+        force=force,
+        scratch_fallback=client.settings.scratch_fallback(),
     )
     if as_json:
         print_json(report)
-        return
+        raise typer.Exit(IntegrityError.exit_code if report.problems else 0)
     verb = "would remove" if dry_run else "removed"
     console.print(
         f"gc {verb} {len(report.purged_runs)} run(s), {len(report.deleted_objects)} object(s) "
         f"({report.freed_bytes:,} bytes) and {report.temp_files} temporary file(s)"
     )
+    for problem in report.problems:  # damaged packs are left alone; the rest was collected
+        console.print(f"[yellow]skipped:[/yellow] {problem}")
+    if report.problems:
+        raise typer.Exit(IntegrityError.exit_code)

@@ -329,3 +329,8 @@ def verify(
         f"{report.ref}: {report.files} file(s), {report.bytes:,} bytes match digest "
         f"{report.digest[:12]}; {signed}"
     )
+    if report.repaired:
+        console.print(
+            f"[yellow]the local copy was damaged:[/yellow] {len(report.repaired)} file(s) fetched "
+            f"again from the store: {', '.join(report.repaired)}"
+        )

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.cas import ContentStore
+from mloop.artifacts.trees import naming, verify_copy
 from mloop.config import load_settings
 from mloop.data.compare import diff_versions
 from mloop.data.expectations import ExpectationSuite
@@ -42,7 +43,7 @@ from mloop.data.versioning import (
     store_files,
 )
 from mloop.entities import DatasetFile, DatasetVersion
-from mloop.errors import InvalidInput
+from mloop.errors import InvalidInput, NotFound
 from mloop.tracking import fluent, reads
 from mloop.tracking.client import Client
 from mloop.tracking.connection import connect
@@ -85,7 +86,8 @@ class Dataset:
         """Copy the files (verified against their digests) into a writable folder."""
         target = Path(destination)
         for item in self.files:
-            self._content.get_file(item.digest, target / item.path)
+            with naming(f"dataset '{self.ref}' file {item.path!r}"):
+                self._content.get_file(item.digest, target / item.path)
         return target
 
     def to_arrow(self) -> pa.Table:
@@ -115,6 +117,34 @@ class Dataset:
     def path(self) -> Path:
         """A local, read-only folder with the version's files (fetched once, then cached)."""
         return materialize(self._content, self.info, self._cache)
+
+
+def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
+    """Re-read every local copy of a dataset version: ``{"dataset 'ds@1'": damaged paths}``.
+
+    With ``repair``, damaged or missing files are fetched again from the store.
+
+    Example:
+        >>> check_local_copies()
+        {}
+    """
+    store, content, cache = _backend()
+    found: dict[str, list[str]] = {}
+    for marker in sorted(cache.glob("*/*/.complete")):
+        ref = f"{marker.parent.parent.name}@{marker.parent.name}"
+        try:
+            version = store.get_version(parse_ref(ref))
+        except (NotFound, InvalidInput):  # removed since, or not a copy mloop made
+            continue
+        entries = [(f.path, f.digest) for f in version.files]
+        what = f"dataset '{ref}'"
+        stamp = version.digest
+        damaged = verify_copy(
+            content, entries, marker.parent, marker, stamp, what=what, repair=repair
+        )
+        if damaged:
+            found[what] = damaged
+    return found
 
 
 def close_all() -> None:

@@ -34,15 +34,16 @@ class SourceFile(NamedTuple):
     size: int
     mtime_ns: int
     inode: int
+    ctime_ns: int = 0
 
     @property
     def key(self) -> FileKey:
         """What the hash cache matches on."""
-        return (self.path, self.size, self.mtime_ns, self.inode)
+        return (self.path, self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
 def _source(path: str, logical: str, st: os.stat_result) -> SourceFile:
-    return SourceFile(path, logical, st.st_size, st.st_mtime_ns, st.st_ino)
+    return SourceFile(path, logical, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def _link_target(link: str) -> str:
@@ -249,4 +250,5 @@ def materialize(content: ContentStore, version: DatasetVersion, cache_root: Path
     """
     target = cache_root / version.name / str(version.version)
     entries = [(f.path, f.digest) for f in version.files]
-    return copy_objects(content, entries, target, target / ".complete", version.digest)
+    what = f"dataset '{version.name}@{version.version}'"
+    return copy_objects(content, entries, target, target / ".complete", version.digest, what=what)

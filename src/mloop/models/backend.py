@@ -31,7 +31,7 @@ class ModelBackend:
     @contextlib.contextmanager
     def scratch(self, prefix: str) -> Iterator[Path]:
         """A scratch folder in the artifact store's temporary area, which gc cleans."""
-        fallback = self.client.settings.home.absolute() / "tmp"
+        fallback = self.client.settings.scratch_fallback()
         with scratch(self.client.content, fallback, prefix=prefix) as folder:
             yield folder
 

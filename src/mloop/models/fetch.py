@@ -3,7 +3,10 @@
 Registered versions and run artifacts live as objects in the content store;
 their files are copied once into ``<home>/models/<digest>/`` (read-only,
 marked complete last) and verified against the manifest on every load into
-a process. A plain folder is used where it is.
+a process. Each use checks the copy's files against the stat fingerprints
+recorded when they were written, so a deleted or edited copy is fetched again
+(:mod:`mloop.artifacts.trees`); ``mloop models verify`` re-reads it in full.
+A plain folder is used where it is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import materialize as copy_objects
+from mloop.artifacts.trees import naming, verify_copy
 from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.backend import ModelBackend
@@ -39,14 +43,53 @@ class Located:
     folder: Callable[[], Path]
 
 
-def materialize(content: ContentStore, digest: str, files: Sequence[ModelFile], root: Path) -> Path:
+def materialize(
+    content: ContentStore, digest: str, files: Sequence[ModelFile], root: Path, *, what: str
+) -> Path:
     """The files under ``root/<digest>``, fetched once (verified reads), read-only afterwards.
 
     The completion marker sits beside the folder, not in it: a package folder holds
-    exactly its manifest's files.
+    exactly its manifest's files. ``what`` names the package in errors (``model 'credit/3'``).
     """
     entries = [(f.path, f.digest) for f in files]
-    return copy_objects(content, entries, root / digest, root / f".{digest}.complete", digest)
+    marker = root / f".{digest}.complete"
+    return copy_objects(content, entries, root / digest, marker, digest, what=what)
+
+
+def verify_local(
+    content: ContentStore, version: ModelVersion, root: Path, *, repair: bool = True
+) -> list[str]:
+    """Re-read this machine's local copy of a version (if any); fetch damaged files again.
+
+    Returns the paths damaged or missing (and files the package does not list);
+    with ``repair`` they are fetched again (or removed).
+    """
+    entries = [(f.path, f.digest) for f in version.files]
+    marker = root / f".{version.digest}.complete"
+    what = f"model '{version.ref}'"
+    return verify_copy(
+        content, entries, root / version.digest, marker, version.digest, what=what, repair=repair
+    )
+
+
+def check_local_copies(be: ModelBackend, *, repair: bool) -> dict[str, list[str]]:
+    """Every local copy of a registered version re-read: ``{version ref: damaged paths}``.
+
+    Copies of packages no version registers (``runs:/`` loads) are left to their next load.
+    """
+    found: dict[str, list[str]] = {}
+    for marker in sorted(be.cache_root.glob(".*.complete")):
+        digest = marker.name[1 : -len(".complete")]
+        versions = be.stores.models.find_versions(digest)
+        if not versions:
+            continue
+        version = be.stores.models.get_version(
+            versions[0].name, versions[0].version, with_files=True
+        )
+        damaged = verify_local(be.client.content, version, be.cache_root, repair=repair)
+        if damaged:
+            found[f"model '{version.ref}'"] = damaged
+    return found
 
 
 _manifests: dict[str, Manifest] = {}
@@ -56,7 +99,8 @@ def stored_manifest(content: ContentStore, object_digest: str, where: str) -> Ma
     """The manifest in a content-store object, parsed once per process (objects never change)."""
     found = _manifests.get(object_digest)
     if found is None:
-        found = parse_manifest(content.get_bytes(object_digest), where)
+        with naming(f"the manifest of model {where!r}"):
+            found = parse_manifest(content.get_bytes(object_digest), where)
         if len(_manifests) > 1024:
             _manifests.clear()
         _manifests[object_digest] = found
@@ -100,7 +144,8 @@ def locate(be: ModelBackend, uri: ModelUri, text: str) -> Located:
 
         def fetch() -> Path:  # only when the model is not loaded in this process yet
             full = be.stores.models.get_version(version.name, version.version, with_files=True)
-            return materialize(be.client.content, full.digest, full.files, be.cache_root)
+            what = f"model '{version.ref}'"
+            return materialize(be.client.content, full.digest, full.files, be.cache_root, what=what)
 
         return Located(
             text,
@@ -158,13 +203,17 @@ def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
     def signed() -> Signed:
         if detached is None:
             return _registered_signature(be, manifest.digest)
-        return read_signature_file(be.client.content.get_bytes(detached), manifest.digest)
+        with naming(f"the signature of model {text!r}"):
+            data = be.client.content.get_bytes(detached)
+        return read_signature_file(data, manifest.digest)
 
     return Located(
         text,
         manifest.digest,
         signed,
-        lambda: materialize(be.client.content, manifest.digest, files, be.cache_root),
+        lambda: materialize(
+            be.client.content, manifest.digest, files, be.cache_root, what=f"model {text!r}"
+        ),
     )
 
 

@@ -1,5 +1,8 @@
 """``mloop models verify``: re-read every byte of a registered version and check its signature.
 
+The local copy of the version (if this machine has one) is re-read too, and
+its damaged or missing files are fetched again from the store.
+
 Example:
     >>> import mloop, tempfile
     >>> from sklearn.linear_model import LinearRegression
@@ -16,11 +19,13 @@ from __future__ import annotations
 import dataclasses
 
 from mloop.artifacts.cas import CHUNK_SIZE
+from mloop.artifacts.trees import naming
 from mloop.entities import ModelVersion
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import read_manifest_of
 from mloop.models.backend import ModelBackend, backend, settings
-from mloop.models.fetch import resolve_version
+from mloop.models.fetch import check_local_copies as _check_copies
+from mloop.models.fetch import resolve_version, verify_local
 from mloop.models.package import MANIFEST
 from mloop.models.signing import check_signature, project_signer, sign_digest
 from mloop.models.uris import parse_version_ref
@@ -36,6 +41,8 @@ class VerifyReport:
     bytes: int
     signed: bool
     key_id: str | None
+    repaired: list[str] = dataclasses.field(default_factory=list)
+    """Files of this machine's local copy that were damaged or missing and were fetched again."""
 
     @property
     def ok(self) -> bool:
@@ -59,12 +66,19 @@ def _check_files(be: ModelBackend, ref: str) -> tuple[ModelVersion, int, int]:
         entry = stored.get(item.path)
         if entry is None or entry.digest != item.digest:
             raise IntegrityError(f"{version.ref}: {item.path!r} is not the file the manifest lists")
-        with be.client.content.open(item.digest) as reader:  # verifies the hash at the end
-            while chunk := reader.read(CHUNK_SIZE):
-                total += len(chunk)
+        with naming(f"model '{version.ref}' file {item.path!r}"):
+            total += _read_all(be, item.digest)
     if set(stored) - {f.path for f in manifest.files} - {MANIFEST}:
         raise IntegrityError(f"{version.ref}: the registry lists files the manifest does not")
     return version, len(manifest.files), total
+
+
+def _read_all(be: ModelBackend, digest: str) -> int:
+    size = 0
+    with be.client.content.open(digest) as reader:  # verifies the hash at the end
+        while chunk := reader.read(CHUNK_SIZE):
+            size += len(chunk)
+    return size
 
 
 def verify(ref: str) -> VerifyReport:
@@ -85,7 +99,22 @@ def verify(ref: str) -> VerifyReport:
         keys=be.stores.keys,
         what=version.ref,
     )
-    return VerifyReport(version.ref, version.digest, files, total, signed, version.signing_key_id)
+    repaired = verify_local(be.client.content, version, be.cache_root)
+    return VerifyReport(
+        version.ref, version.digest, files, total, signed, version.signing_key_id, repaired
+    )
+
+
+def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
+    """Re-read this machine's local copies of registered versions: ``{ref: damaged paths}``.
+
+    With ``repair``, damaged or missing files are fetched again from the store.
+
+    Example:
+        >>> check_local_copies()
+        {}
+    """
+    return _check_copies(backend(), repair=repair)
 
 
 def sign(ref: str) -> ModelVersion:

@@ -7,11 +7,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
+import shutil
+import tempfile
 from pathlib import Path, PurePosixPath
 
 from mloop.artifacts.cas import ContentStore
+from mloop.artifacts.trees import naming
 from mloop.entities import ArtifactInfo
 from mloop.errors import InvalidInput, NotFound
 from mloop.tracking.protocols import ArtifactIndex
@@ -102,9 +106,13 @@ def download(
 ) -> Path:
     """Copy a run's artifact file or folder to ``destination``; returns the local path.
 
+    Everything is fetched (and verified) into a scratch folder inside
+    ``destination`` first and moved into place only once complete, so a
+    damaged or missing object leaves no partial download behind.
+
     Raises:
-        NotFound: the run has nothing at ``path``.
-        IntegrityError: a stored object is corrupted (nothing partial is left behind for it).
+        NotFound: the run has nothing at ``path``, or an object is missing (named).
+        IntegrityError: a stored object is corrupted; the message names the artifact.
     """
     prefix = check_artifact_path(path)
     items = index.find_artifacts(run_id, prefix or None)
@@ -112,7 +120,23 @@ def download(
         where = f"at {prefix!r}" if prefix else "at all"
         raise NotFound(f"run {run_id} has no artifacts {where}")
     target = Path(destination)
-    for item in items:
-        assert item.digest is not None
-        content.get_file(item.digest, target / item.path)
+    created = not target.exists()
+    target.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".mloop-download-", dir=target))
+    try:
+        for item in items:
+            assert item.digest is not None
+            with naming(f"run {run_id} artifact {item.path!r}"):
+                content.get_file(item.digest, scratch / item.path)
+        for item in items:
+            final = target / item.path
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch / item.path, final)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                target.rmdir()
+        raise
+    shutil.rmtree(scratch, ignore_errors=True)
     return target / prefix if prefix else target

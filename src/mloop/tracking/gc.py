@@ -3,7 +3,11 @@
 Both honour a grace period: runs deleted, and objects written, less than
 ``grace_seconds`` ago survive, so a run being logged right now never loses an
 object it is about to reference. A pack whose objects are partly unreferenced
-is rewritten with only the referenced ones.
+is rewritten with only the referenced ones. Writers racing to store the same
+content leave it in several places (two packs, or a pack and a file of its
+own): once every copy is older than the grace period, one is kept and the
+others go. A damaged pack (or pack index) is reported in ``problems`` and left
+alone; the rest of the store is collected.
 
 Collection refuses a metadata store and an artifact store that do not belong
 together (:mod:`mloop.tracking.pairing`), and a metadata store that references
@@ -20,9 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterable
+from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore, StoredObject
-from mloop.errors import Conflict, InvalidInput
+from mloop.artifacts.scratch import sweep
+from mloop.errors import Conflict, IntegrityError, InvalidInput
 from mloop.masking import mask_uri
 from mloop.tracking.pairing import check_pair
 from mloop.tracking.protocols import Stores
@@ -37,6 +44,10 @@ class GcReport:
     freed_bytes: int = 0
     temp_files: int = 0
     dry_run: bool = False
+    duplicate_copies: list[str] = dataclasses.field(default_factory=list)
+    """Digests of surplus copies removed (the object itself stays, stored once)."""
+    problems: list[str] = dataclasses.field(default_factory=list)
+    """Damaged packs or indexes found and skipped (``mloop fsck --repair`` mends them)."""
 
 
 def collect_garbage(
@@ -46,6 +57,7 @@ def collect_garbage(
     grace_seconds: float,
     dry_run: bool = False,
     force: bool = False,
+    scratch_fallback: Path | None = None,
 ) -> GcReport:
     """Purge deleted runs and unreferenced artifact objects older than the grace period.
 
@@ -55,6 +67,9 @@ def collect_garbage(
         grace_seconds: deletions and objects younger than this survive.
         dry_run: report what would go; remove nothing.
         force: collect even when the metadata store references no object at all.
+        scratch_fallback: the local scratch folder used when the artifact store is
+            not local (:meth:`~mloop.config.Settings.scratch_fallback`); its stale
+            scratch folders are removed too.
 
     Raises:
         InvalidInput: a negative grace period.
@@ -76,31 +91,27 @@ def collect_garbage(
         referenced = stores.artifacts.referenced_digests(
             exclude_runs=report.purged_runs if dry_run else ()
         )
+    loose: dict[str, StoredObject] = {}
     packs: dict[str, list[StoredObject]] = {}
-    for stored in content.iter_objects():
+
+    def damaged(where: str, err: IntegrityError) -> None:
+        report.problems.append(str(err))
+
+    for stored in content.iter_objects(on_damaged=damaged):
         if stored.pack is not None:
             packs.setdefault(stored.pack, []).append(stored)
-            continue
-        if stored.digest in referenced or stored.modified > cutoff:
-            continue
-        report.deleted_objects.append(stored.digest)
-        report.freed_bytes += stored.size
-        if not dry_run:
-            content.delete(stored.digest)
-    for name, objects in packs.items():
-        # A pack's age is that of its last write or claim; its dead objects go together.
-        dead = [o for o in objects if o.digest not in referenced]
-        if not dead or objects[0].modified > cutoff:
-            continue
-        report.deleted_objects.extend(o.digest for o in dead)
-        report.freed_bytes += sum(o.size for o in dead)
-        if not dry_run:
-            content.rewrite_pack(name, {o.digest for o in objects if o.digest in referenced})
+        else:
+            loose[stored.digest] = stored
+    surplus = _surplus_copies(loose, packs, referenced, cutoff)
+    _collect_loose(content, loose.values(), referenced, surplus, cutoff, report)
+    _collect_packs(content, packs, referenced, surplus, cutoff, report)
     for path, modified in content.iter_temp():
         if modified <= cutoff:
             report.temp_files += 1
             if not dry_run:
                 content.delete_path(path)
+    # Whole scratch folders left by killed processes (their files went above).
+    report.temp_files += sweep(content, scratch_fallback, cutoff=cutoff, dry_run=dry_run)
     return report
 
 
@@ -114,3 +125,83 @@ def _refuse_if_objects(stores: Stores, content: ContentStore) -> None:
         "two halves of one store; if they do and every object should go, run `mloop gc "
         "--force` (collect_garbage(..., force=True))"
     )
+
+
+Where = tuple[str | None, str]
+"""``(pack name, or None for a file of its own; digest)``: one copy of an object."""
+
+
+def _collect_loose(
+    content: ContentStore,
+    loose: Iterable[StoredObject],
+    referenced: set[str],
+    surplus: set[Where],
+    cutoff: float,
+    report: GcReport,
+) -> None:
+    for stored in loose:
+        if (None, stored.digest) in surplus:
+            report.duplicate_copies.append(stored.digest)
+        elif stored.digest in referenced or stored.modified > cutoff:
+            continue
+        else:
+            report.deleted_objects.append(stored.digest)
+        report.freed_bytes += stored.size
+        if not report.dry_run:
+            content.delete(stored.digest)
+
+
+def _collect_packs(
+    content: ContentStore,
+    packs: dict[str, list[StoredObject]],
+    referenced: set[str],
+    surplus: set[Where],
+    cutoff: float,
+    report: GcReport,
+) -> None:
+    for name, objects in packs.items():
+        # A pack's age is that of its last write or claim; its dead objects go together.
+        dead = [o for o in objects if o.digest not in referenced]
+        copies = [o for o in objects if (name, o.digest) in surplus]
+        if not (dead or copies) or objects[0].modified > cutoff:
+            continue
+        gone = {o.digest for o in dead + copies}
+        if not report.dry_run:
+            try:
+                content.rewrite_pack(name, {o.digest for o in objects if o.digest not in gone})
+            except IntegrityError as err:  # kept bytes are damaged: the pack stays as it is
+                report.problems.append(str(err))
+                continue
+        report.deleted_objects.extend(o.digest for o in dead)
+        report.duplicate_copies.extend(o.digest for o in copies)
+        report.freed_bytes += sum(o.size for o in dead + copies)
+
+
+def _surplus_copies(
+    loose: dict[str, StoredObject],
+    packs: dict[str, list[StoredObject]],
+    referenced: set[str],
+    cutoff: float,
+) -> set[Where]:
+    """Copies of referenced objects stored more than once, all but one of each.
+
+    Only when every copy is older than the grace period: a young one may be what a
+    writer just claimed. The copy kept is the first packed one (a file of its own
+    costs one unlink to drop; a packed copy, a rewrite), so readers that find
+    another copy gone look again and find the one kept.
+    """
+    copies: dict[str, list[tuple[Where, float]]] = {}
+    for digest, stored in loose.items():
+        copies.setdefault(digest, []).append(((None, digest), stored.modified))
+    for name in sorted(packs):
+        for stored in packs[name]:
+            copies.setdefault(stored.digest, []).append(((name, stored.digest), stored.modified))
+    surplus: set[Where] = set()
+    for digest, found in copies.items():
+        if len(found) < 2 or digest not in referenced:
+            continue  # unreferenced copies all go by the usual rule
+        if any(modified > cutoff for _, modified in found):
+            continue
+        keep = next((where for where, _ in found if where[0] is not None), found[0][0])
+        surplus.update(where for where, _ in found if where != keep)
+    return surplus

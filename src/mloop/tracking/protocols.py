@@ -251,6 +251,9 @@ class ArtifactIndex(Protocol):
     def referenced_digests(self, exclude_runs: Collection[str] = ()) -> set[str]:
         """Every digest some artifact path points at, ignoring ``exclude_runs``."""
 
+    def references(self) -> list[tuple[str, int, str]]:
+        """``(digest, size, what)`` of everything stored, ``what`` naming it for a person."""
+
 
 def _nothing_to_close() -> None:
     return None

@@ -94,3 +94,33 @@ class SqlArtifactIndex:
             for other in others:
                 found |= set(conn.execute(other).scalars())
         return found
+
+    def references(self) -> list[tuple[str, int, str]]:
+        """``(digest, size, what)`` of every stored thing: run artifacts, dataset and model files.
+
+        ``what`` names it for a person (``run 3f… artifact 'plots/roc.png'``,
+        ``dataset 'credit@3' file 'part1.csv'``, ``model 'credit/2' file 'model.skops'``).
+        """
+        ds, dv, dn = schema.dataset_files, schema.dataset_versions, schema.datasets
+        mf, mv, mn = schema.model_version_files, schema.model_versions, schema.registered_models
+        queries = [
+            (sa.select(_A.c.digest, _A.c.size, _A.c.run_id, _A.c.path), "run {} artifact {!r}"),
+            (
+                sa.select(ds.c.digest, ds.c.size, dn.c.name, dv.c.version, ds.c.path)
+                .join(dv, dv.c.version_id == ds.c.version_id)
+                .join(dn, dn.c.dataset_id == dv.c.dataset_id),
+                "dataset '{}@{}' file {!r}",
+            ),
+            (
+                sa.select(mf.c.digest, mf.c.size, mn.c.name, mv.c.version, mf.c.path)
+                .join(mv, mv.c.version_id == mf.c.version_id)
+                .join(mn, mn.c.model_id == mv.c.model_id),
+                "model '{}/{}' file {!r}",
+            ),
+        ]
+        found: list[tuple[str, int, str]] = []
+        with self._db.connect() as conn:
+            for query, what in queries:
+                for digest, size, *names in conn.execute(query):
+                    found.append((digest, int(size), what.format(*names)))
+        return found

@@ -123,6 +123,28 @@ def test_resume_after_a_kill_reuses_finished_steps(
     assert client.get_run(run_id).info.status == RunStatus.FINISHED
 
 
+def test_a_pipeline_still_running_is_not_resumed(home: Path, tmp_path: Path) -> None:
+    flow_dir = tmp_path / "flow"
+    flow_dir.mkdir()
+    (flow_dir / "liveflow.py").write_text(FLOW)
+    process = _spawn(flow_dir, "pipeline", "run", "liveflow:flow")
+    try:
+        _wait_for(flow_dir / "second.started", process)
+        run_id = _pipeline_run_id()
+        refused = _spawn(flow_dir, "pipeline", "resume", run_id)
+        out, _ = refused.communicate(timeout=60)
+        assert refused.returncode == 4, out.decode()
+        assert "still running" in out.decode() and str(process.pid) in out.decode()
+        (flow_dir / "release").write_text("")
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=20)
+    assert (flow_dir / "first.calls").read_text() == "x"  # nothing ran twice
+    assert mloop.Client().get_run(run_id).info.status == RunStatus.FINISHED
+
+
 CALLS: list[str] = []
 
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mloop.entities import Run, RunIO, RunStatus
-from mloop.errors import InvalidInput, NotFound, PipelineFailed
+from mloop.errors import Conflict, InvalidInput, NotFound, PipelineFailed
 from mloop.pipelines import materializers
 from mloop.pipelines.cache import StepCache, cache_key
 from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
@@ -42,6 +42,7 @@ from mloop.pipelines.history import (
 from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
+from mloop.tracking.liveness import is_dead
 from mloop.tracking.reads import Read
 from mloop.tracking.sql.database import Database
 
@@ -449,6 +450,7 @@ def resume(
     Raises:
         NotFound: no such run.
         InvalidInput: the run is not a pipeline run, or it already finished.
+        Conflict: the process running it is still alive.
     """
     from mloop.pipelines.dsl import Pipeline
     from mloop.plugins import load_target
@@ -460,6 +462,11 @@ def resume(
         raise InvalidInput(f"run {run_id} is not a pipeline run")
     if run.info.status == RunStatus.FINISHED:
         raise InvalidInput(f"pipeline run {run_id} already finished; there is nothing to resume")
+    if run.info.status == RunStatus.RUNNING and run.info.owner and not is_dead(run.info):
+        raise Conflict(
+            f"pipeline run {run_id} is still running (process {run.info.owner}); wait for it "
+            "to end, or stop it (kill PID) and resume then"
+        )
     reference = tags.get("mloop.pipeline.ref", "")
     try:
         pipeline = load_target(reference)

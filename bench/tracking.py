@@ -289,7 +289,12 @@ def case_open_store(ctx: Context) -> dict[str, Any]:
     for i in range(ctx.sizes.open_repeats):
         uri = f"sqlite:///{ctx.workdir / f'open-{i}.db'}"
         start = time.perf_counter()
-        client = ctx.client(uri)
+        if ctx.is_mloop:  # each store with its own artifact store, as a new project gets
+            client = ctx.module.Client(
+                tracking_uri=uri, artifacts_uri=str(ctx.workdir / f"open-{i}-artifacts")
+            )
+        else:
+            client = ctx.client(uri)
         query = getattr(client, "search_experiments", None) or client.list_experiments
         query()
         timings.append(time.perf_counter() - start)

@@ -184,9 +184,47 @@ def main() -> None:
     )
     subprocess.run([mloop_cli, "runs", "delete", *(r.info.run_id for r in broken)], check=True)
     subprocess.run([mloop_cli, "gc", "--grace-period", "0"], check=True)
+    reliability(mloop_cli, work)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")
+
+
+LOGGER = """
+import pathlib, sys, mloop
+mloop.set_experiment("reliability")
+run = mloop.start_run(run_name=sys.argv[2])       # no `with`: the process ends it
+for step in range(10**9):
+    mloop.log_metric("loss", 1 / (step + 1), step=step)
+    if step == 50_000:
+        pathlib.Path(sys.argv[1]).write_text(run.info.run_id)
+"""
+
+
+def _kill_logger(work: Path, name: str, sig: signal.Signals) -> tuple[str, int]:
+    """Start a script logging points as fast as it can, then send it ``sig`` midway."""
+    ready = work / f"{name}.ready"
+    process = subprocess.Popen([sys.executable, "-c", LOGGER, str(ready), name])
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # a moment of buffered logging
+    process.send_signal(sig)
+    return ready.read_text(), process.wait(timeout=60)
+
+
+def reliability(mloop_cli: str, work: Path) -> None:
+    """Section 16: kill signals, dead runs and a check of the whole store."""
+    print("16. Reliability: `kill` keeps every point; SIGKILL leaves a run shown as dead")
+    run_id, code = _kill_logger(work, "terminated", signal.SIGTERM)
+    run = mloop.get_run(run_id)
+    points = len(mloop.get_metric_history(run_id, "loss"))
+    print(f"   SIGTERM: exit {code}, run {run.info.status.value}, {points:,} points, all kept:")
+    print(f"   the last step logged is {points - 1:,}, and none is missing")
+    _kill_logger(work, "killed", signal.SIGKILL)
+    subprocess.run([mloop_cli, "runs", "ls", "-e", "reliability"], check=True)
+    print("   $ mloop fsck   (every object, pack and local copy re-read)")
+    subprocess.run([mloop_cli, "fsck"], check=True)
 
 
 def _wait_for_step(run_id: str, step: str, timeout: float = 60) -> None:

@@ -83,14 +83,20 @@ def _folder_store(text: str, base: Path | None) -> str:
     return f"sqlite:///{path if path.is_file() else path / 'mloop.db'}"
 
 
-def _sqlite_folder(uri: str) -> Path | None:
-    """The folder of a SQLite file URL (where its artifacts go by default), or None."""
+def _sqlite_artifacts(uri: str) -> Path | None:
+    """Where a SQLite file store keeps its artifacts by default, or None for other URLs.
+
+    ``…/mloop.db`` keeps them in ``…/artifacts`` (the layout of ``MLOOP_HOME``);
+    any other file, ``…/NAME.db``, in ``…/NAME-artifacts``, so that two stores
+    in one folder never share (and garbage-collect) one artifact store.
+    """
     if not uri.startswith("sqlite:///"):
         return None
     database = uri.removeprefix("sqlite:///").split("?", 1)[0]
     if database in ("", ":memory:") or database.startswith("file:"):
         return None
-    return Path(database).expanduser().absolute().parent
+    path = Path(database).expanduser().absolute()
+    return path.parent / ("artifacts" if path.name == "mloop.db" else f"{path.stem}-artifacts")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,15 +226,16 @@ class Settings:
         return f"sqlite:///{self.home.absolute()}/mloop.db"
 
     def resolved_artifacts_uri(self) -> str:
-        """The artifact store root: ``artifacts/`` beside a SQLite store, else under ``home``.
+        """The artifact store root: beside a SQLite store, else ``<home>/artifacts``.
 
         A store's two halves stay together: a tracking URI naming a folder (or
-        a SQLite file) keeps its artifacts in that folder, like ``MLOOP_HOME``.
+        its ``mloop.db``) keeps its artifacts in ``artifacts/`` there, like
+        ``MLOOP_HOME``; another SQLite file ``NAME.db`` in ``NAME-artifacts/``.
         """
         if self.artifacts_uri:
             return self.artifacts_uri
-        folder = _sqlite_folder(self.resolved_tracking_uri()) if self.tracking_uri else None
-        return str(folder / "artifacts" if folder else (self.home / "artifacts").absolute())
+        beside = _sqlite_artifacts(self.resolved_tracking_uri()) if self.tracking_uri else None
+        return str(beside or (self.home / "artifacts").absolute())
 
 
 def _find_pyproject(start: Path) -> Path | None:

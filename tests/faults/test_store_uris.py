@@ -92,3 +92,15 @@ def test_a_relative_folder_in_pyproject_is_relative_to_it(tmp_path: Path) -> Non
 def test_database_urls_pass_through() -> None:
     for uri in ("sqlite:////tmp/x.db", "sqlite://", "postgresql://u@h/db"):
         assert tracking_uri_from(uri) == uri
+
+
+def test_two_sqlite_stores_in_one_folder_keep_their_own_artifacts(tmp_path: Path) -> None:
+    uris = [f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db")]
+    clients = [mloop.Client(tracking_uri=uri) for uri in uris]
+    for client in clients:
+        run = client.create_run(client.create_experiment("e"))
+        client.log_text(run.info.run_id, "x", "x.txt")
+    assert [c.settings.resolved_artifacts_uri() for c in clients] == [
+        str(tmp_path / "a-artifacts"),
+        str(tmp_path / "b-artifacts"),
+    ]

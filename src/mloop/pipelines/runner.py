@@ -397,9 +397,14 @@ def run_pipeline(
     else:
         run_id = resume.info.run_id
         experiment_id = resume.info.experiment_id
+        if not client.claim_run(run_id, resume.info):
+            now = client.get_run(run_id).info
+            raise Conflict(
+                f"pipeline run {run_id} is being resumed by process {now.owner} "
+                f"(it is {now.status.value} now); wait for that resume to end"
+            )
         done = finished_steps(client, resume, graph)
         close_dead_steps(client, resume)
-        client.update_run(run_id, status=RunStatus.RUNNING)
     scheduler = _Scheduler(
         graph,
         client,

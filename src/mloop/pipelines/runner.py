@@ -267,7 +267,11 @@ class _Scheduler:
         if hit is None:
             return False
         source_run, raw = hit
-        recorded = [Read.from_dict(r) for r in raw.pop(READS_KEY, [])]
+        if READS_KEY not in raw:
+            # Written before reads were recorded: what the step read is unknown, so it
+            # runs again (and its entry is replaced by one that records them).
+            return False
+        recorded = [Read.from_dict(r) for r in raw.pop(READS_KEY)]
         outputs = {name: StoredValue(**value) for name, value in raw.items()}
         if not all(self.content.exists(v.digest) for v in outputs.values()):
             self.cache.forget(key)  # its objects were garbage-collected

@@ -197,6 +197,33 @@ class RunStoreContract:
         finished = stores.runs.get_run(ended.info.run_id).info
         assert (finished.owner, finished.heartbeat_time) == ("host:1", 1_000)
 
+    def test_claim_run_is_a_compare_and_set(self, stores: Stores) -> None:
+        exp = stores.experiments.create_experiment("claims")
+        new = NewRun.build(exp, "r", 1_000, {}, owner="host:1")
+        run_id = new.info.run_id
+        stores.runs.write_batch(
+            Batch(runs=[new], terminations=[Termination(run_id, RunStatus.FAILED, 2_000)])
+        )
+        assert stores.runs.claim_run(run_id, RunStatus.FAILED, "host:1", "host:2", 5_000)
+        info = stores.runs.get_run(run_id).info
+        assert (info.status, info.owner, info.heartbeat_time) == (
+            RunStatus.RUNNING,
+            "host:2",
+            5_000,
+        )
+        # A second claim on the state both saw loses and changes nothing.
+        assert not stores.runs.claim_run(run_id, RunStatus.FAILED, "host:1", "host:3", 6_000)
+        assert not stores.runs.claim_run(run_id, RunStatus.RUNNING, "host:1", "host:3", 6_000)
+        assert not stores.runs.claim_run(run_id, RunStatus.RUNNING, None, "host:3", 6_000)
+        assert not stores.runs.claim_run("ghost", RunStatus.FAILED, None, "host:3", 6_000)
+        info = stores.runs.get_run(run_id).info
+        assert (info.owner, info.heartbeat_time) == ("host:2", 5_000)
+        assert stores.runs.claim_run(run_id, RunStatus.RUNNING, "host:2", "host:3", 7_000)
+        unowned = NewRun.build(exp, "u", 1_000, {})
+        stores.runs.write_batch(Batch(runs=[unowned]))
+        assert stores.runs.claim_run(unowned.info.run_id, RunStatus.RUNNING, None, "host:4", 8_000)
+        assert stores.runs.get_run(unowned.info.run_id).info.owner == "host:4"
+
     def test_terminate_and_update(self, stores: Stores) -> None:
         run_id = self._run(stores)
         stores.runs.write_batch(

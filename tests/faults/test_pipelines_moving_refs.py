@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import mloop
-from mloop.pipelines.runner import step_runs
+from mloop.pipelines.runner import step_cache, step_runs
 
 
 @mloop.step
@@ -126,3 +126,25 @@ def test_a_new_version_behind_latest_on_postgresql(
         frame.to_csv(tmp_path / f"{count_rows}.csv", index=False)
         mloop.data.add(tmp_path / f"{count_rows}.csv", name=name)
         assert rows.run(ref=f"{name}@latest").output("count") == count_rows
+
+
+def test_an_entry_cached_before_reads_were_recorded_is_not_served(
+    home: Path, tmp_path: Path
+) -> None:
+    _add(tmp_path, 569)
+    first = fixed.run()
+    assert first.output("load_fixed") == 569
+    client = mloop.Client()
+    (step,) = step_runs(client, client.get_run(first.run_id))
+    key = step.data.tags["mloop.step.cache_key"]
+    cache = step_cache(client)
+    hit = cache.get(key)
+    assert hit is not None
+    run_id, entry = hit
+    del entry["mloop.reads"]  # as an older mloop wrote it: it did not record what the step read
+    cache.put_many({key: (run_id, entry)})
+    _add(tmp_path, 300)
+    again = fixed.run()
+    assert again.output("load_fixed") == 300
+    assert not again.steps["load_fixed"].cached
+    assert fixed.run().steps["load_fixed"].cached  # the entry it wrote records its reads

@@ -206,3 +206,79 @@ def test_resume_of_a_run_without_the_cache_does_not_use_it(home: Path) -> None:
         FAIL.clear()
     mloop.pipelines.resume(info.value.run_id)
     assert CALLS == ["counted"] * 3  # the resumed step ran, as its run asked for
+
+
+# Both resumers pass the liveness check before either takes the run over: the
+# check waits until the other process has made it too (a file rendezvous).
+RACING_RESUME = """
+import os, pathlib, sys, time
+from mloop.tracking import liveness
+
+here = pathlib.Path(os.environ["FLOW_DIR"])
+real_is_dead = liveness.is_dead
+
+def is_dead_after_rendezvous(info, now=None):
+    (here / f"checked.{os.getpid()}").write_text("")
+    deadline = time.monotonic() + 20
+    while len(list(here.glob("checked.*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return real_is_dead(info, now)
+
+liveness.is_dead = is_dead_after_rendezvous
+sys.argv = ["mloop", "pipeline", "resume", sys.argv[1]]
+from mloop.cli.app import main
+main()
+"""
+
+
+def test_two_resumes_at_once_one_wins(home: Path, tmp_path: Path) -> None:
+    flow_dir = tmp_path / "flow"
+    flow_dir.mkdir()
+    (flow_dir / "raceflow.py").write_text(FLOW)
+    process = _spawn(flow_dir, "pipeline", "run", "raceflow:flow")
+    try:
+        _wait_for(flow_dir / "second.started", process)
+        process.kill()
+    finally:
+        process.communicate(timeout=20)
+    run_id = _pipeline_run_id()
+    (flow_dir / "release").write_text("")
+    (flow_dir / "second.started").unlink()
+
+    env = {**os.environ, "FLOW_DIR": str(flow_dir), "PYTHONPATH": os.pathsep.join(sys.path)}
+    resumers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACING_RESUME, run_id],
+            cwd=flow_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = []
+    for resumer in resumers:
+        try:
+            out, _ = resumer.communicate(timeout=60)
+        finally:
+            if resumer.poll() is None:
+                resumer.kill()
+        outcomes.append((resumer.returncode, out))
+    assert len(list(flow_dir.glob("checked.*"))) == 2  # both passed the liveness check
+    assert sorted(code for code, _ in outcomes) == [0, 4], outcomes
+    lost = next(out for code, out in outcomes if code == 4)
+    winner = next(r.pid for r, (code, _) in zip(resumers, outcomes, strict=True) if code == 0)
+    assert "being resumed by process" in lost and str(winner) in lost
+
+    client = mloop.Client()
+    by_node: dict[str, list[RunStatus]] = {}
+    for run in step_runs(client, client.get_run(run_id)):
+        by_node.setdefault(run.data.tags["mloop.step.node"], []).append(run.info.status)
+    assert by_node == {
+        "first": [RunStatus.FINISHED],
+        "second": [RunStatus.KILLED, RunStatus.FINISHED],  # run once more, by the winner only
+        "third": [RunStatus.FINISHED],
+    }
+    assert (flow_dir / "first.calls").read_text() == "x"
+    assert client.get_run(run_id).info.status == RunStatus.FINISHED

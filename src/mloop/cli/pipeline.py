@@ -145,7 +145,7 @@ def resume_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run again only the steps that failed or never ran, reusing every finished output."""
-    from mloop.pipelines.runner import resume
+    from mloop.pipelines.resuming import resume
 
     _use_stores(ctx)
     sys.path.insert(0, os.getcwd())

@@ -7,8 +7,9 @@ signature of its digest. Loading an archive is a load like any other
 project's trusted keys (an unsigned archive is refused where the project
 requires signatures), then the local copy, unpacked once per package digest
 under ``<home>/models/step-outputs/``, against the digest of the manifest in the
-archive and every file against that manifest. A replaced archive or a replaced
-local copy is refused with IntegrityError before any of its code runs.
+archive and every file against that manifest. A replaced archive is refused
+with IntegrityError before any of its code runs; a local copy that was damaged,
+replaced or partly deleted is unpacked again from the archive, with a warning.
 
 Example:
     >>> import mloop
@@ -21,13 +22,14 @@ Example:
 from __future__ import annotations
 
 import io
+import logging
 import shutil
 import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from mloop.errors import IntegrityError
+from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import load_located
 from mloop.models.backend import ModelBackend, backend, settings
 from mloop.models.fetch import Located
@@ -37,6 +39,8 @@ from mloop.models.package import (
     SIGNATURE_FILE,
     PackageSpec,
     parse_manifest,
+    read_manifest,
+    verify_files,
     write_package,
 )
 from mloop.models.signing import (
@@ -47,6 +51,8 @@ from mloop.models.signing import (
 )
 
 LOCAL_COPIES = "step-outputs"
+
+log = logging.getLogger(__name__)
 
 
 def pack(model: Any, spec: PackageSpec | None = None) -> bytes:
@@ -117,10 +123,24 @@ def locate_archive(be: ModelBackend, data: bytes, what: str) -> Located:
 
 
 def _local_copy(be: ModelBackend, data: bytes, digest: str) -> Path:
-    """The archive unpacked under ``<cache>/step-outputs/<digest>`` (checked by the loader)."""
+    """The archive unpacked under ``<cache>/step-outputs/<digest>`` (checked by the loader).
+
+    A copy already there is reused only while it is sound; a damaged, replaced or
+    half-deleted one is unpacked again from the archive, with a warning.
+    """
     root = be.cache_root / LOCAL_COPIES / digest
     if root.exists():
-        return root
+        damage = _damage(root, digest)
+        if damage is None:
+            return root
+        log.warning(
+            "the local copy of model package %s at %s was damaged (%s); unpacking it again "
+            "from its archive",
+            digest[:12],
+            root,
+            damage,
+        )
+        _discard(root)
     # Unpacked beside its final place and renamed there: a reader never sees half a package.
     root.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root.parent))
@@ -134,6 +154,32 @@ def _local_copy(be: ModelBackend, data: bytes, digest: str) -> Path:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return root
+
+
+def _damage(root: Path, digest: str) -> str | None:
+    """What is wrong with the local copy of package ``digest`` at ``root``; None if sound."""
+    try:
+        manifest = read_manifest(root)
+        if manifest.digest != digest:
+            return f"it holds package {manifest.digest[:12]}"
+        verify_files(root, manifest)
+    except (IntegrityError, NotFound, OSError) as err:
+        return str(err)
+    return None
+
+
+def _discard(root: Path) -> None:
+    """Move a damaged copy out of the way (one rename), then remove it."""
+    trash = Path(tempfile.mkdtemp(prefix=".discard-", dir=root.parent))
+    try:
+        root.rename(trash / root.name)
+    except FileNotFoundError:
+        pass  # another process discarded it first
+    finally:
+        for path in trash.rglob("*"):
+            if path.is_dir():
+                path.chmod(0o700)  # removable even where a package's folders were read-only
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def load_archive(data: bytes, what: str) -> LoadedModel:

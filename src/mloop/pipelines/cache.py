@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -34,8 +35,6 @@ def cache_key(
     materializers: Mapping[str, str],
 ) -> str:
     """SHA-256 over everything that determines a step's outputs."""
-    import hashlib
-
     document = {
         "step": step,
         "source": source_digest,

@@ -451,6 +451,7 @@ class Pipeline:
             InvalidInput: bad params or wiring (before anything runs).
             PipelineFailed: a step failed after its retries (the run is FAILED).
         """
+        # Not at the top: the runner imports this module (through tasks, for Step).
         from mloop.pipelines.runner import run_pipeline
 
         return run_pipeline(

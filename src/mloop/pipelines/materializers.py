@@ -25,6 +25,7 @@ import types
 import typing
 from typing import Any
 
+from mloop.data.api import get as get_dataset
 from mloop.errors import InvalidInput, NotFound
 from mloop.pipelines import model_materializers
 from mloop.pipelines.materializer import Materializer as Materializer
@@ -165,11 +166,9 @@ def _dataset_dumps(value: Any) -> bytes:
 
 
 def _dataset_loads(data: bytes) -> Any:
-    from mloop.data import get
-
     reference = json.loads(data)
     try:
-        dataset = get(reference["ref"])
+        dataset = get_dataset(reference["ref"])
     except NotFound:
         raise NotFound(
             f"dataset version {reference['ref']} that this output names was removed"

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mloop.entities import Run, RunIO, RunStatus
-from mloop.errors import Conflict, InvalidInput, NotFound, PipelineFailed
+from mloop.errors import Conflict, NotFound, PipelineFailed
 from mloop.pipelines import materializers
 from mloop.pipelines.cache import StepCache, cache_key
 from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
@@ -42,7 +42,6 @@ from mloop.pipelines.history import (
 from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
-from mloop.tracking.liveness import is_dead
 from mloop.tracking.reads import Read
 from mloop.tracking.sql.database import Database
 
@@ -54,7 +53,6 @@ __all__ = [
     "NODE_TAG",
     "PipelineRun",
     "StepState",
-    "resume",
     "run_pipeline",
     "step_cache",
     "step_runs",
@@ -267,7 +265,11 @@ class _Scheduler:
         if hit is None:
             return False
         source_run, raw = hit
-        recorded = [Read.from_dict(r) for r in raw.pop(READS_KEY, [])]
+        if READS_KEY not in raw:
+            # Written before reads were recorded: what the step read is unknown, so it
+            # runs again (and its entry is replaced by one that records them).
+            return False
+        recorded = [Read.from_dict(r) for r in raw.pop(READS_KEY)]
         outputs = {name: StoredValue(**value) for name, value in raw.items()}
         if not all(self.content.exists(v.digest) for v in outputs.values()):
             self.cache.forget(key)  # its objects were garbage-collected
@@ -365,9 +367,13 @@ def run_pipeline(
 ) -> PipelineRun:
     """Run ``pipeline`` with bound ``params``; see :meth:`Pipeline.run`.
 
+    ``resume`` is a pipeline run to take over (see :func:`mloop.pipelines.resume`):
+    its finished steps are reused, the others run.
+
     Raises:
         InvalidInput: bad params, wiring or executor options (nothing is recorded).
         PipelineFailed: a step failed after its retries; the run is FAILED.
+        Conflict: another process took ``resume`` over first (nothing is recorded).
     """
     graph = pipeline.build(**params)
     client = fluent.current_client()
@@ -375,39 +381,16 @@ def run_pipeline(
     runner = make_executor(executor, max_workers, client.content, address)
     done: dict[str, StepState] = {}
     if resume is None:
-        experiment_id = _experiment_id(client, experiment)
-        parent = fluent.active_run()
-        tags = {
-            KIND: "pipeline",
-            "mloop.pipeline.name": pipeline.name,
-            "mloop.pipeline.ref": pipeline.reference,
-            "mloop.pipeline.executor": executor,
-            CACHE_TAG: "true" if cache else "false",  # a resume keeps the choice
-        }
-        created = client.create_run(
-            experiment_id,
-            run_name=pipeline.name,
-            tags=tags,
-            parent_run_id=parent.info.run_id if parent else None,
-        )
-        run_id = created.info.run_id
-        if params:
-            client.log_params(run_id, {k: _param_text(v) for k, v in params.items()})
-        client.log_dict(run_id, graph.describe(), "pipeline/graph.json")
+        run_id, experiment_id = _start(client, pipeline, graph, params, executor, cache, experiment)
     else:
-        run_id = resume.info.run_id
-        experiment_id = resume.info.experiment_id
-        done = finished_steps(client, resume, graph)
-        close_dead_steps(client, resume)
-        client.update_run(run_id, status=RunStatus.RUNNING)
+        run_id, experiment_id = resume.info.run_id, resume.info.experiment_id
+        try:
+            done = _take_over(client, resume, graph)
+        except Conflict:
+            runner.close()
+            raise
     scheduler = _Scheduler(
-        graph,
-        client,
-        run_id,
-        experiment_id,
-        use_cache=cache,
-        executor=runner,
-        done=done,
+        graph, client, run_id, experiment_id, use_cache=cache, executor=runner, done=done
     )
     try:
         scheduler.run()
@@ -417,6 +400,62 @@ def run_pipeline(
     except BaseException as err:
         client.set_terminated(run_id, RunStatus.FAILED, error=f"{type(err).__name__}: {err}")
         raise
+    return _finish(client, pipeline, graph, scheduler)
+
+
+def _start(
+    client: Client,
+    pipeline: Pipeline,
+    graph: Graph,
+    params: Mapping[str, Any],
+    executor: str,
+    cache: bool,
+    experiment: str | None,
+) -> tuple[str, str]:
+    """Record a new pipeline run (nested in the active run, if any); its id and experiment."""
+    experiment_id = _experiment_id(client, experiment)
+    parent = fluent.active_run()
+    tags = {
+        KIND: "pipeline",
+        "mloop.pipeline.name": pipeline.name,
+        "mloop.pipeline.ref": pipeline.reference,
+        "mloop.pipeline.executor": executor,
+        CACHE_TAG: "true" if cache else "false",  # a resume keeps the choice
+    }
+    created = client.create_run(
+        experiment_id,
+        run_name=pipeline.name,
+        tags=tags,
+        parent_run_id=parent.info.run_id if parent else None,
+    )
+    run_id = created.info.run_id
+    if params:
+        client.log_params(run_id, {k: _param_text(v) for k, v in params.items()})
+    client.log_dict(run_id, graph.describe(), "pipeline/graph.json")
+    return run_id, experiment_id
+
+
+def _take_over(client: Client, run: Run, graph: Graph) -> dict[str, StepState]:
+    """Claim ``run`` for this process as it was seen; the finished steps a resume reuses.
+
+    Raises:
+        Conflict: another process claimed it since (two resumes at once): one wins.
+    """
+    run_id = run.info.run_id
+    if not client.claim_run(run_id, run.info):
+        now = client.get_run(run_id).info
+        raise Conflict(
+            f"pipeline run {run_id} is being resumed by process {now.owner} "
+            f"(it is {now.status.value} now); wait for that resume to end"
+        )
+    done = finished_steps(client, run, graph)
+    close_dead_steps(client, run)
+    return done
+
+
+def _finish(client: Client, pipeline: Pipeline, graph: Graph, scheduler: _Scheduler) -> PipelineRun:
+    """End the pipeline run FINISHED, or FAILED (raising PipelineFailed) if a step failed."""
+    run_id = scheduler.run_id
     states = {n: scheduler.states.get(n, StepState(n, "SKIPPED")) for n in graph.nodes}
     if scheduler.failure is not None:
         node_id, error = scheduler.failure
@@ -431,57 +470,3 @@ def run_pipeline(
         )
     client.set_terminated(run_id, RunStatus.FINISHED)
     return PipelineRun(run_id, pipeline.name, RunStatus.FINISHED.value, states)
-
-
-def resume(
-    run_id: str,
-    *,
-    executor: str = "local",
-    max_workers: int | None = None,
-    address: str | None = None,
-) -> PipelineRun:
-    """Run again only the steps of a pipeline run that failed, were killed or never ran.
-
-    A step that finished is never run again: its recorded outputs are reused
-    (only where every step upstream of it finished too). Step runs left RUNNING
-    by a process that died are closed as KILLED first. The steps that run use
-    the step cache if the original run did (not after ``cache=False``).
-
-    Raises:
-        NotFound: no such run.
-        InvalidInput: the run is not a pipeline run, or it already finished.
-        Conflict: the process running it is still alive.
-    """
-    from mloop.pipelines.dsl import Pipeline
-    from mloop.plugins import load_target
-
-    client = fluent.current_client()
-    run = client.get_run(run_id)
-    tags = run.data.tags
-    if tags.get(KIND) != "pipeline":
-        raise InvalidInput(f"run {run_id} is not a pipeline run")
-    if run.info.status == RunStatus.FINISHED:
-        raise InvalidInput(f"pipeline run {run_id} already finished; there is nothing to resume")
-    if run.info.status == RunStatus.RUNNING and run.info.owner and not is_dead(run.info):
-        raise Conflict(
-            f"pipeline run {run_id} is still running (process {run.info.owner}); wait for it "
-            "to end, or stop it (kill PID) and resume then"
-        )
-    reference = tags.get("mloop.pipeline.ref", "")
-    try:
-        pipeline = load_target(reference)
-    except (ImportError, AttributeError) as err:
-        raise InvalidInput(
-            f"pipeline run {run_id} was made by {reference!r}, which cannot be imported: {err}"
-        ) from None
-    if not isinstance(pipeline, Pipeline):
-        raise InvalidInput(f"{reference!r} is not an @mloop.pipeline")
-    params = pipeline.bind_params(dict(run.data.params), from_text=True)
-    return run_pipeline(
-        pipeline,
-        params,
-        executor=executor,
-        max_workers=max_workers,
-        cache=tags.get(CACHE_TAG) != "false",
-        resume=run,
-    )

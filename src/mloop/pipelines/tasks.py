@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import os
 import sys
 import threading
 import time
@@ -28,7 +29,7 @@ from mloop.artifacts.cas import ContentStore
 from mloop.errors import InvalidInput
 from mloop.pipelines import materializers
 from mloop.pipelines.dsl import Step
-from mloop.tracking import reads
+from mloop.tracking import fluent, reads
 from mloop.tracking.reads import Read
 
 MAX_CAPTURE = 1 << 20  # characters of stdout/stderr kept per attempt
@@ -173,8 +174,6 @@ def execute_step(
     ``enforce_timeout`` the caller stops the attempt itself (a worker process
     is killed).
     """
-    from mloop.tracking import fluent
-
     started = time.perf_counter()
     result = StepResult(task.node)
     holder: dict[str, Any] = {}
@@ -225,10 +224,6 @@ def execute_in_worker(task: StepTask) -> StepResult:
     Used by worker processes and Ray tasks alike; the caller stops the attempt
     on timeout.
     """
-    import os
-
-    from mloop.tracking import fluent
-
     os.environ["MLOOP_ARTIFACTS_URI"] = task.artifacts_root
     fluent.set_tracking_uri(task.tracking_uri)
     client = fluent.current_client()

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mloop.config import load_settings
 from mloop.entities import RunStatus
 from mloop.errors import InvalidInput, MissingExtra
 from mloop.tracking import fluent
@@ -156,8 +158,6 @@ def _storage(optuna: Any, storage: Any, executor: str, name: str) -> tuple[Any, 
     """The study's storage here, and how a worker opens the same one."""
     if storage is not None or executor == "local":
         return storage, storage  # None: in memory
-    from mloop.config import load_settings
-
     folder = Path(load_settings().home).absolute() / "tune"
     folder.mkdir(parents=True, exist_ok=True)
     spec = ("journal", str(folder / f"{name}.log"))
@@ -184,8 +184,6 @@ def run_trial(
     artifacts_root: str,
 ) -> tuple[str, float | None, str | None]:
     """One trial in a worker: ``(state, value, error)``; the driver tells the study."""
-    import os
-
     optuna = _optuna()
     os.environ["MLOOP_ARTIFACTS_URI"] = artifacts_root
     fluent.set_tracking_uri(tracking_uri)

@@ -35,6 +35,7 @@ from mloop.entities import (
     Param,
     Run,
     RunData,
+    RunInfo,
     RunIO,
     RunStatus,
     RunTag,
@@ -45,7 +46,7 @@ from mloop.tracking import artifact_files, current, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
 from mloop.tracking.environment import source_tags
-from mloop.tracking.liveness import process_owner
+from mloop.tracking.liveness import now_millis, process_owner
 from mloop.tracking.protocols import NewRun, Termination
 from mloop.tracking.redaction import redact, redact_text
 from mloop.tracking.validation import (
@@ -242,6 +243,27 @@ class Client:
         if state == RunStatus.RUNNING:
             lifecycle.install()
             self._backend.writer.own(run_id)
+
+    def claim_run(self, run_id: str, seen: RunInfo) -> bool:
+        """Set a run RUNNING for this process, only if no other process changed it since ``seen``.
+
+        The status and owner are compared and set atomically in the store, so of
+        two processes taking over the same run (two resumes) exactly one wins;
+        the winner keeps the run alive with heartbeats. False: nothing changed.
+
+        Example:
+            >>> client = Client()  # doctest: +SKIP
+            >>> client.claim_run(run_id, client.get_run(run_id).info)  # doctest: +SKIP
+            True
+        """
+        self.flush()
+        claimed = self._backend.stores.runs.claim_run(
+            run_id, seen.status, seen.owner, process_owner(), now_millis()
+        )
+        if claimed:
+            lifecycle.install()
+            self._backend.writer.own(run_id)
+        return claimed
 
     def delete_run(self, run_id: str) -> None:
         """Move a run to the bin; `mloop gc` removes it for good."""

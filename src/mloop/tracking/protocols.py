@@ -170,7 +170,8 @@ class RunStore(Protocol):
     - NaN and ±inf metric values read back as they were logged;
     - ``get_run`` and ``update_run`` raise NotFound for unknown ids;
     - ``search_runs`` raises FilterSyntaxError for a malformed filter or order;
-    - ``heartbeat`` touches only RUNNING runs, and never fails for unknown ids.
+    - ``heartbeat`` touches only RUNNING runs, and never fails for unknown ids;
+    - ``claim_run`` is a compare-and-set: of two claims on the same state, one wins.
     """
 
     def create_run(
@@ -234,6 +235,20 @@ class RunStore(Protocol):
 
     def heartbeat(self, run_ids: Sequence[str], owner: str, time: int) -> None:
         """Record that ``owner`` is alive and runs those of ``run_ids`` still RUNNING."""
+
+    def claim_run(
+        self,
+        run_id: str,
+        seen_status: RunStatus,
+        seen_owner: str | None,
+        owner: str,
+        now: int,
+    ) -> bool:
+        """Set a run RUNNING, owned by ``owner`` with a heartbeat at ``now`` (ms).
+
+        Only if its status and owner are still ``seen_status`` and ``seen_owner``,
+        atomically; False (nothing changed) when another process changed them first.
+        """
 
 
 class ArtifactIndex(Protocol):

@@ -474,6 +474,31 @@ class SqlRunStore:
                     .values(owner=owner, heartbeat_time=time)
                 )
 
+    def claim_run(
+        self,
+        run_id: str,
+        seen_status: RunStatus,
+        seen_owner: str | None,
+        owner: str,
+        now: int,
+    ) -> bool:
+        """Take a run over as seen: set it RUNNING for ``owner``; False if it changed since.
+
+        One UPDATE compares and sets, so of two processes claiming the same state one wins.
+        """
+        same_owner = _R.c.owner.is_(None) if seen_owner is None else _R.c.owner == seen_owner
+        with self._db.begin() as conn:
+            changed = conn.execute(
+                _R.update()
+                .where(
+                    _R.c.run_id == run_id,
+                    _R.c.status == RunStatus(seen_status).value,
+                    same_owner,
+                )
+                .values(status=RunStatus.RUNNING.value, owner=owner, heartbeat_time=now)
+            ).rowcount
+        return bool(changed)
+
     def purge_runs(self, deleted_before: int, *, dry_run: bool = False) -> list[str]:
         """Remove runs deleted before ``deleted_before`` (ms); only list them if ``dry_run``."""
         with self._db.begin() as conn:

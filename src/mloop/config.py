@@ -34,6 +34,11 @@ _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*):(?P<rest>.*)$", re.
 _NOT_FOLDERS = frozenset({"databricks", "databricks-uc", "uc"})
 
 
+_LIBPQ_KEYWORD = re.compile(
+    r"(?:^|\s)(?:host|hostaddr|dbname|user|password|port|sslmode|service)\s*=", re.IGNORECASE
+)
+
+
 def tracking_uri_from(text: str, base: Path | None = None) -> str:
     """The metadata store URL that a tracking URI as a user writes it names.
 
@@ -56,6 +61,11 @@ def tracking_uri_from(text: str, base: Path | None = None) -> str:
         'postgresql://u@db/mloop'
     """
     text = text.strip()
+    if _LIBPQ_KEYWORD.search(text):  # never echo it: it may hold a password
+        raise InvalidInput(
+            "the tracking URI looks like a PostgreSQL keyword connection string "
+            "(host=… dbname=…); write it as a URL: postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+        )
     match = _SCHEME.match(text)
     if match is None or len(match["scheme"]) == 1:  # no scheme, or a Windows drive letter
         if text.lower() in _NOT_FOLDERS or not text:

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 import mloop
 from mloop.entities import RunIO
-from tests.cli.conftest import invoke, run_mloop
+from tests.cli.conftest import MLOOP, invoke, run_mloop
 
 T0 = 1_700_000_000_000  # fixed start times keep "newest first" deterministic
 
@@ -510,3 +511,21 @@ def test_console_script_long_filter_error_is_not_wrapped(tracked: Tracked) -> No
     assert f"  {long_filter}" in lines
     text_line = lines.index(f"  {long_filter}")
     assert lines[text_line + 1].index("^") == long_filter.index("!") + 2
+
+
+def test_piped_tables_keep_whole_lines_and_escape_control_characters(home: Path) -> None:
+    with mloop.start_run(run_name="a-rather-long-run-name-for-a-pipe") as run:
+        mloop.set_tag("title", "\x1b]0;pwned\x07\x1b[2Jcleared")
+        mloop.log_metric("loss", 0.000150852)
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # as in `mloop runs ls > f`
+
+    def piped(*args: str) -> str:
+        done = subprocess.run([str(MLOOP), *args], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    row = next(line for line in piped("runs", "ls").splitlines() if run.info.run_id in line)
+    assert "a-rather-long-run-name-for-a-pipe" in row and "FINISHED" in row and "0.000150852" in row
+    shown = piped("runs", "show", run.info.run_id)
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "\\x1b]0;pwned\\x07\\x1b[2Jcleared" in shown

@@ -29,6 +29,18 @@ REFUSED = [
 ]
 
 
+def test_a_keyword_connection_string_is_refused_without_echoing_it(
+    home: Path, tmp_path: Path
+) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(InvalidInput, match="postgresql://USER:PASSWORD@HOST") as caught:
+        mloop.set_tracking_uri("host=127.0.0.1 port=1 password=S3CRET")
+    assert "S3CRET" not in str(caught.value)
+    code, _, err = invoke("runs", "ls", env={"MLOOP_TRACKING_URI": "dbname=x password=S3CRET"})
+    assert code == 2 and "S3CRET" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 @pytest.mark.parametrize("uri", REFUSED)
 def test_uris_that_name_no_store_are_refused(uri: str, home: Path, tmp_path: Path) -> None:
     before = sorted(p.name for p in tmp_path.iterdir())

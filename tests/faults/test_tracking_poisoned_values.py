@@ -9,6 +9,7 @@ run is written.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mloop.entities import RunStatus
@@ -59,6 +61,8 @@ def _points(run_id: str) -> list[tuple[str, str, float, int, int]]:
     ("kwargs", "message"),
     [
         ({"value": 10**400}, "does not fit in a 64-bit float"),
+        ({"value": np.longdouble("1e4000")}, "does not fit in a 64-bit float"),
+        ({"value": -np.longdouble("1e4000")}, "does not fit in a 64-bit float"),
         ({"value": 1.0, "timestamp": 2**70}, "after the year 9999"),
         ({"value": 1.0, "timestamp": 2**63}, "after the year 9999"),
         ({"value": 1.0, "timestamp": -5}, "before 1970"),
@@ -74,6 +78,15 @@ def test_metric_values_that_cannot_be_stored_are_refused_at_the_call(
     with pytest.raises(InvalidInput, match=message):
         client.log_metric(run.info.run_id, "m", **kwargs)  # type: ignore[arg-type]
     assert client._backend.writer.pending == pending
+
+
+def test_infinities_that_were_already_infinite_are_kept(home: Path) -> None:
+    client = Client()
+    run = client.create_run(client.create_experiment("e"))
+    with np.errstate(over="ignore"):
+        client.log_metric(run.info.run_id, "m", np.float32(1e39))  # inf in float32 already
+    client.log_metric(run.info.run_id, "n", -math.inf)
+    assert client.get_run(run.info.run_id).data.metrics == {"m": math.inf, "n": -math.inf}
 
 
 @pytest.mark.parametrize("text", ["nul\x00byte", "lone \udc80 surrogate"])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from mloop.cli.context import client_from
-from mloop.cli.output import console, handle_errors, print_json
+from mloop.cli.output import console, handle_errors, print_json, printable
 from mloop.errors import IntegrityError
 from mloop.tracking.connection import connect
 from mloop.tracking.gc import collect_garbage
@@ -48,6 +49,6 @@ def gc_command(
         f"({report.freed_bytes:,} bytes) and {report.temp_files} temporary file(s)"
     )
     for problem in report.problems:  # damaged packs are left alone; the rest was collected
-        console.print(f"[yellow]skipped:[/yellow] {problem}")
+        console.print(Text("skipped: ", style="yellow") + Text(printable(problem)))
     if report.problems:
         raise typer.Exit(IntegrityError.exit_code)

@@ -7,6 +7,8 @@ import datetime as dt
 import enum
 import json
 import math
+import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -63,13 +65,35 @@ def duration_text(start: int, end: int | None) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
 
 
+# Control characters other than newline and tab (ESC starts terminal escape
+# sequences: a stored value must never retitle, clear or restyle a terminal).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters shown as escapes, so it prints as what it is.
+
+    Example:
+        >>> printable("ok\x1b[2Jcleared")
+        'ok\\x1b[2Jcleared'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def value_text(value: Any) -> str:
     """A metric, param or tag value for a table cell."""
     if value is None:
         return "-"
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    return printable(str(value))
+
+
+def _widen_when_piped() -> None:
+    # Piped into a file or another program, a table keeps whole lines (grep and
+    # diff see whole values) unless COLUMNS asks for a width; Rich would use 80.
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = 10_000
 
 
 def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -80,12 +104,15 @@ def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any
         grid.add_column(Text(header), no_wrap=position == 0, overflow="fold")
     for row in rows:
         grid.add_row(*(Text(value_text(cell)) for cell in row))
+    _widen_when_piped()
     console.print(grid)
 
 
 def print_error(message: str, label: str = "error:") -> None:
     """Print a literal message to stderr after a red label, without hard line breaks."""
-    err_console.print(Text(f"{label} ", style="bold red") + Text(message), soft_wrap=True)
+    err_console.print(
+        Text(f"{label} ", style="bold red") + Text(printable(message)), soft_wrap=True
+    )
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -80,12 +80,17 @@ def metric_value(key: str, value: object) -> float:
             f"metric {key!r} must be a number, got {value!r} ({type(value).__name__})"
         )
     try:
-        return float(value)
+        number = float(value)
     except OverflowError:
+        number = math.inf if value > 0 else -math.inf
+    # A finite value that only became infinite here (numpy's longdouble 1e4000) does
+    # not fit; a value that already was infinite (float32 inf) is kept as inf.
+    if math.isinf(number) and value != number:
         raise InvalidInput(
             f"metric {key!r} value {str(value)[:19]}… does not fit in a 64-bit float "
             "(the largest is about 1.8e308); log a scaled value or its logarithm"
-        ) from None
+        )
+    return number
 
 
 def metric_step(step: object) -> int:

@@ -1,0 +1,145 @@
+"""The files of mloop's own stores, which a folder being versioned must leave out.
+
+A dataset, artifact or model package never holds the store it is kept in. And
+reading a store's SQLite file through ``open()`` is harmful, not just wasteful:
+closing that file drops every POSIX lock this process holds on the database,
+so another process closing the store may delete the write-ahead log under the
+open connections and later commits are lost. Every walker (``mloop data add``,
+``log_artifacts``, ``code_paths``) asks :func:`own_files` what to leave out.
+
+Example:
+    >>> import tempfile
+    >>> from mloop.config import Settings
+    >>> home = Path(tempfile.mkdtemp()) / ".mloop"
+    >>> own = own_files(Settings(home=home))
+    >>> own.what(home / "mloop.db-wal")
+    "the store's SQLite file (mloop.db-wal)"
+    >>> own.what(home.parent / "data.csv") is None
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from mloop.config import Settings, load_settings
+from mloop.errors import InvalidInput
+from mloop.tracking import current
+from mloop.tracking.connection import open_stores
+
+logger = logging.getLogger(__name__)
+
+SQLITE_SIDECARS = ("", "-wal", "-shm", "-journal")
+"""A SQLite database ``NAME`` and what SQLite keeps beside it (``NAME-wal``, ...)."""
+
+# Folders of MLOOP_HOME that hold the store's objects, caches and local copies.
+_HOME_FOLDERS = ("artifacts", "cache", "datasets", "models", "tune", "tmp", "keys")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnFiles:
+    """Real paths of the stores' files and folders, each with what it is, for messages."""
+
+    entries: Mapping[str, str]
+    homes: frozenset[str] = frozenset()
+
+    def what(self, path: str | os.PathLike[str]) -> str | None:
+        """What ``path`` is when it is one of the stores' files or folders, else None."""
+        return self.entries.get(os.path.realpath(path))
+
+    def check_source(self, path: str | os.PathLike[str]) -> None:
+        """Refuse a path to version that is a store, or lies inside one of its folders.
+
+        A user's folder inside ``MLOOP_HOME`` (not one of the store's own) may be added.
+
+        Raises:
+            InvalidInput: the path is (inside) the store; the message says which part.
+        """
+        real = os.path.realpath(path)
+        for entry, what in self.entries.items():
+            if real == entry or (entry not in self.homes and _inside(real, entry)):
+                raise InvalidInput(
+                    f"cannot version {str(path)!r}: it is {what}, and mloop never versions "
+                    "its own store; name a folder or file outside it"
+                )
+
+    def skip(self, path: str | os.PathLike[str], shown: str | os.PathLike[str]) -> bool:
+        """True (with a logged warning naming it) when ``path`` is to be left out."""
+        what = self.what(path)
+        if what is None:
+            return False
+        logger.warning("left out %s: it is %s, which is never versioned", str(shown), what)
+        return True
+
+
+def _sqlite_file(uri: str) -> Path | None:
+    try:
+        url = sa.make_url(uri)
+    except sa.exc.ArgumentError:
+        return None
+    database = url.database or ""
+    if not url.drivername.startswith("sqlite") or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database).expanduser().absolute()
+
+
+def _local_folder(uri: str) -> Path | None:
+    if uri.startswith("file://"):
+        return Path(uri.removeprefix("file://"))
+    if "://" in uri:
+        return None
+    return Path(uri).expanduser().absolute()
+
+
+def _entries(tracking: str, artifacts: str, home: Path) -> dict[str, str]:
+    found: dict[str, str] = {os.path.realpath(home): "mloop's home folder (MLOOP_HOME)"}
+    for folder in _HOME_FOLDERS:
+        found[os.path.realpath(home / folder)] = f"a folder of mloop's home ({folder}/)"
+    database = _sqlite_file(tracking)
+    if database is not None:
+        for suffix in SQLITE_SIDECARS:
+            real = os.path.realpath(f"{database}{suffix}")
+            found[real] = f"the store's SQLite file ({database.name}{suffix})"
+    root = _local_folder(artifacts)
+    if root is not None:
+        found[os.path.realpath(root)] = "the store's artifact root"
+    return found
+
+
+def own_files(settings: Settings | None = None) -> OwnFiles:
+    """The files of the settings' store and of every store this process has open.
+
+    Without ``settings``, the process's settings with its chosen tracking URI
+    (:func:`mloop.set_tracking_uri`) are used.
+
+    Example:
+        >>> isinstance(own_files(), OwnFiles)
+        True
+    """
+    if settings is None:
+        settings = load_settings()
+        chosen = current.tracking_uri()
+        if chosen:
+            settings = dataclasses.replace(settings, tracking_uri=chosen)
+    home = settings.home.expanduser().absolute()
+    stores = [
+        (settings.resolved_tracking_uri(), settings.resolved_artifacts_uri(), home),
+        *open_stores(),
+    ]
+    entries: dict[str, str] = {}
+    for tracking, artifacts, each_home in reversed(stores):  # the settings' names win
+        entries.update(_entries(tracking, artifacts, each_home))
+    homes = frozenset(os.path.realpath(each_home) for _, _, each_home in stores)
+    return OwnFiles(entries, homes)

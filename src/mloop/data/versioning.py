@@ -269,13 +269,26 @@ def store_files(
     return [item for item in manifest if item is not None]
 
 
+def copy_folder_name(version: DatasetVersion) -> str:
+    """The name of a version's local copy: ``<version>-<first 12 hex digits of its digest>``.
+
+    Stores sharing one folder of local copies then never share one: ``ds@1``
+    of one store and ``ds@1`` of another have different digests.
+
+    Example:
+        >>> copy_folder_name(DatasetVersion("ds", 1, "ab" * 32, 1, 10, 0))
+        '1-abababababab'
+    """
+    return f"{version.version}-{version.digest[:12]}"
+
+
 def materialize(content: ContentStore, version: DatasetVersion, cache_root: Path) -> Path:
-    """The version's files under ``cache_root/<name>/<version>``, read-only, fetched once.
+    """The version's files in ``cache_root/<name>/<version>-<digest12>``, read-only, fetched once.
 
     A finished copy is marked by a ``.complete`` file written last, so an
     interrupted copy is redone, never used.
     """
-    target = cache_root / version.name / str(version.version)
+    target = cache_root / version.name / copy_folder_name(version)
     entries = [(f.path, f.digest) for f in version.files]
     what = f"dataset '{version.name}@{version.version}'"
     return copy_objects(content, entries, target, target / ".complete", version.digest, what=what)

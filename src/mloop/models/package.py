@@ -182,9 +182,11 @@ def _copy_code(code_paths: Sequence[str | os.PathLike[str]], root: Path) -> None
         # The stores' files are never copied (nor opened: closing a SQLite
         # file drops this process's locks on it); special files neither.
         left_out = set(compiled(directory, names))
+        real = os.path.realpath(directory)
         for name in names:
             path = Path(directory, name)
-            if own.skip(path, path) or not (path.is_dir() or path.is_file()):
+            resolved = os.path.realpath(path) if path.is_symlink() else os.path.join(real, name)
+            if own.skip(resolved, path) or not (path.is_dir() or path.is_file()):
                 left_out.add(name)
         return left_out
 

@@ -108,12 +108,14 @@ def folder_files(folder: Path, own: OwnFiles) -> Iterator[Path]:
         >>> [p.name for p in folder_files(folder, OwnFiles({}))]
         ['a.txt']
     """
-    for directory, folders, names in os.walk(folder):
+    for directory, folders, names in os.walk(folder):  # links to folders are not followed
         here = Path(directory)
-        folders[:] = [f for f in folders if not own.skip(here / f, here / f)]
+        real = os.path.realpath(directory)
+        folders[:] = [f for f in folders if not own.skip(os.path.join(real, f), here / f)]
         for name in names:
             path = here / name
-            if own.skip(path, path):
+            real_path = os.path.realpath(path) if path.is_symlink() else os.path.join(real, name)
+            if own.skip(real_path, path):
                 continue
             if path.is_file():
                 yield path

@@ -73,9 +73,14 @@ class OwnFiles:
                     "its own store; name a folder or file outside it"
                 )
 
-    def skip(self, path: str | os.PathLike[str], shown: str | os.PathLike[str]) -> bool:
-        """True (with a logged warning naming it) when ``path`` is to be left out."""
-        what = self.what(path)
+    def skip(self, real: str, shown: str | os.PathLike[str]) -> bool:
+        """True (with a logged warning naming ``shown``) when ``real`` is to be left out.
+
+        ``real`` must have every symbolic link resolved (``os.path.realpath``):
+        walkers know it from the folder they are in, and a dictionary lookup
+        per file keeps large folders fast.
+        """
+        what = self.entries.get(real)
         if what is None:
             return False
         logger.warning("left out %s: it is %s, which is never versioned", str(shown), what)

@@ -106,6 +106,8 @@ def test_code_paths_leave_the_store_out(
 def test_a_device_is_refused_with_a_clear_message(home: Path) -> None:
     with pytest.raises(InvalidInput, match="not a regular file or folder"):
         mloop.data.add("/dev/null", "null")
+    with pytest.raises(InvalidInput, match="not a regular file or folder"), mloop.start_run():
+        mloop.log_artifact("/dev/null")
 
 
 def test_fifos_and_sockets_in_a_folder_are_left_out_unopened(

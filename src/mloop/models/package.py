@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import shutil
@@ -40,6 +41,8 @@ from mloop.models.flavors import get as get_flavor
 from mloop.models.isolation import CODE, package_code, references
 from mloop.models.signature import Enforcer, Signature, infer_signature
 from mloop.tracking.own_files import own_files
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "mloop-model.yaml"
 SIGNATURE_FILE = "mloop-model.sig"
@@ -186,7 +189,10 @@ def _copy_code(code_paths: Sequence[str | os.PathLike[str]], root: Path) -> None
         for name in names:
             path = Path(directory, name)
             resolved = os.path.realpath(path) if path.is_symlink() else os.path.join(real, name)
-            if own.skip(resolved, path) or not (path.is_dir() or path.is_file()):
+            if own.skip(resolved, path):
+                left_out.add(name)
+            elif not (path.is_dir() or path.is_file()):
+                logger.warning("left out %s: it is not a regular file or folder", path)
                 left_out.add(name)
         return left_out
 

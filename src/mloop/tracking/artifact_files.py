@@ -70,7 +70,8 @@ def store_local(
 
     Raises:
         NotFound: the local path does not exist.
-        InvalidInput: ``artifact_path`` escapes the run, or the path is a store's.
+        InvalidInput: ``artifact_path`` escapes the run, or the path is a store's or
+            not a regular file or folder.
     """
     base = check_artifact_path(artifact_path)
     source = Path(local_path)
@@ -85,6 +86,11 @@ def store_local(
             (path, artifact_path_join(root, path.relative_to(source).as_posix()))
             for path in sorted(folder_files(source, own))
         ]
+    elif source.exists():
+        raise InvalidInput(
+            f"cannot log {str(source)!r}: it is not a regular file or folder (a device, FIFO "
+            "or socket); copy its content into a file and log that"
+        )
     else:
         raise NotFound(f"cannot log {str(source)!r}: no such file or directory")
     entries = []

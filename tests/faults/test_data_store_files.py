@@ -85,6 +85,10 @@ def test_the_store_itself_is_refused(home: Path, tmp_path: Path) -> None:
         mloop.data.add(home / "mloop.db", "db")
     with pytest.raises(InvalidInput, match="artifact root"), mloop.start_run():
         mloop.log_artifacts(home / "artifacts")
+    (tmp_path / "rows.txt").write_text("1\n")
+    mloop.data.add(tmp_path / "rows.txt", "rows")  # fills the hash cache
+    with pytest.raises(InvalidInput, match="cache"):
+        mloop.data.add(home / "cache" / "hashes.db", "cache")
 
 
 def test_code_paths_leave_the_store_out(

@@ -40,6 +40,9 @@ SQLITE_SIDECARS = ("", "-wal", "-shm", "-journal")
 
 # Folders of MLOOP_HOME that hold the store's objects, caches and local copies.
 _HOME_FOLDERS = ("artifacts", "cache", "datasets", "models", "tune", "tmp", "keys")
+# Of those, the ones nothing may be taken from: the hash cache (a SQLite file
+# this process keeps using) and the signing keys.
+_SEALED = ("cache", "keys")
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -51,23 +54,25 @@ class OwnFiles:
     """Real paths of the stores' files and folders, each with what it is, for messages."""
 
     entries: Mapping[str, str]
-    homes: frozenset[str] = frozenset()
+    sealed: frozenset[str] = frozenset()
 
     def what(self, path: str | os.PathLike[str]) -> str | None:
         """What ``path`` is when it is one of the stores' files or folders, else None."""
         return self.entries.get(os.path.realpath(path))
 
     def check_source(self, path: str | os.PathLike[str]) -> None:
-        """Refuse a path to version that is a store, or lies inside one of its folders.
+        """Refuse a path to version that is a store's file or folder, or inside a sealed one.
 
-        A user's folder inside ``MLOOP_HOME`` (not one of the store's own) may be added.
+        A folder inside a store's folder may be added (mloop itself logs model
+        packages from a scratch folder in the artifact root); the store's files
+        in it are then left out as anywhere else.
 
         Raises:
-            InvalidInput: the path is (inside) the store; the message says which part.
+            InvalidInput: the path is the store's; the message says which part.
         """
         real = os.path.realpath(path)
         for entry, what in self.entries.items():
-            if real == entry or (entry not in self.homes and _inside(real, entry)):
+            if real == entry or (entry in self.sealed and _inside(real, entry)):
                 raise InvalidInput(
                     f"cannot version {str(path)!r}: it is {what}, and mloop never versions "
                     "its own store; name a folder or file outside it"
@@ -146,5 +151,7 @@ def own_files(settings: Settings | None = None) -> OwnFiles:
     entries: dict[str, str] = {}
     for tracking, artifacts, each_home in reversed(stores):  # the settings' names win
         entries.update(_entries(tracking, artifacts, each_home))
-    homes = frozenset(os.path.realpath(each_home) for _, _, each_home in stores)
-    return OwnFiles(entries, homes)
+    sealed = frozenset(
+        os.path.realpath(each_home / folder) for _, _, each_home in stores for folder in _SEALED
+    )
+    return OwnFiles(entries, sealed)

@@ -23,10 +23,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from mloop.config import Settings, load_settings
 from mloop.errors import InvalidInput
@@ -43,6 +42,7 @@ _HOME_FOLDERS = ("artifacts", "cache", "datasets", "models", "tune", "tmp", "key
 # Of those, the ones nothing may be taken from: the hash cache (a SQLite file
 # this process keeps using) and the signing keys.
 _SEALED = ("cache", "keys")
+_SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?P<database>[^?]*)")
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -93,14 +93,12 @@ class OwnFiles:
 
 
 def _sqlite_file(uri: str) -> Path | None:
-    try:
-        url = sa.make_url(uri)
-    except sa.exc.ArgumentError:
+    # Parsed by hand: importing SQLAlchemy here would make ``import mloop`` heavy.
+    match = _SQLITE_URL.match(uri)
+    if match is None:
         return None
-    database = url.database or ""
-    if not url.drivername.startswith("sqlite") or database in ("", ":memory:"):
-        return None
-    if database.startswith("file:"):
+    database = match["database"]
+    if database in ("", ":memory:") or database.startswith("file:"):
         return None
     return Path(database).expanduser().absolute()
 

@@ -130,3 +130,18 @@ def test_fifos_and_sockets_in_a_folder_are_left_out_unopened(
         server.close()
     assert [f.path for f in version.info.files] == ["a.csv"]
     assert "pipe" in caplog.text and "sock" in caplog.text
+
+
+def test_a_store_file_outside_home_is_left_out_too(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "rows.txt").write_text("1\n")
+    monkeypatch.delenv("MLOOP_ARTIFACTS_URI")  # artifacts go beside runs.db: runs-artifacts/
+    mloop.set_tracking_uri(f"sqlite:///{project}/runs.db")
+    with mloop.start_run():
+        mloop.log_text("notes", "notes.txt")
+    assert (project / "runs.db-wal").exists() and (project / "runs-artifacts").is_dir()
+    version = mloop.data.add(project, "proj")
+    assert [f.path for f in version.info.files] == ["rows.txt"]

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 import mloop
 from mloop.cli.app import app
+from mloop.data.api import check_local_copies
+from mloop.data.versioning import copy_folder_name
 from mloop.errors import IntegrityError
 
 
@@ -22,8 +24,8 @@ def dataset(home: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "rows"
     folder.mkdir()
     (folder / "part1.csv").write_text("a\n" + "".join(f"{i}\n" for i in range(100)))
-    mloop.data.add(folder, "ds")
-    return home / "datasets" / "ds" / "1" / "part1.csv"
+    version = mloop.data.add(folder, "ds").info
+    return home / "datasets" / "ds" / copy_folder_name(version) / "part1.csv"
 
 
 def _writable(path: Path) -> None:
@@ -107,3 +109,24 @@ def test_models_verify_says_the_local_copy_was_repaired(home: Path, tmp_path: Pa
     assert "the local copy was damaged" in result.output
     assert "extra.py" in result.output
     assert not (folder / "extra.py").exists()
+
+
+def test_two_stores_sharing_a_home_never_read_each_others_copies(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLOOP_ARTIFACTS_URI")  # each store keeps its artifacts beside it
+    rows = {"a": "rows of store a\n", "b": "store b has other rows\n"}
+    copies = {}
+    for store, text in rows.items():
+        mloop.set_tracking_uri(f"sqlite:///{tmp_path}/{store}.db")
+        folder = tmp_path / f"source-{store}"
+        folder.mkdir()
+        (folder / "rows.txt").write_text(text)
+        copies[store] = mloop.data.add(folder, "ds").path
+    for store, text in rows.items():  # a's copy, handed out first, still holds a's rows
+        assert (copies[store] / "rows.txt").read_text() == text
+    for store, text in rows.items():
+        mloop.set_tracking_uri(f"sqlite:///{tmp_path}/{store}.db")
+        assert (mloop.data.get("ds@1").path / "rows.txt").read_text() == text
+        assert check_local_copies() == {}
+    assert len(list((home / "datasets" / "ds").iterdir())) == 2

@@ -10,7 +10,11 @@ from sklearn.linear_model import LinearRegression
 from typer.testing import CliRunner
 
 import mloop
+from mloop.artifacts.cas import ContentStore
+from mloop.artifacts.check import Reference, check_store
+from mloop.artifacts.packs import decode_index
 from mloop.cli.app import app
+from mloop.errors import IntegrityError
 from mloop.tracking.connection import connect
 
 
@@ -199,3 +203,33 @@ def test_damaged_packed_copies_with_good_loose_copies_go_in_one_rewrite(
     code, out = fsck("--json")
     assert json.loads(out)["problems"] == []
     assert len(mloop.data.get("ds@1").to_pandas()) == 5
+
+
+def test_repair_keeps_a_pack_committed_while_it_lists_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ContentStore(str(tmp_path / "store"))
+    with store.batch() as batch:
+        first = batch.put_bytes(b"old object")
+    listed = store.pack_names
+    stored: list[str] = []
+
+    def pack_names(suffix: str = ".idx") -> set[str]:
+        names = listed(suffix)
+        if not stored:  # a writer commits a pack right after this listing
+            with store.batch() as batch:
+                stored.append(batch.put_bytes(b"an object a concurrent writer just stored"))
+        return names
+
+    monkeypatch.setattr(store, "pack_names", pack_names)
+    report = check_store(store, [Reference(first, 10, "run r artifact 'a'")], repair=True)
+    assert [p.kind for p in report.problems] == []
+    assert ContentStore(str(tmp_path / "store")).get_bytes(stored[0]) == (
+        b"an object a concurrent writer just stored"
+    )
+
+
+def test_a_damaged_index_message_points_to_repair() -> None:
+    with pytest.raises(IntegrityError, match="mloop fsck --repair") as caught:
+        decode_index(b"garbage", "packs/p.idx")
+    assert "delete" not in str(caught.value)

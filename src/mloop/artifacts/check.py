@@ -147,8 +147,11 @@ def _loose_intact(content: ContentStore, digest: str) -> bool:
 
 def _check_packs(walk: _Walk) -> None:
     content = walk.content
+    # Indexes first: a writer writes a pack before its index, so every index
+    # listed here has its pack in the listing below, unless the pack is gone.
+    names = sorted(content.pack_names())
     packs = content.pack_names(".pack")
-    for name in sorted(content.pack_names()):
+    for name in names:
         index_path = content.pack_path(name, ".idx")
         entries: list[PackEntry] | None
         try:
@@ -158,7 +161,7 @@ def _check_packs(walk: _Walk) -> None:
             detail = str(err)
         except FileNotFoundError:  # removed since the listing
             continue
-        if name not in packs:
+        if name not in packs and not content.fs.exists(content.pack_path(name, ".pack")):
             _missing_pack(walk, name, entries or [])
             continue
         try:

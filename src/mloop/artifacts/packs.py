@@ -64,7 +64,7 @@ def decode_index(data: bytes, where: str) -> list[PackEntry]:
         or hashlib.sha256(body).digest() != data[len(data) - _TRAILER :]
     ):
         raise IntegrityError(
-            f"pack index {where} is damaged; restore it from a backup, or delete it and the "
-            "pack file beside it and add the affected data again"
+            f"pack index {where} is damaged; run `mloop fsck --repair`: it rebuilds the index "
+            "from the pack file beside it, and no data is lost"
         )
     return [PackEntry(raw.hex(), offset, size) for raw, offset, size in _ENTRY.iter_unpack(body)]

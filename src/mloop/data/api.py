@@ -37,6 +37,7 @@ from mloop.data.versioning import (
     Progress,
     SourceFile,
     cached_manifest,
+    copy_folder_name,
     list_files,
     manifest_digest,
     materialize,
@@ -131,10 +132,13 @@ def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
     store, content, cache = _backend()
     found: dict[str, list[str]] = {}
     for marker in sorted(cache.glob("*/*/.complete")):
-        ref = f"{marker.parent.parent.name}@{marker.parent.name}"
+        number = marker.parent.name.partition("-")[0]
+        ref = f"{marker.parent.parent.name}@{number}"
         try:
             version = store.get_version(parse_ref(ref))
         except (NotFound, InvalidInput):  # removed since, or not a copy mloop made
+            continue
+        if copy_folder_name(version) != marker.parent.name:  # another store's copy
             continue
         entries = [(f.path, f.digest) for f in version.files]
         what = f"dataset '{ref}'"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,9 @@ from mloop.artifacts.trees import materialize as copy_objects
 from mloop.data.hash_cache import FileKey, HashCache
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput, NotFound, StoreError
+from mloop.tracking.own_files import OwnFiles, own_files
+
+logger = logging.getLogger(__name__)
 
 HASH_WORKERS = max(2, min(8, os.cpu_count() or 2))
 
@@ -66,12 +70,14 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _walk(root: str, follow_links: bool) -> Iterator[SourceFile]:
+def _walk(root: str, follow_links: bool, own: OwnFiles) -> Iterator[SourceFile]:
     """Every file under ``root``; symbolic links are checked before they are followed.
 
     A link that stays inside the folder is followed (its content is stored
     under the link's path). A link that leaves it is refused unless
-    ``follow_links``; a link back to a folder being walked is a loop.
+    ``follow_links``; a link back to a folder being walked is a loop. The
+    store's own files (``own``) and special files (devices, FIFOs, sockets)
+    are left out with a warning, never opened.
     """
     real_root = os.path.realpath(root)
     # scandir's entries carry the file type, so a walk costs one stat per file and no more.
@@ -86,6 +92,8 @@ def _walk(root: str, follow_links: bool) -> Iterator[SourceFile]:
                 logical = f"{prefix}{entry.name}"
                 if entry.is_symlink():
                     target = _link_target(entry.path)
+                    if own.skip(target, entry.path):
+                        continue
                     if not follow_links and not _inside(target, real_root):
                         raise InvalidInput(
                             f"cannot add {root!r}: {entry.path!r} is a symbolic link to "
@@ -102,18 +110,29 @@ def _walk(root: str, follow_links: bool) -> Iterator[SourceFile]:
                             )
                         stack.append((entry.path, target, f"{logical}/", above | {target}))
                         continue
+                real = os.path.join(real_directory, entry.name)
+                if not entry.is_symlink() and own.skip(real, entry.path):
+                    continue
                 if entry.is_dir():
-                    real = os.path.join(real_directory, entry.name)
                     stack.append((entry.path, real, f"{logical}/", above | {real}))
                 elif entry.is_file():
                     yield _source(entry.path, logical, entry.stat())
+                else:
+                    logger.warning(
+                        "left out %s: it is not a regular file (a device, FIFO or socket)",
+                        entry.path,
+                    )
 
 
-def list_files(source: str | os.PathLike[str], *, follow_links: bool = False) -> list[SourceFile]:
+def list_files(
+    source: str | os.PathLike[str], *, follow_links: bool = False, own: OwnFiles | None = None
+) -> list[SourceFile]:
     """The files of a file or folder, sorted by their path inside the version.
 
     Symbolic links inside a folder are followed when they point inside it;
-    one that points outside is refused unless ``follow_links``.
+    one that points outside is refused unless ``follow_links``. The files of
+    mloop's stores (``own``, by default every store of this process) and
+    special files in the folder are left out with a logged warning.
 
     Example:
         >>> import pathlib, tempfile
@@ -125,17 +144,25 @@ def list_files(source: str | os.PathLike[str], *, follow_links: bool = False) ->
     Raises:
         NotFound: the path does not exist.
         InvalidInput: broken links, link loops, links out of the folder (unless
-            ``follow_links``), unreadable folders, or nothing to add.
+            ``follow_links``), unreadable folders, a path that is a store or not
+            a regular file or folder, or nothing to add.
     """
     root = os.path.abspath(source)
     if not os.path.lexists(root):
         raise NotFound(f"cannot add {str(source)!r}: no such file or directory")
+    own = own_files() if own is None else own
+    own.check_source(root)
     try:
         if os.path.islink(root):
             _link_target(root)
         if os.path.isfile(root):
             return [_source(root, os.path.basename(root), os.stat(root))]
-        files = sorted(_walk(root, follow_links), key=lambda f: f.logical)
+        if not os.path.isdir(root):
+            raise InvalidInput(
+                f"cannot add {root!r}: it is not a regular file or folder (a device, FIFO "
+                "or socket); copy its content into a file and add that"
+            )
+        files = sorted(_walk(root, follow_links, own), key=lambda f: f.logical)
     except PermissionError as err:
         raise InvalidInput(f"cannot add {root!r}: {err.filename!r} is not readable") from None
     except OSError as err:
@@ -242,13 +269,26 @@ def store_files(
     return [item for item in manifest if item is not None]
 
 
+def copy_folder_name(version: DatasetVersion) -> str:
+    """The name of a version's local copy: ``<version>-<first 12 hex digits of its digest>``.
+
+    Stores sharing one folder of local copies then never share one: ``ds@1``
+    of one store and ``ds@1`` of another have different digests.
+
+    Example:
+        >>> copy_folder_name(DatasetVersion("ds", 1, "ab" * 32, 1, 10, 0))
+        '1-abababababab'
+    """
+    return f"{version.version}-{version.digest[:12]}"
+
+
 def materialize(content: ContentStore, version: DatasetVersion, cache_root: Path) -> Path:
-    """The version's files under ``cache_root/<name>/<version>``, read-only, fetched once.
+    """The version's files in ``cache_root/<name>/<version>-<digest12>``, read-only, fetched once.
 
     A finished copy is marked by a ``.complete`` file written last, so an
     interrupted copy is redone, never used.
     """
-    target = cache_root / version.name / str(version.version)
+    target = cache_root / version.name / copy_folder_name(version)
     entries = [(f.path, f.digest) for f in version.files]
     what = f"dataset '{version.name}@{version.version}'"
     return copy_objects(content, entries, target, target / ".complete", version.digest, what=what)

@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import shutil
@@ -39,6 +40,9 @@ from mloop.models.flavors import Flavor, SaveOptions, detect, pinned_versions
 from mloop.models.flavors import get as get_flavor
 from mloop.models.isolation import CODE, package_code, references
 from mloop.models.signature import Enforcer, Signature, infer_signature
+from mloop.tracking.own_files import own_files
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "mloop-model.yaml"
 SIGNATURE_FILE = "mloop-model.sig"
@@ -170,16 +174,35 @@ def _prepare_target(path: Path) -> None:
 
 def _copy_code(code_paths: Sequence[str | os.PathLike[str]], root: Path) -> None:
     sources = [Path(p) for p in code_paths]
+    own = own_files()
     for source in sources:
         if not source.exists():
             raise NotFound(f"code path {str(source)!r} does not exist")
+        own.check_source(source)
+    compiled = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        # The stores' files are never copied (nor opened: closing a SQLite
+        # file drops this process's locks on it); special files neither.
+        left_out = set(compiled(directory, names))
+        real = os.path.realpath(directory)
+        for name in names:
+            path = Path(directory, name)
+            resolved = os.path.realpath(path) if path.is_symlink() else os.path.join(real, name)
+            if own.skip(resolved, path):
+                left_out.add(name)
+            elif not (path.is_dir() or path.is_file()):
+                logger.warning("left out %s: it is not a regular file or folder", path)
+                left_out.add(name)
+        return left_out
+
     for source in sources:
         target = root / CODE / source.name
         if source.is_dir():
             shutil.copytree(
                 source,
                 target,
-                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                ignore=ignore,
                 copy_function=shutil.copyfile,  # fresh times: gc must not take them for leftovers
             )
         else:

@@ -8,17 +8,22 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import posixpath
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import naming
 from mloop.entities import ArtifactInfo
 from mloop.errors import InvalidInput, NotFound
+from mloop.tracking.own_files import OwnFiles, own_files
 from mloop.tracking.protocols import ArtifactIndex
+
+logger = logging.getLogger(__name__)
 
 
 def check_artifact_path(path: str | None) -> str:
@@ -53,27 +58,39 @@ def store_local(
     artifact_path: str | None = None,
     *,
     contents_only: bool = False,
+    own: OwnFiles | None = None,
 ) -> list[ArtifactInfo]:
     """Store a local file, or a folder with its tree, and map it under ``artifact_path``.
 
     A file lands at ``artifact_path/<name>``; a folder at ``artifact_path/<name>/…``,
     or straight under ``artifact_path`` with ``contents_only`` (``log_artifacts``).
+    The files of mloop's stores (by default, every store of this process) and
+    special files (devices, FIFOs, sockets) in a folder are left out with a
+    logged warning.
 
     Raises:
         NotFound: the local path does not exist.
-        InvalidInput: ``artifact_path`` escapes the run.
+        InvalidInput: ``artifact_path`` escapes the run, or the path is a store's or
+            not a regular file or folder.
     """
     base = check_artifact_path(artifact_path)
     source = Path(local_path)
+    own = own_files() if own is None else own
+    if source.exists():
+        own.check_source(source)
     if source.is_file():
         files = [(source, artifact_path_join(base, source.name))]
     elif source.is_dir():
         root = base if contents_only else artifact_path_join(base, source.name)
         files = [
             (path, artifact_path_join(root, path.relative_to(source).as_posix()))
-            for path in sorted(source.rglob("*"))
-            if path.is_file()
+            for path in sorted(folder_files(source, own))
         ]
+    elif source.exists():
+        raise InvalidInput(
+            f"cannot log {str(source)!r}: it is not a regular file or folder (a device, FIFO "
+            "or socket); copy its content into a file and log that"
+        )
     else:
         raise NotFound(f"cannot log {str(source)!r}: no such file or directory")
     entries = []
@@ -83,6 +100,35 @@ def store_local(
             entries.append((logical, digest, size))
     index.record_artifacts(run_id, entries)
     return [ArtifactInfo(p, False, s, d) for p, d, s in entries]
+
+
+def folder_files(folder: Path, own: OwnFiles) -> Iterator[Path]:
+    """The regular files under ``folder``, leaving out the stores' files and special files.
+
+    What is left out is named in a logged warning; nothing left out is opened.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "a.txt").write_text("a")
+        >>> [p.name for p in folder_files(folder, OwnFiles({}))]
+        ['a.txt']
+    """
+    for directory, folders, names in os.walk(folder):  # links to folders are not followed
+        here = Path(directory)
+        real = os.path.realpath(directory)
+        folders[:] = [f for f in folders if not own.skip(os.path.join(real, f), here / f)]
+        for name in names:
+            path = here / name
+            real_path = os.path.realpath(path) if path.is_symlink() else os.path.join(real, name)
+            if own.skip(real_path, path):
+                continue
+            if path.is_file():
+                yield path
+            elif not path.is_symlink() or path.exists():
+                logger.warning(
+                    "left out %s: it is not a regular file (a device, FIFO or socket)", path
+                )
 
 
 def store_bytes(

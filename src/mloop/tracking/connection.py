@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
@@ -109,3 +110,8 @@ def disconnect_all() -> None:
             backend.writer.close()
             backend.stores.close()
         _backends.clear()
+
+
+def open_stores() -> list[tuple[str, str, Path]]:
+    """``(tracking URI, artifact root, home folder)`` of every backend open in this process."""
+    return [(*key, b.settings.home.expanduser().absolute()) for key, b in list(_backends.items())]

@@ -82,7 +82,7 @@ def metric_value(key: str, value: object) -> float:
     try:
         number = float(value)
     except OverflowError:
-        number = math.inf if value > 0 else -math.inf
+        number = math.inf  # an int too large for a float: refused just below
     # A finite value that only became infinite here (numpy's longdouble 1e4000) does
     # not fit; a value that already was infinite (float32 inf) is kept as inf.
     if math.isinf(number) and value != number:

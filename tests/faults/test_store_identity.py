@@ -201,3 +201,39 @@ def test_a_store_upgraded_from_before_identities_gets_one(tmp_path: Path) -> Non
     assert len(store_id) == 32
     assert ensure_schema(engine) == store_id  # kept, not made again
     engine.dispose()
+
+
+@pytest.mark.parametrize("root", ["/proc/1/nonexist/artifacts", "READ_ONLY"])
+def test_an_artifact_root_that_cannot_be_made_is_a_store_error(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: str
+) -> None:
+    if root == "READ_ONLY":  # as root, permissions do not stop us: the file system refuses
+        root = str(tmp_path / "read-only" / "artifacts")
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise PermissionError(13, "Permission denied", root)
+
+        monkeypatch.setattr("mloop.artifacts.identity.os.makedirs", refuse)
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    env = {"MLOOP_ARTIFACTS_URI": root}
+    code, _, err = invoke("data", "add", str(tmp_path / "d.csv"), "--name", "d", env=env)
+    disconnect_all()
+    assert code == StoreError.exit_code, err
+    assert "Traceback" not in err
+    assert f"cannot write to the artifact store {root!r}" in err
+    assert "MLOOP_ARTIFACTS_URI" in err
+
+
+def test_an_unwritable_remote_root_is_named_with_its_password_masked(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "memory://user:hunter2@bucket/a")
+
+    monkeypatch.setattr("fsspec.implementations.memory.MemoryFileSystem.pipe_file", refuse)
+    with pytest.raises(StoreError, match="cannot write to the artifact store") as caught:
+        mloop.Client(
+            tracking_uri=f"sqlite:///{tmp_path}/s/mloop.db",
+            artifacts_uri="memory://user:hunter2@bucket/a",
+        )
+    assert "hunter2" not in str(caught.value)

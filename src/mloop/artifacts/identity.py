@@ -33,8 +33,8 @@ import fsspec
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from mloop.errors import IntegrityError
-from mloop.masking import mask_uri
+from mloop.errors import IntegrityError, StoreError
+from mloop.masking import mask_text, mask_uri
 
 IDENTITY_FILE = "mloop-store.json"
 FORMAT = 1
@@ -75,6 +75,7 @@ def read_identity(root: str) -> ArtifactIdentity | None:
 
     Raises:
         IntegrityError: the file exists but is not a valid identity file.
+        StoreError: the artifact root cannot be read (permissions, I/O error).
 
     Example:
         >>> read_identity("memory://identity-doc-none") is None
@@ -85,6 +86,8 @@ def read_identity(root: str) -> ArtifactIdentity | None:
         data = fs.cat_file(path)
     except FileNotFoundError:
         return None
+    except OSError as err:
+        raise _unusable(root, err, "read") from None
     try:
         document = json.loads(data)
         return ArtifactIdentity(
@@ -104,6 +107,10 @@ def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdenti
     Never overwrites: when two stores race to adopt one root, the first wins
     and the other gets the winner's identity back (and refuses the pair).
 
+    Raises:
+        StoreError: the root cannot be created or written (a read-only or missing
+            place); the message names the root, credentials masked, and the cause.
+
     Example:
         >>> bind_identity("memory://identity-doc-bind", "b" * 32, "sqlite://").store_id
         'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
@@ -117,13 +124,25 @@ def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdenti
     identity = ArtifactIdentity(store_id, mask_uri(tracking_uri), created)
     data = json.dumps({"format": FORMAT, **dataclasses.asdict(identity)}, indent=2).encode()
     fs, path = _location(root)
-    if isinstance(fs, LocalFileSystem):
-        _write_local_once(path, data)
-    else:
-        # An object store's upload is atomic; a lost race is seen on the re-read below.
-        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        fs.pipe_file(path, data)
+    try:
+        if isinstance(fs, LocalFileSystem):
+            _write_local_once(path, data)
+        else:
+            # An object store's upload is atomic; a lost race is seen on the re-read below.
+            fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            fs.pipe_file(path, data)
+    except OSError as err:
+        raise _unusable(root, err, "write to") from None
     return read_identity(root) or identity
+
+
+def _unusable(root: str, err: OSError, doing: str) -> StoreError:
+    cause = mask_text(f"{err.strerror or type(err).__name__}: {err.filename or err}")
+    return StoreError(
+        f"cannot {doing} the artifact store {mask_uri(root)!r} ({cause}); nothing was "
+        "stored. Point MLOOP_ARTIFACTS_URI (or --artifacts-uri) at a folder this user can "
+        "read and write (create it, or fix its permissions)"
+    )
 
 
 def _write_local_once(path: str, data: bytes) -> None:

@@ -655,6 +655,37 @@ class ContentStore:
             for entry in entries:
                 yield StoredObject(entry.digest, entry.size, modified, name)
 
+    def copy_intact(self, digest: str, pack: str | None = None) -> bool:
+        """True when one copy of an object, its own file or its entry in ``pack``, is whole.
+
+        False when that copy's bytes do not match the digest, or it is gone. An
+        object stored twice (two packs, or a pack and a file of its own) has
+        copies that can differ: this reads the named one only.
+
+        Example:
+            >>> store = ContentStore("memory://cas-intact-doc")
+            >>> store.copy_intact(store.put_bytes(b"abc"))
+            True
+        """
+        digest = _check_digest(digest)
+        hasher = hashlib.sha256()
+        try:
+            if pack is None:
+                location = self._object_path(digest)
+                with open(location, "rb") if self._local else self.fs.open(location, "rb") as f:
+                    while chunk := f.read(CHUNK_SIZE):
+                        hasher.update(chunk)
+            else:
+                index = self._pack_path(pack, ".idx")
+                entries = decode_index(self._read_whole(index), index)
+                entry = next((e for e in entries if e.digest == digest), None)
+                if entry is None:
+                    return False
+                hasher.update(self._read_range(self._pack_path(pack, ".pack"), entry))
+        except (FileNotFoundError, IntegrityError):
+            return False
+        return hasher.hexdigest() == digest
+
     def iter_temp(self) -> Iterator[tuple[str, float]]:
         """Leftovers of interrupted writes, with their modified time.
 

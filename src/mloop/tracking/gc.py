@@ -11,7 +11,8 @@ and ``problems`` says so. A damaged pack (or pack index) is reported in
 ``problems`` and left alone; the rest of the store is collected.
 
 Collection refuses a metadata store and an artifact store that do not belong
-together (:mod:`mloop.tracking.pairing`), and a metadata store that references
+together (:mod:`mloop.tracking.pairing`), an artifact store that holds objects
+but records no owner, and a metadata store that references
 nothing while the artifact store holds objects (an empty or wrong store would
 make every object look like garbage) unless ``force`` is given.
 
@@ -32,7 +33,7 @@ from mloop.artifacts.cas import ContentStore, StoredObject
 from mloop.artifacts.scratch import sweep
 from mloop.errors import Conflict, IntegrityError, InvalidInput
 from mloop.masking import mask_uri
-from mloop.tracking.pairing import check_pair
+from mloop.tracking.pairing import check_collectable
 from mloop.tracking.protocols import Stores
 
 
@@ -67,19 +68,21 @@ def collect_garbage(
         content: its artifact store.
         grace_seconds: deletions and objects younger than this survive.
         dry_run: report what would go; remove nothing.
-        force: collect even when the metadata store references no object at all.
+        force: collect even when the metadata store references no object at all, or
+            the artifact store records no owner (it is then recorded, even in a dry run).
         scratch_fallback: the local scratch folder used when the artifact store is
             not local (:meth:`~mloop.config.Settings.scratch_fallback`); its stale
             scratch folders are removed too.
 
     Raises:
         InvalidInput: a negative grace period.
-        Conflict: the two stores do not belong together, or the metadata store
-            references nothing while the artifact store holds objects (without ``force``).
+        Conflict: the two stores do not belong together, or (without ``force``) the
+            artifact store holds objects and records no owner, or the metadata store
+            references nothing while the artifact store holds objects.
     """
     if grace_seconds < 0:
         raise InvalidInput(f"grace period must be >= 0 seconds, got {grace_seconds}")
-    check_pair(stores, content)
+    check_collectable(stores, content, force=force)
     referenced = stores.artifacts.referenced_digests()
     if not referenced and not force:
         _refuse_if_objects(stores, content)

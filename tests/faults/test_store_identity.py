@@ -271,7 +271,7 @@ def test_an_artifact_root_that_cannot_be_made_is_a_store_error(
         def refuse(*args: object, **kwargs: object) -> None:
             raise PermissionError(13, "Permission denied", root)
 
-        monkeypatch.setattr("mloop.artifacts.identity.os.makedirs", refuse)
+        monkeypatch.setattr("mloop.artifacts.identity.write_once", refuse)
     (tmp_path / "d.csv").write_text("a\n1\n")
     env = {"MLOOP_ARTIFACTS_URI": root}
     code, _, err = invoke("data", "add", str(tmp_path / "d.csv"), "--name", "d", env=env)

@@ -22,17 +22,15 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
-import os
-import uuid
 
 import fsspec
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from mloop.disk import read_written, write_once
 from mloop.errors import IntegrityError, StoreError
 from mloop.masking import mask_text, mask_uri
 
@@ -83,7 +81,8 @@ def read_identity(root: str) -> ArtifactIdentity | None:
     """
     fs, path = _location(root)
     try:
-        data = fs.cat_file(path)
+        # A local file made without hard links is empty for a moment: read_written waits.
+        data = read_written(path) if isinstance(fs, LocalFileSystem) else fs.cat_file(path)
     except FileNotFoundError:
         return None
     except OSError as err:
@@ -126,7 +125,7 @@ def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdenti
     fs, path = _location(root)
     try:
         if isinstance(fs, LocalFileSystem):
-            _write_local_once(path, data)
+            write_once(path, data)
         else:
             # An object store's upload is atomic; a lost race is seen on the re-read below.
             fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
@@ -143,26 +142,3 @@ def _unusable(root: str, err: OSError, doing: str) -> StoreError:
         "stored. Point MLOOP_ARTIFACTS_URI (or --artifacts-uri) at a folder this user can "
         "read and write (create it, or fix its permissions)"
     )
-
-
-def _write_local_once(path: str, data: bytes) -> None:
-    # Write a temporary file, sync it, and link it into place: readers see a whole
-    # file or none, and a file another process linked first is never replaced.
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    temp = f"{path}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temp, path)
-        except FileExistsError:
-            pass
-        except OSError:  # no hard links here: an exclusive create is the next best thing
-            with contextlib.suppress(FileExistsError), open(path, "xb") as handle:
-                handle.write(data)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)

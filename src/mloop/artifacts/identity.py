@@ -6,9 +6,9 @@ project's database, a fresh empty one) makes every object look unreferenced,
 so the artifact root records the identity of the metadata store it belongs to:
 its ``store_id`` (also kept in the metadata store's ``store_meta`` table), the
 tracking URI with credentials masked, and when the pairing was made. The file
-is written once, atomically and without overwriting one that exists; a root
-without it (from before identities) is adopted by the first store that opens
-it for writing.
+is written once, atomically and without overwriting one that exists
+(:func:`mloop.disk.write_once`); when a root without it (from before
+identities) may be adopted is decided by :mod:`mloop.tracking.pairing`.
 
 Example:
     >>> root = "memory://identity-doc"

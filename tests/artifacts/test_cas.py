@@ -429,3 +429,17 @@ def test_likely_new_reads_once_and_still_deduplicates(tmp_path: Path) -> None:
     assert store.put_file(source, likely_new=True) == first  # the existing object is kept
     assert list((tmp_path / "cas" / "tmp").iterdir()) == []
     assert store.get_bytes(first[0]) == b"abc" * 1000
+
+
+def test_local_temp_dir_is_the_stores_own_tmp_folder_when_local(tmp_path: Path) -> None:
+    assert ContentStore(str(tmp_path / "s")).local_temp_dir() == tmp_path / "s" / "tmp"
+    assert ContentStore(f"memory://temp-dir-{tmp_path.name}").local_temp_dir() is None
+
+
+def test_copy_intact_reads_the_named_copy_only(tmp_path: Path) -> None:
+    store = ContentStore(str(tmp_path / "s"))
+    digest = store.put_bytes(b"one copy")
+    assert store.copy_intact(digest)
+    assert not store.copy_intact(digest, "no-such-pack")
+    Path(store.location(digest)).write_bytes(b"two copy")
+    assert not store.copy_intact(digest)

@@ -112,3 +112,46 @@ def test_loose_and_packed_copies_of_one_object_are_reduced_to_one(
     assert len(dropped) == 11
     assert set(_copies(content).values()) == {1}
     assert sorted(reader.get_bytes(d) for d in digests) == sorted(data)
+
+
+def _stored_twice(home: Path, payload: bytes) -> tuple[ContentStore, list[Path]]:
+    """A logged object, plus a packed copy (as racing writers leave); the packs, then the files."""
+    with mloop.start_run():
+        mloop.log_text(payload.decode(), "w.txt")
+    content = mloop.Client().content
+    with content.batch() as batch:
+        batch.put_bytes(payload, dedupe=False)
+    packs = sorted((home / "artifacts" / "packs").glob("*.pack"))
+    loose = sorted((home / "artifacts" / "objects").glob("*/*"))
+    return content, packs + loose
+
+
+def _damage(path: Path, payload: bytes) -> None:
+    data = bytearray(path.read_bytes())
+    data[data.find(payload[:8])] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_gc_keeps_the_whole_copy_not_the_first_one(home: Path) -> None:
+    payload = b"precious model weights " * 10
+    content, places = _stored_twice(home, payload)
+    assert sum(_copies(content).values()) == 2
+    _damage(places[0], payload)  # the first packed copy: the one gc kept without looking
+    backend = connect(mloop.Client().settings)
+    report = collect_garbage(backend.stores, backend.content, grace_seconds=0)
+    assert len(report.duplicate_copies) == 1 and report.deleted_objects == []
+    [digest] = _copies(content)
+    assert sum(_copies(content).values()) == 1
+    assert ContentStore(str(home / "artifacts")).get_bytes(digest) == payload
+
+
+def test_gc_drops_no_copy_when_none_is_whole(home: Path) -> None:
+    payload = b"precious model weights " * 10
+    content, places = _stored_twice(home, payload)
+    for place in places:
+        _damage(place, payload)
+    backend = connect(mloop.Client().settings)
+    report = collect_garbage(backend.stores, backend.content, grace_seconds=0)
+    assert report.duplicate_copies == []
+    assert any("no copy matches its digest" in p for p in report.problems)
+    assert sum(_copies(content).values()) == 2

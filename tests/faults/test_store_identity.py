@@ -27,12 +27,12 @@ from tests.cli.conftest import invoke
 PAYLOAD = "an artifact that must survive"
 
 
-def _store_with_an_artifact(tracking_uri: str, artifacts: Path) -> str:
+def _store_with_an_artifact(tracking_uri: str, artifacts: Path, payload: str = PAYLOAD) -> str:
     """A run with one logged artifact; returns the run id."""
     client = mloop.Client(tracking_uri=tracking_uri, artifacts_uri=str(artifacts))
     experiment = client.create_experiment("kept")
     run_id = client.create_run(experiment).info.run_id
-    client.log_text(run_id, PAYLOAD, "kept.txt")
+    client.log_text(run_id, payload, "kept.txt")
     client.set_terminated(run_id)
     disconnect_all()
     return run_id
@@ -107,7 +107,7 @@ def test_gc_refuses_a_store_that_references_nothing_unless_forced(
     open_store(empty)[0].dispose()
     code, err = _gc(empty, legacy)
     assert code == Conflict.exit_code
-    assert "references no artifact object" in err and "--force" in err
+    assert "holds objects but records no owner" in err and "--force" in err
     assert _objects(legacy) == before
     code, err = _gc(empty, legacy, "--force")
     assert code == 0, err
@@ -116,8 +116,9 @@ def test_gc_refuses_a_store_that_references_nothing_unless_forced(
 
 def test_a_legacy_artifact_root_is_adopted_with_the_store_id(home: Path, tmp_path: Path) -> None:
     legacy = tmp_path / "legacy"
-    ContentStore(str(legacy)).put_bytes(b"old")
     uri = f"sqlite:///{tmp_path}/s/mloop.db"
+    _store_with_an_artifact(uri, legacy)
+    (legacy / IDENTITY_FILE).unlink()  # as a store from before identities left it
     client = mloop.Client(tracking_uri=uri, artifacts_uri=str(legacy))
     identity = read_identity(str(legacy))
     assert identity is not None
@@ -126,6 +127,63 @@ def test_a_legacy_artifact_root_is_adopted_with_the_store_id(home: Path, tmp_pat
     assert document["tracking_uri"] == uri and document["store_id"] == identity.store_id
     disconnect_all()
     mloop.Client(tracking_uri=uri, artifacts_uri=str(legacy))  # the same pair opens again
+    assert _gc(uri, legacy)[0] == 0
+
+
+def _unowned_root_of_a(tmp_path: Path) -> tuple[Path, str, set[str]]:
+    """Store A with an artifact, its root's identity file removed (from before identities)."""
+    root = tmp_path / "A" / "artifacts"
+    _store_with_an_artifact(f"sqlite:///{tmp_path}/A/mloop.db", root)
+    (root / IDENTITY_FILE).unlink()
+    b = f"sqlite:///{tmp_path}/B/mloop.db"
+    _store_with_an_artifact(b, tmp_path / "B" / "artifacts", "B's own")  # nothing in common
+    return root, b, _objects(root)
+
+
+def test_gc_never_collects_an_unowned_root_that_holds_objects(home: Path, tmp_path: Path) -> None:
+    root, b, before = _unowned_root_of_a(tmp_path)
+    code, err = _gc(b, root)
+    assert code == Conflict.exit_code, err
+    assert "holds objects but records no owner" in err and "--force" in err
+    assert str(root) in err and f"{tmp_path}/B/mloop.db" in err
+    assert _objects(root) == before
+    assert not (root / IDENTITY_FILE).exists()
+
+
+def test_a_writer_does_not_adopt_another_stores_unowned_root(home: Path, tmp_path: Path) -> None:
+    root, b, before = _unowned_root_of_a(tmp_path)
+    with pytest.raises(Conflict, match="references none of them") as caught:
+        mloop.Client(tracking_uri=b, artifacts_uri=str(root))
+    message = str(caught.value)
+    assert str(root) in message and f"{tmp_path}/B/mloop.db" in message
+    assert "MLOOP_ARTIFACTS_URI" in message and "--force" in message
+    assert not (root / IDENTITY_FILE).exists()
+    disconnect_all()
+    code, _ = _gc(b, root)
+    assert code == Conflict.exit_code
+    assert _objects(root) == before
+
+
+def test_gc_force_dry_run_records_the_pairing_and_removes_nothing(
+    home: Path, tmp_path: Path
+) -> None:
+    root, b, before = _unowned_root_of_a(tmp_path)
+    code, err = _gc(b, root, "--force", "--dry-run")
+    assert code == 0, err
+    identity = read_identity(str(root))
+    assert identity is not None and identity.tracking_uri == b
+    assert _objects(root) == before
+    mloop.Client(tracking_uri=b, artifacts_uri=str(root))  # bound now: writers accept it
+
+
+def test_a_password_in_the_uri_is_masked_when_an_unowned_root_is_refused(
+    home: Path, tmp_path: Path
+) -> None:
+    root = "memory://user:hunter2@bucket/unowned"
+    ContentStore(root).put_bytes(b"an object of some other store")
+    with pytest.raises(Conflict, match="records no owner") as caught:
+        mloop.Client(tracking_uri=f"sqlite:///{tmp_path}/s/mloop.db", artifacts_uri=root)
+    assert "hunter2" not in str(caught.value)
 
 
 def test_the_store_id_is_created_with_the_schema_and_kept(tmp_path: Path) -> None:
@@ -201,3 +259,39 @@ def test_a_store_upgraded_from_before_identities_gets_one(tmp_path: Path) -> Non
     assert len(store_id) == 32
     assert ensure_schema(engine) == store_id  # kept, not made again
     engine.dispose()
+
+
+@pytest.mark.parametrize("root", ["/proc/1/nonexist/artifacts", "READ_ONLY"])
+def test_an_artifact_root_that_cannot_be_made_is_a_store_error(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: str
+) -> None:
+    if root == "READ_ONLY":  # as root, permissions do not stop us: the file system refuses
+        root = str(tmp_path / "read-only" / "artifacts")
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise PermissionError(13, "Permission denied", root)
+
+        monkeypatch.setattr("mloop.artifacts.identity.write_once", refuse)
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    env = {"MLOOP_ARTIFACTS_URI": root}
+    code, _, err = invoke("data", "add", str(tmp_path / "d.csv"), "--name", "d", env=env)
+    disconnect_all()
+    assert code == StoreError.exit_code, err
+    assert "Traceback" not in err
+    assert f"cannot write to the artifact store {root!r}" in err
+    assert "MLOOP_ARTIFACTS_URI" in err
+
+
+def test_an_unwritable_remote_root_is_named_with_its_password_masked(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "memory://user:hunter2@bucket/a")
+
+    monkeypatch.setattr("fsspec.implementations.memory.MemoryFileSystem.pipe_file", refuse)
+    with pytest.raises(StoreError, match="cannot write to the artifact store") as caught:
+        mloop.Client(
+            tracking_uri=f"sqlite:///{tmp_path}/s/mloop.db",
+            artifacts_uri="memory://user:hunter2@bucket/a",
+        )
+    assert "hunter2" not in str(caught.value)

@@ -171,6 +171,20 @@ class ContentStore:
     def _pack_path(self, name: str, suffix: str) -> str:
         return f"{self._base}/packs/{name}{suffix}"
 
+    def local_temp_dir(self) -> Path | None:
+        """The store's own temporary folder when the store is local, else None.
+
+        Files made there are on the same file system as the objects, so they
+        can be renamed into place; ``mloop gc`` removes what is left there.
+
+        Example:
+            >>> ContentStore("/data/artifacts").local_temp_dir()
+            PosixPath('/data/artifacts/tmp')
+            >>> ContentStore("memory://cas-temp-doc").local_temp_dir() is None
+            True
+        """
+        return Path(self._base) / "tmp" if self._local else None
+
     def location(self, digest: str) -> str:
         """Where an object lives when it has a file of its own, for messages."""
         return self._object_path(_check_digest(digest))
@@ -524,7 +538,8 @@ class ContentStore:
     def _copy_hashing(self, source: Path, temp: str) -> tuple[str, int]:
         # Hashing is the slow half of storing a big file: it runs on a thread of
         # its own while the kernel copies the bytes (sendfile, no user-space copy).
-        # The file must look the same before and after, or the copy is refused.
+        # The file must look the same before and after, or the copy is refused: a
+        # rewrite can put the mtime back, but not the change time or the inode.
         before = os.stat(source)
         hashed: list[tuple[str, int]] = []
         failed: list[BaseException] = []
@@ -551,9 +566,7 @@ class ContentStore:
             self.delete_path(temp)
             raise failed[0]
         digest, size = hashed[0]
-        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
-            size != after.st_size
-        ):
+        if _stamp(before) != _stamp(after) or size != after.st_size:
             self.delete_path(temp)
             raise IntegrityError(f"{str(source)!r} changed while it was being stored; log it again")
         return digest, size
@@ -642,6 +655,37 @@ class ContentStore:
             for entry in entries:
                 yield StoredObject(entry.digest, entry.size, modified, name)
 
+    def copy_intact(self, digest: str, pack: str | None = None) -> bool:
+        """True when one copy of an object, its own file or its entry in ``pack``, is whole.
+
+        False when that copy's bytes do not match the digest, or it is gone. An
+        object stored twice (two packs, or a pack and a file of its own) has
+        copies that can differ: this reads the named one only.
+
+        Example:
+            >>> store = ContentStore("memory://cas-intact-doc")
+            >>> store.copy_intact(store.put_bytes(b"abc"))
+            True
+        """
+        digest = _check_digest(digest)
+        hasher = hashlib.sha256()
+        try:
+            if pack is None:
+                location = self._object_path(digest)
+                with open(location, "rb") if self._local else self.fs.open(location, "rb") as f:
+                    while chunk := f.read(CHUNK_SIZE):
+                        hasher.update(chunk)
+            else:
+                index = self._pack_path(pack, ".idx")
+                entries = decode_index(self._read_whole(index), index)
+                entry = next((e for e in entries if e.digest == digest), None)
+                if entry is None:
+                    return False
+                hasher.update(self._read_range(self._pack_path(pack, ".pack"), entry))
+        except (FileNotFoundError, IntegrityError):
+            return False
+        return hasher.hexdigest() == digest
+
     def iter_temp(self) -> Iterator[tuple[str, float]]:
         """Leftovers of interrupted writes, with their modified time.
 
@@ -665,6 +709,10 @@ class ContentStore:
         """Remove a leftover temporary file."""
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(path)
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
 
 
 def _modified(info: dict[str, Any]) -> float:

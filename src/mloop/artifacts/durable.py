@@ -1,12 +1,10 @@
-"""Making local writes durable before they become visible.
+"""Making local writes durable before they become visible (see :mod:`mloop.disk`).
 
-A rename is atomic, but on its own it says nothing about the bytes: after a
-power cut, a file renamed into place may exist under its final name with
-content that never reached the disk. So every object, pack and pack index is
-synced (``fsync``) before it is renamed into place, and the folder that
-received the new name is synced after, so the name itself survives. Object
-stores reached through fsspec (S3, GCS) make an upload visible only once it is
-complete, and need neither.
+Every object, pack and pack index is synced (``fsync``) before it is renamed
+into place, and the folder that received the new name is synced after, so the
+name itself survives. Object stores reached through fsspec (S3, GCS) make an
+upload visible only once it is complete, and need neither. The functions live
+in :mod:`mloop.disk`, below both the artifact and the metadata stores.
 
 Example:
     >>> import tempfile, pathlib
@@ -19,36 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import os
-from typing import IO
+from mloop.disk import sync_file, sync_folder, sync_path
 
-
-def sync_file(handle: IO[bytes]) -> None:
-    """Flush a local file's buffers and wait until its bytes are on the disk."""
-    handle.flush()
-    os.fsync(handle.fileno())
-
-
-def sync_path(path: str | os.PathLike[str]) -> None:
-    """Wait until the bytes of a closed local file are on the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def sync_folder(path: str | os.PathLike[str]) -> None:
-    """Wait until a folder's entries (names renamed into it) are on the disk.
-
-    A platform that cannot open a folder (Windows) has nothing to sync: skipped.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(path, flags)
-    except (PermissionError, IsADirectoryError):
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+__all__ = ["sync_file", "sync_folder", "sync_path"]

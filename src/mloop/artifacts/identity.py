@@ -6,9 +6,9 @@ project's database, a fresh empty one) makes every object look unreferenced,
 so the artifact root records the identity of the metadata store it belongs to:
 its ``store_id`` (also kept in the metadata store's ``store_meta`` table), the
 tracking URI with credentials masked, and when the pairing was made. The file
-is written once, atomically and without overwriting one that exists; a root
-without it (from before identities) is adopted by the first store that opens
-it for writing.
+is written once, atomically and without overwriting one that exists
+(:func:`mloop.disk.write_once`); when a root without it (from before
+identities) may be adopted is decided by :mod:`mloop.tracking.pairing`.
 
 Example:
     >>> root = "memory://identity-doc"
@@ -22,19 +22,17 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
-import os
-import uuid
 
 import fsspec
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from mloop.errors import IntegrityError
-from mloop.masking import mask_uri
+from mloop.disk import read_written, write_once
+from mloop.errors import IntegrityError, StoreError
+from mloop.masking import mask_text, mask_uri
 
 IDENTITY_FILE = "mloop-store.json"
 FORMAT = 1
@@ -75,6 +73,7 @@ def read_identity(root: str) -> ArtifactIdentity | None:
 
     Raises:
         IntegrityError: the file exists but is not a valid identity file.
+        StoreError: the artifact root cannot be read (permissions, I/O error).
 
     Example:
         >>> read_identity("memory://identity-doc-none") is None
@@ -82,9 +81,12 @@ def read_identity(root: str) -> ArtifactIdentity | None:
     """
     fs, path = _location(root)
     try:
-        data = fs.cat_file(path)
+        # A local file made without hard links is empty for a moment: read_written waits.
+        data = read_written(path) if isinstance(fs, LocalFileSystem) else fs.cat_file(path)
     except FileNotFoundError:
         return None
+    except OSError as err:
+        raise _unusable(root, err, "read") from None
     try:
         document = json.loads(data)
         return ArtifactIdentity(
@@ -104,6 +106,10 @@ def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdenti
     Never overwrites: when two stores race to adopt one root, the first wins
     and the other gets the winner's identity back (and refuses the pair).
 
+    Raises:
+        StoreError: the root cannot be created or written (a read-only or missing
+            place); the message names the root, credentials masked, and the cause.
+
     Example:
         >>> bind_identity("memory://identity-doc-bind", "b" * 32, "sqlite://").store_id
         'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
@@ -117,33 +123,22 @@ def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdenti
     identity = ArtifactIdentity(store_id, mask_uri(tracking_uri), created)
     data = json.dumps({"format": FORMAT, **dataclasses.asdict(identity)}, indent=2).encode()
     fs, path = _location(root)
-    if isinstance(fs, LocalFileSystem):
-        _write_local_once(path, data)
-    else:
-        # An object store's upload is atomic; a lost race is seen on the re-read below.
-        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        fs.pipe_file(path, data)
+    try:
+        if isinstance(fs, LocalFileSystem):
+            write_once(path, data)
+        else:
+            # An object store's upload is atomic; a lost race is seen on the re-read below.
+            fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            fs.pipe_file(path, data)
+    except OSError as err:
+        raise _unusable(root, err, "write to") from None
     return read_identity(root) or identity
 
 
-def _write_local_once(path: str, data: bytes) -> None:
-    # Write a temporary file, sync it, and link it into place: readers see a whole
-    # file or none, and a file another process linked first is never replaced.
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    temp = f"{path}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temp, path)
-        except FileExistsError:
-            pass
-        except OSError:  # no hard links here: an exclusive create is the next best thing
-            with contextlib.suppress(FileExistsError), open(path, "xb") as handle:
-                handle.write(data)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+def _unusable(root: str, err: OSError, doing: str) -> StoreError:
+    cause = mask_text(f"{err.strerror or type(err).__name__}: {err.filename or err}")
+    return StoreError(
+        f"cannot {doing} the artifact store {mask_uri(root)!r} ({cause}); nothing was "
+        "stored. Point MLOOP_ARTIFACTS_URI (or --artifacts-uri) at a folder this user can "
+        "read and write (create it, or fix its permissions)"
+    )

@@ -40,9 +40,8 @@ PREFIX = "scratch-"
 
 def scratch_root(content: ContentStore, fallback: Path) -> Path:
     """The folder scratch folders go in: ``<root>/tmp`` of a local store, else ``fallback``."""
-    if content._local:  # the store's own temporary area, on the same file system as its objects
-        return Path(content._base) / "tmp"
-    return fallback
+    # The store's own temporary area is on the same file system as its objects.
+    return content.local_temp_dir() or fallback
 
 
 @contextlib.contextmanager
@@ -94,8 +93,9 @@ def sweep(
     """
     removed = 0
     roots = {fallback} if fallback is not None else set()
-    if content._local:
-        roots.add(Path(content._base) / "tmp")
+    own = content.local_temp_dir()
+    if own is not None:
+        roots.add(own)
     for root in sorted(roots):
         if not root.is_dir():
             continue

@@ -14,14 +14,13 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 
-from mloop.errors import PermissionDenied
+from mloop.disk import read_written, write_once
+from mloop.errors import IntegrityError, PermissionDenied
 
 SECRET_ENV = "MLOOP_SECRET_KEY"
 SECRET_FILE = "secret.key"
@@ -37,6 +36,7 @@ def project_secret(home: Path) -> bytes:
 
     Raises:
         PermissionDenied: ``secret.key`` can be read by other users than its owner.
+        IntegrityError: ``secret.key`` is empty.
     """
     if os.environ.get(SECRET_ENV):
         return os.environ[SECRET_ENV].encode()
@@ -49,26 +49,16 @@ def project_secret(home: Path) -> bytes:
             f"pseudonymization key {path} is readable by other users (mode "
             f"{stat.S_IMODE(mode):o}); restrict it with: chmod 600 {path}"
         )
-    return path.read_text().strip().encode()
+    key = read_written(path).strip()
+    if not key:
+        raise IntegrityError(
+            f"pseudonymization key {path} is empty; restore it from a backup (pseudonyms made "
+            "with a new key will not match earlier ones), or delete it to make a new one"
+        )
+    return key
 
 
 def _create(path: Path) -> None:
-    # Written whole under a temporary name, then linked into place: a second
-    # process never reads a half-written key, and the first key made wins.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, scratch = tempfile.mkstemp(prefix=".secret-", dir=path.parent)  # mode 600
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(scratch, path)
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links
-            if not path.exists():
-                os.replace(scratch, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(scratch)
+    # Written whole, then linked into place: of processes racing to make the
+    # key, exactly one wins and every one of them reads the winner's key.
+    write_once(path, secrets.token_hex(32).encode(), mode=0o600)

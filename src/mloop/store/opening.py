@@ -27,6 +27,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, DBAPIError
 
+from mloop.disk import link_once, sync_path
 from mloop.errors import IntegrityError, MloopError, NotFound, StoreError
 from mloop.masking import mask_text, mask_uri
 from mloop.store.engine import create_engine, normalize_url, sqlite_path
@@ -155,12 +156,8 @@ def _create_sqlite_file(path: Path) -> None:
             connection.execute("PRAGMA journal_mode=WAL").fetchone()
         finally:
             connection.close()
-        try:
-            os.link(temp, path)
-        except FileExistsError:  # another process created it first: use theirs
-            pass
-        except OSError:  # no hard links on this file system: let SQLite create it
-            pass
+        sync_path(temp)
+        link_once(temp, path)  # False: another process created it first; use theirs
     finally:
         for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
             with contextlib.suppress(FileNotFoundError):

@@ -5,12 +5,14 @@ Both honour a grace period: runs deleted, and objects written, less than
 object it is about to reference. A pack whose objects are partly unreferenced
 is rewritten with only the referenced ones. Writers racing to store the same
 content leave it in several places (two packs, or a pack and a file of its
-own): once every copy is older than the grace period, one is kept and the
-others go. A damaged pack (or pack index) is reported in ``problems`` and left
-alone; the rest of the store is collected.
+own): once every copy is older than the grace period, the first whole one
+(its bytes verified) is kept and the others go; when none is whole, all stay
+and ``problems`` says so. A damaged pack (or pack index) is reported in
+``problems`` and left alone; the rest of the store is collected.
 
 Collection refuses a metadata store and an artifact store that do not belong
-together (:mod:`mloop.tracking.pairing`), and a metadata store that references
+together (:mod:`mloop.tracking.pairing`), an artifact store that holds objects
+but records no owner, and a metadata store that references
 nothing while the artifact store holds objects (an empty or wrong store would
 make every object look like garbage) unless ``force`` is given.
 
@@ -31,7 +33,7 @@ from mloop.artifacts.cas import ContentStore, StoredObject
 from mloop.artifacts.scratch import sweep
 from mloop.errors import Conflict, IntegrityError, InvalidInput
 from mloop.masking import mask_uri
-from mloop.tracking.pairing import check_pair
+from mloop.tracking.pairing import check_collectable
 from mloop.tracking.protocols import Stores
 
 
@@ -66,19 +68,21 @@ def collect_garbage(
         content: its artifact store.
         grace_seconds: deletions and objects younger than this survive.
         dry_run: report what would go; remove nothing.
-        force: collect even when the metadata store references no object at all.
+        force: collect even when the metadata store references no object at all, or
+            the artifact store records no owner (it is then recorded, even in a dry run).
         scratch_fallback: the local scratch folder used when the artifact store is
             not local (:meth:`~mloop.config.Settings.scratch_fallback`); its stale
             scratch folders are removed too.
 
     Raises:
         InvalidInput: a negative grace period.
-        Conflict: the two stores do not belong together, or the metadata store
-            references nothing while the artifact store holds objects (without ``force``).
+        Conflict: the two stores do not belong together, or (without ``force``) the
+            artifact store holds objects and records no owner, or the metadata store
+            references nothing while the artifact store holds objects.
     """
     if grace_seconds < 0:
         raise InvalidInput(f"grace period must be >= 0 seconds, got {grace_seconds}")
-    check_pair(stores, content)
+    check_collectable(stores, content, force=force)
     referenced = stores.artifacts.referenced_digests()
     if not referenced and not force:
         _refuse_if_objects(stores, content)
@@ -102,7 +106,7 @@ def collect_garbage(
             packs.setdefault(stored.pack, []).append(stored)
         else:
             loose[stored.digest] = stored
-    surplus = _surplus_copies(loose, packs, referenced, cutoff)
+    surplus = _surplus_copies(content, loose, packs, referenced, cutoff, report)
     _collect_loose(content, loose.values(), referenced, surplus, cutoff, report)
     _collect_packs(content, packs, referenced, surplus, cutoff, report)
     for path, modified in content.iter_temp():
@@ -178,30 +182,39 @@ def _collect_packs(
 
 
 def _surplus_copies(
+    content: ContentStore,
     loose: dict[str, StoredObject],
     packs: dict[str, list[StoredObject]],
     referenced: set[str],
     cutoff: float,
+    report: GcReport,
 ) -> set[Where]:
     """Copies of referenced objects stored more than once, all but one of each.
 
     Only when every copy is older than the grace period: a young one may be what a
-    writer just claimed. The copy kept is the first packed one (a file of its own
-    costs one unlink to drop; a packed copy, a rewrite), so readers that find
-    another copy gone look again and find the one kept.
+    writer just claimed. The copy kept is the first that is whole (its bytes match
+    its digest), packed ones first (a file of its own costs one unlink to drop; a
+    packed copy, a rewrite), so readers that find another copy gone look again and
+    find the one kept. When no copy is whole, none goes: the damage is reported.
     """
     copies: dict[str, list[tuple[Where, float]]] = {}
-    for digest, stored in loose.items():
-        copies.setdefault(digest, []).append(((None, digest), stored.modified))
     for name in sorted(packs):
         for stored in packs[name]:
             copies.setdefault(stored.digest, []).append(((name, stored.digest), stored.modified))
+    for digest, stored in loose.items():
+        copies.setdefault(digest, []).append(((None, digest), stored.modified))
     surplus: set[Where] = set()
     for digest, found in copies.items():
         if len(found) < 2 or digest not in referenced:
             continue  # unreferenced copies all go by the usual rule
         if any(modified > cutoff for _, modified in found):
             continue
-        keep = next((where for where, _ in found if where[0] is not None), found[0][0])
+        keep = next((where for where, _ in found if content.copy_intact(digest, where[0])), None)
+        if keep is None:
+            report.problems.append(
+                f"artifact object {digest} is stored {len(found)} times and no copy matches its "
+                "digest; every copy was kept. Run `mloop fsck` to see what it affects"
+            )
+            continue
         surplus.update(where for where, _ in found if where != keep)
     return surplus

@@ -25,7 +25,8 @@ def gc_command(
     force: bool = typer.Option(
         False,
         "--force",
-        help="Collect even when the metadata store references no object at all.",
+        help="Collect even when the metadata store references no object at all, or the artifact "
+        "store records no owner (the pairing is then recorded, even with --dry-run).",
     ),
 ) -> None:
     """Purge runs in the bin, then artifact objects nothing references."""

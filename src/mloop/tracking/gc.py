@@ -109,13 +109,14 @@ def collect_garbage(
     surplus = _surplus_copies(content, loose, packs, referenced, cutoff, report)
     _collect_loose(content, loose.values(), referenced, surplus, cutoff, report)
     _collect_packs(content, packs, referenced, surplus, cutoff, report)
+    # Whole scratch folders left by killed processes first: deleting their files one
+    # by one would make each folder look freshly modified to the sweep.
+    report.temp_files += sweep(content, scratch_fallback, cutoff=cutoff, dry_run=dry_run)
     for path, modified in content.iter_temp():
         if modified <= cutoff:
             report.temp_files += 1
             if not dry_run:
                 content.delete_path(path)
-    # Whole scratch folders left by killed processes (their files went above).
-    report.temp_files += sweep(content, scratch_fallback, cutoff=cutoff, dry_run=dry_run)
     return report
 
 

@@ -264,7 +264,7 @@ def test_deleting_a_corrupted_object_and_logging_again_repairs_it(
     corrupted: tuple[ContentStore, str],
 ) -> None:
     store, digest = corrupted
-    with pytest.raises(IntegrityError, match="delete that file and log the same content"):
+    with pytest.raises(IntegrityError, match="delete that file and store the same content again"):
         store.get_bytes(digest)
     os.unlink(store.location(digest))
     store.put_bytes(b"precious bytes" * 1000)

@@ -98,7 +98,10 @@ def _check_digest(digest: str) -> str:
     return digest
 
 
-_LOOSE_REMEDY = "delete that file and log the same content again (or restore it from a backup)"
+_LOOSE_REMEDY = (
+    "restore it from a backup, or delete that file and store the same content again "
+    "(mloop.log_artifact of the same file rewrites a missing object)"
+)
 _PACKED_REMEDY = "restore that pack file from a backup"
 
 

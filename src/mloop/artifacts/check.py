@@ -127,8 +127,8 @@ def check_store(
                     "missing",
                     content.location(digest),
                     digest,
-                    "no copy of this object is stored; restore it from a backup or add the "
-                    "data again",
+                    "no copy of this object is stored; restore it from a backup, or store "
+                    "the same content again (mloop.log_artifact of the same file rewrites it)",
                     _affects(listed),
                 )
             )
@@ -189,7 +189,8 @@ def _missing_pack(walk: _Walk, name: str, entries: list[PackEntry]) -> None:
             content.pack_path(name, ".pack"),
             None,
             f"the pack file was deleted; its index lists {len(entries)} object(s); restore the "
-            "pack from a backup, or add the affected data again"
+            "pack from a backup; or, after `mloop fsck --repair`, store the affected content "
+            "again with mloop.log_artifact"
             + ("; its dangling index was removed" if walk.repair else ""),
             _affects(affected),
         )
@@ -275,7 +276,7 @@ def _check_copies(walk: _Walk, digest: str, found: list[_Copy]) -> None:
         detail = "its bytes do not match the digest; " + (
             "a good copy exists elsewhere"
             if has_good
-            else "no good copy is left: restore it from a backup or add the data again"
+            else "no good copy is left: restore it from a backup"
         )
         problem = Problem("damaged", where, digest, detail, _affects(walk.refs.get(digest, [])))
         walk.report.problems.append(problem)

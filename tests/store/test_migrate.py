@@ -77,8 +77,9 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path}/other.db")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE someone_elses (x INTEGER)")
-    with pytest.raises(StoreError, match="no mloop schema"):
+    with pytest.raises(StoreError, match="no mloop schema") as caught:
         ensure_schema(engine)
+    assert str(tmp_path / "other.db") in str(caught.value)  # which database it was
     engine.dispose()
 
 

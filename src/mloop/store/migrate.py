@@ -112,9 +112,11 @@ def ensure_schema(engine: sa.Engine, *, create: bool = True) -> str:
 
 def _create_schema(connection: sa.Connection, engine: sa.Engine, *, create: bool) -> str:
     if sa.inspect(connection).get_table_names():
+        shown = engine.url.render_as_string(hide_password=True)
         raise StoreError(
-            "the database has tables but no mloop schema revision; point the tracking "
-            "URI at an empty database or an existing mloop store"
+            f"the database {shown!r} has tables but no mloop schema revision: it belongs to "
+            "something else. Point the tracking URI at an empty database or an existing "
+            "mloop store"
         )
     if not create:
         shown = engine.url.render_as_string(hide_password=True)

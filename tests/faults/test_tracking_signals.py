@@ -302,3 +302,30 @@ def test_a_process_whose_last_writes_hang_still_ends_within_the_grace(
     assert time.monotonic() - started < 20
     assert "did not end within 1.0 s of SIGTERM" in done.stderr
     assert "buffered item(s)" in done.stderr and "stalled_flush" in done.stderr
+
+
+def test_a_failure_while_unwinding_from_sigterm_still_exits_as_sigterm(
+    home: Path, tmp_path: Path
+) -> None:
+    setup = (
+        "from pathlib import Path\n"
+        "from mloop.errors import StoreError\n"
+        "from mloop.tracking import writer\n"
+        "_flush = writer.BatchWriter.flush\n"
+        "failed = []\n"
+        "def failing_once(self):\n"
+        f"    if Path({str(tmp_path / 'ready')!r}).exists() and not failed:\n"
+        "        failed.append(1)\n"
+        "        raise StoreError('the store went away for a moment')\n"
+        "    _flush(self)\n"
+        "writer.BatchWriter.flush = failing_once"
+    )
+    process, ready = _start(tmp_path, setup=setup)
+    wait_for_file(ready, process)
+    done = stop(process, signal.SIGTERM)
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert "the store went away" in done.stderr
+    run_id = done.stdout.split()[0]
+    client = Client()
+    assert client.get_run(run_id).info.status == RunStatus.KILLED
+    assert _contiguous_steps(client, run_id) >= 20_000

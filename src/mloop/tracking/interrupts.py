@@ -56,15 +56,16 @@ def shielded() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    holds_sigint = _depth == 0 and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    if holds_sigint:
-        signal.signal(signal.SIGINT, _hold_sigint)
-    _depth += 1
+    _depth += 1  # first, and undone first: nothing can leave it raised
+    holds_sigint = False
     try:
+        if _depth == 1 and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            holds_sigint = True
+            signal.signal(signal.SIGINT, _hold_sigint)  # a Ctrl-C pending now is held too
         yield
     finally:
         _depth -= 1
-        if holds_sigint:
+        if holds_sigint:  # a Ctrl-C before this line is held, and raised just below
             signal.signal(signal.SIGINT, signal.default_int_handler)
         if _depth == 0 and _held:
             signum = _held[0]

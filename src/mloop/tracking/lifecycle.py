@@ -109,16 +109,19 @@ def _start_watchdog(signum: int) -> None:
 
 def _expire(signum: int) -> None:
     name = signal.Signals(signum).name
-    main = sys._current_frames().get(threading.main_thread().ident or 0)
-    where = "".join(traceback.format_stack(main)[-6:]) if main is not None else "(unknown)\n"
-    log.error(
-        "mloop: the process did not end within %s s of %s; ending it now. Not written: %s. "
-        "The main thread was at:\n%s",
-        TERMINATION_GRACE,
-        name,
-        unwritten(),
-        where,
-    )
+    try:
+        main = sys._current_frames().get(threading.main_thread().ident or 0)
+        where = "".join(traceback.format_stack(main)[-6:]) if main is not None else "?\n"
+        report = f"Not written: {unwritten()}. The main thread was at:\n{where}"
+    except Exception as err:  # nothing may stop the ending
+        report = f"what was not written is unknown ({err!r})"
+    message = f"the process did not end within {TERMINATION_GRACE} s of {name}; ending it now"
+    # Logged from a thread of its own, waited for a moment only: the log's lock
+    # may be held by the very thread that hangs (a full stderr pipe).
+    logger = threading.Thread(target=log.error, args=("mloop: %s. %s", message, report))
+    logger.daemon = True
+    logger.start()
+    logger.join(2.0)
     _kill(signum)
 
 
@@ -152,11 +155,17 @@ def _on_uncaught(
     exc: BaseException,
     tb: TracebackType | None,
 ) -> None:
-    killed = isinstance(exc, KeyboardInterrupt | Terminated)
+    # A signal's unwinding may end in another exception (the last flush failed
+    # in a ``with`` block's exit): the process still ends as the signal asked.
+    signals = interrupts.received()
+    signum = exc.signum if isinstance(exc, Terminated) else (signals[0] if signals else None)
+    killed = signum is not None or isinstance(exc, KeyboardInterrupt)
     status = RunStatus.KILLED if killed else RunStatus.FAILED
     _end_active(status, error_text(exc_type, exc, tb))
-    if isinstance(exc, Terminated):
-        _die(exc.signum)
+    if signum is not None:
+        if not isinstance(exc, Terminated):
+            log.error("mloop: ending on %s after: %s", signal.Signals(signum).name, exc)
+        _die(signum)
     previous(exc_type, exc, tb)
 
 

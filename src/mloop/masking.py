@@ -28,6 +28,8 @@ MASK = "***"
 _USERINFO_HEAD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:")
 _QUOTES = "'\""
 _AFTER_CLOSING_QUOTE = ",;:.)]}"
+_BLANK = re.compile(r"\s")
+_PORT = re.compile(r"[0-9]+[/?#]")  # host:PORT/path, where a later '@' is in the path
 # scheme://secret@host where the whole user info is a token (no ':'), e.g. https://ghp_x@github.com
 _TOKEN_USERINFO = re.compile(
     r"(?P<head>\b(?:https?|git\+https?|ssh)://)(?P<secret>[A-Za-z0-9_\-]{20,})(?=@)"
@@ -56,8 +58,8 @@ def mask_uri(uri: str) -> str:
         'postgresql://u:***@db/mloop'
     """
     head = _USERINFO_HEAD.match(uri)
-    at = uri.rfind("@")
-    if head is not None and at > head.end():  # the whole text is the URI: blanks too
+    at = _password_end(uri, head.end(), len(uri)) if head else -1
+    if head is not None and at >= 0:  # the whole text is the URI: blanks too
         uri = uri[: head.end()] + MASK + uri[at:]
     return mask_text(uri)
 
@@ -83,13 +85,20 @@ def _mask_passwords(text: str) -> str:
         start = head.end()
         if start < done:
             continue  # inside a password masked already
-        end = _uri_end(text, head.start(), start)
-        at = text.rfind("@", start, end)
+        at = _password_end(text, start, _uri_end(text, head.start(), start))
         if at < 0:
-            continue  # no user info: ``host:port`` (``http://localhost:5000/x``)
+            continue
         parts += [text[done:start], MASK]
         done = at
     return "".join(parts) + text[done:]
+
+
+def _password_end(text: str, start: int, end: int) -> int:
+    """The last ``@`` of the URI, or -1 when ``start`` begins a port, not a password."""
+    at = text.rfind("@", start, end)
+    if at < 0 or _PORT.match(text, start, at):
+        return -1  # no user info: ``http://localhost:5000/x?mail=a@b.org``
+    return at
 
 
 def _uri_end(text: str, uri_start: int, start: int) -> int:
@@ -102,7 +111,7 @@ def _uri_end(text: str, uri_start: int, start: int) -> int:
             if not after or after.isspace() or after in _AFTER_CLOSING_QUOTE:
                 return at
             at += 1
-    blank = re.compile(r"\s").search(text, start)
+    blank = _BLANK.search(text, start)
     return blank.start() if blank else len(text)
 
 

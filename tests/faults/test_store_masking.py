@@ -95,10 +95,13 @@ def test_a_password_is_masked_up_to_the_last_at_sign(password: str) -> None:
         "see https://host:8443/path and me@example.org",
         "sqlite:////tmp/a@b/mloop.db",
         "s3://bucket/key@v2",
+        "https://host:8443/x?mail=a@b.org",
+        "http://localhost:5000/users/@me",
     ],
 )
 def test_text_without_a_password_is_unchanged(text: str) -> None:
     assert mask_text(text) == text
+    assert mask_uri(text.split()[0]) == text.split()[0]
 
 
 def test_several_uris_in_one_line_are_each_masked() -> None:

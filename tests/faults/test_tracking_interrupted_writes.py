@@ -7,8 +7,10 @@ holds Ctrl-C back while it writes, as it does SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,3 +133,39 @@ def test_ctrl_c_is_held_while_shielded_and_a_second_one_goes_through(
         signal.getsignal(signal.SIGINT)
         pytest.fail("the second Ctrl-C was held too")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_waking_the_writer_takes_no_lock_a_signal_could_leave_taken(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM raised inside a Python-level lock (threading.Event.set) left it taken forever.
+
+    Found by sending SIGTERM to a fast logging loop at random times: 2 of 25
+    processes hung in the last flush, waiting for the writer's wake-up
+    Event, whose lock the interrupted ``set()`` had taken and never released.
+    Here the signal is made to land at that exact point.
+    """
+    run_id = _run(stores)
+    w = BatchWriter(stores.runs, flush_interval=600, batch_size=10)
+    w.add_metric((run_id, "m", 0.0, 0, 0))  # the background thread runs
+
+    def interrupted_enter(condition: threading.Condition) -> bool:
+        if not condition._lock.acquire(timeout=2):  # type: ignore[attr-defined]
+            raise AssertionError("a wake-up interrupted earlier left its lock taken")
+        raise interrupts.Terminated(signal.SIGTERM)  # lands after acquire, before the with
+
+    try:
+        monkeypatch.setattr(threading.Condition, "__enter__", interrupted_enter)
+        with contextlib.suppress(interrupts.Terminated):  # the program's with-blocks unwind
+            w.add_metrics([(run_id, "m", float(i), 0, i) for i in range(1, 20)])  # wakes it
+        with contextlib.suppress(interrupts.Terminated):
+            w.wake()
+        monkeypatch.undo()
+        closing = threading.Thread(target=w.close, daemon=True)
+        closing.start()
+        closing.join(10)
+        assert not closing.is_alive(), "the writer's last flush waited for a lock forever"
+    finally:
+        monkeypatch.undo()
+        writer._live_writers.discard(w)  # a writer left hanging would hang pytest's exit
+    assert len(stores.runs.get_metric_history(run_id, "m")) == 20

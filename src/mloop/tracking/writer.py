@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
+import queue
 import threading
 import time
 import weakref
@@ -94,7 +95,11 @@ class BatchWriter:
         self._owned: set[str] = set()  # RUNNING runs of this process: kept alive by heartbeats
         self._last_beat = time.monotonic()
         self._write_lock = threading.Lock()
-        self._wake = threading.Event()
+        # Not a threading.Event: its set() takes a lock in Python code, where a
+        # SIGTERM raised in the main thread between acquire and release left it
+        # taken for good, and the last flush waited for it forever. A
+        # SimpleQueue is put to in C, even from a signal handler.
+        self._wakeups: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._error: MloopError | None = None
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -163,8 +168,8 @@ class BatchWriter:
         self.flush()
 
     def wake(self) -> None:
-        """Start writing what is buffered now, in the background (never blocks)."""
-        self._wake.set()
+        """Start writing what is buffered now, in the background (never blocks, takes no lock)."""
+        self._wakeups.put(None)
 
     def own(self, run_id: str) -> None:
         """Keep a run this process resumed alive with heartbeats, from the next beat on."""
@@ -193,7 +198,7 @@ class BatchWriter:
             self.flush()  # back-pressure: wait for the write in flight, then write the rest
         else:
             self._start()
-            self._wake.set()
+            self._wakeups.put(None)
 
     # -- writing ---------------------------------------------------------
     def _start(self) -> None:
@@ -205,8 +210,7 @@ class BatchWriter:
     def _loop(self) -> None:
         while not self._closed:
             # A long flush interval must not starve the heartbeat of the runs it owns.
-            self._wake.wait(min(self._interval, liveness.HEARTBEAT_INTERVAL))
-            self._wake.clear()
+            self._wait(min(self._interval, liveness.HEARTBEAT_INTERVAL))
             try:
                 self._write_pending()
             except StoreError as err:  # kept in _retry: the next try or flush writes it
@@ -215,6 +219,14 @@ class BatchWriter:
                 log.warning("mloop background write failed (raised on next flush): %s", err)
                 self._report(err if isinstance(err, MloopError) else StoreError(str(err)))
             self._beat()
+
+    def _wait(self, timeout: float) -> None:
+        try:
+            self._wakeups.get(timeout=timeout)
+            while True:  # several wake-ups, one write
+                self._wakeups.get_nowait()
+        except queue.Empty:
+            pass
 
     def _write_pending(self) -> None:
         # Shielded: SIGTERM and Ctrl-C are raised once the drained batch is written or kept.
@@ -310,7 +322,7 @@ class BatchWriter:
     def close(self) -> None:
         """Flush and stop the background thread."""
         self._closed = True
-        self._wake.set()
+        self._wakeups.put(None)
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.flush()

@@ -66,6 +66,24 @@ SECRET_KEYS = [
     "sentry_dsn",
     "cookie",
     "creds",
+    # glued onto the secret word, as environment variables and CLI options spell them
+    "PGPASSWORD",
+    "PGPASS",
+    "dbpassword",
+    "adminpassword",
+    "sslpassword",
+    "DBPASSWD",
+    "dbpwd",
+    "clientsecret",
+    "appsecret",
+    "CLIENTSECRETS",
+    "accesstoken",
+    "githubtoken",
+    "slacktoken",
+    "SLACKBOTTOKEN",
+    "openaiapikey",
+    "awsaccesskey",
+    "dbpassword_value",
 ]
 
 # Names of ordinary params and tags that merely contain those letters.
@@ -117,6 +135,22 @@ ORDINARY_KEYS = [
     "url",
     "data_url",
     "model_uri",
+    # glued words that end like a secret but name a count, a field or a folder
+    "num_tokens",
+    "max_tokens",
+    "maxtokens",
+    "numtokens",
+    "tokens_per_batch",
+    "padtoken",
+    "maxtoken",
+    "eostoken",
+    "subtoken",
+    "OLDPWD",
+    "dbpassword_min_length",
+    "clientsecret_name",
+    "passthrough",
+    "compass",
+    "secretary",
 ]
 
 
@@ -226,6 +260,10 @@ def test_free_text_assignments_and_options() -> None:
 def test_command_line_tag_hides_secrets() -> None:
     argv = [
         "train.py",
+        "--dbpassword",
+        "SECRET3",
+        "--max-tokens",
+        "512",
         "--db-url",
         "postgresql://u:SECRET@h/db",
         "token=SECRET2",
@@ -235,9 +273,9 @@ def test_command_line_tag_hides_secrets() -> None:
         f"--note={GH}",
     ]
     command = shlex.join(redact_argv(argv))
-    for secret in ("SECRET", "SECRET2", "sk-abc", GH):
+    for secret in ("SECRET", "SECRET2", "SECRET3", "sk-abc", GH):
         assert secret not in command
-    assert "sqlite:///x.db" in command
+    assert "sqlite:///x.db" in command and "--max-tokens 512" in command
 
 
 def test_stored_run_keeps_no_secret(home: Path, tmp_path: Path) -> None:

@@ -213,7 +213,10 @@ def _fields(info: RunInfo) -> dict[str, object]:
     return {name: getattr(info, name) for name in RunInfo.__dataclass_fields__}
 
 
-def test_a_signal_during_a_write_is_raised_once_the_batch_is_written(tmp_path: Path) -> None:
+def test_a_signal_during_a_write_is_raised_once_the_batch_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(interrupts, "_received", [])  # this process was never signalled
     stores = open_sql_stores(f"sqlite:///{tmp_path}/s.db")
     run_id = stores.runs.create_run(stores.experiments.create_experiment("e"), "r", 0, {}).run_id
 
@@ -242,3 +245,87 @@ def test_dying_never_overwrites_a_run_another_process_ended(home: Path) -> None:
     connection.end_owned_runs(RunStatus.KILLED, "terminated by SIGTERM")
     assert client.get_run(mine).info.status == RunStatus.KILLED
     assert client.get_run(theirs).info.status == RunStatus.FINISHED
+
+
+# -- a second signal, and a process whose last writes hang ------------------------------
+STALL_FLUSH = """
+import threading
+from pathlib import Path
+from mloop.tracking import lifecycle, writer
+lifecycle.TERMINATION_GRACE = {grace}
+_flush = writer.BatchWriter.flush
+def stalled_flush(self):
+    if Path({ready!r}).exists():  # the signal came: the last writes begin
+        open({flushing!r}, "w").close()
+        while not Path({go!r}).exists():
+            threading.Event().wait(0.01)
+    _flush(self)
+writer.BatchWriter.flush = stalled_flush
+"""
+
+
+@pytest.mark.parametrize("with_block", [True, False])
+def test_a_second_sigterm_during_the_last_writes_is_only_recorded(
+    home: Path, tmp_path: Path, with_block: bool
+) -> None:
+    flushing, go = tmp_path / "flushing", tmp_path / "go"
+    setup = STALL_FLUSH.format(
+        grace=60, ready=str(tmp_path / "ready"), flushing=str(flushing), go=str(go)
+    )
+    process, ready = _start(tmp_path, with_block=with_block, setup=setup)
+    wait_for_file(ready, process)
+    process.send_signal(signal.SIGTERM)
+    wait_for_file(flushing, process)  # writing what is buffered, when the second one comes
+    process.send_signal(signal.SIGTERM)
+    go.touch()
+    done = stop(process, signal.SIGTERM)  # a third one, for good measure
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert "Error in sys.excepthook" not in done.stderr, done.stderr
+    run_id = done.stdout.split()[0]
+    client = Client()
+    assert client.get_run(run_id).info.status == RunStatus.KILLED
+    assert _contiguous_steps(client, run_id) >= 20_000
+
+
+def test_a_process_whose_last_writes_hang_still_ends_within_the_grace(
+    home: Path, tmp_path: Path
+) -> None:
+    never = tmp_path / "never"  # the stalled flush waits for it forever
+    setup = STALL_FLUSH.format(
+        grace=1.0, ready=str(tmp_path / "ready"), flushing=str(tmp_path / "f"), go=str(never)
+    )
+    process, ready = _start(tmp_path, setup=setup)
+    wait_for_file(ready, process)
+    started = time.monotonic()
+    done = stop(process, signal.SIGTERM, timeout=30)
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert time.monotonic() - started < 20
+    assert "did not end within 1.0 s of SIGTERM" in done.stderr
+    assert "buffered item(s)" in done.stderr and "stalled_flush" in done.stderr
+
+
+def test_a_failure_while_unwinding_from_sigterm_still_exits_as_sigterm(
+    home: Path, tmp_path: Path
+) -> None:
+    setup = (
+        "from pathlib import Path\n"
+        "from mloop.errors import StoreError\n"
+        "from mloop.tracking import writer\n"
+        "_flush = writer.BatchWriter.flush\n"
+        "failed = []\n"
+        "def failing_once(self):\n"
+        f"    if Path({str(tmp_path / 'ready')!r}).exists() and not failed:\n"
+        "        failed.append(1)\n"
+        "        raise StoreError('the store went away for a moment')\n"
+        "    _flush(self)\n"
+        "writer.BatchWriter.flush = failing_once"
+    )
+    process, ready = _start(tmp_path, setup=setup)
+    wait_for_file(ready, process)
+    done = stop(process, signal.SIGTERM)
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert "the store went away" in done.stderr
+    run_id = done.stdout.split()[0]
+    client = Client()
+    assert client.get_run(run_id).info.status == RunStatus.KILLED
+    assert _contiguous_steps(client, run_id) >= 20_000

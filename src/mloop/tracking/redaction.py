@@ -13,7 +13,15 @@ at every character that is not a letter or digit and at camelCase humps
    ``auth``, ``authorization``, ``authtoken``, ``bearer``, ``cookie(s)``,
    ``dsn``, ``jwt``, ``sas``, ``webhook``, ``apikey``, ``apitoken``,
    ``accesskey``, ``secretkey``, ``privatekey``, ``connstr``,
-   ``connectionstring``;
+   ``connectionstring``, ``pgpass``, ``dbpass``; or a word glued onto one
+   of the strong ones: a word that *ends* in ``password(s)``, ``passwd``,
+   ``passphrase``, ``passcode``, ``pwd``, ``secret(s)``, ``apikey``,
+   ``apitoken``, ``authtoken``, ``accesskey``, ``secretkey`` or
+   ``privatekey`` (``PGPASSWORD``, ``dbpassword``, ``sslpassword``,
+   ``clientsecret``, ``openaiapikey``; ``OLDPWD``, a folder, is kept), or in
+   ``token`` after a prefix that is not a field word (rule 3) nor one letter
+   (``accesstoken``, ``githubtoken``, ``slacktoken`` are redacted;
+   ``padtoken``, ``maxtoken`` kept);
 2. two adjacent words name a secret: ``api key``, ``api token``, ``access
    key``, ``access token``, ``secret key``, ``private key``, ``signing key``,
    ``encryption key``, ``master key``, ``license key``, ``refresh token``,
@@ -44,7 +52,8 @@ at every character that is not a letter or digit and at camelCase humps
 
 Words that merely contain these letters are not words of the key:
 ``monkey``, ``keyboard``, ``tokenizer``, ``max_tokens``, ``author``,
-``passes``, ``bypass``, ``pwr``, ``sass`` and ``pass_rate`` are kept.
+``passes``, ``bypass``, ``pwr``, ``sass``, ``pass_rate``, ``num_tokens``
+and ``maxtokens`` are kept (``tokens`` is a count, never a secret).
 
 **Value rules** (:func:`redact_text`), applied to every param and tag value
 whose key is not secret, to the stored command line, and to stored error
@@ -101,9 +110,15 @@ _SECRET_WORDS = _words(
     """
     password passwords passwd passphrase passcode pwd secret secrets credential
     credentials creds apikey apitoken auth authorization authtoken bearer cookie cookies
-    dsn jwt sas webhook privatekey accesskey secretkey connstr connectionstring
+    dsn jwt sas webhook privatekey accesskey secretkey connstr connectionstring pgpass dbpass
     """
 )
+# Endings that make a glued word (PGPASSWORD, clientsecret) a secret word.
+_SECRET_ENDINGS = (
+    *("password", "passwords", "passwd", "passphrase", "passcode", "pwd", "secret", "secrets"),
+    *("apikey", "apitoken", "authtoken", "accesskey", "secretkey", "privatekey"),
+)
+_NOT_SECRET = frozenset({"oldpwd"})  # the shell's previous working directory
 # A word after a secret word that says the value describes the secret, not holds it.
 _DESCRIBING = _words(
     """
@@ -161,7 +176,7 @@ _FIELD_WORDS = _words(
     context prompt query public music hot pad bos eos unk sep cls mask special start end
     stop new vocab min max num n total per first second third last next single one two
     multi forward backward full fast final each glob match regex re include exclude
-    search piecewise attention groupby kv qkv
+    search piecewise attention groupby kv qkv sub pre
     """
 )
 _WEAK_WORDS = frozenset({"key", "token", "pass", "pw"})
@@ -186,7 +201,7 @@ def looks_secret(key: str) -> bool:
         return False
     for i, word in enumerate(words):
         following = words[i + 1] if i + 1 < len(words) else ""
-        if word in _SECRET_WORDS and following not in _DESCRIBING:
+        if _is_secret_word(word) and following not in _DESCRIBING:
             return True
         if following and (word, following) in _SECRET_PAIRS:
             after = words[i + 2] if i + 2 < len(words) else ""
@@ -198,6 +213,16 @@ def looks_secret(key: str) -> bool:
         return not before or before in _PAT_ISSUERS
     # A one-letter qualifier (x_key, y_key) names an axis or a field, not a service.
     return last in _WEAK_WORDS and before not in _FIELD_WORDS and len(before) != 1
+
+
+def _is_secret_word(word: str) -> bool:
+    if word in _SECRET_WORDS:
+        return True
+    if word.endswith(_SECRET_ENDINGS):
+        return word not in _NOT_SECRET
+    if word.endswith("token") and len(word) > len("token") + 1:
+        return word[: -len("token")] not in _FIELD_WORDS  # githubtoken, not padtoken
+    return False
 
 
 # Each shape starts with one of the letters of the lookahead, which lets the

@@ -62,31 +62,38 @@ class Outcome:
     conflicts: list[Conflict] = dataclasses.field(default_factory=list)
 
 
-def salvage(store: RunStore, batch: Batch) -> Outcome:
+def salvage(store: RunStore, batch: Batch, outcome: Outcome | None = None) -> Outcome:
     """Write every part of ``batch`` the store accepts; return what it refused.
 
     Raises nothing for refused items; a transient store failure stops the
-    salvage and leaves the unwritten rest in :attr:`Outcome.remainder`.
+    salvage and leaves the unwritten rest in :attr:`Outcome.remainder`. Pass
+    ``outcome`` to see that rest even when the salvage is interrupted (a
+    Ctrl-C, any exception): it is then set before the exception propagates.
     """
-    outcome = Outcome()
+    outcome = outcome if outcome is not None else Outcome()
     work = collections.deque(_by_run(batch))
-    while work:
-        units = work.popleft()
-        try:
-            store.write_batch(_batch(units))
-        except Conflict as err:  # the rest of this part was written
-            outcome.conflicts.append(err)
-        except _REFUSALS as err:
-            if len(units) == 1:
-                outcome.refused.append(Refusal(describe(units[0]), err))
-            elif isinstance(err, NotFound) and _run_is_gone(store, units):
-                outcome.refused.append(Refusal(_summarize(units), err))
-            else:
-                half = len(units) // 2
-                work.extendleft((units[half:], units[:half]))
-        except StoreError:
-            outcome.remainder = _batch([u for part in (units, *work) for u in part])
-            break
+    try:
+        while work:
+            units = work[0]  # popped once written or refused: an interruption keeps it
+            try:
+                store.write_batch(_batch(units))
+            except Conflict as err:  # the rest of this part was written
+                outcome.conflicts.append(err)
+            except _REFUSALS as err:
+                if len(units) == 1:
+                    outcome.refused.append(Refusal(describe(units[0]), err))
+                elif isinstance(err, NotFound) and _run_is_gone(store, units):
+                    outcome.refused.append(Refusal(_summarize(units), err))
+                else:
+                    half = len(units) // 2
+                    work.appendleft(units[:half])  # for a moment both: never neither
+                    work[1] = units[half:]
+                    continue
+            except StoreError:
+                break
+            work.popleft()
+    finally:
+        outcome.remainder = _batch(u for part in work for u in part) if work else None
     return outcome
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
+import queue
 import threading
 import time
 import weakref
@@ -35,7 +36,7 @@ from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, StoreErro
 from mloop.tracking import liveness
 from mloop.tracking.interrupts import shielded
 from mloop.tracking.protocols import Batch, MetricRow, NewRun, RunStore, Termination
-from mloop.tracking.salvage import refusal_error, salvage
+from mloop.tracking.salvage import Outcome, refusal_error, salvage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,7 +95,11 @@ class BatchWriter:
         self._owned: set[str] = set()  # RUNNING runs of this process: kept alive by heartbeats
         self._last_beat = time.monotonic()
         self._write_lock = threading.Lock()
-        self._wake = threading.Event()
+        # Not a threading.Event: its set() takes a lock in Python code, where a
+        # SIGTERM raised in the main thread between acquire and release left it
+        # taken for good, and the last flush waited for it forever. A
+        # SimpleQueue is put to in C, even from a signal handler.
+        self._wakeups: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._error: MloopError | None = None
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -163,8 +168,8 @@ class BatchWriter:
         self.flush()
 
     def wake(self) -> None:
-        """Start writing what is buffered now, in the background (never blocks)."""
-        self._wake.set()
+        """Start writing what is buffered now, in the background (never blocks, takes no lock)."""
+        self._wakeups.put(None)
 
     def own(self, run_id: str) -> None:
         """Keep a run this process resumed alive with heartbeats, from the next beat on."""
@@ -193,7 +198,7 @@ class BatchWriter:
             self.flush()  # back-pressure: wait for the write in flight, then write the rest
         else:
             self._start()
-            self._wake.set()
+            self._wakeups.put(None)
 
     # -- writing ---------------------------------------------------------
     def _start(self) -> None:
@@ -205,8 +210,7 @@ class BatchWriter:
     def _loop(self) -> None:
         while not self._closed:
             # A long flush interval must not starve the heartbeat of the runs it owns.
-            self._wake.wait(min(self._interval, liveness.HEARTBEAT_INTERVAL))
-            self._wake.clear()
+            self._wait(min(self._interval, liveness.HEARTBEAT_INTERVAL))
             try:
                 self._write_pending()
             except StoreError as err:  # kept in _retry: the next try or flush writes it
@@ -216,56 +220,73 @@ class BatchWriter:
                 self._report(err if isinstance(err, MloopError) else StoreError(str(err)))
             self._beat()
 
+    def _wait(self, timeout: float) -> None:
+        try:
+            self._wakeups.get(timeout=timeout)
+            while True:  # several wake-ups, one write
+                self._wakeups.get_nowait()
+        except queue.Empty:
+            pass
+
     def _write_pending(self) -> None:
-        # Shielded: SIGTERM is raised once the drained batch is written or kept.
+        # Shielded: SIGTERM and Ctrl-C are raised once the drained batch is written or kept.
         with self._write_lock, shielded():
-            batch = self._retry or Batch()
-            self._retry = None
-            # Ends first: whatever was queued before an end is already in the other queues.
-            batch.terminations += _drain(self._ends)
-            batch.params += _drain(self._params)
-            batch.metrics += _drain(self._metrics)
-            batch.tags += _drain(self._tags)
-            batch.artifacts += _drain(self._artifacts)
-            batch.io += _drain(self._io)
-            # New runs last: a run is queued before anything logged to it, so every
-            # row drained above has its run either stored already or in this list.
-            batch.runs += _drain(self._runs)
-            if len(batch) == 0:
-                return
-            self._in_flight = len(batch)
             try:
+                # Kept in _retry from the moment it is drained until the store confirms
+                # it, so no exception raised anywhere in between can lose it.
+                batch = self._retry = self._retry or Batch()
+                # Ends first: whatever was queued before an end is already in the other queues.
+                batch.terminations += _drain(self._ends)
+                batch.params += _drain(self._params)
+                batch.metrics += _drain(self._metrics)
+                batch.tags += _drain(self._tags)
+                batch.artifacts += _drain(self._artifacts)
+                batch.io += _drain(self._io)
+                # New runs last: a run is queued before anything logged to it, so every
+                # row drained above has its run either stored already or in this list.
+                batch.runs += _drain(self._runs)
+                if len(batch) == 0:
+                    self._retry = None
+                    return
+                self._in_flight = len(batch)
                 self._write(batch)
             finally:
                 self._in_flight = len(self._retry) if self._retry else 0
 
     def _write(self, batch: Batch) -> None:
-        """Write one batch: retried while the store fails transiently, salvaged if it refuses."""
+        """Write one batch: retried while the store fails transiently, salvaged if it refuses.
+
+        ``batch`` is ``self._retry``; it is cleared only once the store wrote it
+        (or refused parts of it for good), so a transient failure or an
+        interruption (Ctrl-C) keeps it for the next flush.
+        """
         try:
             _with_retries(lambda: self._store.write_batch(batch))
-        except StoreError:
-            self._retry = batch  # transient (locked, unreachable): keep it for the next try
-            raise
-        except KeyboardInterrupt:
-            self._retry = batch  # interrupted: the flush at exit writes it
-            raise
+            self._retry = None
         except Conflict as err:  # written, except the params it names
+            self._retry = None
             self._report(err)
         except (InvalidInput, NotFound) as err:
             log.warning("mloop: the store refused a batch (%s); writing what it accepts", err)
-            outcome = salvage(self._store, batch)
-            for conflict in outcome.conflicts:
-                self._report(conflict)
-            if outcome.refused:
-                refused = refusal_error(outcome.refused)
-                log.error("mloop: %s", refused)
-                self._report(refused)
-            if outcome.remainder is not None:
+            outcome = Outcome(remainder=batch)
+            try:
+                salvage(self._store, batch, outcome)
+            finally:  # interrupted too: only what salvage wrote or refused is let go
                 self._retry = outcome.remainder
+                self._report_outcome(outcome)
+            if outcome.remainder is not None:
                 raise StoreError(
                     "the metadata store failed while writing a refused batch in parts; "
                     "the rest is kept and retried"
                 ) from err
+
+    def _report_outcome(self, outcome: Outcome) -> None:
+        for conflict in outcome.conflicts:
+            self._report(conflict)
+        if outcome.refused:
+            refused = refusal_error(outcome.refused)
+            log.error("mloop: %s", refused)
+            self._report(refused)
 
     def _report(self, error: MloopError) -> None:
         # Raised by the next flush; the first report wins, later ones are counted (and logged).
@@ -301,10 +322,27 @@ class BatchWriter:
     def close(self) -> None:
         """Flush and stop the background thread."""
         self._closed = True
-        self._wake.set()
+        self._wakeups.put(None)
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.flush()
+
+
+def unwritten() -> str:
+    """What every writer of this process holds and has not written yet, in words.
+
+    Example:
+        >>> unwritten()
+        'nothing'
+    """
+    held = [(w, w.pending, w.owned) for w in list(_live_writers)]
+    held = [(w, n, runs) for w, n, runs in held if n or runs]
+    if not held:
+        return "nothing"
+    return "; ".join(
+        f"{n} buffered item(s), run(s) left RUNNING: {', '.join(runs) or 'none'}"
+        for _, n, runs in held
+    )
 
 
 def _flush_all_at_exit(writers: Callable[[], list[BatchWriter]]) -> None:

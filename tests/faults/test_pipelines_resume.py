@@ -79,6 +79,19 @@ def _wait_for(path: Path, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.02)
 
 
+def _wait_for_step_on_record(node: str) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        client = mloop.Client()
+        experiment = client.get_experiment_by_name("Default")
+        if experiment is not None and client.search_runs(
+            [experiment.experiment_id], filter_string=f"tags.`mloop.step.node` = '{node}'"
+        ):
+            return
+        assert time.monotonic() < deadline, f"step {node} never reached the store"
+        time.sleep(0.05)
+
+
 def _pipeline_run_id() -> str:
     client = mloop.Client()
     found = client.search_runs(
@@ -99,6 +112,7 @@ def test_resume_after_a_kill_reuses_finished_steps(
     process = _spawn(flow_dir, "pipeline", "run", "killflow:flow")
     try:
         _wait_for(flow_dir / "second.started", process)
+        _wait_for_step_on_record("second")  # written within the flush interval, as any run
         process.send_signal(sig)
     finally:
         if process.poll() is None and sig != signal.SIGINT:
@@ -238,6 +252,7 @@ def test_two_resumes_at_once_one_wins(home: Path, tmp_path: Path) -> None:
     process = _spawn(flow_dir, "pipeline", "run", "raceflow:flow")
     try:
         _wait_for(flow_dir / "second.started", process)
+        _wait_for_step_on_record("second")
         process.kill()
     finally:
         process.communicate(timeout=20)

@@ -232,9 +232,12 @@ class _Scheduler:
         )
 
     def _submit(self, task: StepTask) -> None:
-        # On record before it runs: a worker process reads it from the store, and a resume
-        # after a crash finds it RUNNING and closes it.
-        self.client.flush()
+        # A worker process reads its step run from the store: on record before it runs.
+        # In this process it need not be: a step whose start a crash lost has simply
+        # not run, and its end (which a resume must see) is written before the next
+        # step starts, so a step costs one transaction.
+        if not isinstance(self.executor, InProcessExecutor):
+            self.client.flush()
         self.executor.submit(task, self.runs[task.node])
 
     def _create_step_run(self, node: Node, key: str, extra: Mapping[str, str]) -> Run:

@@ -218,9 +218,10 @@ def reliability(mloop_cli: str, work: Path) -> None:
     print("16. Reliability: `kill` keeps every point; SIGKILL leaves a run shown as dead")
     run_id, code = _kill_logger(work, "terminated", signal.SIGTERM)
     run = mloop.get_run(run_id)
-    points = len(mloop.get_metric_history(run_id, "loss"))
-    print(f"   SIGTERM: exit {code}, run {run.info.status.value}, {points:,} points, all kept:")
-    print(f"   the last step logged is {points - 1:,}, and none is missing")
+    steps = sorted(point.step for point in mloop.get_metric_history(run_id, "loss"))
+    whole = steps == list(range(len(steps)))  # 0, 1, 2 … up to the last step logged
+    print(f"   SIGTERM: exit {code}, run {run.info.status.value}, {len(steps):,} points")
+    print(f"   steps 0 to {steps[-1]:,} are all there: {whole}")
     _kill_logger(work, "killed", signal.SIGKILL)
     subprocess.run([mloop_cli, "runs", "ls", "-e", "reliability"], check=True)
     print("   $ mloop fsck   (every object, pack and local copy re-read)")

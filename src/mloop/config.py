@@ -93,6 +93,29 @@ def _folder_store(text: str, base: Path | None) -> str:
     return f"sqlite:///{path if path.is_file() else path / 'mloop.db'}"
 
 
+_SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?P<database>[^?]*)")
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The database file a ``sqlite:///`` URL names, or None (in memory, other URLs).
+
+    Parsed by hand: importing SQLAlchemy here would make ``import mloop`` heavy.
+
+    Example:
+        >>> sqlite_file("sqlite:////srv/mloop.db")
+        PosixPath('/srv/mloop.db')
+        >>> sqlite_file("postgresql://u@h/db") is None
+        True
+    """
+    match = _SQLITE_URL.match(uri)
+    if match is None:
+        return None
+    database = match["database"]
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().absolute()
+
+
 def _sqlite_artifacts(uri: str) -> Path | None:
     """Where a SQLite file store keeps its artifacts by default, or None for other URLs.
 
@@ -100,12 +123,9 @@ def _sqlite_artifacts(uri: str) -> Path | None:
     any other file, ``…/NAME.db``, in ``…/NAME-artifacts``, so that two stores
     in one folder never share (and garbage-collect) one artifact store.
     """
-    if not uri.startswith("sqlite:///"):
+    path = sqlite_file(uri)
+    if path is None:
         return None
-    database = uri.removeprefix("sqlite:///").split("?", 1)[0]
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return None
-    path = Path(database).expanduser().absolute()
     return path.parent / ("artifacts" if path.name == "mloop.db" else f"{path.stem}-artifacts")
 
 

@@ -46,14 +46,7 @@ def run_python(
     code: str, *, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` to its end in a new Python process and return what it did."""
-    process = start_python(code, cwd=cwd, env=env)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        raise AssertionError(f"snippet did not finish in {timeout} s:\n{out}\n{err}") from None
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return _finish(start_python(code, cwd=cwd, env=env), timeout, f"did not finish in {timeout} s")
 
 
 def wait_for_file(path: Path, process: subprocess.Popen[str], timeout: float = TIMEOUT) -> None:
@@ -75,10 +68,17 @@ def stop(
 ) -> subprocess.CompletedProcess[str]:
     """Send ``sig`` and wait for the process to end; returns its exit status and output."""
     process.send_signal(sig)
+    return _finish(process, timeout, f"ignored {sig.name}")
+
+
+def _finish(
+    process: subprocess.Popen[str], timeout: float, failure: str
+) -> subprocess.CompletedProcess[str]:
+    """Wait for the process to end; kill it and fail saying ``failure`` if it does not in time."""
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         out, err = process.communicate()
-        raise AssertionError(f"process ignored {sig.name}:\n{out}\n{err}") from None
+        raise AssertionError(f"process {failure}:\n{out}\n{err}") from None
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)

@@ -12,7 +12,7 @@ creating files, not writing bytes, is what costs when a folder holds
 thousands of small ones. Reads find an object wherever it lives.
 
 On a local disk every object, pack and pack index is synced before it is
-renamed into place, and its folder after (:mod:`mloop.artifacts.durable`), so a
+renamed into place, and its folder after (:mod:`mloop.disk`), so a
 power cut cannot leave a valid name on bytes that never reached the disk.
 
 Example:
@@ -46,9 +46,9 @@ import fsspec
 from fsspec.core import url_to_fs
 
 from mloop.artifacts.batch import StoreBatch
-from mloop.artifacts.durable import sync_file, sync_folder, sync_path
 from mloop.artifacts.packs import PACK_OBJECT_LIMIT as PACK_OBJECT_LIMIT
 from mloop.artifacts.packs import PackEntry, decode_index, encode_index
+from mloop.disk import sync_file, sync_folder, sync_path
 from mloop.errors import IntegrityError, InvalidInput, MissingExtra, NotFound
 
 _log = logging.getLogger(__name__)

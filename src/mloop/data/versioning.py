@@ -23,7 +23,7 @@ from mloop.artifacts.trees import materialize as copy_objects
 from mloop.data.hash_cache import FileKey, HashCache
 from mloop.entities import DatasetFile, DatasetVersion
 from mloop.errors import InvalidInput, NotFound, StoreError
-from mloop.tracking.own_files import OwnFiles, own_files
+from mloop.tracking.own_files import OwnFiles, inside, own_files
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,6 @@ def _link_target(link: str) -> str:
         ) from None
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def _walk(root: str, follow_links: bool, own: OwnFiles) -> Iterator[SourceFile]:
     """Every file under ``root``; symbolic links are checked before they are followed.
 
@@ -94,7 +90,7 @@ def _walk(root: str, follow_links: bool, own: OwnFiles) -> Iterator[SourceFile]:
                     target = _link_target(entry.path)
                     if own.skip(target, entry.path):
                         continue
-                    if not follow_links and not _inside(target, real_root):
+                    if not follow_links and not inside(target, real_root):
                         raise InvalidInput(
                             f"cannot add {root!r}: {entry.path!r} is a symbolic link to "
                             f"{target!r}, outside the folder; copy what it points to into "

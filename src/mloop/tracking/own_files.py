@@ -23,11 +23,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from mloop.config import Settings, load_settings
+from mloop.config import Settings, load_settings, sqlite_file
 from mloop.errors import InvalidInput
 from mloop.tracking import current
 from mloop.tracking.connection import open_stores
@@ -42,10 +41,15 @@ _HOME_FOLDERS = ("artifacts", "cache", "datasets", "models", "tune", "tmp", "key
 # Of those, the ones nothing may be taken from: the hash cache (a SQLite file
 # this process keeps using) and the signing keys.
 _SEALED = ("cache", "keys")
-_SQLITE_URL = re.compile(r"^sqlite(\+\w+)?:///(?P<database>[^?]*)")
 
 
-def _inside(path: str, folder: str) -> bool:
+def inside(path: str, folder: str) -> bool:
+    """True when ``path`` is ``folder`` or lies under it (both real paths).
+
+    Example:
+        >>> inside("/a/b/c", "/a/b"), inside("/a/bc", "/a/b")
+        (True, False)
+    """
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
@@ -72,7 +76,7 @@ class OwnFiles:
         """
         real = os.path.realpath(path)
         for entry, what in self.entries.items():
-            if real == entry or (entry in self.sealed and _inside(real, entry)):
+            if real == entry or (entry in self.sealed and inside(real, entry)):
                 raise InvalidInput(
                     f"cannot version {str(path)!r}: it is {what}, and mloop never versions "
                     "its own store; name a folder or file outside it"
@@ -92,17 +96,6 @@ class OwnFiles:
         return True
 
 
-def _sqlite_file(uri: str) -> Path | None:
-    # Parsed by hand: importing SQLAlchemy here would make ``import mloop`` heavy.
-    match = _SQLITE_URL.match(uri)
-    if match is None:
-        return None
-    database = match["database"]
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return None
-    return Path(database).expanduser().absolute()
-
-
 def _local_folder(uri: str) -> Path | None:
     if uri.startswith("file://"):
         return Path(uri.removeprefix("file://"))
@@ -115,7 +108,7 @@ def _entries(tracking: str, artifacts: str, home: Path) -> dict[str, str]:
     found: dict[str, str] = {os.path.realpath(home): "mloop's home folder (MLOOP_HOME)"}
     for folder in _HOME_FOLDERS:
         found[os.path.realpath(home / folder)] = f"a folder of mloop's home ({folder}/)"
-    database = _sqlite_file(tracking)
+    database = sqlite_file(tracking)
     if database is not None:
         for suffix in SQLITE_SIDECARS:
             real = os.path.realpath(f"{database}{suffix}")

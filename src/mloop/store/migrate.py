@@ -22,7 +22,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -94,20 +97,52 @@ def ensure_schema(engine: sa.Engine, *, create: bool = True) -> str:
             found = _read_store_id(connection)
             if found is not None:
                 return found
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
-        revision = _read_revision(connection)
-        if revision is None:
-            return _create_schema(connection, engine, create=create)
-        if revision != schema.HEAD_REVISION:
-            if not any((MIGRATIONS_DIR / "versions").glob(f"{revision}_*.py")):
-                raise StoreError(
-                    f"the metadata store is at schema revision {revision!r}, which this mloop "
-                    "does not know; upgrade mloop"
-                )
-            _alembic_upgrade(connection)
-        return _read_store_id(connection) or _write_store_id(connection)
+    with engine.connect() as connection, _foreign_keys_off_on_sqlite(connection):
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
+            revision = _read_revision(connection)
+            if revision is None:
+                return _create_schema(connection, engine, create=create)
+            if revision != schema.HEAD_REVISION:
+                if not any((MIGRATIONS_DIR / "versions").glob(f"{revision}_*.py")):
+                    raise StoreError(
+                        f"the metadata store is at schema revision {revision!r}, which this "
+                        "mloop does not know; upgrade mloop"
+                    )
+                _alembic_upgrade(connection)
+                _check_foreign_keys(connection)
+            return _read_store_id(connection) or _write_store_id(connection)
+
+
+@contextlib.contextmanager
+def _foreign_keys_off_on_sqlite(connection: sa.Connection) -> Iterator[None]:
+    # SQLite rebuilds a table to change its constraints (create, copy, drop,
+    # rename). With foreign keys enforced, dropping the old experiments table
+    # would cascade into every run: migrations run with enforcement off, as
+    # SQLite's documentation prescribes, and are checked before they commit.
+    # The pragma is a no-op inside a transaction, so it is set before one begins.
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: sa.Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise StoreError(
+            f"upgrading the metadata store would leave {len(broken)} rows pointing at rows "
+            f"that do not exist (first: table {broken[0][0]!r}); nothing was changed"
+        )
 
 
 def _create_schema(connection: sa.Connection, engine: sa.Engine, *, create: bool) -> str:
@@ -126,6 +161,15 @@ def _create_schema(connection: sa.Connection, engine: sa.Engine, *, create: bool
             "to use"
         )
     schema.metadata.create_all(connection)
+    connection.execute(
+        # The first row: id DEFAULT_PROJECT_ID (1) on SQLite and PostgreSQL alike,
+        # and PostgreSQL's sequence moves past it.
+        schema.projects.insert().values(
+            name="default",
+            description="",
+            created_time=time.time_ns() // 1_000_000,
+        )
+    )
     _version_table.create(connection)
     connection.execute(_version_table.insert().values(version_num=schema.HEAD_REVISION))
     return _write_store_id(connection)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -34,15 +34,36 @@ store_meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
+# Namespaces: experiments, datasets and registered models belong to one, and
+# their names are unique within it. Every store has project "default" (id 1).
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("project_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+)
+
+DEFAULT_PROJECT_ID = 1
+"""The id of project ``default``, created with the store (or by the migration to 0006)."""
+
+
+def _project_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("projects.project_id")
+
+
 experiments = sa.Table(
     "experiments",
     metadata,
     sa.Column("experiment_id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(256), nullable=False, unique=True),
+    sa.Column("project_id", BigId, _project_fk(), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
     sa.Column("artifact_location", sa.String(1000), nullable=False),
     sa.Column("lifecycle_stage", sa.String(16), nullable=False),
     sa.Column("creation_time", Millis, nullable=False),
     sa.Column("last_update_time", Millis, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
 )
 
 experiment_tags = sa.Table(
@@ -175,10 +196,12 @@ datasets = sa.Table(
     "datasets",
     metadata,
     sa.Column("dataset_id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(256), nullable=False, unique=True),
+    sa.Column("project_id", BigId, _project_fk(), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
     sa.Column("created_time", Millis, nullable=False),
     # Numbers are never reused, even after a version is removed.
     sa.Column("last_version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
 )
 
 dataset_versions = sa.Table(
@@ -275,13 +298,15 @@ registered_models = sa.Table(
     "registered_models",
     metadata,
     sa.Column("model_id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(256), nullable=False, unique=True),
+    sa.Column("project_id", BigId, _project_fk(), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("owner", sa.String(256), nullable=False),
     sa.Column("created_time", Millis, nullable=False),
     sa.Column("updated_time", Millis, nullable=False),
     # Numbers are never reused, even after a version is deleted.
     sa.Column("last_version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
 )
 
 

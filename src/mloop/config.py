@@ -34,6 +34,32 @@ _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*):(?P<rest>.*)$", re.
 _NOT_FOLDERS = frozenset({"databricks", "databricks-uc", "uc"})
 
 
+DEFAULT_PROJECT = "default"
+"""The project everything belongs to unless another is named."""
+
+_PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_project_name(name: str) -> str:
+    """A valid project name, unchanged: 1–64 letters, digits, ``.``, ``_`` or ``-``.
+
+    Project names appear in URLs and command lines, so they are kept plain.
+
+    Raises:
+        InvalidInput: any other name, with what is allowed.
+
+    Example:
+        >>> check_project_name("fraud-2027")
+        'fraud-2027'
+    """
+    if not isinstance(name, str) or not _PROJECT_NAME.match(name):
+        raise InvalidInput(
+            f"project name {name!r} is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
 _LIBPQ_KEYWORD = re.compile(
     r"(?:^|\s)(?:host|hostaddr|dbname|user|password|port|sslmode|service)\s*=", re.IGNORECASE
 )
@@ -190,11 +216,35 @@ class Settings:
         },
     )
 
+    project: str = dataclasses.field(
+        default=DEFAULT_PROJECT,
+        metadata={
+            "env": "MLOOP_PROJECT",
+            "doc": "Project that experiments, datasets and registered models belong to.",
+        },
+    )
+    experiment_name: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "env": "MLOOP_EXPERIMENT_NAME",
+            "doc": "Experiment that runs go to when none is set; default Default.",
+        },
+    )
     user: str | None = dataclasses.field(
         default=None,
         metadata={
             "env": "MLOOP_USER",
             "doc": "Who acts (registers, approves, moves aliases); default the OS user.",
+        },
+    )
+    secret_key: str | None = dataclasses.field(
+        default=None,
+        repr=False,
+        metadata={
+            "env": "MLOOP_SECRET_KEY",
+            "doc": "Key of the keyed hashes that pseudonymize data; default <home>/secret.key. "
+            "Environment only, never pyproject.toml.",
+            "secret": True,
         },
     )
     signing_key: Path | None = dataclasses.field(
@@ -221,6 +271,7 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
+        check_project_name(self.project)
         if self.require_signatures not in ("auto", "true", "false"):
             raise InvalidInput(
                 f"require_signatures must be auto, true or false, got {self.require_signatures!r}"
@@ -349,6 +400,12 @@ def load_settings(
     if unknown:
         raise InvalidInput(f"unknown setting(s) {unknown} in [tool.mloop]; known: {sorted(fields)}")
     for name, field in fields.items():
+        if field.metadata.get("secret") and (name in table or name.replace("_", "-") in table):
+            raise InvalidInput(
+                f"[tool.mloop] sets {name}, a secret that would be committed with the project; "
+                f"remove it and set {field.metadata['env']} in the environment instead"
+            )
+    for name, field in fields.items():
         for key in (name, name.replace("_", "-")):
             if key in table:
                 values[name] = _coerce(field, table[key], "[tool.mloop]")
@@ -356,3 +413,37 @@ def load_settings(
         if env.get(env_name):
             values[name] = _coerce(field, env[env_name], env_name)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+ENVIRONMENT_VARIABLES = tuple(f.metadata["env"] for f in dataclasses.fields(Settings))
+"""Every ``MLOOP_*`` variable mloop reads, one per :class:`Settings` field."""
+
+_current: dict[tuple[str, tuple[str | None, ...]], Settings] = {}
+
+
+def current_settings() -> Settings:
+    """This process's settings, read once per working directory and ``MLOOP_*`` environment.
+
+    The nearest pyproject.toml is parsed when a working directory (or a value
+    of a variable in :data:`ENVIRONMENT_VARIABLES`) is seen for the first time;
+    afterwards the same :class:`Settings` object is returned at the cost of a
+    few dictionary lookups. Call :func:`forget_settings` after editing
+    ``[tool.mloop]`` in a running process.
+
+    Example:
+        >>> current_settings() is current_settings()
+        True
+    """
+    key = (os.getcwd(), tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES))
+    found = _current.get(key)
+    if found is None:
+        found = load_settings()
+        if len(_current) > 16:  # a long-lived process moving between many folders
+            _current.clear()
+        _current[key] = found
+    return found
+
+
+def forget_settings() -> None:
+    """Make the next :func:`current_settings` read pyproject.toml and the environment again."""
+    _current.clear()

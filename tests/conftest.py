@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mloop.data.api import close_all as close_data_stores
 from mloop.models.api import clear_cache as clear_model_cache
-from mloop.models.backend import close_all as close_model_stores
 from mloop.tracking import fluent
 from mloop.tracking.connection import disconnect_all
 
@@ -39,8 +37,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield root
     _reset_fluent()
     disconnect_all()
-    close_data_stores()
-    close_model_stores()
     clear_model_cache()
 
 

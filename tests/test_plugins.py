@@ -159,7 +159,7 @@ def test_load_target_dotted_attribute() -> None:
 
 
 def test_builtin_store_targets_resolve() -> None:
-    from mloop.tracking.registry import store_factories
+    from mloop.store.registry import store_factories
 
     assert store_factories.names()
     for name in store_factories.names():

@@ -72,7 +72,7 @@ def tracking_uri_from(text: str, base: Path | None = None) -> str:
     store: its ``mloop.db`` (and, by default, its ``artifacts/``), as
     ``MLOOP_HOME`` does; a path to an existing file names that SQLite file.
     Relative paths are taken from ``base`` (default: the working directory).
-    Database URLs pass through unchanged; :mod:`mloop.tracking.registry`
+    Database URLs pass through unchanged; :mod:`mloop.store.registry`
     checks their scheme when the store is opened.
 
     Raises:

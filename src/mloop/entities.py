@@ -192,6 +192,18 @@ class PagedList(Generic[T]):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class DatasetRef:
+    """A reference to a dataset version: a version number, a tag, or neither (the latest).
+
+    Parse one from text with :func:`mloop.data.refs.parse_ref`.
+    """
+
+    name: str
+    version: int | None = None
+    tag: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class DatasetFile:
     """One file of a dataset version: its path inside the version, content digest and size."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mloop.data.protocols import DatasetStore
-from mloop.data.refs import DatasetRef, parse_ref
-from mloop.entities import DatasetFile
+from mloop.data.refs import parse_ref
+from mloop.entities import DatasetFile, DatasetRef
 from mloop.errors import NotFound
+from mloop.store.protocols.datasets import DatasetStore
 
 
 def files(*names: str) -> list[DatasetFile]:

@@ -1,9 +1,10 @@
 """The contract every model registry backend passes: subclass and provide ``model_store_uri``.
 
-``model_store_uri`` names a fresh, empty store; the suite opens it through
-:func:`mloop.models.sql.open_model_stores` as ``model_stores``, and opens it again
+``model_store_uri`` names a fresh, empty store; the suite opens a store set on
+it (:func:`mloop.store.sql.open_sql_store_set`) as ``model_stores`` and uses its
+registry part (models, aliases, governance, keys); it opens it again
 (``open_model_stores_again``) where a test needs a second, independent client of
-the same database, as concurrent writers are.
+the same database (its own engine and connections), as concurrent writers are.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from mloop.entities import (
     ModelVersionStatus,
     SigningKey,
 )
-from mloop.errors import AlreadyExists, NotFound
-from mloop.models.protocols import ModelStores, NewVersion
-from mloop.models.sql import open_model_stores
+from mloop.errors import AlreadyExists, Conflict, NotFound
 from mloop.store import schema
 from mloop.store.engine import create_engine
+from mloop.store.protocols.registry import NewVersion
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 
-OpenStores = Callable[[], ModelStores]
+OpenStores = Callable[[], StoreSet]
 
 # Every table holding a model, a version or something hanging off them.
 MODEL_TABLES = (
@@ -123,10 +125,10 @@ class ModelStoreContract:
 
     @pytest.fixture
     def open_model_stores_again(self, model_store_uri: str) -> Iterator[OpenStores]:
-        opened: list[ModelStores] = []
+        opened: list[StoreSet] = []
 
-        def open_() -> ModelStores:
-            stores = open_model_stores(model_store_uri)
+        def open_() -> StoreSet:
+            stores = open_sql_store_set(model_store_uri)
             opened.append(stores)
             return stores
 
@@ -135,11 +137,11 @@ class ModelStoreContract:
             stores.close()
 
     @pytest.fixture
-    def model_stores(self, open_model_stores_again: OpenStores) -> ModelStores:
+    def model_stores(self, open_model_stores_again: OpenStores) -> StoreSet:
         return open_model_stores_again()
 
     # -- models ----------------------------------------------------------
-    def test_create_and_get_model(self, model_stores: ModelStores) -> None:
+    def test_create_and_get_model(self, model_stores: StoreSet) -> None:
         before = now()
         created = model_stores.models.create_model("credit", description="risk", owner="ana")
         assert (created.name, created.description, created.owner) == ("credit", "risk", "ana")
@@ -150,7 +152,7 @@ class ModelStoreContract:
             model_stores.models.create_model("credit")
         assert model_stores.models.get_model("credit") == created  # the loser changed nothing
 
-    def test_unknown_model(self, model_stores: ModelStores) -> None:
+    def test_unknown_model(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         with pytest.raises(NotFound, match="'nope'"):
             models.get_model("nope")
@@ -162,7 +164,7 @@ class ModelStoreContract:
             models.list_versions("nope")
         assert models.find_versions(digest("a")) == []
 
-    def test_list_models_by_name(self, model_stores: ModelStores) -> None:
+    def test_list_models_by_name(self, model_stores: StoreSet) -> None:
         assert model_stores.models.list_models() == []
         for name in ("zeta", "alpha", "mid", "beta"):
             model_stores.models.create_model(name)
@@ -173,7 +175,7 @@ class ModelStoreContract:
         assert listed["gamma"].latest_version == 1
         assert listed["alpha"] == model_stores.models.get_model("alpha")
 
-    def test_update_model(self, model_stores: ModelStores) -> None:
+    def test_update_model(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         created = models.create_model("credit", description="old")
         updated = models.update_model("credit", tags={"team": "risk", "tier": "1"})
@@ -188,11 +190,11 @@ class ModelStoreContract:
         assert models.update_model("credit", description="").description == ""
 
     def test_delete_model_takes_everything_with_it(
-        self, model_stores: ModelStores, model_store_uri: str
+        self, model_stores: StoreSet, model_store_uri: str
     ) -> None:
         models, aliases, gov = model_stores.models, model_stores.aliases, model_stores.governance
         models.create_version("other", new_version("o", files=(ModelFile("m.pkl", "f" * 64, 1),)))
-        aliases.set_alias("other", "champion", 1, actor="ana")
+        aliases.set_alias("other", "champion", 1, expected=None, actor="ana")
         gov.record_decision(Decision("other", 1, "bob", "approve", "ok", now()))
         untouched = row_counts(model_store_uri)
 
@@ -202,10 +204,10 @@ class ModelStoreContract:
                 "credit", new_version(seed, files=(ModelFile(f"{seed}.pkl", digest(seed), 3),))
             )
         models.update_model("credit", tags={"team": "risk"})
-        aliases.set_alias("credit", "champion", 1, actor="ana")
-        aliases.set_alias("credit", "champion", 2, actor="ana")
-        aliases.set_alias("credit", "challenger", 3, actor="ana")
-        aliases.delete_alias("credit", "challenger", actor="ana")
+        aliases.set_alias("credit", "champion", 1, expected=None, actor="ana")
+        aliases.set_alias("credit", "champion", 2, expected=1, actor="ana")
+        aliases.set_alias("credit", "challenger", 3, expected=None, actor="ana")
+        aliases.delete_alias("credit", "challenger", expected=3, actor="ana")
         gov.set_protection(AliasProtection("credit", "champion", 1, ("auc",), "ana", t))
         gov.record_decision(Decision("credit", 2, "bob", "approve", "", t))
         gov.record_gate(gate("credit", 2, True, t))
@@ -239,7 +241,7 @@ class ModelStoreContract:
         assert gov.list_evaluations("credit", number) == []
 
     # -- versions --------------------------------------------------------
-    def test_create_version_creates_the_model_and_numbers(self, model_stores: ModelStores) -> None:
+    def test_create_version_creates_the_model_and_numbers(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         before = now()
         v1 = models.create_version("credit", new_version("a", created_by="ana", run_id="r1"))
@@ -267,7 +269,7 @@ class ModelStoreContract:
         assert models.get_version("credit", 2) == v2
         assert models.create_version("other", new_version("c")).version == 1  # per model
 
-    def test_create_version_for_an_existing_model(self, model_stores: ModelStores) -> None:
+    def test_create_version_for_an_existing_model(self, model_stores: StoreSet) -> None:
         created = model_stores.models.create_model("credit", description="risk", owner="ana")
         v1 = model_stores.models.create_version("credit", new_version(created_by="bob"))
         assert v1.version == 1
@@ -278,7 +280,7 @@ class ModelStoreContract:
             created.created_time,
         )
 
-    def test_numbers_are_never_reused(self, model_stores: ModelStores) -> None:
+    def test_numbers_are_never_reused(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         for seed in "abc":
             models.create_version("credit", new_version(seed))
@@ -298,7 +300,7 @@ class ModelStoreContract:
             models.delete_version("nope", 1)
 
     def test_delete_every_version_keeps_the_model_and_its_count(
-        self, model_stores: ModelStores
+        self, model_stores: StoreSet
     ) -> None:
         models = model_stores.models
         models.create_version("credit", new_version("a"))
@@ -309,7 +311,7 @@ class ModelStoreContract:
         assert models.list_versions("credit") == []
         assert models.create_version("credit", new_version("c")).version == 3
 
-    def test_files_only_when_asked_sorted_by_path(self, model_stores: ModelStores) -> None:
+    def test_files_only_when_asked_sorted_by_path(self, model_stores: StoreSet) -> None:
         files = (
             ModelFile("model/weights.bin", "1" * 64, 1_000_000_000_000),
             ModelFile("MLmodel", "2" * 64, 120),
@@ -328,7 +330,7 @@ class ModelStoreContract:
         empty = model_stores.models.create_version("credit", new_version("b"))
         assert model_stores.models.get_version("credit", empty.version, with_files=True).files == ()
 
-    def test_metadata_round_trip(self, model_stores: ModelStores) -> None:
+    def test_metadata_round_trip(self, model_stores: StoreSet) -> None:
         metrics = {"auc": 0.9123456789012345, "loss": 1e-12, "n": 1000.0, "neg": -3.5}
         created = model_stores.models.create_version(
             "credit",
@@ -347,7 +349,7 @@ class ModelStoreContract:
         assert got.description == "retrained on Q3 — ünïcode"
         assert got.run_id == "0123456789abcdef0123456789abcdef"
 
-    def test_find_versions_by_digest_across_models(self, model_stores: ModelStores) -> None:
+    def test_find_versions_by_digest_across_models(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         models.create_version("zeta", new_version("a"))
         models.create_version("credit", new_version("b"))
@@ -358,11 +360,11 @@ class ModelStoreContract:
         assert all(v.digest == digest("a") for v in found)
         assert [v.ref for v in models.find_versions(digest("b"))] == ["credit/1"]
         assert models.find_versions(digest("z")) == []
-        model_stores.aliases.set_alias("credit", "champion", 2, actor="ana")
+        model_stores.aliases.set_alias("credit", "champion", 2, expected=None, actor="ana")
         (with_alias,) = [v for v in models.find_versions(digest("a")) if v.name == "credit"]
         assert with_alias.aliases == ("champion",)
 
-    def test_set_status(self, model_stores: ModelStores) -> None:
+    def test_set_status(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         models.create_version("credit", new_version("a"))
         models.create_version("credit", new_version("b"))
@@ -378,7 +380,7 @@ class ModelStoreContract:
         with pytest.raises(NotFound, match="'nope'"):
             models.set_status("nope", 1, ModelVersionStatus.ARCHIVED)
 
-    def test_set_signature(self, model_stores: ModelStores) -> None:
+    def test_set_signature(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         created = models.create_version("credit", new_version("a"))
         models.create_version("credit", new_version("b"))
@@ -396,7 +398,7 @@ class ModelStoreContract:
         with pytest.raises(NotFound, match="'nope'"):
             models.set_signature("nope", 1, "k1", "c2ln")
 
-    def test_get_version_not_found(self, model_stores: ModelStores) -> None:
+    def test_get_version_not_found(self, model_stores: StoreSet) -> None:
         models = model_stores.models
         with pytest.raises(NotFound, match="'nope'"):
             models.get_version("nope", 1)
@@ -413,7 +415,7 @@ class ModelStoreContract:
         clients = [open_model_stores_again() for _ in range(2)]
         start = threading.Barrier(len(clients))
 
-        def register(stores: ModelStores, seed: str) -> list[int]:
+        def register(stores: StoreSet, seed: str) -> list[int]:
             start.wait(timeout=30)
             return [
                 stores.models.create_version("credit", new_version(seed)).version for _ in range(10)
@@ -433,12 +435,14 @@ class ModelStoreContract:
         assert clients[1].models.get_model("credit").latest_version == 20
 
     # -- aliases ---------------------------------------------------------
-    def test_set_and_move_alias(self, model_stores: ModelStores) -> None:
+    def test_set_and_move_alias(self, model_stores: StoreSet) -> None:
         models, aliases = model_stores.models, model_stores.aliases
         for seed in "abc":
             models.create_version("credit", new_version(seed))
         before = now()
-        first = aliases.set_alias("credit", "champion", 1, actor="ana", reason="first")
+        first = aliases.set_alias(
+            "credit", "champion", 1, expected=None, actor="ana", reason="first"
+        )
         assert first == AliasChange(
             "credit", "champion", "set", None, 1, "ana", "first", first.time
         )
@@ -447,15 +451,15 @@ class ModelStoreContract:
         assert (got.version, got.aliases) == (1, ("champion",))
         assert got == models.get_version("credit", 1)
 
-        moved = aliases.set_alias("credit", "champion", 2, actor="bob")
+        moved = aliases.set_alias("credit", "champion", 2, expected=1, actor="bob")
         assert (moved.action, moved.from_version, moved.to_version, moved.reason) == (
             "set",
             1,
             2,
             "",
         )
-        aliases.set_alias("credit", "challenger", 2, actor="bob")
-        aliases.set_alias("credit", "baseline", 1, actor="bob")
+        aliases.set_alias("credit", "challenger", 2, expected=None, actor="bob")
+        aliases.set_alias("credit", "baseline", 1, expected=None, actor="bob")
         got = aliases.get_alias("credit", "champion")
         assert (got.version, got.aliases) == (2, ("challenger", "champion"))
         assert models.get_version("credit", 1).aliases == ("baseline",)
@@ -472,17 +476,20 @@ class ModelStoreContract:
         }
         assert models.get_model("credit").updated_time >= moved.time
 
-    def test_alias_history(self, model_stores: ModelStores) -> None:
+    def test_alias_history(self, model_stores: StoreSet) -> None:
         models, aliases = model_stores.models, model_stores.aliases
         for seed in "abc":
             models.create_version("credit", new_version(seed))
         changes = [
-            aliases.set_alias("credit", "champion", 1, actor="ana", reason="r1"),
-            aliases.set_alias("credit", "challenger", 3, actor="bob", reason="r2"),
-            aliases.set_alias("credit", "champion", 2, actor="cy", reason="r3"),
-            aliases.set_alias("credit", "champion", 1, actor="dee", reason="r4", action="rollback"),
-            aliases.delete_alias("credit", "challenger", actor="eve", reason="r5"),
-            aliases.set_alias("credit", "champion", 1, actor="fay"),  # same version: recorded
+            aliases.set_alias("credit", "champion", 1, expected=None, actor="ana", reason="r1"),
+            aliases.set_alias("credit", "challenger", 3, expected=None, actor="bob", reason="r2"),
+            aliases.set_alias("credit", "champion", 2, expected=1, actor="cy", reason="r3"),
+            aliases.set_alias(
+                "credit", "champion", 1, expected=2, actor="dee", reason="r4", action="rollback"
+            ),
+            aliases.delete_alias("credit", "challenger", expected=3, actor="eve", reason="r5"),
+            # the same version again: recorded
+            aliases.set_alias("credit", "champion", 1, expected=1, actor="fay"),
         ]
         summary = [
             (c.alias, c.action, c.from_version, c.to_version, c.actor, c.reason) for c in changes
@@ -508,11 +515,13 @@ class ModelStoreContract:
         with pytest.raises(NotFound, match="'nope'"):
             aliases.alias_history("nope")
 
-    def test_delete_alias(self, model_stores: ModelStores) -> None:
+    def test_delete_alias(self, model_stores: StoreSet) -> None:
         models, aliases = model_stores.models, model_stores.aliases
         models.create_version("credit", new_version())
-        aliases.set_alias("credit", "champion", 1, actor="ana")
-        deleted = aliases.delete_alias("credit", "champion", actor="bob", reason="retired")
+        aliases.set_alias("credit", "champion", 1, expected=None, actor="ana")
+        deleted = aliases.delete_alias(
+            "credit", "champion", expected=1, actor="bob", reason="retired"
+        )
         assert deleted == AliasChange(
             "credit", "champion", "delete", 1, None, "bob", "retired", deleted.time
         )
@@ -521,33 +530,33 @@ class ModelStoreContract:
         assert models.get_version("credit", 1).aliases == ()
         assert models.get_model("credit").aliases == {}
         assert aliases.alias_history("credit")[-1] == deleted
-        with pytest.raises(NotFound, match="champion"):
-            aliases.delete_alias("credit", "champion", actor="bob")
+        with pytest.raises(Conflict, match="champion is not set"):
+            aliases.delete_alias("credit", "champion", expected=1, actor="bob")
         with pytest.raises(NotFound, match="'nope'"):
-            aliases.delete_alias("nope", "champion", actor="bob")
+            aliases.delete_alias("nope", "champion", expected=1, actor="bob")
         assert len(aliases.alias_history("credit")) == 2  # the failed deletes left no trace
-        again = aliases.set_alias("credit", "champion", 1, actor="ana")
+        again = aliases.set_alias("credit", "champion", 1, expected=None, actor="ana")
         assert (again.from_version, again.to_version) == (None, 1)
 
-    def test_alias_not_found(self, model_stores: ModelStores) -> None:
+    def test_alias_not_found(self, model_stores: StoreSet) -> None:
         aliases = model_stores.aliases
         with pytest.raises(NotFound, match="'nope'"):
             aliases.get_alias("nope", "champion")
         with pytest.raises(NotFound, match="'nope'"):
-            aliases.set_alias("nope", "champion", 1, actor="ana")
+            aliases.set_alias("nope", "champion", 1, expected=None, actor="ana")
         model_stores.models.create_version("credit", new_version())
         with pytest.raises(NotFound, match="champion"):
             aliases.get_alias("credit", "champion")
         with pytest.raises(NotFound, match=r"'credit'.*2"):
-            aliases.set_alias("credit", "champion", 2, actor="ana")
+            aliases.set_alias("credit", "champion", 2, expected=None, actor="ana")
         assert aliases.alias_history("credit") == []
 
-    def test_delete_version_takes_its_aliases(self, model_stores: ModelStores) -> None:
+    def test_delete_version_takes_its_aliases(self, model_stores: StoreSet) -> None:
         models, aliases = model_stores.models, model_stores.aliases
         models.create_version("credit", new_version("a"))
         models.create_version("credit", new_version("b"))
-        aliases.set_alias("credit", "champion", 2, actor="ana")
-        aliases.set_alias("credit", "baseline", 1, actor="ana")
+        aliases.set_alias("credit", "champion", 2, expected=None, actor="ana")
+        aliases.set_alias("credit", "baseline", 1, expected=None, actor="ana")
         models.delete_version("credit", 2)
         with pytest.raises(NotFound):
             aliases.get_alias("credit", "champion")
@@ -556,35 +565,23 @@ class ModelStoreContract:
         # The history speaks in numbers, so it outlives the version it names.
         assert [c.to_version for c in aliases.alias_history("credit", "champion")] == [2]
 
-    def test_check_sees_the_current_version(self, model_stores: ModelStores) -> None:
+    def test_compare_and_set_wins_and_loses(self, model_stores: StoreSet) -> None:
         models, aliases = model_stores.models, model_stores.aliases
         for seed in "abc":
             models.create_version("credit", new_version(seed))
-        seen: list[int | None] = []
-        aliases.set_alias("credit", "champion", 1, actor="ana", check=seen.append)
-        aliases.set_alias("credit", "champion", 3, actor="ana", check=seen.append)
-        aliases.set_alias("credit", "other", 2, actor="ana", check=seen.append)
-        aliases.set_alias("credit", "champion", 2, actor="ana", check=seen.append)
-        assert seen == [None, 1, None, 3]
-
-    def test_check_refusal_rolls_back(self, model_stores: ModelStores) -> None:
-        models, aliases = model_stores.models, model_stores.aliases
-        models.create_version("credit", new_version("a"))
-        models.create_version("credit", new_version("b"))
-        aliases.set_alias("credit", "champion", 1, actor="ana")
+        aliases.set_alias("credit", "champion", 1, expected=None, actor="ana")
         model_before = models.get_model("credit")
         history_before = aliases.alias_history("credit")
 
-        class Refused(Exception):
-            pass
-
-        def refuse(current: int | None) -> None:
-            raise Refused(f"no move from {current}")
-
-        with pytest.raises(Refused, match="from 1"):
-            aliases.set_alias("credit", "champion", 2, actor="bob", check=refuse)
-        with pytest.raises(Refused, match="from None"):
-            aliases.set_alias("credit", "challenger", 2, actor="bob", check=refuse)
+        with pytest.raises(Conflict, match=r"credit@champion points at version 1.*unset"):
+            aliases.set_alias("credit", "champion", 2, expected=None, actor="bob")
+        with pytest.raises(Conflict, match=r"credit@champion points at version 1.*version 3"):
+            aliases.set_alias("credit", "champion", 2, expected=3, actor="bob")
+        with pytest.raises(Conflict, match=r"credit@challenger is not set.*version 1"):
+            aliases.set_alias("credit", "challenger", 2, expected=1, actor="bob")
+        with pytest.raises(Conflict, match=r"credit@champion points at version 1.*version 2"):
+            aliases.delete_alias("credit", "champion", expected=2, actor="bob")
+        # A lost compare changes nothing and records nothing.
         assert aliases.get_alias("credit", "champion").version == 1
         with pytest.raises(NotFound):
             aliases.get_alias("credit", "challenger")
@@ -592,39 +589,89 @@ class ModelStoreContract:
         assert models.get_model("credit") == model_before
         assert models.get_version("credit", 2).aliases == ()
 
-    def test_concurrent_alias_moves_form_a_chain(self, open_model_stores_again: OpenStores) -> None:
+        won = aliases.set_alias("credit", "champion", 2, expected=1, actor="bob")
+        assert (won.from_version, won.to_version) == (1, 2)
+        # An unknown version is NotFound, whatever the caller expected.
+        with pytest.raises(NotFound, match=r"'credit'.*9"):
+            aliases.set_alias("credit", "champion", 9, expected=1, actor="bob")
+
+    @pytest.mark.parametrize("clients", ["one store set", "two store sets"])
+    def test_concurrent_moves_from_one_seen_version(
+        self, open_model_stores_again: OpenStores, clients: str
+    ) -> None:
+        first = open_model_stores_again()
+        pair = [first, first if clients == "one store set" else open_model_stores_again()]
+        for seed in "abc":
+            first.models.create_version("credit", new_version(seed))
+        first.aliases.set_alias("credit", "champion", 1, expected=None, actor="ana")
+        rounds = 8
+        start = threading.Barrier(2)
+
+        def move(stores: StoreSet, target: int) -> bool:
+            seen = stores.aliases.get_alias("credit", "champion").version
+            start.wait(timeout=30)  # both have read the same version before either moves
+            try:
+                stores.aliases.set_alias(
+                    "credit", "champion", target, expected=seen, actor=f"v{target}"
+                )
+            except Conflict:
+                return False
+            finally:
+                start.wait(timeout=30)  # the round is over for both before the next read
+            return True
+
+        with ThreadPoolExecutor(2) as pool:
+            for _ in range(rounds):
+                current = first.aliases.get_alias("credit", "champion").version
+                targets = [v for v in (1, 2, 3) if v != current]
+                futures = [pool.submit(move, s, t) for s, t in zip(pair, targets, strict=True)]
+                wins = [f.result(timeout=120) for f in futures]
+                assert sorted(wins) == [False, True]
+        history = first.aliases.alias_history("credit", "champion")
+        assert len(history) == 1 + rounds  # exactly one entry per round
+        for before, after in itertools.pairwise(history):
+            assert after.from_version == before.to_version
+
+    def test_concurrent_retried_moves_form_a_chain(
+        self, open_model_stores_again: OpenStores
+    ) -> None:
         clients = [open_model_stores_again() for _ in range(2)]
         for seed in "abc":
             clients[0].models.create_version("credit", new_version(seed))
         start = threading.Barrier(len(clients))
 
-        def move(stores: ModelStores, versions: list[int]) -> list[int | None]:
-            seen: list[int | None] = []
+        def move(stores: StoreSet, versions: list[int]) -> int:
+            conflicts = 0
             start.wait(timeout=30)
             for version in versions:
-                stores.aliases.set_alias(
-                    "credit", "champion", version, actor="ana", check=seen.append
-                )
-            return seen
+                while True:
+                    try:
+                        seen = stores.aliases.get_alias("credit", "champion").version
+                    except NotFound:
+                        seen = None
+                    try:
+                        stores.aliases.set_alias(
+                            "credit", "champion", version, expected=seen, actor="ana"
+                        )
+                        break
+                    except Conflict:
+                        conflicts += 1  # another move came first: read again, retry
+            return conflicts
 
         plans = [[1, 2] * 8, [3, 2] * 8]
         with ThreadPoolExecutor(len(clients)) as pool:
             futures = [pool.submit(move, s, p) for s, p in zip(clients, plans, strict=True)]
-            seen = [f.result(timeout=120) for f in futures]
+            [f.result(timeout=120) for f in futures]
         history = clients[0].aliases.alias_history("credit", "champion")
         assert len(history) == 32
-        # Each move started from where the one before it left the alias, and
-        # ``check`` saw that same version: no move was made on a stale read.
+        # Each move started from where the one before it left the alias.
         assert history[0].from_version is None
         for before, after in itertools.pairwise(history):
             assert after.from_version == before.to_version
-        assert sorted(seen[0] + seen[1], key=str) == sorted(
-            (c.from_version for c in history), key=str
-        )
         assert clients[1].aliases.get_alias("credit", "champion").version == history[-1].to_version
 
     # -- governance ------------------------------------------------------
-    def test_protections(self, model_stores: ModelStores) -> None:
+    def test_protections(self, model_stores: StoreSet) -> None:
         gov = model_stores.governance
         model_stores.models.create_version("credit", new_version())
         assert gov.list_protections("credit") == []
@@ -654,7 +701,7 @@ class ModelStoreContract:
             with pytest.raises(NotFound, match="'nope'"):
                 call()
 
-    def test_decisions_in_order(self, model_stores: ModelStores) -> None:
+    def test_decisions_in_order(self, model_stores: StoreSet) -> None:
         gov = model_stores.governance
         model_stores.models.create_version("credit", new_version("a"))
         model_stores.models.create_version("credit", new_version("b"))
@@ -671,7 +718,7 @@ class ModelStoreContract:
         assert gov.list_decisions("credit", 1) == decisions
         assert gov.list_decisions("credit", 2) == [Decision("credit", 2, "dee", "approve", "", t)]
 
-    def test_gates_newest_first(self, model_stores: ModelStores) -> None:
+    def test_gates_newest_first(self, model_stores: StoreSet) -> None:
         gov = model_stores.governance
         model_stores.models.create_version("credit", new_version("a"))
         model_stores.models.create_version("credit", new_version("b"))
@@ -690,7 +737,7 @@ class ModelStoreContract:
         assert (found[2].run_id, found[0].against, dict(found[0].details)) == ("r1", None, {})
         assert len(gov.list_gates("credit", 2)) == 1
 
-    def test_evaluations_newest_first(self, model_stores: ModelStores) -> None:
+    def test_evaluations_newest_first(self, model_stores: StoreSet) -> None:
         gov = model_stores.governance
         model_stores.models.create_version("credit", new_version("a"))
         model_stores.models.create_version("credit", new_version("b"))
@@ -708,7 +755,7 @@ class ModelStoreContract:
             EvaluationRecord("credit", 2, "ds@1", {}, "ci", t)
         ]
 
-    def test_governance_of_unknown_versions(self, model_stores: ModelStores) -> None:
+    def test_governance_of_unknown_versions(self, model_stores: StoreSet) -> None:
         gov = model_stores.governance
         model_stores.models.create_version("credit", new_version())
         t = now()
@@ -730,7 +777,7 @@ class ModelStoreContract:
         assert gov.list_evaluations("credit", 1) == []
 
     def test_delete_version_takes_its_governance(
-        self, model_stores: ModelStores, model_store_uri: str
+        self, model_stores: StoreSet, model_store_uri: str
     ) -> None:
         models, gov = model_stores.models, model_stores.governance
         models.create_version("credit", new_version("a"))
@@ -740,7 +787,7 @@ class ModelStoreContract:
         gov.record_evaluation(EvaluationRecord("credit", 1, "d", {}, "ci", t))
         untouched = row_counts(model_store_uri)
         models.create_version("credit", new_version("b", files=(ModelFile("m", "f" * 64, 1),)))
-        model_stores.aliases.set_alias("credit", "champion", 2, actor="ana")
+        model_stores.aliases.set_alias("credit", "champion", 2, expected=None, actor="ana")
         gov.record_decision(Decision("credit", 2, "bob", "approve", "", t))
         gov.record_gate(gate("credit", 2, True, t))
         gov.record_evaluation(EvaluationRecord("credit", 2, "d", {}, "ci", t))
@@ -755,7 +802,7 @@ class ModelStoreContract:
         assert len(gov.list_evaluations("credit", 1)) == 1
 
     # -- keys ------------------------------------------------------------
-    def test_keys(self, model_stores: ModelStores) -> None:
+    def test_keys(self, model_stores: StoreSet) -> None:
         keys = model_stores.keys
         assert keys.list_keys() == []
         t = now()
@@ -781,7 +828,7 @@ class ModelStoreContract:
             keys.revoke_key("k9")
         assert keys.list_keys(include_revoked=True) == [revoked, second]
 
-    def test_add_revoked_key(self, model_stores: ModelStores) -> None:
+    def test_add_revoked_key(self, model_stores: StoreSet) -> None:
         t = now()
         key = SigningKey("old", "cHVi", "ana", t - 100, revoked_time=t - 50)
         model_stores.keys.add_key(key)

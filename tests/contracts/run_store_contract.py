@@ -9,7 +9,8 @@ import pytest
 
 from mloop.entities import LifecycleStage, RunIO, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, FilterSyntaxError, InvalidInput, NotFound
-from mloop.tracking.protocols import Batch, Environment, NewRun, Stores, Termination
+from mloop.store.protocols.tracking import Batch, Environment, NewRun, Termination
+from mloop.store.set import StoreSet
 
 
 def now() -> int:
@@ -22,7 +23,7 @@ class RunStoreContract:
     __test__ = False
 
     # -- experiments -----------------------------------------------------
-    def test_create_and_get_experiment(self, stores: Stores) -> None:
+    def test_create_and_get_experiment(self, stores: StoreSet) -> None:
         exp_id = stores.experiments.create_experiment("exp", "loc", {"team": "risk"})
         exp = stores.experiments.get_experiment(exp_id)
         assert (exp.name, exp.artifact_location, dict(exp.tags)) == ("exp", "loc", {"team": "risk"})
@@ -30,12 +31,12 @@ class RunStoreContract:
         assert stores.experiments.get_experiment_by_name("exp") == exp
         assert stores.experiments.get_experiment_by_name("nope") is None
 
-    def test_duplicate_experiment_name(self, stores: Stores) -> None:
+    def test_duplicate_experiment_name(self, stores: StoreSet) -> None:
         stores.experiments.create_experiment("dup")
         with pytest.raises(AlreadyExists, match="'dup' already exists"):
             stores.experiments.create_experiment("dup")
 
-    def test_bad_experiment_name_and_id(self, stores: Stores) -> None:
+    def test_bad_experiment_name_and_id(self, stores: StoreSet) -> None:
         with pytest.raises(InvalidInput):
             stores.experiments.create_experiment("  ")
         with pytest.raises(InvalidInput):
@@ -43,7 +44,7 @@ class RunStoreContract:
         with pytest.raises(NotFound):
             stores.experiments.get_experiment("999999")
 
-    def test_experiment_stages_and_search(self, stores: Stores) -> None:
+    def test_experiment_stages_and_search(self, stores: StoreSet) -> None:
         a = stores.experiments.create_experiment("a")
         b = stores.experiments.create_experiment("b")
         stores.experiments.set_experiment_stage(b, LifecycleStage.DELETED)
@@ -61,11 +62,11 @@ class RunStoreContract:
         assert stores.experiments.get_experiment(a).tags == {"k": "w"}
 
     # -- runs ------------------------------------------------------------
-    def _run(self, stores: Stores, name: str = "r", exp: str | None = None) -> str:
+    def _run(self, stores: StoreSet, name: str = "r", exp: str | None = None) -> str:
         exp_id = exp or stores.experiments.create_experiment(f"e-{name}-{now()}-{id(object())}")
         return stores.runs.create_run(exp_id, name, now(), {"t": "1"}).run_id
 
-    def test_create_run_round_trip(self, stores: Stores) -> None:
+    def test_create_run_round_trip(self, stores: StoreSet) -> None:
         exp = stores.experiments.create_experiment("e")
         env = Environment("d" * 64, "3.11.7", "linux", "a==1\nb==2")
         info = stores.runs.create_run(exp, "first", 1000, {"mloop.user": "me"}, None, env)
@@ -76,7 +77,7 @@ class RunStoreContract:
         # the same environment again is stored once and does not fail
         stores.runs.create_run(exp, "second", 1001, {}, info.run_id, env)
 
-    def test_runs_created_in_a_batch(self, stores: Stores) -> None:
+    def test_runs_created_in_a_batch(self, stores: StoreSet) -> None:
         exp = stores.experiments.create_experiment("batched")
         env = Environment("e" * 64, "3.11", "linux", "x==1")
         ended = NewRun.build(exp, "ended", 10, {"a": "1"}, None, env)
@@ -99,15 +100,15 @@ class RunStoreContract:
         with pytest.raises(NotFound):
             stores.runs.write_batch(Batch(runs=[orphan]))
 
-    def test_create_run_in_unknown_experiment(self, stores: Stores) -> None:
+    def test_create_run_in_unknown_experiment(self, stores: StoreSet) -> None:
         with pytest.raises(NotFound):
             stores.runs.create_run("987654", "r", now(), {})
 
-    def test_get_unknown_run(self, stores: Stores) -> None:
+    def test_get_unknown_run(self, stores: StoreSet) -> None:
         with pytest.raises(NotFound, match="nope"):
             stores.runs.get_run("nope")
 
-    def test_params_are_immutable(self, stores: Stores) -> None:
+    def test_params_are_immutable(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         stores.runs.log_params(run_id, {"lr": "0.1", "depth": "3"})
         stores.runs.log_params(run_id, {"lr": "0.1"})  # same value: fine
@@ -116,7 +117,7 @@ class RunStoreContract:
         # nothing of the failed call was written
         assert stores.runs.get_run(run_id).data.params == {"lr": "0.1", "depth": "3"}
 
-    def test_buffered_params_conflict_keeps_the_rest(self, stores: Stores) -> None:
+    def test_buffered_params_conflict_keeps_the_rest(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         stores.runs.log_params(run_id, {"a": "1"})
         batch = Batch(
@@ -129,11 +130,11 @@ class RunStoreContract:
         assert run.data.params == {"a": "1", "b": "3"}
         assert run.data.metrics == {"m": 1.0}
 
-    def test_params_for_unknown_run(self, stores: Stores) -> None:
+    def test_params_for_unknown_run(self, stores: StoreSet) -> None:
         with pytest.raises(NotFound):
             stores.runs.log_params("missing", {"a": "1"})
 
-    def test_write_batch_and_latest_metrics(self, stores: Stores) -> None:
+    def test_write_batch_and_latest_metrics(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         batch = Batch(
             metrics=[
@@ -161,7 +162,7 @@ class RunStoreContract:
         stores.runs.write_batch(Batch(metrics=[(run_id, "loss", 0.2, 99, 2)]))
         assert stores.runs.get_run(run_id).data.metrics["loss"] == 0.2
 
-    def test_write_batch_is_atomic(self, stores: Stores) -> None:
+    def test_write_batch_is_atomic(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         with pytest.raises(NotFound):
             stores.runs.write_batch(
@@ -169,7 +170,7 @@ class RunStoreContract:
             )
         assert stores.runs.get_metric_history(run_id, "ok") == []
 
-    def test_a_value_the_store_cannot_hold_is_invalid_input(self, stores: Stores) -> None:
+    def test_a_value_the_store_cannot_hold_is_invalid_input(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         for bad in (
             Batch(metrics=[(run_id, "ok", 1.0, 1, 0), (run_id, "m", 1.0, 2**70, 0)]),
@@ -179,7 +180,7 @@ class RunStoreContract:
                 stores.runs.write_batch(bad)
         assert stores.runs.get_metric_history(run_id, "ok") == []
 
-    def test_owner_and_heartbeat(self, stores: Stores) -> None:
+    def test_owner_and_heartbeat(self, stores: StoreSet) -> None:
         exp = stores.experiments.create_experiment("beats")
         new = NewRun.build(exp, "r", 1_000, {}, owner="host:1")
         ended = NewRun.build(exp, "e", 1_000, {}, owner="host:1")
@@ -197,7 +198,7 @@ class RunStoreContract:
         finished = stores.runs.get_run(ended.info.run_id).info
         assert (finished.owner, finished.heartbeat_time) == ("host:1", 1_000)
 
-    def test_claim_run_is_a_compare_and_set(self, stores: Stores) -> None:
+    def test_claim_run_is_a_compare_and_set(self, stores: StoreSet) -> None:
         exp = stores.experiments.create_experiment("claims")
         new = NewRun.build(exp, "r", 1_000, {}, owner="host:1")
         run_id = new.info.run_id
@@ -224,7 +225,7 @@ class RunStoreContract:
         assert stores.runs.claim_run(unowned.info.run_id, RunStatus.RUNNING, None, "host:4", 8_000)
         assert stores.runs.get_run(unowned.info.run_id).info.owner == "host:4"
 
-    def test_terminate_and_update(self, stores: Stores) -> None:
+    def test_terminate_and_update(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         stores.runs.write_batch(
             Batch(terminations=[Termination(run_id, RunStatus.FAILED, 5000, "boom")])
@@ -236,14 +237,14 @@ class RunStoreContract:
         with pytest.raises(NotFound):
             stores.runs.update_run("ghost", status=RunStatus.FINISHED)
 
-    def test_delete_tag(self, stores: Stores) -> None:
+    def test_delete_tag(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         stores.runs.delete_tag(run_id, "t")
         assert stores.runs.get_run(run_id).data.tags == {}
         with pytest.raises(NotFound):
             stores.runs.delete_tag(run_id, "t")
 
-    def test_run_io(self, stores: Stores) -> None:
+    def test_run_io(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         item = RunIO("a" * 64, "credit", "dataset", "input", "s3://x", "training")
         stores.runs.log_io(run_id, [item, item])
@@ -261,7 +262,7 @@ class RunStoreContract:
         )
         assert stores.runs.find_io("z" * 64) == []
 
-    def test_soft_delete_and_purge(self, stores: Stores) -> None:
+    def test_soft_delete_and_purge(self, stores: StoreSet) -> None:
         exp = stores.experiments.create_experiment("purge")
         keep = self._run(stores, "keep", exp)
         gone = self._run(stores, "gone", exp)
@@ -281,7 +282,7 @@ class RunStoreContract:
             stores.runs.set_run_stage(gone, LifecycleStage.ACTIVE)
 
     # -- search ----------------------------------------------------------
-    def _populate(self, stores: Stores) -> tuple[str, list[str]]:
+    def _populate(self, stores: StoreSet) -> tuple[str, list[str]]:
         exp = stores.experiments.create_experiment("search")
         ids = []
         for i in range(6):
@@ -297,11 +298,11 @@ class RunStoreContract:
         return exp, ids
 
     def _search(
-        self, stores: Stores, exp: str, flt: str | None = None, order: list[str] | None = None
+        self, stores: StoreSet, exp: str, flt: str | None = None, order: list[str] | None = None
     ) -> list[str]:
         return [r.info.run_name for r in stores.runs.search_runs([exp], flt, order_by=order)]
 
-    def test_search_filters(self, stores: Stores) -> None:
+    def test_search_filters(self, stores: StoreSet) -> None:
         exp, _ = self._populate(stores)
         s = lambda f: sorted(self._search(stores, exp, f))  # noqa: E731
         assert s("metrics.auc > 0.75") == ["run-3", "run-4", "run-5"]
@@ -322,7 +323,7 @@ class RunStoreContract:
         assert s(f"attributes.experiment_id = '{exp}'") == [f"run-{i}" for i in range(6)]
         assert s("metrics.missing > 0") == []
 
-    def test_search_order_and_pages(self, stores: Stores) -> None:
+    def test_search_order_and_pages(self, stores: StoreSet) -> None:
         exp, _ = self._populate(stores)
         assert self._search(stores, exp) == [f"run-{i}" for i in reversed(range(6))]
         assert self._search(stores, exp, order=["metrics.auc ASC"]) == [
@@ -350,7 +351,7 @@ class RunStoreContract:
                 break
         assert seen == [f"run-{i}" for i in range(6)]
 
-    def test_search_bad_input(self, stores: Stores) -> None:
+    def test_search_bad_input(self, stores: StoreSet) -> None:
         exp, _ = self._populate(stores)
         with pytest.raises(FilterSyntaxError) as info:
             stores.runs.search_runs([exp], "metrics.auc >> 1")
@@ -363,7 +364,7 @@ class RunStoreContract:
             stores.runs.search_runs([exp], max_results=0)
 
     # -- artifacts -------------------------------------------------------
-    def test_artifact_index(self, stores: Stores) -> None:
+    def test_artifact_index(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         stores.artifacts.record_artifacts(
             run_id,
@@ -393,7 +394,7 @@ class RunStoreContract:
         with pytest.raises(NotFound):
             stores.artifacts.record_artifacts("ghost", [("x", "5" * 64, 1)])
 
-    def test_like_wildcards_in_artifact_prefix_are_literal(self, stores: Stores) -> None:
+    def test_like_wildcards_in_artifact_prefix_are_literal(self, stores: StoreSet) -> None:
         run_id = self._run(stores)
         stores.artifacts.record_artifacts(run_id, [("a_b/x", "1" * 64, 1), ("axb/y", "2" * 64, 1)])
         assert [a.path for a in stores.artifacts.find_artifacts(run_id, "a_b")] == ["a_b/x"]

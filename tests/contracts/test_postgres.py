@@ -1,3 +1,5 @@
+"""Every store contract suite on PostgreSQL, each given its part of one store set."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -5,13 +7,15 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.store import schema
-from mloop.tracking.protocols import Stores
-from mloop.tracking.sql import open_sql_stores
+from mloop.store.protocols.datasets import DatasetStore
+from mloop.store.protocols.steps import StepCacheStore
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
 from tests.contracts.run_store_contract import RunStoreContract
+from tests.contracts.step_cache_contract import StepCacheContract
 
 pytestmark = pytest.mark.postgres
 
@@ -24,26 +28,28 @@ def _truncate(postgres_url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def store_set(postgres_url: str) -> Iterator[StoreSet]:
+    stores = open_sql_store_set(postgres_url)
+    yield stores
+    stores.close()
+    _truncate(postgres_url)
+
+
 class TestPostgresDatasetStore(DatasetStoreContract):
     __test__ = True
 
     @pytest.fixture
-    def dataset_store(self, postgres_url: str) -> Iterator[SqlDatasetStore]:
-        store = open_dataset_store(postgres_url)
-        yield store
-        store.close()
-        _truncate(postgres_url)
+    def dataset_store(self, store_set: StoreSet) -> DatasetStore:
+        return store_set.datasets
 
 
 class TestPostgresStores(RunStoreContract):
     __test__ = True
 
     @pytest.fixture
-    def stores(self, postgres_url: str) -> Iterator[Stores]:
-        stores = open_sql_stores(postgres_url)
-        yield stores
-        stores.close()
-        _truncate(postgres_url)
+    def stores(self, store_set: StoreSet) -> StoreSet:
+        return store_set
 
 
 class TestPostgresModelStores(ModelStoreContract):
@@ -54,3 +60,11 @@ class TestPostgresModelStores(ModelStoreContract):
         # Every store the suite opened on it is closed before this runs again.
         yield postgres_url
         _truncate(postgres_url)
+
+
+class TestPostgresStepCache(StepCacheContract):
+    __test__ = True
+
+    @pytest.fixture
+    def step_cache(self, store_set: StoreSet) -> StepCacheStore:
+        return store_set.steps

@@ -1,3 +1,5 @@
+"""Every store contract suite on SQLite, each given its part of one store set."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -5,32 +7,37 @@ from pathlib import Path
 
 import pytest
 
-from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
-from mloop.tracking.protocols import Stores
-from mloop.tracking.sql import open_sql_stores
+from mloop.store.protocols.datasets import DatasetStore
+from mloop.store.protocols.steps import StepCacheStore
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
 from tests.contracts.run_store_contract import RunStoreContract
+from tests.contracts.step_cache_contract import StepCacheContract
+
+
+@pytest.fixture
+def store_set(tmp_path: Path) -> Iterator[StoreSet]:
+    stores = open_sql_store_set(f"sqlite:///{tmp_path}/contract.db")
+    yield stores
+    stores.close()
 
 
 class TestSqliteDatasetStore(DatasetStoreContract):
     __test__ = True
 
     @pytest.fixture
-    def dataset_store(self, tmp_path: Path) -> Iterator[SqlDatasetStore]:
-        store = open_dataset_store(f"sqlite:///{tmp_path}/datasets.db")
-        yield store
-        store.close()
+    def dataset_store(self, store_set: StoreSet) -> DatasetStore:
+        return store_set.datasets
 
 
 class TestSqliteStores(RunStoreContract):
     __test__ = True
 
     @pytest.fixture
-    def stores(self, tmp_path: Path) -> Iterator[Stores]:
-        stores = open_sql_stores(f"sqlite:///{tmp_path}/contract.db")
-        yield stores
-        stores.close()
+    def stores(self, store_set: StoreSet) -> StoreSet:
+        return store_set
 
 
 class TestSqliteModelStores(ModelStoreContract):
@@ -39,3 +46,11 @@ class TestSqliteModelStores(ModelStoreContract):
     @pytest.fixture
     def model_store_uri(self, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/models.db"
+
+
+class TestSqliteStepCache(StepCacheContract):
+    __test__ = True
+
+    @pytest.fixture
+    def step_cache(self, store_set: StoreSet) -> StepCacheStore:
+        return store_set.steps

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from mloop.data.refs import DatasetRef, check_tag, parse_ref
+from mloop.data.refs import check_tag, parse_ref
+from mloop.entities import DatasetRef
 from mloop.errors import InvalidInput
 
 

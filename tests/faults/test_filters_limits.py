@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from mloop.errors import FilterSyntaxError
-from mloop.tracking.filter import MAX_COMPARISONS, MAX_IN_VALUES, MAX_NESTING, parse_filter
-from mloop.tracking.protocols import Batch, Stores
-from mloop.tracking.sql import open_sql_stores
+from mloop.store.filter import MAX_COMPARISONS, MAX_IN_VALUES, MAX_NESTING, parse_filter
+from mloop.store.protocols.tracking import Batch
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 
 M = "metrics.m > 0"
 
@@ -61,17 +62,17 @@ def _depth_and_terms(text: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSet]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/mloop.db"
     else:
         url = request.getfixturevalue("postgres_url")
-    opened = open_sql_stores(url)
+    opened = open_sql_store_set(url)
     yield opened
     opened.close()
 
 
-def test_largest_accepted_filters_run(stores: Stores) -> None:
+def test_largest_accepted_filters_run(stores: StoreSet) -> None:
     exp = stores.experiments.create_experiment(f"limits-{uuid.uuid4().hex}")
     run = stores.runs.create_run(exp, "r", 1, {})
     stores.runs.write_batch(Batch(metrics=[(run.run_id, "m", 1.0, 1, 0)]))
@@ -102,7 +103,7 @@ def test_deep_filters_are_refused_with_a_position(text: str) -> None:
     )
 
 
-def test_too_many_comparisons_suggest_in(stores: Stores) -> None:
+def test_too_many_comparisons_suggest_in(stores: StoreSet) -> None:
     text = " OR ".join(f"run_id = 'r{i}'" for i in range(990))
     with pytest.raises(FilterSyntaxError) as caught:
         stores.runs.search_runs(["1"], text)

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from mloop.errors import InvalidInput
+from mloop.store.protocols.tracking import Batch
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 from mloop.tracking import interrupts, writer
-from mloop.tracking.protocols import Batch, Stores
-from mloop.tracking.sql import open_sql_stores
 from mloop.tracking.writer import BatchWriter
 
 POINTS = 1_000
@@ -28,7 +29,7 @@ POINTS = 1_000
 
 @pytest.fixture
 def stores(tmp_path: Path) -> Any:
-    opened = open_sql_stores(f"sqlite:///{tmp_path}/w.db")
+    opened = open_sql_store_set(f"sqlite:///{tmp_path}/w.db")
     yield opened
     opened.close()
 
@@ -36,7 +37,7 @@ def stores(tmp_path: Path) -> Any:
 class InterruptedStore:
     """Fails the n-th write with ``failure()``; the other writes go through."""
 
-    def __init__(self, stores: Stores, n: int, failure: Callable[[Batch], BaseException]) -> None:
+    def __init__(self, stores: StoreSet, n: int, failure: Callable[[Batch], BaseException]) -> None:
         self.inner, self.n, self.failure, self.calls = stores.runs, n, failure, 0
 
     def write_batch(self, batch: Batch) -> None:
@@ -46,7 +47,7 @@ class InterruptedStore:
         self.inner.write_batch(batch)
 
 
-def _run(stores: Stores, experiment: str = "e") -> str:
+def _run(stores: StoreSet, experiment: str = "e") -> str:
     return stores.runs.create_run(
         stores.experiments.create_experiment(experiment), "r", 0, {}
     ).run_id
@@ -60,7 +61,7 @@ def _flush_until_written(w: BatchWriter) -> None:
     assert w.pending == 0
 
 
-def test_a_ctrl_c_inside_the_store_write_keeps_the_batch(stores: Stores) -> None:
+def test_a_ctrl_c_inside_the_store_write_keeps_the_batch(stores: StoreSet) -> None:
     run_id = _run(stores)
     store = InterruptedStore(stores, 1, lambda b: KeyboardInterrupt())
     w = BatchWriter(store, flush_interval=600)  # type: ignore[arg-type]
@@ -70,7 +71,7 @@ def test_a_ctrl_c_inside_the_store_write_keeps_the_batch(stores: Stores) -> None
 
 
 def test_a_ctrl_c_while_a_refused_batch_is_salvaged_keeps_what_was_not_written(
-    stores: Stores,
+    stores: StoreSet,
 ) -> None:
     run_id, other = _run(stores), _run(stores, "f")
     rows = [(r, "m", float(i), 0, i) for r in (run_id, other) for i in range(POINTS // 2)]
@@ -97,7 +98,7 @@ def test_a_ctrl_c_while_a_refused_batch_is_salvaged_keeps_what_was_not_written(
 
 
 def test_an_exception_between_draining_and_writing_keeps_the_batch(
-    stores: Stores, monkeypatch: pytest.MonkeyPatch
+    stores: StoreSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_id = _run(stores)
     w = BatchWriter(stores.runs, flush_interval=600)
@@ -136,7 +137,7 @@ def test_ctrl_c_is_held_while_shielded_and_a_second_one_goes_through(
 
 
 def test_waking_the_writer_takes_no_lock_a_signal_could_leave_taken(
-    stores: Stores, monkeypatch: pytest.MonkeyPatch
+    stores: StoreSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SIGTERM raised inside a Python-level lock (threading.Event.set) left it taken forever.
 

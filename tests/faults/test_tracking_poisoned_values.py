@@ -22,9 +22,10 @@ import pytest
 
 from mloop.entities import RunStatus
 from mloop.errors import InvalidInput, MloopError, NotFound
+from mloop.store.protocols.tracking import Termination
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 from mloop.tracking.client import Client
-from mloop.tracking.protocols import Stores, Termination
-from mloop.tracking.sql import open_sql_stores
 from mloop.tracking.writer import BatchWriter
 from tests.faults.processes import python_env
 
@@ -39,13 +40,13 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def stores(store_uri: str) -> Iterator[Stores]:
-    stores = open_sql_stores(store_uri)
+def stores(store_uri: str) -> Iterator[StoreSet]:
+    stores = open_sql_store_set(store_uri)
     yield stores
     stores.close()
 
 
-def _two_runs(stores: Stores) -> tuple[str, str]:
+def _two_runs(stores: StoreSet) -> tuple[str, str]:
     exp = stores.experiments.create_experiment(f"poison-{uuid.uuid4().hex}")
     a = stores.runs.create_run(exp, "a", 0, {}).run_id
     b = stores.runs.create_run(exp, "b", 0, {}).run_id
@@ -105,7 +106,7 @@ def test_strings_that_cannot_be_stored_are_refused_at_the_call(home: Path, text:
 
 
 # -- refused by the store: only the offending items are dropped ---------------------
-def test_a_value_the_store_refuses_drops_only_itself(stores: Stores, store_uri: str) -> None:
+def test_a_value_the_store_refuses_drops_only_itself(stores: StoreSet, store_uri: str) -> None:
     a, b = _two_runs(stores)
     writer = BatchWriter(stores.runs, flush_interval=60)
     writer.add_metrics(_points(a))
@@ -129,7 +130,7 @@ def test_a_value_the_store_refuses_drops_only_itself(stores: Stores, store_uri: 
     writer.close()
 
 
-def test_a_background_write_refused_by_the_store_is_salvaged(stores: Stores) -> None:
+def test_a_background_write_refused_by_the_store_is_salvaged(stores: StoreSet) -> None:
     a, b = _two_runs(stores)
     writer = BatchWriter(stores.runs, flush_interval=0.01)
     writer.add_metrics(_points(a))
@@ -155,7 +156,7 @@ def test_a_run_purged_by_another_process_loses_only_its_own_points(
     if backend == "postgres":
         monkeypatch.setenv("MLOOP_TRACKING_URI", request.getfixturevalue("postgres_url"))
     client = Client()
-    exp = client.create_experiment("e")
+    exp = client.create_experiment(f"e-{uuid.uuid4().hex}")  # the database is shared
     a, b = (client.create_run(exp, run_name=n).info.run_id for n in ("a", "b"))
     for i in range(200):
         client.log_metrics(a, {"m": i}, step=i)

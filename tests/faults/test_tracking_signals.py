@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from mloop.entities import LifecycleStage, RunInfo, RunStatus
+from mloop.store.protocols.tracking import Batch
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 from mloop.tracking import connection, interrupts, liveness
 from mloop.tracking.client import Client
-from mloop.tracking.protocols import Batch, Stores
-from mloop.tracking.sql import open_sql_stores
 from mloop.tracking.writer import BatchWriter
 from tests.faults.processes import python_env, start_python, stop, wait_for_file
 
@@ -144,7 +145,7 @@ def test_sigkill_loses_at_most_max_pending_and_the_run_shows_as_dead(
 class HoldingStore:
     """Holds the first batch a while (the producer logs on); records the most points not durable."""
 
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: StoreSet) -> None:
         self.inner = stores.runs
         self.added = 0
         self.durable = 0
@@ -161,7 +162,7 @@ class HoldingStore:
 
 
 def test_max_pending_counts_the_batch_being_written(tmp_path: Path) -> None:
-    stores = open_sql_stores(f"sqlite:///{tmp_path}/b.db")
+    stores = open_sql_store_set(f"sqlite:///{tmp_path}/b.db")
     run_id = stores.runs.create_run(stores.experiments.create_experiment("e"), "r", 0, {}).run_id
     store = HoldingStore(stores)
     writer = BatchWriter(store, flush_interval=600, batch_size=10, max_pending=50)  # type: ignore[arg-type]
@@ -217,7 +218,7 @@ def test_a_signal_during_a_write_is_raised_once_the_batch_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(interrupts, "_received", [])  # this process was never signalled
-    stores = open_sql_stores(f"sqlite:///{tmp_path}/s.db")
+    stores = open_sql_store_set(f"sqlite:///{tmp_path}/s.db")
     run_id = stores.runs.create_run(stores.experiments.create_experiment("e"), "r", 0, {}).run_id
 
     class SignalledStore:
@@ -239,7 +240,7 @@ def test_dying_never_overwrites_a_run_another_process_ended(home: Path) -> None:
     exp = client.create_experiment("e")
     mine, theirs = (client.create_run(exp, run_name=n).info.run_id for n in ("mine", "theirs"))
     client.flush()
-    other = open_sql_stores(client.tracking_uri)
+    other = open_sql_store_set(client.tracking_uri)
     other.runs.update_run(theirs, status=RunStatus.FINISHED, end_time=liveness.now_millis())
     other.close()
     connection.end_owned_runs(RunStatus.KILLED, "terminated by SIGTERM")

@@ -85,8 +85,8 @@ def test_foreign_database_is_refused(tmp_path: Path) -> None:
 
 OPEN_SCRIPT = """
 import sys
-from mloop.tracking.sql import open_sql_stores
-stores = open_sql_stores(sys.argv[1])
+from mloop.store.sql import open_sql_store_set
+stores = open_sql_store_set(sys.argv[1])
 stores.experiments.search_experiments()
 stores.close()
 """

@@ -60,10 +60,3 @@ def test_param_and_tag_values() -> None:
         v.param_value("p", "x" * 6001)
     with pytest.raises(InvalidInput, match="8000"):
         v.tag_value("t", "x" * 8001)
-
-
-def test_names() -> None:
-    assert v.validate_name("ok name", "run", 10) == "ok name"
-    for bad in ("", "   ", None, "a\x00b", "x" * 11):
-        with pytest.raises(InvalidInput):
-            v.validate_name(bad, "run", 10)

@@ -8,25 +8,26 @@ import pytest
 
 from mloop.entities import LifecycleStage, RunStatus
 from mloop.errors import NotFound, StoreError
+from mloop.store.protocols.tracking import Batch, Termination
+from mloop.store.set import StoreSet
+from mloop.store.sql import open_sql_store_set
 from mloop.tracking import writer as writer_module
-from mloop.tracking.protocols import Batch, Stores, Termination
-from mloop.tracking.sql import open_sql_stores
 from mloop.tracking.writer import BatchWriter
 
 
 @pytest.fixture
-def stores(tmp_path: Path) -> Iterator[Stores]:
-    stores = open_sql_stores(f"sqlite:///{tmp_path}/w.db")
+def stores(tmp_path: Path) -> Iterator[StoreSet]:
+    stores = open_sql_store_set(f"sqlite:///{tmp_path}/w.db")
     yield stores
     stores.close()
 
 
-def _run(stores: Stores) -> str:
+def _run(stores: StoreSet) -> str:
     exp = stores.experiments.create_experiment(f"e{time.time_ns()}")
     return stores.runs.create_run(exp, "r", 0, {}).run_id
 
 
-def test_background_thread_writes_without_flush(stores: Stores) -> None:
+def test_background_thread_writes_without_flush(stores: StoreSet) -> None:
     run_id = _run(stores)
     writer = BatchWriter(stores.runs, flush_interval=0.05)
     writer.add_metric((run_id, "m", 1.0, 0, 0))
@@ -37,7 +38,7 @@ def test_background_thread_writes_without_flush(stores: Stores) -> None:
     writer.close()
 
 
-def test_back_pressure_bounds_the_buffer(stores: Stores) -> None:
+def test_back_pressure_bounds_the_buffer(stores: StoreSet) -> None:
     run_id = _run(stores)
     writer = BatchWriter(stores.runs, flush_interval=60, batch_size=10, max_pending=50)
     for i in range(200):
@@ -47,7 +48,7 @@ def test_back_pressure_bounds_the_buffer(stores: Stores) -> None:
     assert len(stores.runs.get_metric_history(run_id, "m")) == 200
 
 
-def test_end_run_after_metrics(stores: Stores) -> None:
+def test_end_run_after_metrics(stores: StoreSet) -> None:
     run_id = _run(stores)
     writer = BatchWriter(stores.runs, flush_interval=60)
     writer.add_metrics([(run_id, "m", 1.0, 0, 0)])
@@ -62,7 +63,7 @@ def test_end_run_after_metrics(stores: Stores) -> None:
     writer.close()
 
 
-def test_background_failure_surfaces_on_flush(stores: Stores) -> None:
+def test_background_failure_surfaces_on_flush(stores: StoreSet) -> None:
     run_id = _run(stores)
     stores.runs.set_run_stage(run_id, LifecycleStage.DELETED)
     stores.runs.purge_runs(int(time.time() * 1000) + 1000)
@@ -78,7 +79,7 @@ def test_background_failure_surfaces_on_flush(stores: Stores) -> None:
 class FlakyStore:
     """Fails the first ``failures`` writes with a transient error, then delegates."""
 
-    def __init__(self, stores: Stores, failures: int = 1) -> None:
+    def __init__(self, stores: StoreSet, failures: int = 1) -> None:
         self.inner = stores.runs
         self.calls = 0
         self.failures = failures
@@ -91,7 +92,7 @@ class FlakyStore:
 
 
 def test_a_transient_failure_is_retried_without_an_error(
-    stores: Stores, monkeypatch: pytest.MonkeyPatch
+    stores: StoreSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(writer_module, "RETRY_DELAY", 0.0)
     run_id = _run(stores)
@@ -102,7 +103,9 @@ def test_a_transient_failure_is_retried_without_an_error(
     writer.close()
 
 
-def test_transient_failure_keeps_the_batch(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_transient_failure_keeps_the_batch(
+    stores: StoreSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(writer_module, "RETRY_DELAY", 0.0)
     run_id = _run(stores)
     flaky = FlakyStore(stores, failures=writer_module.RETRIES)

@@ -18,7 +18,6 @@ import dataclasses
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +29,8 @@ from mloop.data.compare import diff_versions
 from mloop.data.expectations import ExpectationSuite
 from mloop.data.formats import is_tabular
 from mloop.data.hash_cache import HashCache
-from mloop.data.refs import DatasetRef, check_name, check_tag, parse_ref
+from mloop.data.refs import check_name, check_tag, parse_ref
 from mloop.data.secret import project_secret
-from mloop.data.sql_store import SqlDatasetStore, open_dataset_store
 from mloop.data.versioning import (
     Progress,
     SourceFile,
@@ -43,8 +41,9 @@ from mloop.data.versioning import (
     materialize,
     store_files,
 )
-from mloop.entities import DatasetFile, DatasetVersion
+from mloop.entities import DatasetFile, DatasetRef, DatasetVersion
 from mloop.errors import InvalidInput, NotFound
+from mloop.store.protocols.datasets import DatasetStore
 from mloop.tracking import fluent, reads
 from mloop.tracking.client import Client
 from mloop.tracking.connection import connect
@@ -56,8 +55,6 @@ if TYPE_CHECKING:
     from mloop.data.validation import ValidationResult
 
 log = logging.getLogger(__name__)
-_stores: dict[str, SqlDatasetStore] = {}
-_lock = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,22 +148,11 @@ def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
     return found
 
 
-def close_all() -> None:
-    """Close every open dataset store (tests and long-lived hosts use this)."""
-    with _lock:
-        for store in _stores.values():
-            store.close()
-        _stores.clear()
-
-
-def _backend() -> tuple[SqlDatasetStore, ContentStore, Path]:
+def _backend() -> tuple[DatasetStore, ContentStore, Path]:
     uri = fluent.get_tracking_uri()
     settings = dataclasses.replace(load_settings(), tracking_uri=uri)
-    store = _stores.get(uri)
-    if store is None:
-        with _lock:
-            store = _stores.setdefault(uri, open_dataset_store(uri))
-    return store, connect(settings).content, settings.home.absolute() / "datasets"
+    backend = connect(settings)
+    return backend.stores.datasets, backend.content, settings.home.absolute() / "datasets"
 
 
 def _wrap(version: DatasetVersion) -> Dataset:
@@ -244,7 +230,7 @@ def _pseudonymized(
 
 
 def _commit(
-    store: SqlDatasetStore,
+    store: DatasetStore,
     name: str,
     manifest: list[DatasetFile],
     files: list[SourceFile],

@@ -9,22 +9,13 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
+from mloop.entities import DatasetRef
 from mloop.errors import InvalidInput
 
 _NAME = re.compile(r"^[A-Za-z0-9][\w\-.]{0,255}$")
 _TAG = re.compile(r"^[A-Za-z_][\w\-.]{0,249}$")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class DatasetRef:
-    """A parsed reference: a version number, a tag, or neither (the latest)."""
-
-    name: str
-    version: int | None = None
-    tag: str | None = None
 
 
 def check_name(name: object) -> str:

@@ -41,10 +41,10 @@ from mloop.models.package import (
     verify_files,
     write_package,
 )
-from mloop.models.protocols import NewVersion
 from mloop.models.signature import Signature
 from mloop.models.signing import check_signature, project_signer, sign_digest, signature_file
 from mloop.models.uris import ModelUri, check_model_name, parse_model_uri
+from mloop.store.protocols.registry import NewVersion
 from mloop.tracking import fluent, reads
 
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 from mloop.entities import AliasProtection, Decision, GateRecord, ModelVersion
 from mloop.errors import InvalidInput, NotFound, PermissionDenied
-from mloop.models.backend import backend, settings
+from mloop.models.backend import ModelBackend, backend, settings
 from mloop.models.rules import parse_rule
 from mloop.models.uris import check_alias, check_model_name
 
@@ -160,15 +160,27 @@ def missing_requirements(
     With ``rollback``, a passed gate counts whichever baseline it was measured against.
     """
     be = backend()
+    try:
+        baseline: int | None = be.stores.aliases.get_alias(name, alias).version
+    except NotFound:
+        baseline = None
+    return _gaps(be, name, alias, version, baseline, rollback=rollback)
+
+
+def _gaps(
+    be: ModelBackend,
+    name: str,
+    alias: str,
+    version: int,
+    baseline: int | None,
+    *,
+    rollback: bool,
+) -> list[str]:
     found = [p for p in be.stores.governance.list_protections(name) if p.alias == alias]
     if not found:
         return []
     protection = found[0]
     target = be.stores.models.get_version(name, version)
-    try:
-        baseline: int | None = be.stores.aliases.get_alias(name, alias).version
-    except NotFound:
-        baseline = None
     missing = _approval_gaps(
         target, protection.approvals, be.stores.governance.list_decisions(name, version)
     )
@@ -181,13 +193,27 @@ def missing_requirements(
     return missing
 
 
-def check_promotion(name: str, alias: str, version: int, *, rollback: bool = False) -> None:
+def check_promotion(
+    name: str, alias: str, version: int, *, baseline: int | None, rollback: bool = False
+) -> None:
     """Refuse to point a protected alias at a version that lacks what the protection requires.
+
+    Args:
+        name: the model.
+        alias: the alias to move.
+        version: the version it would point at.
+        baseline: the version the alias points at as the caller read it (None:
+            unset); gate rules that compare with the baseline are checked against
+            it, and the caller then moves the alias only if it still points there.
+        rollback: a passed gate counts whichever baseline it was measured against.
 
     Raises:
         PermissionDenied: naming every requirement that is missing.
+
+    Example:
+        >>> check_promotion("guarded", "challenger", 1, baseline=None)  # not protected
     """
-    missing = missing_requirements(name, alias, version, rollback=rollback)
+    missing = _gaps(backend(), name, alias, version, baseline, rollback=rollback)
     if missing:
         raise PermissionDenied(
             f"{name}/{version} may not become {name}@{alias}: it still needs " + "; ".join(missing)

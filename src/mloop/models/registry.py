@@ -2,7 +2,9 @@
 
 Every alias move goes through :func:`set_alias` (the CLI's too), which holds
 it to the alias's protection (:mod:`mloop.models.governance`) before the
-store records it, so no route skips the rules.
+store records it, so no route skips the rules. The store moves the alias
+only if it still points where the rules saw it (compare-and-set); a move that
+lost that race raises Conflict.
 
 Example:
     >>> import mloop, tempfile
@@ -23,7 +25,7 @@ from collections.abc import Mapping
 
 from mloop.entities import AliasChange, ModelVersion, ModelVersionStatus, RegisteredModel
 from mloop.errors import Conflict, InvalidInput, NotFound
-from mloop.models.backend import backend, settings
+from mloop.models.backend import ModelBackend, backend, settings
 from mloop.models.fetch import resolve_version
 from mloop.models.governance import check_promotion
 from mloop.models.uris import check_alias, check_model_name, parse_version_ref
@@ -82,7 +84,8 @@ def set_alias(name: str, alias: str, version: int, *, reason: str = "") -> Alias
     Raises:
         PermissionDenied: the alias is protected and the version lacks a passed
             gate or approvals; the message says which.
-        Conflict: the version is archived.
+        Conflict: the version is archived, or another move changed the alias
+            while this one was checked (read it again and retry).
         NotFound: no such model or version.
     """
     return _move(name, alias, version, reason=reason, action="set")
@@ -99,18 +102,12 @@ def _move(name: str, alias: str, version: int, *, reason: str, action: str) -> A
     if alias in target.aliases:  # already there: nothing moves, nothing is recorded
         return AliasChange(name, alias, "unchanged", version, version, actor, reason, 0)
     _check_target(target.status, target.ref, alias)
-    check_promotion(name, alias, version, rollback=action == "rollback")
-    before = _current(name, alias)
-
-    def recheck(current: int | None) -> None:
-        # Inside the store's transaction, which holds the model's lock: the gate rules
-        # were checked against the version the alias pointed at then; if another move
-        # came in between, they were checked against the wrong baseline.
-        if current != before:
-            raise Conflict(f"{name}@{alias} moved while this move was checked; try again")
-
+    # The rules are checked against the version the alias points at now; the store
+    # then moves it only if it still points there (another move in between: Conflict).
+    before = _current(be, name, alias)
+    check_promotion(name, alias, version, baseline=before, rollback=action == "rollback")
     return be.stores.aliases.set_alias(
-        name, alias, version, actor=actor, reason=reason, action=action, check=recheck
+        name, alias, version, expected=before, actor=actor, reason=reason, action=action
     )
 
 
@@ -119,19 +116,29 @@ def _check_target(status: ModelVersionStatus, ref: str, alias: str) -> None:
         raise Conflict(f"{ref} is archived; restore it before it takes alias {alias!r}")
 
 
-def _current(name: str, alias: str) -> int | None:
+def _current(be: ModelBackend, name: str, alias: str) -> int | None:
     try:
-        return backend().stores.aliases.get_alias(name, alias).version
+        return be.stores.aliases.get_alias(name, alias).version
     except NotFound:
         return None
 
 
 def delete_alias(name: str, alias: str, *, reason: str = "") -> AliasChange:
-    """Remove an alias (recorded in its history); NotFound if it is not set."""
+    """Remove an alias (recorded in its history); NotFound if it is not set.
+
+    Raises:
+        NotFound: no such model, or the alias is not set.
+        Conflict: another move changed the alias meanwhile; nothing was removed.
+    """
+    check_model_name(name)
+    check_alias(alias)
     actor = settings().resolved_user()
-    return backend().stores.aliases.delete_alias(
-        check_model_name(name), check_alias(alias), actor=actor, reason=reason
-    )
+    be = backend()
+    current = _current(be, name, alias)
+    if current is None:
+        be.stores.models.get_model(name)  # an unknown model says so
+        raise NotFound(f"model {name!r} has no alias {alias!r}")
+    return be.stores.aliases.delete_alias(name, alias, expected=current, actor=actor, reason=reason)
 
 
 def alias_history(name: str, alias: str | None = None) -> list[AliasChange]:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from mloop.config import Settings
 from mloop.entities import SigningKey
 from mloop.errors import AlreadyExists, IntegrityError, InvalidInput, NotFound, PermissionDenied
-from mloop.models.protocols import KeyStore
+from mloop.store.protocols.registry import KeyStore
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from mloop.entities import Run, RunIO, RunStatus
 from mloop.errors import Conflict, NotFound, PipelineFailed
 from mloop.pipelines import materializers
-from mloop.pipelines.cache import StepCache, cache_key
+from mloop.pipelines.cache import cache_key
 from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
 from mloop.pipelines.freshness import READS_KEY, key_params, still_current
 from mloop.pipelines.graph import Graph, Node
@@ -40,10 +39,10 @@ from mloop.pipelines.history import (
     step_runs,
 )
 from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
+from mloop.store.protocols.steps import StepCacheStore
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
 from mloop.tracking.reads import Read
-from mloop.tracking.sql.database import Database
 
 if TYPE_CHECKING:
     from mloop.pipelines.dsl import Pipeline
@@ -57,8 +56,6 @@ __all__ = [
     "step_cache",
     "step_runs",
 ]
-_caches: dict[str, StepCache] = {}
-_lock = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,14 +89,9 @@ class PipelineRun:
         return materializers.by_name(stored.materializer).loads(data)
 
 
-def step_cache(client: Client) -> StepCache:
-    """The step cache in the client's metadata store (opened once per URI)."""
-    uri = client.tracking_uri
-    found = _caches.get(uri)
-    if found is None:
-        with _lock:
-            found = _caches.setdefault(uri, StepCache(Database.open(uri)))
-    return found
+def step_cache(client: Client) -> StepCacheStore:
+    """The step cache in the client's metadata store (part of its store set)."""
+    return client.stores.steps
 
 
 def _param_text(value: Any) -> str:

@@ -2,5 +2,5 @@
 
 The fluent API (``mloop.start_run``, ``mloop.log_metric`` …) and the
 :class:`~mloop.tracking.client.Client` both talk to the store protocols in
-:mod:`mloop.tracking.protocols`, never to SQL directly.
+:mod:`mloop.store.protocols.tracking`, never to SQL directly.
 """

@@ -20,8 +20,8 @@ from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import naming
 from mloop.entities import ArtifactInfo
 from mloop.errors import InvalidInput, NotFound
+from mloop.store.protocols.tracking import ArtifactIndex
 from mloop.tracking.own_files import OwnFiles, own_files
-from mloop.tracking.protocols import ArtifactIndex
 
 logger = logging.getLogger(__name__)
 

@@ -42,15 +42,16 @@ from mloop.entities import (
     ViewType,
 )
 from mloop.errors import Conflict, InvalidInput, NotFound
+from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
+from mloop.store.protocols.tracking import NewRun, Termination
+from mloop.store.set import StoreSet
 from mloop.tracking import artifact_files, current, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
 from mloop.tracking.environment import source_tags
 from mloop.tracking.liveness import now_millis, process_owner
-from mloop.tracking.protocols import NewRun, Termination
 from mloop.tracking.redaction import redact, redact_text
 from mloop.tracking.validation import (
-    MAX_RUN_NAME_LENGTH,
     metric_step,
     metric_value,
     param_value,
@@ -58,7 +59,6 @@ from mloop.tracking.validation import (
     tag_value,
     timestamp_millis,
     validate_key,
-    validate_name,
 )
 
 
@@ -481,6 +481,17 @@ class Client:
         """The artifact object store (objects by SHA-256) behind this client."""
         return self._backend.content
 
+    @property
+    def stores(self) -> StoreSet:
+        """The store set of this client's tracking URI: every domain's store, one connection pool.
+
+        Example:
+            >>> import mloop
+            >>> mloop.Client().stores.datasets.list_datasets()
+            []
+        """
+        return self._backend.stores
+
     def record_artifacts(self, run_id: str, entries: Iterable[tuple[str, str, int]]) -> None:
         """Point run-relative ``(path, digest, size)`` entries at objects already stored.
 
@@ -582,7 +593,7 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        """One page of runs matching a filter (see :mod:`mloop.tracking.filter`)."""
+        """One page of runs matching a filter (see :mod:`mloop.store.filter`)."""
         ids = (
             [experiment_ids]
             if isinstance(experiment_ids, str)

@@ -2,7 +2,9 @@
 
 Every :class:`~mloop.tracking.client.Client` of the same URIs shares the same
 stores, content store and background writer, so buffered points from any of
-them are flushed together and in order.
+them are flushed together and in order. The stores are the process's one
+:class:`~mloop.store.set.StoreSet` of the tracking URI, through which every
+domain (data, models, pipelines) reaches its own store.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
 from mloop.entities import RunStatus
 from mloop.errors import MloopError, NotFound
+from mloop.store.protocols.tracking import Termination
+from mloop.store.registry import close_all
+from mloop.store.set import StoreSet
 from mloop.tracking.liveness import now_millis, process_owner
 from mloop.tracking.pairing import open_pair
-from mloop.tracking.protocols import Stores, Termination
 from mloop.tracking.writer import BatchWriter
 
 
@@ -25,7 +29,7 @@ from mloop.tracking.writer import BatchWriter
 class Backend:
     """Stores, artifact objects and the writer behind one tracking URI."""
 
-    stores: Stores
+    stores: StoreSet
     content: ContentStore
     writer: BatchWriter
     settings: Settings
@@ -104,12 +108,24 @@ def _still_ours(backend: Backend, run_ids: list[str]) -> list[str]:
 
 
 def disconnect_all() -> None:
-    """Flush and forget every open backend (tests and long-lived hosts use this)."""
+    """Flush and forget every open backend, and close every open store set.
+
+    Tests and long-lived hosts use this; the next use opens what it needs again.
+
+    Example:
+        >>> disconnect_all()
+    """
+    failure: MloopError | None = None
     with _lock:
         for backend in _backends.values():
-            backend.writer.close()
-            backend.stores.close()
+            try:
+                backend.writer.close()
+            except MloopError as err:  # the others are still flushed and closed
+                failure = failure or err
         _backends.clear()
+        close_all()
+    if failure is not None:
+        raise failure
 
 
 def open_stores() -> list[tuple[str, str, Path]]:

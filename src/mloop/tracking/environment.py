@@ -24,7 +24,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from mloop.tracking.protocols import Environment
+from mloop.store.protocols.tracking import Environment
 from mloop.tracking.redaction import REDACTED, looks_secret, redact_text
 
 TAG_PREFIX = "mloop."

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.check import Reference, StoreCheck, check_store
-from mloop.tracking.protocols import Stores
+from mloop.store.set import StoreSet
 
 
-def fsck(stores: Stores, content: ContentStore, *, repair: bool = False) -> StoreCheck:
+def fsck(stores: StoreSet, content: ContentStore, *, repair: bool = False) -> StoreCheck:
     """Check (and with ``repair``, mend what can be mended) every object the metadata references.
 
     Raises:

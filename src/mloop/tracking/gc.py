@@ -33,8 +33,8 @@ from mloop.artifacts.cas import ContentStore, StoredObject
 from mloop.artifacts.scratch import sweep
 from mloop.errors import Conflict, IntegrityError, InvalidInput
 from mloop.masking import mask_uri
+from mloop.store.set import StoreSet
 from mloop.tracking.pairing import check_collectable
-from mloop.tracking.protocols import Stores
 
 
 @dataclasses.dataclass
@@ -53,7 +53,7 @@ class GcReport:
 
 
 def collect_garbage(
-    stores: Stores,
+    stores: StoreSet,
     content: ContentStore,
     *,
     grace_seconds: float,
@@ -120,7 +120,7 @@ def collect_garbage(
     return report
 
 
-def _refuse_if_objects(stores: Stores, content: ContentStore) -> None:
+def _refuse_if_objects(stores: StoreSet, content: ContentStore) -> None:
     if next(iter(content.iter_objects()), None) is None:
         return
     raise Conflict(

@@ -16,7 +16,6 @@ Example:
     >>> stores, content = open_pair("sqlite://", "memory://pairing-doc")
     >>> content.root
     'memory://pairing-doc'
-    >>> stores.close()
 """
 
 from __future__ import annotations
@@ -28,27 +27,27 @@ from mloop.artifacts.identity import bind_identity, identity_path, read_identity
 from mloop.errors import Conflict
 from mloop.masking import mask_uri
 from mloop.store.mode import may_create
-from mloop.tracking.protocols import Stores
-from mloop.tracking.registry import open_stores
+from mloop.store.registry import open_store_set
+from mloop.store.set import StoreSet
 
 
-def open_pair(tracking_uri: str, artifacts_uri: str) -> tuple[Stores, ContentStore]:
-    """Open the stores of a tracking URI and the content store of an artifact root, checked.
+def open_pair(tracking_uri: str, artifacts_uri: str) -> tuple[StoreSet, ContentStore]:
+    """The (shared) store set of a tracking URI and the content store of an artifact root, checked.
+
+    The store set stays open when the check fails: it is the process's one set
+    for that URI (:func:`mloop.store.registry.open_store_set`), which other
+    artifact roots may pair with.
 
     Raises:
         Conflict: the artifact root belongs to another metadata store.
     """
-    stores = open_stores(tracking_uri)
-    try:
-        content = ContentStore(artifacts_uri)
-        check_pair(stores, content)
-    except BaseException:
-        stores.close()
-        raise
+    stores = open_store_set(tracking_uri)
+    content = ContentStore(artifacts_uri)
+    check_pair(stores, content)
     return stores, content
 
 
-def check_pair(stores: Stores, content: ContentStore, *, force: bool = False) -> None:
+def check_pair(stores: StoreSet, content: ContentStore, *, force: bool = False) -> None:
     """Refuse an artifact store that belongs to another metadata store; adopt one with no owner.
 
     A root with no owner recorded is adopted (the metadata store's identity is
@@ -72,7 +71,6 @@ def check_pair(stores: Stores, content: ContentStore, *, force: bool = False) ->
     Example:
         >>> stores, content = open_pair("sqlite://", "memory://pairing-check-doc")
         >>> check_pair(stores, content)  # an in-memory store is never paired
-        >>> stores.close()
     """
     if not stores.store_id:
         return
@@ -100,7 +98,7 @@ def check_pair(stores: Stores, content: ContentStore, *, force: bool = False) ->
     )
 
 
-def check_collectable(stores: Stores, content: ContentStore, *, force: bool = False) -> None:
+def check_collectable(stores: StoreSet, content: ContentStore, *, force: bool = False) -> None:
     """Check a pair before garbage collection: an artifact root with objects needs an owner.
 
     Collection judges every object by one metadata store's references, so it
@@ -114,7 +112,6 @@ def check_collectable(stores: Stores, content: ContentStore, *, force: bool = Fa
     Example:
         >>> stores, content = open_pair("sqlite://", "memory://pairing-collect-doc")
         >>> check_collectable(stores, content)
-        >>> stores.close()
     """
     unowned = stores.store_id and not force and read_identity(content.root) is None
     if unowned and _holds_objects(content):
@@ -139,7 +136,7 @@ def _holds_objects(content: ContentStore) -> bool:
     return next(_held(content), None) is not None
 
 
-def _adoptable(stores: Stores, content: ContentStore) -> bool:
+def _adoptable(stores: StoreSet, content: ContentStore) -> bool:
     """True when the root holds nothing, or an object the metadata store references."""
     referenced: set[str] | None = None
     for digest in _held(content):

@@ -11,8 +11,8 @@ item by item. Finding ``k`` bad items among ``n`` costs about ``k·log2(n)``
 transactions, and nothing on the path where the store accepts the batch.
 
 Example:
-    >>> from mloop.tracking.sql import open_sql_stores
-    >>> stores = open_sql_stores("sqlite:///:memory:")
+    >>> from mloop.store.sql import open_sql_store_set
+    >>> stores = open_sql_store_set("sqlite:///:memory:")
     >>> run = stores.runs.create_run(stores.experiments.create_experiment("s"), "r", 0, {})
     >>> rows = [(run.run_id, "m", 1.0, 0, 0), (run.run_id, "bad", 1.0, 2**70, 0)]
     >>> outcome = salvage(stores.runs, Batch(metrics=rows))
@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, StoreError
-from mloop.tracking.protocols import Batch, NewRun, RunStore, Termination
+from mloop.store.protocols.tracking import Batch, NewRun, RunStore, Termination
 
 _REFUSALS = (InvalidInput, NotFound)
 _FIELDS = ("runs", "params", "tags", "metrics", "artifacts", "io", "terminations")

@@ -18,12 +18,11 @@ import numbers
 import re
 
 from mloop.errors import InvalidInput
+from mloop.store.names import check_storable
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
-MAX_RUN_NAME_LENGTH = 250
-MAX_EXPERIMENT_NAME_LENGTH = 256
 MAX_STEP = 2**63 - 1
 MAX_TIMESTAMP = 253_402_300_799_999
 """The last millisecond of the year 9999: later timestamps are mistakes (often nanoseconds)."""
@@ -131,22 +130,6 @@ def timestamp_millis(timestamp: object) -> int:
     return millis
 
 
-def _storable(kind: str, text: str) -> str:
-    # Both databases refuse these inside a batch: PostgreSQL has no NUL in text,
-    # and a lone surrogate (from undecodable bytes) cannot be encoded as UTF-8.
-    if "\x00" in text:
-        raise InvalidInput(f"{kind} {text[:40]!r} contains a NUL character (\\x00); remove it")
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as err:
-            raise InvalidInput(
-                f"{kind} {text[:40]!r} is not valid Unicode ({err.reason} at position "
-                f"{err.start}); decode its bytes with errors='replace' first"
-            ) from None
-    return text
-
-
 def storable_text(text: str) -> str:
     r"""Text recorded as is (an error, a traceback) made storable: NULs and lone surrogates escaped.
 
@@ -168,7 +151,7 @@ def param_value(key: str, value: object) -> str:
             f"param {key!r} value is {len(text)} characters; the limit is "
             f"{MAX_PARAM_VALUE_LENGTH} (log long values as an artifact with log_text)"
         )
-    return _storable(f"param {key!r} value", text)
+    return check_storable(f"param {key!r} value", text)
 
 
 def tag_value(key: str, value: object) -> str:
@@ -178,18 +161,7 @@ def tag_value(key: str, value: object) -> str:
         raise InvalidInput(
             f"tag {key!r} value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}"
         )
-    return _storable(f"tag {key!r} value", text)
-
-
-def validate_name(name: object, kind: str, limit: int) -> str:
-    """Check an experiment or run name: a non-blank string within ``limit`` characters."""
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(f"{kind} name must be a non-empty string, got {name!r}")
-    if len(name) > limit:
-        raise InvalidInput(f"{kind} name is {len(name)} characters; the limit is {limit}")
-    if any(ord(ch) < 32 for ch in name):
-        raise InvalidInput(f"{kind} name {name!r} contains control characters")
-    return _storable(f"{kind} name", name)
+    return check_storable(f"tag {key!r} value", text)
 
 
 def is_nan(value: float | None) -> bool:

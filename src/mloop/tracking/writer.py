@@ -8,8 +8,8 @@ A failed background write is raised by the next flush, and a write that
 failed for a transient reason is retried, never dropped.
 
 Example:
-    >>> from mloop.tracking.sql import open_sql_stores
-    >>> stores = open_sql_stores("sqlite:///:memory:")
+    >>> from mloop.store.sql import open_sql_store_set
+    >>> stores = open_sql_store_set("sqlite:///:memory:")
     >>> exp = stores.experiments.create_experiment("w")
     >>> run = stores.runs.create_run(exp, "r", 0, {})
     >>> writer = BatchWriter(stores.runs)
@@ -33,9 +33,9 @@ from typing import TypeVar
 
 from mloop.entities import RunIO
 from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, StoreError
+from mloop.store.protocols.tracking import Batch, MetricRow, NewRun, RunStore, Termination
 from mloop.tracking import liveness
 from mloop.tracking.interrupts import shielded
-from mloop.tracking.protocols import Batch, MetricRow, NewRun, RunStore, Termination
 from mloop.tracking.salvage import Outcome, refusal_error, salvage
 
 log = logging.getLogger(__name__)

@@ -20,10 +20,10 @@ from mloop.entities import (
 )
 from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.store import schema
-from mloop.tracking.protocols import Batch, Environment, NewRun, Termination
-from mloop.tracking.sql.database import Database, chunks, experiment_pk, now_millis
-from mloop.tracking.sql.loading import load_runs, row_to_info
-from mloop.tracking.sql.search import search_run_ids
+from mloop.store.database import Database, chunks, experiment_pk, now_millis
+from mloop.store.protocols.tracking import Batch, Environment, NewRun, Termination
+from mloop.store.sql.loading import load_runs, row_to_info
+from mloop.store.sql.search import search_run_ids
 
 _R = schema.runs
 _LM = schema.latest_metrics
@@ -48,7 +48,7 @@ def _is_foreign_key(err: IntegrityError) -> bool:
 
 
 class SqlRunStore:
-    """:class:`~mloop.tracking.protocols.RunStore` over SQL."""
+    """:class:`~mloop.store.protocols.tracking.RunStore` over SQL."""
 
     def __init__(self, database: Database) -> None:
         self._db = database

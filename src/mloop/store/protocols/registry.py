@@ -1,15 +1,16 @@
-"""The storage seams of the model registry: four small protocols and the bundle that holds them.
+"""The storage seams of the model registry: four small protocols.
 
-Each has a SQL implementation (:mod:`mloop.models.sql`) and is proven by the
+Each has a SQL implementation (:mod:`mloop.store.sql`) and is proven by the
 contract suite in ``tests/contracts/model_store_contract.py``, which runs on
 SQLite and PostgreSQL. Governance rules (who may move a protected alias) live
-above these seams, in :mod:`mloop.models.governance`; the stores only record.
+above these seams, in :mod:`mloop.models.governance`; the stores only record,
+and move an alias only from the version the rules were checked against.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from mloop.entities import (
@@ -101,10 +102,15 @@ class ModelStore(Protocol):
 class AliasStore(Protocol):
     """Aliases of registered models and every move they made.
 
-    Contract: every ``set_alias`` and ``delete_alias`` appends one
-    :class:`AliasChange` in the same transaction; ``check``, when given, runs
-    inside that transaction with the alias's current version (None if new)
-    and may raise to refuse the move.
+    Contract:
+    - ``set_alias`` and ``delete_alias`` are compare-and-set: they change the
+      alias only if it still points at ``expected`` (None: the alias is not
+      set), atomically; otherwise they raise Conflict naming the alias, the
+      version the caller expected and the one it points at now, and change
+      nothing. Of two concurrent moves from the same ``expected``, exactly one
+      wins;
+    - every move appends one :class:`AliasChange` in the same transaction;
+    - an unknown model or version raises NotFound, before any comparison.
     """
 
     def get_alias(self, name: str, alias: str) -> ModelVersion:
@@ -116,15 +122,17 @@ class AliasStore(Protocol):
         alias: str,
         version: int,
         *,
+        expected: int | None,
         actor: str,
         reason: str = "",
         action: str = "set",
-        check: Callable[[int | None], None] | None = None,
     ) -> AliasChange:
-        """Point an alias at a version (creating or moving it) and record the move."""
+        """Point an alias at a version if it still points at ``expected``; record the move."""
 
-    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str = "") -> AliasChange:
-        """Remove an alias and record it."""
+    def delete_alias(
+        self, name: str, alias: str, *, expected: int, actor: str, reason: str = ""
+    ) -> AliasChange:
+        """Remove an alias if it still points at ``expected``; record it."""
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasChange]:
         """Moves of one alias (or all of a model's), oldest first."""
@@ -172,14 +180,3 @@ class KeyStore(Protocol):
 
     def revoke_key(self, key_id: str) -> SigningKey:
         """Stop trusting a key; signatures by it no longer verify."""
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelStores:
-    """The registry's stores behind one tracking URI."""
-
-    models: ModelStore
-    aliases: AliasStore
-    governance: GovernanceStore
-    keys: KeyStore
-    close: Callable[[], None]

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mloop.errors import FilterSyntaxError
-from mloop.tracking.filter import (
+from mloop.store.filter import (
     And,
     Comparison,
     Not,

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from mloop.entities import Experiment, LifecycleStage, ViewType
 from mloop.errors import AlreadyExists, NotFound
 from mloop.store import schema
-from mloop.tracking.sql.database import Database, experiment_pk, now_millis
-from mloop.tracking.validation import MAX_EXPERIMENT_NAME_LENGTH, validate_name
+from mloop.store.database import Database, experiment_pk, now_millis
+from mloop.store.names import MAX_EXPERIMENT_NAME_LENGTH, validate_name
 
 _E = schema.experiments
 
@@ -26,7 +26,7 @@ def stage_filter(column: sa.ColumnElement[str], view_type: ViewType) -> sa.Colum
 
 
 class SqlExperimentStore:
-    """:class:`~mloop.tracking.protocols.ExperimentStore` over SQL."""
+    """:class:`~mloop.store.protocols.tracking.ExperimentStore` over SQL."""
 
     def __init__(self, database: Database) -> None:
         self._db = database

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from mloop.data.refs import DatasetRef
-from mloop.entities import DatasetFile, DatasetVersion
+from mloop.entities import DatasetFile, DatasetRef, DatasetVersion
 
 
 class DatasetStore(Protocol):

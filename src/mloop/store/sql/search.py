@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from mloop.entities import ViewType
 from mloop.errors import InvalidInput
 from mloop.store import schema
-from mloop.tracking.filter import (
+from mloop.store.filter import (
     And,
     Comparison,
     Node,
@@ -26,7 +26,7 @@ from mloop.tracking.filter import (
     parse_filter,
     parse_order_by,
 )
-from mloop.tracking.sql.experiments import stage_filter
+from mloop.store.sql.experiments import stage_filter
 
 MAX_RESULTS_LIMIT = 50_000
 _R = schema.runs

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from mloop.entities import ArtifactInfo
 from mloop.errors import NotFound
 from mloop.store import schema
-from mloop.tracking.sql.database import Database, now_millis
+from mloop.store.database import Database, now_millis
 
 _A = schema.artifacts
 
@@ -20,7 +20,7 @@ def _escape_like(text: str) -> str:
 
 
 class SqlArtifactIndex:
-    """:class:`~mloop.tracking.protocols.ArtifactIndex` over SQL."""
+    """:class:`~mloop.store.protocols.tracking.ArtifactIndex` over SQL."""
 
     def __init__(self, database: Database) -> None:
         self._db = database

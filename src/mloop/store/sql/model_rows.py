@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from mloop.entities import ModelVersion, ModelVersionStatus
 from mloop.errors import NotFound
 from mloop.store import schema
-from mloop.tracking.sql.database import Database, Prepared
+from mloop.store.database import Database, Prepared
 
 _M = schema.registered_models
 _V = schema.model_versions

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
 
 from mloop.entities import AliasChange, ModelVersion
-from mloop.errors import NotFound
-from mloop.models.sql.rows import VersionReader, lock_model, model_id, version_id
+from mloop.errors import Conflict
 from mloop.store import schema
-from mloop.tracking.sql.database import now_millis
+from mloop.store.database import now_millis
+from mloop.store.sql.model_rows import VersionReader, lock_model, model_id, version_id
 
 _M = schema.registered_models
 _V = schema.model_versions
@@ -19,7 +17,7 @@ _H = schema.model_alias_history
 
 
 class SqlAliasStore(VersionReader):
-    """:class:`~mloop.models.protocols.AliasStore` over SQL."""
+    """:class:`~mloop.store.protocols.registry.AliasStore` over SQL."""
 
     def get_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points at; NotFound if the alias is not set."""
@@ -43,22 +41,22 @@ class SqlAliasStore(VersionReader):
         alias: str,
         version: int,
         *,
+        expected: int | None,
         actor: str,
         reason: str = "",
         action: str = "set",
-        check: Callable[[int | None], None] | None = None,
     ) -> AliasChange:
-        """Point an alias at a version and record the move, in one transaction.
+        """Point an alias at a version if it still points at ``expected``; record the move.
 
-        The model's row is locked first, so ``check`` sees the version the alias
-        points at until this move commits, and concurrent moves form a chain.
+        Raises:
+            NotFound: no such model or version.
+            Conflict: the alias points elsewhere than ``expected`` now; nothing changed.
         """
         with self._db.begin() as conn:
             mid = lock_model(self._db, conn, name)
             vid = version_id(conn, name, version)
             current = self._current(conn, mid, alias)
-            if check is not None:
-                check(current)
+            _compare(name, alias, expected, current)
             stmt = self._db.upsert(_A).values(model_id=mid, alias=alias, version_id=vid)
             conn.execute(
                 stmt.on_conflict_do_update(
@@ -68,13 +66,19 @@ class SqlAliasStore(VersionReader):
             )
             return self._record(conn, mid, name, alias, action, current, version, actor, reason)
 
-    def delete_alias(self, name: str, alias: str, *, actor: str, reason: str = "") -> AliasChange:
-        """Remove an alias and record it; NotFound if it is not set."""
+    def delete_alias(
+        self, name: str, alias: str, *, expected: int, actor: str, reason: str = ""
+    ) -> AliasChange:
+        """Remove an alias if it still points at ``expected``; record it.
+
+        Raises:
+            NotFound: no such model.
+            Conflict: the alias points elsewhere (or nowhere) now; nothing changed.
+        """
         with self._db.begin() as conn:
             mid = lock_model(self._db, conn, name)
             current = self._current(conn, mid, alias)
-            if current is None:
-                raise NotFound(f"model {name!r} has no alias {alias!r}")
+            _compare(name, alias, expected, current)
             conn.execute(_A.delete().where(_A.c.model_id == mid, _A.c.alias == alias))
             return self._record(conn, mid, name, alias, "delete", current, None, actor, reason)
 
@@ -127,3 +131,14 @@ class SqlAliasStore(VersionReader):
             )
             for r in rows
         ]
+
+
+def _compare(name: str, alias: str, expected: int | None, current: int | None) -> None:
+    if current == expected:
+        return
+    seen = "unset" if expected is None else f"at version {expected}"
+    now = "is not set" if current is None else f"points at version {current}"
+    raise Conflict(
+        f"{name}@{alias} {now}, but this move expected it {seen}: another move came first; "
+        "nothing was changed. Read the alias again and retry"
+    )

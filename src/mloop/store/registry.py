@@ -1,4 +1,10 @@
-"""Tracking URI schemes to store factories (the ``mloop.stores`` entry-point group).
+"""Metadata-store URI schemes to store-set factories, and the one open store set per URI.
+
+The ``mloop.stores`` entry-point group maps a URI scheme to a factory
+``(uri) -> StoreSet``; ``sqlite`` and ``postgresql`` are registered the same
+way, to :func:`mloop.store.sql.open_sql_store_set`. :func:`open_store_set`
+keeps one set (one engine, one connection pool) per URI per process, and
+:func:`close_all` closes them all.
 
 Example:
     >>> scheme_of("postgresql+psycopg://u@h/db")
@@ -7,22 +13,23 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from mloop.config import TRACKING_URI_FORMS
 from mloop.errors import InvalidInput
 from mloop.masking import mask_uri
 from mloop.plugins import Registry
-from mloop.tracking.protocols import Stores
+from mloop.store.set import StoreSet
 
-StoreFactory = Callable[[str], Stores]
+StoreFactory = Callable[[str], StoreSet]
 
 store_factories = Registry(
     "mloop.stores",
     {
-        "sqlite": "mloop.tracking.sql:open_sql_stores",
-        "postgresql": "mloop.tracking.sql:open_sql_stores",
-        "postgres": "mloop.tracking.sql:open_sql_stores",
+        "sqlite": "mloop.store.sql:open_sql_store_set",
+        "postgresql": "mloop.store.sql:open_sql_store_set",
+        "postgres": "mloop.store.sql:open_sql_store_set",
     },
 )
 
@@ -75,11 +82,45 @@ def check_tracking_uri(uri: str) -> str:
     return scheme
 
 
-def open_stores(uri: str) -> Stores:
-    """Open the stores behind a tracking URI through its registered factory.
+_open: dict[str, StoreSet] = {}
+_lock = threading.Lock()
+
+
+def open_store_set(uri: str) -> StoreSet:
+    """The store set behind a metadata-store URI, opened once per process and then shared.
+
+    Thread-safe: concurrent first calls for one URI open it once.
 
     Raises:
         InvalidInput: a URI that names no store mloop can open (:func:`check_tracking_uri`).
+
+    Example:
+        >>> open_store_set("sqlite://") is open_store_set("sqlite://")
+        True
     """
+    found = _open.get(uri)
+    if found is not None:
+        return found
     factory: StoreFactory = store_factories.load(check_tracking_uri(uri))
-    return factory(uri)
+    with _lock:
+        found = _open.get(uri)
+        if found is None:
+            found = factory(uri)
+            _open[uri] = found
+    return found
+
+
+def close_all() -> None:
+    """Close every store set this process opened, and forget them.
+
+    The next :func:`open_store_set` of a URI opens it again. Tests and
+    long-lived hosts call this (through :func:`mloop.tracking.connection.disconnect_all`).
+
+    Example:
+        >>> close_all()
+    """
+    with _lock:
+        opened = list(_open.values())
+        _open.clear()
+    for stores in opened:
+        stores.close()

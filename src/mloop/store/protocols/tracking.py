@@ -1,16 +1,17 @@
 """The narrow seams between tracking and its storage backends.
 
 Three small protocols — experiments, runs, and the artifact index — each
-implemented over SQL now (:mod:`mloop.tracking.sql`) and by a REST client
+implemented over SQL now (:mod:`mloop.store.sql`) and by a REST client
 when the server comes, and each proven by the shared contract suite in
-``tests/contracts``. The tracking API talks only to these.
+``tests/contracts``. The tracking API reaches them through a
+:class:`~mloop.store.set.StoreSet`, never SQL directly.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from mloop.entities import (
@@ -268,23 +269,3 @@ class ArtifactIndex(Protocol):
 
     def references(self) -> list[tuple[str, int, str]]:
         """``(digest, size, what)`` of everything stored, ``what`` naming it for a person."""
-
-
-def _nothing_to_close() -> None:
-    return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Stores:
-    """The store set of one tracking URI; ``close`` releases its connections.
-
-    ``store_id`` is the metadata store's identity, which its artifact store
-    records (empty when the backend has none, e.g. an in-memory database).
-    """
-
-    uri: str
-    experiments: ExperimentStore
-    runs: RunStore
-    artifacts: ArtifactIndex
-    close: Callable[[], None] = _nothing_to_close
-    store_id: str = ""

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from mloop.entities import LifecycleStage, Run, RunData, RunInfo, RunIO, RunStatus
 from mloop.store import schema
-from mloop.tracking.sql.database import Database, chunks
+from mloop.store.database import Database, chunks
 
 _R = schema.runs
 

@@ -15,9 +15,9 @@ from mloop.entities import (
     SigningKey,
 )
 from mloop.errors import AlreadyExists, NotFound
-from mloop.models.sql.rows import model_id, version_id
 from mloop.store import schema
-from mloop.tracking.sql.database import Database, now_millis
+from mloop.store.database import Database, now_millis
+from mloop.store.sql.model_rows import model_id, version_id
 
 _P = schema.alias_protections
 _D = schema.model_decisions
@@ -27,7 +27,7 @@ _K = schema.signing_keys
 
 
 class SqlGovernanceStore:
-    """:class:`~mloop.models.protocols.GovernanceStore` over SQL."""
+    """:class:`~mloop.store.protocols.registry.GovernanceStore` over SQL."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -174,7 +174,7 @@ class SqlGovernanceStore:
 
 
 class SqlKeyStore:
-    """:class:`~mloop.models.protocols.KeyStore` over SQL."""
+    """:class:`~mloop.store.protocols.registry.KeyStore` over SQL."""
 
     def __init__(self, database: Database) -> None:
         self._db = database

@@ -1,10 +1,10 @@
 """Datasets over SQL (SQLite and PostgreSQL).
 
 Example:
-    >>> from mloop.data.refs import parse_ref
-    >>> store = open_dataset_store("sqlite:///:memory:")
+    >>> from mloop.store.sql import open_sql_store_set
+    >>> store = open_sql_store_set("sqlite:///:memory:").datasets
     >>> v, new = store.commit_version("d", "a" * 64, [DatasetFile("x.csv", "b" * 64, 3)])
-    >>> (v.ref, new, store.get_version(parse_ref("d@latest")).file_count)
+    >>> (v.ref, new, store.get_version(DatasetRef("d")).file_count)
     ('d@1', True, 1)
 """
 
@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from mloop.data.refs import DatasetRef
-from mloop.entities import DatasetFile, DatasetVersion
+from mloop.entities import DatasetFile, DatasetRef, DatasetVersion
 from mloop.errors import NotFound
 from mloop.store import schema
-from mloop.tracking.sql.database import Database
+from mloop.store.database import Database, now_millis
 
 _D = schema.datasets
 _V = schema.dataset_versions
@@ -31,26 +29,17 @@ _T = schema.dataset_tags
 _VAL = schema.dataset_validations
 
 
-def open_dataset_store(uri: str) -> SqlDatasetStore:
-    """Open (creating or migrating as needed) the dataset store behind ``uri``."""
-    return SqlDatasetStore(Database.open(uri))
-
-
 class SqlDatasetStore:
-    """:class:`~mloop.data.protocols.DatasetStore` over SQL."""
+    """:class:`~mloop.store.protocols.datasets.DatasetStore` over SQL."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
         self._insert_files = database.prepare(_F.insert())
 
-    def close(self) -> None:
-        """Release pooled connections."""
-        self._db.dispose()
-
     def _lock_dataset(self, conn: sa.Connection, name: str) -> int:
         conn.execute(
             self._db.upsert(_D)
-            .values(name=name, created_time=time.time_ns() // 1_000_000, last_version=0)
+            .values(name=name, created_time=now_millis(), last_version=0)
             .on_conflict_do_nothing(index_elements=["name"])
         )
         query = sa.select(_D.c.dataset_id).where(_D.c.name == name)
@@ -96,7 +85,7 @@ class SqlDatasetStore:
                     digest=digest,
                     file_count=len(files),
                     total_bytes=sum(f.size for f in files),
-                    created_time=time.time_ns() // 1_000_000,
+                    created_time=now_millis(),
                     run_id=run_id,
                     description=description,
                     profile=json.dumps(profile) if profile is not None else None,
@@ -269,7 +258,7 @@ class SqlDatasetStore:
                     success=success,
                     result=json.dumps(result, default=str),
                     run_id=run_id,
-                    created_time=time.time_ns() // 1_000_000,
+                    created_time=now_millis(),
                 )
             )
 

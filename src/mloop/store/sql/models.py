@@ -12,15 +12,15 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus, RegisteredModel
 from mloop.errors import AlreadyExists, NotFound
-from mloop.models.protocols import NewVersion
-from mloop.models.sql.rows import (
+from mloop.store import schema
+from mloop.store.database import now_millis
+from mloop.store.protocols.registry import NewVersion
+from mloop.store.sql.model_rows import (
     VersionReader,
     lock_model,
     model_id,
     version_id,
 )
-from mloop.store import schema
-from mloop.tracking.sql.database import now_millis
 
 _M = schema.registered_models
 _MT = schema.registered_model_tags
@@ -31,7 +31,7 @@ _H = schema.model_alias_history
 
 
 class SqlModelStore(VersionReader):
-    """:class:`~mloop.models.protocols.ModelStore` over SQL."""
+    """:class:`~mloop.store.protocols.registry.ModelStore` over SQL."""
 
     def _lock_model(self, conn: sa.Connection, name: str, owner: str) -> int:
         now = now_millis()

@@ -1,0 +1,72 @@
+"""One store set per metadata-store URI: every domain's store on one connection pool.
+
+A :class:`StoreSet` is what the domains (tracking, data, models, pipelines)
+reach their storage through; none opens a database itself. The SQL
+implementation (:func:`mloop.store.sql.open_sql_store_set`) builds every
+store of the set on one engine; a REST implementation will build them over
+one HTTP client. The stores that come next (deployments, monitors, policies,
+users, audit) join the set as fields of their own.
+
+Example:
+    >>> from mloop.store.sql import open_sql_store_set
+    >>> stores = open_sql_store_set("sqlite://")
+    >>> (stores.experiments.create_experiment("demo"), stores.datasets.list_datasets())
+    ('1', [])
+    >>> stores.close()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from mloop.store.protocols.datasets import DatasetStore
+from mloop.store.protocols.registry import AliasStore, GovernanceStore, KeyStore, ModelStore
+from mloop.store.protocols.steps import StepCacheStore
+from mloop.store.protocols.tracking import ArtifactIndex, ExperimentStore, RunStore
+
+
+def _nothing_to_close() -> None:
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreSet:
+    """Every domain's store behind one metadata-store URI.
+
+    Attributes:
+        uri: the metadata store's URI.
+        store_id: the metadata store's identity, which its artifact store
+            records (empty when it has none, e.g. an in-memory database).
+        experiments: experiments (:class:`ExperimentStore`).
+        runs: runs and what they logged (:class:`RunStore`).
+        artifacts: run artifact paths to digests (:class:`ArtifactIndex`).
+        datasets: dataset versions (:class:`DatasetStore`).
+        models: registered models and versions (:class:`ModelStore`).
+        aliases: model aliases and their history (:class:`AliasStore`).
+        governance: protections, decisions, gates, evaluations (:class:`GovernanceStore`).
+        keys: trusted signing keys (:class:`KeyStore`).
+        steps: the pipeline step cache (:class:`StepCacheStore`).
+    """
+
+    uri: str
+    store_id: str
+    experiments: ExperimentStore
+    runs: RunStore
+    artifacts: ArtifactIndex
+    datasets: DatasetStore
+    models: ModelStore
+    aliases: AliasStore
+    governance: GovernanceStore
+    keys: KeyStore
+    steps: StepCacheStore
+    closer: Callable[[], None] = dataclasses.field(default=_nothing_to_close, repr=False)
+
+    def close(self) -> None:
+        """Release the set's connections (its pool); a later use opens new ones.
+
+        Example:
+            >>> from mloop.store.sql import open_sql_store_set
+            >>> open_sql_store_set("sqlite://").close()
+        """
+        self.closer()

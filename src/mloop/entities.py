@@ -75,6 +75,20 @@ class RunTag:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Project:
+    """A namespace: experiments, datasets and registered models belong to one.
+
+    Example:
+        >>> Project("default", "", 0).name
+        'default'
+    """
+
+    name: str
+    description: str
+    created_time: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Experiment:
     """A named group of runs."""
 

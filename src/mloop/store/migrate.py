@@ -97,22 +97,25 @@ def ensure_schema(engine: sa.Engine, *, create: bool = True) -> str:
             found = _read_store_id(connection)
             if found is not None:
                 return found
-    with engine.connect() as connection, _foreign_keys_off_on_sqlite(connection):
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
-            revision = _read_revision(connection)
-            if revision is None:
-                return _create_schema(connection, engine, create=create)
-            if revision != schema.HEAD_REVISION:
-                if not any((MIGRATIONS_DIR / "versions").glob(f"{revision}_*.py")):
-                    raise StoreError(
-                        f"the metadata store is at schema revision {revision!r}, which this "
-                        "mloop does not know; upgrade mloop"
-                    )
-                _alembic_upgrade(connection)
-                _check_foreign_keys(connection)
-            return _read_store_id(connection) or _write_store_id(connection)
+    with (
+        engine.connect() as connection,
+        _foreign_keys_off_on_sqlite(connection),
+        connection.begin(),
+    ):
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
+        revision = _read_revision(connection)
+        if revision is None:
+            return _create_schema(connection, engine, create=create)
+        if revision != schema.HEAD_REVISION:
+            if not any((MIGRATIONS_DIR / "versions").glob(f"{revision}_*.py")):
+                raise StoreError(
+                    f"the metadata store is at schema revision {revision!r}, which this "
+                    "mloop does not know; upgrade mloop"
+                )
+            _alembic_upgrade(connection)
+            _check_foreign_keys(connection)
+        return _read_store_id(connection) or _write_store_id(connection)
 
 
 @contextlib.contextmanager

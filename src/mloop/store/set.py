@@ -20,7 +20,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from mloop.config import DEFAULT_PROJECT
 from mloop.store.protocols.datasets import DatasetStore
+from mloop.store.protocols.projects import ProjectStore
 from mloop.store.protocols.registry import AliasStore, GovernanceStore, KeyStore, ModelStore
 from mloop.store.protocols.steps import StepCacheStore
 from mloop.store.protocols.tracking import ArtifactIndex, ExperimentStore, RunStore
@@ -47,6 +49,9 @@ class StoreSet:
         governance: protections, decisions, gates, evaluations (:class:`GovernanceStore`).
         keys: trusted signing keys (:class:`KeyStore`).
         steps: the pipeline step cache (:class:`StepCacheStore`).
+        projects: the namespaces (:class:`ProjectStore`).
+        project: the project whose names the experiments, datasets, models,
+            aliases and governance stores look up (ids reach every project).
     """
 
     uri: str
@@ -60,7 +65,28 @@ class StoreSet:
     governance: GovernanceStore
     keys: KeyStore
     steps: StepCacheStore
+    projects: ProjectStore
+    project: str = DEFAULT_PROJECT
+    # Builds the same set scoped to another project (on the same connections).
+    scoper: Callable[[str], StoreSet] | None = dataclasses.field(default=None, repr=False)
     closer: Callable[[], None] = dataclasses.field(default=_nothing_to_close, repr=False)
+
+    def in_project(self, project: str) -> StoreSet:
+        """The same stores, looking names up in ``project`` (made by its first write).
+
+        Example:
+            >>> from mloop.store.sql import open_sql_store_set
+            >>> stores = open_sql_store_set("sqlite://")
+            >>> a, b = stores.in_project("a"), stores.in_project("b")
+            >>> a.experiments.create_experiment("x") != b.experiments.create_experiment("x")
+            True
+            >>> stores.close()
+        """
+        if project == self.project:
+            return self
+        if self.scoper is None:
+            raise TypeError(f"this store set ({self.uri}) cannot be scoped to another project")
+        return self.scoper(project)
 
     def close(self) -> None:
         """Release the set's connections (its pool); a later use opens new ones.

@@ -22,7 +22,11 @@ class SqlAliasStore(VersionReader):
     def get_alias(self, name: str, alias: str) -> ModelVersion:
         """The version an alias points at; NotFound if the alias is not set."""
         with self._db.connect() as conn:
-            found = self._fetch_versions(conn, self._by_alias, {"name": name, "alias": alias})
+            found = self._fetch_versions(
+                conn,
+                self._by_alias,
+                {"name": name, "alias": alias, "project": self._project_key(conn)},
+            )
             if not found:
                 raise self._missing(conn, name, f"alias {alias!r}")
             return found[0]
@@ -53,8 +57,8 @@ class SqlAliasStore(VersionReader):
             Conflict: the alias points elsewhere than ``expected`` now; nothing changed.
         """
         with self._db.begin() as conn:
-            mid = lock_model(self._db, conn, name)
-            vid = version_id(conn, name, version)
+            mid = lock_model(self._db, conn, self._scope, name)
+            vid = version_id(conn, self._scope, name, version)
             current = self._current(conn, mid, alias)
             _compare(name, alias, expected, current)
             stmt = self._db.upsert(_A).values(model_id=mid, alias=alias, version_id=vid)
@@ -76,7 +80,7 @@ class SqlAliasStore(VersionReader):
             Conflict: the alias points elsewhere (or nowhere) now; nothing changed.
         """
         with self._db.begin() as conn:
-            mid = lock_model(self._db, conn, name)
+            mid = lock_model(self._db, conn, self._scope, name)
             current = self._current(conn, mid, alias)
             _compare(name, alias, expected, current)
             conn.execute(_A.delete().where(_A.c.model_id == mid, _A.c.alias == alias))
@@ -113,7 +117,7 @@ class SqlAliasStore(VersionReader):
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasChange]:
         """Moves of one alias (or every alias of the model), oldest first."""
         with self._db.connect() as conn:
-            mid = model_id(conn, name)
+            mid = model_id(conn, self._scope, name)
             query = sa.select(_H).where(_H.c.model_id == mid)
             if alias is not None:
                 query = query.where(_H.c.alias == alias)

@@ -21,6 +21,7 @@ from mloop.entities import DatasetFile, DatasetRef, DatasetVersion
 from mloop.errors import NotFound
 from mloop.store import schema
 from mloop.store.database import Database, now_millis
+from mloop.store.sql.projects import ProjectScope
 
 _D = schema.datasets
 _V = schema.dataset_versions
@@ -30,19 +31,29 @@ _VAL = schema.dataset_validations
 
 
 class SqlDatasetStore:
-    """:class:`~mloop.store.protocols.datasets.DatasetStore` over SQL."""
+    """:class:`~mloop.store.protocols.datasets.DatasetStore` over SQL, in one project.
 
-    def __init__(self, database: Database) -> None:
+    Dataset names are looked up in the scope's project; the digests that
+    garbage collection must keep are every project's.
+    """
+
+    def __init__(self, database: Database, scope: ProjectScope | None = None) -> None:
         self._db = database
+        self._scope = scope or ProjectScope(database)
         self._insert_files = database.prepare(_F.insert())
 
     def _lock_dataset(self, conn: sa.Connection, name: str) -> int:
         conn.execute(
             self._db.upsert(_D)
-            .values(name=name, created_time=now_millis(), last_version=0)
-            .on_conflict_do_nothing(index_elements=["name"])
+            .values(
+                project_id=(project := self._scope.write_id(conn)),
+                name=name,
+                created_time=now_millis(),
+                last_version=0,
+            )
+            .on_conflict_do_nothing(index_elements=["project_id", "name"])
         )
-        query = sa.select(_D.c.dataset_id).where(_D.c.name == name)
+        query = sa.select(_D.c.dataset_id).where(_D.c.name == name, _D.c.project_id == project)
         if self._db.dialect == "postgresql":
             query = query.with_for_update()  # versions of one name are numbered one at a time
         return int(conn.execute(query).scalar_one())
@@ -108,17 +119,22 @@ class SqlDatasetStore:
     def find_version(self, name: str, digest: str) -> DatasetVersion | None:
         """The version of ``name`` whose manifest digest is ``digest`` (without its manifest)."""
         with self._db.connect() as conn:
-            dataset_id = conn.execute(sa.select(_D.c.dataset_id).where(_D.c.name == name)).scalar()
+            dataset_id = conn.execute(
+                sa.select(_D.c.dataset_id).where(self._named(conn, name))
+            ).scalar()
             if dataset_id is None:
                 return None
             found = self._load(conn, name, dataset_id, [_V.c.digest == digest], with_files=False)
         return found[0] if found else None
 
     def _dataset_id(self, conn: sa.Connection, name: str) -> int:
-        found = conn.execute(sa.select(_D.c.dataset_id).where(_D.c.name == name)).scalar()
+        found = conn.execute(sa.select(_D.c.dataset_id).where(self._named(conn, name))).scalar()
         if found is None:
-            raise NotFound(f"dataset {name!r} not found (see: mloop data ls)")
+            raise NotFound(f"dataset {name!r} not found{self._scope.shown} (see: mloop data ls)")
         return int(found)
+
+    def _named(self, conn: sa.Connection, name: str) -> sa.ColumnElement[bool]:
+        return sa.and_(_D.c.name == name, self._scope.owns(_D.c.project_id, conn))
 
     def _load(
         self,
@@ -194,9 +210,17 @@ class SqlDatasetStore:
         return found[0]
 
     def list_datasets(self) -> list[DatasetVersion]:
-        """The latest version of every dataset, by name."""
+        """The latest version of every dataset of the project, by name."""
         with self._db.connect() as conn:
-            names = conn.execute(sa.select(_D.c.name).order_by(_D.c.name)).scalars().all()
+            names = (
+                conn.execute(
+                    sa.select(_D.c.name)
+                    .where(self._scope.owns(_D.c.project_id, conn))
+                    .order_by(_D.c.name)
+                )
+                .scalars()
+                .all()
+            )
         out = []
         for name in names:
             try:

@@ -12,6 +12,7 @@ from mloop.errors import AlreadyExists, NotFound
 from mloop.store import schema
 from mloop.store.database import Database, experiment_pk, now_millis
 from mloop.store.names import MAX_EXPERIMENT_NAME_LENGTH, validate_name
+from mloop.store.sql.projects import ProjectScope
 
 _E = schema.experiments
 
@@ -26,10 +27,14 @@ def stage_filter(column: sa.ColumnElement[str], view_type: ViewType) -> sa.Colum
 
 
 class SqlExperimentStore:
-    """:class:`~mloop.store.protocols.tracking.ExperimentStore` over SQL."""
+    """:class:`~mloop.store.protocols.tracking.ExperimentStore` over SQL, in one project.
 
-    def __init__(self, database: Database) -> None:
+    Names are looked up in the scope's project; ids reach every project.
+    """
+
+    def __init__(self, database: Database, scope: ProjectScope | None = None) -> None:
         self._db = database
+        self._scope = scope or ProjectScope(database)
 
     def create_experiment(
         self,
@@ -45,6 +50,7 @@ class SqlExperimentStore:
                 pk = conn.execute(
                     _E.insert()
                     .values(
+                        project_id=self._scope.write_id(conn),
                         name=name,
                         artifact_location=artifact_location or "",
                         lifecycle_stage=LifecycleStage.ACTIVE.value,
@@ -65,11 +71,15 @@ class SqlExperimentStore:
                 if existing and (existing.lifecycle_stage == LifecycleStage.DELETED)
                 else ""
             )
-            raise AlreadyExists(f"experiment {name!r} already exists{where}") from None
+            raise AlreadyExists(
+                f"experiment {name!r} already exists{self._scope.shown}{where}"
+            ) from None
         return str(pk)
 
-    def _load(self, where: sa.ColumnElement[bool]) -> list[Experiment]:
+    def _load(self, where: sa.ColumnElement[bool], *, scoped: bool = True) -> list[Experiment]:
         with self._db.connect() as conn:
+            if scoped:
+                where = sa.and_(where, self._scope.owns(_E.c.project_id, conn))
             rows = conn.execute(sa.select(_E).where(where).order_by(_E.c.experiment_id)).all()
             ids = [row.experiment_id for row in rows]
             tags: dict[int, dict[str, str]] = {}
@@ -94,20 +104,20 @@ class SqlExperimentStore:
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id; NotFound otherwise."""
-        found = self._load(_E.c.experiment_id == experiment_pk(experiment_id))
+        found = self._load(_E.c.experiment_id == experiment_pk(experiment_id), scoped=False)
         if not found:
             raise NotFound(f"experiment {experiment_id!r} not found")
         return found[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        """The experiment with this name, or None."""
+        """The project's experiment with this name, or None."""
         found = self._load(_E.c.name == name)
         return found[0] if found else None
 
     def search_experiments(
         self, view_type: ViewType = ViewType.ACTIVE_ONLY, name_like: str | None = None
     ) -> list[Experiment]:
-        """Experiments in the given stages, oldest first."""
+        """The project's experiments in the given stages, oldest first."""
         where = stage_filter(_E.c.lifecycle_stage, ViewType(view_type))
         if name_like:
             where = sa.and_(where, _E.c.name.like(name_like))

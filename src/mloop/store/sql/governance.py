@@ -18,6 +18,7 @@ from mloop.errors import AlreadyExists, NotFound
 from mloop.store import schema
 from mloop.store.database import Database, now_millis
 from mloop.store.sql.model_rows import model_id, version_id
+from mloop.store.sql.projects import ProjectScope
 
 _P = schema.alias_protections
 _D = schema.model_decisions
@@ -29,13 +30,14 @@ _K = schema.signing_keys
 class SqlGovernanceStore:
     """:class:`~mloop.store.protocols.registry.GovernanceStore` over SQL."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, scope: ProjectScope | None = None) -> None:
         self._db = database
+        self._scope = scope or ProjectScope(database)
 
     def set_protection(self, protection: AliasProtection) -> None:
         """Create or replace the protection of an alias."""
         with self._db.begin() as conn:
-            mid = model_id(conn, protection.name)
+            mid = model_id(conn, self._scope, protection.name)
             conn.execute(_P.delete().where(_P.c.model_id == mid, _P.c.alias == protection.alias))
             conn.execute(
                 _P.insert().values(
@@ -51,7 +53,7 @@ class SqlGovernanceStore:
     def remove_protection(self, name: str, alias: str) -> None:
         """Lift an alias's protection; NotFound if it has none."""
         with self._db.begin() as conn:
-            mid = model_id(conn, name)
+            mid = model_id(conn, self._scope, name)
             removed = conn.execute(_P.delete().where(_P.c.model_id == mid, _P.c.alias == alias))
             if not removed.rowcount:
                 raise NotFound(f"alias {alias!r} of model {name!r} is not protected")
@@ -59,7 +61,7 @@ class SqlGovernanceStore:
     def list_protections(self, name: str) -> list[AliasProtection]:
         """A model's protected aliases, by alias."""
         with self._db.connect() as conn:
-            mid = model_id(conn, name)
+            mid = model_id(conn, self._scope, name)
             rows = conn.execute(sa.select(_P).where(_P.c.model_id == mid).order_by(_P.c.alias))
             return [
                 AliasProtection(
@@ -78,7 +80,7 @@ class SqlGovernanceStore:
         with self._db.begin() as conn:
             conn.execute(
                 _D.insert().values(
-                    version_id=version_id(conn, decision.name, decision.version),
+                    version_id=version_id(conn, self._scope, decision.name, decision.version),
                     actor=decision.actor,
                     decision=decision.decision,
                     comment=decision.comment,
@@ -89,7 +91,7 @@ class SqlGovernanceStore:
     def list_decisions(self, name: str, version: int) -> list[Decision]:
         """A version's decisions, oldest first."""
         with self._db.connect() as conn:
-            vid = version_id(conn, name, version)
+            vid = version_id(conn, self._scope, name, version)
             rows = conn.execute(
                 sa.select(_D).where(_D.c.version_id == vid).order_by(_D.c.decision_id)
             )
@@ -103,7 +105,7 @@ class SqlGovernanceStore:
         with self._db.begin() as conn:
             conn.execute(
                 _G.insert().values(
-                    version_id=version_id(conn, record.name, record.version),
+                    version_id=version_id(conn, self._scope, record.name, record.version),
                     against=record.against,
                     data=record.data,
                     passed=record.passed,
@@ -118,7 +120,7 @@ class SqlGovernanceStore:
     def list_gates(self, name: str, version: int) -> list[GateRecord]:
         """A version's gate results, newest first."""
         with self._db.connect() as conn:
-            vid = version_id(conn, name, version)
+            vid = version_id(conn, self._scope, name, version)
             rows = conn.execute(
                 sa.select(_G).where(_G.c.version_id == vid).order_by(_G.c.gate_id.desc())
             )
@@ -143,7 +145,7 @@ class SqlGovernanceStore:
         with self._db.begin() as conn:
             conn.execute(
                 _E.insert().values(
-                    version_id=version_id(conn, record.name, record.version),
+                    version_id=version_id(conn, self._scope, record.name, record.version),
                     data=record.data,
                     result=json.dumps(dict(record.result), default=str),
                     actor=record.actor,
@@ -155,7 +157,7 @@ class SqlGovernanceStore:
     def list_evaluations(self, name: str, version: int) -> list[EvaluationRecord]:
         """A version's evaluations, newest first."""
         with self._db.connect() as conn:
-            vid = version_id(conn, name, version)
+            vid = version_id(conn, self._scope, name, version)
             rows = conn.execute(
                 sa.select(_E).where(_E.c.version_id == vid).order_by(_E.c.evaluation_id.desc())
             )

@@ -13,21 +13,27 @@ from mloop.entities import ModelVersion, ModelVersionStatus
 from mloop.errors import NotFound
 from mloop.store import schema
 from mloop.store.database import Database, Prepared
+from mloop.store.sql.projects import ProjectScope
 
 _M = schema.registered_models
 _V = schema.model_versions
 _A = schema.model_aliases
 
 
-def model_id(conn: sa.Connection, name: str) -> int:
+def named(conn: sa.Connection, scope: ProjectScope, name: str) -> sa.ColumnElement[bool]:
+    """The WHERE clause finding the registered model ``name`` of the scope's project."""
+    return sa.and_(_M.c.name == name, scope.owns(_M.c.project_id, conn))
+
+
+def model_id(conn: sa.Connection, scope: ProjectScope, name: str) -> int:
     """The key of a registered model; NotFound if there is none by that name."""
-    found = conn.execute(sa.select(_M.c.model_id).where(_M.c.name == name)).scalar()
+    found = conn.execute(sa.select(_M.c.model_id).where(named(conn, scope, name))).scalar()
     if found is None:
-        raise NotFound(f"registered model {name!r} not found (see: mloop models ls)")
+        raise NotFound(f"registered model {name!r} not found{scope.shown} (see: mloop models ls)")
     return int(found)
 
 
-def lock_model(database: Database, conn: sa.Connection, name: str) -> int:
+def lock_model(database: Database, conn: sa.Connection, scope: ProjectScope, name: str) -> int:
     """The key of a model, its row locked until ``conn``'s transaction ends; NotFound if none.
 
     Writes that read a model's state and then change it (number a version,
@@ -35,24 +41,24 @@ def lock_model(database: Database, conn: sa.Connection, name: str) -> int:
     after the other. SQLite needs no row lock: every write transaction there
     begins with ``BEGIN IMMEDIATE`` and so holds the database's write lock.
     """
-    query = sa.select(_M.c.model_id).where(_M.c.name == name)
+    query = sa.select(_M.c.model_id).where(named(conn, scope, name))
     if database.dialect == "postgresql":
         query = query.with_for_update()
     found = conn.execute(query).scalar()
     if found is None:
-        raise NotFound(f"registered model {name!r} not found (see: mloop models ls)")
+        raise NotFound(f"registered model {name!r} not found{scope.shown} (see: mloop models ls)")
     return int(found)
 
 
-def version_id(conn: sa.Connection, name: str, version: int) -> int:
+def version_id(conn: sa.Connection, scope: ProjectScope, name: str, version: int) -> int:
     """The key of a model version; NotFound if there is none."""
     found = conn.execute(
         sa.select(_V.c.version_id)
         .join(_M, _M.c.model_id == _V.c.model_id)
-        .where(_M.c.name == name, _V.c.version == version)
+        .where(named(conn, scope, name), _V.c.version == version)
     ).scalar()
     if found is None:
-        model_id(conn, name)  # an unknown model says so
+        model_id(conn, scope, name)  # an unknown model says so
         raise NotFound(f"model {name!r} has no version {version}")
     return int(found)
 
@@ -103,22 +109,33 @@ def grouped(rows: Sequence[Any]) -> list[ModelVersion]:
 class VersionReader:
     """What the model and alias stores share: reading versions, fast where it counts."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, scope: ProjectScope | None = None) -> None:
         self._db = database
+        self._scope = scope or ProjectScope(database)
         # Resolving a version or an alias is what every model load does first: these two
         # statements are compiled once and run through the driver.
         self._by_number = database.prepare(
             version_select().where(
-                _M.c.name == sa.bindparam("name"), _V.c.version == sa.bindparam("version")
+                _M.c.name == sa.bindparam("name"),
+                _M.c.project_id == sa.bindparam("project"),
+                _V.c.version == sa.bindparam("version"),
             )
         )
         pointed = (
             sa.select(_A.c.version_id)
             .join(_M, _M.c.model_id == _A.c.model_id)
-            .where(_M.c.name == sa.bindparam("name"), _A.c.alias == sa.bindparam("alias"))
+            .where(
+                _M.c.name == sa.bindparam("name"),
+                _M.c.project_id == sa.bindparam("project"),
+                _A.c.alias == sa.bindparam("alias"),
+            )
             .scalar_subquery()
         )
         self._by_alias = database.prepare(version_select().where(_V.c.version_id == pointed))
+
+    def _project_key(self, conn: sa.Connection) -> int:
+        # A project that does not exist yet holds nothing: no row has key 0.
+        return self._scope.read_id(conn) or 0
 
     def _fetch_versions(
         self, conn: sa.Connection, prepared: Prepared, params: Mapping[str, Any]
@@ -136,5 +153,5 @@ class VersionReader:
         return grouped(rows)
 
     def _missing(self, conn: sa.Connection, name: str, what: str) -> NotFound:
-        model_id(conn, name)  # an unknown model says so
+        model_id(conn, self._scope, name)  # an unknown model says so
         return NotFound(f"model {name!r} has no {what}")

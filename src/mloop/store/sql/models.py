@@ -19,6 +19,7 @@ from mloop.store.sql.model_rows import (
     VersionReader,
     lock_model,
     model_id,
+    named,
     version_id,
 )
 
@@ -38,6 +39,7 @@ class SqlModelStore(VersionReader):
         conn.execute(
             self._db.upsert(_M)
             .values(
+                project_id=self._scope.write_id(conn),
                 name=name,
                 description="",
                 owner=owner,
@@ -45,10 +47,10 @@ class SqlModelStore(VersionReader):
                 updated_time=now,
                 last_version=0,
             )
-            .on_conflict_do_nothing(index_elements=["name"])
+            .on_conflict_do_nothing(index_elements=["project_id", "name"])
         )
         # Versions of one model are numbered one at a time.
-        return lock_model(self._db, conn, name)
+        return lock_model(self._db, conn, self._scope, name)
 
     def create_model(self, name: str, *, description: str = "", owner: str = "") -> RegisteredModel:
         """Create an empty registered model; AlreadyExists if the name is taken."""
@@ -57,6 +59,7 @@ class SqlModelStore(VersionReader):
             with self._db.begin() as conn:
                 conn.execute(
                     _M.insert().values(
+                        project_id=self._scope.write_id(conn),
                         name=name,
                         description=description,
                         owner=owner,
@@ -66,21 +69,25 @@ class SqlModelStore(VersionReader):
                     )
                 )
         except SqlIntegrityError:
-            raise AlreadyExists(f"registered model {name!r} already exists") from None
+            raise AlreadyExists(
+                f"registered model {name!r} already exists{self._scope.shown}"
+            ) from None
         return self.get_model(name)
 
     def get_model(self, name: str) -> RegisteredModel:
         """A model with its tags, aliases and latest version number."""
         with self._db.connect() as conn:
-            found = self._models(conn, [_M.c.name == name])
+            found = self._models(conn, [named(conn, self._scope, name)])
         if not found:
-            raise NotFound(f"registered model {name!r} not found (see: mloop models ls)")
+            raise NotFound(
+                f"registered model {name!r} not found{self._scope.shown} (see: mloop models ls)"
+            )
         return found[0]
 
     def list_models(self) -> list[RegisteredModel]:
-        """Every registered model, by name."""
+        """Every registered model of the project, by name."""
         with self._db.connect() as conn:
-            return self._models(conn, [])
+            return self._models(conn, [self._scope.owns(_M.c.project_id, conn)])
 
     def _models(
         self, conn: sa.Connection, where: list[sa.ColumnElement[bool]]
@@ -130,7 +137,7 @@ class SqlModelStore(VersionReader):
     ) -> RegisteredModel:
         """Change the description; set tags (a None value deletes the tag)."""
         with self._db.begin() as conn:
-            mid = model_id(conn, name)
+            mid = model_id(conn, self._scope, name)
             values: dict[str, Any] = {"updated_time": now_millis()}
             if description is not None:
                 values["description"] = description
@@ -144,7 +151,7 @@ class SqlModelStore(VersionReader):
     def delete_model(self, name: str) -> None:
         """Remove a model and everything of its versions."""
         with self._db.begin() as conn:
-            mid = lock_model(self._db, conn, name)
+            mid = lock_model(self._db, conn, self._scope, name)
             ids = list(
                 conn.execute(sa.select(_V.c.version_id).where(_V.c.model_id == mid)).scalars()
             )
@@ -203,7 +210,11 @@ class SqlModelStore(VersionReader):
     def get_version(self, name: str, version: int, *, with_files: bool = False) -> ModelVersion:
         """One version, optionally with its file list; NotFound if there is none."""
         with self._db.connect() as conn:
-            found = self._fetch_versions(conn, self._by_number, {"name": name, "version": version})
+            found = self._fetch_versions(
+                conn,
+                self._by_number,
+                {"name": name, "version": version, "project": self._project_key(conn)},
+            )
             if not found:
                 raise self._missing(conn, name, f"version {version}")
             if not with_files:
@@ -214,7 +225,7 @@ class SqlModelStore(VersionReader):
                     sa.select(_F.c.path, _F.c.digest, _F.c.size)
                     .join(_V, _V.c.version_id == _F.c.version_id)
                     .join(_M, _M.c.model_id == _V.c.model_id)
-                    .where(_M.c.name == name, _V.c.version == version)
+                    .where(named(conn, self._scope, name), _V.c.version == version)
                     .order_by(_F.c.path)
                 ).all()
             )
@@ -223,7 +234,7 @@ class SqlModelStore(VersionReader):
     def list_versions(self, name: str) -> list[ModelVersion]:
         """Every version of a model, oldest first (without files)."""
         with self._db.connect() as conn:
-            mid = model_id(conn, name)
+            mid = model_id(conn, self._scope, name)
             return self._versions(conn, [_V.c.model_id == mid])
 
     def find_versions(self, digest: str) -> list[ModelVersion]:
@@ -234,14 +245,14 @@ class SqlModelStore(VersionReader):
     def set_status(self, name: str, version: int, status: ModelVersionStatus) -> ModelVersion:
         """Archive or restore a version."""
         with self._db.begin() as conn:
-            vid = version_id(conn, name, version)
+            vid = version_id(conn, self._scope, name, version)
             conn.execute(_V.update().where(_V.c.version_id == vid).values(status=status.value))
         return self.get_version(name, version)
 
     def set_signature(self, name: str, version: int, key_id: str, signature: str) -> ModelVersion:
         """Record the signature of a version's package digest."""
         with self._db.begin() as conn:
-            vid = version_id(conn, name, version)
+            vid = version_id(conn, self._scope, name, version)
             conn.execute(
                 _V.update()
                 .where(_V.c.version_id == vid)
@@ -252,8 +263,8 @@ class SqlModelStore(VersionReader):
     def delete_version(self, name: str, version: int) -> ModelVersion:
         """Remove one version with its aliases, decisions, gates and evaluations."""
         with self._db.begin() as conn:
-            lock_model(self._db, conn, name)  # not while an alias moves onto it
-            vid = version_id(conn, name, version)
+            lock_model(self._db, conn, self._scope, name)  # not while an alias moves onto it
+            vid = version_id(conn, self._scope, name, version)
             found = self._versions(conn, [_V.c.version_id == vid])[0]
             _delete_versions(conn, [vid])
         return found

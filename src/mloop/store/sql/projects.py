@@ -1,0 +1,98 @@
+"""Projects over SQL, and the scope that keeps a view of the stores inside one project.
+
+Example:
+    >>> from mloop.store.database import Database
+    >>> db = Database.open("sqlite://")
+    >>> [p.name for p in SqlProjectStore(db).list_projects()]
+    ['default']
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from mloop.config import DEFAULT_PROJECT, check_project_name
+from mloop.entities import Project
+from mloop.errors import AlreadyExists, NotFound
+from mloop.store import schema
+from mloop.store.database import Database, now_millis
+
+_P = schema.projects
+
+
+class ProjectScope:
+    """The project a view of the SQL stores reads and writes names in.
+
+    Its id is looked up once and remembered; a project that does not exist yet
+    holds nothing (reads find nothing) and is made by the first write in it.
+    """
+
+    def __init__(self, database: Database, name: str = DEFAULT_PROJECT) -> None:
+        self._db = database
+        self.name = check_project_name(name)
+        self._id: int | None = None
+
+    def read_id(self, conn: sa.Connection) -> int | None:
+        """The project's key, or None if it does not exist (yet)."""
+        if self._id is None:
+            found = conn.execute(sa.select(_P.c.project_id).where(_P.c.name == self.name)).scalar()
+            if found is None:
+                return None
+            self._id = int(found)
+        return self._id
+
+    def write_id(self, conn: sa.Connection) -> int:
+        """The project's key, making the project in ``conn``'s transaction if it is new."""
+        conn.execute(
+            self._db.upsert(_P)
+            .values(name=self.name, description="", created_time=now_millis())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        found = conn.execute(sa.select(_P.c.project_id).where(_P.c.name == self.name)).scalar_one()
+        self._id = int(found)
+        return self._id
+
+    def owns(self, column: sa.ColumnElement[int], conn: sa.Connection) -> sa.ColumnElement[bool]:
+        """A WHERE clause keeping the rows of this project (none if it does not exist)."""
+        found = self.read_id(conn)
+        return sa.false() if found is None else column == found
+
+    @property
+    def shown(self) -> str:
+        """`` in project 'x'`` for messages, or nothing for the default project."""
+        return "" if self.name == DEFAULT_PROJECT else f" in project {self.name!r}"
+
+
+class SqlProjectStore:
+    """:class:`~mloop.store.protocols.projects.ProjectStore` over SQL."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def create_project(self, name: str, *, description: str = "") -> Project:
+        """Create an empty project; AlreadyExists if the name is taken."""
+        check_project_name(name)
+        now = now_millis()
+        try:
+            with self._db.begin() as conn:
+                conn.execute(
+                    _P.insert().values(name=name, description=description, created_time=now)
+                )
+        except IntegrityError:
+            raise AlreadyExists(f"project {name!r} already exists") from None
+        return Project(name, description, now)
+
+    def get_project(self, name: str) -> Project:
+        """The project with this name; NotFound otherwise."""
+        with self._db.connect() as conn:
+            row = conn.execute(sa.select(_P).where(_P.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"project {name!r} not found (see: mloop projects ls)")
+        return Project(row.name, row.description, row.created_time)
+
+    def list_projects(self) -> list[Project]:
+        """Every project, by name."""
+        with self._db.connect() as conn:
+            rows = conn.execute(sa.select(_P).order_by(_P.c.name)).all()
+        return [Project(r.name, r.description, r.created_time) for r in rows]

@@ -14,6 +14,7 @@ from mloop.store.set import StoreSet
 from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
+from tests.contracts.project_contract import ProjectContract
 from tests.contracts.run_store_contract import RunStoreContract
 from tests.contracts.step_cache_contract import StepCacheContract
 
@@ -25,6 +26,10 @@ def _truncate(postgres_url: str) -> None:
     names = ", ".join(t.name for t in reversed(schema.metadata.sorted_tables))
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        # As a new store: project default (id 1) exists from the start.
+        conn.execute(
+            schema.projects.insert().values(name="default", description="", created_time=0)
+        )
     engine.dispose()
 
 
@@ -68,3 +73,7 @@ class TestPostgresStepCache(StepCacheContract):
     @pytest.fixture
     def step_cache(self, store_set: StoreSet) -> StepCacheStore:
         return store_set.steps
+
+
+class TestPostgresProjects(ProjectContract):
+    __test__ = True

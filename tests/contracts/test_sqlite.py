@@ -13,6 +13,7 @@ from mloop.store.set import StoreSet
 from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
+from tests.contracts.project_contract import ProjectContract
 from tests.contracts.run_store_contract import RunStoreContract
 from tests.contracts.step_cache_contract import StepCacheContract
 
@@ -54,3 +55,7 @@ class TestSqliteStepCache(StepCacheContract):
     @pytest.fixture
     def step_cache(self, store_set: StoreSet) -> StepCacheStore:
         return store_set.steps
+
+
+class TestSqliteProjects(ProjectContract):
+    __test__ = True

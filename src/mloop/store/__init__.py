@@ -1,5 +1,8 @@
-"""The metadata database: engines and sessions, the SQL schema, Alembic migrations.
+"""The metadata store: every domain's store protocol, their SQL implementation, the schema.
 
-This layer knows tables, not domain rules; ``tracking`` and later domains
-build their stores on it.
+``protocols/`` holds one small protocol per domain (data only crosses them);
+``sql/`` implements them all on one engine per URI; ``set.py`` bundles them
+into the :class:`~mloop.store.set.StoreSet` that domains reach their stores
+through, and ``registry.py`` opens one per URI per process by scheme
+(``mloop.stores``). This layer knows tables, not domain rules.
 """

@@ -8,7 +8,7 @@ its ``store_id`` (also kept in the metadata store's ``store_meta`` table), the
 tracking URI with credentials masked, and when the pairing was made. The file
 is written once, atomically and without overwriting one that exists
 (:func:`mloop.disk.write_once`); when a root without it (from before
-identities) may be adopted is decided by :mod:`mloop.tracking.pairing`.
+identities) may be adopted is decided by :mod:`mloop.context.pairing`.
 
 Example:
     >>> root = "memory://identity-doc"

@@ -1,15 +1,19 @@
-"""What this process has chosen: a tracking URI and a project, over the settings.
+"""What this process has chosen over the settings: stores and a project.
 
-Set by :func:`mloop.set_tracking_uri` and :func:`mloop.set_project` (and by the
-command line's global options); the fluent API, a
-:class:`~mloop.tracking.client.Client` built without a URI and every default
+Set by :func:`mloop.set_tracking_uri` and :func:`mloop.set_project` (and by
+the command line's global options); the fluent API, a
+:class:`~mloop.tracking.client.Client` built without URIs and every default
 context follow them, as MLflow's client follows ``mlflow.set_tracking_uri``.
+The artifact root chosen with a tracking URI belongs to that store: choosing
+another tracking URI forgets it.
 
 Example:
-    >>> set_tracking_uri("sqlite:///:memory:")
-    >>> tracking_uri()
-    'sqlite:///:memory:'
+    >>> set_tracking_uri("sqlite:///:memory:", artifacts_uri="memory://doc")
+    >>> tracking_uri(), artifacts_uri()
+    ('sqlite:///:memory:', 'memory://doc')
     >>> set_tracking_uri(None)
+    >>> artifacts_uri() is None
+    True
 """
 
 from __future__ import annotations
@@ -17,18 +21,25 @@ from __future__ import annotations
 from mloop.config import check_project_name
 
 _tracking_uri: str | None = None
+_artifacts_uri: str | None = None
 _project: str | None = None
 
 
-def set_tracking_uri(uri: str | None) -> None:
-    """Remember the process's tracking URI (None or empty: follow the settings again)."""
-    global _tracking_uri
+def set_tracking_uri(uri: str | None, artifacts_uri: str | None = None) -> None:
+    """Remember the process's stores (None: follow the settings again)."""
+    global _tracking_uri, _artifacts_uri
     _tracking_uri = uri or None
+    _artifacts_uri = artifacts_uri or None
 
 
 def tracking_uri() -> str | None:
     """The URI set for this process, or None when the settings decide."""
     return _tracking_uri
+
+
+def artifacts_uri() -> str | None:
+    """The artifact root set with the tracking URI, or None when the settings decide."""
+    return _artifacts_uri
 
 
 def set_project(name: str | None) -> None:

@@ -27,7 +27,7 @@ from mloop.context.opening import open_context
 
 # (the settings object it was built from, tracking URI chosen, project chosen), context.
 # Holding the settings object keeps its identity from being reused by another.
-_last: tuple[tuple[Settings, str | None, str | None], Context] | None = None
+_last: tuple[tuple[Settings, str | None, str | None, str | None], Context] | None = None
 _lock = threading.Lock()
 
 
@@ -40,27 +40,28 @@ def default_context() -> Context:
     """
     global _last
     settings = current_settings()
-    uri, project = current.tracking_uri(), current.project()
+    chosen = (current.tracking_uri(), current.artifacts_uri(), current.project())
     last = _last
     if last is not None:
-        (seen, seen_uri, seen_project), ctx = last
-        if seen is settings and seen_uri == uri and seen_project == project:
+        (seen, *seen_chosen), ctx = last
+        if seen is settings and tuple(seen_chosen) == chosen:
             return ctx
     with _lock:
         ctx = open_context(chosen_settings(settings))
-        _last = ((settings, uri, project), ctx)
+        _last = ((settings, *chosen), ctx)
     return ctx
 
 
 def chosen_settings(settings: Settings | None = None) -> Settings:
-    """The settings with what the process chose (tracking URI, project) put over them."""
+    """The settings with what the process chose (stores, project) put over them."""
     settings = settings or current_settings()
-    uri, project = current.tracking_uri(), current.project()
-    if uri is None and project is None:
+    uri, artifacts, project = current.tracking_uri(), current.artifacts_uri(), current.project()
+    if uri is None and artifacts is None and project is None:
         return settings
     return dataclasses.replace(
         settings,
         tracking_uri=uri or settings.tracking_uri,
+        artifacts_uri=artifacts or settings.artifacts_uri,
         project=project or settings.project,
     )
 

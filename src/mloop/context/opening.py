@@ -50,7 +50,17 @@ def open_context(
 
 def open_stores(settings: Settings) -> tuple[StoreSet, ContentStore]:
     """The settings' store set (scoped to their project) and its checked content store."""
-    key = (settings.resolved_tracking_uri(), settings.resolved_artifacts_uri())
+    stores, content = shared_pair(settings.resolved_tracking_uri(), settings.resolved_artifacts_uri())
+    return stores.in_project(settings.project), content
+
+
+def shared_pair(tracking_uri: str, artifacts_uri: str) -> tuple[StoreSet, ContentStore]:
+    """The process's store set of ``tracking_uri`` and the content store paired with it, checked once.
+
+    Raises:
+        Conflict: the artifact root belongs to another metadata store.
+    """
+    key = (tracking_uri, artifacts_uri)
     pair = _pairs.get(key)
     if pair is None:
         with _lock:
@@ -58,8 +68,7 @@ def open_stores(settings: Settings) -> tuple[StoreSet, ContentStore]:
             if pair is None:
                 pair = open_pair(*key)  # refuses an artifact root of another store
                 _pairs[key] = pair
-    stores, content = pair
-    return stores.in_project(settings.project), content
+    return pair
 
 
 def forget_pairs() -> None:

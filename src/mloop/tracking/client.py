@@ -25,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from mloop.artifacts.cas import ContentStore
-from mloop.config import Settings, load_settings
+from mloop.config import Settings, current_settings
+from mloop.context.context import Context
+from mloop.context.defaults import chosen_settings
+from mloop.context.opening import open_context
 from mloop.entities import (
     ArtifactInfo,
     Experiment,
@@ -45,7 +48,8 @@ from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
 from mloop.store.protocols.tracking import NewRun, Termination
 from mloop.store.set import StoreSet
-from mloop.tracking import artifact_files, current, lifecycle
+from mloop.context import current
+from mloop.tracking import artifact_files, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
 from mloop.tracking.environment import source_tags
@@ -90,14 +94,35 @@ def as_run_io(item: object, direction: str) -> RunIO:
     )
 
 
+def _client_settings(
+    tracking_uri: str | None, artifacts_uri: str | None, settings: Settings | None
+) -> Settings:
+    if settings is not None and settings.tracking_uri:
+        base = settings
+    else:
+        # Like MLflow's client: follow the stores the fluent API was pointed at
+        # (the artifact root only with the store it was chosen for).
+        base = chosen_settings(settings)
+        if tracking_uri is not None and tracking_uri != current.tracking_uri():
+            own = (settings or current_settings()).artifacts_uri
+            base = dataclasses.replace(base, artifacts_uri=own)
+    return dataclasses.replace(
+        base,
+        tracking_uri=tracking_uri or base.tracking_uri,
+        artifacts_uri=artifacts_uri or base.artifacts_uri,
+    )
+
+
 class Client:
-    """Tracking operations by id, over the stores of one tracking URI.
+    """Tracking operations by id, over the stores of one tracking URI, in one project.
 
     Args:
         tracking_uri: metadata store URL (default: the one set with
             :func:`mloop.set_tracking_uri`, else the settings').
         artifacts_uri: artifact store root (default from settings).
-        settings: explicit settings (default: :func:`mloop.config.load_settings`).
+        settings: explicit settings (default: the process's, read once).
+        context: an explicit context (stores, content, actor, project); the
+            other arguments are then ignored.
     """
 
     def __init__(
@@ -106,16 +131,13 @@ class Client:
         artifacts_uri: str | None = None,
         *,
         settings: Settings | None = None,
+        context: Context | None = None,
     ) -> None:
-        base = settings or load_settings()
-        if settings is None or not settings.tracking_uri:
-            # Like MLflow's client: follow the URI the fluent API was pointed at.
-            tracking_uri = tracking_uri or current.tracking_uri()
-        self.settings = dataclasses.replace(
-            base,
-            tracking_uri=tracking_uri or base.tracking_uri,
-            artifacts_uri=artifacts_uri or base.artifacts_uri,
-        )
+        if context is None:
+            context = open_context(_client_settings(tracking_uri, artifacts_uri, settings))
+        self.context = context
+        self.settings = context.settings
+        self._stores = context.stores
         self._backend: Backend = connect(self.settings)
         self._live_runs: set[str] = set()
         self._live_experiments: set[str] = set()
@@ -123,7 +145,12 @@ class Client:
     @property
     def tracking_uri(self) -> str:
         """The metadata store URL this client writes to."""
-        return self._backend.stores.uri
+        return self._stores.uri
+
+    @property
+    def project(self) -> str:
+        """The project whose experiments this client finds by name."""
+        return self.context.project
 
     # -- experiments -----------------------------------------------------
     def create_experiment(
@@ -131,30 +158,30 @@ class Client:
     ) -> str:
         """Create an experiment and return its id; AlreadyExists if the name is taken."""
         clean = {validate_key(k, "tag"): tag_value(k, v) for k, v in (tags or {}).items()}
-        return self._backend.stores.experiments.create_experiment(name, artifact_location, clean)
+        return self._stores.experiments.create_experiment(name, artifact_location, clean)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id; NotFound otherwise."""
-        return self._backend.stores.experiments.get_experiment(str(experiment_id))
+        return self._stores.experiments.get_experiment(str(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name, or None."""
-        return self._backend.stores.experiments.get_experiment_by_name(name)
+        return self._stores.experiments.get_experiment_by_name(name)
 
     def search_experiments(
         self, view_type: ViewType = ViewType.ACTIVE_ONLY, name_like: str | None = None
     ) -> list[Experiment]:
         """Experiments in the given lifecycle stages, oldest first."""
-        return self._backend.stores.experiments.search_experiments(ViewType(view_type), name_like)
+        return self._stores.experiments.search_experiments(ViewType(view_type), name_like)
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Move an experiment to the bin (its runs stay, hidden with it)."""
         self._live_experiments.discard(str(experiment_id))
-        self._backend.stores.experiments.set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+        self._stores.experiments.set_experiment_stage(experiment_id, LifecycleStage.DELETED)
 
     def restore_experiment(self, experiment_id: str) -> None:
         """Bring a deleted experiment back."""
-        self._backend.stores.experiments.set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+        self._stores.experiments.set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
 
     # -- runs ------------------------------------------------------------
     def create_run(
@@ -490,7 +517,7 @@ class Client:
             >>> mloop.Client().stores.datasets.list_datasets()
             []
         """
-        return self._backend.stores
+        return self._stores
 
     def record_artifacts(self, run_id: str, entries: Iterable[tuple[str, str, int]]) -> None:
         """Point run-relative ``(path, digest, size)`` entries at objects already stored.

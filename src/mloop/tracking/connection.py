@@ -21,7 +21,8 @@ from mloop.store.protocols.tracking import Termination
 from mloop.store.registry import close_all
 from mloop.store.set import StoreSet
 from mloop.tracking.liveness import now_millis, process_owner
-from mloop.tracking.pairing import open_pair
+from mloop.context.opening import forget_pairs, shared_pair
+from mloop.context.defaults import forget_default
 from mloop.tracking.writer import BatchWriter
 
 
@@ -51,7 +52,7 @@ def connect(settings: Settings) -> Backend:
     with _lock:
         backend = _backends.get(key)
         if backend is None:
-            stores, content = open_pair(*key)  # refuses an artifact root of another store
+            stores, content = shared_pair(*key)  # refuses an artifact root of another store
             writer = BatchWriter(
                 stores.runs,
                 flush_interval=settings.flush_interval,
@@ -123,6 +124,8 @@ def disconnect_all() -> None:
             except MloopError as err:  # the others are still flushed and closed
                 failure = failure or err
         _backends.clear()
+        forget_default()
+        forget_pairs()
         close_all()
     if failure is not None:
         raise failure

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from mloop.config import load_settings, tracking_uri_from
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
-from mloop.tracking import current, lifecycle
+from mloop.context import current
+from mloop.tracking import lifecycle
 from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
 from mloop.tracking.interrupts import Terminated

@@ -11,7 +11,7 @@ and ``problems`` says so. A damaged pack (or pack index) is reported in
 ``problems`` and left alone; the rest of the store is collected.
 
 Collection refuses a metadata store and an artifact store that do not belong
-together (:mod:`mloop.tracking.pairing`), an artifact store that holds objects
+together (:mod:`mloop.context.pairing`), an artifact store that holds objects
 but records no owner, and a metadata store that references
 nothing while the artifact store holds objects (an empty or wrong store would
 make every object look like garbage) unless ``force`` is given.
@@ -34,7 +34,7 @@ from mloop.artifacts.scratch import sweep
 from mloop.errors import Conflict, IntegrityError, InvalidInput
 from mloop.masking import mask_uri
 from mloop.store.set import StoreSet
-from mloop.tracking.pairing import check_collectable
+from mloop.context.pairing import check_collectable
 
 
 @dataclasses.dataclass

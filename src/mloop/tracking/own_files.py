@@ -28,7 +28,7 @@ from pathlib import Path
 
 from mloop.config import Settings, load_settings, sqlite_file
 from mloop.errors import InvalidInput
-from mloop.tracking import current
+from mloop.context import current
 from mloop.tracking.connection import open_stores
 
 logger = logging.getLogger(__name__)

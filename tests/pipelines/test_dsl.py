@@ -7,7 +7,7 @@ import pytest
 
 import mloop
 from mloop.errors import InvalidInput
-from mloop.pipelines.dsl import coerce_text
+from mloop.pipelines.steps import coerce_text
 from mloop.pipelines.graph import Graph, OutputRef
 from tests.pipelines import flows
 

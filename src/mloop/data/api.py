@@ -346,7 +346,7 @@ def infer_suite(
 
     Save it with ``suite.to_yaml(path)``, review it, and check new data with :func:`validate`.
     """
-    from mloop.data.inference import infer_from_table
+    from mloop.data.inference import infer_from_table  # loads pyarrow
 
     table, ref = _as_table(data)
     return infer_from_table(table, name or (ref.split("@")[0] if ref else "inferred"), margin)

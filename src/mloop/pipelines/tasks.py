@@ -243,9 +243,9 @@ def worker_client(settings: Settings) -> Client:
 
     Example:
         >>> import tempfile
-        >>> home = Path(tempfile.mkdtemp())
-        >>> client = worker_client(Settings(tracking_uri=str(home), artifacts_uri=str(home / "a")))
-        >>> fluent.current_client().settings.artifacts_uri == str(home / "a")
+        >>> home = tempfile.mkdtemp()
+        >>> client = worker_client(Settings(tracking_uri=home, artifacts_uri=f"{home}/a"))
+        >>> fluent.current_client().settings.artifacts_uri == f"{home}/a"
         True
         >>> fluent.set_tracking_uri("")
     """

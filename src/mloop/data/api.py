@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import naming, verify_copy
-from mloop.config import load_settings
 from mloop.data.compare import diff_versions
 from mloop.data.expectations import ExpectationSuite
 from mloop.data.formats import is_tabular
@@ -161,7 +160,7 @@ def close_all() -> None:
 
 def _backend() -> tuple[SqlDatasetStore, ContentStore, Path]:
     uri = fluent.get_tracking_uri()
-    settings = dataclasses.replace(load_settings(), tracking_uri=uri)
+    settings = fluent.current_client().settings  # the stores the process chose, if any
     store = _stores.get(uri)
     if store is None:
         with _lock:
@@ -347,7 +346,7 @@ def infer_suite(
 
     Save it with ``suite.to_yaml(path)``, review it, and check new data with :func:`validate`.
     """
-    from mloop.data.inference import infer_from_table
+    from mloop.data.inference import infer_from_table  # loads pyarrow
 
     table, ref = _as_table(data)
     return infer_from_table(table, name or (ref.split("@")[0] if ref else "inferred"), margin)

@@ -96,7 +96,8 @@ class Client:
     Args:
         tracking_uri: metadata store URL (default: the one set with
             :func:`mloop.set_tracking_uri`, else the settings').
-        artifacts_uri: artifact store root (default from settings).
+        artifacts_uri: artifact store root (default: the one set with
+            :func:`mloop.set_tracking_uri` for that store, else the settings').
         settings: explicit settings (default: :func:`mloop.config.load_settings`).
     """
 
@@ -109,7 +110,10 @@ class Client:
     ) -> None:
         base = settings or load_settings()
         if settings is None or not settings.tracking_uri:
-            # Like MLflow's client: follow the URI the fluent API was pointed at.
+            # Like MLflow's client: follow the stores the fluent API was pointed at
+            # (the artifact root only with the store it was chosen for).
+            if tracking_uri is None or tracking_uri == current.tracking_uri():
+                artifacts_uri = artifacts_uri or current.artifacts_uri()
             tracking_uri = tracking_uri or current.tracking_uri()
         self.settings = dataclasses.replace(
             base,

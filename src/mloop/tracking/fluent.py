@@ -51,7 +51,7 @@ class _State(threading.local):
 _runs = _State()
 _lock = threading.Lock()
 _experiment_id: str | None = None
-_clients: dict[str | None, Client] = {}
+_clients: dict[tuple[str | None, str | None], Client] = {}
 
 
 class ActiveRun:
@@ -93,27 +93,40 @@ class ActiveRun:
 
 
 def _client() -> Client:
-    uri = current.tracking_uri()
-    client = _clients.get(uri)
+    key = (current.tracking_uri(), current.artifacts_uri())
+    client = _clients.get(key)
     if client is None:
         with _lock:
-            client = _clients.get(uri)
+            client = _clients.get(key)
             if client is None:
-                client = Client(tracking_uri=uri)
-                _clients[uri] = client
+                client = Client(tracking_uri=key[0], artifacts_uri=key[1])
+                _clients[key] = client
     return client
 
 
-def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+def set_tracking_uri(
+    uri: str | os.PathLike[str], *, artifacts_uri: str | os.PathLike[str] | None = None
+) -> None:
     """Point the fluent API at a metadata store (``sqlite:///…``, ``postgresql+psycopg://…``).
 
     A folder (``PATH``, ``file:PATH``) means the store inside it; see
-    :func:`mloop.config.tracking_uri_from`. A
-    :class:`~mloop.tracking.client.Client` created without a URI follows it too.
+    :func:`mloop.config.tracking_uri_from`. ``artifacts_uri`` is that store's
+    artifact root when it is not the settings' (``--artifacts-uri``). A
+    :class:`~mloop.tracking.client.Client` created without a URI follows both,
+    and so do the data and model APIs.
+
+    Example:
+        >>> import mloop, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> mloop.set_tracking_uri(folder, artifacts_uri=f"{folder}/objects")
+        >>> mloop.Client().settings.artifacts_uri == f"{folder}/objects"
+        True
+        >>> mloop.set_tracking_uri("")
     """
     global _experiment_id
     text = os.fspath(uri)
-    current.set_tracking_uri(tracking_uri_from(text) if text else None)
+    artifacts = os.fspath(artifacts_uri) if artifacts_uri is not None else None
+    current.set_tracking_uri(tracking_uri_from(text) if text else None, artifacts)
     _experiment_id = None
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mloop.config import forget_settings
 from mloop.models.api import clear_cache as clear_model_cache
 from mloop.tracking import fluent
 from mloop.tracking.connection import disconnect_all
@@ -21,8 +22,11 @@ def _reset_fluent() -> None:
     while fluent.active_run() is not None:
         fluent.end_run()
     fluent.set_tracking_uri("")
+    fluent.set_project(None)
     fluent._experiment_id = None
     fluent._clients.clear()
+    fluent._last_client = None
+    forget_settings()
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ _PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def check_project_name(name: str) -> str:
-    """A valid project name, unchanged: 1–64 letters, digits, ``.``, ``_`` or ``-``.
+    """A valid project name, unchanged: 1 to 64 letters, digits, ``.``, ``_`` or ``-``.
 
     Project names appear in URLs and command lines, so they are kept plain.
 

@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
+import pytest
+
+import mloop
+from mloop.config import load_settings
 from tests.cli.conftest import invoke, run_mloop
 from tests.pipelines import flows
 
@@ -105,3 +110,47 @@ def test_run_a_file_from_the_console_script(home: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "FINISHED"
     assert "hello ml" in done.stderr  # with --json, what steps print goes to stderr
+
+
+def run_with_global_stores(home: Path, tmp_path: Path, *options: str) -> None:
+    """``mloop --tracking-uri T --artifacts-uri X pipeline run`` puts everything under X.
+
+    Both the runner's records and what the step logs in its worker (a process, a
+    Ray task) land in X; the environment (the ``home`` fixture's stores) is
+    neither used nor changed.
+    """
+    tracking, artifacts = f"sqlite:///{tmp_path}/elsewhere/mloop.db", tmp_path / "objects"
+    environment = dict(os.environ)
+    code, out, err = invoke(
+        "--tracking-uri",
+        tracking,
+        "--artifacts-uri",
+        str(artifacts),
+        "pipeline",
+        "run",
+        f"{FLOW}:noted",
+        "-p",
+        "text=kept",
+        "--json",
+        *options,
+    )
+    assert code == 0, err
+    assert dict(os.environ) == environment  # no values passed through the environment
+    result = json.loads(out)
+    client = mloop.Client(tracking_uri=tracking, artifacts_uri=str(artifacts))
+    step_run = result["steps"]["note"]["run_id"]
+    assert client.load_text(step_run, "note.txt") == "kept"  # read back from X, hash-checked
+    assert {a.path for a in client.list_artifacts(step_run, "outputs")} == {"outputs/output.json"}
+    assert any(path.is_file() for path in artifacts.rglob("*"))
+    assert not (home / "artifacts").exists()
+    assert not (home / "mloop.db").exists()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["in-process", "worker-processes"])
+def test_global_stores_reach_the_steps(home: Path, tmp_path: Path, workers: str) -> None:
+    run_with_global_stores(home, tmp_path, "--max-workers", workers)
+
+
+def test_settings_travel_to_workers_by_pickle(home: Path) -> None:
+    settings = load_settings()
+    assert pickle.loads(pickle.dumps(settings)) == settings

@@ -127,3 +127,15 @@ def fails_unless(flag: str) -> str:
 def branches(flag: str) -> None:
     fails_unless(flag)
     total(collect(square(1), square(2), square(3)))
+
+
+@mloop.step
+def note(text: str) -> str:
+    """Logs ``text`` as its run's artifact ``note.txt`` through the fluent API."""
+    mloop.log_text(text, "note.txt")
+    return text.upper()
+
+
+@mloop.pipeline
+def noted(text: str = "hello") -> None:
+    note(text)

@@ -7,8 +7,8 @@ import pytest
 
 import mloop
 from mloop.errors import InvalidInput
-from mloop.pipelines.dsl import coerce_text
 from mloop.pipelines.graph import Graph, OutputRef
+from mloop.pipelines.steps import coerce_text
 from tests.pipelines import flows
 
 

@@ -11,6 +11,7 @@ import mloop
 from mloop.entities import RunStatus
 from mloop.errors import PipelineFailed
 from mloop.pipelines.runner import step_runs
+from tests.cli.test_pipeline import run_with_global_stores
 from tests.pipelines import flows
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
@@ -81,3 +82,7 @@ def test_a_step_defined_in_a_function_travels_by_value(home: Path) -> None:
         local_step(4)
 
     assert local_pipeline.run(executor="ray").output("local_step") == 40
+
+
+def test_the_cli_global_stores_reach_ray_tasks(home: Path, tmp_path: Path) -> None:
+    run_with_global_stores(home, tmp_path, "--executor", "ray")

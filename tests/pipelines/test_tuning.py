@@ -165,3 +165,20 @@ def test_trials_run_in_parallel_on_ray(home: Path, local_ray: None) -> None:
     assert len(trial_runs) == 6
     assert all(r.data.metrics.get("from_worker") == 1.0 for r in trial_runs)
     assert (home / "tune").is_dir()  # the shared study journal
+
+
+def test_trials_on_ray_log_to_the_stores_the_driver_chose(
+    home: Path, tmp_path: Path, local_ray: None
+) -> None:
+    tracking, artifacts = f"sqlite:///{tmp_path}/chosen/mloop.db", tmp_path / "objects"
+    mloop.set_tracking_uri(tracking, artifacts_uri=str(artifacts))
+
+    def noting(trial: Trial) -> float:
+        mloop.log_text(f"trial {trial.number}", "note.txt")
+        return float(trial.params["x"])
+
+    result = mloop.tune(noting, {"x": (0.0, 1.0)}, n_trials=2, executor="ray", seed=1)
+    client = mloop.Client(tracking_uri=tracking, artifacts_uri=str(artifacts))
+    for record in result.trials:
+        assert client.load_text(record.run_id, "note.txt") == f"trial {record.number}"
+    assert not (home / "artifacts").exists()

@@ -111,7 +111,9 @@ def postgres_at_0005(postgres_url: str, tmp_path: Path) -> Iterator[str]:
                     continue
                 rows = [dict(row._mapping) for row in read.execute(table.select())]
                 if rows:
-                    conn.execute(sa.Table(table.name, sa.MetaData(), autoload_with=conn).insert(), rows)
+                    conn.execute(
+                        sa.Table(table.name, sa.MetaData(), autoload_with=conn).insert(), rows
+                    )
         for table, column in (
             ("experiments", "experiment_id"),
             ("datasets", "dataset_id"),
@@ -152,8 +154,6 @@ def test_a_postgres_store_from_0_1_0_upgrades_with_everything_in_it(
             owners = conn.execute(sa.select(table.c.project_id).distinct()).scalars().all()
             assert owners == [schema.DEFAULT_PROJECT_ID]
         # New rows get fresh ids after the upgrade.
-        conn.execute(
-            schema.projects.insert().values(name="later", description="", created_time=0)
-        )
+        conn.execute(schema.projects.insert().values(name="later", description="", created_time=0))
         conn.rollback()
     engine.dispose()

@@ -8,20 +8,28 @@ that may start a new store say so with :func:`creates_store`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
 from mloop.store.mode import store_creation
-from mloop.tracking import fluent
-from mloop.tracking.client import Client
+
+if TYPE_CHECKING:
+    from mloop.tracking.client import Client
 
 
 def client_from(ctx: typer.Context) -> Client:
-    """A tracking client for the ``--tracking-uri`` / ``--artifacts-uri`` given to ``mloop``."""
+    """A tracking client for the ``--tracking-uri`` / ``--artifacts-uri`` given to ``mloop``.
+
+    Example:
+        >>> client_from(ctx).search_experiments()  # doctest: +SKIP
+    """
+    # Here, not at the top: the tracking client loads SQLAlchemy and fsspec, which
+    # `mloop <group> --help` need not.
+    from mloop.tracking.client import Client
+
     options = ctx.find_root().obj or {}
     return Client(
         tracking_uri=options.get("tracking_uri"), artifacts_uri=options.get("artifacts_uri")
@@ -29,12 +37,22 @@ def client_from(ctx: typer.Context) -> Client:
 
 
 def use_store(ctx: typer.Context) -> None:
-    """Point the domain APIs (data, models) at the stores named by the global options."""
+    """Point the domain APIs (data, models, pipelines) at the stores the global options name.
+
+    The options reach them through :func:`mloop.set_tracking_uri`, as a script
+    would point them: the tracking URI and, with it, its artifact root.
+
+    Example:
+        >>> use_store(ctx)  # doctest: +SKIP
+    """
+    # Here, not at the top: the fluent API loads SQLAlchemy and fsspec (see client_from).
+    from mloop.tracking import current, fluent
+
     options = ctx.find_root().obj or {}
-    if options.get("artifacts_uri"):
-        os.environ["MLOOP_ARTIFACTS_URI"] = options["artifacts_uri"]
-    if options.get("tracking_uri"):
-        fluent.set_tracking_uri(options["tracking_uri"])
+    tracking, artifacts = options.get("tracking_uri"), options.get("artifacts_uri")
+    if tracking or artifacts:
+        # Only --artifacts-uri: the store stays the one chosen already (or the settings').
+        fluent.set_tracking_uri(tracking or current.tracking_uri() or "", artifacts_uri=artifacts)
 
 
 P = ParamSpec("P")

@@ -12,39 +12,40 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
 from rich.text import Text
 from rich.tree import Tree
 
-from mloop.cli.context import client_from, creates_store
+from mloop.cli.context import client_from, creates_store, use_store
 from mloop.cli.output import console, duration_text, handle_errors, print_json, table
-from mloop.entities import Run
 from mloop.errors import InvalidInput, NotFound
-from mloop.tracking import fluent
-from mloop.tracking.client import Client
+
+if TYPE_CHECKING:
+    from mloop.entities import Run
+    from mloop.pipelines.dsl import Pipeline
+    from mloop.tracking.client import Client
+
+# The pipelines package is imported inside the commands, not here: it loads the
+# tracking, data and model layers (SQLAlchemy, fsspec, pyarrow), which
+# `mloop pipeline --help` need not.
 
 app = typer.Typer(help="Run, resume and inspect pipelines.", no_args_is_help=True)
 
 
-def _use_stores(ctx: typer.Context) -> None:
-    # The runner logs through the fluent API: point it at the stores given to `mloop`.
-    options = ctx.find_root().obj or {}
-    if options.get("artifacts_uri"):
-        os.environ["MLOOP_ARTIFACTS_URI"] = options["artifacts_uri"]
-    if options.get("tracking_uri"):
-        fluent.set_tracking_uri(options["tracking_uri"])
-
-
-def load_pipeline(target: str) -> Any:
+def load_pipeline(target: str) -> Pipeline:
     """The ``@mloop.pipeline`` at ``module:function`` or ``path/to/file.py:function``.
+
+    Example:
+        >>> load_pipeline("examples/pipeline.py:training").name  # doctest: +SKIP
+        'training'
 
     Raises:
         InvalidInput: a malformed target, a module that cannot be imported, or not a pipeline.
     """
-    from mloop.pipelines.dsl import Pipeline
+    from mloop.pipelines.dsl import Pipeline  # heavy: see the note at the top
 
     module_name, _, attribute = target.rpartition(":")
     if not module_name or not attribute:
@@ -116,7 +117,7 @@ def run_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run a pipeline; exits 9 when a step fails (resume it with `mloop pipeline resume`)."""
-    _use_stores(ctx)
+    use_store(ctx)  # the runner, and its workers after it, use the stores given to `mloop`
     pipeline = load_pipeline(target)
     values = pipeline.bind_params(_params(config, param), from_text=True)
     # With --json, what steps print goes to stderr so that stdout is only the JSON.
@@ -145,9 +146,9 @@ def resume_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Run again only the steps that failed or never ran, reusing every finished output."""
-    from mloop.pipelines.resuming import resume
+    from mloop.pipelines.resuming import resume  # heavy: see the note at the top
 
-    _use_stores(ctx)
+    use_store(ctx)
     sys.path.insert(0, os.getcwd())
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
         result = resume(run_id, executor=executor, max_workers=max_workers, address=address)
@@ -209,7 +210,7 @@ def show_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The DAG of a pipeline run with each step's status, duration and cache use."""
-    from mloop.pipelines.runner import KIND, NODE_TAG, step_runs
+    from mloop.pipelines.history import KIND, NODE_TAG, step_runs  # heavy: see the top
 
     client = client_from(ctx)
     run = client.get_run(run_id)

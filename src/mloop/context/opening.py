@@ -50,12 +50,13 @@ def open_context(
 
 def open_stores(settings: Settings) -> tuple[StoreSet, ContentStore]:
     """The settings' store set (scoped to their project) and its checked content store."""
-    stores, content = shared_pair(settings.resolved_tracking_uri(), settings.resolved_artifacts_uri())
+    uris = (settings.resolved_tracking_uri(), settings.resolved_artifacts_uri())
+    stores, content = shared_pair(*uris)
     return stores.in_project(settings.project), content
 
 
 def shared_pair(tracking_uri: str, artifacts_uri: str) -> tuple[StoreSet, ContentStore]:
-    """The process's store set of ``tracking_uri`` and the content store paired with it, checked once.
+    """The process's store set of a tracking URI and its content store, checked once.
 
     Raises:
         Conflict: the artifact root belongs to another metadata store.

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import naming, verify_copy
-from mloop.config import load_settings
 from mloop.data.compare import diff_versions
 from mloop.data.expectations import ExpectationSuite
 from mloop.data.formats import is_tabular
@@ -46,7 +45,6 @@ from mloop.errors import InvalidInput, NotFound
 from mloop.store.protocols.datasets import DatasetStore
 from mloop.tracking import fluent, reads
 from mloop.tracking.client import Client
-from mloop.tracking.connection import connect
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,10 +147,8 @@ def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
 
 
 def _backend() -> tuple[DatasetStore, ContentStore, Path]:
-    uri = fluent.get_tracking_uri()
-    settings = dataclasses.replace(load_settings(), tracking_uri=uri)
-    backend = connect(settings)
-    return backend.stores.datasets, backend.content, settings.home.absolute() / "datasets"
+    client = fluent.current_client()  # the stores and project the process chose
+    return client.stores.datasets, client.content, client.settings.home.absolute() / "datasets"
 
 
 def _wrap(version: DatasetVersion) -> Dataset:
@@ -333,7 +329,7 @@ def infer_suite(
 
     Save it with ``suite.to_yaml(path)``, review it, and check new data with :func:`validate`.
     """
-    from mloop.data.inference import infer_from_table
+    from mloop.data.inference import infer_from_table  # loads pyarrow
 
     table, ref = _as_table(data)
     return infer_from_table(table, name or (ref.split("@")[0] if ref else "inferred"), margin)

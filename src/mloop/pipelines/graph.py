@@ -1,5 +1,10 @@
 """The DAG a pipeline function builds: nodes (step calls) and the outputs between them.
 
+A :class:`Graph` is the :class:`~mloop.pipelines.steps.Builder` a pipeline's
+body runs under: each step call becomes a node. :class:`PipelineDefinition`
+is all the runner knows of a pipeline: a name, where it is defined, and the
+graph it builds for given params.
+
 Example:
     >>> graph = Graph("example")
     >>> a = graph.add_node("load", step=None, params={}, inputs={}, outputs=("output",))
@@ -13,13 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from mloop.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from mloop.pipelines.dsl import Step
+from mloop.pipelines.steps import Step, check_param, type_name
 
 _NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
 
@@ -123,6 +127,54 @@ class Graph:
         self.nodes[node_id] = node
         return node
 
+    def add_call(self, step: Step[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Add a node for a call of ``step``; returns its outputs shaped as the step returns them.
+
+        Literal arguments become the node's params (checked, JSON-able); step
+        outputs, alone or in a list (a fan-in), become its inputs.
+
+        Raises:
+            InvalidInput: arguments that do not fit the signature or its types.
+        """
+        node_id = self.new_id(step.name)
+        try:
+            bound = step.signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise InvalidInput(f"step {node_id!r}: {err}") from None
+        bound.apply_defaults()
+        params: dict[str, Any] = {}
+        inputs: dict[str, OutputRef] = {}
+        lists: dict[str, int] = {}
+        for name, value in bound.arguments.items():
+            annotation = step.hints.get(name)
+            if isinstance(value, OutputRef):
+                _check_output_type(node_id, name, value, annotation)
+                inputs[name] = value
+            elif _has_outputs(value):
+                # A fan-in: a list of outputs arrives as a list of their values.
+                if not all(isinstance(item, OutputRef) for item in value):
+                    raise InvalidInput(
+                        f"step {node_id!r} argument {name!r} mixes step outputs and literal "
+                        "values in one list; pass the literals as another argument"
+                    )
+                element = (typing.get_args(annotation) or (None,))[0]
+                for position, item in enumerate(value):
+                    _check_output_type(node_id, f"{name}[{position}]", item, element)
+                    inputs[f"{name}#{position}"] = item
+                lists[name] = len(value)
+            else:
+                params[name] = check_param(f"step {node_id!r} argument {name!r}", value, annotation)
+        self.add_node(
+            node_id,
+            step=step,
+            params=params,
+            inputs=inputs,
+            outputs=tuple(o.name for o in step.outputs),
+            lists=lists,
+        )
+        refs = [OutputRef(self, node_id, o.name, o.annotation) for o in step.outputs]
+        return _shape_refs(step, refs)
+
     def upstream(self, node_id: str) -> set[str]:
         """The nodes whose outputs ``node_id`` consumes."""
         return {ref.node for ref in self.nodes[node_id].inputs.values()}
@@ -162,3 +214,58 @@ class Graph:
     def describe(self) -> dict[str, Any]:
         """A JSON-able description of every node."""
         return {"pipeline": self.pipeline, "nodes": [n.describe() for n in self.nodes.values()]}
+
+
+class PipelineDefinition(Protocol):
+    """What the runner needs of a pipeline (an ``@mloop.pipeline`` function is one).
+
+    - ``name``: the pipeline's name, recorded on its runs.
+    - ``reference``: ``module:qualname``, from which a resume imports it again.
+    - ``build(**params)``: the graph for bound params; raises InvalidInput for
+      bad params or wiring, before anything runs.
+    """
+
+    @property
+    def name(self) -> str:
+        """The pipeline's name."""
+        ...
+
+    @property
+    def reference(self) -> str:
+        """Where the pipeline is defined, as ``module:qualname``."""
+        ...
+
+    def build(self, **params: Any) -> Graph:
+        """The DAG for these params."""
+        ...
+
+
+def _has_outputs(value: Any) -> bool:
+    return isinstance(value, list | tuple) and any(isinstance(v, OutputRef) for v in value)
+
+
+def _check_output_type(node_id: str, param: str, ref: OutputRef, annotation: Any) -> None:
+    produced = ref.annotation
+    if not isinstance(produced, type) or not isinstance(annotation, type):
+        return  # generics, unions and unannotated values are checked when the step runs
+    if issubclass(produced, annotation) or (produced is int and annotation is float):
+        return
+    raise InvalidInput(
+        f"step {node_id!r} argument {param!r} expects {type_name(annotation)}, but "
+        f"{ref!r} is declared as {type_name(produced)}"
+    )
+
+
+def _shape_refs(step: Step[Any, Any], refs: list[OutputRef]) -> Any:
+    """A call's outputs as the step returns its value: one, a tuple, a namedtuple, a dataclass."""
+    annotation = step.hints.get("return")
+    if step.shape == "single":
+        return refs[0]
+    if step.shape == "namedtuple":
+        return annotation._make(refs)  # type: ignore[union-attr]
+    if step.shape == "dataclass":
+        holder = object.__new__(annotation)  # type: ignore[arg-type]
+        for ref in refs:
+            object.__setattr__(holder, ref.name, ref)
+        return holder
+    return tuple(refs)

@@ -19,7 +19,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mloop.entities import Run, RunIO, RunStatus
 from mloop.errors import Conflict, NotFound, PipelineFailed
@@ -27,7 +27,7 @@ from mloop.pipelines import materializers
 from mloop.pipelines.cache import cache_key
 from mloop.pipelines.executors import Executor, InProcessExecutor, make_executor
 from mloop.pipelines.freshness import READS_KEY, key_params, still_current
-from mloop.pipelines.graph import Graph, Node
+from mloop.pipelines.graph import Graph, Node, PipelineDefinition
 from mloop.pipelines.history import (
     CACHE_TAG,
     KIND,
@@ -38,14 +38,11 @@ from mloop.pipelines.history import (
     finished_steps,
     step_runs,
 )
-from mloop.pipelines.tasks import StepResult, StepTask, StoredValue
+from mloop.pipelines.tasks import StepResult, StepTask, StoredValue, worker_settings
 from mloop.store.protocols.steps import StepCacheStore
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
 from mloop.tracking.reads import Read
-
-if TYPE_CHECKING:
-    from mloop.pipelines.dsl import Pipeline
 
 __all__ = [
     "KIND",
@@ -125,6 +122,8 @@ class _Scheduler:
         self.experiment_id = experiment_id
         self.use_cache = use_cache
         self.content = client.content
+        # What a worker opens: this run's stores, resolved here (not from its environment).
+        self.settings = worker_settings(client)
         self.cache = step_cache(client)
         self.executor = executor
         self.in_processes = not isinstance(executor, InProcessExecutor)
@@ -216,8 +215,7 @@ class _Scheduler:
             step=node.step,
             params=node.params,
             inputs=inputs,
-            artifacts_root=self.content.root,
-            tracking_uri=self.client.tracking_uri,
+            settings=self.settings,
             run_id=run.info.run_id,
             attempt=attempt,
             lists=node.lists,
@@ -350,7 +348,7 @@ class _Scheduler:
 
 
 def run_pipeline(
-    pipeline: Pipeline,
+    pipeline: PipelineDefinition,
     params: Mapping[str, Any],
     *,
     executor: str = "local",
@@ -360,7 +358,7 @@ def run_pipeline(
     address: str | None = None,
     resume: Run | None = None,
 ) -> PipelineRun:
-    """Run ``pipeline`` with bound ``params``; see :meth:`Pipeline.run`.
+    """Run ``pipeline`` with bound ``params``; see :meth:`mloop.pipelines.Pipeline.run`.
 
     ``resume`` is a pipeline run to take over (see :func:`mloop.pipelines.resume`):
     its finished steps are reused, the others run.
@@ -400,7 +398,7 @@ def run_pipeline(
 
 def _start(
     client: Client,
-    pipeline: Pipeline,
+    pipeline: PipelineDefinition,
     graph: Graph,
     params: Mapping[str, Any],
     executor: str,
@@ -448,7 +446,9 @@ def _take_over(client: Client, run: Run, graph: Graph) -> dict[str, StepState]:
     return done
 
 
-def _finish(client: Client, pipeline: Pipeline, graph: Graph, scheduler: _Scheduler) -> PipelineRun:
+def _finish(
+    client: Client, pipeline: PipelineDefinition, graph: Graph, scheduler: _Scheduler
+) -> PipelineRun:
     """End the pipeline run FINISHED, or FAILED (raising PipelineFailed) if a step failed."""
     run_id = scheduler.run_id
     states = {n: scheduler.states.get(n, StepState(n, "SKIPPED")) for n in graph.nodes}

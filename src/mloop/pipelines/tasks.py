@@ -2,7 +2,9 @@
 
 A :class:`StepTask` is plain data (picklable), so the same
 :func:`execute_step` runs in this process, in a worker process or on another
-machine: inputs come from and outputs go to the artifact store by digest.
+machine: inputs come from and outputs go to the artifact store by digest. A
+task carries the :class:`~mloop.config.Settings` of the run's stores, so a
+worker opens the same stores whatever its environment says.
 While the step runs, what it prints is captured (and still shown), and the
 fluent tracking API logs to the step's own run.
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import os
 import sys
 import threading
 import time
@@ -26,10 +27,12 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from mloop.artifacts.cas import ContentStore
+from mloop.config import Settings
 from mloop.errors import InvalidInput
 from mloop.pipelines import materializers
-from mloop.pipelines.dsl import Step
+from mloop.pipelines.steps import Step
 from mloop.tracking import fluent, reads
+from mloop.tracking.client import Client
 from mloop.tracking.reads import Read
 
 MAX_CAPTURE = 1 << 20  # characters of stdout/stderr kept per attempt
@@ -56,8 +59,7 @@ class StepTask:
     step: Step[Any, Any]
     params: dict[str, Any]
     inputs: dict[str, StoredValue]
-    artifacts_root: str
-    tracking_uri: str
+    settings: Settings  # the run's stores, resolved: what a worker opens
     run_id: str
     attempt: int = 1
     lists: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -218,20 +220,50 @@ def execute_step(
     return result
 
 
+def worker_settings(client: Client) -> Settings:
+    """The settings a worker needs to open ``client``'s stores: its own, with both URIs resolved.
+
+    Example:
+        >>> import tempfile
+        >>> home = tempfile.mkdtemp()
+        >>> worker_settings(Client(tracking_uri=home)).tracking_uri == f"sqlite:///{home}/mloop.db"
+        True
+    """
+    return dataclasses.replace(
+        client.settings, tracking_uri=client.tracking_uri, artifacts_uri=client.content.root
+    )
+
+
+def worker_client(settings: Settings) -> Client:
+    """The client of ``settings``' stores, which this process's fluent API now follows too.
+
+    What a worker process or Ray task calls first: the settings come from the
+    parent as an argument, and what the step's body logs (``mloop.log_metric``,
+    ``mloop.data.get``…) goes to the same stores as the runner's records.
+
+    Example:
+        >>> import tempfile
+        >>> home = tempfile.mkdtemp()
+        >>> client = worker_client(Settings(tracking_uri=home, artifacts_uri=f"{home}/a"))
+        >>> fluent.current_client().settings.artifacts_uri == f"{home}/a"
+        True
+        >>> fluent.set_tracking_uri("")
+    """
+    client = Client(settings=settings)  # first, so the shared backend keeps these settings
+    fluent.set_tracking_uri(client.tracking_uri, artifacts_uri=settings.resolved_artifacts_uri())
+    return client
+
+
 def execute_in_worker(task: StepTask) -> StepResult:
     """One attempt in a worker process: log through the task's stores, return the result.
 
     Used by worker processes and Ray tasks alike; the caller stops the attempt
     on timeout.
     """
-    os.environ["MLOOP_ARTIFACTS_URI"] = task.artifacts_root
-    fluent.set_tracking_uri(task.tracking_uri)
-    client = fluent.current_client()
     try:
+        client = worker_client(task.settings)
         run = client.get_run(task.run_id)
-        result = execute_step(
-            task, ContentStore(task.artifacts_root), run=run, enforce_timeout=False
-        )
+        result = execute_step(task, client.content, run=run, enforce_timeout=False)
         client.flush()
     except Exception as err:  # reported to the parent, which records the failure
         result = StepResult(task.node, error=f"{type(err).__name__}: {err}")

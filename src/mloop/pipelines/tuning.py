@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mloop.config import load_settings
+from mloop.config import Settings
 from mloop.entities import RunStatus
 from mloop.errors import InvalidInput, MissingExtra
+from mloop.pipelines.tasks import worker_client, worker_settings
 from mloop.tracking import fluent
 
 DIRECTIONS = ("minimize", "maximize")
@@ -154,11 +154,13 @@ def _pruner(optuna: Any, pruner: Any) -> Any:
     return makers[pruner]()
 
 
-def _storage(optuna: Any, storage: Any, executor: str, name: str) -> tuple[Any, Any]:
+def _storage(
+    optuna: Any, storage: Any, executor: str, name: str, settings: Settings
+) -> tuple[Any, Any]:
     """The study's storage here, and how a worker opens the same one."""
     if storage is not None or executor == "local":
         return storage, storage  # None: in memory
-    folder = Path(load_settings().home).absolute() / "tune"
+    folder = Path(settings.home).absolute() / "tune"
     folder.mkdir(parents=True, exist_ok=True)
     spec = ("journal", str(folder / f"{name}.log"))
     return open_storage(optuna, spec), spec
@@ -180,16 +182,17 @@ def run_trial(
     params: dict[str, Any],
     metric: str,
     run_id: str,
-    tracking_uri: str,
-    artifacts_root: str,
+    settings: Settings,
 ) -> tuple[str, float | None, str | None]:
-    """One trial in a worker: ``(state, value, error)``; the driver tells the study."""
+    """One trial in a worker: ``(state, value, error)``; the driver tells the study.
+
+    ``settings`` name the driver's stores, which the trial's run and what the
+    objective logs go to.
+    """
     optuna = _optuna()
-    os.environ["MLOOP_ARTIFACTS_URI"] = artifacts_root
-    fluent.set_tracking_uri(tracking_uri)
+    client = worker_client(settings)
     study = optuna.load_study(study_name=study_name, storage=open_storage(optuna, storage))
     trial = optuna.trial.Trial(study, trial_id)
-    client = fluent.current_client()
     return _evaluate(objective, Trial(trial, params, metric), client.get_run(run_id), metric)
 
 
@@ -249,7 +252,8 @@ def tune(
     if not dists:
         raise InvalidInput("the search space is empty")
     name = study_name or f"mloop-tune-{time.time_ns()}"
-    opened, spec = _storage(optuna, storage, executor, name)
+    client = fluent.current_client()
+    opened, spec = _storage(optuna, storage, executor, name, client.settings)
     study = optuna.create_study(
         study_name=name,
         storage=opened,
@@ -258,7 +262,6 @@ def tune(
         pruner=_pruner(optuna, pruner),
         load_if_exists=study_name is not None,
     )
-    client = fluent.current_client()
     parent = fluent.active_run()
     if parent is None:
         parent_run = client.create_run(
@@ -365,6 +368,8 @@ class _Search:
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=True)
         remote = ray.remote(run_trial)
+        # The trials' stores, resolved here: a Ray worker's environment may name others.
+        settings = worker_settings(self.client)
         cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
         limit = max_workers or max(1, int(cpus))
         running: dict[Any, tuple[Any, Any, dict[str, Any]]] = {}
@@ -382,8 +387,7 @@ class _Search:
                         params,
                         self.metric,
                         run.info.run_id,
-                        self.client.tracking_uri,
-                        self.client.content.root,
+                        settings,
                     )
                     running[ref] = (trial, run, params)
                     started += 1

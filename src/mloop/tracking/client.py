@@ -26,6 +26,7 @@ from typing import Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings, current_settings
+from mloop.context import current
 from mloop.context.context import Context
 from mloop.context.defaults import chosen_settings
 from mloop.context.opening import open_context
@@ -48,7 +49,6 @@ from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
 from mloop.store.protocols.tracking import NewRun, Termination
 from mloop.store.set import StoreSet
-from mloop.context import current
 from mloop.tracking import artifact_files, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
@@ -119,7 +119,8 @@ class Client:
     Args:
         tracking_uri: metadata store URL (default: the one set with
             :func:`mloop.set_tracking_uri`, else the settings').
-        artifacts_uri: artifact store root (default from settings).
+        artifacts_uri: artifact store root (default: the one set with
+            :func:`mloop.set_tracking_uri` for that store, else the settings').
         settings: explicit settings (default: the process's, read once).
         context: an explicit context (stores, content, actor, project); the
             other arguments are then ignored.

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
+from mloop.context.defaults import forget_default
+from mloop.context.opening import forget_pairs, shared_pair
 from mloop.entities import RunStatus
 from mloop.errors import MloopError, NotFound
 from mloop.store.protocols.tracking import Termination
 from mloop.store.registry import close_all
 from mloop.store.set import StoreSet
 from mloop.tracking.liveness import now_millis, process_owner
-from mloop.context.opening import forget_pairs, shared_pair
-from mloop.context.defaults import forget_default
 from mloop.tracking.writer import BatchWriter
 
 

@@ -27,10 +27,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from mloop.config import load_settings, tracking_uri_from
+from mloop.config import tracking_uri_from
+from mloop.context import current
+from mloop.context.context import Context
+from mloop.context.defaults import chosen_settings, default_context
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
-from mloop.context import current
 from mloop.tracking import lifecycle
 from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
@@ -52,7 +54,9 @@ class _State(threading.local):
 _runs = _State()
 _lock = threading.Lock()
 _experiment_id: str | None = None
-_clients: dict[str | None, Client] = {}
+_experiment_scope: list[tuple[str, str, str, str]] = []
+_clients: dict[tuple[str, str, str, str], Client] = {}
+_last_client: Client | None = None
 
 
 class ActiveRun:
@@ -94,33 +98,95 @@ class ActiveRun:
 
 
 def _client() -> Client:
-    uri = current.tracking_uri()
-    client = _clients.get(uri)
-    if client is None:
-        with _lock:
-            client = _clients.get(uri)
-            if client is None:
-                client = Client(tracking_uri=uri)
-                _clients[uri] = client
+    # The default context is the same object while the settings and the process's
+    # choices stay the same: then so is its client (a few lookups per call).
+    global _last_client
+    ctx = default_context()
+    last = _last_client
+    if last is not None and last.context is ctx:
+        return last
+    with _lock:
+        client = _clients.get(_context_key(ctx))
+        if client is None:
+            client = Client(context=ctx)
+            _clients[_context_key(ctx)] = client
+        _last_client = client
     return client
 
 
-def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+def _context_key(ctx: Context) -> tuple[str, str, str, str]:
+    return (ctx.tracking_uri, ctx.artifacts_uri, ctx.project, ctx.actor.name)
+
+
+def set_tracking_uri(
+    uri: str | os.PathLike[str], *, artifacts_uri: str | os.PathLike[str] | None = None
+) -> None:
     """Point the fluent API at a metadata store (``sqlite:///…``, ``postgresql+psycopg://…``).
 
     A folder (``PATH``, ``file:PATH``) means the store inside it; see
-    :func:`mloop.config.tracking_uri_from`. A
-    :class:`~mloop.tracking.client.Client` created without a URI follows it too.
+    :func:`mloop.config.tracking_uri_from`. ``artifacts_uri`` is that store's
+    artifact root when it is not the settings' (``--artifacts-uri``). A
+    :class:`~mloop.tracking.client.Client` created without a URI follows both,
+    and so do the data and model APIs.
+
+    Example:
+        >>> import mloop, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> mloop.set_tracking_uri(folder, artifacts_uri=f"{folder}/objects")
+        >>> mloop.Client().settings.artifacts_uri == f"{folder}/objects"
+        True
+        >>> mloop.set_tracking_uri("")
     """
     global _experiment_id
     text = os.fspath(uri)
-    current.set_tracking_uri(tracking_uri_from(text) if text else None)
+    artifacts = os.fspath(artifacts_uri) if artifacts_uri is not None else None
+    current.set_tracking_uri(tracking_uri_from(text) if text else None, artifacts)
     _experiment_id = None
 
 
 def get_tracking_uri() -> str:
-    """The metadata store URL the fluent API uses."""
-    return current.tracking_uri() or load_settings().resolved_tracking_uri()
+    """The metadata store URL the fluent API uses.
+
+    Example:
+        >>> import mloop
+        >>> mloop.set_tracking_uri("sqlite:///:memory:")
+        >>> mloop.get_tracking_uri()
+        'sqlite:///:memory:'
+        >>> mloop.set_tracking_uri("")
+    """
+    return chosen_settings().resolved_tracking_uri()
+
+
+def set_project(name: str | None) -> None:
+    """Make ``name`` the project that experiments, datasets and models are named in.
+
+    ``None`` goes back to ``MLOOP_PROJECT`` (or ``default``). The current
+    experiment is forgotten: the next run goes to the new project's.
+
+    Raises:
+        InvalidInput: an invalid project name.
+
+    Example:
+        >>> import mloop
+        >>> mloop.set_project("fraud")
+        >>> mloop.get_project()
+        'fraud'
+        >>> mloop.set_project(None)
+    """
+    global _experiment_id
+    current.set_project(name)
+    _experiment_id = None
+
+
+def get_project() -> str:
+    """The project the fluent API names things in.
+
+    Example:
+        >>> import mloop
+        >>> mloop.get_project()
+        'default'
+    """
+    return chosen_settings().project
 
 
 def set_experiment(
@@ -140,6 +206,7 @@ def set_experiment(
             f"experiment {experiment.name!r} is deleted; restore it or pick another name"
         )
     _experiment_id = experiment.experiment_id
+    _experiment_scope[:] = [_context_key(client.context)]
     return experiment
 
 
@@ -166,9 +233,10 @@ def current_client() -> Client:
 
 
 def _current_experiment_id(client: Client) -> str:
-    if _experiment_id is not None:
+    # The experiment set belongs to the store and project it was set in.
+    if _experiment_id is not None and _experiment_scope == [_context_key(client.context)]:
         return _experiment_id
-    name = os.environ.get("MLOOP_EXPERIMENT_NAME")
+    name = client.settings.experiment_name
     return _get_or_create(client, name or DEFAULT_EXPERIMENT).experiment_id
 
 

@@ -31,10 +31,10 @@ from pathlib import Path
 
 from mloop.artifacts.cas import ContentStore, StoredObject
 from mloop.artifacts.scratch import sweep
+from mloop.context.pairing import check_collectable
 from mloop.errors import Conflict, IntegrityError, InvalidInput
 from mloop.masking import mask_uri
 from mloop.store.set import StoreSet
-from mloop.context.pairing import check_collectable
 
 
 @dataclasses.dataclass

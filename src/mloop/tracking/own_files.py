@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mloop.config import Settings, load_settings, sqlite_file
-from mloop.errors import InvalidInput
 from mloop.context import current
+from mloop.errors import InvalidInput
 from mloop.tracking.connection import open_stores
 
 logger = logging.getLogger(__name__)

@@ -256,7 +256,7 @@ class MemoryObjects(FsspecObjects):
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Every object under ``prefix``, with its modified time."""
-        start = f"{self._path(prefix.rstrip('/'))}/"
+        start = self._path(prefix)
         for path, found in sorted(self.fs.store.items()):
             if path.startswith(start):
                 key = path[len(self._base) + 1 :]

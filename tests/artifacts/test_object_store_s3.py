@@ -46,7 +46,9 @@ def _uploads(bucket: S3Bucket) -> list[str]:
     return [upload["Key"] for upload in found.get("Uploads", [])]
 
 
-_FINAL = re.compile(r"^artifacts/(objects/[0-9a-f]{2}/[0-9a-f]{62}|packs/[0-9a-f]{32}\.(pack|idx))$")
+_FINAL = re.compile(
+    r"^artifacts/(objects/[0-9a-f]{2}/[0-9a-f]{62}|packs/[0-9a-f]{32}\.(pack|idx))$"
+)
 
 
 def test_a_remote_write_never_goes_through_a_temporary_key(

@@ -8,7 +8,6 @@ there, judging an object's age by the bucket's own listing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +21,11 @@ from tests.s3_server import S3Bucket
 
 
 @pytest.fixture
-def s3_home(home: Path, s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def s3_home(home: Path, s3_bucket: S3Bucket, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh MLOOP_HOME whose artifact store is a prefix of a fresh bucket."""
     url = s3_bucket.url("team/artifacts")
     monkeypatch.setenv("MLOOP_ARTIFACTS_URI", url)
-    yield url
+    return url
 
 
 def _keys(bucket: S3Bucket, prefix: str) -> list[str]:

@@ -74,7 +74,7 @@ class FsspecObjects:
             >>> MemoryObjects("memory://remote-location-doc").location("objects/ab/cd")
             'memory://remote-location-doc/objects/ab/cd'
         """
-        return str(self.fs.unstrip_protocol(self._path(key)))
+        return f"{self.url.rstrip('/')}/{key}"
 
     def scratch_dir(self) -> Path | None:
         """None: nothing local is on the same file system as the objects."""

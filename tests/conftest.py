@@ -13,6 +13,8 @@ from mloop.config import forget_settings
 from mloop.models.api import clear_cache as clear_model_cache
 from mloop.tracking import fluent
 from mloop.tracking.connection import disconnect_all
+from tests.s3_server import s3_bucket as s3_bucket  # moto's S3 server, started when asked for
+from tests.s3_server import s3_server as s3_server
 
 POSTGRES_ENV = "MLOOP_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

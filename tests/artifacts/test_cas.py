@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mloop.artifacts import cas
-from mloop.artifacts.cas import CHUNK_SIZE, ContentStore, StoredObject, hash_file
+from mloop.artifacts import reading
+from mloop.artifacts.cas import CHUNK_SIZE, ContentStore, StoredObject, hash_file, object_key
 from mloop.errors import IntegrityError, InvalidInput, MissingExtra, NotFound
 
 
@@ -62,7 +62,7 @@ def corrupt(path: str) -> None:
         handle.write(bytes([last[0] ^ 0xFF]))
 
 
-def drain(reader: cas._VerifyingReader, size: int) -> None:
+def drain(reader: reading.VerifyingReader, size: int) -> None:
     while reader.read(size):
         pass
 
@@ -148,13 +148,13 @@ def test_large_file_streams_through_get_file(
     assert [o.size for o in store.iter_objects()] == [len(data)]
 
     sizes: list[int] = []
-    original = cas._VerifyingReader.read
+    original = reading.VerifyingReader.read
 
-    def spy(self: cas._VerifyingReader, size: int = -1) -> bytes:
+    def spy(self: reading.VerifyingReader, size: int = -1) -> bytes:
         sizes.append(size)
         return original(self, size)
 
-    monkeypatch.setattr(cas._VerifyingReader, "read", spy)
+    monkeypatch.setattr(reading.VerifyingReader, "read", spy)
     target = tmp_path / "copy.bin"
     store.get_file(digest, target)
     assert target.read_bytes() == data
@@ -240,7 +240,7 @@ def test_corrupted_memory_object(tmp_path: Path) -> None:
     try:
         store = ContentStore(root)
         digest = store.put_bytes(b"in memory")
-        store.fs.pipe_file(store.location(digest), b"in memorY")
+        store.objects.put_bytes(object_key(digest), b"in memorY")
         with pytest.raises(IntegrityError, match=re.escape(store.location(digest))):
             store.get_bytes(digest)
     finally:
@@ -352,7 +352,7 @@ def test_no_leftovers_in_tmp_after_puts(store: ContentStore, tmp_path: Path) -> 
     store.put_file(source)
     store.put_file(source)
     assert list(store.iter_temp()) == []
-    assert store.fs.ls(f"{store._base}/tmp") == []
+    assert list(store.objects.list("tmp/")) == []
 
 
 def test_iter_objects_of_an_empty_store(store: ContentStore) -> None:
@@ -379,8 +379,7 @@ def test_iter_objects_skips_foreign_files(local_store: ContentStore, tmp_path: P
 
 def test_iter_temp_and_delete_path(store: ContentStore) -> None:
     store.put_bytes(b"creates tmp/")
-    stray = f"{store._base}/tmp/interrupted-upload"
-    store.fs.pipe_file(stray, b"half")
+    store.objects.put_bytes("tmp/interrupted-upload", b"half")
     temps = list(store.iter_temp())
     assert [path.rstrip("/").rsplit("/", 1)[-1] for path, _ in temps] == ["interrupted-upload"]
     assert isinstance(temps[0][1], float)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -53,11 +54,7 @@ def write_files(folder: Path, contents: dict[str, bytes]) -> list[Path]:
 
 
 def pack_files(store: ContentStore) -> list[str]:
-    try:
-        names = store.fs.ls(f"{store._base}/packs", detail=False)
-    except FileNotFoundError:
-        return []
-    return sorted(str(n).rsplit("/", 1)[-1] for n in names)
+    return sorted(info.key.rsplit("/", 1)[-1] for info in store.objects.list("packs/"))
 
 
 # -- the index format ------------------------------------------------------------
@@ -201,7 +198,7 @@ def test_another_store_instance_finds_new_packs(tmp_path: Path) -> None:
 def test_claiming_a_packed_object_touches_its_pack(local_store: ContentStore) -> None:
     with local_store.batch() as batch:
         digest = batch.put_bytes(b"claimed")
-    pack = Path(local_store._base) / "packs" / pack_files(local_store)[0].replace(".idx", ".pack")
+    pack = Path(local_store.pack_path(pack_files(local_store)[0].removesuffix(".idx"), ".pack"))
     os.utime(pack, (0, 0))
     fresh = ContentStore(local_store.root)  # another process: it has not touched the pack yet
     assert fresh.claim(digest)
@@ -216,7 +213,7 @@ def test_a_corrupted_packed_object_is_detected(local_store: ContentStore, tmp_pa
     with local_store.batch() as batch:
         first = batch.put_bytes(b"first object")
         second = batch.put_bytes(b"second object")
-    pack = Path(local_store._base) / "packs" / pack_files(local_store)[1]
+    pack = Path(local_store.location("0" * 64)).parents[2] / "packs" / pack_files(local_store)[1]
     assert pack.suffix == ".pack"
     raw = bytearray(pack.read_bytes())
     raw[-1] ^= 0xFF  # inside the second object
@@ -233,7 +230,7 @@ def test_a_corrupted_packed_object_is_detected(local_store: ContentStore, tmp_pa
 def test_a_truncated_pack_is_detected(local_store: ContentStore) -> None:
     with local_store.batch() as batch:
         digest = batch.put_bytes(b"will be cut short")
-    pack = Path(local_store._base) / "packs" / pack_files(local_store)[1]
+    pack = Path(local_store.location("0" * 64)).parents[2] / "packs" / pack_files(local_store)[1]
     pack.write_bytes(pack.read_bytes()[:5])
     with pytest.raises(IntegrityError, match="is corrupted"):
         local_store.get_bytes(digest)
@@ -271,7 +268,7 @@ def test_rewrite_pack_refuses_to_copy_corrupted_objects(local_store: ContentStor
         keep = batch.put_bytes(b"keep me")
     (name,) = {o.pack for o in local_store.iter_objects()}
     assert name is not None
-    pack = Path(local_store._base) / "packs" / f"{name}.pack"
+    pack = Path(local_store.pack_path(name, ".pack"))
     pack.write_bytes(b"KEEP ME")
     with pytest.raises(IntegrityError, match="is corrupted"):
         local_store.rewrite_pack(name, {keep})
@@ -281,7 +278,7 @@ def test_rewrite_pack_refuses_to_copy_corrupted_objects(local_store: ContentStor
 def test_a_pack_without_its_index_is_a_leftover(local_store: ContentStore) -> None:
     with local_store.batch() as batch:
         digest = batch.put_bytes(b"orphaned")
-    index = next((Path(local_store._base) / "packs").glob("*.idx"))
+    index = next(Path(local_store.pack_path("x", ".idx")).parent.glob("*.idx"))
     index.unlink()  # as if the write stopped between the pack and its index
     assert not ContentStore(local_store.root).exists(digest)
     leftovers = [path for path, _ in local_store.iter_temp()]
@@ -310,7 +307,7 @@ def test_a_file_changed_during_the_copy_is_refused(
     monkeypatch.setattr(cas, "PARALLEL_COPY_SIZE", 1000)
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(300_000))
-    real_copy = cas.shutil.copyfile
+    real_copy = shutil.copyfile
 
     def copy_then_append(src: str, dst: str) -> str:
         result = real_copy(src, dst)
@@ -318,7 +315,7 @@ def test_a_file_changed_during_the_copy_is_refused(
             handle.write(b"appended while copying")
         return result
 
-    monkeypatch.setattr(cas.shutil, "copyfile", copy_then_append)
+    monkeypatch.setattr(shutil, "copyfile", copy_then_append)
     with pytest.raises(IntegrityError, match="changed while it was being stored"):
         local_store.put_file(source, likely_new=True)
     assert list(local_store.iter_objects()) == []

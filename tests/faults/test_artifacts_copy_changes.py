@@ -30,7 +30,7 @@ def test_a_rewrite_that_restores_the_mtime_is_still_seen(
         os.replace(replacement, source)
         return result
 
-    monkeypatch.setattr("mloop.artifacts.cas.shutil.copyfile", copy_then_rewrite)
+    monkeypatch.setattr("mloop.artifacts.objects.local.shutil.copyfile", copy_then_rewrite)
     store = ContentStore(str(tmp_path / "store"))
     with pytest.raises(IntegrityError, match="changed while it was being stored"):
         store.put_file(source, likely_new=True)
@@ -52,7 +52,7 @@ def test_an_in_place_rewrite_that_restores_the_mtime_is_still_seen(
         os.utime(source, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
         return result
 
-    monkeypatch.setattr("mloop.artifacts.cas.shutil.copyfile", copy_then_rewrite)
+    monkeypatch.setattr("mloop.artifacts.objects.local.shutil.copyfile", copy_then_rewrite)
     store = ContentStore(str(tmp_path / "store"))
     with pytest.raises(IntegrityError, match="changed while it was being stored"):
         store.put_file(source, likely_new=True)

@@ -1,1 +1,1 @@
-"""Content-addressed artifact storage over fsspec (local, memory, s3, gcs)."""
+"""Content-addressed artifact storage over object stores (local, memory, s3, gcs)."""

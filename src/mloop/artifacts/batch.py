@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
+from mloop.artifacts.objects.base import ObjectWriter
 from mloop.artifacts.packs import PACK_OBJECT_LIMIT, PACK_SIZE_LIMIT
 from mloop.errors import NotFound
 
@@ -34,8 +35,7 @@ class StoreBatch:
     def __init__(self, store: ContentStore) -> None:
         self._store = store
         self._lock = threading.Lock()
-        self._handle: IO[bytes] | None = None
-        self._temp = ""
+        self._pending: tuple[str, ObjectWriter] | None = None  # the pack being written
         self._entries: list[tuple[str, int, int]] = []
         self._offset = 0
         self._seen: set[str] = set()
@@ -77,10 +77,9 @@ class StoreBatch:
         with self._lock:
             if digest in self._seen:
                 return
-            if self._handle is None:
-                self._temp = self._store._temp_path()
-                self._handle = self._store._open_temp(self._temp)
-            self._handle.write(data)
+            if self._pending is None:
+                self._pending = self._store._begin_pack()
+            self._pending[1].write(data)
             self._entries.append((digest, self._offset, len(data)))
             self._offset += len(data)
             self._seen.add(digest)
@@ -89,13 +88,15 @@ class StoreBatch:
 
     def _seal(self) -> None:
         # Called with the lock held.
-        if self._handle is None:
+        if self._pending is None:
             return
-        self._store._sync(self._handle)  # one sync per pack, not per object
-        self._handle.close()
-        temp, entries = self._temp, self._entries
-        self._handle, self._temp, self._entries, self._offset = None, "", [], 0
-        self._store._commit_pack(temp, entries)
+        pending, entries = self._pending, self._entries
+        self._pending, self._entries, self._offset = None, [], 0
+        try:
+            self._store._commit_pack(pending, entries)  # one sync per pack, not per object
+        except BaseException:
+            pending[1].abort()
+            raise
 
     def finish(self) -> None:
         """Make every object stored so far readable."""
@@ -105,7 +106,6 @@ class StoreBatch:
     def abort(self) -> None:
         """Discard the pack being written."""
         with self._lock:
-            if self._handle is not None:
-                self._handle.close()
-                self._store.delete_path(self._temp)
-            self._handle, self._temp, self._entries, self._offset = None, "", [], 0
+            if self._pending is not None:
+                self._pending[1].abort()
+            self._pending, self._entries, self._offset = None, [], 0

@@ -155,19 +155,18 @@ def _check_packs(walk: _Walk) -> None:
         index_path = content.pack_path(name, ".idx")
         entries: list[PackEntry] | None
         try:
-            entries = decode_index(content.read_path(index_path), index_path)
+            entries = decode_index(content.read_pack(name, ".idx"), index_path)
         except IntegrityError as err:
             entries = None
             detail = str(err)
         except FileNotFoundError:  # removed since the listing
             continue
-        if name not in packs and not content.fs.exists(content.pack_path(name, ".pack")):
-            _missing_pack(walk, name, entries or [])
-            continue
         try:
-            data = content.read_path(content.pack_path(name, ".pack"))
-        except FileNotFoundError:  # rewritten by `mloop gc` since the listing
-            continue
+            data = content.read_pack(name, ".pack")
+        except FileNotFoundError:
+            if name not in packs:  # gone before the listing: deleted, not rewritten
+                _missing_pack(walk, name, entries or [])
+            continue  # else rewritten by `mloop gc` since the listing
         walk.report.packs += 1
         if entries is None:
             entries = _rebuild_index(walk, name, data, detail)
@@ -294,7 +293,7 @@ def _drop_bad_copies(walk: _Walk) -> None:
         else:
             index = content.pack_path(pack, ".idx")
             bad = {digest for digest, _ in drops}
-            keep = {e.digest for e in decode_index(content.read_path(index), index)} - bad
+            keep = {e.digest for e in decode_index(content.read_pack(pack, ".idx"), index)} - bad
             try:
                 content.rewrite_pack(pack, keep)
             except IntegrityError:  # a damaged object with no good copy: it stays, reported

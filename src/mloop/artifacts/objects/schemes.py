@@ -1,0 +1,70 @@
+"""The one place an artifact root's URL scheme picks its object-store backend.
+
+``/path`` and ``file://`` give :class:`~mloop.artifacts.objects.local.LocalObjects`;
+``memory://`` gives :class:`~mloop.artifacts.objects.remote.MemoryObjects`;
+any other scheme fsspec knows (``s3://``, ``gs://``, ``az://``…) gives
+:class:`~mloop.artifacts.objects.remote.FsspecObjects`, its filesystem
+configured by its own standard settings (for S3, botocore's chain). Opening
+makes no network call.
+
+Example:
+    >>> type(open_object_store("/data/artifacts")).__name__
+    'LocalObjects'
+    >>> type(open_object_store("memory://schemes-doc")).__name__
+    'MemoryObjects'
+"""
+
+from __future__ import annotations
+
+from fsspec.core import url_to_fs
+
+from mloop.artifacts.objects.base import ObjectStore
+from mloop.artifacts.objects.local import LocalObjects
+from mloop.artifacts.objects.remote import FsspecObjects, MemoryObjects
+from mloop.errors import InvalidInput, MissingExtra
+from mloop.masking import mask_uri
+
+_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
+
+
+def scheme_of(url: str) -> str:
+    """The URL scheme of an artifact root, ``file`` for a plain path.
+
+    Example:
+        >>> scheme_of("s3://bucket/prefix"), scheme_of("/data/artifacts")
+        ('s3', 'file')
+    """
+    return url.split("://", 1)[0].lower() if "://" in url else "file"
+
+
+def open_object_store(url: str) -> ObjectStore:
+    """The object store of an artifact root (a path or a URL).
+
+    Raises:
+        MissingExtra: the scheme's filesystem package is not installed (``s3fs``…).
+        InvalidInput: fsspec knows no such scheme, or the URL is malformed.
+
+    Example:
+        >>> open_object_store("file:///data/artifacts").location("objects/ab/cd")
+        '/data/artifacts/objects/ab/cd'
+    """
+    scheme = scheme_of(url)
+    if scheme == "memory":
+        return MemoryObjects(url)
+    if scheme == "file" and "://" not in url:
+        return LocalObjects(url)
+    try:
+        # Listings are never cached: another process may add objects at any time.
+        options = {} if scheme == "file" else {"use_listings_cache": False}
+        fs, path = url_to_fs(url, **options)
+    except ImportError:
+        extra = _EXTRAS.get(scheme, "all")
+        raise MissingExtra(f"the filesystem for {scheme}://", extra=extra) from None
+    except (ValueError, TypeError) as err:
+        raise InvalidInput(
+            f"artifact store root {mask_uri(url)!r} is not usable: {err}; use a folder "
+            "path or a URL such as s3://bucket/prefix"
+        ) from None
+    if scheme == "file":
+        return LocalObjects(path)
+    return FsspecObjects(url, fs, path)

@@ -26,7 +26,6 @@ def _reset_fluent() -> None:
     fluent.set_tracking_uri("")
     fluent.set_project(None)
     fluent._experiment_id = None
-    fluent._clients.clear()
     fluent._last_client = None
     forget_settings()
 

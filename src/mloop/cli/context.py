@@ -46,7 +46,8 @@ def use_store(ctx: typer.Context) -> None:
         >>> use_store(ctx)  # doctest: +SKIP
     """
     # Here, not at the top: the fluent API loads SQLAlchemy and fsspec (see client_from).
-    from mloop.tracking import current, fluent
+    from mloop.context import current
+    from mloop.tracking import fluent
 
     options = ctx.find_root().obj or {}
     tracking, artifacts = options.get("tracking_uri"), options.get("artifacts_uri")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import naming, verify_copy
+from mloop.context.context import Context
 from mloop.data.compare import diff_versions
 from mloop.data.expectations import ExpectationSuite
 from mloop.data.formats import is_tabular
@@ -115,7 +116,9 @@ class Dataset:
         return materialize(self._content, self.info, self._cache)
 
 
-def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
+def check_local_copies(
+    *, repair: bool = False, context: Context | None = None
+) -> dict[str, list[str]]:
     """Re-read every local copy of a dataset version: ``{"dataset 'ds@1'": damaged paths}``.
 
     With ``repair``, damaged or missing files are fetched again from the store.
@@ -124,7 +127,7 @@ def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
         >>> check_local_copies()
         {}
     """
-    store, content, cache = _backend()
+    store, content, cache = _backend(context)
     found: dict[str, list[str]] = {}
     for marker in sorted(cache.glob("*/*/.complete")):
         number = marker.parent.name.partition("-")[0]
@@ -146,13 +149,18 @@ def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
     return found
 
 
-def _backend() -> tuple[DatasetStore, ContentStore, Path]:
-    client = fluent.current_client()  # the stores and project the process chose
-    return client.stores.datasets, client.content, client.settings.home.absolute() / "datasets"
+def _context(context: Context | None) -> Context:
+    # The default: the stores and project the process chose, as the fluent API logs to.
+    return context if context is not None else fluent.current_client().context
 
 
-def _wrap(version: DatasetVersion) -> Dataset:
-    _, content, cache = _backend()
+def _backend(context: Context | None) -> tuple[DatasetStore, ContentStore, Path]:
+    ctx = _context(context)
+    return ctx.stores.datasets, ctx.content, ctx.settings.home.absolute() / "datasets"
+
+
+def _wrap(version: DatasetVersion, context: Context | None) -> Dataset:
+    _, content, cache = _backend(context)
     return Dataset(version, content, cache)
 
 
@@ -166,6 +174,7 @@ def add(
     mask: bool = False,
     progress: Progress | None = None,
     follow_links: bool = False,
+    context: Context | None = None,
 ) -> Dataset:
     """Version a file or folder as dataset ``name``; unchanged content returns the existing version.
 
@@ -185,13 +194,17 @@ def add(
     for tag in tags or ():
         check_tag(tag)
     files = list_files(path, follow_links=follow_links)  # every check before anything is stored
-    store, content, cache = _backend()
+    store, content, cache = _backend(context)
     if pseudonymize:
         with tempfile.TemporaryDirectory(prefix="mloop-pseudonymized-") as scratch:
-            secret = None if mask else project_secret(cache.parent)
+            secret = (
+                None
+                if mask
+                else project_secret(cache.parent, _context(context).settings.secret_key)
+            )
             files = _pseudonymized(files, list(pseudonymize), secret, Path(scratch))
             manifest = store_files(content, files, progress=progress)
-            return _commit(store, name, manifest, files, tags, description)
+            return _commit(store, name, manifest, files, tags, description, context=context)
     hashes = HashCache(cache.parent / "cache" / "hashes.db")
     known = hashes.lookup([f.key for f in files])
     unchanged = cached_manifest(files, known)
@@ -201,9 +214,11 @@ def add(
         # kept: there is nothing to store.
         existing = store.find_version(name, manifest_digest(unchanged))
         if existing is not None:
-            return _commit(store, name, unchanged, files, tags, description, existing=existing)
+            return _commit(
+                store, name, unchanged, files, tags, description, existing=existing, context=context
+            )
     manifest = store_files(content, files, cache=hashes, known=known, progress=progress)
-    return _commit(store, name, manifest, files, tags, description)
+    return _commit(store, name, manifest, files, tags, description, context=context)
 
 
 def _pseudonymized(
@@ -234,6 +249,7 @@ def _commit(
     description: str,
     *,
     existing: DatasetVersion | None = None,
+    context: Context | None = None,
 ) -> Dataset:
     active = fluent.active_run()
     digest = existing.digest if existing is not None else manifest_digest(manifest)
@@ -256,7 +272,7 @@ def _commit(
         version = store.get_version(DatasetRef(name, version=version.version))
     if created and active is not None:
         fluent.log_output(version)
-    return _wrap(version)
+    return _wrap(version, context)
 
 
 def profile_files(paths: list[Path]) -> dict[str, Any] | None:
@@ -277,30 +293,30 @@ def profile_files(paths: list[Path]) -> dict[str, Any] | None:
         return None
 
 
-def get(ref: str) -> Dataset:
+def get(ref: str, *, context: Context | None = None) -> Dataset:
     """The version ``ref`` names: ``name``, ``name@latest``, ``name@3`` or ``name@<tag>``."""
-    store, _, _ = _backend()
-    found = _wrap(store.get_version(parse_ref(ref)))
+    store, _, _ = _backend(context)
+    found = _wrap(store.get_version(parse_ref(ref)), context)
     # A pipeline step records what its references named (a moving ref is part of its cache key).
     reads.record(reads.Read("dataset", ref, found.digest, found.name, found.source))
     return found
 
 
-def versions(name: str) -> list[DatasetVersion]:
+def versions(name: str, *, context: Context | None = None) -> list[DatasetVersion]:
     """Every version of a dataset, oldest first."""
-    store, _, _ = _backend()
+    store, _, _ = _backend(context)
     return store.list_versions(check_name(name))
 
 
-def datasets() -> list[DatasetVersion]:
+def datasets(*, context: Context | None = None) -> list[DatasetVersion]:
     """The latest version of every dataset, by name."""
-    store, _, _ = _backend()
+    store, _, _ = _backend(context)
     return store.list_datasets()
 
 
-def tag(ref: str, tag_name: str) -> DatasetVersion:
+def tag(ref: str, tag_name: str, *, context: Context | None = None) -> DatasetVersion:
     """Point ``tag_name`` at the version ``ref`` names (moving it if it pointed elsewhere)."""
-    store, _, _ = _backend()
+    store, _, _ = _backend(context)
     return store.set_tag(parse_ref(ref), check_tag(tag_name))
 
 
@@ -338,6 +354,8 @@ def infer_suite(
 def validate(
     data: str | Dataset | pa.Table | pd.DataFrame,
     suite: ExpectationSuite | str | os.PathLike[str],
+    *,
+    context: Context | None = None,
 ) -> ValidationResult:
     """Check data (a reference, a Dataset, an Arrow table or a DataFrame) against a suite.
 
@@ -356,7 +374,7 @@ def validate(
     result = run_suite(table, checks, ref)
     active = fluent.active_run()
     if ref is not None:
-        store, _, _ = _backend()
+        store, _, _ = _backend(context)
         store.record_validation(
             parse_ref(ref),
             checks.name,
@@ -370,19 +388,19 @@ def validate(
     return result
 
 
-def diff(a: str, b: str) -> dict[str, Any]:
+def diff(a: str, b: str, *, context: Context | None = None) -> dict[str, Any]:
     """What changed from version ``a`` to ``b``: files, and for tables rows, columns, statistics."""
-    return diff_versions(get(a).info, get(b).info)
+    return diff_versions(get(a, context=context).info, get(b, context=context).info)
 
 
-def lineage(ref: str) -> dict[str, Any]:
+def lineage(ref: str, *, context: Context | None = None) -> dict[str, Any]:
     """The run that produced a version and the runs that consumed it.
 
     Returns ``{"version": ref, "produced_by": run_id | None, "consumed_by":
     [{"run_id": …, "context": …}, …]}``.
     """
-    version = get(ref)
-    uses = Client(tracking_uri=fluent.get_tracking_uri()).find_io(version.digest)
+    version = get(ref, context=context)
+    uses = Client(context=_context(context)).find_io(version.digest)
     consumers = [
         {"run_id": run_id, "context": item.context}
         for run_id, item in uses
@@ -403,17 +421,17 @@ def detect_pii(data: str | Dataset | pa.Table | pd.DataFrame) -> dict[str, str]:
     return detect(table)
 
 
-def validations(ref: str) -> list[dict[str, Any]]:
+def validations(ref: str, *, context: Context | None = None) -> list[dict[str, Any]]:
     """The validation results stored with a version, newest first.
 
     Each is ``{"suite", "success", "run_id", "created_time", "result"}``; ``result``
     is the whole ValidationResult as plain data.
     """
-    store, _, _ = _backend()
+    store, _, _ = _backend(context)
     return store.list_validations(parse_ref(get(ref).ref))
 
 
-def remove(ref: str) -> DatasetVersion:
+def remove(ref: str, *, context: Context | None = None) -> DatasetVersion:
     """Remove the version ``ref`` names (an explicit number or tag is required).
 
     Its tags and validation results go with it; its number is never given to
@@ -425,5 +443,5 @@ def remove(ref: str) -> DatasetVersion:
     parsed = parse_ref(ref)
     if parsed.version is None and parsed.tag is None:
         raise InvalidInput(f"say which version to remove, e.g. {parsed.name}@3 (got {ref!r})")
-    store, _, _ = _backend()
+    store, _, _ = _backend(context)
     return store.remove_version(parsed)

@@ -1,7 +1,7 @@
 """The project secret that keys pseudonyms: one per store, never logged or stored with data.
 
-The secret is ``MLOOP_SECRET_KEY`` when set, else ``<home>/secret.key``,
-made once with mode 600. A ``secret.key`` that other users can read is
+The secret is the ``secret_key`` setting (``MLOOP_SECRET_KEY``) when set,
+else ``<home>/secret.key``, made once with mode 600. A ``secret.key`` that other users can read is
 refused, as the model signing key is: anyone who reads it can link
 pseudonyms back to the values they hide.
 
@@ -22,12 +22,13 @@ from pathlib import Path
 from mloop.disk import read_written, write_once
 from mloop.errors import IntegrityError, PermissionDenied
 
-SECRET_ENV = "MLOOP_SECRET_KEY"
 SECRET_FILE = "secret.key"
 
 
-def project_secret(home: Path) -> bytes:
-    """The key of the keyed hashes: ``MLOOP_SECRET_KEY``, else ``<home>/secret.key`` (made once).
+def project_secret(home: Path, key: str | None = None) -> bytes:
+    """The key of the keyed hashes: ``key`` (``MLOOP_SECRET_KEY``), else ``<home>/secret.key``.
+
+    ``<home>/secret.key`` is made once, with mode 600.
 
     Example:
         >>> import pathlib, tempfile
@@ -38,8 +39,8 @@ def project_secret(home: Path) -> bytes:
         PermissionDenied: ``secret.key`` can be read by other users than its owner.
         IntegrityError: ``secret.key`` is empty.
     """
-    if os.environ.get(SECRET_ENV):
-        return os.environ[SECRET_ENV].encode()
+    if key:
+        return key.encode()
     path = home / SECRET_FILE
     if not path.exists():
         _create(path)
@@ -49,13 +50,13 @@ def project_secret(home: Path) -> bytes:
             f"pseudonymization key {path} is readable by other users (mode "
             f"{stat.S_IMODE(mode):o}); restrict it with: chmod 600 {path}"
         )
-    key = read_written(path).strip()
-    if not key:
+    stored = read_written(path).strip()
+    if not stored:
         raise IntegrityError(
             f"pseudonymization key {path} is empty; restore it from a backup (pseudonyms made "
             "with a new key will not match earlier ones), or delete it to make a new one"
         )
-    return key
+    return stored
 
 
 def _create(path: Path) -> None:

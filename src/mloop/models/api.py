@@ -23,9 +23,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mloop.context.context import Context
 from mloop.entities import ModelFile, ModelVersion
 from mloop.errors import AlreadyExists, IntegrityError, InvalidInput, NotFound
-from mloop.models.backend import ModelBackend, backend, settings
+from mloop.models.backend import ModelBackend, backend
 from mloop.models.fetch import Located, locate, resolve_version, run_package
 from mloop.models.flavors import SaveOptions
 from mloop.models.flavors import get as get_flavor
@@ -175,6 +176,7 @@ def log_model(
     torch_format: str | None = None,
     artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
     model_config: Mapping[str, Any] | None = None,
+    context: Context | None = None,
 ) -> ModelInfo:
     """Save a model as an artifact of the active run (starting one if none is active).
 
@@ -190,7 +192,7 @@ def log_model(
         check_model_name(registered_model_name)
     active = fluent.active_run() or fluent.start_run()
     run_id = active.info.run_id
-    be = backend()
+    be = backend(context)
     path = artifact_path.strip("/") if isinstance(artifact_path, str) else ""
     if not path:
         raise InvalidInput(f"artifact_path must name a folder, e.g. 'model', got {artifact_path!r}")
@@ -199,7 +201,7 @@ def log_model(
             f"run {run_id} already has artifacts at {path!r}; log this model under another "
             "artifact_path (a logged model is never overwritten)"
         )
-    signer = project_signer(settings(), be.stores.keys)
+    signer = project_signer(be.settings, be.stores.keys)
     # In the store's temporary area, not $TMPDIR: a process killed here leaves it where gc looks.
     with be.scratch("model-") as scratch:
         spec = _spec(
@@ -230,7 +232,7 @@ def log_model(
     return info
 
 
-def get_model_info(uri: str | os.PathLike[str]) -> ModelInfo:
+def get_model_info(uri: str | os.PathLike[str], *, context: Context | None = None) -> ModelInfo:
     """What a logged model is, read from its manifest, without loading it (``runs:/RUN/path``).
 
     Example:
@@ -248,7 +250,7 @@ def get_model_info(uri: str | os.PathLike[str]) -> ModelInfo:
     parsed = parse_model_uri(text)
     if parsed.kind != "runs" or parsed.run_id is None:
         raise InvalidInput(f"get_model_info takes a runs:/RUN_ID/PATH URI, got {text!r}")
-    manifest, _, _ = run_package(backend(), parsed.run_id, parsed.path)
+    manifest, _, _ = run_package(backend(context), parsed.run_id, parsed.path)
     return ModelInfo(
         text, parsed.run_id, parsed.path, manifest.digest, manifest.flavor, manifest.signature
     )
@@ -275,7 +277,9 @@ def _source_text(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> str:
     return os.fspath(uri)
 
 
-def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
+def load(
+    uri: str | os.PathLike[str] | ModelVersion | ModelInfo, *, context: Context | None = None
+) -> LoadedModel:
     """Load a model: ``models:/NAME/3``, ``models:/NAME@alias``, ``runs:/RUN/path`` or a folder.
 
     Every file is checked against its digest and the package's signature
@@ -292,7 +296,7 @@ def load(uri: str | os.PathLike[str] | ModelVersion | ModelInfo) -> LoadedModel:
         MissingExtra: the flavor's library is not installed.
     """
     text = _source_text(uri)
-    be = backend()
+    be = backend(context)
     located = locate(be, parse_model_uri(text), text)
     # A pipeline step records what its references named (a moving ref is part of its cache key).
     reads.record(reads.Read("model", text, located.digest, text, text))
@@ -327,7 +331,7 @@ def load_located(be: ModelBackend, located: Located, *, cache: bool = True) -> L
         manifest, predictor, folder = cached
         return wrap(manifest, predictor, folder, located.uri)
     manifest, predictor, folder = _load_located(be, located)
-    limit = settings().model_cache_size if cache else 0
+    limit = be.settings.model_cache_size if cache else 0
     with _cache_lock:
         if limit:
             _cache[key] = (manifest, predictor, folder)
@@ -342,7 +346,7 @@ def _load_located(be: ModelBackend, located: Located) -> _Cached:
         located.digest,
         signature,
         key_id,
-        settings=settings(),
+        settings=be.settings,
         keys=be.stores.keys,
         what=f"model {located.uri}",
     )
@@ -367,7 +371,11 @@ def _load_located(be: ModelBackend, located: Located) -> _Cached:
 
 
 def register(
-    uri: str | os.PathLike[str] | ModelInfo, name: str, *, description: str = ""
+    uri: str | os.PathLike[str] | ModelInfo,
+    name: str,
+    *,
+    description: str = "",
+    context: Context | None = None,
 ) -> ModelVersion:
     """Register the package at ``uri`` (``runs:/…``, a folder, ``models:/…``) as a new version.
 
@@ -391,10 +399,9 @@ def register(
     check_model_name(name)
     text = _source_text(uri)
     parsed = parse_model_uri(text)
-    be = backend()
-    current = settings()
+    be = backend(context)
     manifest, files, run_id = _registrable(be, parsed)
-    signer = project_signer(current, be.stores.keys)
+    signer = project_signer(be.settings, be.stores.keys)
     key_id = signed = None
     if signer is not None:
         key_id, signed = sign_digest(signer, manifest.digest)
@@ -410,7 +417,7 @@ def register(
         flavor=manifest.flavor,
         source=text,
         files=files,
-        created_by=current.resolved_user(),
+        created_by=be.actor,
         run_id=run_id,
         description=description,
         metrics=metrics,

@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from mloop.context.context import Context
 from mloop.data import get as get_dataset
 from mloop.entities import ModelVersion, Run
 from mloop.errors import MloopError, NotFound
@@ -82,9 +83,9 @@ def _lineage_runs(be: ModelBackend, run: Run | None) -> tuple[list[Run], Run | N
     return [run, *steps], parent
 
 
-def model_card(ref: str) -> dict[str, Any]:
+def model_card(ref: str, *, context: Context | None = None) -> dict[str, Any]:
     """The card of a version (``NAME/3``, ``NAME@alias``) as plain data."""
-    be = backend()
+    be = backend(context)
     version = resolve_version(be, parse_version_ref(ref))
     model = be.stores.models.get_model(version.name)
     run = _run(be, version.run_id)

@@ -20,13 +20,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mloop.context.context import Context
 from mloop.data import Dataset
 from mloop.data import get as get_dataset
 from mloop.entities import EvaluationRecord, ModelVersion
 from mloop.errors import InvalidInput
 from mloop.models import metrics as m
 from mloop.models.api import ModelInfo, load
-from mloop.models.backend import backend, settings
+from mloop.models.backend import backend
 from mloop.models.fetch import resolve_version
 from mloop.models.flavors import require
 from mloop.models.loaded import LoadedModel
@@ -276,6 +277,7 @@ def evaluate(
     slices: Sequence[str] = (),
     sensitive: Sequence[str] = (),
     importance: bool = True,
+    context: Context | None = None,
 ) -> EvaluationResult:
     """Evaluate a model on labelled data and log the result to the active run.
 
@@ -316,20 +318,22 @@ def evaluate(
         label = uri.replace(":/", "-").replace("/", "-").replace("@", "-")
         fluent.log_dict(result.to_dict(), f"evaluation/{label}.json")
     if uri.startswith("models:/"):
-        keep_evaluation(resolve_version(backend(), parse_model_uri(uri)), result)
+        keep_evaluation(resolve_version(backend(context), parse_model_uri(uri)), result)
     return result
 
 
-def keep_evaluation(version: ModelVersion, result: EvaluationResult) -> None:
+def keep_evaluation(
+    version: ModelVersion, result: EvaluationResult, *, context: Context | None = None
+) -> None:
     """Store an evaluation with the registered version it measured (model cards read it)."""
     active = fluent.active_run()
-    backend().stores.governance.record_evaluation(
+    backend(context).stores.governance.record_evaluation(
         EvaluationRecord(
             version.name,
             version.version,
             result.data,
             result.to_dict(),
-            settings().resolved_user(),
+            backend(context).actor,
             time.time_ns() // 1_000_000,
             active.info.run_id if active else None,
         )

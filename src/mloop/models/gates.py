@@ -22,10 +22,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from mloop.context.context import Context
 from mloop.entities import GateRecord, ModelVersion
 from mloop.errors import InvalidInput, NotFound
 from mloop.models.api import load
-from mloop.models.backend import backend, settings
+from mloop.models.backend import ModelBackend, backend
 from mloop.models.evaluation import EvaluationResult, keep_evaluation, load_frame, measure
 from mloop.models.fetch import resolve_version
 from mloop.models.rules import parse_rule
@@ -47,7 +48,7 @@ class GateResult:
     data: str
 
 
-def _baseline(reference: str | None) -> tuple[ModelVersion | None, set[str]]:
+def _baseline(reference: str | None, be: ModelBackend) -> tuple[ModelVersion | None, set[str]]:
     """The baseline version (None when its alias is not set yet) and the names rules may use."""
     names = {"baseline", "champion"}
     if reference is None:
@@ -56,11 +57,11 @@ def _baseline(reference: str | None) -> tuple[ModelVersion | None, set[str]]:
     if parsed.alias is not None:
         names.add(parsed.alias)
     try:
-        return resolve_version(backend(), parsed), names
+        return resolve_version(be, parsed), names
     except NotFound:
         if parsed.alias is None:
             raise
-        backend().stores.models.get_model(parsed.name)  # the model itself must exist
+        be.stores.models.get_model(parsed.name)  # the model itself must exist
         return None, names
 
 
@@ -74,6 +75,7 @@ def gate(
     task: str | None = None,
     slices: Sequence[str] = (),
     sensitive: Sequence[str] = (),
+    context: Context | None = None,
 ) -> GateResult:
     """Evaluate ``candidate`` (and ``against``) on ``data`` and judge it by ``rules``.
 
@@ -93,9 +95,9 @@ def gate(
         rules = [rules]
     if not rules:
         raise InvalidInput("a gate needs at least one rule, e.g. 'roc_auc >= 0.8'")
-    be = backend()
+    be = backend(context)
     version = resolve_version(be, parse_version_ref(candidate))
-    baseline, names = _baseline(against)
+    baseline, names = _baseline(against, be)
     parsed = [parse_rule(r, names) for r in rules]
     frame, where = load_frame(data)
     options: dict[str, Any] = {"targets": target, "task": task, "data": where}
@@ -115,11 +117,12 @@ def gate(
         )
     outcomes = [r.check(ours.metrics, theirs.metrics if theirs else None) for r in parsed]
     passed = all(o["passed"] for o in outcomes)
-    _record(version, baseline, against, where, passed, outcomes, ours, theirs)
+    _record(be, version, baseline, against, where, passed, outcomes, ours, theirs)
     return GateResult(version, baseline, against, passed, outcomes, ours, theirs, where)
 
 
 def _record(
+    be: ModelBackend,
     version: ModelVersion,
     baseline: ModelVersion | None,
     against: str | None,
@@ -129,8 +132,7 @@ def _record(
     ours: EvaluationResult,
     theirs: EvaluationResult | None,
 ) -> None:
-    be = backend()
-    actor = settings().resolved_user()
+    actor = be.actor
     now = time.time_ns() // 1_000_000
     active = fluent.active_run()
     run_id = active.info.run_id if active else None

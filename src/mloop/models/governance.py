@@ -26,9 +26,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from mloop.context.context import Context
 from mloop.entities import AliasProtection, Decision, GateRecord, ModelVersion
 from mloop.errors import InvalidInput, NotFound, PermissionDenied
-from mloop.models.backend import ModelBackend, backend, settings
+from mloop.models.backend import ModelBackend, backend
 from mloop.models.rules import parse_rule
 from mloop.models.uris import check_alias, check_model_name
 
@@ -38,7 +39,12 @@ def _now() -> int:
 
 
 def protect_alias(
-    name: str, alias: str, *, approvals: int = 1, gates: Sequence[str] = ()
+    name: str,
+    alias: str,
+    *,
+    approvals: int = 1,
+    gates: Sequence[str] = (),
+    context: Context | None = None,
 ) -> AliasProtection:
     """Protect ``alias``: versions need ``approvals`` approvals and a passed gate with ``gates``.
 
@@ -57,57 +63,65 @@ def protect_alias(
     rules = tuple(dict.fromkeys(parse_rule(g).text for g in gates))
     if approvals == 0 and not rules:
         raise InvalidInput("a protection needs approvals >= 1 or at least one gate rule")
-    be = backend()
+    be = backend(context)
     be.stores.models.get_model(name)
-    protection = AliasProtection(name, alias, approvals, rules, settings().resolved_user(), _now())
+    protection = AliasProtection(name, alias, approvals, rules, backend(context).actor, _now())
     be.stores.governance.set_protection(protection)
     return protection
 
 
-def unprotect_alias(name: str, alias: str) -> None:
+def unprotect_alias(name: str, alias: str, *, context: Context | None = None) -> None:
     """Lift an alias's protection; NotFound if it has none."""
-    backend().stores.governance.remove_protection(check_model_name(name), check_alias(alias))
+    backend(context).stores.governance.remove_protection(check_model_name(name), check_alias(alias))
 
 
-def protections(name: str) -> list[AliasProtection]:
+def protections(name: str, *, context: Context | None = None) -> list[AliasProtection]:
     """A model's protected aliases."""
-    return backend().stores.governance.list_protections(check_model_name(name))
+    return backend(context).stores.governance.list_protections(check_model_name(name))
 
 
-def _decide(name: str, version: int, decision: str, comment: str) -> Decision:
+def _decide(
+    name: str, version: int, decision: str, comment: str, context: Context | None
+) -> Decision:
     if not isinstance(comment, str):
         raise InvalidInput(f"comment must be a string, got {type(comment).__name__}")
-    be = backend()
+    be = backend(context)
     be.stores.models.get_version(check_model_name(name), version)
-    record = Decision(name, version, settings().resolved_user(), decision, comment, _now())
+    record = Decision(name, version, be.actor, decision, comment, _now())
     be.stores.governance.record_decision(record)
     return record
 
 
-def approve(name: str, version: int, *, comment: str = "") -> Decision:
-    """Approve a version, as ``MLOOP_USER`` (or the OS user); replaces your earlier decision.
+def approve(
+    name: str, version: int, *, comment: str = "", context: Context | None = None
+) -> Decision:
+    """Approve a version as the context's actor (``MLOOP_USER`` or the OS user by default).
+
+    It replaces the actor's earlier decision.
 
     Example:
         >>> import mloop
         >>> mloop.models.approve("guarded", 1, comment="reviewed the card").decision
         'approved'
     """
-    return _decide(name, version, "approved", comment)
+    return _decide(name, version, "approved", comment, context)
 
 
-def reject(name: str, version: int, *, comment: str = "") -> Decision:
+def reject(
+    name: str, version: int, *, comment: str = "", context: Context | None = None
+) -> Decision:
     """Reject a version; while your rejection stands it may not take a protected alias."""
-    return _decide(name, version, "rejected", comment)
+    return _decide(name, version, "rejected", comment, context)
 
 
-def decisions(name: str, version: int) -> list[Decision]:
+def decisions(name: str, version: int, *, context: Context | None = None) -> list[Decision]:
     """Every approval and rejection of a version, oldest first."""
-    return backend().stores.governance.list_decisions(check_model_name(name), version)
+    return backend(context).stores.governance.list_decisions(check_model_name(name), version)
 
 
-def gate_results(name: str, version: int) -> list[GateRecord]:
+def gate_results(name: str, version: int, *, context: Context | None = None) -> list[GateRecord]:
     """A version's gate results, newest first."""
-    return backend().stores.governance.list_gates(check_model_name(name), version)
+    return backend(context).stores.governance.list_gates(check_model_name(name), version)
 
 
 def standing(records: Sequence[Decision]) -> dict[str, Decision]:
@@ -153,13 +167,13 @@ def _gate_gaps(
 
 
 def missing_requirements(
-    name: str, alias: str, version: int, *, rollback: bool = False
+    name: str, alias: str, version: int, *, rollback: bool = False, context: Context | None = None
 ) -> list[str]:
     """What ``version`` still lacks to take ``alias`` ([] when nothing, or when unprotected).
 
     With ``rollback``, a passed gate counts whichever baseline it was measured against.
     """
-    be = backend()
+    be = backend(context)
     try:
         baseline: int | None = be.stores.aliases.get_alias(name, alias).version
     except NotFound:
@@ -194,7 +208,13 @@ def _gaps(
 
 
 def check_promotion(
-    name: str, alias: str, version: int, *, baseline: int | None, rollback: bool = False
+    name: str,
+    alias: str,
+    version: int,
+    *,
+    baseline: int | None,
+    rollback: bool = False,
+    context: Context | None = None,
 ) -> None:
     """Refuse to point a protected alias at a version that lacks what the protection requires.
 
@@ -206,6 +226,7 @@ def check_promotion(
             unset); gate rules that compare with the baseline are checked against
             it, and the caller then moves the alias only if it still points there.
         rollback: a passed gate counts whichever baseline it was measured against.
+        context: the stores and project (default: the fluent API's).
 
     Raises:
         PermissionDenied: naming every requirement that is missing.
@@ -213,7 +234,7 @@ def check_promotion(
     Example:
         >>> check_promotion("guarded", "challenger", 1, baseline=None)  # not protected
     """
-    missing = _gaps(backend(), name, alias, version, baseline, rollback=rollback)
+    missing = _gaps(backend(context), name, alias, version, baseline, rollback=rollback)
     if missing:
         raise PermissionDenied(
             f"{name}/{version} may not become {name}@{alias}: it still needs " + "; ".join(missing)

@@ -20,10 +20,11 @@ import dataclasses
 
 from mloop.artifacts.cas import CHUNK_SIZE
 from mloop.artifacts.trees import naming
+from mloop.context.context import Context
 from mloop.entities import ModelVersion
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import read_manifest_of
-from mloop.models.backend import ModelBackend, backend, settings
+from mloop.models.backend import ModelBackend, backend
 from mloop.models.fetch import check_local_copies as _check_copies
 from mloop.models.fetch import resolve_version, verify_local
 from mloop.models.package import MANIFEST
@@ -81,7 +82,7 @@ def _read_all(be: ModelBackend, digest: str) -> int:
     return size
 
 
-def verify(ref: str) -> VerifyReport:
+def verify(ref: str, *, context: Context | None = None) -> VerifyReport:
     """Check a registered version end to end: manifest, every file's bytes, and the signature.
 
     Raises:
@@ -89,13 +90,13 @@ def verify(ref: str) -> VerifyReport:
             match the registered digest, a bad or untrusted signature, or no
             signature where the project requires one.
     """
-    be = backend()
+    be = backend(context)
     version, files, total = _check_files(be, ref)
     signed = check_signature(
         version.digest,
         version.signature,
         version.signing_key_id,
-        settings=settings(),
+        settings=backend(context).settings,
         keys=be.stores.keys,
         what=version.ref,
     )
@@ -105,7 +106,9 @@ def verify(ref: str) -> VerifyReport:
     )
 
 
-def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
+def check_local_copies(
+    *, repair: bool = False, context: Context | None = None
+) -> dict[str, list[str]]:
     """Re-read this machine's local copies of registered versions: ``{ref: damaged paths}``.
 
     With ``repair``, damaged or missing files are fetched again from the store.
@@ -114,10 +117,10 @@ def check_local_copies(*, repair: bool = False) -> dict[str, list[str]]:
         >>> check_local_copies()
         {}
     """
-    return _check_copies(backend(), repair=repair)
+    return _check_copies(backend(context), repair=repair)
 
 
-def sign(ref: str) -> ModelVersion:
+def sign(ref: str, *, context: Context | None = None) -> ModelVersion:
     """Sign a registered version with the project's key, after re-reading all its files.
 
     For versions registered before the project had a key (``mloop keys init``).
@@ -126,9 +129,9 @@ def sign(ref: str) -> ModelVersion:
         IntegrityError: the version's files do not match its digest (nothing is signed).
         NotFound: there is no signing key.
     """
-    be = backend()
+    be = backend(context)
     version, _, _ = _check_files(be, ref)
-    signer = project_signer(settings(), be.stores.keys)
+    signer = project_signer(backend(context).settings, be.stores.keys)
     if signer is None:
         raise NotFound("there is no signing key to sign with; create one with mloop keys init")
     key_id, signature = sign_digest(signer, version.digest)

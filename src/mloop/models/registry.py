@@ -23,22 +23,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mloop.context.context import Context
 from mloop.entities import AliasChange, ModelVersion, ModelVersionStatus, RegisteredModel
 from mloop.errors import Conflict, InvalidInput, NotFound
-from mloop.models.backend import ModelBackend, backend, settings
+from mloop.models.backend import ModelBackend, backend
 from mloop.models.fetch import resolve_version
 from mloop.models.governance import check_promotion
 from mloop.models.uris import check_alias, check_model_name, parse_version_ref
 
 
-def get_model(name: str) -> RegisteredModel:
+def get_model(name: str, *, context: Context | None = None) -> RegisteredModel:
     """A registered model with its tags, aliases and latest version number."""
-    return backend().stores.models.get_model(check_model_name(name))
+    return backend(context).stores.models.get_model(check_model_name(name))
 
 
-def list_models() -> list[RegisteredModel]:
+def list_models(*, context: Context | None = None) -> list[RegisteredModel]:
     """Every registered model, by name."""
-    return backend().stores.models.list_models()
+    return backend(context).stores.models.list_models()
 
 
 def update_model(
@@ -48,6 +49,7 @@ def update_model(
     intended_use: str | None = None,
     limitations: str | None = None,
     tags: Mapping[str, str | None] | None = None,
+    context: Context | None = None,
 ) -> RegisteredModel:
     """Describe a model: its description, the model card's intended use and limitations, tags.
 
@@ -62,23 +64,27 @@ def update_model(
         changes["mloop.card.intended_use"] = intended_use
     if limitations is not None:
         changes["mloop.card.limitations"] = limitations
-    return backend().stores.models.update_model(
+    return backend(context).stores.models.update_model(
         check_model_name(name), description=description, tags=changes
     )
 
 
-def get_version(ref: str, version: int | None = None) -> ModelVersion:
+def get_version(
+    ref: str, version: int | None = None, *, context: Context | None = None
+) -> ModelVersion:
     """A version by ``"NAME/3"``, ``"NAME@alias"``, ``"NAME"`` (latest), or ``(NAME, 3)``."""
     parsed = parse_version_ref(f"{ref}/{version}" if version is not None else ref)
-    return resolve_version(backend(), parsed)
+    return resolve_version(backend(context), parsed)
 
 
-def list_versions(name: str) -> list[ModelVersion]:
+def list_versions(name: str, *, context: Context | None = None) -> list[ModelVersion]:
     """Every version of a model, oldest first."""
-    return backend().stores.models.list_versions(check_model_name(name))
+    return backend(context).stores.models.list_versions(check_model_name(name))
 
 
-def set_alias(name: str, alias: str, version: int, *, reason: str = "") -> AliasChange:
+def set_alias(
+    name: str, alias: str, version: int, *, reason: str = "", context: Context | None = None
+) -> AliasChange:
     """Point ``alias`` at ``version`` (creating or moving it), recording who, when and why.
 
     Raises:
@@ -88,24 +94,28 @@ def set_alias(name: str, alias: str, version: int, *, reason: str = "") -> Alias
             while this one was checked (read it again and retry).
         NotFound: no such model or version.
     """
-    return _move(name, alias, version, reason=reason, action="set")
+    return _move(name, alias, version, reason=reason, action="set", context=context)
 
 
-def _move(name: str, alias: str, version: int, *, reason: str, action: str) -> AliasChange:
+def _move(
+    name: str, alias: str, version: int, *, reason: str, action: str, context: Context | None
+) -> AliasChange:
     check_model_name(name)
     check_alias(alias)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InvalidInput(f"a version number is an int from 1, got {version!r}")
-    be = backend()
+    be = backend(context)
     target = be.stores.models.get_version(name, version)
-    actor = settings().resolved_user()
+    actor = be.actor
     if alias in target.aliases:  # already there: nothing moves, nothing is recorded
         return AliasChange(name, alias, "unchanged", version, version, actor, reason, 0)
     _check_target(target.status, target.ref, alias)
     # The rules are checked against the version the alias points at now; the store
     # then moves it only if it still points there (another move in between: Conflict).
     before = _current(be, name, alias)
-    check_promotion(name, alias, version, baseline=before, rollback=action == "rollback")
+    check_promotion(
+        name, alias, version, baseline=before, rollback=action == "rollback", context=context
+    )
     return be.stores.aliases.set_alias(
         name, alias, version, expected=before, actor=actor, reason=reason, action=action
     )
@@ -123,7 +133,9 @@ def _current(be: ModelBackend, name: str, alias: str) -> int | None:
         return None
 
 
-def delete_alias(name: str, alias: str, *, reason: str = "") -> AliasChange:
+def delete_alias(
+    name: str, alias: str, *, reason: str = "", context: Context | None = None
+) -> AliasChange:
     """Remove an alias (recorded in its history); NotFound if it is not set.
 
     Raises:
@@ -132,8 +144,8 @@ def delete_alias(name: str, alias: str, *, reason: str = "") -> AliasChange:
     """
     check_model_name(name)
     check_alias(alias)
-    actor = settings().resolved_user()
-    be = backend()
+    actor = backend(context).actor
+    be = backend(context)
     current = _current(be, name, alias)
     if current is None:
         be.stores.models.get_model(name)  # an unknown model says so
@@ -141,11 +153,13 @@ def delete_alias(name: str, alias: str, *, reason: str = "") -> AliasChange:
     return be.stores.aliases.delete_alias(name, alias, expected=current, actor=actor, reason=reason)
 
 
-def alias_history(name: str, alias: str | None = None) -> list[AliasChange]:
+def alias_history(
+    name: str, alias: str | None = None, *, context: Context | None = None
+) -> list[AliasChange]:
     """Every move of an alias (or of all the model's aliases), oldest first."""
     if alias is not None:
         check_alias(alias)
-    return backend().stores.aliases.alias_history(check_model_name(name), alias)
+    return backend(context).stores.aliases.alias_history(check_model_name(name), alias)
 
 
 def rollback_target(history: list[AliasChange]) -> int | None:
@@ -174,7 +188,9 @@ def rollback_target(history: list[AliasChange]) -> int | None:
     return stack[-2] if len(stack) >= 2 else None
 
 
-def rollback(name: str, alias: str, *, reason: str = "") -> AliasChange:
+def rollback(
+    name: str, alias: str, *, reason: str = "", context: Context | None = None
+) -> AliasChange:
     """Move ``alias`` back to the version it pointed at before its current one.
 
     Rolling back twice goes back two versions (each rollback undoes one move).
@@ -184,49 +200,51 @@ def rollback(name: str, alias: str, *, reason: str = "") -> AliasChange:
     Raises:
         Conflict: the alias has no earlier version to go back to.
     """
-    history = alias_history(name, alias)
+    history = alias_history(name, alias, context=context)
     target = rollback_target(history)
     if target is None:
         raise Conflict(f"alias {alias!r} of model {name!r} has no earlier version to roll back to")
-    return _move(name, alias, target, reason=reason or "rollback", action="rollback")
+    return _move(
+        name, alias, target, reason=reason or "rollback", action="rollback", context=context
+    )
 
 
-def archive(name: str, version: int) -> ModelVersion:
+def archive(name: str, version: int, *, context: Context | None = None) -> ModelVersion:
     """Archive a version: it stays loadable but may not take aliases.
 
     Raises:
         Conflict: an alias points at it; move the alias first.
     """
-    _without_aliases(name, version, "archiving")
-    return backend().stores.models.set_status(name, version, ModelVersionStatus.ARCHIVED)
+    _without_aliases(name, version, "archiving", context)
+    return backend(context).stores.models.set_status(name, version, ModelVersionStatus.ARCHIVED)
 
 
-def restore(name: str, version: int) -> ModelVersion:
+def restore(name: str, version: int, *, context: Context | None = None) -> ModelVersion:
     """Bring an archived version back to READY."""
-    return backend().stores.models.set_status(
+    return backend(context).stores.models.set_status(
         check_model_name(name), version, ModelVersionStatus.READY
     )
 
 
-def delete_version(name: str, version: int) -> ModelVersion:
+def delete_version(name: str, version: int, *, context: Context | None = None) -> ModelVersion:
     """Delete a version (its number is never reused; `mloop gc` reclaims its files).
 
     Raises:
         Conflict: an alias points at it; move the alias first.
     """
-    _without_aliases(name, version, "deleting")
-    return backend().stores.models.delete_version(name, version)
+    _without_aliases(name, version, "deleting", context)
+    return backend(context).stores.models.delete_version(name, version)
 
 
-def _without_aliases(name: str, version: int, doing: str) -> None:
-    found = backend().stores.models.get_version(check_model_name(name), version)
+def _without_aliases(name: str, version: int, doing: str, context: Context | None) -> None:
+    found = backend(context).stores.models.get_version(check_model_name(name), version)
     if found.aliases:
         raise Conflict(
             f"{found.ref} holds alias(es) {list(found.aliases)}; move them before {doing} it"
         )
 
 
-def delete_model(name: str) -> None:
+def delete_model(name: str, *, context: Context | None = None) -> None:
     """Delete a model and all its versions.
 
     Raises:
@@ -238,4 +256,4 @@ def delete_model(name: str) -> None:
             f"model {name!r} still has alias(es) {sorted(model.aliases)}; delete them first "
             "(mloop.models.delete_alias)"
         )
-    backend().stores.models.delete_model(name)
+    backend(context).stores.models.delete_model(name)

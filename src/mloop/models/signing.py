@@ -172,7 +172,12 @@ def _write_private_key(private: Ed25519PrivateKey, path: Path) -> None:
 
 
 def init_keys(
-    settings: Settings, keys: KeyStore, *, path: Path | None = None, rotate: bool = False
+    settings: Settings,
+    keys: KeyStore,
+    *,
+    actor: str,
+    path: Path | None = None,
+    rotate: bool = False,
 ) -> SigningKey:
     """Create the project's signing key (or trust an existing key file) and return its public key.
 
@@ -196,10 +201,10 @@ def init_keys(
             )
         if key_id in trusted:
             raise PermissionDenied(f"signing key {key_id} at {target} was revoked; rotate it")
-        return _trust(existing, keys, settings)
+        return _trust(existing, keys, actor)
     private = Ed25519PrivateKey.generate()
     _write_private_key(private, target)
-    new = _trust(private, keys, settings)
+    new = _trust(private, keys, actor)
     if existing is not None:
         old = key_id_of(_raw_public(existing))
         if old in trusted and trusted[old].revoked_time is None:
@@ -207,11 +212,11 @@ def init_keys(
     return new
 
 
-def _trust(private: Ed25519PrivateKey, keys: KeyStore, settings: Settings) -> SigningKey:
+def _trust(private: Ed25519PrivateKey, keys: KeyStore, actor: str) -> SigningKey:
     key = SigningKey(
         key_id_of(_raw_public(private)),
         public_key_text(private),
-        settings.resolved_user(),
+        actor,
         time.time_ns() // 1_000_000,
     )
     keys.add_key(key)

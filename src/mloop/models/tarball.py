@@ -31,7 +31,7 @@ from typing import Any
 
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.api import load_located
-from mloop.models.backend import ModelBackend, backend, settings
+from mloop.models.backend import ModelBackend, backend
 from mloop.models.fetch import Located
 from mloop.models.loaded import LoadedModel
 from mloop.models.package import (
@@ -70,7 +70,7 @@ def pack(model: Any, spec: PackageSpec | None = None) -> bytes:
         InvalidInput: no flavor saves the model.
     """
     be = backend()
-    signer = project_signer(settings(), be.stores.keys)
+    signer = project_signer(be.settings, be.stores.keys)
     with be.scratch("step-model-") as scratch:
         root = scratch / "package"
         manifest = write_package(model, root, spec or PackageSpec())

@@ -12,12 +12,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mloop.context.context import Context
 from mloop.entities import SigningKey
 from mloop.models import signing
-from mloop.models.backend import backend, settings
+from mloop.models.backend import backend
 
 
-def init_keys(path: str | os.PathLike[str] | None = None, *, rotate: bool = False) -> SigningKey:
+def init_keys(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    rotate: bool = False,
+    context: Context | None = None,
+) -> SigningKey:
     """Create the project's Ed25519 signing key and trust its public half.
 
     The private key goes to ``path`` (default ``MLOOP_SIGNING_KEY``, else
@@ -30,14 +36,19 @@ def init_keys(path: str | os.PathLike[str] | None = None, *, rotate: bool = Fals
         AlreadyExists: the key file's key is trusted already (pass ``rotate``).
     """
     target = Path(path) if path is not None else None
-    return signing.init_keys(settings(), backend().stores.keys, path=target, rotate=rotate)
+    be = backend(context)
+    return signing.init_keys(
+        be.settings, be.stores.keys, actor=be.actor, path=target, rotate=rotate
+    )
 
 
-def trusted_keys(*, include_revoked: bool = False) -> list[SigningKey]:
+def trusted_keys(
+    *, include_revoked: bool = False, context: Context | None = None
+) -> list[SigningKey]:
     """The public keys the project trusts (and revoked ones, if asked)."""
-    return backend().stores.keys.list_keys(include_revoked=include_revoked)
+    return backend(context).stores.keys.list_keys(include_revoked=include_revoked)
 
 
-def revoke_key(key_id: str) -> SigningKey:
+def revoke_key(key_id: str, *, context: Context | None = None) -> SigningKey:
     """Stop trusting a key: versions it signed no longer load."""
-    return backend().stores.keys.revoke_key(key_id)
+    return backend(context).stores.keys.revoke_key(key_id)

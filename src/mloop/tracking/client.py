@@ -216,6 +216,8 @@ class Client:
         # Recorded, not typed by the user: a command line with undecodable bytes is
         # escaped rather than refused (or it would cost the run its row).
         all_tags = {k: storable_text(v) for k, v in source_tags().items()} if capture else {}
+        if capture:
+            all_tags["mloop.user"] = self.context.actor.name  # who ran it, as the context says
         all_tags.update(self._clean_tags(tags or {}))
         if parent_run_id is not None:
             self._check_run(parent_run_id)

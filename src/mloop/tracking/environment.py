@@ -11,9 +11,7 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import getpass
 import hashlib
 import os
 import platform
@@ -155,8 +153,6 @@ def _process_tags(argv: tuple[str, ...]) -> tuple[dict[str, str], str]:
         "mloop.python_version": platform.python_version(),
         "mloop.platform": platform.platform(),
     }
-    with contextlib.suppress(KeyError, OSError):
-        tags["mloop.user"] = getpass.getuser()
     return tags, directory if Path(directory).is_dir() else os.getcwd()
 
 

@@ -55,7 +55,6 @@ _runs = _State()
 _lock = threading.Lock()
 _experiment_id: str | None = None
 _experiment_scope: list[tuple[str, str, str, str]] = []
-_clients: dict[tuple[str, str, str, str], Client] = {}
 _last_client: Client | None = None
 
 
@@ -106,12 +105,10 @@ def _client() -> Client:
     if last is not None and last.context is ctx:
         return last
     with _lock:
-        client = _clients.get(_context_key(ctx))
-        if client is None:
-            client = Client(context=ctx)
-            _clients[_context_key(ctx)] = client
-        _last_client = client
-    return client
+        last = _last_client
+        if last is None or last.context is not ctx:
+            last = _last_client = Client(context=ctx)
+    return last
 
 
 def _context_key(ctx: Context) -> tuple[str, str, str, str]:

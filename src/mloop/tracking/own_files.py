@@ -26,8 +26,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from mloop.config import Settings, load_settings, sqlite_file
-from mloop.context import current
+from mloop.config import Settings, sqlite_file
+from mloop.context.defaults import chosen_settings
 from mloop.errors import InvalidInput
 from mloop.tracking.connection import open_stores
 
@@ -130,10 +130,7 @@ def own_files(settings: Settings | None = None) -> OwnFiles:
         True
     """
     if settings is None:
-        settings = load_settings()
-        chosen = current.tracking_uri()
-        if chosen:
-            settings = dataclasses.replace(settings, tracking_uri=chosen)
+        settings = chosen_settings()
     home = settings.home.expanduser().absolute()
     stores = [
         (settings.resolved_tracking_uri(), settings.resolved_artifacts_uri(), home),

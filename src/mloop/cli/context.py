@@ -11,17 +11,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
 from mloop.store.mode import store_creation
-from mloop.tracking import fluent
-from mloop.tracking.client import Client
+
+if TYPE_CHECKING:
+    from mloop.tracking.client import Client
 
 
 def client_from(ctx: typer.Context) -> Client:
     """A tracking client for the ``--tracking-uri`` / ``--artifacts-uri`` given to ``mloop``."""
+    # Here, not at the top: the tracking client loads fsspec, which `--help` need not.
+    from mloop.tracking.client import Client
+
     options = ctx.find_root().obj or {}
     return Client(
         tracking_uri=options.get("tracking_uri"), artifacts_uri=options.get("artifacts_uri")
@@ -30,6 +34,8 @@ def client_from(ctx: typer.Context) -> Client:
 
 def use_store(ctx: typer.Context) -> None:
     """Point the domain APIs (data, models) at the stores named by the global options."""
+    from mloop.tracking import fluent  # heavy: see client_from
+
     options = ctx.find_root().obj or {}
     if options.get("artifacts_uri"):
         os.environ["MLOOP_ARTIFACTS_URI"] = options["artifacts_uri"]

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
@@ -21,16 +21,19 @@ from rich.tree import Tree
 
 from mloop.cli.context import client_from, creates_store
 from mloop.cli.output import console, duration_text, handle_errors, print_json, table
-from mloop.entities import Run
 from mloop.errors import InvalidInput, NotFound
-from mloop.tracking import fluent
-from mloop.tracking.client import Client
+
+if TYPE_CHECKING:
+    from mloop.entities import Run
+    from mloop.tracking.client import Client
 
 app = typer.Typer(help="Run, resume and inspect pipelines.", no_args_is_help=True)
 
 
 def _use_stores(ctx: typer.Context) -> None:
     # The runner logs through the fluent API: point it at the stores given to `mloop`.
+    from mloop.tracking import fluent  # here: it loads fsspec, which `--help` need not
+
     options = ctx.find_root().obj or {}
     if options.get("artifacts_uri"):
         os.environ["MLOOP_ARTIFACTS_URI"] = options["artifacts_uri"]

@@ -40,8 +40,8 @@ Cases:
 
 Cases 1 to 3 are also measured as whole commands, as users time them: ``mloop data
 add`` in a new process (into a store of its own, created untimed as ``dvc init`` creates
-DVC's, so its first add stores everything) against ``dvc add``, start-up included. Goals: >= 4x (file), >= 3x (folder) and >= 5x
-(re-add).
+DVC's, so its first add stores everything) against ``dvc add``, start-up included.
+Goals: >= 4x (file), >= 3x (folder) and >= 5x (re-add).
 4. ``validate``: a table of 1,000,000 rows x 20 columns (15 normal floats, 5 strings
    from a/b/c/d; ``--quick``: 100,000 rows) against the same 20 checks on every side:
    ``mloop.data.validate`` on an Arrow table, Great Expectations 1.x (ephemeral

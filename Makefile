@@ -22,8 +22,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
 
+# src/ as pyproject says, then the README's and docs' examples as a user's code would read them.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict tests/typing
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
@@ -41,6 +43,7 @@ bench:
 	$(BENCH_VENV)/bin/python bench/tracking.py --json bench/results/tracking.json
 	$(BENCH_VENV)/bin/python bench/data.py --json bench/results/data.json
 	$(BENCH_VENV)/bin/python bench/models.py --json bench/results/models.json
+	$(BENCH_VENV)/bin/python bench/startup.py --json bench/results/startup.json
 	test -x .bench-venv-pipelines/bin/python || $(PYTHON) -m venv .bench-venv-pipelines
 	.bench-venv-pipelines/bin/pip install --quiet -r bench/requirements-pipelines.txt -e .
 	.bench-venv-pipelines/bin/python bench/pipelines.py --json bench/results/pipelines.json

@@ -68,8 +68,10 @@ HELP_TARGETS = [
 
 def command_paths(command: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     paths = {prefix}
-    for name, sub in getattr(command, "commands", {}).items():
-        paths |= command_paths(sub, (*prefix, name))
+    if hasattr(command, "list_commands"):  # a group: its commands load when asked for
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            paths |= command_paths(command.get_command(ctx, name), (*prefix, name))
     return paths
 
 

@@ -1,34 +1,139 @@
 """The ``mloop`` command: global options and the command groups.
 
+A command group's module is imported only when that group runs or shows its
+own help: ``mloop --help`` lists every group from the one-line summaries
+below, and ``mloop runs ls`` imports the ``runs`` module and nothing of
+``data`` or ``models``. So the command line starts in a fraction of a second
+whatever the domain libraries weigh.
+
 Example:
     $ mloop runs ls --experiment credit --filter "metrics.auc > 0.9" --json
 """
 
 from __future__ import annotations
 
+import copy
+import importlib
+from collections.abc import Mapping
+from difflib import get_close_matches
+from typing import ClassVar
+
 import typer
 
+# Typer builds its commands on its own copy of click (typer >= 0.29): a group's
+# methods take and return these classes, not those of the click package.
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
+
 import mloop
-from mloop.cli import data, experiments, keys, models, pipeline, runs
-from mloop.cli.fsck import fsck_command
-from mloop.cli.gc import gc_command
 from mloop.cli.output import print_json
 from mloop.store.mode import existing_stores_only
 
+
+class LazyGroup(TyperGroup):
+    """A click group whose subcommands are imported when first used (click's lazy-group pattern).
+
+    Subclasses set :attr:`lazy`: command name -> ``("module:attribute", "one-line help")``,
+    where the attribute is a :class:`typer.Typer` (a group) or a command function. The
+    contract:
+
+    - ``list_commands`` names every lazy command (in the order given) and then the
+      eager ones registered on the Typer app;
+    - ``get_command`` imports a lazy command's module the first time it is asked for and
+      keeps the built command;
+    - the group's own help lists the lazy commands with their one-line help without
+      importing them (a test checks that the one-line help matches the real one).
+
+    Example:
+        >>> class Commands(LazyGroup):
+        ...     lazy = {"runs": ("mloop.cli.runs:app", "Runs: list, inspect, compare, delete.")}
+        >>> Commands(name="mloop").list_commands(click.Context(click.Command("mloop")))
+        ['runs']
+    """
+
+    lazy: ClassVar[Mapping[str, tuple[str, str]]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The lazy commands in declaration order, then the eager ones."""
+        return [*self.lazy, *(name for name in super().list_commands(ctx) if name not in self.lazy)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command called ``cmd_name``, importing its module on first use."""
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            self.add_command(self.load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def load(self, cmd_name: str) -> click.Command:
+        """Import and build the lazy command ``cmd_name``."""
+        module, _, attribute = self.lazy[cmd_name][0].partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        command: click.Command
+        if isinstance(found, typer.Typer):
+            command = typer.main.get_group(found)
+        else:  # a command function, as `app.command(cmd_name)(found)` would add it
+            single = typer.Typer(add_completion=False)
+            single.command(cmd_name)(found)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As Typer's, with "did you mean" suggestions drawn from the lazy names too."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as err:
+            unknown = f"No such command {args[0]!r}" if args else None
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if unknown else []
+            if unknown and err.message.startswith(unknown) and matches and self.suggest_commands:
+                err.message = f"{unknown}. Did you mean {', '.join(map(repr, matches))}?"
+            raise
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The group's help; lazy commands are listed by their one-line help, not imported."""
+        listing = copy.copy(self)
+        listing.commands = {
+            **{name: self._stand_in(name) for name in self._unloaded()},
+            **self.commands,
+        }
+        TyperGroup.format_help(listing, ctx, formatter)
+
+    def _unloaded(self) -> list[str]:
+        return [name for name in self.lazy if name not in self.commands]
+
+    def _stand_in(self, cmd_name: str) -> click.Command:
+        return TyperCommand(cmd_name, help=self.lazy[cmd_name][1])
+
+
+class MloopCommands(LazyGroup):
+    """The groups and commands of ``mloop``, each imported only when used."""
+
+    lazy: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "experiments": ("mloop.cli.experiments:app", "Experiments: named groups of runs."),
+        "runs": ("mloop.cli.runs:app", "Runs: list, inspect, compare, delete."),
+        "data": ("mloop.cli.data:app", "Datasets: versioned files and folders."),
+        "pipeline": ("mloop.cli.pipeline:app", "Run, resume and inspect pipelines."),
+        "models": ("mloop.cli.models:app", "Models: the registry, aliases, governance, gates."),
+        "keys": ("mloop.cli.keys:app", "Signing keys for model packages."),
+        "gc": (
+            "mloop.cli.gc:gc_command",
+            "Purge runs in the bin, then artifact objects nothing references.",
+        ),
+        "fsck": (
+            "mloop.cli.fsck:fsck_command",
+            "Re-read every artifact object; report missing or damaged ones and what they affect.",
+        ),
+    }
+
+
 app = typer.Typer(
+    cls=MloopCommands,
     help="mloop: track, version, validate, pipeline, register, serve, monitor, retrain.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(experiments.app, name="experiments")
-app.add_typer(runs.app, name="runs")
-app.add_typer(data.app, name="data")
-app.add_typer(pipeline.app, name="pipeline")
-app.add_typer(models.app, name="models")
-app.add_typer(keys.app, name="keys")
-app.command("gc")(gc_command)
-app.command("fsck")(fsck_command)
 
 
 @app.callback()

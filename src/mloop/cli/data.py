@@ -9,10 +9,11 @@ from rich.progress import Progress
 
 from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
-from mloop.data import api
-from mloop.data.report import render_profile_html
 from mloop.entities import DatasetVersion
 from mloop.errors import InvalidInput
+
+# The domain package (mloop.data) is imported inside each command, not here: it
+# loads SQLAlchemy, fsspec and pyarrow, which `mloop data --help` need not.
 
 app = typer.Typer(help="Datasets: versioned files and folders.", no_args_is_help=True)
 
@@ -50,6 +51,8 @@ def add(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Version a file or folder; unchanged content gives back the existing version."""
+    from mloop.data import api
+
     use_store(ctx)
     columns = [c.strip() for c in pseudonymize.split(",") if c.strip()] if pseudonymize else None
     if mask and not columns:
@@ -80,6 +83,8 @@ def list_datasets(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List datasets (their latest versions), or every version of one."""
+    from mloop.data import api
+
     use_store(ctx)
     found = api.versions(name) if name else api.datasets()
     if as_json:
@@ -96,6 +101,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a version and its files."""
+    from mloop.data import api
+
     use_store(ctx)
     version = api.get(ref).info
     if as_json:
@@ -128,6 +135,8 @@ def get(
     out: Path = typer.Option(..., "--out", "-o", help="Folder to copy the files into."),
 ) -> None:
     """Copy a version's files into a folder (verified against their digests)."""
+    from mloop.data import api
+
     use_store(ctx)
     dataset = api.get(ref)
     dataset.copy_to(out)
@@ -142,6 +151,8 @@ def tag(
     tag_name: str = typer.Argument(..., help="The tag; it moves if it pointed elsewhere."),
 ) -> None:
     """Point a tag at a version."""
+    from mloop.data import api
+
     use_store(ctx)
     version = api.tag(ref, tag_name)
     console.print(f"{version.name}@{tag_name} -> {version.ref}")
@@ -158,6 +169,8 @@ def profile(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a version's schema and column statistics (tabular data only)."""
+    from mloop.data import api
+
     use_store(ctx)
     dataset = api.get(ref)
     stats = dataset.profile
@@ -167,6 +180,8 @@ def profile(
             "or JSON-lines file"
         )
     if html_file is not None:
+        from mloop.data.report import render_profile_html
+
         html_file.write_text(render_profile_html(dataset.ref, stats))
     if as_json:
         print_json(stats)
@@ -201,6 +216,8 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Check a version against a suite; exits 1 when a check fails, so CI can gate on it."""
+    from mloop.data import api
+
     use_store(ctx)
     result = api.validate(ref, suite)
     if as_json:
@@ -233,6 +250,8 @@ def diff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Files added, removed and changed, and for tables rows, columns and statistics."""
+    from mloop.data import api
+
     use_store(ctx)
     changes = api.diff(a, b)
     if as_json:
@@ -264,6 +283,8 @@ def lineage(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The run that produced a version and the runs that consumed it."""
+    from mloop.data import api
+
     use_store(ctx)
     found = api.lineage(ref)
     if as_json:
@@ -281,6 +302,8 @@ def remove(
     ref: str = typer.Argument(..., help="The version to remove, e.g. credit@3 or credit@old."),
 ) -> None:
     """Remove a version (numbers are never reused; `mloop gc` reclaims its storage)."""
+    from mloop.data import api
+
     use_store(ctx)
     version = api.remove(ref)
     console.print(f"removed {version.ref}")

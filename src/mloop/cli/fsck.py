@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import typer
 
-from mloop.artifacts.check import StoreCheck
 from mloop.cli.context import client_from, use_store
 from mloop.cli.output import console, handle_errors, print_json, table
-from mloop.data.api import check_local_copies as check_dataset_copies
 from mloop.errors import IntegrityError
-from mloop.models.integrity import check_local_copies as check_model_copies
-from mloop.tracking.connection import connect
-from mloop.tracking.fsck import fsck
+
+if TYPE_CHECKING:
+    from mloop.artifacts.check import StoreCheck
 
 _AFFECTS_SHOWN = 3
 
@@ -32,6 +31,13 @@ def fsck_command(
     fetched again with ``--repair``). Exits 6 when something referenced is
     missing or damaged and was not repaired.
     """
+    # Here, not at the top: the stores and domains load SQLAlchemy, fsspec and more,
+    # which `--help` need not.
+    from mloop.data.api import check_local_copies as check_dataset_copies
+    from mloop.models.integrity import check_local_copies as check_model_copies
+    from mloop.tracking.connection import connect
+    from mloop.tracking.fsck import fsck
+
     client = client_from(ctx)
     backend = connect(client.settings)
     report = fsck(backend.stores, backend.content, repair=repair)

@@ -8,8 +8,6 @@ from rich.text import Text
 from mloop.cli.context import client_from
 from mloop.cli.output import console, handle_errors, print_json, printable
 from mloop.errors import IntegrityError
-from mloop.tracking.connection import connect
-from mloop.tracking.gc import collect_garbage
 
 
 @handle_errors
@@ -30,6 +28,10 @@ def gc_command(
     ),
 ) -> None:
     """Purge runs in the bin, then artifact objects nothing references."""
+    # Here, not at the top: the stores load SQLAlchemy and fsspec, which `--help` need not.
+    from mloop.tracking.connection import connect
+    from mloop.tracking.gc import collect_garbage
+
     client = client_from(ctx)
     backend = connect(client.settings)
     grace = client.settings.gc_grace_seconds if grace_period is None else grace_period

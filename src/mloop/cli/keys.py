@@ -6,10 +6,12 @@ from pathlib import Path
 
 import typer
 
-from mloop import models
 from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.config import load_settings
+
+# The domain package (mloop.models) is imported inside each command, not here: it
+# loads SQLAlchemy, fsspec and numpy, which `mloop keys --help` need not.
 
 app = typer.Typer(help="Signing keys for model packages.", no_args_is_help=True)
 
@@ -25,6 +27,8 @@ def init(
     rotate: bool = typer.Option(False, "--rotate", help="Replace the key and revoke the old one."),
 ) -> None:
     """Create the project's Ed25519 key pair and trust it; from then on models must be signed."""
+    from mloop import models
+
     use_store(ctx)
     key = models.init_keys(path, rotate=rotate)
     where = path or load_settings().resolved_signing_key()
@@ -40,6 +44,8 @@ def list_keys(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List the public keys the project trusts."""
+    from mloop import models
+
     use_store(ctx)
     keys = models.trusted_keys(include_revoked=show_all)
     if as_json:
@@ -68,6 +74,8 @@ def revoke(
     key_id: str = typer.Argument(..., help="The key to stop trusting."),
 ) -> None:
     """Stop trusting a key: versions it signed no longer load."""
+    from mloop import models
+
     use_store(ctx)
     key = models.revoke_key(key_id)
     console.print(f"signing key {key.key_id} revoked")

@@ -8,10 +8,12 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from mloop import models
 from mloop.cli.context import use_store
 from mloop.cli.output import console, handle_errors, print_json, table, value_text
 from mloop.errors import InvalidInput
+
+# The domain package (mloop.models) is imported inside each command, not here: it
+# loads SQLAlchemy, fsspec and numpy, which `mloop models --help` need not.
 
 
 def protect(
@@ -25,6 +27,8 @@ def protect(
     remove: bool = typer.Option(False, "--remove", help="Lift the protection instead."),
 ) -> None:
     """Protect ALIAS: versions need approvals and a passed gate before they may take it."""
+    from mloop import models
+
     use_store(ctx)
     if remove:
         models.unprotect_alias(name, alias)
@@ -44,6 +48,8 @@ def approve(
     ctx: typer.Context, name: str = _NAME, version: int = _VERSION, comment: str = _COMMENT
 ) -> None:
     """Approve a version (as MLOOP_USER, or the OS user)."""
+    from mloop import models
+
     use_store(ctx)
     decision = models.approve(name, version, comment=comment)
     console.print(f"{name}/{version} approved by {decision.actor}")
@@ -53,6 +59,8 @@ def reject(
     ctx: typer.Context, name: str = _NAME, version: int = _VERSION, comment: str = _COMMENT
 ) -> None:
     """Reject a version; while the rejection stands it takes no protected alias."""
+    from mloop import models
+
     use_store(ctx)
     decision = models.reject(name, version, comment=comment)
     console.print(f"{name}/{version} rejected by {decision.actor}")
@@ -71,6 +79,8 @@ def gate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Evaluate a version against a baseline on the same data; exit 1 if a rule fails (CI gate)."""
+    from mloop import models
+
     use_store(ctx)
     result = models.gate(
         candidate,
@@ -121,6 +131,8 @@ def card(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write it to a file instead."),
 ) -> None:
     """The model card: overview, data, parameters, evaluation, fairness, lineage, approvals."""
+    from mloop import models
+
     use_store(ctx)
     found = models.model_card(ref)
     text = json.dumps(found, indent=2, default=str) if as_json else models.render_markdown(found)

@@ -10,12 +10,13 @@ from typing import Any
 
 import typer
 
-from mloop import models
 from mloop.cli import model_reviews
 from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import console, handle_errors, millis_text, print_json, table
 from mloop.entities import AliasChange, ModelVersion
-from mloop.models.uris import parse_version_ref
+
+# The domain package (mloop.models) is imported inside each command, not here: it
+# loads SQLAlchemy, fsspec and numpy, which `mloop models --help` need not.
 
 app = typer.Typer(help="Models: the registry, aliases, governance, gates.", no_args_is_help=True)
 model_reviews.register_commands(app)
@@ -44,6 +45,8 @@ def list_models(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List registered models, or every version of one."""
+    from mloop import models
+
     use_store(ctx)
     if name is not None:
         versions = models.list_versions(name)
@@ -81,6 +84,9 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a model (its versions, aliases, protections) or one version (decisions, gates)."""
+    from mloop import models
+    from mloop.models.uris import parse_version_ref
+
     use_store(ctx)
     parsed = parse_version_ref(ref)
     if parsed.version is None and parsed.alias is None and "/" not in ref.removeprefix("models:/"):
@@ -126,6 +132,8 @@ def show(
 
 
 def _show_model(name: str, as_json: bool) -> None:
+    from mloop import models
+
     model = models.get_model(name)
     versions = models.list_versions(name)
     protections = models.protections(name)
@@ -162,6 +170,8 @@ def register(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Register a model package as the next version of NAME."""
+    from mloop import models
+
     use_store(ctx)
     version = models.register(uri, name, description=description)
     if as_json:
@@ -191,6 +201,8 @@ def alias(
     delete: bool = typer.Option(False, "--delete", help="Remove the alias instead."),
 ) -> None:
     """Point ALIAS at VERSION (protected aliases require their gates and approvals)."""
+    from mloop import models
+
     use_store(ctx)
     if delete == (version is not None):
         raise typer.BadParameter("give a VERSION, or --delete to remove the alias")
@@ -210,6 +222,8 @@ def rollback(
     reason: str = typer.Option("", "--reason", "-r", help="Why (kept in the history)."),
 ) -> None:
     """Move ALIAS back to the version it pointed at before its current one."""
+    from mloop import models
+
     use_store(ctx)
     _print_change(models.rollback(name, alias_name, reason=reason))
 
@@ -223,6 +237,8 @@ def history(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Every move of the model's aliases: who moved which alias, from what to what, when, why."""
+    from mloop import models
+
     use_store(ctx)
     changes = models.alias_history(name, alias_name)
     if as_json:
@@ -255,6 +271,8 @@ def archive(
     restore: bool = typer.Option(False, "--restore", help="Bring an archived version back."),
 ) -> None:
     """Archive a version (it stays loadable but takes no alias), or restore it."""
+    from mloop import models
+
     use_store(ctx)
     found = models.restore(name, version) if restore else models.archive(name, version)
     console.print(f"{found.ref} is {found.status.value}")
@@ -268,6 +286,9 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete a whole model without asking."),
 ) -> None:
     """Delete a version, or a whole model (refused while aliases point at it)."""
+    from mloop import models
+    from mloop.models.uris import parse_version_ref
+
     use_store(ctx)
     parsed = parse_version_ref(ref)
     if parsed.alias is not None or (parsed.version is None and "/" in ref.removeprefix("models:/")):
@@ -292,6 +313,8 @@ def describe(
     limitations: str | None = typer.Option(None, "--limitations", help="For the model card."),
 ) -> None:
     """Set a model's description, and its card's intended use and limitations."""
+    from mloop import models
+
     use_store(ctx)
     models.update_model(
         name, description=description, intended_use=intended_use, limitations=limitations
@@ -306,6 +329,8 @@ def sign(
     ref: str = typer.Argument(..., help="NAME/VERSION or NAME@ALIAS."),
 ) -> None:
     """Sign a version registered before the project had a key (its files are re-read first)."""
+    from mloop import models
+
     use_store(ctx)
     version = models.sign(ref)
     console.print(f"{version.ref} signed by key {version.signing_key_id}")
@@ -319,6 +344,8 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Re-read every file of a version, check digests and signature (exit 6 when they fail)."""
+    from mloop import models
+
     use_store(ctx)
     report = models.verify(ref)
     if as_json:

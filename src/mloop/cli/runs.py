@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.text import Text
@@ -11,8 +11,10 @@ from mloop.cli.context import client_from
 from mloop.cli.output import console, duration_text, handle_errors, millis_text, print_json, table
 from mloop.entities import Run, ViewType
 from mloop.errors import NotFound
-from mloop.tracking.client import Client
 from mloop.tracking.liveness import is_dead, status_text
+
+if TYPE_CHECKING:
+    from mloop.tracking.client import Client
 
 app = typer.Typer(help="Runs: list, inspect, compare, delete.", no_args_is_help=True)
 

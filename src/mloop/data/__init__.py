@@ -6,8 +6,6 @@ Example:
     True
 """
 
-from __future__ import annotations
-
 from mloop.data.api import Dataset as Dataset
 from mloop.data.api import add as add
 from mloop.data.api import datasets as datasets

@@ -6,8 +6,6 @@ Example:
     True
 """
 
-from __future__ import annotations
-
 from mloop.models.api import ModelInfo as ModelInfo
 from mloop.models.api import clear_cache as clear_cache
 from mloop.models.api import get_model_info as get_model_info

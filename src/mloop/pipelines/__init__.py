@@ -22,3 +22,19 @@ from mloop.pipelines.steps import Step as Step
 from mloop.pipelines.tuning import Trial as Trial
 from mloop.pipelines.tuning import TuneResult as TuneResult
 from mloop.pipelines.tuning import tune as tune
+
+__all__ = [
+    "Materializer",
+    "Pipeline",
+    "PipelineFailed",
+    "PipelineRun",
+    "Resources",
+    "Step",
+    "StepState",
+    "Trial",
+    "TuneResult",
+    "pipeline",
+    "resume",
+    "step",
+    "tune",
+]

@@ -40,6 +40,7 @@ if _typing.TYPE_CHECKING:
     from mloop.tracking.fluent import end_run as end_run
     from mloop.tracking.fluent import flush as flush
     from mloop.tracking.fluent import get_metric_history as get_metric_history
+    from mloop.tracking.fluent import get_project as get_project
     from mloop.tracking.fluent import get_run as get_run
     from mloop.tracking.fluent import get_tracking_uri as get_tracking_uri
     from mloop.tracking.fluent import log_artifact as log_artifact
@@ -55,6 +56,7 @@ if _typing.TYPE_CHECKING:
     from mloop.tracking.fluent import log_text as log_text
     from mloop.tracking.fluent import search_runs as search_runs
     from mloop.tracking.fluent import set_experiment as set_experiment
+    from mloop.tracking.fluent import set_project as set_project
     from mloop.tracking.fluent import set_tag as set_tag
     from mloop.tracking.fluent import set_tags as set_tags
     from mloop.tracking.fluent import set_tracking_uri as set_tracking_uri
@@ -90,6 +92,7 @@ _LAZY: dict[str, str] = {
             "flush",
             "get_metric_history",
             "get_run",
+            "get_project",
             "get_tracking_uri",
             "log_artifact",
             "log_artifacts",
@@ -104,6 +107,7 @@ _LAZY: dict[str, str] = {
             "log_text",
             "search_runs",
             "set_experiment",
+            "set_project",
             "set_tag",
             "set_tags",
             "set_tracking_uri",
@@ -161,6 +165,7 @@ __all__ = [
     "evaluate",
     "flush",
     "get_metric_history",
+    "get_project",
     "get_run",
     "get_tracking_uri",
     "log_artifact",
@@ -179,6 +184,7 @@ __all__ = [
     "pipelines",
     "search_runs",
     "set_experiment",
+    "set_project",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

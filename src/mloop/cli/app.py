@@ -27,6 +27,9 @@ from typer.core import TyperCommand, TyperGroup
 
 import mloop
 from mloop.cli.output import print_json
+from mloop.config import check_project_name
+from mloop.context.current import chosen_project
+from mloop.errors import InvalidInput
 from mloop.store.mode import existing_stores_only
 
 
@@ -114,6 +117,10 @@ class MloopCommands(LazyGroup):
         "runs": ("mloop.cli.runs:app", "Runs: list, inspect, compare, delete."),
         "data": ("mloop.cli.data:app", "Datasets: versioned files and folders."),
         "pipeline": ("mloop.cli.pipeline:app", "Run, resume and inspect pipelines."),
+        "projects": (
+            "mloop.cli.projects:app",
+            "Projects: namespaces for experiments, datasets, models.",
+        ),
         "models": ("mloop.cli.models:app", "Models: the registry, aliases, governance, gates."),
         "keys": ("mloop.cli.keys:app", "Signing keys for model packages."),
         "gc": (
@@ -145,9 +152,21 @@ def main_options(
     artifacts_uri: str | None = typer.Option(
         None, "--artifacts-uri", envvar="MLOOP_ARTIFACTS_URI", help="Artifact store root."
     ),
+    project: str | None = typer.Option(
+        None,
+        "--project",
+        envvar="MLOOP_PROJECT",
+        help="Project whose experiments, datasets and models to use (default: default).",
+    ),
 ) -> None:
     """Options shared by every command."""
     ctx.obj = {"tracking_uri": tracking_uri, "artifacts_uri": artifacts_uri}
+    if project is not None:
+        try:
+            check_project_name(project)
+        except InvalidInput as err:
+            raise typer.BadParameter(str(err), param_hint="--project") from None
+        ctx.with_resource(chosen_project(project))
     # A command never creates a store unless it says so (cli.context.creates_store):
     # `mloop runs ls` in the wrong folder reports the store it looked for instead.
     ctx.with_resource(existing_stores_only())

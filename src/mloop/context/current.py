@@ -18,6 +18,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from mloop.config import check_project_name
 
 _tracking_uri: str | None = None
@@ -55,3 +58,22 @@ def set_project(name: str | None) -> None:
 def project() -> str | None:
     """The project set for this process, or None when the settings decide."""
     return _project
+
+
+@contextlib.contextmanager
+def chosen_project(name: str | None) -> Iterator[None]:
+    """Use project ``name`` inside the block, then what was chosen before (one command).
+
+    Example:
+        >>> with chosen_project("fraud"):
+        ...     project()
+        'fraud'
+        >>> project() is None
+        True
+    """
+    before = _project
+    set_project(name)
+    try:
+        yield
+    finally:
+        set_project(before)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mloop
+from tests.cli.conftest import invoke, run_mloop
+
+
+def test_the_same_names_in_two_projects_from_the_command_line(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "a.csv").write_text("x\n1\n")
+    assert invoke("data", "add", str(folder), "-n", "credit")[0] == 0
+    (folder / "a.csv").write_text("x\n2\n")
+    code, out, err = invoke("--project", "fraud", "data", "add", str(folder), "-n", "credit")
+    assert code == 0, err
+    assert out.startswith("credit@1")  # its own numbering
+    code, out, _ = invoke("--project", "fraud", "data", "get", "credit", "-o", str(tmp_path / "f"))
+    assert (tmp_path / "f" / "a.csv").read_text() == "x\n2\n"
+    invoke("data", "get", "credit", "-o", str(tmp_path / "d"))
+    assert (tmp_path / "d" / "a.csv").read_text() == "x\n1\n"
+    assert mloop.get_project() == "default"  # an option lasts one command
+
+    code, out, _ = invoke("projects", "ls", "--json")
+    assert [p["name"] for p in json.loads(out)] == ["default", "fraud"]
+    code, out, _ = invoke("--project", "fraud", "projects", "ls")
+    assert "fraud" in out and "*" in out
+
+
+def test_the_project_from_the_environment_and_create(home: Path) -> None:
+    code, out, err = invoke("projects", "create", "vision", "-d", "images")
+    assert code == 0, err
+    code, out, err = invoke("projects", "create", "vision")
+    assert code != 0 and "already exists" in err
+    code, out, _ = invoke("projects", "ls", "--json", env={"MLOOP_PROJECT": "vision"})
+    assert {p["name"]: p["description"] for p in json.loads(out)}["vision"] == "images"
+    code, out, err = invoke("--project", "vision", "experiments", "ls", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_a_bad_project_name_is_refused_before_anything_runs(home: Path) -> None:
+    code, _, err = invoke("--project", "no spaces", "projects", "create", "x")
+    assert code == 2
+    assert "project name 'no spaces' is not valid" in err
+    assert not (home / "mloop.db").exists()
+    done = run_mloop("--project", "../up", "data", "ls")
+    assert done.returncode == 2 and "project name" in done.stderr

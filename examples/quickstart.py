@@ -185,6 +185,7 @@ def main() -> None:
     subprocess.run([mloop_cli, "runs", "delete", *(r.info.run_id for r in broken)], check=True)
     subprocess.run([mloop_cli, "gc", "--grace-period", "0"], check=True)
     reliability(mloop_cli, work)
+    projects(mloop_cli, data_path)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")
@@ -226,6 +227,28 @@ def reliability(mloop_cli: str, work: Path) -> None:
     subprocess.run([mloop_cli, "runs", "ls", "-e", "reliability"], check=True)
     print("   $ mloop fsck   (every object, pack and local copy re-read)")
     subprocess.run([mloop_cli, "fsck"], check=True)
+
+
+def projects(mloop_cli: str, data_path: Path) -> None:
+    """Section 17: two projects hold the same names; who acts comes from the context."""
+    from mloop.context import Identity, default_context
+
+    print("17. Projects: the fraud team's 'credit' dataset and experiment beside ours")
+    mloop.set_project("fraud")
+    fraud = mloop.data.add(data_path.parent, name="credit", description="fraud team's copy")
+    mloop.set_experiment("credit-scoring")
+    with mloop.start_run(run_name="fraud-baseline") as run:
+        mloop.log_metric("test_acc", 0.5)
+    print(f"   project fraud: {fraud.ref}, run {run.info.run_id} in its own credit-scoring")
+    mloop.set_project(None)
+    ours = mloop.data.get("credit")
+    print(f"   project default keeps its own {ours.ref} (digest {ours.digest[:12]})")
+    for args in (["projects", "ls"], ["--project", "fraud", "data", "ls"], ["data", "ls"]):
+        _cli(mloop_cli, *args)
+    bot = default_context().acting_as(Identity("nightly-ci", kind="service"))
+    mloop.models.approve("credit", 1, comment="nightly checks passed", context=bot)
+    who = sorted({d.actor for d in mloop.models.decisions("credit", 1)})
+    print(f"   decisions on credit/1 by: {', '.join(who)}")
 
 
 def _wait_for_step(run_id: str, step: str, timeout: float = 60) -> None:

@@ -418,7 +418,18 @@ def load_settings(
 ENVIRONMENT_VARIABLES = tuple(f.metadata["env"] for f in dataclasses.fields(Settings))
 """Every ``MLOOP_*`` variable mloop reads, one per :class:`Settings` field."""
 
-_current: dict[tuple[str, tuple[str | None, ...]], Settings] = {}
+_current: dict[tuple[str, tuple[object, ...]], Settings] = {}
+# os.environ encodes every key it is asked for (~2 µs a lookup); the mapping it
+# keeps underneath is looked up with keys encoded once. Same values, ~20x faster,
+# which matters because the fluent API asks on every call.
+_ENCODED = tuple(os.environ.encodekey(name) for name in ENVIRONMENT_VARIABLES)
+
+
+def _environment_values() -> tuple[object, ...]:
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict):
+        return tuple(map(data.get, _ENCODED))
+    return tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES)
 
 
 def current_settings() -> Settings:
@@ -434,7 +445,7 @@ def current_settings() -> Settings:
         >>> current_settings() is current_settings()
         True
     """
-    key = (os.getcwd(), tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES))
+    key = (os.getcwd(), _environment_values())
     found = _current.get(key)
     if found is None:
         found = load_settings()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from mloop.artifacts.cas import ContentStore, object_key
+from mloop.artifacts.objects import remote
 from mloop.artifacts.objects.base import ObjectStore
 from mloop.errors import IntegrityError, NotFound
 
@@ -130,7 +131,11 @@ class ObjectStoreContract:
         for info in objects.list("objects/"):
             assert abs(info.modified - time.time()) < 120
 
-    def test_touch_restarts_the_age(self, objects: ObjectStore) -> None:
+    def test_touch_restarts_the_age(
+        self, objects: ObjectStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A remote store renews only objects older than RENEW_AFTER: make this one count.
+        monkeypatch.setattr(remote, "RENEW_AFTER", 0.0)
         objects.put_bytes("t", b"aging")
         before = objects.info("t")
         assert before is not None
@@ -193,7 +198,10 @@ class ObjectStoreContract:
         assert sorted(o.digest for o in other.iter_objects()) == sorted(digests[:3])
         assert other.get_bytes(digests[0]) == blobs[0]
 
-    def test_content_claim_restarts_the_grace_period(self, root: str) -> None:
+    def test_content_claim_restarts_the_grace_period(
+        self, root: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(remote, "RENEW_AFTER", 0.0)  # as if claimed long after its write
         store = ContentStore(root)
         digest = store.put_bytes(b"claimed again")
         (first,) = store.iter_objects()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,26 @@ def test_large_objects_stream_back_verified(root: str, tmp_path: Path) -> None:
         pieces = list(iter(lambda: reader.read(1 << 20), b""))
     assert hashlib.sha256(b"".join(pieces)).hexdigest() == digest
     assert max(len(p) for p in pieces) == 1 << 20
+
+
+@pytest.mark.parametrize(
+    "url", ["s3://AKIAEXAMPLE:sEcReT123@bucket/prefix", "gs://user:sEcReT123@bucket/x"]
+)
+def test_credentials_in_the_url_are_refused_without_echoing_them(url: str) -> None:
+    from mloop.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="has credentials in it") as caught:
+        open_object_store(url)
+    assert "sEcReT123" not in str(caught.value)
+
+
+def test_a_young_object_is_not_copied_onto_itself_when_reused(root: str) -> None:
+    objects = open_object_store(root)
+    objects.put_bytes("young", b"fresh")
+    before = objects.info("young")
+    assert before is not None
+    time.sleep(1.1)
+    assert objects.touch("young")  # reused within RENEW_AFTER: no CopyObject
+    after = objects.info("young")
+    assert after is not None and after.modified == before.modified
+    assert not objects.touch("gone")

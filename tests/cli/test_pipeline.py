@@ -154,3 +154,30 @@ def test_global_stores_reach_the_steps(home: Path, tmp_path: Path, workers: str)
 def test_settings_travel_to_workers_by_pickle(home: Path) -> None:
     settings = load_settings()
     assert pickle.loads(pickle.dumps(settings)) == settings
+
+
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["in-process", "worker-processes"])
+def test_the_project_and_the_actor_reach_the_steps(
+    home: Path, tmp_path: Path, workers: str
+) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f.txt").write_text("x")
+    mloop.set_project("fraud")
+    mloop.data.add(tmp_path / "d", name="ds")
+    mloop.data.add(tmp_path / "d", name="ds", description="same content: still version 1")
+    mloop.set_project(None)
+    code, out, err = invoke(
+        "--project",
+        "fraud",
+        "pipeline",
+        "run",
+        f"{FLOW}:located",
+        "--json",
+        "--max-workers",
+        workers,
+        env={"MLOOP_USER": "ana"},
+    )
+    assert code == 0, err
+    step_run = json.loads(out)["steps"]["where_am_i"]["run_id"]
+    seen = json.loads(mloop.Client().load_text(step_run, "outputs/output.json"))
+    assert seen == "fraud ana ds@1"

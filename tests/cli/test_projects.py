@@ -46,3 +46,18 @@ def test_a_bad_project_name_is_refused_before_anything_runs(home: Path) -> None:
     assert not (home / "mloop.db").exists()
     done = run_mloop("--project", "../up", "data", "ls")
     assert done.returncode == 2 and "project name" in done.stderr
+
+
+def test_fsck_checks_copies_of_models_loaded_in_another_project(home: Path) -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    mloop.set_project("beta")
+    model = LogisticRegression().fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
+    with mloop.start_run():
+        mloop.models.log_model(model, "model", registered_model_name="m")
+    mloop.models.load("models:/m/1")  # a local copy on this machine
+    mloop.set_project(None)
+    code, out, err = invoke("fsck", "--json")
+    assert code == 0, err
+    assert json.loads(out)["local_copies"] == {}

@@ -84,3 +84,12 @@ def test_identities_are_checked() -> None:
         Identity("")
     with pytest.raises(InvalidInput, match="kind"):
         Identity("x", kind="robot")
+
+
+def test_explicit_settings_keep_their_project(home: Path) -> None:
+    import dataclasses
+
+    mloop.set_project("b")
+    explicit = dataclasses.replace(load_settings(), project="a")
+    assert mloop.Client(settings=explicit).project == "a"
+    assert mloop.Client().project == "b"

@@ -71,9 +71,7 @@ def test_the_project_comes_from_pyproject(
 
 
 @pytest.mark.parametrize("name", ["has space", "", "a/b", "x" * 65])
-def test_a_bad_project_name_is_refused_before_anything_is_written(
-    home: Path, name: str
-) -> None:
+def test_a_bad_project_name_is_refused_before_anything_is_written(home: Path, name: str) -> None:
     with pytest.raises(InvalidInput, match="project name"):
         mloop.set_project(name)
     assert mloop.get_project() == "default"

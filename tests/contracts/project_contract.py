@@ -103,3 +103,16 @@ class ProjectContract:
             store_set.projects.create_project("no spaces")
         with pytest.raises(InvalidInput, match="project name"):
             store_set.in_project("../etc")
+
+    def test_a_failed_first_write_in_a_project_leaves_nothing_to_leak(
+        self, store_set: StoreSet
+    ) -> None:
+        a = store_set.in_project("alpha")
+        twice = [DatasetFile("x.csv", DIGEST, 1), DatasetFile("x.csv", DIGEST, 1)]
+        with pytest.raises(Exception):  # noqa: B017  (the database refuses the duplicate path)
+            a.datasets.commit_version("d", DIGEST, twice)
+        b = store_set.in_project("beta")
+        b.experiments.create_experiment("beta-secret")
+        assert a.experiments.search_experiments() == []
+        assert a.experiments.get_experiment_by_name("beta-secret") is None
+        assert b.experiments.get_experiment_by_name("beta-secret") is not None

@@ -153,3 +153,25 @@ def test_listing(three: None) -> None:
         "credit/2",
         "credit/3",
     ]
+
+
+def test_a_rollback_raced_by_another_move_is_a_conflict(
+    three: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mloop.models import registry
+
+    for version in (1, 2):
+        mloop.models.set_alias("credit", "champion", version)
+    real = registry.alias_history
+
+    def read_then_someone_moves_it(*args: Any, **kwargs: Any) -> list[AliasChange]:
+        seen = real(*args, **kwargs)
+        mloop.models.set_alias("credit", "champion", 3)  # between the read and the move
+        return seen
+
+    monkeypatch.setattr(registry, "alias_history", read_then_someone_moves_it)
+    with pytest.raises(Conflict, match="champion"):
+        mloop.models.rollback("credit", "champion")
+    monkeypatch.setattr(registry, "alias_history", real)
+    assert mloop.models.get_version("credit@champion").version == 3
+    assert [c.to_version for c in mloop.models.alias_history("credit", "champion")] == [1, 2, 3]

@@ -139,3 +139,15 @@ def note(text: str) -> str:
 @mloop.pipeline
 def noted(text: str = "hello") -> None:
     note(text)
+
+
+@mloop.step(cache=False)
+def where_am_i(dataset: str) -> str:
+    """What a step body sees: its project, who acts, and a dataset named in that project."""
+    actor = mloop.Client().context.actor.name
+    return f"{mloop.get_project()} {actor} {mloop.data.get(dataset).ref}"
+
+
+@mloop.pipeline
+def located(dataset: str = "ds") -> None:
+    where_am_i(dataset)

@@ -21,11 +21,27 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from mloop.config import check_project_name
+from mloop.config import Settings, check_project_name
 
 _tracking_uri: str | None = None
 _artifacts_uri: str | None = None
 _project: str | None = None
+_settings: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Take ``settings`` instead of reading the environment (None: read it again).
+
+    What a pipeline worker does first: its parent's settings (stores, project,
+    who acts) arrive as an argument and become the process's defaults.
+    """
+    global _settings
+    _settings = settings
+
+
+def settings() -> Settings | None:
+    """The settings this process was given, or None when it reads its own."""
+    return _settings
 
 
 def set_tracking_uri(uri: str | None, artifacts_uri: str | None = None) -> None:

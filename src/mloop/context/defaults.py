@@ -39,7 +39,7 @@ def default_context() -> Context:
         Conflict: the artifact root belongs to another metadata store.
     """
     global _last
-    settings = current_settings()
+    settings = current.settings() or current_settings()
     chosen = (current.tracking_uri(), current.artifacts_uri(), current.project())
     last = _last
     if last is not None:
@@ -54,7 +54,7 @@ def default_context() -> Context:
 
 def chosen_settings(settings: Settings | None = None) -> Settings:
     """The settings with what the process chose (stores, project) put over them."""
-    settings = settings or current_settings()
+    settings = settings or current.settings() or current_settings()
     uri, artifacts, project = current.tracking_uri(), current.artifacts_uri(), current.project()
     if uri is None and artifacts is None and project is None:
         return settings

@@ -80,12 +80,11 @@ def check_local_copies(be: ModelBackend, *, repair: bool) -> dict[str, list[str]
     found: dict[str, list[str]] = {}
     for marker in sorted(be.cache_root.glob(".*.complete")):
         digest = marker.name[1 : -len(".complete")]
-        versions = be.stores.models.find_versions(digest)
+        # By digest, in any project: a copy is this machine's, whichever project loaded it.
+        versions = be.stores.models.find_versions(digest, with_files=True)
         if not versions:
             continue
-        version = be.stores.models.get_version(
-            versions[0].name, versions[0].version, with_files=True
-        )
+        version = versions[0]
         damaged = verify_local(be.client.content, version, be.cache_root, repair=repair)
         if damaged:
             found[f"model '{version.ref}'"] = damaged

@@ -98,7 +98,14 @@ def set_alias(
 
 
 def _move(
-    name: str, alias: str, version: int, *, reason: str, action: str, context: Context | None
+    name: str,
+    alias: str,
+    version: int,
+    *,
+    reason: str,
+    action: str,
+    context: Context | None,
+    seen: int | None = None,
 ) -> AliasChange:
     check_model_name(name)
     check_alias(alias)
@@ -110,9 +117,10 @@ def _move(
     if alias in target.aliases:  # already there: nothing moves, nothing is recorded
         return AliasChange(name, alias, "unchanged", version, version, actor, reason, 0)
     _check_target(target.status, target.ref, alias)
-    # The rules are checked against the version the alias points at now; the store
-    # then moves it only if it still points there (another move in between: Conflict).
-    before = _current(be, name, alias)
+    # The rules are checked against the version the alias points at now (or where the
+    # caller saw it: a rollback computed from the history); the store then moves it
+    # only if it still points there (another move in between: Conflict).
+    before = seen if seen is not None else _current(be, name, alias)
     check_promotion(
         name, alias, version, baseline=before, rollback=action == "rollback", context=context
     )
@@ -202,10 +210,17 @@ def rollback(
     """
     history = alias_history(name, alias, context=context)
     target = rollback_target(history)
+    seen = history[-1].to_version if history else None
     if target is None:
         raise Conflict(f"alias {alias!r} of model {name!r} has no earlier version to roll back to")
     return _move(
-        name, alias, target, reason=reason or "rollback", action="rollback", context=context
+        name,
+        alias,
+        target,
+        reason=reason or "rollback",
+        action="rollback",
+        context=context,
+        seen=seen,
     )
 
 

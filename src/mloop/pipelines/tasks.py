@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from mloop.artifacts.cas import ContentStore
 from mloop.config import Settings
+from mloop.context import current
 from mloop.errors import InvalidInput
 from mloop.pipelines import materializers
 from mloop.pipelines.steps import Step
@@ -221,7 +222,9 @@ def execute_step(
 
 
 def worker_settings(client: Client) -> Settings:
-    """The settings a worker needs to open ``client``'s stores: its own, with both URIs resolved.
+    """What a worker needs to work as ``client`` does: settings, stores, project and actor.
+
+    The client's settings, with both URIs resolved, its project and who acts.
 
     Example:
         >>> import tempfile
@@ -230,16 +233,22 @@ def worker_settings(client: Client) -> Settings:
         True
     """
     return dataclasses.replace(
-        client.settings, tracking_uri=client.tracking_uri, artifacts_uri=client.content.root
+        client.settings,
+        tracking_uri=client.tracking_uri,
+        artifacts_uri=client.content.root,
+        project=client.project,
+        user=client.context.actor.name,
     )
 
 
 def worker_client(settings: Settings) -> Client:
-    """The client of ``settings``' stores, which this process's fluent API now follows too.
+    """The client of ``settings``, which this process's fluent API now follows too.
 
     What a worker process or Ray task calls first: the settings come from the
-    parent as an argument, and what the step's body logs (``mloop.log_metric``,
-    ``mloop.data.get``…) goes to the same stores as the runner's records.
+    parent as an argument and become the process's defaults, so what the
+    step's body does (``mloop.log_metric``, ``mloop.data.get``,
+    ``mloop.models.set_alias``…) goes to the same stores, in the same project,
+    as the same actor as the runner's records.
 
     Example:
         >>> import tempfile
@@ -247,11 +256,12 @@ def worker_client(settings: Settings) -> Client:
         >>> client = worker_client(Settings(tracking_uri=home, artifacts_uri=f"{home}/a"))
         >>> fluent.current_client().settings.artifacts_uri == f"{home}/a"
         True
-        >>> fluent.set_tracking_uri("")
+        >>> current.use_settings(None)
     """
-    client = Client(settings=settings)  # first, so the shared backend keeps these settings
-    fluent.set_tracking_uri(client.tracking_uri, artifacts_uri=settings.resolved_artifacts_uri())
-    return client
+    current.use_settings(settings)
+    fluent.set_tracking_uri("")  # no choice of this process's own: the parent's settings rule
+    fluent.set_project(None)
+    return fluent.current_client()
 
 
 def execute_in_worker(task: StepTask) -> StepResult:

@@ -103,6 +103,8 @@ def _client_settings(
         # Like MLflow's client: follow the stores the fluent API was pointed at
         # (the artifact root only with the store it was chosen for).
         base = chosen_settings(settings)
+        if settings is not None:  # explicit settings name their own project
+            base = dataclasses.replace(base, project=settings.project)
         if tracking_uri is not None and tracking_uri != current.tracking_uri():
             own = (settings or current_settings()).artifacts_uri
             base = dataclasses.replace(base, artifacts_uri=own)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import logging
 import shutil
 import tempfile
 import time
@@ -43,6 +44,11 @@ import fsspec
 from mloop.artifacts.objects.base import ObjectInfo
 from mloop.errors import StoreError
 from mloop.masking import mask_text, mask_uri
+
+log = logging.getLogger(__name__)
+
+RENEW_AFTER = 600.0
+"""Seconds: a remote object reused sooner than this after its last write is not renewed."""
 
 _SPOOL_IN_MEMORY = 8 << 20
 """A spooled write stays in memory up to this size, then moves to a local temporary file."""
@@ -123,21 +129,32 @@ class FsspecObjects:
         return ObjectInfo(key, int(found.get("size") or 0), modified_time(found))
 
     def touch(self, key: str) -> bool:
-        """Restart the age of ``key``: its metadata is rewritten in place, which renews it.
+        """Restart the age of ``key`` if it is old enough to need it; False if it is gone.
 
-        An object store has no ``utime``; a copy of an object onto itself with
-        new metadata (S3's CopyObject) gives it a new last-modified time.
+        An object store has no ``utime``: renewing an object rewrites its
+        metadata in place (S3's CopyObject), which costs a server-side copy. So
+        an object written or renewed in the last :data:`RENEW_AFTER` seconds is
+        left as it is (garbage collection keeps objects younger than its grace
+        period, an hour by default), and an object the store cannot copy in one
+        request (over 5 GB on S3) keeps its age, with a warning.
         """
+        found = self.info(key)
+        if found is None:
+            return False
+        if time.time() - found.modified < RENEW_AFTER:
+            return True
         path = self._path(key)
+        setxattr = getattr(self.fs, "setxattr", None) or getattr(self.fs, "setxattrs", None)
+        if setxattr is None:
+            return True
         try:
             with self._guard("write", key):
-                setxattr = getattr(self.fs, "setxattr", None) or getattr(self.fs, "setxattrs", None)
-                if setxattr is None:
-                    return bool(self.fs.isfile(path))
                 setxattr(path, mloop_claimed=str(int(time.time())))
                 self.fs.invalidate_cache(path)
         except FileNotFoundError:
             return False
+        except StoreError as err:
+            log.warning("could not renew the age of %s (%s); it keeps its age", key, err)
         return True
 
     def delete(self, key: str) -> None:

@@ -42,7 +42,8 @@ def open_object_store(url: str) -> ObjectStore:
 
     Raises:
         MissingExtra: the scheme's filesystem package is not installed (``s3fs``…).
-        InvalidInput: fsspec knows no such scheme, or the URL is malformed.
+        InvalidInput: fsspec knows no such scheme, the URL is malformed, or it holds
+            credentials (``s3://KEY:SECRET@bucket``).
 
     Example:
         >>> open_object_store("file:///data/artifacts").location("objects/ab/cd")
@@ -51,6 +52,15 @@ def open_object_store(url: str) -> ObjectStore:
     scheme = scheme_of(url)
     if scheme == "memory":
         return MemoryObjects(url)
+    if scheme != "file" and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        # Credentials in a URL would travel into every message and record that names
+        # the store: refused before anything is opened.
+        raise InvalidInput(
+            f"artifact store root {mask_uri(url)!r} has credentials in it; name only the "
+            f"bucket ({scheme}://bucket/prefix) and give the credentials through the "
+            "standard settings (for S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "AWS_PROFILE or ~/.aws)"
+        )
     if scheme == "file" and "://" not in url:
         return LocalObjects(url)
     try:

@@ -86,8 +86,8 @@ class ModelStore(Protocol):
     def list_versions(self, name: str) -> list[ModelVersion]:
         """Every version of a model, oldest first (without files)."""
 
-    def find_versions(self, digest: str) -> list[ModelVersion]:
-        """Versions of any model whose package digest is ``digest``."""
+    def find_versions(self, digest: str, *, with_files: bool = False) -> list[ModelVersion]:
+        """Versions of any model, in any project, whose package digest is ``digest``."""
 
     def set_status(self, name: str, version: int, status: ModelVersionStatus) -> ModelVersion:
         """Archive or restore a version."""

@@ -25,7 +25,7 @@ class SqlAliasStore(VersionReader):
             found = self._fetch_versions(
                 conn,
                 self._by_alias,
-                {"name": name, "alias": alias, "project": self._project_key(conn)},
+                {"name": name, "alias": alias, "project": self._scope.name},
             )
             if not found:
                 raise self._missing(conn, name, f"alias {alias!r}")

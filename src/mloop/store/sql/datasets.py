@@ -134,7 +134,7 @@ class SqlDatasetStore:
         return int(found)
 
     def _named(self, conn: sa.Connection, name: str) -> sa.ColumnElement[bool]:
-        return sa.and_(_D.c.name == name, self._scope.owns(_D.c.project_id, conn))
+        return sa.and_(_D.c.name == name, self._scope.owns(_D.c.project_id))
 
     def _load(
         self,
@@ -215,7 +215,7 @@ class SqlDatasetStore:
             names = (
                 conn.execute(
                     sa.select(_D.c.name)
-                    .where(self._scope.owns(_D.c.project_id, conn))
+                    .where(self._scope.owns(_D.c.project_id))
                     .order_by(_D.c.name)
                 )
                 .scalars()

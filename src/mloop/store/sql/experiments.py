@@ -79,7 +79,7 @@ class SqlExperimentStore:
     def _load(self, where: sa.ColumnElement[bool], *, scoped: bool = True) -> list[Experiment]:
         with self._db.connect() as conn:
             if scoped:
-                where = sa.and_(where, self._scope.owns(_E.c.project_id, conn))
+                where = sa.and_(where, self._scope.owns(_E.c.project_id))
             rows = conn.execute(sa.select(_E).where(where).order_by(_E.c.experiment_id)).all()
             ids = [row.experiment_id for row in rows]
             tags: dict[int, dict[str, str]] = {}

@@ -13,7 +13,7 @@ from mloop.entities import ModelVersion, ModelVersionStatus
 from mloop.errors import NotFound
 from mloop.store import schema
 from mloop.store.database import Database, Prepared
-from mloop.store.sql.projects import ProjectScope
+from mloop.store.sql.projects import ProjectScope, project_key
 
 _M = schema.registered_models
 _V = schema.model_versions
@@ -22,7 +22,7 @@ _A = schema.model_aliases
 
 def named(conn: sa.Connection, scope: ProjectScope, name: str) -> sa.ColumnElement[bool]:
     """The WHERE clause finding the registered model ``name`` of the scope's project."""
-    return sa.and_(_M.c.name == name, scope.owns(_M.c.project_id, conn))
+    return sa.and_(_M.c.name == name, scope.owns(_M.c.project_id))
 
 
 def model_id(conn: sa.Connection, scope: ProjectScope, name: str) -> int:
@@ -117,7 +117,7 @@ class VersionReader:
         self._by_number = database.prepare(
             version_select().where(
                 _M.c.name == sa.bindparam("name"),
-                _M.c.project_id == sa.bindparam("project"),
+                _M.c.project_id == project_key(sa.bindparam("project")),
                 _V.c.version == sa.bindparam("version"),
             )
         )
@@ -126,16 +126,12 @@ class VersionReader:
             .join(_M, _M.c.model_id == _A.c.model_id)
             .where(
                 _M.c.name == sa.bindparam("name"),
-                _M.c.project_id == sa.bindparam("project"),
+                _M.c.project_id == project_key(sa.bindparam("project")),
                 _A.c.alias == sa.bindparam("alias"),
             )
             .scalar_subquery()
         )
         self._by_alias = database.prepare(version_select().where(_V.c.version_id == pointed))
-
-    def _project_key(self, conn: sa.Connection) -> int:
-        # A project that does not exist yet holds nothing: no row has key 0.
-        return self._scope.read_id(conn) or 0
 
     def _fetch_versions(
         self, conn: sa.Connection, prepared: Prepared, params: Mapping[str, Any]

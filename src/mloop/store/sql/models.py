@@ -87,7 +87,7 @@ class SqlModelStore(VersionReader):
     def list_models(self) -> list[RegisteredModel]:
         """Every registered model of the project, by name."""
         with self._db.connect() as conn:
-            return self._models(conn, [self._scope.owns(_M.c.project_id, conn)])
+            return self._models(conn, [self._scope.owns(_M.c.project_id)])
 
     def _models(
         self, conn: sa.Connection, where: list[sa.ColumnElement[bool]]
@@ -213,7 +213,7 @@ class SqlModelStore(VersionReader):
             found = self._fetch_versions(
                 conn,
                 self._by_number,
-                {"name": name, "version": version, "project": self._project_key(conn)},
+                {"name": name, "version": version, "project": self._scope.name},
             )
             if not found:
                 raise self._missing(conn, name, f"version {version}")
@@ -237,10 +237,24 @@ class SqlModelStore(VersionReader):
             mid = model_id(conn, self._scope, name)
             return self._versions(conn, [_V.c.model_id == mid])
 
-    def find_versions(self, digest: str) -> list[ModelVersion]:
-        """Versions of any model whose package digest is ``digest``."""
+    def find_versions(self, digest: str, *, with_files: bool = False) -> list[ModelVersion]:
+        """Versions of any model, in any project, whose package digest is ``digest``."""
         with self._db.connect() as conn:
-            return self._versions(conn, [_V.c.digest == digest])
+            found = self._versions(conn, [_V.c.digest == digest])
+            if not with_files or not found:
+                return found
+            files: dict[tuple[str, int], list[ModelFile]] = {}
+            for name, number, path, file_digest, size in conn.execute(
+                sa.select(_M.c.name, _V.c.version, _F.c.path, _F.c.digest, _F.c.size)
+                .join(_V, _V.c.version_id == _F.c.version_id)
+                .join(_M, _M.c.model_id == _V.c.model_id)
+                .where(_V.c.digest == digest)
+                .order_by(_F.c.path)
+            ).all():
+                files.setdefault((name, number), []).append(ModelFile(path, file_digest, size))
+        return [
+            dataclasses.replace(v, files=tuple(files.get((v.name, v.version), ()))) for v in found
+        ]
 
     def set_status(self, name: str, version: int, status: ModelVersionStatus) -> ModelVersion:
         """Archive or restore a version."""

@@ -21,26 +21,23 @@ from mloop.store.database import Database, now_millis
 _P = schema.projects
 
 
+def project_key(name: sa.ColumnElement[str] | str) -> sa.ScalarSelect[int]:
+    """The key of the project called ``name``, as a subquery (NULL when there is none)."""
+    return sa.select(_P.c.project_id).where(_P.c.name == name).scalar_subquery()
+
+
 class ProjectScope:
     """The project a view of the SQL stores reads and writes names in.
 
-    Its id is looked up once and remembered; a project that does not exist yet
-    holds nothing (reads find nothing) and is made by the first write in it.
+    Reads find the project by name inside each statement (a subquery on its
+    unique name), so nothing is remembered that a rolled-back transaction or
+    another process could make wrong; a project that does not exist yet holds
+    nothing, and the first write in it makes it.
     """
 
     def __init__(self, database: Database, name: str = DEFAULT_PROJECT) -> None:
         self._db = database
         self.name = check_project_name(name)
-        self._id: int | None = None
-
-    def read_id(self, conn: sa.Connection) -> int | None:
-        """The project's key, or None if it does not exist (yet)."""
-        if self._id is None:
-            found = conn.execute(sa.select(_P.c.project_id).where(_P.c.name == self.name)).scalar()
-            if found is None:
-                return None
-            self._id = int(found)
-        return self._id
 
     def write_id(self, conn: sa.Connection) -> int:
         """The project's key, making the project in ``conn``'s transaction if it is new."""
@@ -49,14 +46,11 @@ class ProjectScope:
             .values(name=self.name, description="", created_time=now_millis())
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        found = conn.execute(sa.select(_P.c.project_id).where(_P.c.name == self.name)).scalar_one()
-        self._id = int(found)
-        return self._id
+        return int(conn.execute(sa.select(project_key(self.name))).scalar_one())
 
-    def owns(self, column: sa.ColumnElement[int], conn: sa.Connection) -> sa.ColumnElement[bool]:
+    def owns(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
         """A WHERE clause keeping the rows of this project (none if it does not exist)."""
-        found = self.read_id(conn)
-        return sa.false() if found is None else column == found
+        return column == project_key(self.name)
 
     @property
     def shown(self) -> str:

@@ -83,3 +83,26 @@ def postgres_url() -> Iterator[str]:
         with engine.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         engine.dispose()
+
+
+@pytest.fixture
+def postgres_store(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL metadata store of this test's own: a fresh schema in the session's database.
+
+    A store and its artifact root belong together: tests that pair a store with
+    an artifact root of their own must not share one store's references.
+    """
+    import sqlalchemy as sa
+
+    schema = f"store_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = sa.engine.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        disconnect_all()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()

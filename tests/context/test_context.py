@@ -93,3 +93,26 @@ def test_explicit_settings_keep_their_project(home: Path) -> None:
     explicit = dataclasses.replace(load_settings(), project="a")
     assert mloop.Client(settings=explicit).project == "a"
     assert mloop.Client().project == "b"
+
+
+def test_log_model_registers_in_the_contexts_project_as_its_actor(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOOP_USER", "alice")
+    bot = default_context().in_project("fraud").acting_as(Identity("ci-bot", kind="service"))
+    model = LogisticRegression().fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
+    info = mloop.models.log_model(model, "model", registered_model_name="credit", context=bot)
+    assert info.registered_version is not None
+    version = mloop.models.get_version("credit/1", context=bot)
+    assert version.created_by == "ci-bot"
+    assert mloop.models.list_models() == []  # not in project default
+    mloop.end_run()
+
+
+def test_log_model_refuses_a_context_of_another_store(home: Path, tmp_path: Path) -> None:
+    other = open_context(
+        load_settings(environ={"MLOOP_HOME": str(tmp_path / "other")}, cwd=tmp_path)
+    )
+    model = LogisticRegression().fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
+    with pytest.raises(InvalidInput, match="active run"):
+        mloop.models.log_model(model, "model", context=other)

@@ -476,6 +476,21 @@ class ModelStoreContract:
         }
         assert models.get_model("credit").updated_time >= moved.time
 
+    def test_an_archived_version_takes_no_alias_and_an_aliased_one_is_not_archived(
+        self, model_stores: StoreSet
+    ) -> None:
+        models, aliases = model_stores.models, model_stores.aliases
+        for seed in "ab":
+            models.create_version("credit", new_version(seed))
+        models.set_status("credit", 2, ModelVersionStatus.ARCHIVED)
+        with pytest.raises(Conflict, match="archived"):
+            aliases.set_alias("credit", "champion", 2, expected=None, actor="ana")
+        aliases.set_alias("credit", "champion", 1, expected=None, actor="ana")
+        with pytest.raises(Conflict, match="champion"):
+            models.set_status("credit", 1, ModelVersionStatus.ARCHIVED)
+        assert models.get_version("credit", 1).status == ModelVersionStatus.READY
+        assert [c.to_version for c in aliases.alias_history("credit")] == [1]
+
     def test_alias_history(self, model_stores: StoreSet) -> None:
         models, aliases = model_stores.models, model_stores.aliases
         for seed in "abc":

@@ -66,7 +66,7 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreSet]
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/mloop.db"
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue("postgres_store")
     opened = open_sql_store_set(url)
     yield opened
     opened.close()

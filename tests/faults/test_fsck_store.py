@@ -163,9 +163,9 @@ def test_a_local_model_copy_is_reread(home: Path, tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_references_name_runs_datasets_and_models_on_postgres(
-    home: Path, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    home: Path, tmp_path: Path, postgres_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MLOOP_TRACKING_URI", postgres_url)
+    monkeypatch.setenv("MLOOP_TRACKING_URI", postgres_store)
     with mloop.start_run() as run:
         mloop.log_text("notes", "notes.txt")
     folder = tmp_path / "rows"

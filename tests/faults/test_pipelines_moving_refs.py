@@ -116,9 +116,9 @@ def test_reads_in_worker_processes_count_too(home: Path, tmp_path: Path) -> None
 
 @pytest.mark.postgres
 def test_a_new_version_behind_latest_on_postgresql(
-    home: Path, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    home: Path, tmp_path: Path, postgres_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MLOOP_TRACKING_URI", postgres_url)
+    monkeypatch.setenv("MLOOP_TRACKING_URI", postgres_store)
     assert mloop.get_tracking_uri().startswith("postgresql")
     name = f"bc{uuid.uuid4().hex[:8]}"  # the database is shared by the session's tests
     for count_rows in (569, 300):

@@ -217,10 +217,10 @@ def test_memory_artifact_roots_are_paired_too(home: Path, tmp_path: Path) -> Non
 
 @pytest.mark.postgres
 def test_gc_with_the_default_store_keeps_a_postgres_stores_objects(
-    postgres_url: str, home: Path, tmp_path: Path
+    postgres_store: str, home: Path, tmp_path: Path
 ) -> None:
     shared = tmp_path / "shared"
-    _store_with_an_artifact(postgres_url, shared)
+    _store_with_an_artifact(postgres_store, shared)
     before = _objects(shared)
     mloop.Client(tracking_uri=f"sqlite:///{home}/mloop.db")  # the default store, in use
     disconnect_all()
@@ -289,9 +289,28 @@ def test_an_unwritable_remote_root_is_named_with_its_password_masked(
         raise PermissionError(13, "Permission denied", "memory://user:hunter2@bucket/a")
 
     monkeypatch.setattr("fsspec.implementations.memory.MemoryFileSystem.pipe_file", refuse)
-    with pytest.raises(StoreError, match="cannot write to the artifact store") as caught:
+    with pytest.raises(
+        StoreError, match=r"cannot write 'mloop-store\.json' in the artifact store"
+    ) as caught:
         mloop.Client(
             tracking_uri=f"sqlite:///{tmp_path}/s/mloop.db",
             artifacts_uri="memory://user:hunter2@bucket/a",
         )
     assert "hunter2" not in str(caught.value)
+
+
+def test_an_empty_root_is_not_adopted_by_a_store_whose_objects_are_elsewhere(
+    home: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "f.csv").write_text("x\n1\n")
+    assert invoke("data", "add", str(data), "-n", "ds")[0] == 0
+    disconnect_all()
+    empty = tmp_path / "empty-root"
+    code, _, err = invoke("--artifacts-uri", str(empty), "data", "add", str(data), "-n", "other")
+    assert code == 4, err
+    assert "is empty, but the metadata store" in err and "references 1 objects" in err
+    assert read_identity(str(empty)) is None  # nothing written there
+    code, _, err = invoke("data", "get", "ds", "-o", str(tmp_path / "out"))
+    assert code == 0, err  # the store and its own root are untouched

@@ -117,10 +117,10 @@ def test_the_stored_command_line_hides_a_password_with_a_slash() -> None:
 
 @pytest.mark.postgres
 def test_the_artifact_store_identity_hides_a_password_with_a_slash(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The server trusts local connections: the password is sent and ignored.
-    uri = postgres_url.replace("postgres@", f"postgres:pa/{SECRET}@", 1)
+    uri = postgres_store.replace("postgres@", f"postgres:pa/{SECRET}@", 1)
     assert f"pa/{SECRET}@" in uri
     root = tmp_path / "artifacts"
     monkeypatch.setenv("MLOOP_ARTIFACTS_URI", str(root))

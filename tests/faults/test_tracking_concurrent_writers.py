@@ -44,9 +44,9 @@ print("done", flush=True)
 
 @pytest.mark.postgres
 def test_writers_in_opposite_key_orders_do_not_deadlock(
-    postgres_url: str, home: Path, tmp_path: Path
+    postgres_store: str, home: Path, tmp_path: Path
 ) -> None:
-    client = Client(tracking_uri=postgres_url)
+    client = Client(tracking_uri=postgres_store)
     run_id = client.create_run(client.create_experiment(f"dead-{time.time_ns()}")).info.run_id
     client.flush()
     go = tmp_path / "go"
@@ -54,7 +54,7 @@ def test_writers_in_opposite_key_orders_do_not_deadlock(
     for index in range(WRITERS):
         ready = tmp_path / f"ready{index}"
         code = WRITER.format(
-            uri=postgres_url,
+            uri=postgres_store,
             keys=KEYS,
             index=index,
             ready=str(ready),

@@ -36,7 +36,7 @@ POINTS = 1_100
 def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/poison.db"
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("postgres_store"))
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_a_run_purged_by_another_process_loses_only_its_own_points(
 ) -> None:
     monkeypatch.setenv("MLOOP_FLUSH_INTERVAL", "60")
     if backend == "postgres":
-        monkeypatch.setenv("MLOOP_TRACKING_URI", request.getfixturevalue("postgres_url"))
+        monkeypatch.setenv("MLOOP_TRACKING_URI", request.getfixturevalue("postgres_store"))
     client = Client()
     exp = client.create_experiment(f"e-{uuid.uuid4().hex}")  # the database is shared
     a, b = (client.create_run(exp, run_name=n).info.run_id for n in ("a", "b"))

@@ -45,7 +45,7 @@ def tracking_uri(
     request: pytest.FixtureRequest, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> str:
     if request.param == "postgres":
-        monkeypatch.setenv("MLOOP_TRACKING_URI", str(request.getfixturevalue("postgres_url")))
+        monkeypatch.setenv("MLOOP_TRACKING_URI", str(request.getfixturevalue("postgres_store")))
     disconnect_all()  # nothing open before the test begins
     return mloop.get_tracking_uri()
 

@@ -30,6 +30,7 @@ import fsspec
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from mloop.artifacts.objects.schemes import open_object_store
 from mloop.disk import read_written, write_once
 from mloop.errors import IntegrityError, StoreError
 from mloop.masking import mask_text, mask_uri
@@ -81,8 +82,11 @@ def read_identity(root: str) -> ArtifactIdentity | None:
     """
     fs, path = _location(root)
     try:
-        # A local file made without hard links is empty for a moment: read_written waits.
-        data = read_written(path) if isinstance(fs, LocalFileSystem) else fs.cat_file(path)
+        if isinstance(fs, LocalFileSystem):
+            # A local file made without hard links is empty for a moment: read_written waits.
+            data = read_written(path)
+        else:  # through the object store: its errors name the bucket, secrets masked
+            data = open_object_store(root).get_bytes(IDENTITY_FILE)
     except FileNotFoundError:
         return None
     except OSError as err:
@@ -128,8 +132,7 @@ def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdenti
             write_once(path, data)
         else:
             # An object store's upload is atomic; a lost race is seen on the re-read below.
-            fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            fs.pipe_file(path, data)
+            open_object_store(root).put_bytes(IDENTITY_FILE, data)
     except OSError as err:
         raise _unusable(root, err, "write to") from None
     return read_identity(root) or identity

@@ -59,9 +59,16 @@ class Context:
             settings=dataclasses.replace(self.settings, project=name),
         )
 
-    def acting_as(self, actor: Identity) -> Context:
-        """The same context with another actor (the server's authenticated user)."""
-        return dataclasses.replace(self, actor=actor)
+    def acting_as(self, actor: Identity | str) -> Context:
+        """The same context with another actor (the server's authenticated user).
+
+        A plain string names a user.
+
+        Raises:
+            InvalidInput: an empty or overlong name.
+        """
+        who = actor if isinstance(actor, Identity) else Identity(actor)
+        return dataclasses.replace(self, actor=who)
 
     @property
     def tracking_uri(self) -> str:

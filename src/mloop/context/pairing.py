@@ -78,15 +78,8 @@ def check_pair(stores: StoreSet, content: ContentStore, *, force: bool = False) 
     if found is None:
         if not (may_create() or force):
             return  # reading harms nothing, and records nothing
-        if not force and not _adoptable(stores, content):
-            raise Conflict(
-                f"the artifact store {mask_uri(content.root)!r} holds objects but records no "
-                f"owner, and the metadata store {mask_uri(stores.uri)!r} (store id "
-                f"{stores.store_id}) references none of them: it may be another store's, whose "
-                "objects a `mloop gc` here would delete; nothing was written. "
-                f"{_FIX} If it does belong to {mask_uri(stores.uri)!r}, record that with "
-                "`mloop gc --force --dry-run` (it removes nothing)"
-            )
+        if not force:
+            _check_adoptable(stores, content)
         found = bind_identity(content.root, stores.store_id, stores.uri)
     if found.store_id == stores.store_id:
         return
@@ -136,15 +129,36 @@ def _holds_objects(content: ContentStore) -> bool:
     return next(_held(content), None) is not None
 
 
-def _adoptable(stores: StoreSet, content: ContentStore) -> bool:
-    """True when the root holds nothing, or an object the metadata store references."""
-    referenced: set[str] | None = None
+def _check_adoptable(stores: StoreSet, content: ContentStore) -> None:
+    """Refuse to adopt a root unless it holds an object the store references, or both are empty.
+
+    A root holding only objects the store does not know may be another store's;
+    an empty root paired with a store that references objects is not where that
+    store's objects are (adopting it would split the store in two).
+    """
+    referenced = stores.artifacts.referenced_digests()
+    held = False
     for digest in _held(content):
-        if referenced is None:
-            referenced = stores.artifacts.referenced_digests()
+        held = True
         if digest in referenced:
-            return True
-    return referenced is None
+            return
+    if held:
+        raise Conflict(
+            f"the artifact store {mask_uri(content.root)!r} holds objects but records no "
+            f"owner, and the metadata store {mask_uri(stores.uri)!r} (store id "
+            f"{stores.store_id}) references none of them: it may be another store's, whose "
+            "objects a `mloop gc` here would delete; nothing was written. "
+            f"{_FIX} If it does belong to {mask_uri(stores.uri)!r}, record that with "
+            "`mloop gc --force --dry-run` (it removes nothing)"
+        )
+    if referenced:
+        raise Conflict(
+            f"the artifact store {mask_uri(content.root)!r} is empty, but the metadata store "
+            f"{mask_uri(stores.uri)!r} (store id {stores.store_id}) references "
+            f"{len(referenced):,} objects: they are in another artifact store, and writing "
+            "here would split the store in two; nothing was written. "
+            f"{_FIX} If the objects were lost, restore them (or point at their copy)"
+        )
 
 
 def _held(content: ContentStore) -> Iterator[str]:

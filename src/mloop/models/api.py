@@ -190,9 +190,15 @@ def log_model(
     """
     if registered_model_name is not None:
         check_model_name(registered_model_name)
+    be = backend(context)
+    if be.client.tracking_uri != fluent.get_tracking_uri():
+        raise InvalidInput(
+            f"log_model logs into the active run, which is in {fluent.get_tracking_uri()!r}; "
+            f"the context given is for {be.client.tracking_uri!r}: point the fluent API at "
+            "it first (mloop.set_tracking_uri) or save the model and register it there"
+        )
     active = fluent.active_run() or fluent.start_run()
     run_id = active.info.run_id
-    be = backend(context)
     path = artifact_path.strip("/") if isinstance(artifact_path, str) else ""
     if not path:
         raise InvalidInput(f"artifact_path must name a folder, e.g. 'model', got {artifact_path!r}")
@@ -227,7 +233,7 @@ def log_model(
     )
     be.client.log_inputs(run_id, [info], direction="output")
     if registered_model_name is not None:
-        version = register(info.model_uri, registered_model_name)
+        version = register(info.model_uri, registered_model_name, context=context)
         info = dataclasses.replace(info, registered_version=version)
     return info
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mloop.entities import AliasChange, ModelVersion
+from mloop.entities import AliasChange, ModelVersion, ModelVersionStatus
 from mloop.errors import Conflict
 from mloop.store import schema
 from mloop.store.database import now_millis
@@ -54,13 +54,19 @@ class SqlAliasStore(VersionReader):
 
         Raises:
             NotFound: no such model or version.
-            Conflict: the alias points elsewhere than ``expected`` now; nothing changed.
+            Conflict: the alias points elsewhere than ``expected`` now, or the version
+                is archived; nothing changed.
         """
         with self._db.begin() as conn:
             mid = lock_model(self._db, conn, self._scope, name)
             vid = version_id(conn, self._scope, name, version)
             current = self._current(conn, mid, alias)
             _compare(name, alias, expected, current)
+            status = conn.execute(sa.select(_V.c.status).where(_V.c.version_id == vid)).scalar()
+            if status != ModelVersionStatus.READY.value:  # archived while the move was checked
+                raise Conflict(
+                    f"{name}/{version} is archived; restore it before it takes {alias!r}"
+                )
             stmt = self._db.upsert(_A).values(model_id=mid, alias=alias, version_id=vid)
             conn.execute(
                 stmt.on_conflict_do_update(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus, RegisteredModel
-from mloop.errors import AlreadyExists, NotFound
+from mloop.errors import AlreadyExists, Conflict, NotFound
 from mloop.store import schema
 from mloop.store.database import now_millis
 from mloop.store.protocols.registry import NewVersion
@@ -257,9 +257,19 @@ class SqlModelStore(VersionReader):
         ]
 
     def set_status(self, name: str, version: int, status: ModelVersionStatus) -> ModelVersion:
-        """Archive or restore a version."""
+        """Archive or restore a version; Conflict to archive one an alias points at."""
         with self._db.begin() as conn:
+            lock_model(self._db, conn, self._scope, name)  # not while an alias moves onto it
             vid = version_id(conn, self._scope, name, version)
+            if status == ModelVersionStatus.ARCHIVED:
+                held = conn.execute(
+                    sa.select(_A.c.alias).where(_A.c.version_id == vid).order_by(_A.c.alias)
+                ).scalars()
+                aliases = list(held)
+                if aliases:
+                    raise Conflict(
+                        f"{name}/{version} holds alias(es) {aliases}; move them before archiving it"
+                    )
             conn.execute(_V.update().where(_V.c.version_id == vid).values(status=status.value))
         return self.get_version(name, version)
 

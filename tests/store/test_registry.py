@@ -55,3 +55,16 @@ def test_concurrent_first_opens_open_once(tmp_path: Path, monkeypatch: pytest.Mo
 def test_unknown_scheme_opens_nothing() -> None:
     with pytest.raises(InvalidInput, match="no store for nosuch"):
         registry.open_store_set("nosuch://x")
+
+
+@pytest.mark.parametrize(
+    "uri", ["sqlite:relative.db", "sqlite://relative.db", "sqlite://host/x.db", "SQLITE:x"]
+)
+def test_a_malformed_sqlite_url_is_refused_with_the_form_that_works(uri: str) -> None:
+    with pytest.raises(InvalidInput, match="three slashes"):
+        registry.check_tracking_uri(uri)
+
+
+@pytest.mark.parametrize("uri", ["sqlite://", "sqlite:///x.db", "sqlite+pysqlite:////abs/x.db"])
+def test_the_sqlite_forms_that_work(uri: str) -> None:
+    assert registry.check_tracking_uri(uri) == "sqlite"

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 
@@ -32,6 +33,10 @@ store_factories = Registry(
         "postgres": "mloop.store.sql:open_sql_store_set",
     },
 )
+
+
+# sqlite:// (in memory) or sqlite:///path: never a host after the two slashes.
+_SQLITE_FORM = re.compile(r"^sqlite(\+\w+)?://(/|\?|$)", re.IGNORECASE)
 
 
 def scheme_of(uri: str) -> str:
@@ -70,7 +75,7 @@ def check_tracking_uri(uri: str) -> str:
             f"tracking URI {shown!r}: a tracking server ({scheme}://) is not supported yet; "
             f"{TRACKING_URI_FORMS}"
         )
-    if scheme == "sqlite" and not uri.lower().startswith("sqlite://"):
+    if scheme == "sqlite" and not _SQLITE_FORM.match(uri):
         raise InvalidInput(
             f"tracking URI {shown!r} is not a SQLite URL: write sqlite:///path/to/mloop.db "
             f"(three slashes, then the path); {TRACKING_URI_FORMS}"

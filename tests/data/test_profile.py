@@ -93,3 +93,14 @@ def test_cli_profile_html_report(home: Path, tmp_path: Path) -> None:
     assert page.startswith("<!doctype html>") and page.count("<svg") == 2
     assert "&lt;b&gt;" in page and "<b>" not in page  # values are escaped
     assert "<script" not in page and "http" not in page  # self-contained
+
+
+def test_a_column_without_any_value_is_profiled(tmp_path: Path) -> None:
+    from mloop.data.tabular import read_table
+
+    (tmp_path / "t.csv").write_text("id,label\n1,\n2,\n")
+    (tmp_path / "h.csv").write_text("id,label\n")
+    for name in ("t.csv", "h.csv"):
+        profile = profile_table(read_table([tmp_path / name]))
+        label = next(c for c in profile["columns"] if c["name"] == "label")
+        assert label["distinct"] == 0

@@ -283,12 +283,14 @@ def profile_files(paths: list[Path]) -> dict[str, Any] | None:
     """
     if not any(is_tabular(str(p)) for p in paths):
         return None
-    from mloop.data.profile import profile_table  # pyarrow loads only for tabular data
+    import pyarrow as pa  # loads only for tabular data
+
+    from mloop.data.profile import profile_table
     from mloop.data.tabular import read_table
 
     try:
         return profile_table(read_table(paths))
-    except InvalidInput as err:
+    except (InvalidInput, pa.ArrowException) as err:
         log.warning("dataset version stored without a profile: %s", err)
         return None
 

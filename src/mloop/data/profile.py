@@ -88,6 +88,9 @@ def profile_column(name: str, column: pa.ChunkedArray) -> dict[str, Any]:
     if kind in ("integer", "float"):
         entry.update(_numeric(pc.drop_null(column).to_numpy(zero_copy_only=False)))
         return entry
+    if pa.types.is_null(column.type):  # a column with no value at all (an empty CSV column)
+        entry["distinct"] = 0
+        return entry
     entry["distinct"] = int(pc.count_distinct(pc.drop_null(column)).as_py())
     if kind in ("string", "boolean"):
         entry["top"] = _top(column)

@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 from typing import Any
 
 from mloop.errors import InvalidInput
@@ -53,8 +52,22 @@ class Registry:
         if self._entry_points_read:
             return
         self._entry_points_read = True
+        # importlib.metadata (~20 ms to import) loads only when a name is not a built-in.
+        from importlib import metadata
+
         for entry in metadata.entry_points(group=self.group):
             self._targets.setdefault(entry.name, entry.value)
+
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is registered; entry points are read only for a name not built in.
+
+        Example:
+            >>> Registry("mloop.example", {"json": "json:dumps"}).knows("json")
+            True
+        """
+        if name not in self._targets:
+            self._read_entry_points()
+        return name in self._targets
 
     def names(self) -> list[str]:
         """All known names, built-in and from entry points, sorted."""

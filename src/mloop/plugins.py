@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+from importlib import metadata
 from typing import Any
 
 from mloop.errors import InvalidInput
@@ -52,9 +53,6 @@ class Registry:
         if self._entry_points_read:
             return
         self._entry_points_read = True
-        # importlib.metadata (~20 ms to import) loads only when a name is not a built-in.
-        from importlib import metadata
-
         for entry in metadata.entry_points(group=self.group):
             self._targets.setdefault(entry.name, entry.value)
 

@@ -19,14 +19,11 @@ import shlex
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mloop.store.protocols.tracking import Environment
 from mloop.tracking.redaction import REDACTED, looks_secret, redact_text
-
-if TYPE_CHECKING:
-    from importlib import metadata
 
 TAG_PREFIX = "mloop."
 GIT_TIMEOUT_SECONDS = 5.0
@@ -48,10 +45,6 @@ def _package(dist: metadata.Distribution) -> str | None:
 @functools.cache
 def capture_environment() -> Environment:
     """Python version, platform and installed packages (``name==version``, sorted)."""
-    # Imported on the first run of a process, not with the module: ~20 ms that
-    # commands which start no run need not pay.
-    from importlib import metadata
-
     found = {_package(dist) for dist in metadata.distributions()}
     packages = sorted((p for p in found if p), key=str.lower)
     text = "\n".join(packages)

@@ -24,9 +24,11 @@ The parent collects the children's JSON and prints one table: per-library figure
 many times faster mloop is than the peer, and a pass/fail mark against the goals.
 
 The add cases are bound by the disk, whose speed on a virtual machine swings from one
-minute to the next. So each add case runs in 3 workers per library (``--add-repeats``),
-each with fresh data and a fresh store, and the table shows the medians. Every worker
-syncs the disk before each timed add, so earlier writes are not flushed inside it.
+minute to the next. So each add case runs in 3 rounds (``--add-repeats``), each round a
+worker per library in turn (mloop, DVC, mloop, DVC, ...), each with fresh data and a
+fresh store, and the table shows the medians. Every worker syncs the disk before each
+timed add, so earlier writes are not flushed inside it. Commands run with bytecode
+caches, as after ``pip install``.
 
 Cases:
 
@@ -279,9 +281,11 @@ def _add_mloop_command(
         return None, None
     command = [cli, "data", "add", str(path), "--name", DATASET, "--json"]
     env = {**os.environ, "MLOOP_HOME": str(ctx.workdir / "cli-home")}
-    # The store is created first, untimed, as `dvc init` creates DVC's repository.
+    # The store is created first, untimed, as `dvc init` creates DVC's repository; and
+    # the command's help is shown once, so its modules have their bytecode caches.
     create = [sys.executable, "-c", "import mloop; mloop.Client()"]
     subprocess.run(create, cwd=ctx.workdir, env=env, check=True, capture_output=True)
+    subprocess.run([cli, "data", "add", "--help"], env=env, check=True, capture_output=True)
     timings, versions = [], []
     for _ in range(2):
         settle()
@@ -571,6 +575,9 @@ def run_worker(lib: str, case: str, workdir: Path, sizes: Sizes) -> dict[str, An
 
 def _environment(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
+    # Bytecode caches as a user has them (pip writes them for every installed package,
+    # the peers' included): without them each command would compile its sources anew.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["MLOOP_HOME"] = str(workdir / "home")
     # No network calls from any library while it is being timed.
     env["DO_NOT_TRACK"] = "true"
@@ -872,6 +879,27 @@ def sizes_from_args(args: argparse.Namespace) -> Sizes:
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def run_add_case(
+    case: str, sides: Sequence[str], sizes: Sizes, timeout: float
+) -> dict[str, dict[str, Any]]:
+    """An add case: ``add_repeats`` rounds, each a fresh worker (and store) per side in turn.
+
+    The sides interleave (mloop, DVC, mloop, DVC, ...), so a disk that slows down for a
+    while slows both alike; each figure is the median over the rounds.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {lib: [] for lib in sides}
+    for round_ in range(sizes.add_repeats):
+        for lib in sides:
+            if runs[lib] and "error" in runs[lib][-1]:
+                continue
+            print(f"[{lib:>6}] {case:<10} {round_ + 1} ...", end="", flush=True, file=sys.stderr)
+            result = spawn_worker(lib, case, sizes, timeout)
+            runs[lib].append(result)
+            outcome = "FAILED" if "error" in result else f"{result['worker_wall_seconds']:.1f} s"
+            print(f" {outcome}", file=sys.stderr)
+    return {lib: combine_repeats(found) for lib, found in runs.items()}
+
+
 def select_libraries(only: str | None, cases: Sequence[str]) -> list[str] | None:
     """The libraries to run, or None (after explaining why) if one is missing."""
     peers = [lib for lib in LIBRARIES[1:] if any(lib in CASE_PEERS[c] for c in cases)]
@@ -909,17 +937,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {lib: {} for lib in libs}
     for case in cases:
-        for lib in ("mloop", *CASE_PEERS[case]):
-            if lib not in libs:
-                continue
+        sides = [lib for lib in ("mloop", *CASE_PEERS[case]) if lib in libs]
+        if case in ADD_CASES:
+            for lib, result in run_add_case(case, sides, sizes, args.timeout).items():
+                results[lib][case] = result
+            continue
+        for lib in sides:
             print(f"[{lib:>6}] {case:<10} ...", end="", flush=True, file=sys.stderr)
-            if case in ADD_CASES:  # one fresh store (and process) per repeat
-                runs = [spawn_worker(lib, case, sizes, args.timeout)]
-                while len(runs) < sizes.add_repeats and "error" not in runs[-1]:
-                    runs.append(spawn_worker(lib, case, sizes, args.timeout))
-                result = combine_repeats(runs)
-            else:
-                result = spawn_worker(lib, case, sizes, args.timeout)
+            result = spawn_worker(lib, case, sizes, args.timeout)
             results[lib][case] = result
             outcome = "FAILED" if "error" in result else f"{result['worker_wall_seconds']:.1f} s"
             print(f" {outcome}", file=sys.stderr)

@@ -70,6 +70,9 @@ def _executable(name: str) -> str | None:
 
 def _environment(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOOP_", "MLFLOW_"))}
+    # Bytecode caches as a user has them: the warm-up run writes them (pip wrote the
+    # peers' at install); without them every run would compile its sources anew.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     # No network calls from any library while it is being timed.
     env.update(DO_NOT_TRACK="true", DVC_NO_ANALYTICS="1", MLFLOW_DISABLE_TELEMETRY="true")
     env.update(extra)

@@ -116,6 +116,17 @@ def test_entry_points_are_not_read_for_builtins(fake_entry_points: _FakeEntryPoi
     assert fake_entry_points.calls == []
 
 
+def test_knows_reads_entry_points_only_for_names_not_built_in(
+    fake_entry_points: _FakeEntryPoints,
+) -> None:
+    registry = Registry(GROUP, {"codec": "json:dumps"})
+    assert registry.knows("codec")
+    assert fake_entry_points.calls == []
+    assert registry.knows("from_ep")
+    assert not registry.knows("missing")
+    assert fake_entry_points.calls == [GROUP]
+
+
 def test_entry_points_are_read_once(fake_entry_points: _FakeEntryPoints) -> None:
     registry = Registry(GROUP)
     for _ in range(2):

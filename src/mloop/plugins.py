@@ -56,6 +56,17 @@ class Registry:
         for entry in metadata.entry_points(group=self.group):
             self._targets.setdefault(entry.name, entry.value)
 
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is registered; entry points are read only for a name not built in.
+
+        Example:
+            >>> Registry("mloop.example", {"json": "json:dumps"}).knows("json")
+            True
+        """
+        if name not in self._targets:
+            self._read_entry_points()
+        return name in self._targets
+
     def names(self) -> list[str]:
         """All known names, built-in and from entry points, sorted."""
         self._read_entry_points()

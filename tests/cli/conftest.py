@@ -46,5 +46,5 @@ def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     Rich reads COLUMNS once, when a console is created, and pytest-xdist workers run
     with COLUMNS=80; a wide console keeps run ids and digests on one line.
     """
-    for console in (output.console, output.err_console):
+    for console in (output.console(), output.err_console()):
         monkeypatch.setattr(console, "_width", 200)

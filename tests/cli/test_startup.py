@@ -1,20 +1,27 @@
-"""The command line starts light: help and version load no database, array or storage library."""
+"""The command line starts light: help and version load no database, array or storage library.
+
+And the commands users time load only what they use: ``mloop data add`` on a
+local store at head loads neither PostgreSQL's dialect, fsspec, pydantic, Rich
+(into a pipe) nor the array libraries; ``mloop runs ls`` none of those but Rich.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
 
 from mloop.cli.app import MloopCommands, app
 
-HEAVY = ["sqlalchemy", "numpy", "pandas", "pyarrow", "fsspec", "alembic"]
+HEAVY = ["sqlalchemy", "numpy", "pandas", "pyarrow", "fsspec", "alembic", "pydantic"]
 
-# Runs the real `mloop` entry point in a fresh interpreter, then reports which of the
-# heavy libraries and which command modules it imported.
+# Runs the real `mloop` entry point in a fresh interpreter, then reports every module
+# it imported.
 RUNNER = """
 import json, sys
 sys.argv = ["mloop", *json.loads(sys.argv[1])]
@@ -25,18 +32,21 @@ except SystemExit as done:
     code = done.code
 else:
     code = 0
-loaded = [m for m in sys.modules if m.split(".")[0] in HEAVY or m.startswith("mloop.cli.")]
-sys.__stderr__.write("\\nLOADED " + json.dumps({"code": code, "modules": loaded}) + "\\n")
-""".replace("HEAVY", repr(set(HEAVY)))
+sys.__stderr__.write("\\nLOADED " + json.dumps({"code": code, "modules": list(sys.modules)}) + "\\n")
+"""
 
 
-def _run(*args: str) -> tuple[int, list[str], str]:
+def _run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[int, list[str], str]:
     completed = subprocess.run(
         [sys.executable, "-c", RUNNER, json.dumps(list(args))],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        env=env,
+        cwd=cwd,
     )
     report = completed.stderr.rpartition("\nLOADED ")[2]
     found = json.loads(report)
@@ -104,3 +114,58 @@ def test_unknown_command_suggests_lazy_names() -> None:
     )
     assert completed.returncode == 2
     assert "No such command 'rnus'. Did you mean 'runs'?" in completed.stderr
+
+
+# What a command on a local SQLite store never needs: PostgreSQL's dialect (and the
+# asyncpg one with it), fsspec, pydantic, the array libraries, Alembic (the store is at
+# head), and Rich when the output goes into a pipe.
+UNUSED_ON_A_LOCAL_STORE = [
+    "sqlalchemy.dialects.postgresql",
+    "fsspec",
+    "pydantic",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "alembic",
+]
+
+
+def _unused_loaded(modules: list[str], unused: list[str]) -> list[str]:
+    return sorted({u for u in unused for m in modules if m == u or m.startswith(f"{u}.")})
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A SQLite store and a local artifact root, as MLOOP_HOME names them; and a file in it.
+
+    Not a table: a new version of a table is profiled, which is work (pyarrow), not start-up.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
+    env["MLOOP_HOME"] = str(tmp_path / ".mloop")
+    data = tmp_path / "weights.bin"
+    data.write_bytes(b"first")
+    code, _, out = _run("data", "add", str(data), "-n", "weights", env=env, cwd=tmp_path)
+    assert code == 0, out
+    return env, data
+
+
+def test_data_add_on_a_store_at_head_loads_only_what_it_uses(
+    local_store: tuple[dict[str, str], Path],
+) -> None:
+    env, data = local_store
+    data.write_bytes(b"second")  # a new version
+    code, modules, out = _run("data", "add", str(data), "-n", "weights", env=env, cwd=data.parent)
+    assert code == 0
+    assert out.startswith("weights@2  1 file(s)")
+    assert _unused_loaded(modules, [*UNUSED_ON_A_LOCAL_STORE, "rich", "yaml"]) == []
+    code, modules, out = _run("data", "add", str(data), "-n", "weights", env=env, cwd=data.parent)
+    assert (code, out.split()[0]) == (0, "weights@2")  # unchanged: the same version
+    assert _unused_loaded(modules, [*UNUSED_ON_A_LOCAL_STORE, "rich", "yaml"]) == []
+
+
+def test_runs_ls_loads_only_what_it_uses(local_store: tuple[dict[str, str], Path]) -> None:
+    env, data = local_store
+    code, modules, out = _run("runs", "ls", env=env, cwd=data.parent)
+    assert code == 0
+    assert "Runs (0)" in out
+    assert _unused_loaded(modules, UNUSED_ON_A_LOCAL_STORE) == []

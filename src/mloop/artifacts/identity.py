@@ -25,15 +25,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-
-import fsspec
-from fsspec.core import url_to_fs
-from fsspec.implementations.local import LocalFileSystem
+import os
+from typing import TYPE_CHECKING
 
 from mloop.artifacts.objects.schemes import open_object_store
 from mloop.disk import read_written, write_once
 from mloop.errors import IntegrityError, StoreError
 from mloop.masking import mask_text, mask_uri
+
+if TYPE_CHECKING:
+    import fsspec
 
 IDENTITY_FILE = "mloop-store.json"
 FORMAT = 1
@@ -64,9 +65,16 @@ def identity_path(root: str) -> str:
     return f"{root.rstrip('/')}/{IDENTITY_FILE}"
 
 
-def _location(root: str) -> tuple[fsspec.AbstractFileSystem, str]:
+def _location(root: str) -> tuple[fsspec.AbstractFileSystem | None, str]:
+    """The filesystem and path of the identity file; no filesystem (a local file) for a path."""
+    if "://" not in root:
+        # A plain path is a local folder: fsspec, ~25 ms to import, is not needed for it.
+        return None, os.path.join(os.path.abspath(os.path.expanduser(root)), IDENTITY_FILE)
+    from fsspec.core import url_to_fs  # only for a root given as a URL (see above)
+    from fsspec.implementations.local import LocalFileSystem
+
     fs, base = url_to_fs(root)
-    return fs, f"{base.rstrip('/')}/{IDENTITY_FILE}"
+    return (None if isinstance(fs, LocalFileSystem) else fs), f"{base.rstrip('/')}/{IDENTITY_FILE}"
 
 
 def read_identity(root: str) -> ArtifactIdentity | None:
@@ -82,7 +90,7 @@ def read_identity(root: str) -> ArtifactIdentity | None:
     """
     fs, path = _location(root)
     try:
-        if isinstance(fs, LocalFileSystem):
+        if fs is None:
             # A local file made without hard links is empty for a moment: read_written waits.
             data = read_written(path)
         else:  # through the object store: its errors name the bucket, secrets masked
@@ -128,7 +136,7 @@ def bind_identity(root: str, store_id: str, tracking_uri: str) -> ArtifactIdenti
     data = json.dumps({"format": FORMAT, **dataclasses.asdict(identity)}, indent=2).encode()
     fs, path = _location(root)
     try:
-        if isinstance(fs, LocalFileSystem):
+        if fs is None:
             write_once(path, data)
         else:
             # An object store's upload is atomic; a lost race is seen on the re-read below.

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
 
 from mloop.cli.context import creates_store, use_store
-from mloop.cli.output import console, handle_errors, millis_text, print_json, table
+from mloop.cli.output import handle_errors, millis_text, print_json, progress_bar, say, table
 from mloop.entities import DatasetVersion
 from mloop.errors import InvalidInput
 
@@ -57,8 +56,7 @@ def add(
     columns = [c.strip() for c in pseudonymize.split(",") if c.strip()] if pseudonymize else None
     if mask and not columns:
         raise typer.BadParameter("--mask needs --pseudonymize COLUMNS")
-    with Progress(transient=True, console=console, disable=not console.is_terminal) as bar:
-        task = bar.add_task(f"adding {path}", total=None)
+    with progress_bar(f"adding {path}") as progress:
         version = api.add(
             path,
             name,
@@ -67,12 +65,12 @@ def add(
             pseudonymize=columns,
             mask=mask,
             follow_links=follow_links,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=progress,
         )
     if as_json:
         print_json(version.info)
     else:
-        console.print(f"{version.ref}  {len(version.files)} file(s)  {version.digest[:12]}")
+        say(f"{version.ref}  {len(version.files)} file(s)  {version.digest[:12]}")
 
 
 @app.command("ls")
@@ -140,7 +138,7 @@ def get(
     use_store(ctx)
     dataset = api.get(ref)
     dataset.copy_to(out)
-    console.print(f"{dataset.ref}: {len(dataset.files)} file(s) written to {out}")
+    say(f"{dataset.ref}: {len(dataset.files)} file(s) written to {out}")
 
 
 @app.command("tag")
@@ -155,7 +153,7 @@ def tag(
 
     use_store(ctx)
     version = api.tag(ref, tag_name)
-    console.print(f"{version.name}@{tag_name} -> {version.ref}")
+    say(f"{version.name}@{tag_name} -> {version.ref}")
 
 
 @app.command("profile")
@@ -306,4 +304,4 @@ def remove(
 
     use_store(ctx)
     version = api.remove(ref)
-    console.print(f"removed {version.ref}")
+    say(f"removed {version.ref}")

@@ -64,7 +64,7 @@ def _render(report: StoreCheck) -> None:
             ],
         )
     verdict = "all objects intact" if report.ok else "[red]objects missing or damaged[/red]"
-    console.print(
+    console().print(
         f"checked {report.objects:,} object(s) ({report.bytes:,} bytes, {report.packs} pack(s)): "
         f"{verdict}; {len(report.orphans)} unreferenced and {report.duplicates} duplicate "
         "copies (mloop gc removes them)"
@@ -75,7 +75,7 @@ def _render_copies(copies: dict[str, list[str]], *, repaired: bool) -> None:
     outcome = "fetched again from the store" if repaired else "run mloop fsck --repair"
     for what, paths in copies.items():
         shown = ", ".join(paths[:_AFFECTS_SHOWN]) + (" …" if len(paths) > _AFFECTS_SHOWN else "")
-        console.print(
+        console().print(
             f"[yellow]local copy of {what}:[/yellow] {len(paths)} file(s) changed or missing "
             f"({shown}); {outcome}",
             highlight=False,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.text import Text
 
 from mloop.cli.context import client_from
-from mloop.cli.output import console, handle_errors, print_json, printable
+from mloop.cli.output import handle_errors, print_json, print_labelled, say
 from mloop.errors import IntegrityError
 
 
@@ -47,11 +46,11 @@ def gc_command(
         print_json(report)
         raise typer.Exit(IntegrityError.exit_code if report.problems else 0)
     verb = "would remove" if dry_run else "removed"
-    console.print(
+    say(
         f"gc {verb} {len(report.purged_runs)} run(s), {len(report.deleted_objects)} object(s) "
         f"({report.freed_bytes:,} bytes) and {report.temp_files} temporary file(s)"
     )
     for problem in report.problems:  # damaged packs are left alone; the rest was collected
-        console.print(Text("skipped: ", style="yellow") + Text(printable(problem)))
+        print_labelled("skipped:", problem, style="yellow")
     if report.problems:
         raise typer.Exit(IntegrityError.exit_code)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from mloop.cli.context import creates_store, use_store
-from mloop.cli.output import console, handle_errors, millis_text, print_json, table
+from mloop.cli.output import handle_errors, millis_text, print_json, say, table
 from mloop.config import load_settings
 
 # The domain package (mloop.models) is imported inside each command, not here: it
@@ -32,8 +32,8 @@ def init(
     use_store(ctx)
     key = models.init_keys(path, rotate=rotate)
     where = path or load_settings().resolved_signing_key()
-    console.print(f"signing key {key.key_id} trusted; private key at {where} (mode 600)")
-    console.print("registered versions are now signed, and unsigned packages are refused")
+    say(f"signing key {key.key_id} trusted; private key at {where} (mode 600)")
+    say("registered versions are now signed, and unsigned packages are refused")
 
 
 @app.command("ls")
@@ -78,4 +78,4 @@ def revoke(
 
     use_store(ctx)
     key = models.revoke_key(key_id)
-    console.print(f"signing key {key.key_id} revoked")
+    say(f"signing key {key.key_id} revoked")

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.text import Text
 
 from mloop.cli.context import use_store
-from mloop.cli.output import console, handle_errors, print_json, table, value_text
+from mloop.cli.output import handle_errors, print_json, say, table, value_text
 from mloop.errors import InvalidInput
 
 # The domain package (mloop.models) is imported inside each command, not here: it
@@ -32,11 +31,11 @@ def protect(
     use_store(ctx)
     if remove:
         models.unprotect_alias(name, alias)
-        console.print(f"{name}@{alias} is no longer protected")
+        say(f"{name}@{alias} is no longer protected")
         return
     found = models.protect_alias(name, alias, approvals=approvals, gates=gate or [])
     rules = f" and a passed gate with {list(found.gates)}" if found.gates else ""
-    console.print(f"{name}@{alias} now needs {found.approvals} approval(s){rules}")
+    say(f"{name}@{alias} now needs {found.approvals} approval(s){rules}")
 
 
 _NAME = typer.Argument(..., help="The registered model.")
@@ -52,7 +51,7 @@ def approve(
 
     use_store(ctx)
     decision = models.approve(name, version, comment=comment)
-    console.print(f"{name}/{version} approved by {decision.actor}")
+    say(f"{name}/{version} approved by {decision.actor}")
 
 
 def reject(
@@ -63,7 +62,7 @@ def reject(
 
     use_store(ctx)
     decision = models.reject(name, version, comment=comment)
-    console.print(f"{name}/{version} rejected by {decision.actor}")
+    say(f"{name}/{version} rejected by {decision.actor}")
 
 
 def gate(
@@ -119,7 +118,7 @@ def gate(
             ],
         )
         verdict = "PASSED" if result.passed else "FAILED"
-        console.print(Text(f"gate {verdict}", style="bold green" if result.passed else "bold red"))
+        say(f"gate {verdict}", style="bold green" if result.passed else "bold red")
     if not result.passed:
         raise typer.Exit(1)
 
@@ -146,7 +145,7 @@ def card(
             raise InvalidInput(
                 f"cannot write the model card to {str(out)!r}: {err.strerror}"
             ) from None
-        console.print(f"model card of {found['model']['ref']} written to {out}")
+        say(f"model card of {found['model']['ref']} written to {out}")
 
 
 def register_commands(app: typer.Typer) -> None:

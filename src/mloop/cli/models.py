@@ -12,7 +12,7 @@ import typer
 
 from mloop.cli import model_reviews
 from mloop.cli.context import creates_store, use_store
-from mloop.cli.output import console, handle_errors, millis_text, print_json, table
+from mloop.cli.output import console, handle_errors, millis_text, print_json, say, table
 from mloop.entities import AliasChange, ModelVersion
 
 # The domain package (mloop.models) is imported inside each command, not here: it
@@ -178,16 +178,16 @@ def register(
         print_json(version)
         return
     signed = f", signed by {version.signing_key_id}" if version.signing_key_id else ""
-    console.print(f"registered {version.ref} ({version.flavor}, {version.digest[:12]}{signed})")
+    say(f"registered {version.ref} ({version.flavor}, {version.digest[:12]}{signed})")
 
 
 def _print_change(change: AliasChange) -> None:
     if change.action == "unchanged":
-        console.print(f"{change.name}@{change.alias} already points at version {change.to_version}")
+        say(f"{change.name}@{change.alias} already points at version {change.to_version}")
         return
     before = change.from_version if change.from_version is not None else "(none)"
     after = change.to_version if change.to_version is not None else "(deleted)"
-    console.print(f"{change.name}@{change.alias}: {before} -> {after}  ({change.action})")
+    say(f"{change.name}@{change.alias}: {before} -> {after}  ({change.action})")
 
 
 @app.command("alias")
@@ -275,7 +275,7 @@ def archive(
 
     use_store(ctx)
     found = models.restore(name, version) if restore else models.archive(name, version)
-    console.print(f"{found.ref} is {found.status.value}")
+    say(f"{found.ref} is {found.status.value}")
 
 
 @app.command("delete")
@@ -295,12 +295,12 @@ def delete(
         raise typer.BadParameter("name the version to delete by number, e.g. credit/3")
     if parsed.version is not None:
         found = models.delete_version(parsed.name, parsed.version)
-        console.print(f"deleted {found.ref}")
+        say(f"deleted {found.ref}")
         return
     if not yes and not typer.confirm(f"delete model {parsed.name!r} and all its versions?"):
         raise typer.Exit(1)
     models.delete_model(parsed.name)
-    console.print(f"deleted model {parsed.name}")
+    say(f"deleted model {parsed.name}")
 
 
 @app.command("describe")
@@ -319,7 +319,7 @@ def describe(
     models.update_model(
         name, description=description, intended_use=intended_use, limitations=limitations
     )
-    console.print(f"updated model {name}")
+    say(f"updated model {name}")
 
 
 @app.command("sign")
@@ -333,7 +333,7 @@ def sign(
 
     use_store(ctx)
     version = models.sign(ref)
-    console.print(f"{version.ref} signed by key {version.signing_key_id}")
+    say(f"{version.ref} signed by key {version.signing_key_id}")
 
 
 @app.command("verify")
@@ -352,12 +352,12 @@ def verify(
         print_json(report)
         return
     signed = f"signature by key {report.key_id} valid" if report.signed else "not signed"
-    console.print(
+    console().print(
         f"{report.ref}: {report.files} file(s), {report.bytes:,} bytes match digest "
         f"{report.digest[:12]}; {signed}"
     )
     if report.repaired:
-        console.print(
+        console().print(
             f"[yellow]the local copy was damaged:[/yellow] {len(report.repaired)} file(s) fetched "
             f"again from the store: {', '.join(report.repaired)}"
         )

@@ -1,4 +1,9 @@
-"""Rendering for the CLI: Rich tables for people, JSON for scripts, errors to stderr."""
+"""Rendering for the CLI: Rich tables for people, JSON for scripts, errors to stderr.
+
+Rich is imported only when something is drawn (a table, a progress bar, styled
+text on a terminal): a command that prints one plain line into a pipe, as
+``mloop data add`` in a script does, never loads it.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,62 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache, wraps
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from mloop.errors import MloopError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console()
-err_console = Console(stderr=True)
+
+@cache
+def console() -> Console:
+    """The Rich console on stdout, made (and Rich imported) on first use.
+
+    Example:
+        >>> console().print("[bold]done[/bold]")  # doctest: +SKIP
+    """
+    # Here, not at the top: Rich costs ~25 ms to import, which a plain line need not.
+    from rich.console import Console
+
+    return Console()
+
+
+@cache
+def err_console() -> Console:
+    """The Rich console on stderr, made on first use."""
+    from rich.console import Console  # imported when first drawn (see console)
+
+    return Console(stderr=True)
+
+
+def may_be_terminal(err: bool = False) -> bool:
+    """False when stdout (stderr with ``err``) is surely no terminal, so Rich would draw nothing.
+
+    Rich's own test is used whenever it could say yes: a tty, or ``TTY_COMPATIBLE``
+    or ``FORCE_COLOR`` set in the environment.
+
+    Example:
+        >>> may_be_terminal()  # doctest: +SKIP
+        False
+    """
+    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+        return (err_console() if err else console()).is_terminal
+    stream = sys.stderr if err else sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty()) and (err_console() if err else console()).is_terminal
+    except ValueError:  # a closed stream
+        return False
 
 
 def _plain(value: Any) -> Any:
@@ -89,15 +134,55 @@ def value_text(value: Any) -> str:
     return printable(str(value))
 
 
+def say(text: str, *, style: str | None = None, soft_wrap: bool = False) -> None:
+    """Print a line of literal text (never Rich markup), control characters escaped.
+
+    On a terminal it goes through Rich (highlighted, or in ``style``); into a
+    pipe or file it is written as it is, whole, without loading Rich.
+
+    Example:
+        >>> say("credit@3  2 file(s)  0123456789ab")
+        credit@3  2 file(s)  0123456789ab
+    """
+    if may_be_terminal():
+        console().print(
+            printable(text), style=style, markup=False, highlight=style is None, soft_wrap=soft_wrap
+        )
+    else:
+        typer.echo(printable(text))
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A transient progress bar on a terminal; its ``(done, total)`` callback, or None when piped.
+
+    Example:
+        >>> with progress_bar("adding data/") as progress:
+        ...     api.add("data/", "credit", progress=progress)  # doctest: +SKIP
+    """
+    if not may_be_terminal():
+        yield None
+        return
+    from rich.progress import Progress  # imported to draw the bar (see console)
+
+    with Progress(transient=True, console=console(), disable=not console().is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def _widen_when_piped() -> None:
     # Piped into a file or another program, a table keeps whole lines (grep and
     # diff see whole values) unless COLUMNS asks for a width; Rich would use 80.
-    if not console.is_terminal and not os.environ.get("COLUMNS"):
-        console.width = 10_000
+    if not console().is_terminal and not os.environ.get("COLUMNS"):
+        console().width = 10_000
 
 
 def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a Rich table; every cell is literal text, never Rich markup."""
+    # Imported when a table is drawn (see console).
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
     for position, header in enumerate(headers):
         # Ids must stay whole and copyable; other columns may wrap.
@@ -105,14 +190,29 @@ def table(title: str | None, headers: Sequence[str], rows: Iterable[Sequence[Any
     for row in rows:
         grid.add_row(*(Text(value_text(cell)) for cell in row))
     _widen_when_piped()
-    console.print(grid)
+    console().print(grid)
+
+
+def print_labelled(label: str, message: str, *, style: str, err: bool = False) -> None:
+    """Print a literal message after a label in ``style``, without hard line breaks.
+
+    Example:
+        >>> print_labelled("skipped:", "pack 01ab is damaged", style="yellow")
+        skipped: pack 01ab is damaged
+    """
+    if not may_be_terminal(err):
+        typer.echo(f"{label} {printable(message)}", err=err)
+        return
+    from rich.text import Text  # imported when drawn (see console)
+
+    (err_console() if err else console()).print(
+        Text(f"{label} ", style=style) + Text(printable(message)), soft_wrap=True
+    )
 
 
 def print_error(message: str, label: str = "error:") -> None:
     """Print a literal message to stderr after a red label, without hard line breaks."""
-    err_console.print(
-        Text(f"{label} ", style="bold red") + Text(printable(message)), soft_wrap=True
-    )
+    print_labelled(label, message, style="bold red", err=True)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
-from rich.text import Text
-from rich.tree import Tree
 
 from mloop.cli.context import client_from, creates_store, use_store
 from mloop.cli.output import console, duration_text, handle_errors, print_json, table
@@ -239,6 +237,10 @@ def show_command(
         print_json({"run_id": run_id, "status": run.info.status.value, "steps": steps})
         return
     name = run.data.tags.get("mloop.pipeline.name", "")
+    # Imported here, where the tree is drawn (see mloop.cli.output.console).
+    from rich.text import Text
+    from rich.tree import Tree
+
     tree = Tree(Text(f"pipeline {name} · {run.info.status.value} · run {run_id}"))
     branches: dict[str, Tree] = {}
     for item in steps:
@@ -250,4 +252,4 @@ def show_command(
         if len(parents) > 1:
             label += f" (after {', '.join(parents)})"
         branches[item["step"]] = parent.add(Text(label))
-    console.print(tree)
+    console().print(tree)

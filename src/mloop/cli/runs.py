@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.text import Text
 
 from mloop.cli.context import client_from
-from mloop.cli.output import console, duration_text, handle_errors, millis_text, print_json, table
+from mloop.cli.output import duration_text, handle_errors, millis_text, print_json, say, table
 from mloop.entities import Run, ViewType
 from mloop.errors import NotFound
 from mloop.tracking.liveness import is_dead, status_text
@@ -139,8 +138,8 @@ def show_run(
             "Artifacts", ["path", "size", "digest"], [(a.path, a.size, a.digest) for a in artifacts]
         )
     if info.error:
-        console.print(Text("error recorded:", style="bold red"))
-        console.print(Text(info.error), soft_wrap=True)
+        say("error recorded:", style="bold red")
+        say(info.error, soft_wrap=True)
 
 
 @app.command("compare")
@@ -187,4 +186,4 @@ def delete_runs(
         else:
             client.delete_run(run_id)
     verb = "restored" if restore else "deleted"
-    console.print(f"{verb} {len(run_ids)} run(s)")
+    say(f"{verb} {len(run_ids)} run(s)")

@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mloop.errors import InvalidInput
 
 # kind -> (needs a column, allowed keyword arguments)
@@ -142,6 +140,8 @@ class ExpectationSuite:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> ExpectationSuite:
         """Load a suite from a YAML file."""
+        import yaml  # PyYAML loads only when a suite is read or written (~10 ms)
+
         try:
             data = yaml.safe_load(Path(path).read_text())
         except FileNotFoundError:
@@ -152,4 +152,6 @@ class ExpectationSuite:
 
     def to_yaml(self, path: str | os.PathLike[str]) -> None:
         """Write the suite as YAML."""
+        import yaml  # loaded only here (see from_yaml)
+
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))

@@ -80,7 +80,7 @@ def check_tracking_uri(uri: str) -> str:
             f"tracking URI {shown!r} is not a SQLite URL: write sqlite:///path/to/mloop.db "
             f"(three slashes, then the path); {TRACKING_URI_FORMS}"
         )
-    if scheme not in store_factories.names():
+    if not store_factories.knows(scheme):
         raise InvalidInput(
             f"tracking URI {shown!r}: mloop has no store for {scheme}:// URIs; {TRACKING_URI_FORMS}"
         )

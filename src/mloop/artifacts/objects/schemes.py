@@ -5,7 +5,7 @@
 any other scheme fsspec knows (``s3://``, ``gs://``, ``az://``…) gives
 :class:`~mloop.artifacts.objects.remote.FsspecObjects`, its filesystem
 configured by its own standard settings (for S3, botocore's chain). Opening
-makes no network call.
+makes no network call, and a plain path loads no fsspec.
 
 Example:
     >>> type(open_object_store("/data/artifacts")).__name__
@@ -16,11 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from fsspec.core import url_to_fs
-
 from mloop.artifacts.objects.base import ObjectStore
 from mloop.artifacts.objects.local import LocalObjects
-from mloop.artifacts.objects.remote import FsspecObjects, MemoryObjects
 from mloop.errors import InvalidInput, MissingExtra
 from mloop.masking import mask_uri
 
@@ -50,8 +47,6 @@ def open_object_store(url: str) -> ObjectStore:
         '/data/artifacts/objects/ab/cd'
     """
     scheme = scheme_of(url)
-    if scheme == "memory":
-        return MemoryObjects(url)
     if scheme != "file" and "@" in url.split("://", 1)[1].split("/", 1)[0]:
         # Credentials in a URL would travel into every message and record that names
         # the store: refused before anything is opened.
@@ -63,6 +58,14 @@ def open_object_store(url: str) -> ObjectStore:
         )
     if scheme == "file" and "://" not in url:
         return LocalObjects(url)
+    # fsspec (~25 ms to import, asyncio with it) loads only for a root given as a URL:
+    # a command on a local store never needs it.
+    from fsspec.core import url_to_fs
+
+    from mloop.artifacts.objects.remote import FsspecObjects, MemoryObjects
+
+    if scheme == "memory":
+        return MemoryObjects(url)
     try:
         # Listings are never cached: another process may add objects at any time.
         options = {} if scheme == "file" else {"use_listings_cache": False}

@@ -61,3 +61,27 @@ def test_fsck_checks_copies_of_models_loaded_in_another_project(home: Path) -> N
     code, out, err = invoke("fsck", "--json")
     assert code == 0, err
     assert json.loads(out)["local_copies"] == {}
+
+
+def test_a_project_that_does_not_exist_is_pointed_out(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "a.csv").write_text("x\n1\n")
+    invoke("data", "add", str(folder), "-n", "credit")
+    code, out, err = invoke("--project", "fruad", "data", "ls", "--json")
+    assert code == 0 and json.loads(out) == []
+    assert "note: project 'fruad' has nothing in this store yet" in err
+    assert "its projects: default" in err
+    code, _, err = invoke("--project", "fruad", "experiments", "ls")
+    assert "project 'fruad'" in err
+    code, _, err = invoke("data", "ls")
+    assert "note:" not in err
+
+
+def test_the_global_options_may_follow_the_command(home: Path) -> None:
+    invoke("projects", "create", "fraud")
+    done = run_mloop("projects", "ls", "--json", "--project", "fraud")
+    assert done.returncode == 0, done.stderr
+    assert [p["name"] for p in json.loads(done.stdout)] == ["default", "fraud"]
+    done = run_mloop("projects", "ls", "--project", "no spaces")
+    assert done.returncode == 2 and "project name 'no spaces' is not valid" in done.stderr

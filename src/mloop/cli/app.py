@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import sys
 from collections.abc import Mapping
 from difflib import get_close_matches
 from typing import ClassVar
@@ -50,7 +51,7 @@ class LazyGroup(TyperGroup):
     Example:
         >>> class Commands(LazyGroup):
         ...     lazy = {"runs": ("mloop.cli.runs:app", "Runs: list, inspect, compare, delete.")}
-        >>> Commands(name="mloop").list_commands(click.Context(click.Command("mloop")))
+        >>> Commands(name="mloop").list_commands(click.Context(TyperCommand("mloop")))
         ['runs']
     """
 
@@ -181,6 +182,41 @@ def version(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
         typer.echo(f"mloop {mloop.__version__}")
 
 
+GLOBAL_OPTIONS = frozenset({"--project", "--tracking-uri", "--artifacts-uri"})
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """The arguments with the global options moved before the command, wherever they were typed.
+
+    ``mloop data ls --project fraud`` means ``mloop --project fraud data ls``:
+    no command has an option of those names, so nothing else can be meant.
+    Arguments after ``--`` are left alone.
+
+    Example:
+        >>> global_options_first(["data", "ls", "--project", "fraud", "--json"])
+        ['--project', 'fraud', 'data', 'ls', '--json']
+        >>> global_options_first(["--project=a", "runs", "ls"])
+        ['--project=a', 'runs', 'ls']
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            rest += args[position:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            takes = 1 if "=" in arg or position + 1 == len(args) else 2
+            front += args[position : position + takes]
+            position += takes
+            continue
+        rest.append(arg)
+        position += 1
+    return front + rest
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(args=global_options_first(sys.argv[1:]))

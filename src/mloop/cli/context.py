@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
+from mloop.cli.output import print_labelled
+from mloop.config import DEFAULT_PROJECT
 from mloop.store.mode import store_creation
 
 if TYPE_CHECKING:
@@ -31,9 +33,11 @@ def client_from(ctx: typer.Context) -> Client:
     from mloop.tracking.client import Client
 
     options = ctx.find_root().obj or {}
-    return Client(
+    client = Client(
         tracking_uri=options.get("tracking_uri"), artifacts_uri=options.get("artifacts_uri")
     )
+    note_a_new_project(client)
+    return client
 
 
 def use_store(ctx: typer.Context) -> None:
@@ -54,6 +58,27 @@ def use_store(ctx: typer.Context) -> None:
     if tracking or artifacts:
         # Only --artifacts-uri: the store stays the one chosen already (or the settings').
         fluent.set_tracking_uri(tracking or current.tracking_uri() or "", artifacts_uri=artifacts)
+    if current.project() is not None:
+        note_a_new_project(fluent.current_client())
+
+
+def note_a_new_project(client: Client) -> None:
+    """Say so on stderr when the project in use does not exist in the store (a typo?).
+
+    Reading it finds nothing, and the first thing created in it creates it:
+    either way the user hears which projects there are.
+    """
+    if client.project == DEFAULT_PROJECT:
+        return
+    names = [p.name for p in client.stores.projects.list_projects()]
+    if client.project not in names:
+        print_labelled(
+            "note:",
+            f"project {client.project!r} has nothing in this store yet (its projects: "
+            f"{', '.join(names)}); the first thing created in it creates it",
+            style="yellow",
+            err=True,
+        )
 
 
 P = ParamSpec("P")

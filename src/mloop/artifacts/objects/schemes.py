@@ -47,7 +47,7 @@ def open_object_store(url: str) -> ObjectStore:
         '/data/artifacts/objects/ab/cd'
     """
     scheme = scheme_of(url)
-    if scheme != "file" and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+    if scheme not in ("file", "memory") and "@" in url.split("://", 1)[1].split("/", 1)[0]:
         # Credentials in a URL would travel into every message and record that names
         # the store: refused before anything is opened.
         raise InvalidInput(

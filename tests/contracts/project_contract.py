@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from mloop.entities import DatasetFile, DatasetRef, RunStatus
-from mloop.errors import AlreadyExists, InvalidInput, NotFound
+from mloop.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from mloop.store.protocols.registry import NewVersion
 from mloop.store.set import StoreSet
 
@@ -116,3 +116,15 @@ class ProjectContract:
         assert a.experiments.search_experiments() == []
         assert a.experiments.get_experiment_by_name("beta-secret") is None
         assert b.experiments.get_experiment_by_name("beta-secret") is not None
+
+    def test_names_that_differ_only_in_case_are_refused(self, store_set: StoreSet) -> None:
+        store_set.projects.create_project("fraud")
+        with pytest.raises(Conflict, match="differs only in case"):
+            store_set.projects.create_project("Fraud")
+        with pytest.raises(Conflict, match="use 'fraud'"):
+            store_set.in_project("FRAUD").experiments.create_experiment("x")
+        with pytest.raises(Conflict, match="use 'default'"):
+            store_set.in_project("Default").datasets.commit_version(
+                "d", DIGEST, [DatasetFile("x.csv", DIGEST, 1)]
+            )
+        assert [p.name for p in store_set.projects.list_projects()] == ["default", "fraud"]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mloop.config import DEFAULT_PROJECT, check_project_name
 from mloop.entities import Project
-from mloop.errors import AlreadyExists, NotFound
+from mloop.errors import AlreadyExists, Conflict, NotFound
 from mloop.store import schema
 from mloop.store.database import Database, now_millis
 
@@ -40,7 +40,13 @@ class ProjectScope:
         self.name = check_project_name(name)
 
     def write_id(self, conn: sa.Connection) -> int:
-        """The project's key, making the project in ``conn``'s transaction if it is new."""
+        """The project's key, making the project in ``conn``'s transaction if it is new.
+
+        Raises:
+            Conflict: a project whose name differs only in case exists (``Fraud``
+                beside ``fraud`` would split a team's work without anyone noticing).
+        """
+        check_case(conn, self.name)
         conn.execute(
             self._db.upsert(_P)
             .values(name=self.name, description="", created_time=now_millis())
@@ -58,6 +64,18 @@ class ProjectScope:
         return "" if self.name == DEFAULT_PROJECT else f" in project {self.name!r}"
 
 
+def check_case(conn: sa.Connection, name: str) -> None:
+    """Refuse a new project name that differs from an existing one only in case."""
+    twin = conn.execute(
+        sa.select(_P.c.name).where(sa.func.lower(_P.c.name) == name.lower(), _P.c.name != name)
+    ).scalar()
+    if twin is not None:
+        raise Conflict(
+            f"project {name!r} would sit beside {twin!r}, a name that differs only in case; "
+            f"use {twin!r}"
+        )
+
+
 class SqlProjectStore:
     """:class:`~mloop.store.protocols.projects.ProjectStore` over SQL."""
 
@@ -70,6 +88,7 @@ class SqlProjectStore:
         now = now_millis()
         try:
             with self._db.begin() as conn:
+                check_case(conn, name)
                 conn.execute(
                     _P.insert().values(name=name, description=description, created_time=now)
                 )

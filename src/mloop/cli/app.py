@@ -137,7 +137,7 @@ class MloopCommands(LazyGroup):
 
 app = typer.Typer(
     cls=MloopCommands,
-    help="mloop: track, version, validate, pipeline, register, serve, monitor, retrain.",
+    help="mloop: track experiments, version and validate data, run pipelines, register models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

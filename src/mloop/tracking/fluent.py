@@ -6,10 +6,10 @@ changing ``mlflow`` to ``mloop``.
 Example:
     >>> import mloop, tempfile
     >>> home = tempfile.mkdtemp()
-    >>> mloop.set_tracking_uri(f"sqlite:///{home}/mloop.db")
+    >>> mloop.set_tracking_uri(f"sqlite:///{home}/mloop.db", artifacts_uri=f"{home}/artifacts")
     >>> _ = mloop.set_experiment("fluent-doc")
     >>> with mloop.start_run(run_name="demo") as run:
-    ...     mloop.log_param("lr", 0.1)
+    ...     _ = mloop.log_param("lr", 0.1)
     ...     mloop.log_metric("loss", 0.5, step=1)
     >>> mloop.get_run(run.info.run_id).data.params
     {'lr': '0.1'}
@@ -470,7 +470,12 @@ def search_runs(
     """Search runs; a pandas DataFrame (MLflow's layout) or a list of runs.
 
     Example:
-        >>> mloop.search_runs(experiment_names=["fluent-doc"], filter_string="params.lr = '0.1'",
+        >>> import mloop
+        >>> _ = mloop.set_experiment("search-doc")
+        >>> with mloop.start_run():
+        ...     _ = mloop.log_param("lr", 0.1)
+        ...     mloop.log_metric("loss", 0.5)
+        >>> mloop.search_runs(experiment_names=["search-doc"], filter_string="params.lr = '0.1'",
         ...                   order_by=["metrics.loss"])["params.lr"].tolist()
         ['0.1']
     """

@@ -93,6 +93,12 @@ def test_the_markdown_card(carded: str) -> None:
         assert heading in text, heading
     assert "credit-data@1 → run " in text
     assert "| bo | approved | fair enough |" in text
+    assert "300 rows." in text  # the training data's row count, as the JSON has it
+    card = mloop.models.model_card(carded)
+    matrix, labels = card["evaluation"]["confusion_matrix"], card["evaluation"]["labels"]
+    assert "### Confusion matrix (rows: actual, columns: predicted)" in text
+    first = "| " + " | ".join([str(labels[0]), *(str(v) for v in matrix[0])]) + " |"
+    assert first in text
 
 
 def test_a_card_without_evaluations_or_inputs(

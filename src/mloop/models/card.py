@@ -175,6 +175,8 @@ def render_markdown(card: dict[str, Any]) -> str:
     out += ["## Training data", ""]
     for dataset in card["training_data"]:
         out += [f"### {dataset['ref']}", ""]
+        rows = dataset.get("rows")
+        out += [f"{rows:,} rows." if isinstance(rows, int) else "Row count not profiled.", ""]
         out += _table(["column", "type", "nullable"], [list(c.values()) for c in dataset["schema"]])
     if not card["training_data"]:
         out += ["_No dataset versions were recorded as inputs._", ""]
@@ -184,6 +186,13 @@ def render_markdown(card: dict[str, Any]) -> str:
     out += ["## Evaluation", "", f"Data: {evaluation['data'] or '_not evaluated_'}", ""]
     metrics = {**card["training_metrics"], **evaluation["metrics"]}
     out += _table(["metric", "value"], [[k, v] for k, v in sorted(metrics.items())])
+    matrix, labels = evaluation.get("confusion_matrix"), evaluation.get("labels")
+    if matrix:
+        names = [str(label) for label in labels or range(len(matrix))]
+        out += ["### Confusion matrix (rows: actual, columns: predicted)", ""]
+        out += _table(
+            ["", *names], [[name, *row] for name, row in zip(names, matrix, strict=False)]
+        )
     for column, groups in evaluation["slices"].items():
         out += [f"### By {column}", ""]
         names = sorted({k for g in groups.values() for k in g})

@@ -85,9 +85,13 @@ def test_unsigned_packages_are_refused_once_the_project_trusts_a_key(
     mloop.models.load("models:/credit/1")
     mloop.models.init_keys()
     mloop.models.clear_cache()
-    for uri in ("models:/credit/1", info.model_uri, tmp_path / "pkg"):
-        with pytest.raises(IntegrityError, match="not signed"):
+    for uri in ("models:/credit/1", info.model_uri):
+        with pytest.raises(IntegrityError, match="not signed") as caught:
             mloop.models.load(uri)
+        assert "mloop models sign credit/1" in str(caught.value)  # the fix that works
+    with pytest.raises(IntegrityError, match="log or register it again") as caught:
+        mloop.models.load(tmp_path / "pkg")  # never registered: nothing to sign by name
+    assert "MLOOP_REQUIRE_SIGNATURES=false" in str(caught.value)
     signed = mloop.models.sign("credit/1")  # re-reads the files, then signs
     assert signed.signing_key_id is not None
     mloop.models.load("models:/credit/1")
@@ -216,3 +220,20 @@ def test_keys_are_stored_as_public_halves_only(home: Path) -> None:
     private = (home / "keys" / "signing.pem").read_text()
     assert all("PRIVATE" not in str(v) and str(v) not in private for v in rows[0] if v)
     assert backend().stores.keys.list_keys()[0].public_key == rows[0].public_key
+
+
+def test_a_new_key_names_the_unsigned_versions_and_signs_them_on_request(
+    home: Path, credit: pd.DataFrame, classifier: Any
+) -> None:
+    log_and_register(classifier, credit)
+    log_and_register(classifier, credit)
+    mloop.models.set_alias("credit", "champion", 1)
+    mloop.models.init_keys()
+    held = mloop.models.unsigned_versions(held_by_alias=True)
+    assert [v.ref for v in held] == ["credit/1"]  # what serves now and would stop loading
+    assert [v.ref for v in mloop.models.unsigned_versions()] == ["credit/1", "credit/2"]
+    signed = mloop.models.sign_existing()
+    assert [v.ref for v in signed] == ["credit/1", "credit/2"]
+    assert mloop.models.unsigned_versions() == []
+    mloop.models.clear_cache()
+    mloop.models.load("models:/credit@champion")

@@ -53,7 +53,9 @@ from mloop.models.signature import TensorSpec as TensorSpec
 from mloop.models.signature import infer_signature as infer_signature
 from mloop.models.trust import init_keys as init_keys
 from mloop.models.trust import revoke_key as revoke_key
+from mloop.models.trust import sign_existing as sign_existing
 from mloop.models.trust import trusted_keys as trusted_keys
+from mloop.models.trust import unsigned_versions as unsigned_versions
 
 __all__ = [
     "ColumnSpec",
@@ -100,8 +102,10 @@ __all__ = [
     "save",
     "set_alias",
     "sign",
+    "sign_existing",
     "trusted_keys",
     "unprotect_alias",
+    "unsigned_versions",
     "update_model",
     "verify",
 ]

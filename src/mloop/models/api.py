@@ -355,6 +355,9 @@ def _load_located(be: ModelBackend, located: Located) -> _Cached:
         settings=be.settings,
         keys=be.stores.keys,
         what=f"model {located.uri}",
+        registered_as=[v.ref for v in be.stores.models.find_versions(located.digest)]
+        if signature is None
+        else (),
     )
     folder = located.folder()
     manifest = read_manifest(folder)

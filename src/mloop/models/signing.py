@@ -104,10 +104,12 @@ def check_signature(
     settings: Settings,
     keys: KeyStore,
     what: str,
+    registered_as: Sequence[str] = (),
 ) -> bool:
     """Verify a package's signature, or refuse an unsigned one where signatures are required.
 
-    Returns whether the package was signed.
+    Returns whether the package was signed. ``registered_as`` names the
+    registered versions of the package (``credit/3``), for the fix an error gives.
 
     Raises:
         IntegrityError: a bad signature, an untrusted key, or an unsigned package where
@@ -117,9 +119,15 @@ def check_signature(
         verify_digest(digest, signature, key_id, keys.list_keys(include_revoked=True))
         return True
     if signatures_required(settings, keys):
+        fix = (
+            f"sign it with `mloop models sign {registered_as[0]}`"
+            if registered_as
+            else "log or register it again with the project's signing key present"
+        )
         raise IntegrityError(
-            f"{what} is not signed and this project requires signed models; register it "
-            "with the project's signing key (mloop keys init) to sign it"
+            f"{what} is not signed and this project requires signed models (it trusts a "
+            f"signing key); {fix}, or set MLOOP_REQUIRE_SIGNATURES=false to accept unsigned "
+            "models"
         )
     return False
 

@@ -4,8 +4,8 @@ Executors take :class:`~mloop.pipelines.tasks.StepTask` s and hand back
 :class:`~mloop.pipelines.tasks.StepResult` s; the runner does all tracking.
 ``local`` with ``max_workers=1`` runs steps one at a time in this process
 (values stay in memory between steps). With ``max_workers > 1`` independent
-steps run at the same time, each in a process of its own started by a fork
-server, which is stopped when the step passes its timeout. ``ray`` (in
+steps run at the same time in worker processes started by a fork server and
+reused from step to step; a worker whose step passes its timeout is stopped. ``ray`` (in
 :mod:`mloop.pipelines.ray_executor`) runs each attempt as a Ray task; more
 executors come from the ``mloop.executors`` entry-point group.
 
@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import multiprocessing
 import multiprocessing.connection
@@ -83,43 +84,65 @@ class InProcessExecutor:
         self._memo.clear()
 
 
-def _child(task: StepTask, conn: multiprocessing.connection.Connection) -> None:
-    """A worker process: run the attempt and send the result back."""
-    conn.send(execute_in_worker(task))
-    conn.close()
+_PRELOAD = ("mloop.pipelines.tasks", "mloop.store.sql", "mloop.data.api")
+
+
+def _serve(conn: multiprocessing.connection.Connection) -> None:
+    """A worker process: run attempts one after another until told to stop.
+
+    Workers are reused across steps, so a step pays no process start-up;
+    ``None`` (or the parent going away) ends the loop.
+    """
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        conn.send(execute_in_worker(task))
 
 
 @dataclasses.dataclass
-class _Running:
-    task: StepTask
+class _Worker:
     process: Any
     conn: multiprocessing.connection.Connection
-    started: float
+    task: StepTask | None = None
+    started: float = 0.0
 
     @property
     def deadline(self) -> float | None:
-        timeout = self.task.timeout
+        timeout = None if self.task is None else self.task.timeout
         return None if timeout is None else self.started + timeout
 
 
 class ProcessExecutor:
-    """Up to ``max_workers`` attempts at once, each in a process of its own."""
+    """Up to ``max_workers`` attempts at once, in worker processes reused across steps.
+
+    A worker is started (by a fork server) when an attempt finds none idle,
+    and kept for the next one; a worker whose attempt passes its timeout is
+    killed and replaced when needed, and one that dies reports its attempt
+    as failed.
+    """
 
     def __init__(self, max_workers: int) -> None:
         if max_workers < 1:
             raise InvalidInput(f"max_workers must be >= 1, got {max_workers}")
         self._max = max_workers
         self._context = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has imported what every step needs (the
+        # store, materializers, pandas): a new worker starts in milliseconds, not seconds.
+        self._context.set_forkserver_preload(list(_PRELOAD))
         self._pending: collections.deque[StepTask] = collections.deque()
-        self._running: dict[str, _Running] = {}
+        self._workers: list[_Worker] = []
 
     @property
     def busy(self) -> bool:
         """True while an attempt is queued or running."""
-        return bool(self._pending or self._running)
+        return bool(self._pending) or any(w.task is not None for w in self._workers)
 
     def submit(self, task: StepTask, run: Any) -> None:
-        """Queue an attempt; it starts as soon as a worker slot is free."""
+        """Queue an attempt; it starts as soon as a worker is free."""
         if "<locals>" in task.step.reference:
             raise InvalidInput(
                 f"step {task.step.name!r} is defined inside a function; with max_workers > 1 "
@@ -130,71 +153,89 @@ class ProcessExecutor:
         self._start_more()
 
     def _start_more(self) -> None:
-        while self._pending and len(self._running) < self._max:
+        while self._pending:
+            worker = next((w for w in self._workers if w.task is None), None)
+            if worker is None:
+                if len(self._workers) >= self._max:
+                    return
+                worker = self._spawn()
             task = self._pending.popleft()
-            reader, writer = self._context.Pipe(duplex=False)
-            process = self._context.Process(
-                target=_child, args=(task, writer), name=f"mloop-step-{task.node}", daemon=True
-            )
-            process.start()
-            writer.close()
-            self._running[task.node] = _Running(task, process, reader, time.monotonic())
+            try:
+                worker.conn.send(task)
+            except (BrokenPipeError, OSError):  # it died while idle: replace it
+                self._pending.appendleft(task)
+                self._drop(worker)
+                continue
+            worker.task, worker.started = task, time.monotonic()
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_serve, args=(child,), name=f"mloop-worker-{len(self._workers)}", daemon=True
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._workers.append(worker)
+        return worker
+
+    def _drop(self, worker: _Worker, *, kill: bool = False) -> None:
+        if kill:
+            worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        self._workers.remove(worker)
 
     def wait(self, timeout: float | None) -> list[StepResult]:
         """Attempts that finished (or passed their timeout and were stopped)."""
-        if not self._running:
+        busy = [w for w in self._workers if w.task is not None]
+        if not busy:
             return []
-        deadlines = [r.deadline for r in self._running.values() if r.deadline is not None]
+        deadlines = [w.deadline for w in busy if w.deadline is not None]
         limit = timeout
         if deadlines:
             until_deadline = max(0.0, min(deadlines) - time.monotonic())
             limit = until_deadline if limit is None else min(limit, until_deadline)
-        handles: list[Any] = [r.conn for r in self._running.values()]
-        handles += [r.process.sentinel for r in self._running.values()]
+        handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
         ready = set(multiprocessing.connection.wait(handles, timeout=limit))
-        results = []
-        for node, running in list(self._running.items()):
-            result = self._collect(running, ready)
-            if result is not None:
-                results.append(result)
-                del self._running[node]
+        results = [r for w in busy if (r := self._collect(w, ready)) is not None]
         self._start_more()
         return results
 
-    def _collect(self, running: _Running, ready: set[Any]) -> StepResult | None:
-        node = running.task.node
-        if running.conn in ready or running.process.sentinel in ready:
+    def _collect(self, worker: _Worker, ready: set[Any]) -> StepResult | None:
+        task = worker.task
+        assert task is not None
+        if worker.conn in ready or worker.process.sentinel in ready:
             try:
-                result: StepResult = running.conn.recv()
+                result: StepResult = worker.conn.recv()
             except (EOFError, OSError):
-                running.process.join()
-                code = running.process.exitcode
-                result = StepResult(node, error=f"the worker process died (exit code {code})")
-            running.process.join()
-            running.conn.close()
+                self._drop(worker)
+                code = worker.process.exitcode
+                return StepResult(task.node, error=f"the worker process died (exit code {code})")
+            worker.task = None  # idle: ready for the next attempt
             return result
-        deadline = running.deadline
+        deadline = worker.deadline
         if deadline is not None and time.monotonic() >= deadline:
-            running.process.kill()
-            running.process.join()
-            running.conn.close()
+            self._drop(worker, kill=True)
             return StepResult(
-                node,
-                error=f"TimeoutError: step {node!r} took longer than {running.task.timeout:g} s "
+                task.node,
+                error=f"TimeoutError: step {task.node!r} took longer than {task.timeout:g} s "
                 "and was stopped",
-                seconds=time.monotonic() - running.started,
+                seconds=time.monotonic() - worker.started,
             )
         return None
 
     def close(self, *, kill: bool = False) -> None:
-        """Wait for (or with ``kill``, stop) running attempts; drop queued ones."""
+        """Stop the workers: wait for running attempts (or with ``kill``, stop them)."""
         self._pending.clear()
-        for running in self._running.values():
-            if kill:
-                running.process.kill()
-            running.process.join()
-            running.conn.close()
-        self._running.clear()
+        for worker in list(self._workers):
+            if worker.task is not None and not kill:
+                with contextlib.suppress(EOFError, OSError):
+                    worker.conn.recv()  # let the attempt finish, as a step never stops midway
+            if worker.task is None or not kill:
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    worker.conn.send(None)
+            self._drop(worker, kill=kill and worker.task is not None)
 
 
 def _make_local(max_workers: int, content: ContentStore, address: str | None) -> Executor:

@@ -15,7 +15,7 @@ from mloop.cli.app import app
 from tests.cli.conftest import invoke, run_mloop
 
 HELP_TARGETS = [
-    ([], "mloop: track, version"),
+    ([], "mloop: track experiments, version and validate data"),
     (["version"], "Print mloop's version."),
     (["experiments"], "Experiments: named groups of runs."),
     (["experiments", "ls"], "List experiments, oldest first."),

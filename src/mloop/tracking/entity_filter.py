@@ -57,8 +57,8 @@ def _like(pattern: str, text: str, *, fold: bool) -> bool:
 
 
 def _compare(op: str, actual: str | None, wanted: object) -> bool:
-    if actual is None:
-        return op in ("!=", "NOT IN", "NOT LIKE", "NOT ILIKE")
+    if actual is None:  # as in SQL (and MLflow): a missing value matches no comparison
+        return False
     if op == "=":
         return actual == str(wanted)
     if op == "!=":

@@ -76,6 +76,8 @@ def test_the_mlflow_run_name_tag_names_a_run(home: Path) -> None:
     exp = client.create_experiment("by-client")
     created = client.create_run(exp, tags={"mlflow.runName": "client-tag"})
     assert created.info.run_name == "client-tag"
+    # The tag as a script reads once "mlflow" is replaced by "mloop".
+    assert client.create_run(exp, tags={"mloop.runName": "renamed"}).info.run_name == "renamed"
 
 
 def test_last_active_run_is_the_active_or_the_last_started(

@@ -226,7 +226,9 @@ class Client:
             NotFound: no such experiment (or parent run).
             Conflict: the experiment is deleted.
         """
-        run_name = run_name or (tags or {}).get("mlflow.runName")  # MLflow's way to name it
+        # MLflow's way to name a run, also as a script reads after ``mlflow`` became ``mloop``.
+        given = tags or {}
+        run_name = run_name or given.get("mlflow.runName") or given.get("mloop.runName")
         name = (
             validate_name(run_name, "run", MAX_RUN_NAME_LENGTH) if run_name else _default_run_name()
         )

@@ -14,7 +14,7 @@ Example:
     >>> import mloop, tempfile
     >>> from sklearn.linear_model import LinearRegression
     >>> home = tempfile.mkdtemp()
-    >>> client = mloop.MlflowClient(tracking_uri=home)
+    >>> client = mloop.MlflowClient(f"sqlite:///{home}/mloop.db", f"{home}/artifacts")
     >>> _ = client.create_registered_model("line", tags={"team": "risk"})
     >>> path = f"{home}/m"
     >>> _ = mloop.models.save(LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0]), path)
@@ -113,7 +113,8 @@ class MlflowClient(Client):
 
     Example:
         >>> import mloop, tempfile
-        >>> client = mloop.MlflowClient(tracking_uri=tempfile.mkdtemp())
+        >>> home = tempfile.mkdtemp()
+        >>> client = mloop.MlflowClient(f"sqlite:///{home}/mloop.db", f"{home}/artifacts")
         >>> client.create_registered_model("credit").name
         'credit'
     """

@@ -179,7 +179,7 @@ class Client:
         order_by: Sequence[str] | None = None,
         *,
         name_like: str | None = None,
-    ) -> PagedList[Experiment]:
+    ) -> list[Experiment]:
         """Experiments in the given lifecycle stages, oldest first (MLflow's arguments).
 
         ``filter_string`` compares ``name``, ``experiment_id``, ``lifecycle_stage``
@@ -192,7 +192,7 @@ class Client:
         """
         found = self._stores.experiments.search_experiments(ViewType(view_type), name_like)
         chosen = entity_filter.select(found, filter_string, order_by, entity_filter.EXPERIMENT)
-        return PagedList(chosen[:max_results] if max_results is not None else chosen)
+        return chosen[:max_results] if max_results is not None else chosen
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Move an experiment to the bin (its runs stay, hidden with it)."""

@@ -76,8 +76,7 @@ def search_experiments(
         >>> mloop.search_experiments(filter_string="name = 'no such experiment'")
         []
     """
-    page = current_client().search_experiments(view_type, max_results, filter_string, order_by)
-    return list(page.items)
+    return current_client().search_experiments(view_type, max_results, filter_string, order_by)
 
 
 def delete_experiment(experiment_id: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from mloop.config import (
     ENVIRONMENT_VARIABLES,
+    MLFLOW_VARIABLES,
     Settings,
     current_settings,
     forget_settings,
@@ -90,3 +91,41 @@ def test_bad_project_names_are_refused(name: str) -> None:
 def test_an_empty_project_name_is_refused() -> None:
     with pytest.raises(InvalidInput, match="project name"):
         Settings(project="")
+
+
+def _mlflow_rows() -> dict[str, str]:
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    rows = re.findall(r"^\| `(MLFLOW_[A-Z_]+)` \| `(MLOOP_[A-Z_]+)` \|", text, flags=re.MULTILINE)
+    return dict(rows)
+
+
+def test_the_docs_list_every_mlflow_variable_with_its_twin() -> None:
+    assert _mlflow_rows() == MLFLOW_VARIABLES
+    assert set(MLFLOW_VARIABLES.values()) <= set(ENVIRONMENT_VARIABLES)
+
+
+def test_mlflow_variables_are_read_as_their_twins_and_mloop_wins(tmp_path: Path) -> None:
+    env = {"MLFLOW_TRACKING_URI": "sqlite:///m.db", "MLFLOW_EXPERIMENT_NAME": "exp"}
+    settings = load_settings(environ=env, cwd="/")
+    assert (settings.tracking_uri, settings.experiment_name) == ("sqlite:///m.db", "exp")
+    both = {**env, "MLOOP_TRACKING_URI": "sqlite:///o.db", "MLOOP_EXPERIMENT_NAME": "own"}
+    settings = load_settings(environ=both, cwd="/")
+    assert (settings.tracking_uri, settings.experiment_name) == ("sqlite:///o.db", "own")
+    (tmp_path / "pyproject.toml").write_text('[tool.mloop]\nexperiment_name = "file"\n')
+    assert load_settings(environ=env, cwd=tmp_path).experiment_name == "exp"
+    assert load_settings(environ={}, cwd=tmp_path).experiment_name == "file"
+    # Credentials for an MLflow server are not an identity.
+    assert load_settings(environ={"MLFLOW_TRACKING_USERNAME": "eve"}, cwd="/").user is None
+
+
+def test_a_changed_mlflow_variable_is_seen_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLOOP_EXPERIMENT_NAME", raising=False)
+    forget_settings()
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "one")
+    assert current_settings().experiment_name == "one"
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "two")
+    assert current_settings().experiment_name == "two"
+    forget_settings()

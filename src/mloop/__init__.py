@@ -30,19 +30,28 @@ if _typing.TYPE_CHECKING:
     from mloop.entities import ViewType as ViewType
     from mloop.errors import MloopError as MloopError
     from mloop.models import evaluate as evaluate
+    from mloop.models.client import MlflowClient as MlflowClient
+    from mloop.models.client import register_model as register_model
     from mloop.pipelines import pipeline as pipeline
     from mloop.pipelines import step as step
     from mloop.pipelines import tune as tune
     from mloop.tracking.client import Client as Client
+    from mloop.tracking.experiments import create_experiment as create_experiment
+    from mloop.tracking.experiments import delete_experiment as delete_experiment
+    from mloop.tracking.experiments import get_experiment as get_experiment
+    from mloop.tracking.experiments import get_experiment_by_name as get_experiment_by_name
+    from mloop.tracking.experiments import search_experiments as search_experiments
     from mloop.tracking.fluent import ActiveRun as ActiveRun
     from mloop.tracking.fluent import active_run as active_run
     from mloop.tracking.fluent import delete_tag as delete_tag
     from mloop.tracking.fluent import end_run as end_run
     from mloop.tracking.fluent import flush as flush
+    from mloop.tracking.fluent import get_artifact_uri as get_artifact_uri
     from mloop.tracking.fluent import get_metric_history as get_metric_history
     from mloop.tracking.fluent import get_project as get_project
     from mloop.tracking.fluent import get_run as get_run
     from mloop.tracking.fluent import get_tracking_uri as get_tracking_uri
+    from mloop.tracking.fluent import last_active_run as last_active_run
     from mloop.tracking.fluent import log_artifact as log_artifact
     from mloop.tracking.fluent import log_artifacts as log_artifacts
     from mloop.tracking.fluent import log_dict as log_dict
@@ -82,6 +91,18 @@ _LAZY: dict[str, str] = {
     "step": "mloop.pipelines:step",
     "tune": "mloop.pipelines:tune",
     "Client": "mloop.tracking.client:Client",
+    "MlflowClient": "mloop.models.client:MlflowClient",
+    "register_model": "mloop.models.client:register_model",
+    **{
+        name: f"mloop.tracking.experiments:{name}"
+        for name in (
+            "create_experiment",
+            "delete_experiment",
+            "get_experiment",
+            "get_experiment_by_name",
+            "search_experiments",
+        )
+    },
     **{
         name: f"mloop.tracking.fluent:{name}"
         for name in (
@@ -90,10 +111,12 @@ _LAZY: dict[str, str] = {
             "delete_tag",
             "end_run",
             "flush",
+            "get_artifact_uri",
             "get_metric_history",
             "get_run",
             "get_project",
             "get_tracking_uri",
+            "last_active_run",
             "log_artifact",
             "log_artifacts",
             "log_dict",
@@ -151,6 +174,7 @@ __all__ = [
     "Client",
     "Experiment",
     "Metric",
+    "MlflowClient",
     "MloopError",
     "Param",
     "Run",
@@ -159,15 +183,21 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "create_experiment",
     "data",
+    "delete_experiment",
     "delete_tag",
     "end_run",
     "evaluate",
     "flush",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
     "get_metric_history",
     "get_project",
     "get_run",
     "get_tracking_uri",
+    "last_active_run",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -182,6 +212,8 @@ __all__ = [
     "models",
     "pipeline",
     "pipelines",
+    "register_model",
+    "search_experiments",
     "search_runs",
     "set_experiment",
     "set_project",

@@ -1,5 +1,8 @@
 """Settings: ``MLOOP_*`` environment variables > ``[tool.mloop]`` in pyproject.toml > defaults.
 
+MLflow's variables that have an mloop twin (:data:`MLFLOW_VARIABLES`) are read
+as that twin when the ``MLOOP_*`` variable is not set.
+
 One frozen :class:`Settings` object, built by :func:`load_settings` when it is
 needed (never at import time) and passed explicitly to whatever uses it.
 
@@ -167,6 +170,7 @@ class Settings:
         default=None,
         metadata={
             "env": "MLOOP_TRACKING_URI",
+            "mlflow_env": "MLFLOW_TRACKING_URI",
             "doc": "Metadata store: a folder holding it (PATH or file:PATH), "
             "sqlite:///path/to/mloop.db or postgresql://user@host/db; "
             "default sqlite:///<home>/mloop.db.",
@@ -227,6 +231,7 @@ class Settings:
         default=None,
         metadata={
             "env": "MLOOP_EXPERIMENT_NAME",
+            "mlflow_env": "MLFLOW_EXPERIMENT_NAME",
             "doc": "Experiment that runs go to when none is set; default Default.",
         },
     )
@@ -409,36 +414,52 @@ def load_settings(
         for key in (name, name.replace("_", "-")):
             if key in table:
                 values[name] = _coerce(field, table[key], "[tool.mloop]")
-        env_name = field.metadata["env"]
-        if env.get(env_name):
-            values[name] = _coerce(field, env[env_name], env_name)
+        # MLOOP_* wins over MLflow's twin, which wins over [tool.mloop].
+        for env_name in (field.metadata.get("mlflow_env"), field.metadata["env"]):
+            if env_name and env.get(env_name):
+                values[name] = _coerce(field, env[env_name], env_name)
     return Settings(**values)  # type: ignore[arg-type]
 
 
 ENVIRONMENT_VARIABLES = tuple(f.metadata["env"] for f in dataclasses.fields(Settings))
 """Every ``MLOOP_*`` variable mloop reads, one per :class:`Settings` field."""
 
+MLFLOW_VARIABLES: dict[str, str] = {
+    f.metadata["mlflow_env"]: f.metadata["env"]
+    for f in dataclasses.fields(Settings)
+    if "mlflow_env" in f.metadata
+}
+"""MLflow's variables that mloop understands, each mapped to its ``MLOOP_*`` twin (which wins).
+
+Example:
+    >>> MLFLOW_VARIABLES["MLFLOW_TRACKING_URI"]
+    'MLOOP_TRACKING_URI'
+    >>> load_settings(environ={"MLFLOW_EXPERIMENT_NAME": "a"}, cwd="/").experiment_name
+    'a'
+"""
+
 _current: dict[tuple[str, tuple[object, ...]], Settings] = {}
 # os.environ encodes every key it is asked for (~2 µs a lookup); the mapping it
 # keeps underneath is looked up with keys encoded once. Same values, ~20x faster,
 # which matters because the fluent API asks on every call.
-_ENCODED = tuple(os.environ.encodekey(name) for name in ENVIRONMENT_VARIABLES)
+_WATCHED = (*ENVIRONMENT_VARIABLES, *MLFLOW_VARIABLES)
+_ENCODED = tuple(os.environ.encodekey(name) for name in _WATCHED)
 
 
 def _environment_values() -> tuple[object, ...]:
     data = getattr(os.environ, "_data", None)
     if isinstance(data, dict):
         return tuple(map(data.get, _ENCODED))
-    return tuple(os.environ.get(name) for name in ENVIRONMENT_VARIABLES)
+    return tuple(os.environ.get(name) for name in _WATCHED)
 
 
 def current_settings() -> Settings:
     """This process's settings, read once per working directory and ``MLOOP_*`` environment.
 
     The nearest pyproject.toml is parsed when a working directory (or a value
-    of a variable in :data:`ENVIRONMENT_VARIABLES`) is seen for the first time;
-    afterwards the same :class:`Settings` object is returned at the cost of a
-    few dictionary lookups. Call :func:`forget_settings` after editing
+    of a variable in :data:`ENVIRONMENT_VARIABLES` or :data:`MLFLOW_VARIABLES`)
+    is seen for the first time; afterwards the same :class:`Settings` object
+    is returned at the cost of a few dictionary lookups. Call :func:`forget_settings` after editing
     ``[tool.mloop]`` in a running process.
 
     Example:

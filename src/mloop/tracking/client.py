@@ -49,7 +49,7 @@ from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
 from mloop.store.protocols.tracking import NewRun, Termination
 from mloop.store.set import StoreSet
-from mloop.tracking import artifact_files, lifecycle
+from mloop.tracking import artifact_files, entity_filter, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
 from mloop.tracking.environment import source_tags
@@ -172,10 +172,27 @@ class Client:
         return self._stores.experiments.get_experiment_by_name(name)
 
     def search_experiments(
-        self, view_type: ViewType = ViewType.ACTIVE_ONLY, name_like: str | None = None
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        *,
+        name_like: str | None = None,
     ) -> list[Experiment]:
-        """Experiments in the given lifecycle stages, oldest first."""
-        return self._stores.experiments.search_experiments(ViewType(view_type), name_like)
+        """Experiments in the given lifecycle stages, oldest first (MLflow's arguments).
+
+        ``filter_string`` compares ``name``, ``experiment_id``, ``lifecycle_stage``
+        and ``tags.<key>``; ``order_by`` sorts by those or the two times.
+
+        Example:
+            >>> import mloop
+            >>> len(mloop.Client().search_experiments(filter_string="name LIKE 'no such%'"))
+            0
+        """
+        found = self._stores.experiments.search_experiments(ViewType(view_type), name_like)
+        chosen = entity_filter.select(found, filter_string, order_by, entity_filter.EXPERIMENT)
+        return chosen[:max_results] if max_results is not None else chosen
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Move an experiment to the bin (its runs stay, hidden with it)."""
@@ -209,6 +226,9 @@ class Client:
             NotFound: no such experiment (or parent run).
             Conflict: the experiment is deleted.
         """
+        # MLflow's way to name a run, also as a script reads after ``mlflow`` became ``mloop``.
+        given = tags or {}
+        run_name = run_name or given.get("mlflow.runName") or given.get("mloop.runName")
         name = (
             validate_name(run_name, "run", MAX_RUN_NAME_LENGTH) if run_name else _default_run_name()
         )

@@ -56,6 +56,7 @@ _lock = threading.Lock()
 _experiment_id: str | None = None
 _experiment_scope: list[tuple[str, str, str, str]] = []
 _last_client: Client | None = None
+_last_run_id: str | None = None  # the run this process started last (last_active_run)
 
 
 class ActiveRun:
@@ -269,8 +270,10 @@ def start_run(
         parent = parent_run_id or (stack[-1].info.run_id if stack else None)
         exp = experiment_id if experiment_id is not None else _current_experiment_id(client)
         run = client.create_run(exp, run_name=run_name, tags=tags, parent_run_id=parent)
+    global _last_run_id
     active = ActiveRun(run, client)
     stack.append(active)
+    _last_run_id = run.info.run_id
     # A script that never ends its run and dies of an exception or SIGTERM
     # leaves it FAILED or KILLED, not FINISHED by the exit handler below.
     lifecycle.install(_end_active_runs)
@@ -331,6 +334,33 @@ atexit.register(_end_runs_at_exit)
 def active_run() -> ActiveRun | None:
     """The active run of this thread, or None."""
     return _runs.stack[-1] if _runs.stack else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the run this process started last (ended or not), read now.
+
+    Example:
+        >>> import mloop
+        >>> with mloop.start_run() as run:  # doctest: +SKIP
+        ...     pass
+        >>> mloop.last_active_run().info.status  # doctest: +SKIP
+        <RunStatus.FINISHED: 'FINISHED'>
+    """
+    run_id = _runs.stack[-1].info.run_id if _runs.stack else _last_run_id
+    return None if run_id is None else _client().get_run(run_id)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """Where the active run's artifacts live (``mloop-artifacts:/RUN``), or one of them.
+
+    Example:
+        >>> import mloop
+        >>> with mloop.start_run() as run:  # doctest: +SKIP
+        ...     mloop.get_artifact_uri("model") == f"mloop-artifacts:/{run.info.run_id}/model"
+        True
+    """
+    root = _client().get_run(_run_id()).info.artifact_uri.rstrip("/")
+    return f"{root}/{artifact_path.lstrip('/')}" if artifact_path else root
 
 
 def _run_id() -> str:

@@ -27,6 +27,7 @@ def _reset_fluent() -> None:
     fluent.set_project(None)
     fluent._experiment_id = None
     fluent._last_client = None
+    fluent._last_run_id = None
     forget_settings()
 
 

@@ -5,7 +5,8 @@ They act on the store and project the fluent API uses (see
 
 Example:
     >>> import mloop, tempfile
-    >>> mloop.set_tracking_uri(tempfile.mkdtemp())
+    >>> folder = tempfile.mkdtemp()
+    >>> mloop.set_tracking_uri(folder, artifacts_uri=f"{folder}/artifacts")
     >>> exp_id = mloop.create_experiment("churn", tags={"team": "risk"})
     >>> mloop.get_experiment_by_name("churn").experiment_id == exp_id
     True

@@ -8,6 +8,7 @@ import typer
 
 from mloop.cli.context import client_from
 from mloop.cli.output import duration_text, handle_errors, millis_text, print_json, say, table
+from mloop.cli.run_ids import resolve_run_id, resolve_run_ids
 from mloop.entities import Run, ViewType
 from mloop.errors import NotFound
 from mloop.tracking.liveness import is_dead, status_text
@@ -94,11 +95,12 @@ def list_runs(
 @handle_errors
 def show_run(
     ctx: typer.Context,
-    run_id: str = typer.Argument(..., help="The run's id."),
+    run_id: str = typer.Argument(..., help="The run's id, or a unique prefix of it."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Show one run: info, params, metrics, tags, inputs/outputs and artifacts."""
     client = client_from(ctx)
+    run_id = resolve_run_id(client, run_id)
     run = client.get_run(run_id)
     artifacts = client.list_artifacts(run_id, recursive=True)
     if as_json:
@@ -146,13 +148,14 @@ def show_run(
 @handle_errors
 def compare_runs(
     ctx: typer.Context,
-    run_ids: list[str] = typer.Argument(..., help="Two or more run ids."),
+    run_ids: list[str] = typer.Argument(..., help="Two or more run ids (or unique prefixes)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Params and metrics of runs side by side; rows that differ are marked with *."""
     if len(run_ids) < 2:
         raise typer.BadParameter("compare needs at least two run ids")
     client = client_from(ctx)
+    run_ids = resolve_run_ids(client, run_ids)
     runs = [client.get_run(run_id) for run_id in run_ids]
     rows: list[tuple[str, ...]] = []
     data: dict[str, dict[str, Any]] = {}
@@ -173,11 +176,12 @@ def compare_runs(
 @handle_errors
 def delete_runs(
     ctx: typer.Context,
-    run_ids: list[str] = typer.Argument(..., help="Run ids to move to the bin."),
+    run_ids: list[str] = typer.Argument(..., help="Run ids or prefixes to move to the bin."),
     restore: bool = typer.Option(False, "--restore", help="Bring the runs back instead."),
 ) -> None:
     """Move runs to the bin (`mloop gc` removes them for good), or --restore them."""
     client = client_from(ctx)
+    run_ids = resolve_run_ids(client, run_ids)
     for run_id in run_ids:
         client.get_run(run_id)  # every id must exist before anything changes
     for run_id in run_ids:

@@ -20,12 +20,12 @@ from mloop.errors import (
 )
 
 EXPECTED = [
-    (MloopError, 500, 1, "INTERNAL_ERROR"),
+    (MloopError, 500, 10, "INTERNAL_ERROR"),
     (InvalidInput, 400, 2, "INVALID_PARAMETER_VALUE"),
     (FilterSyntaxError, 400, 2, "INVALID_PARAMETER_VALUE"),
     (NotFound, 404, 3, "RESOURCE_DOES_NOT_EXIST"),
     (AlreadyExists, 409, 4, "RESOURCE_ALREADY_EXISTS"),
-    (Conflict, 409, 4, "INVALID_STATE"),
+    (Conflict, 409, 11, "INVALID_STATE"),
     (PermissionDenied, 403, 5, "PERMISSION_DENIED"),
     (IntegrityError, 500, 6, "DATA_LOSS"),
     (StoreError, 503, 7, "TEMPORARILY_UNAVAILABLE"),

@@ -4,22 +4,40 @@ Every error mloop raises on purpose is a :class:`MloopError`. Each leaf carries
 the HTTP status the server will answer with and the exit code the CLI exits
 with, so the three faces of mloop agree on what went wrong::
 
-    MloopError                    500  exit 1
+    MloopError                    500  exit 10  an error of no narrower kind
     ├── InvalidInput              400  exit 2   bad argument, malformed filter, bad name
     │   └── FilterSyntaxError     400  exit 2   search filter that does not parse
     ├── NotFound                  404  exit 3   no such run, experiment, artifact
     ├── AlreadyExists             409  exit 4   a unique name taken
-    ├── Conflict                  409  exit 4   a write that contradicts stored state
+    ├── Conflict                  409  exit 11  a write that contradicts stored state
     ├── PermissionDenied          403  exit 5
     ├── IntegrityError            500  exit 6   stored bytes do not match their hash
     ├── StoreError                503  exit 7   the metadata or artifact store failed
     ├── MissingExtra              500  exit 8   an optional dependency is not installed
     └── PipelineFailed            500  exit 9   a pipeline step failed after its retries
 
+The command line keeps exit code 1 for one meaning only, a check that ran and
+said no (a data validation, a model gate), so CI can tell "the gate said no"
+from a crash. Besides the codes above it exits :data:`EXIT_INTERNAL` (70, the
+``EX_SOFTWARE`` of ``sysexits.h``) on an unexpected exception, a bug in mloop,
+and :data:`EXIT_INTERRUPTED` (130, as shells report SIGINT) when the user stops
+a command with Ctrl-C or declines a confirmation.
+
 Messages say what was wrong, quote the offending value, and say how to fix it.
 """
 
 from __future__ import annotations
+
+from typing import Final
+
+EXIT_CHECK_FAILED: Final = 1
+"""Exit code of a check that ran and failed: a data validation, a model gate."""
+
+EXIT_INTERNAL: Final = 70
+"""Exit code of an unexpected exception: a bug in mloop, to be reported."""
+
+EXIT_INTERRUPTED: Final = 130
+"""Exit code of a command the user stopped (Ctrl-C, a declined confirmation)."""
 
 
 class MloopError(Exception):
@@ -34,7 +52,7 @@ class MloopError(Exception):
     """
 
     http_status: int = 500
-    exit_code: int = 1
+    exit_code: int = 10
     code: str = "INTERNAL_ERROR"
 
 
@@ -85,7 +103,7 @@ class Conflict(MloopError):
     """A write contradicts stored state (e.g. a param logged twice with two values)."""
 
     http_status = 409
-    exit_code = 4
+    exit_code = 11
     code = "INVALID_STATE"
 
 

@@ -24,6 +24,8 @@ HELP_TARGETS = [
     (["runs", "show"], "Show one run"),
     (["runs", "compare"], "Params and metrics of runs side by side"),
     (["runs", "delete"], "Move runs to the bin"),
+    (["runs", "artifacts"], "List a run's artifacts under PATH"),
+    (["runs", "metrics"], "Every logged point of one metric of a run"),
     (["gc"], "Purge runs in the bin"),
     (["fsck"], "Re-read every artifact object"),
     (["data"], "Datasets: versioned files and folders."),

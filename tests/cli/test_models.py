@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import mloop
 from mloop.cli.app import app
+from mloop.errors import EXIT_INTERRUPTED, Conflict
 from mloop.models.backend import backend
 from mloop.models.package import MANIFEST
 from tests.cli.conftest import ANSI, invoke, run_mloop
@@ -226,7 +227,7 @@ def test_alias_set_move_and_delete(two: pd.DataFrame) -> None:
 
 def test_rollback_and_history(two: pd.DataFrame) -> None:
     code, out, err = invoke("models", "rollback", "credit", "champion")
-    assert (code, out) == (4, "")
+    assert (code, out) == (Conflict.exit_code, "")
     assert "alias 'champion' of model 'credit' has no earlier version to roll back to" in err
 
     invoke("models", "alias", "credit", "champion", "1", "-r", "first release")
@@ -239,7 +240,7 @@ def test_rollback_and_history(two: pd.DataFrame) -> None:
     assert out.strip() == "credit@champion: 2 -> 1  (rollback)"
     assert mloop.models.get_model("credit").aliases == {"champion": 1, "challenger": 2}
     code, _, err = invoke("models", "rollback", "credit", "champion")
-    assert code == 4 and "no earlier version" in err
+    assert code == Conflict.exit_code and "no earlier version" in err
 
     code, out, _ = invoke("models", "history", "credit")
     assert code == 0 and "Alias history of credit" in out
@@ -274,14 +275,17 @@ def test_archive_and_restore(two: pd.DataFrame) -> None:
     code, out, _ = invoke("models", "ls", "credit")
     assert "ARCHIVED" in next(line for line in out.splitlines() if "credit/1" in line)
     code, _, err = invoke("models", "alias", "credit", "champion", "1")
-    assert code == 4 and "credit/1 is archived; restore it before it takes alias" in err
+    assert (
+        code == Conflict.exit_code
+        and "credit/1 is archived; restore it before it takes alias" in err
+    )
 
     code, out, _ = invoke("models", "archive", "credit", "1", "--restore")
     assert (code, out.strip()) == (0, "credit/1 is READY")
     assert invoke("models", "alias", "credit", "champion", "1")[0] == 0
 
     code, out, err = invoke("models", "archive", "credit", "1")
-    assert (code, out) == (4, "")
+    assert (code, out) == (Conflict.exit_code, "")
     assert "credit/1 holds alias(es) ['champion']; move them before archiving it" in err
     assert mloop.models.get_version("credit/1").status.value == "READY"
 
@@ -303,17 +307,17 @@ def test_delete_versions_and_models(two: pd.DataFrame) -> None:
     assert (code, out) == (2, "")
     assert "name the version to delete by number, e.g. credit/3" in err
     code, _, err = invoke("models", "delete", "credit/2")
-    assert code == 4 and "holds alias(es) ['champion']" in err
+    assert code == Conflict.exit_code and "holds alias(es) ['champion']" in err
     code, _, err = invoke("models", "delete", "credit", "--yes")
-    assert code == 4 and "still has alias(es) ['champion']" in err
+    assert code == Conflict.exit_code and "still has alias(es) ['champion']" in err
     invoke("models", "alias", "credit", "champion", "--delete")
 
     code, out = _answer("n\n", "models", "delete", "credit")
-    assert code == 1
+    assert code == EXIT_INTERRUPTED
     assert "delete model 'credit' and all its versions? [y/N]" in out
     assert mloop.models.get_model("credit").latest_version == 2  # kept
     code, out = _answer("", "models", "delete", "credit")  # no answer at all: nothing deleted
-    assert code == 1
+    assert code == EXIT_INTERRUPTED
     assert mloop.models.get_model("credit").name == "credit"
 
     code, out = _answer("y\n", "models", "delete", "credit")

@@ -32,9 +32,9 @@ def test_run_with_params_then_ls_and_show(home: Path) -> None:
         ("evaluate", "FINISHED"),
     ]
     assert shown["steps"][3]["upstream"] == ["split", "train"]
-    code, out, _ = invoke("pipeline", "show", run_id)
+    code, out, _ = invoke("pipeline", "show", run_id[:6])  # a unique prefix will do
     assert code == 0
-    assert "pipeline training · FINISHED" in out
+    assert f"pipeline training · FINISHED · run {run_id}" in out
     assert "evaluate · FINISHED" in out
     # the second run is served from the cache
     code, out, _ = invoke("pipeline", "run", f"{FLOW}:training", "-p", "rows=20")
@@ -86,9 +86,10 @@ def test_a_failing_pipeline_exits_9_and_resumes(home: Path) -> None:
     run_id = err.split("mloop pipeline resume ")[1].strip(" )\n")
     code, out, _ = invoke("pipeline", "show", run_id, "--json")
     assert json.loads(out)["status"] == "FAILED"
-    code, out, err = invoke("pipeline", "resume", run_id, "--json")
+    code, out, err = invoke("pipeline", "resume", run_id[:8].upper(), "--json")
     assert code == 0, err
     assert json.loads(out)["status"] == "FINISHED"
+    assert json.loads(out)["run_id"] == run_id
     code, _, err = invoke("pipeline", "show", "0" * 32)
     assert code == 3
 

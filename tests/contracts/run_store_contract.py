@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -280,6 +281,28 @@ class RunStoreContract:
         assert stores.artifacts.referenced_digests() == set()
         with pytest.raises(NotFound):
             stores.runs.set_run_stage(gone, LifecycleStage.ACTIVE)
+
+    # -- run id prefixes -------------------------------------------------
+    def test_find_run_ids_by_prefix(self, stores: StoreSet) -> None:
+        exp = stores.experiments.create_experiment("prefixes")
+        made = [NewRun.build(exp, name, 1, {}) for name in ("a", "b", "c", "d")]
+        ids = ["abcd" + "0" * 28, "abcd" + "1" * 28, "abce" + "2" * 28, "f" * 32]
+        runs = [
+            dataclasses.replace(new, info=dataclasses.replace(new.info, run_id=run_id))
+            for new, run_id in zip(made, ids, strict=True)
+        ]
+        stores.runs.write_batch(Batch(runs=runs))
+        stores.runs.set_run_stage(ids[1], LifecycleStage.DELETED)  # the bin is searched too
+        find = stores.runs.find_run_ids
+        assert find("abcd", 10) == ids[:2]
+        assert find("ABC", 10) == ids[:3]
+        assert find("abc", 2) == ids[:2]
+        assert find("abce2", 10) == [ids[2]]
+        assert find(ids[3], 10) == [ids[3]]
+        assert find("0123", 10) == []
+        for bad in ("ab%", "a_cd", "xyz1", ""):
+            with pytest.raises(InvalidInput):
+                find(bad, 10)
 
     # -- search ----------------------------------------------------------
     def _populate(self, stores: StoreSet) -> tuple[str, list[str]]:

@@ -19,6 +19,7 @@ import pytest
 
 import mloop
 from mloop.entities import RunStatus
+from mloop.errors import Conflict
 from mloop.pipelines.runner import step_runs
 
 FLOW = textwrap.dedent(
@@ -147,7 +148,7 @@ def test_a_pipeline_still_running_is_not_resumed(home: Path, tmp_path: Path) -> 
         run_id = _pipeline_run_id()
         refused = _spawn(flow_dir, "pipeline", "resume", run_id)
         out, _ = refused.communicate(timeout=60)
-        assert refused.returncode == 4, out.decode()
+        assert refused.returncode == Conflict.exit_code, out.decode()
         assert "still running" in out.decode() and str(process.pid) in out.decode()
         (flow_dir / "release").write_text("")
         assert process.wait(timeout=60) == 0
@@ -281,8 +282,8 @@ def test_two_resumes_at_once_one_wins(home: Path, tmp_path: Path) -> None:
                 resumer.kill()
         outcomes.append((resumer.returncode, out))
     assert len(list(flow_dir.glob("checked.*"))) == 2  # both passed the liveness check
-    assert sorted(code for code, _ in outcomes) == [0, 4], outcomes
-    lost = next(out for code, out in outcomes if code == 4)
+    assert sorted(code for code, _ in outcomes) == [0, Conflict.exit_code], outcomes
+    lost = next(out for code, out in outcomes if code == Conflict.exit_code)
     winner = next(r.pid for r, (code, _) in zip(resumers, outcomes, strict=True) if code == 0)
     assert "being resumed by process" in lost and str(winner) in lost
 

@@ -309,7 +309,7 @@ def test_an_empty_root_is_not_adopted_by_a_store_whose_objects_are_elsewhere(
     disconnect_all()
     empty = tmp_path / "empty-root"
     code, _, err = invoke("--artifacts-uri", str(empty), "data", "add", str(data), "-n", "other")
-    assert code == 4, err
+    assert code == Conflict.exit_code, err
     assert "is empty, but the metadata store" in err and "references 1 objects" in err
     assert read_identity(str(empty)) is None  # nothing written there
     code, _, err = invoke("data", "get", "ds", "-o", str(tmp_path / "out"))

@@ -27,10 +27,10 @@ from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 import mloop
-from mloop.cli.output import print_json
+from mloop.cli.output import print_json, report_internal_error
 from mloop.config import check_project_name
 from mloop.context.current import chosen_project
-from mloop.errors import InvalidInput
+from mloop.errors import EXIT_INTERNAL, InvalidInput
 from mloop.store.mode import existing_stores_only
 
 
@@ -218,5 +218,13 @@ def global_options_first(args: list[str]) -> list[str]:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(args=global_options_first(sys.argv[1:]))
+    """Console-script entry point.
+
+    An exception that escapes every command's own handling (one raised while the
+    options are parsed, say) is still a bug: reported as one, exit 70, never 1.
+    """
+    try:
+        app(args=global_options_first(sys.argv[1:]))
+    except Exception as err:  # whatever escaped is a bug to report
+        report_internal_error(err)
+        sys.exit(EXIT_INTERNAL)

@@ -9,7 +9,7 @@ import typer
 from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import handle_errors, millis_text, print_json, progress_bar, say, table
 from mloop.entities import DatasetVersion
-from mloop.errors import InvalidInput
+from mloop.errors import EXIT_CHECK_FAILED, InvalidInput
 
 # The domain package (mloop.data) is imported inside each command, not here: it
 # loads SQLAlchemy, fsspec and pyarrow, which `mloop data --help` need not.
@@ -236,7 +236,7 @@ def validate(
             ],
         )
     if not result.success:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 @app.command("diff")

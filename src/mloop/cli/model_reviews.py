@@ -9,7 +9,7 @@ import typer
 
 from mloop.cli.context import use_store
 from mloop.cli.output import handle_errors, print_json, say, table, value_text
-from mloop.errors import InvalidInput
+from mloop.errors import EXIT_CHECK_FAILED, InvalidInput
 
 # The domain package (mloop.models) is imported inside each command, not here: it
 # loads SQLAlchemy, fsspec and numpy, which `mloop models --help` need not.
@@ -120,7 +120,7 @@ def gate(
         verdict = "PASSED" if result.passed else "FAILED"
         say(f"gate {verdict}", style="bold green" if result.passed else "bold red")
     if not result.passed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def card(

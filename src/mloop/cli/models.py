@@ -12,8 +12,17 @@ import typer
 
 from mloop.cli import model_reviews
 from mloop.cli.context import creates_store, use_store
-from mloop.cli.output import console, handle_errors, millis_text, print_json, say, table
+from mloop.cli.output import (
+    console,
+    handle_errors,
+    millis_text,
+    print_error,
+    print_json,
+    say,
+    table,
+)
 from mloop.entities import AliasChange, ModelVersion
+from mloop.errors import EXIT_INTERRUPTED
 
 # The domain package (mloop.models) is imported inside each command, not here: it
 # loads SQLAlchemy, fsspec and numpy, which `mloop models --help` need not.
@@ -298,7 +307,8 @@ def delete(
         say(f"deleted {found.ref}")
         return
     if not yes and not typer.confirm(f"delete model {parsed.name!r} and all its versions?"):
-        raise typer.Exit(1)
+        print_error("nothing was deleted", label="stopped:")
+        raise typer.Exit(EXIT_INTERRUPTED)
     models.delete_model(parsed.name)
     say(f"deleted model {parsed.name}")
 

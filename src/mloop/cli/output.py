@@ -15,14 +15,17 @@ import math
 import os
 import re
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
+from typer import _click as click
 
-from mloop.errors import MloopError
+import mloop
+from mloop.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MloopError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -215,15 +218,55 @@ def print_error(message: str, label: str = "error:") -> None:
     print_labelled(label, message, style="bold red", err=True)
 
 
+def report_internal_error(err: BaseException) -> None:
+    """Print an unexpected exception to stderr: "internal error", the traceback, where to report it.
+
+    Example:
+        >>> try:
+        ...     {}["missing"]
+        ... except KeyError as err:
+        ...     report_internal_error(err)  # doctest: +SKIP
+        error: internal error: KeyError: 'missing'
+    """
+    sys.stderr.write("".join(traceback.format_exception(err)))
+    print_error(f"internal error: {type(err).__name__}: {err}")
+    print_labelled(
+        "hint:",
+        f"this is a bug in mloop {mloop.__version__}; please report it with the traceback above",
+        style="yellow",
+        err=True,
+    )
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn an MloopError into ``error: …`` on stderr and the error's exit code."""
+    """Give every way a command can end its own exit code, with a message on stderr.
+
+    An :class:`~mloop.errors.MloopError` prints ``error: …`` and exits with the
+    error's code (>= 2); Ctrl-C or a declined prompt exits
+    :data:`~mloop.errors.EXIT_INTERRUPTED`; any other exception is a bug: its
+    traceback is printed and the command exits :data:`~mloop.errors.EXIT_INTERNAL`.
+    Exit code 1 stays for a check that said no, which the command raises itself.
+
+    Example:
+        >>> @handle_errors
+        ... def show(run_id: str) -> None:
+        ...     raise NotFound(f"run {run_id!r} not found")
+    """
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, click.exceptions.ClickException):
+            raise
         except MloopError as err:
             print_error(str(err))
             raise typer.Exit(err.exit_code) from None
+        except (KeyboardInterrupt, typer.Abort):
+            print_error("interrupted; nothing more was done", label="stopped:")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as err:  # every other exception is a bug
+            report_internal_error(err)
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper

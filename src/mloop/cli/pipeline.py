@@ -19,6 +19,7 @@ import yaml
 
 from mloop.cli.context import client_from, creates_store, use_store
 from mloop.cli.output import console, duration_text, handle_errors, print_json, table
+from mloop.cli.run_ids import resolve_run_id
 from mloop.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def run_command(
 @handle_errors
 def resume_command(
     ctx: typer.Context,
-    run_id: str = typer.Argument(..., help="The pipeline run to resume."),
+    run_id: str = typer.Argument(..., help="The pipeline run to resume (or a unique prefix)."),
     executor: str = typer.Option("local", "--executor", help="Where steps run: local or ray."),
     max_workers: int | None = typer.Option(
         None, "--max-workers", "-w", help="Steps at once (local default 1; ray: the cluster's)."
@@ -145,8 +146,10 @@ def resume_command(
 ) -> None:
     """Run again only the steps that failed or never ran, reusing every finished output."""
     from mloop.pipelines.resuming import resume  # heavy: see the note at the top
+    from mloop.tracking import fluent
 
     use_store(ctx)
+    run_id = resolve_run_id(fluent.current_client(), run_id)
     sys.path.insert(0, os.getcwd())
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
         result = resume(run_id, executor=executor, max_workers=max_workers, address=address)
@@ -204,13 +207,14 @@ def ls_command(
 @handle_errors
 def show_command(
     ctx: typer.Context,
-    run_id: str = typer.Argument(..., help="A pipeline run id."),
+    run_id: str = typer.Argument(..., help="A pipeline run id, or a unique prefix of it."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The DAG of a pipeline run with each step's status, duration and cache use."""
     from mloop.pipelines.history import KIND, NODE_TAG, step_runs  # heavy: see the top
 
     client = client_from(ctx)
+    run_id = resolve_run_id(client, run_id)
     run = client.get_run(run_id)
     if run.data.tags.get(KIND) != "pipeline":
         raise NotFound(f"run {run_id} is not a pipeline run")

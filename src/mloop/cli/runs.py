@@ -1,13 +1,15 @@
-"""``mloop runs``: list, show, compare and delete runs."""
+"""``mloop runs``: list, show, compare and delete runs; their artifacts and metric histories."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mloop.cli.context import client_from
 from mloop.cli.output import duration_text, handle_errors, millis_text, print_json, say, table
+from mloop.cli.run_ids import resolve_run_id, resolve_run_ids
 from mloop.entities import Run, ViewType
 from mloop.errors import NotFound
 from mloop.tracking.liveness import is_dead, status_text
@@ -94,11 +96,12 @@ def list_runs(
 @handle_errors
 def show_run(
     ctx: typer.Context,
-    run_id: str = typer.Argument(..., help="The run's id."),
+    run_id: str = typer.Argument(..., help="The run's id, or a unique prefix of it."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Show one run: info, params, metrics, tags, inputs/outputs and artifacts."""
     client = client_from(ctx)
+    run_id = resolve_run_id(client, run_id)
     run = client.get_run(run_id)
     artifacts = client.list_artifacts(run_id, recursive=True)
     if as_json:
@@ -146,13 +149,14 @@ def show_run(
 @handle_errors
 def compare_runs(
     ctx: typer.Context,
-    run_ids: list[str] = typer.Argument(..., help="Two or more run ids."),
+    run_ids: list[str] = typer.Argument(..., help="Two or more run ids (or unique prefixes)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Params and metrics of runs side by side; rows that differ are marked with *."""
     if len(run_ids) < 2:
         raise typer.BadParameter("compare needs at least two run ids")
     client = client_from(ctx)
+    run_ids = resolve_run_ids(client, run_ids)
     runs = [client.get_run(run_id) for run_id in run_ids]
     rows: list[tuple[str, ...]] = []
     data: dict[str, dict[str, Any]] = {}
@@ -173,11 +177,12 @@ def compare_runs(
 @handle_errors
 def delete_runs(
     ctx: typer.Context,
-    run_ids: list[str] = typer.Argument(..., help="Run ids to move to the bin."),
+    run_ids: list[str] = typer.Argument(..., help="Run ids or prefixes to move to the bin."),
     restore: bool = typer.Option(False, "--restore", help="Bring the runs back instead."),
 ) -> None:
     """Move runs to the bin (`mloop gc` removes them for good), or --restore them."""
     client = client_from(ctx)
+    run_ids = resolve_run_ids(client, run_ids)
     for run_id in run_ids:
         client.get_run(run_id)  # every id must exist before anything changes
     for run_id in run_ids:
@@ -187,3 +192,65 @@ def delete_runs(
             client.delete_run(run_id)
     verb = "restored" if restore else "deleted"
     say(f"{verb} {len(run_ids)} run(s)")
+
+
+@app.command("artifacts")
+@handle_errors
+def list_artifacts(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run's id, or a unique prefix of it."),
+    path: str | None = typer.Argument(None, help="A folder or file inside the run's artifacts."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Every file below PATH."),
+    download: Path | None = typer.Option(
+        None, "--download", "-d", help="Copy PATH (default: everything) into this folder."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List a run's artifacts under PATH, or copy them to a folder with --download."""
+    client = client_from(ctx)
+    run_id = client.get_run(resolve_run_id(client, run_id)).info.run_id
+    if download is not None:
+        local = client.download_artifacts(run_id, path, download)
+        if as_json:
+            print_json({"run_id": run_id, "path": path or "", "local_path": local})
+        else:
+            say(local)
+        return
+    items = client.list_artifacts(run_id, path, recursive=recursive)
+    if path and not items:
+        raise NotFound(f"run {run_id} has no artifact at {path!r} (see: mloop runs artifacts)")
+    if as_json:
+        print_json(items)
+        return
+    table(
+        f"Artifacts of run {run_id}" + (f" under {path}" if path else ""),
+        ["path", "size", "digest"],
+        [(a.path + ("/" if a.is_dir else ""), a.size, a.digest) for a in items],
+    )
+
+
+@app.command("metrics")
+@handle_errors
+def metric_history(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run's id, or a unique prefix of it."),
+    key: str = typer.Argument(..., help="The metric's name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Every logged point of one metric of a run: step, value and time, by step."""
+    client = client_from(ctx)
+    run = client.get_run(resolve_run_id(client, run_id))
+    points = client.get_metric_history(run.info.run_id, key)
+    if not points:
+        known = ", ".join(sorted(run.data.metrics)) or "none"
+        raise NotFound(f"run {run.info.run_id} has no metric {key!r} (its metrics: {known})")
+    if as_json:
+        print_json([{"step": p.step, "value": p.value, "timestamp": p.timestamp} for p in points])
+        return
+    # The heading as a line of its own: a table as narrow as this one would wrap it.
+    say(f"{key} of run {run.info.run_id} ({len(points)} points)")
+    table(
+        None,
+        ["step", "value", "time"],
+        [(p.step, p.value, millis_text(p.timestamp)) for p in points],
+    )

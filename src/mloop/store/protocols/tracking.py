@@ -172,7 +172,9 @@ class RunStore(Protocol):
     - ``get_run`` and ``update_run`` raise NotFound for unknown ids;
     - ``search_runs`` raises FilterSyntaxError for a malformed filter or order;
     - ``heartbeat`` touches only RUNNING runs, and never fails for unknown ids;
-    - ``claim_run`` is a compare-and-set: of two claims on the same state, one wins.
+    - ``claim_run`` is a compare-and-set: of two claims on the same state, one wins;
+    - ``find_run_ids`` takes hex digits only, in either case (InvalidInput otherwise),
+      in every lifecycle stage and every project.
     """
 
     def create_run(
@@ -216,6 +218,9 @@ class RunStore(Protocol):
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric, by step then timestamp."""
+
+    def find_run_ids(self, prefix: str, limit: int) -> list[str]:
+        """The ids that start with ``prefix`` (hex, any case), sorted, at most ``limit``."""
 
     def find_io(self, digest: str) -> list[tuple[str, RunIO]]:
         """Every ``(run_id, input or output)`` naming ``digest``: lineage seen from the data."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from mloop.store.sql.loading import load_runs, row_to_info
 from mloop.store.sql.search import search_run_ids
 
 _R = schema.runs
+_HEX = re.compile(r"[0-9a-f]{1,32}")
 _LM = schema.latest_metrics
 _METRIC_FIELDS = ("run_id", "key", "value", "timestamp", "step")
 _CHILD_TABLES = (
@@ -426,6 +428,26 @@ class SqlRunStore:
             (r.run_id, RunIO(r.digest, r.name, r.kind, r.direction, r.source, r.context))
             for r in rows
         ]
+
+    def find_run_ids(self, prefix: str, limit: int) -> list[str]:
+        """The run ids starting with a hex ``prefix``, sorted, at most ``limit``.
+
+        Example:
+            >>> store.find_run_ids("3f2a", 10)  # doctest: +SKIP
+            ['3f2a0c9d1e8b4f6a9c7d2e1f0a3b5c7d']
+        """
+        prefix = prefix.lower()
+        if not _HEX.fullmatch(prefix):
+            raise InvalidInput(f"{prefix!r} is not the start of a run id (hex digits 0-9, a-f)")
+        # Hex digits only, so the pattern holds no LIKE wildcard to escape.
+        query = (
+            sa.select(_R.c.run_id)
+            .where(_R.c.run_id.like(f"{prefix}%"))
+            .order_by(_R.c.run_id)
+            .limit(max(0, limit))
+        )
+        with self._db.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric, by step then timestamp, in logging order on ties."""

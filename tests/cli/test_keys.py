@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import mloop
+from mloop.errors import AlreadyExists
 from tests.cli.conftest import invoke
 from tests.models.conftest import credit_frame, fit_classifier, log_and_register
 
@@ -132,3 +133,23 @@ def test_keys_and_model_signatures(home: Path) -> None:
     assert code == 6 and err.startswith("error: ") and "does not trust" in err
     code, _, err = invoke("models", "sign", "credit/2")
     assert code == 6 and f"({key_id}) is not trusted by this project" in err
+
+
+def test_init_names_the_served_versions_it_leaves_unsigned_and_signs_them_on_request(
+    home: Path,
+) -> None:
+    frame = credit_frame(120)
+    log_and_register(fit_classifier(frame), frame)
+    log_and_register(fit_classifier(frame), frame)
+    invoke("models", "alias", "credit", "champion", "1")
+    code, _, err = invoke("keys", "init")
+    assert code == 0
+    assert "warning:" in err and "credit/1 (champion)" in err and "--sign-existing" in err
+    assert "credit/2" not in err  # only what an alias serves is named
+    code, out, err = invoke("keys", "init", "--sign-existing")
+    assert code == 0, err
+    assert "signed 2 existing version(s): credit/1, credit/2" in out
+    mloop.models.clear_cache()
+    mloop.models.load("models:/credit@champion")
+    code, _, err = invoke("keys", "init")  # nothing left to sign: the key is trusted already
+    assert code == AlreadyExists.exit_code and "already trusted" in err

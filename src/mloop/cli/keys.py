@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from mloop.cli.context import creates_store, use_store
-from mloop.cli.output import handle_errors, millis_text, print_json, say, table
-from mloop.config import load_settings
+from mloop.cli.output import handle_errors, millis_text, print_json, print_labelled, say, table
 
 # The domain package (mloop.models) is imported inside each command, not here: it
 # loads SQLAlchemy, fsspec and numpy, which `mloop keys --help` need not.
@@ -25,15 +24,43 @@ def init(
         None, "--path", help="Where the private key goes (default MLOOP_SIGNING_KEY)."
     ),
     rotate: bool = typer.Option(False, "--rotate", help="Replace the key and revoke the old one."),
+    sign_existing: bool = typer.Option(
+        False,
+        "--sign-existing",
+        help="Also sign every unsigned registered version (its files re-read first).",
+    ),
 ) -> None:
     """Create the project's Ed25519 key pair and trust it; from then on models must be signed."""
     from mloop import models
+    from mloop.errors import AlreadyExists
+    from mloop.tracking import fluent
 
     use_store(ctx)
-    key = models.init_keys(path, rotate=rotate)
-    where = path or load_settings().resolved_signing_key()
-    say(f"signing key {key.key_id} trusted; private key at {where} (mode 600)")
-    say("registered versions are now signed, and unsigned packages are refused")
+    try:
+        key = models.init_keys(path, rotate=rotate)
+    except AlreadyExists:
+        if not sign_existing:
+            raise
+        say("the signing key is trusted already")  # and now signs what is unsigned
+    else:
+        where = path or fluent.current_client().settings.resolved_signing_key()
+        say(f"signing key {key.key_id} trusted; private key at {where} (mode 600)")
+        say("registered versions are now signed, and unsigned packages are refused")
+    if sign_existing:
+        signed = models.sign_existing()
+        say(f"signed {len(signed)} existing version(s): {', '.join(v.ref for v in signed)}")
+        return
+    held = models.unsigned_versions(held_by_alias=True)
+    if held:
+        served = ", ".join(f"{v.ref} ({', '.join(v.aliases)})" for v in held)
+        print_labelled(
+            "warning:",
+            f"these versions are served by an alias and are not signed, so they no longer "
+            f"load: {served}; sign them with `mloop models sign REF`, or all unsigned "
+            "versions at once with `mloop keys init --sign-existing`",
+            style="yellow",
+            err=True,
+        )
 
 
 @app.command("ls")

@@ -86,7 +86,7 @@ def _sparse_value(value: Any) -> bool:
 
 
 def _sparse_dumps(value: Any) -> bytes:
-    import scipy.sparse
+    import scipy.sparse  # type: ignore[import-untyped]
 
     buffer = io.BytesIO()
     scipy.sparse.save_npz(buffer, value, compressed=True)
@@ -94,7 +94,7 @@ def _sparse_dumps(value: Any) -> bytes:
 
 
 def _sparse_loads(data: bytes) -> Any:
-    import scipy.sparse
+    import scipy.sparse  # type: ignore[import-untyped]
 
     return scipy.sparse.load_npz(io.BytesIO(data))
 

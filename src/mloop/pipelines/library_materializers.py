@@ -94,7 +94,7 @@ def _sparse_dumps(value: Any) -> bytes:
 
 
 def _sparse_loads(data: bytes) -> Any:
-    import scipy.sparse  # type: ignore[import-untyped]
+    import scipy.sparse
 
     return scipy.sparse.load_npz(io.BytesIO(data))
 

@@ -327,11 +327,11 @@ class Enforcer:
             if verdict == "cast":
                 casts[name] = expected
             elif verdict == "no":
-                missing = int(data[name].isna().sum())
+                nans = int(data[name].isna().sum())
                 raise InvalidInput(
                     f"model input column {name!r} has type {_describe(actual)}, expected "
                     f"{expected}"
-                    + (f" (it has {missing} missing value(s), NaN)" if missing else "")
+                    + (f" (it has {nans} missing value(s), NaN)" if nans else "")
                     + "; convert it before predicting"
                 )
         frame: pd.DataFrame = data.astype(casts) if casts else data

@@ -260,14 +260,16 @@ class Enforcer:
         inputs = signature.inputs if signature is not None else None
         self._columns: tuple[str, ...] | None = None
         self._types: tuple[str, ...] = ()
-        self._no_missing: tuple[int, ...] = ()
+        self._no_missing: frozenset[int] = frozenset()
         self._tensor: TensorSpec | None = None
         if isinstance(inputs, TensorSpec):
             self._tensor = inputs
         elif inputs is not None:
             self._columns = tuple(c.name for c in inputs)
             self._types = tuple(c.type for c in inputs)
-            self._no_missing = tuple(i for i, c in enumerate(inputs) if c.allow_missing is False)
+            self._no_missing = frozenset(
+                i for i, c in enumerate(inputs) if c.allow_missing is False
+            )
         self._exact: tuple[Any, ...] | None = None
         self._frame_type: type | None = None
         self._index: Any = None
@@ -316,7 +318,7 @@ class Enforcer:
             data = data[list(self._columns)]
         dtypes = _dtypes(data)
         if self._no_missing:
-            _refuse_missing(data, dtypes, self._columns, self._no_missing)
+            _refuse_missing(data, self._columns, self._no_missing)
         casts: dict[str, str] = {}
         for name, expected, exact, actual in zip(
             self._columns, self._types, self._exact, dtypes, strict=True
@@ -375,15 +377,10 @@ class Enforcer:
         return array
 
 
-def _refuse_missing(
-    data: pd.DataFrame, dtypes: Sequence[Any], columns: Sequence[str], positions: Sequence[int]
-) -> None:
+def _refuse_missing(data: pd.DataFrame, columns: Sequence[str], positions: frozenset[int]) -> None:
     """Refuse missing values in the columns whose signature says they have none."""
     counts = []
-    for position in positions:
-        kind = getattr(dtypes[position], "kind", "O")
-        if kind in "iub" and type(dtypes[position]).__module__.startswith("numpy"):
-            continue  # NumPy ints and bools cannot hold a missing value
+    for position in sorted(_maybe_missing(data, positions)):
         count = int(data.iloc[:, position].isna().sum())
         if count:
             counts.append(f"{columns[position]!r} ({count} of {len(data)} rows)")
@@ -393,6 +390,36 @@ def _refuse_missing(
             f"none: {', '.join(counts)}; fill or drop them before predicting, or log the "
             "model with an input example (or signature) that allows missing values there"
         )
+
+
+def _maybe_missing(data: pd.DataFrame, positions: frozenset[int]) -> set[int]:
+    """Those of ``positions`` that may hold a missing value; the rest surely hold none.
+
+    Each block of columns is checked whole (a few microseconds, where a Series
+    per column costs tens); NumPy ints and bools cannot hold a missing value.
+    """
+    import numpy as np
+    import pandas as pd
+
+    blocks = getattr(getattr(data, "_mgr", None), "blocks", None)
+    if blocks is None:
+        return set(positions)
+    found: set[int] = set()
+    for block in blocks:
+        where = block.mgr_locs.indexer
+        held = range(*where.indices(data.shape[1])) if isinstance(where, slice) else where
+        ours = positions.intersection(int(i) for i in held)
+        if not ours:
+            continue
+        values = block.values
+        if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+            continue
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+            if np.isnan(values).any():
+                found |= ours
+        elif pd.isna(values).any():
+            found |= ours
+    return found
 
 
 def _shape_text(shape: Sequence[int]) -> str:

@@ -337,6 +337,7 @@ class RunStoreContract:
         assert unknown([exp], "metrics.lr > 0") == {"metrics.lr": []}
         assert unknown([other], "metrics.auc > 0") == {"metrics.auc": []}
         assert unknown([exp], "attributes.run_name = 'x'") == {}
+        assert unknown([exp], "tags.`mloop.kind` = 'pipeline'") == {}
         assert unknown([exp], None) == {}
 
     def test_search_order_and_pages(self, stores: StoreSet) -> None:

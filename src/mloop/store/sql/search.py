@@ -185,9 +185,16 @@ def unknown_filter_keys(
 
     One query for the distinct keys of the experiments, run only when the filter
     names a key. Each unknown field (``"metrics.val_aucc"``) maps to the close
-    matches among the known fields of the same kind, best first.
+    matches among the known fields of the same kind, best first. mloop's own
+    tags (``mloop.*``) are never reported.
     """
-    wanted = filter_keys(parse_filter(filter_string))
+    # mloop's own tags (mloop.kind, mloop.parent_run_id…) mark kinds of run: when no
+    # run has one, there is none of that kind, which is no typo.
+    wanted = [
+        (entity, key)
+        for entity, key in filter_keys(parse_filter(filter_string))
+        if not (entity == "tag" and key.startswith("mloop."))
+    ]
     if not wanted:
         return {}
     in_experiments = _R.c.experiment_id.in_(list(experiment_ids))

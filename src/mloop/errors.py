@@ -165,3 +165,20 @@ class PipelineFailed(MloopError):
         super().__init__(message)
         self.run_id = run_id
         self.step = step
+
+
+class MloopWarning(UserWarning):
+    """Something mloop did may not be what was meant, though it is not an error.
+
+    Raised with :func:`warnings.warn`: a search filter naming a metric no run
+    has, a table that looks like it holds personal data. The CLI prints these
+    as ``warning: ...`` on stderr.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warnings.warn("no run has metrics.val_aucc", MloopWarning, stacklevel=1)
+        >>> caught[0].category.__name__
+        'MloopWarning'
+    """

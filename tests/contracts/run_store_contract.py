@@ -346,6 +346,23 @@ class RunStoreContract:
         assert s(f"attributes.experiment_id = '{exp}'") == [f"run-{i}" for i in range(6)]
         assert s("metrics.missing > 0") == []
 
+    def test_unknown_filter_keys(self, stores: StoreSet) -> None:
+        exp, _ = self._populate(stores)
+        other = stores.experiments.create_experiment("other")
+        unknown = stores.runs.unknown_filter_keys
+        assert unknown([exp], "metrics.auc > 0.99 and params.lr = '9'") == {}
+        assert unknown([exp], "metrics.aucc > 0.5 or tags.teem = 'a' or params.zzz = '1'") == {
+            "metrics.aucc": ["metrics.auc"],
+            "tags.teem": ["tags.team"],
+            "params.zzz": [],
+        }
+        # a param named like a metric is no match for a metric
+        assert unknown([exp], "metrics.lr > 0") == {"metrics.lr": []}
+        assert unknown([other], "metrics.auc > 0") == {"metrics.auc": []}
+        assert unknown([exp], "attributes.run_name = 'x'") == {}
+        assert unknown([exp], "tags.`mloop.kind` = 'pipeline'") == {}
+        assert unknown([exp], None) == {}
+
     def test_search_order_and_pages(self, stores: StoreSet) -> None:
         exp, _ = self._populate(stores)
         assert self._search(stores, exp) == [f"run-{i}" for i in reversed(range(6))]

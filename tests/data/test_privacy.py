@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import warnings
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet
 import pytest
 
 import mloop
 from mloop.data.privacy import detect_pii, luhn_valid
-from mloop.errors import InvalidInput
+from mloop.errors import InvalidInput, MloopWarning
 from tests.cli.conftest import invoke
 
 PEOPLE = (
@@ -64,9 +66,10 @@ def test_pseudonymized_add_never_stores_raw_values(
     stored = b"".join(p.read_bytes() for p in (home / "artifacts").rglob("*") if p.is_file())
     for raw in (b"ann@x.io", b"4111 1111 1111 1111", b"123-45-6789", b"10.0.0.1"):
         assert raw not in stored
-    masked = mloop.data.add(
-        tmp_path / "people.csv", name="masked", pseudonymize=["email"], mask=True
-    )
+    with pytest.warns(MloopWarning, match=r"'phone' \(phone\), 'ip' \(ip\)"):
+        masked = mloop.data.add(
+            tmp_path / "people.csv", name="masked", pseudonymize=["email"], mask=True
+        )
     assert set(masked.to_pandas()["email"]) == {"***"}
 
 
@@ -82,24 +85,50 @@ def test_bad_pseudonymize_input_stores_nothing(home: Path, tmp_path: Path) -> No
 
 def test_secret_file_is_created_private(home: Path, tmp_path: Path) -> None:
     (tmp_path / "people.csv").write_text(PEOPLE)
-    mloop.data.add(tmp_path / "people.csv", name="p", pseudonymize=["email"])
+    with pytest.warns(MloopWarning):
+        mloop.data.add(tmp_path / "people.csv", name="p", pseudonymize=["email"])
     key = home / "secret.key"
     assert key.exists() and key.stat().st_mode & 0o077 == 0
 
 
 def test_cli(home: Path, tmp_path: Path) -> None:
     (tmp_path / "people.csv").write_text(PEOPLE)
-    code, _, err = invoke(
-        "data",
-        "add",
-        str(tmp_path / "people.csv"),
-        "-n",
-        "p",
-        "--pseudonymize",
-        "email, phone",
-        "--mask",
-    )
+    with pytest.warns(MloopWarning, match="'ip'"):
+        code, _, err = invoke(
+            "data",
+            "add",
+            str(tmp_path / "people.csv"),
+            "-n",
+            "p",
+            "--pseudonymize",
+            "email, phone",
+            "--mask",
+        )
     assert code == 0, err
     assert set(mloop.data.get("p").to_pandas()["phone"]) == {"***"}
     code, _, err = invoke("data", "add", str(tmp_path / "people.csv"), "-n", "q", "--mask")
     assert code == 2
+
+
+def test_adding_personal_data_as_it_is_warns_naming_the_columns(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text(PEOPLE)
+    with pytest.warns(MloopWarning, match="look like personal data") as caught:
+        mloop.data.add(tmp_path / "people.csv", name="people")
+    message = str(caught[0].message)
+    assert "'email' (email), 'phone' (phone), 'ip' (ip), 'card' (card), 'ssn' (national_id)" in (
+        message
+    )
+    assert "pseudonymize=['card', 'email', 'ip', 'phone', 'ssn']" in message
+    assert caught[0].filename == __file__
+    pa.parquet.write_table(pa_csv.read_csv(tmp_path / "people.csv"), tmp_path / "people.parquet")
+    with pytest.warns(MloopWarning, match="'email'"):
+        mloop.data.add(tmp_path / "people.parquet", name="people-parquet")
+    (tmp_path / "plain.csv").write_text("city,n\nparis,1\nlyon,2\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mloop.data.add(tmp_path / "plain.csv", name="plain")
+        mloop.data.add(
+            tmp_path / "people.csv",
+            name="hidden",
+            pseudonymize=["email", "phone", "ip", "card", "ssn"],
+        )

@@ -37,7 +37,7 @@ def carded(
     mloop.models.gate(
         "credit/1",
         data=credit,
-        target="label",
+        targets="label",
         rules=["accuracy >= 0.6"],
         slices=["region"],
         sensitive=["sex"],

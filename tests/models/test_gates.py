@@ -29,7 +29,7 @@ def test_both_are_evaluated_on_the_same_data_and_compared(two: pd.DataFrame) -> 
         "credit/2",
         against="credit@champion",
         data=two,
-        target="label",
+        targets="label",
         rules=["roc_auc >= champion.roc_auc - 0.005", "accuracy >= 0.5"],
     )
     assert (result.candidate.ref, result.baseline and result.baseline.ref) == (
@@ -53,7 +53,7 @@ def test_the_result_is_recorded_on_the_candidate(two: pd.DataFrame) -> None:
         "credit/1",
         against="credit@champion",
         data=two,
-        target="label",
+        targets="label",
         rules=["accuracy >= champion.accuracy"],
     )
     [record] = mloop.models.gate_results("credit", 1)
@@ -65,7 +65,7 @@ def test_the_result_is_recorded_on_the_candidate(two: pd.DataFrame) -> None:
 
 def test_inside_a_run_the_gate_is_logged(two: pd.DataFrame) -> None:
     with mloop.start_run() as run:
-        mloop.models.gate("credit/2", data=two, target="label", rules=["f1 >= 0"])
+        mloop.models.gate("credit/2", data=two, targets="label", rules=["f1 >= 0"])
     logged = mloop.get_run(run.info.run_id)
     assert logged.data.tags["mloop.gate.credit"] == "passed"
     stored = json.loads(mloop.Client().load_text(run.info.run_id, "gates/credit-2.json"))
@@ -74,7 +74,7 @@ def test_inside_a_run_the_gate_is_logged(two: pd.DataFrame) -> None:
 
 def test_fairness_rules_on_sensitive_columns(two: pd.DataFrame) -> None:
     result = mloop.models.gate(
-        "credit@champion", data=two, target="label", rules=["dp_diff <= 0.5"], sensitive=["sex"]
+        "credit@champion", data=two, targets="label", rules=["dp_diff <= 0.5"], sensitive=["sex"]
     )
     assert result.passed
     assert "sex" in result.candidate_evaluation.fairness
@@ -85,7 +85,7 @@ def test_a_data_file_and_a_dataset_reference(two: pd.DataFrame, tmp_path: Path) 
     mloop.data.add(tmp_path / "holdout.csv", name="holdout")
     for data in (str(tmp_path / "holdout.csv"), "holdout@1"):
         assert mloop.models.gate(
-            "credit/1", data=data, target="label", rules=["accuracy > 0.5"]
+            "credit/1", data=data, targets="label", rules=["accuracy > 0.5"]
         ).passed
 
 
@@ -96,7 +96,7 @@ def test_a_data_file_and_a_dataset_reference(two: pd.DataFrame, tmp_path: Path) 
         ({"rules": ["auc > 0.5"]}, InvalidInput, "available: accuracy"),
         ({"rules": ["f1 > staging.f1"]}, InvalidInput, "names 'staging'"),
         ({"rules": ["f1 >"]}, InvalidInput, "does not parse"),
-        ({"rules": ["f1 > 0"], "target": "nope"}, InvalidInput, "target column"),
+        ({"rules": ["f1 > 0"], "targets": "nope"}, InvalidInput, "target column"),
         ({"rules": ["f1 > 0"], "against": "credit/9"}, NotFound, "no version 9"),
         ({"rules": ["f1 > 0"], "against": "other@champion"}, NotFound, "'other' not found"),
         ({"rules": ["f1 > 0"], "data": "missing@1"}, NotFound, "missing"),
@@ -105,11 +105,25 @@ def test_a_data_file_and_a_dataset_reference(two: pd.DataFrame, tmp_path: Path) 
 def test_bad_gates_record_nothing(
     two: pd.DataFrame, kwargs: dict[str, object], error: type[Exception], message: str
 ) -> None:
-    options: dict[str, object] = {"data": two, "target": "label", **kwargs}
+    options: dict[str, object] = {"data": two, "targets": "label", **kwargs}
     with pytest.raises(error, match=message):
         mloop.models.gate("credit/2", **options)  # type: ignore[arg-type]
     assert mloop.models.gate_results("credit", 2) == []
 
 
 def test_a_single_rule_may_be_a_string(two: pd.DataFrame) -> None:
-    assert mloop.models.gate("credit/1", data=two, target="label", rules="accuracy > 0.5").passed
+    assert mloop.models.gate("credit/1", data=two, targets="label", rules="accuracy > 0.5").passed
+
+
+def test_target_is_the_old_name_of_targets(two: pd.DataFrame) -> None:
+    data = two
+    with pytest.warns(DeprecationWarning, match=r"gate\(target=...\) is deprecated") as caught:
+        result = mloop.models.gate("credit/1", data=data, target="label", rules=["accuracy > 0.5"])
+    assert result.passed
+    assert caught[0].filename == __file__
+    with pytest.raises(InvalidInput, match="targets= only"):
+        mloop.models.gate(
+            "credit/1", data=data, target="label", targets="label", rules=["accuracy > 0.5"]
+        )
+    with pytest.raises(InvalidInput, match="needs targets="):
+        mloop.models.gate("credit/1", data=data, rules=["accuracy > 0.5"])

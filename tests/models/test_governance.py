@@ -24,7 +24,7 @@ def registry(home: Path, monkeypatch: pytest.MonkeyPatch, credit: pd.DataFrame) 
 
 def _gate(version: int, data: pd.DataFrame, rule: str = RULE) -> bool:
     result = mloop.models.gate(
-        f"credit/{version}", against="credit@champion", data=data, target="label", rules=[rule]
+        f"credit/{version}", against="credit@champion", data=data, targets="label", rules=[rule]
     )
     return result.passed
 

@@ -201,3 +201,40 @@ def test_column_type_of_unusual_dtypes() -> None:
     assert column_type(np.dtype("S3")) == "string"
     assert column_type(np.dtype("O"), sample=3) == "object"
     assert column_type(pd.BooleanDtype()) == "bool"
+
+
+def test_missing_values_where_the_example_had_none_are_named_with_their_count() -> None:
+    example = pd.DataFrame({"income": [1.0, 2.0], "age": [3, 4], "note": ["a", None]})
+    sig = infer_signature(example)
+    assert isinstance(sig.inputs, tuple)
+    assert [c.allow_missing for c in sig.inputs] == [False, False, True]
+    assert Signature.from_dict(sig.to_dict()) == sig
+    enforce = Enforcer(sig)
+    frame = pd.DataFrame(
+        {"income": [1.0, np.nan, np.nan], "age": [1.0, np.nan, 3.0], "note": [None, "b", None]}
+    )
+    with pytest.raises(InvalidInput, match=r"'income' \(2 of 3 rows\), 'age' \(1 of 3 rows\)"):
+        enforce(frame)
+    filled = frame.fillna({"income": 0.0, "age": 0.0})
+    assert enforce(filled.astype({"age": "int64"}))["age"].dtype == np.dtype("int64")
+    # nullable ints can hold NA too
+    with pytest.raises(InvalidInput, match=r"'age' \(1 of 2 rows\)"):
+        enforce(
+            pd.DataFrame(
+                {
+                    "income": [1.0, 2.0],
+                    "age": pd.array([1, None], dtype="Int64"),
+                    "note": ["a", "b"],
+                }
+            )
+        )
+
+
+def test_signatures_without_the_flag_check_no_missing_values() -> None:
+    sig = Signature.from_dict(
+        {"inputs": {"type": "columns", "columns": [{"name": "income", "type": "float64"}]}}
+    )
+    frame = pd.DataFrame({"income": [np.nan]})
+    assert Enforcer(sig)(frame) is frame
+    with pytest.raises(InvalidInput, match="1 missing value"):
+        Enforcer(COLUMNS)(pd.DataFrame({"income": [1.0], "age": [np.nan]}))

@@ -90,8 +90,37 @@ def test_a_search_where_nothing_completes(home: Path) -> None:
     def broken(trial: Trial) -> float:
         raise RuntimeError("always")
 
-    with pytest.raises(InvalidInput, match=r"no trial of .* completed"):
+    with pytest.raises(InvalidInput, match=r"no trial of .* completed") as caught:
         mloop.tune(broken, {"x": (0.0, 1.0)}, n_trials=2)
+    message = str(caught.value)
+    assert "the first failure, trial 0" in message
+    assert "raised RuntimeError: always" in message
+    assert 'raise RuntimeError("always")' in message  # the traceback, indented
+
+
+def test_optunas_suggest_methods_on_the_trial(home: Path) -> None:
+    def objective(trial: Trial) -> float:
+        x = trial.suggest_float("x", -5.0, 5.0)
+        n = trial.suggest_int("n", 1, 3)
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        lr = trial.suggest_float("lr", 1e-3, 1.0, log=True)  # also in the space
+        return (x - 2) ** 2 + n + (0 if kind == "a" else 1) + lr
+
+    result = mloop.tune(
+        objective,
+        {"lr": {"low": 0.001, "high": 1.0, "log": True}},
+        n_trials=15,
+        sampler="random",
+        seed=3,
+    )
+    first = result.trials[0]
+    assert set(first.params) == {"x", "n", "kind", "lr"}
+    run = mloop.get_run(first.run_id)
+    assert set(run.data.params) == {"x", "n", "kind", "lr"}
+    assert run.data.params["kind"] == first.params["kind"]
+    assert set(result.best_params) == {"x", "n", "kind", "lr"}
+    # a space is optional when the objective asks for its values
+    assert mloop.tune(objective, n_trials=2, seed=1).trials[0].params.keys() == first.params.keys()
 
 
 @pytest.mark.parametrize(
@@ -101,7 +130,6 @@ def test_a_search_where_nothing_completes(home: Path) -> None:
         ({"x": []}, {}, "no choices"),
         ({"x": "wide"}, {}, "expected a list of choices"),
         ({"x": ("a", "b")}, {}, "must be numbers"),
-        ({}, {}, "the search space is empty"),
         ({"x": (0.0, 1.0)}, {"direction": "up"}, "direction must be"),
         ({"x": (0.0, 1.0)}, {"n_trials": 0}, "n_trials must be"),
         ({"x": (0.0, 1.0)}, {"sampler": "magic"}, "unknown sampler"),

@@ -39,7 +39,7 @@ gate = mloop.models.gate(
     "credit/3",
     against="credit@champion",
     data="credit-holdout@2",
-    target="label",
+    targets="label",
     rules=["roc_auc >= champion.roc_auc - 0.005"],
     sensitive=["sex"],
 )

@@ -85,7 +85,7 @@ def gate(
         candidate,
         against=against,
         data=data,
-        target=target,
+        targets=target,
         rules=rule,
         task=task,
         slices=slices or [],

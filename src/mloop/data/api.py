@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ from mloop.data.versioning import (
     store_files,
 )
 from mloop.entities import DatasetFile, DatasetRef, DatasetVersion
-from mloop.errors import InvalidInput, NotFound
+from mloop.errors import InvalidInput, MloopWarning, NotFound
 from mloop.store.protocols.datasets import DatasetStore
 from mloop.tracking import fluent, reads
 from mloop.tracking.client import Client
@@ -181,7 +182,9 @@ def add(
     Inside a run, the run is recorded as the version's producer (and the
     version as the run's output). ``pseudonymize`` names columns of the tabular
     files to store as keyed hashes (or as ``***`` with ``mask=True``) instead of
-    their raw values, which never reach the store. ``progress`` is called with
+    their raw values, which never reach the store; columns that look like
+    personal data (:func:`detect_pii`, on the first rows) and are stored as
+    they are warn (:class:`~mloop.errors.MloopWarning`). ``progress`` is called with
     ``(files done, files in all)`` while files are stored. Symbolic links
     inside the folder that point out of it are refused unless ``follow_links``.
 
@@ -194,6 +197,21 @@ def add(
     for tag in tags or ():
         check_tag(tag)
     files = list_files(path, follow_links=follow_links)  # every check before anything is stored
+    dataset = _add(files, name, tags, description, pseudonymize, mask, progress, context)
+    _warn_pii(name, files, pseudonymize or ())
+    return dataset
+
+
+def _add(
+    files: list[SourceFile],
+    name: str,
+    tags: list[str] | None,
+    description: str,
+    pseudonymize: Sequence[str] | None,
+    mask: bool,
+    progress: Progress | None,
+    context: Context | None,
+) -> Dataset:
     store, content, cache = _backend(context)
     if pseudonymize:
         with tempfile.TemporaryDirectory(prefix="mloop-pseudonymized-") as scratch:
@@ -219,6 +237,25 @@ def add(
             )
     manifest = store_files(content, files, cache=hashes, known=known, progress=progress)
     return _commit(store, name, manifest, files, tags, description, context=context)
+
+
+def _warn_pii(name: str, files: Sequence[SourceFile], pseudonymized: Sequence[str]) -> None:
+    """Warn when columns of the table look like personal data and are stored as they are."""
+    tabular = [Path(f.path) for f in files if is_tabular(f.logical)]
+    if not tabular:
+        return
+    from mloop.data.privacy import sample_pii  # pyarrow loads only for tabular data
+
+    exposed = {c: kind for c, kind in sample_pii(tabular).items() if c not in pseudonymized}
+    if exposed:
+        shown = ", ".join(f"{column!r} ({kind})" for column, kind in exposed.items())
+        warnings.warn(
+            f"dataset {name!r}: column(s) {shown} look like personal data and are stored "
+            f"as they are; pass pseudonymize={sorted(exposed)!r} (mloop data add "
+            "--pseudonymize COLUMN) to store keyed hashes instead",
+            MloopWarning,
+            stacklevel=3,
+        )
 
 
 def _pseudonymized(

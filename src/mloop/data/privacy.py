@@ -87,6 +87,42 @@ def detect_pii(table: pa.Table, sample_size: int = SAMPLE_SIZE) -> dict[str, str
     return found
 
 
+def _sample(path: Path, rows: int) -> pa.Table:
+    """The first ``rows`` or so of one tabular file, without reading all of it."""
+    kind = READERS[path.suffix.lower()]
+    if kind == "parquet":
+        batches = pq.ParquetFile(path).iter_batches(batch_size=rows)
+        first = next(batches, None)
+        return pa.Table.from_batches([first]) if first is not None else pa.table({})
+    if kind == "jsonl":
+        return read_table([path]).slice(0, rows)
+    options = pa_csv.ParseOptions(delimiter="\t" if kind == "tsv" else ",")
+    with pa_csv.open_csv(path, parse_options=options) as reader:
+        return pa.Table.from_batches([reader.read_next_batch()]).slice(0, rows)
+
+
+def sample_pii(paths: Sequence[Path], sample_size: int = SAMPLE_SIZE) -> dict[str, str]:
+    r""":func:`detect_pii` over the first rows of the first tabular file among ``paths``.
+
+    Cheap enough to run on every add; a file that cannot be read finds nothing
+    here (reading it as a table later says what is wrong).
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "people.csv").write_text("email,n\na@b.io,1\nc@d.org,2\n")
+        >>> sample_pii([folder / "people.csv"])
+        {'email': 'email'}
+    """
+    tabular = sorted(p for p in paths if p.suffix.lower() in READERS)
+    if not tabular:
+        return {}
+    try:
+        return detect_pii(_sample(tabular[0], sample_size), sample_size)
+    except (pa.ArrowException, InvalidInput, OSError, StopIteration):
+        return {}
+
+
 def _replace(column: pa.ChunkedArray, secret: bytes | None) -> pa.Array:
     def hide(value: object) -> str | None:
         if value is None:

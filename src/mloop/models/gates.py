@@ -9,7 +9,7 @@ Example:
     ...     _ = mloop.models.log_model(model, input_example=data[["x"]][:2],
     ...                                registered_model_name="gated")
     >>> result = mloop.models.gate("gated/1", against="gated@champion", data=data,
-    ...                            target="label", rules=["accuracy >= 0.9",
+    ...                            targets="label", rules=["accuracy >= 0.9",
     ...                            "accuracy >= champion.accuracy"])
     >>> [(r["rule"], r["passed"]) for r in result.rules]
     [('accuracy >= 0.9', True), ('accuracy >= champion.accuracy', True)]
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,17 +66,34 @@ def _baseline(reference: str | None, be: ModelBackend) -> tuple[ModelVersion | N
         return None, names
 
 
+def _targets(targets: str | None, target: str | None) -> str:
+    """The label column, from ``targets`` or the older ``target``."""
+    if target is not None:
+        if targets is not None:
+            raise InvalidInput("pass the label column as targets= only (target= is its old name)")
+        warnings.warn(
+            "gate(target=...) is deprecated; pass targets=..., as mloop.evaluate takes it",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return target
+    if targets is None:
+        raise InvalidInput("a gate needs targets=, the label column of the data")
+    return targets
+
+
 def gate(
     candidate: str,
     *,
     data: Any,
-    target: str,
+    targets: str | None = None,
     rules: Sequence[str],
     against: str | None = None,
     task: str | None = None,
     slices: Sequence[str] = (),
     sensitive: Sequence[str] = (),
     context: Context | None = None,
+    target: str | None = None,
 ) -> GateResult:
     """Evaluate ``candidate`` (and ``against``) on ``data`` and judge it by ``rules``.
 
@@ -85,12 +103,15 @@ def gate(
     baseline's. When ``against`` names an alias that is not set yet (the
     first model), rules that compare with it are skipped, and say so. The
     result is recorded on the candidate version (protected aliases ask for
-    it) and, inside a run, logged to it.
+    it) and, inside a run, logged to it. ``targets`` names the label column,
+    as in :func:`mloop.evaluate` (``target=`` still works, with a
+    DeprecationWarning).
 
     Raises:
         InvalidInput: no rules, a malformed rule, a metric the evaluation lacks, bad data.
         NotFound: no such candidate or baseline version.
     """
+    targets = _targets(targets, target)
     if isinstance(rules, str):
         rules = [rules]
     if not rules:
@@ -100,7 +121,7 @@ def gate(
     baseline, names = _baseline(against, be)
     parsed = [parse_rule(r, names) for r in rules]
     frame, where = load_frame(data)
-    options: dict[str, Any] = {"targets": target, "task": task, "data": where}
+    options: dict[str, Any] = {"targets": targets, "task": task, "data": where}
     ours = measure(
         load(version), frame, slices=slices, sensitive=sensitive, uri=version.uri, **options
     )

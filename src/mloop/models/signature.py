@@ -37,10 +37,16 @@ COLUMN_TYPES = frozenset({STRING, CATEGORY, DATETIME, OBJECT, BOOL, *_NUMERIC, *
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ColumnSpec:
-    """One named input column and its type (``float64``, ``int64``, ``bool``, ``string`` …)."""
+    """One named input column and its type (``float64``, ``int64``, ``bool``, ``string`` …).
+
+    ``allow_missing`` says whether the column may hold missing values (NaN,
+    None, NA): inferred from the example (False when it has none there), None
+    when unknown (signatures written before it existed), which checks nothing.
+    """
 
     name: str
     type: str
+    allow_missing: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,7 +91,14 @@ def _spec_to_dict(spec: Inputs | None) -> dict[str, Any] | None:
         return None
     if isinstance(spec, TensorSpec):
         return {"type": "tensor", "dtype": spec.dtype, "shape": list(spec.shape)}
-    return {"type": "columns", "columns": [{"name": c.name, "type": c.type} for c in spec]}
+    return {"type": "columns", "columns": [_column_to_dict(c) for c in spec]}
+
+
+def _column_to_dict(column: ColumnSpec) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": column.name, "type": column.type}
+    if column.allow_missing is not None:
+        found["allow_missing"] = column.allow_missing
+    return found
 
 
 def _spec_from_dict(data: Any) -> Inputs | None:
@@ -95,10 +108,15 @@ def _spec_from_dict(data: Any) -> Inputs | None:
         if data["type"] == "tensor":
             return TensorSpec(str(data["dtype"]), tuple(int(d) for d in data["shape"]))
         if data["type"] == "columns":
-            columns = tuple(ColumnSpec(str(c["name"]), str(c["type"])) for c in data["columns"])
+            columns = tuple(
+                ColumnSpec(str(c["name"]), str(c["type"]), c.get("allow_missing"))
+                for c in data["columns"]
+            )
             for column in columns:
                 if column.type not in COLUMN_TYPES:
                     raise InvalidInput(f"unknown column type {column.type!r}")
+                if column.allow_missing not in (None, True, False):
+                    raise InvalidInput(f"allow_missing is true or false, got {column!r}")
             return columns
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidInput(f"malformed signature spec {data!r}: {err}") from None
@@ -164,9 +182,8 @@ def _spec_of(value: Any) -> Inputs:
             if not isinstance(name, str):
                 raise InvalidInput(f"column names must be strings, got {name!r}")
             series = data[name].dropna()
-            specs.append(
-                ColumnSpec(name, column_type(dtype, series.iloc[0] if len(series) else None))
-            )
+            sample = series.iloc[0] if len(series) else None
+            specs.append(ColumnSpec(name, column_type(dtype, sample), len(series) < len(data)))
         return tuple(specs)
     if data.dtype.kind == "O":
         raise InvalidInput(
@@ -243,12 +260,16 @@ class Enforcer:
         inputs = signature.inputs if signature is not None else None
         self._columns: tuple[str, ...] | None = None
         self._types: tuple[str, ...] = ()
+        self._no_missing: frozenset[int] = frozenset()
         self._tensor: TensorSpec | None = None
         if isinstance(inputs, TensorSpec):
             self._tensor = inputs
         elif inputs is not None:
             self._columns = tuple(c.name for c in inputs)
             self._types = tuple(c.type for c in inputs)
+            self._no_missing = frozenset(
+                i for i, c in enumerate(inputs) if c.allow_missing is False
+            )
         self._exact: tuple[Any, ...] | None = None
         self._frame_type: type | None = None
         self._index: Any = None
@@ -296,6 +317,8 @@ class Enforcer:
                 )
             data = data[list(self._columns)]
         dtypes = _dtypes(data)
+        if self._no_missing:
+            _refuse_missing(data, self._columns, self._no_missing)
         casts: dict[str, str] = {}
         for name, expected, exact, actual in zip(
             self._columns, self._types, self._exact, dtypes, strict=True
@@ -306,9 +329,12 @@ class Enforcer:
             if verdict == "cast":
                 casts[name] = expected
             elif verdict == "no":
+                nans = int(data[name].isna().sum())
                 raise InvalidInput(
                     f"model input column {name!r} has type {_describe(actual)}, expected "
-                    f"{expected}; convert it before predicting"
+                    f"{expected}"
+                    + (f" (it has {nans} missing value(s), NaN)" if nans else "")
+                    + "; convert it before predicting"
                 )
         frame: pd.DataFrame = data.astype(casts) if casts else data
         return frame
@@ -349,6 +375,51 @@ class Enforcer:
             data = data.astype(np.dtype(spec.dtype))
         array: np.ndarray = data
         return array
+
+
+def _refuse_missing(data: pd.DataFrame, columns: Sequence[str], positions: frozenset[int]) -> None:
+    """Refuse missing values in the columns whose signature says they have none."""
+    counts = []
+    for position in sorted(_maybe_missing(data, positions)):
+        count = int(data.iloc[:, position].isna().sum())
+        if count:
+            counts.append(f"{columns[position]!r} ({count} of {len(data)} rows)")
+    if counts:
+        raise InvalidInput(
+            f"model input has missing values (NaN) in column(s) its signature says have "
+            f"none: {', '.join(counts)}; fill or drop them before predicting, or log the "
+            "model with an input example (or signature) that allows missing values there"
+        )
+
+
+def _maybe_missing(data: pd.DataFrame, positions: frozenset[int]) -> set[int]:
+    """Those of ``positions`` that may hold a missing value; the rest surely hold none.
+
+    Each block of columns is checked whole (a few microseconds, where a Series
+    per column costs tens); NumPy ints and bools cannot hold a missing value.
+    """
+    import numpy as np
+    import pandas as pd
+
+    blocks = getattr(getattr(data, "_mgr", None), "blocks", None)
+    if blocks is None:
+        return set(positions)
+    found: set[int] = set()
+    for block in blocks:
+        where = block.mgr_locs.indexer
+        held = range(*where.indices(data.shape[1])) if isinstance(where, slice) else where
+        ours = positions.intersection(int(i) for i in held)
+        if not ours:
+            continue
+        values = block.values
+        if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+            continue
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+            if np.isnan(values).any():
+                found |= ours
+        elif pd.isna(values).any():
+            found |= ours
+    return found
 
 
 def _shape_text(shape: Sequence[int]) -> str:

@@ -2,8 +2,9 @@
 
 A materializer turns one kind of value into bytes and back. The built-ins
 cover what steps usually pass: JSON-able Python values, ``bytes``, NumPy
-arrays (``.npy``), pandas DataFrames and Arrow tables (Parquet), and dataset
-versions (by reference). Third parties add more through the
+arrays (``.npy``), pandas DataFrames, Series and Arrow tables (Parquet), SciPy
+sparse matrices and torch tensors (:mod:`~mloop.pipelines.library_materializers`),
+and dataset versions (by reference). Third parties add more through the
 ``mloop.materializers`` entry-point group; each entry names a
 :class:`Materializer` instance. ``pickle`` is never chosen on its own: a step
 asks for it by name, as a last resort for values nothing else can store,
@@ -27,7 +28,7 @@ from typing import Any
 
 from mloop.data.api import get as get_dataset
 from mloop.errors import InvalidInput, NotFound
-from mloop.pipelines import model_materializers
+from mloop.pipelines import library_materializers, model_materializers
 from mloop.pipelines.materializer import Materializer as Materializer
 from mloop.pipelines.materializer import by_class as _by_class
 from mloop.pipelines.materializer import type_named as _type_named
@@ -208,6 +209,7 @@ _BUILTINS = (
     model_materializers.MODEL_INFO,
     PANDAS,
     ARROW,
+    *library_materializers.MATERIALIZERS,
     NUMPY,
     BYTES,
     JSON,
@@ -264,7 +266,8 @@ def for_value(value: Any) -> Materializer:
             return candidate
     raise InvalidInput(
         f"no materializer stores a {type(value).__module__}.{type(value).__qualname__}; "
-        "return JSON-able values, bytes, NumPy arrays, DataFrames or Arrow tables, register "
+        "return JSON-able values, bytes, NumPy arrays, DataFrames, Series, Arrow tables, "
+        "SciPy sparse matrices or torch tensors, register "
         "one (entry point mloop.materializers), or name materializers={...: 'pickle'} "
         "on the step as a last resort"
     )

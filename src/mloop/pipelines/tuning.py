@@ -22,7 +22,7 @@ import dataclasses
 import math
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +88,50 @@ def distributions(space: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Trial:
-    """What an objective receives: ``params``, ``number`` and ``report`` for pruning."""
+    """What an objective receives: ``params``, ``number`` and ``report`` for pruning.
+
+    Optuna's ``suggest_float``, ``suggest_int`` and ``suggest_categorical`` work
+    too, so an Optuna objective runs unchanged: a name in the search space gives
+    that space's value, a new name is sampled, added to ``params`` and logged
+    as a param of the trial's run. ``optuna`` is Optuna's own trial.
+
+    Example:
+        >>> def objective(trial):                                    # doctest: +SKIP
+        ...     x = trial.suggest_float("x", -5.0, 5.0)
+        ...     return (x - 2) ** 2
+        >>> mloop.tune(objective, n_trials=20).best_params           # doctest: +SKIP
+        {'x': 2.01...}
+    """
 
     def __init__(self, trial: Any, params: dict[str, Any], metric: str) -> None:
         self.optuna = trial
         self.params = params
         self.number: int = trial.number
         self._metric = metric
+
+    def _suggested(self, name: str, value: Any) -> Any:
+        if name not in self.params:
+            self.params[name] = value
+            fluent.log_param(name, value)
+        return value
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        """A float in ``[low, high]``, as Optuna's ``Trial.suggest_float``."""
+        value = self.optuna.suggest_float(name, low, high, step=step, log=log)
+        return float(self._suggested(name, value))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """An int in ``[low, high]``, as Optuna's ``Trial.suggest_int``."""
+        value = self.optuna.suggest_int(name, low, high, step=step, log=log)
+        return int(self._suggested(name, value))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices``, as Optuna's ``Trial.suggest_categorical``."""
+        return self._suggested(name, self.optuna.suggest_categorical(name, choices))
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate value (logged as a metric); raises when the trial is pruned."""
@@ -113,6 +150,7 @@ class TrialRecord:
     value: float | None
     params: Mapping[str, Any]
     run_id: str
+    error: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,7 +254,7 @@ def _evaluate(
 
 def tune(
     objective: Callable[[Trial], float],
-    space: Mapping[str, Any],
+    space: Mapping[str, Any] | None = None,
     *,
     n_trials: int = 20,
     direction: str = "minimize",
@@ -232,8 +270,11 @@ def tune(
 ) -> TuneResult:
     """Search ``space`` for the params that minimize (or maximize) ``objective``.
 
-    ``objective(trial)`` reads ``trial.params`` and returns a number; it may
-    call ``trial.report(value, step)`` so that poor trials are pruned.
+    ``objective(trial)`` reads ``trial.params`` (or asks for values with
+    Optuna's ``trial.suggest_float`` and kin, with or without a ``space``) and
+    returns a number; it may call ``trial.report(value, step)`` so that poor
+    trials are pruned. When no trial completes, the error shows the first
+    failure's exception.
 
     Raises:
         InvalidInput: a bad space, direction, trial count, sampler, pruner or executor.
@@ -248,9 +289,7 @@ def tune(
         raise InvalidInput(f"unknown executor {executor!r}; known: local, ray")
     if not callable(objective):
         raise InvalidInput("objective must be a function of one trial")
-    dists = distributions(space)
-    if not dists:
-        raise InvalidInput("the search space is empty")
+    dists = distributions(space or {})
     name = study_name or f"mloop-tune-{time.time_ns()}"
     client = fluent.current_client()
     opened, spec = _storage(optuna, storage, executor, name, client.settings)
@@ -289,7 +328,7 @@ def tune(
     if not complete:
         if own_parent:
             client.set_terminated(parent_id, RunStatus.FAILED, error="no trial completed")
-        raise InvalidInput(f"no trial of {name} completed; see the trial runs of {parent_id}")
+        raise InvalidInput(_nothing_completed(name, parent_id, records))
     best = study.best_trial
     best_run = next(r.run_id for r in records if r.number == best.number)
     client.log_metric(parent_id, f"best_{metric}", float(best.value))
@@ -298,6 +337,20 @@ def tune(
     if own_parent:
         client.set_terminated(parent_id, RunStatus.FINISHED)
     return TuneResult(parent_id, dict(best.params), float(best.value), best_run, tuple(records))
+
+
+def _nothing_completed(name: str, parent_id: str, records: Sequence[TrialRecord]) -> str:
+    message = f"no trial of {name} completed; see the trial runs of {parent_id}"
+    failed = next((r for r in records if r.state == "FAIL" and r.error), None)
+    if failed is None:
+        return message
+    error = str(failed.error).rstrip()
+    last = error.splitlines()[-1] if error else ""
+    indented = "\n".join(f"    {line}" for line in error[-3000:].splitlines())
+    return (
+        f"{message}; the first failure, trial {failed.number} (run {failed.run_id}), "
+        f"raised {last}\n{indented}"
+    )
 
 
 @dataclasses.dataclass
@@ -342,7 +395,9 @@ class _Search:
         self.client.set_tag(run_id, "mloop.tune.state", state)
         status = RunStatus.FAILED if state == "FAIL" else RunStatus.FINISHED
         self.client.set_terminated(run_id, status, error=error)
-        self.records.append(TrialRecord(trial.number, state, value, params, run_id))
+        # Params the objective asked for by suggest_* are in the study's storage.
+        all_params = {**params, **self.study._storage.get_trial_params(trial._trial_id)}
+        self.records.append(TrialRecord(trial.number, state, value, all_params, run_id, error))
 
     def run_local(self, n_trials: int) -> None:
         """Trials one after another in this process."""

@@ -400,3 +400,25 @@ def parse_order_by(clauses: Iterable[str] | None) -> tuple[OrderKey, ...]:
             parser._fail("expected ASC, DESC or the end of the order_by term")
         keys.append(OrderKey(entity, key, ascending))
     return tuple(keys)
+
+
+def filter_keys(node: Node | None) -> list[tuple[str, str]]:
+    """The ``(entity, key)`` pairs of metrics, params and tags a filter names, in order.
+
+    Attributes are left out: every run has them.
+
+    Example:
+        >>> filter_keys(parse_filter("metrics.auc > 0.9 and (tags.t = 'a' or metrics.auc < 1)"))
+        [('metric', 'auc'), ('tag', 't')]
+    """
+    found: list[tuple[str, str]] = []
+    stack: list[Node] = [] if node is None else [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (And, Or)):
+            stack.extend(reversed(current.operands))
+        elif isinstance(current, Not):
+            stack.append(current.operand)
+        elif current.entity != "attribute" and (current.entity, current.key) not in found:
+            found.append((current.entity, current.key))
+    return found

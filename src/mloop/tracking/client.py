@@ -20,6 +20,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from mloop.entities import (
     RunTag,
     ViewType,
 )
-from mloop.errors import Conflict, InvalidInput, NotFound
+from mloop.errors import Conflict, InvalidInput, MloopWarning, NotFound
 from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
 from mloop.store.protocols.tracking import NewRun, Termination
 from mloop.store.set import StoreSet
@@ -645,13 +646,29 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        """One page of runs matching a filter (see :mod:`mloop.store.filter`)."""
+        """One page of runs matching a filter (see :mod:`mloop.store.filter`).
+
+        A first page that comes back empty because the filter names a metric,
+        param or tag that no run of the experiments has warns (:class:`MloopWarning`)
+        with the close matches: ``metrics.val_aucc`` is likely a typo.
+        """
         ids = (
             [experiment_ids]
             if isinstance(experiment_ids, str)
             else [str(e) for e in experiment_ids]
         )
         self.flush()
-        return self._backend.stores.runs.search_runs(
+        runs = self._backend.stores.runs
+        page = runs.search_runs(
             ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
         )
+        if not page.items and page_token is None and filter_string:
+            for field, matches in runs.unknown_filter_keys(ids, filter_string).items():
+                hint = f"; did you mean {' or '.join(matches)}?" if matches else ""
+                warnings.warn(
+                    f"no run in the searched experiments has {field}, so the filter "
+                    f"matches nothing{hint}",
+                    MloopWarning,
+                    stacklevel=2,
+                )
+        return page

@@ -236,6 +236,14 @@ class RunStore(Protocol):
     ) -> PagedList[Run]:
         """Runs matching a filter, ordered, one page at a time."""
 
+    def unknown_filter_keys(
+        self, experiment_ids: Sequence[str], filter_string: str | None
+    ) -> dict[str, list[str]]:
+        """Fields of a filter (``"metrics.val_aucc"``) no run of the experiments has.
+
+        Each maps to its close matches among the fields the runs do have.
+        """
+
     def purge_runs(self, deleted_before: int, *, dry_run: bool = False) -> list[str]:
         """Permanently remove runs soft-deleted before a time (ms); return their ids."""
 

@@ -24,7 +24,7 @@ from mloop.store import schema
 from mloop.store.database import Database, chunks, experiment_pk, now_millis
 from mloop.store.protocols.tracking import Batch, Environment, NewRun, Termination
 from mloop.store.sql.loading import load_runs, row_to_info
-from mloop.store.sql.search import search_run_ids
+from mloop.store.sql.search import search_run_ids, unknown_filter_keys
 
 _R = schema.runs
 _HEX = re.compile(r"[0-9a-f]{1,32}")
@@ -482,6 +482,15 @@ class SqlRunStore:
                 page_token,
             )
             return PagedList(load_runs(self._db, conn, ids, with_io=False), token)
+
+    def unknown_filter_keys(
+        self, experiment_ids: Sequence[str], filter_string: str | None
+    ) -> dict[str, list[str]]:
+        """Fields of a filter no run of the experiments has, with their close matches."""
+        with self._db.connect() as conn:
+            return unknown_filter_keys(
+                conn, [experiment_pk(e) for e in experiment_ids], filter_string
+            )
 
     def heartbeat(self, run_ids: Sequence[str], owner: str, time: int) -> None:
         """Record that ``owner`` is alive and runs those of ``run_ids`` still RUNNING.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import json
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ from mloop.store.filter import (
     Not,
     Or,
     OrderKey,
+    filter_keys,
     parse_filter,
     parse_order_by,
 )
@@ -174,3 +176,43 @@ def search_run_ids(
     if len(ids) > max_results:
         return ids[:max_results], encode_page_token(offset + max_results)
     return ids, None
+
+
+def unknown_filter_keys(
+    conn: sa.Connection, experiment_ids: Sequence[int], filter_string: str | None
+) -> dict[str, list[str]]:
+    """The metrics, params and tags a filter names that no run of the experiments has.
+
+    One query for the distinct keys of the experiments, run only when the filter
+    names a key. Each unknown field (``"metrics.val_aucc"``) maps to the close
+    matches among the known fields of the same kind, best first. mloop's own
+    tags (``mloop.*``) are never reported.
+    """
+    # mloop's own tags (mloop.kind, mloop.parent_run_id…) mark kinds of run: when no
+    # run has one, there is none of that kind, which is no typo.
+    wanted = [
+        (entity, key)
+        for entity, key in filter_keys(parse_filter(filter_string))
+        if not (entity == "tag" and key.startswith("mloop."))
+    ]
+    if not wanted:
+        return {}
+    in_experiments = _R.c.experiment_id.in_(list(experiment_ids))
+    queries = [
+        sa.select(sa.literal(entity).label("entity"), table.c.key)
+        .join(_R, _R.c.run_id == table.c.run_id)
+        .where(in_experiments)
+        .distinct()
+        for entity, table in _TABLES.items()
+    ]
+    known: dict[str, set[str]] = {entity: set() for entity in _TABLES}
+    for entity, key in conn.execute(sa.union(*queries)).all():
+        known[str(entity)].add(str(key))
+    return {
+        f"{entity}s.{key}": [
+            f"{entity}s.{match}"
+            for match in difflib.get_close_matches(key, sorted(known[entity]), n=3, cutoff=0.6)
+        ]
+        for entity, key in wanted
+        if key not in known[entity]
+    }

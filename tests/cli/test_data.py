@@ -79,3 +79,14 @@ def test_rm(home: Path, folder: Path) -> None:
     assert code == 0 and "removed raw@1" in out
     code, _, _ = invoke("data", "rm", "raw@1")
     assert code == 3
+
+
+def test_columns_that_look_personal_are_warned_about_on_stderr(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "people"
+    folder.mkdir()
+    rows = "\n".join(f"user{i}@example.com,{i}" for i in range(50))
+    (folder / "p.csv").write_text(f"email,score\n{rows}\n")
+    done = run_mloop("data", "add", str(folder), "--name", "people")
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and "email" in done.stderr
+    assert "Warning:" not in done.stderr  # not Python's default form

@@ -12,12 +12,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import sys
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from difflib import get_close_matches
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
 import typer
 
@@ -27,10 +29,10 @@ from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 import mloop
-from mloop.cli.output import print_json, report_internal_error
+from mloop.cli.output import print_json, print_labelled, report_internal_error
 from mloop.config import check_project_name
 from mloop.context.current import chosen_project
-from mloop.errors import EXIT_INTERNAL, InvalidInput
+from mloop.errors import EXIT_INTERNAL, InvalidInput, MloopWarning
 from mloop.store.mode import existing_stores_only
 
 
@@ -171,6 +173,7 @@ def main_options(
     # A command never creates a store unless it says so (cli.context.creates_store):
     # `mloop runs ls` in the wrong folder reports the store it looked for instead.
     ctx.with_resource(existing_stores_only())
+    ctx.with_resource(warnings_as_notes())
 
 
 @app.command("version")
@@ -180,6 +183,30 @@ def version(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
         print_json({"mloop": mloop.__version__})
     else:
         typer.echo(f"mloop {mloop.__version__}")
+
+
+@contextlib.contextmanager
+def warnings_as_notes() -> Iterator[None]:
+    """Inside a command, mloop's warnings print as ``warning: ...`` on stderr, once each."""
+    shown = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, MloopWarning):
+            print_labelled("warning:", str(message), style="yellow", err=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("default", category=MloopWarning)
+        warnings.showwarning = show
+        yield
 
 
 GLOBAL_OPTIONS = frozenset({"--project", "--tracking-uri", "--artifacts-uri"})

@@ -90,3 +90,21 @@ def test_columns_that_look_personal_are_warned_about_on_stderr(home: Path, tmp_p
     assert done.returncode == 0, done.stderr
     assert "warning:" in done.stderr and "email" in done.stderr
     assert "Warning:" not in done.stderr  # not Python's default form
+
+
+def test_validate_a_file_before_it_is_versioned(home: Path, tmp_path: Path) -> None:
+    suite = tmp_path / "suite.yaml"
+    mloop.data.ExpectationSuite(
+        "checks", [mloop.data.Expectation("between", column="x", min=0, max=10)]
+    ).to_yaml(suite)
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("x\n1\n2\n")
+    bad.write_text("x\n1\n99\n")
+    code, out, err = invoke("data", "validate", str(good), "-s", str(suite))
+    assert code == 0, err
+    assert "good.csv" in out and "passed" in out
+    code, out, _ = invoke("data", "validate", str(bad), "-s", str(suite), "--json")
+    assert code == 1 and json.loads(out)["success"] is False
+    assert not (home / "mloop.db").exists() or mloop.data.datasets() == []  # nothing versioned
+    code, _, err = invoke("data", "validate", str(tmp_path / "missing.csv"), "-s", str(suite))
+    assert code == 3

@@ -30,7 +30,15 @@ def test_diff_files_and_table(home: Path, tmp_path: Path) -> None:
     assert tab["columns_added"] == ["z"]
     assert tab["statistics"]["x"]["max"] == [2.0, 30.0]
     code, out, _ = invoke("data", "diff", "d@1", "d@2")
+    first = out.splitlines()[0]  # the summary leads
+    assert code == 0 and first.startswith("d@1 -> d@2: 1 file(s) added, 1 file(s) removed")
+    assert "rows 2 -> 3 (+1)" in first and "columns added: z" in first
+    assert "+ new.txt" not in out and "--all" in out
+    code, out, _ = invoke("data", "diff", "d@1", "d@2", "--all")
     assert code == 0 and "+ new.txt" in out and "- old.txt" in out and "2 -> 3" in out
+    assert "max of x" in out
+    code, out, _ = invoke("data", "diff", "d@1", "d@1")
+    assert out.strip() == "d@1 -> d@1: nothing changed"
     code, out, _ = invoke("data", "diff", "d@1", "d@2", "--json")
     assert json.loads(out)["files"]["changed"] == ["t.csv"]
     code, _, err = invoke("data", "diff", "d@1", "d@9")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -209,11 +210,13 @@ def profile(
 @handle_errors
 def validate(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="name, name@latest, name@3 or name@tag."),
+    ref: str = typer.Argument(
+        ..., help="name, name@latest, name@3 or name@tag; or a CSV, Parquet or JSON lines file."
+    ),
     suite: Path = typer.Option(..., "--suite", "-s", help="Expectation suite (YAML)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Check a version against a suite; exits 1 when a check fails, so CI can gate on it."""
+    """Check a version (or a file, before it is versioned) against a suite; exits 1 on failure."""
     from mloop.data import api
 
     use_store(ctx)
@@ -245,9 +248,12 @@ def diff(
     ctx: typer.Context,
     a: str = typer.Argument(..., help="The older version, e.g. credit@1."),
     b: str = typer.Argument(..., help="The newer version, e.g. credit@2."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    show_all: bool = typer.Option(
+        False, "--all", help="Every file and every statistic that changed, not the summary."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (everything)."),
 ) -> None:
-    """Files added, removed and changed, and for tables rows, columns and statistics."""
+    """What changed: a summary first (files, rows, columns, types); --all for every detail."""
     from mloop.data import api
 
     use_store(ctx)
@@ -255,11 +261,16 @@ def diff(
     if as_json:
         print_json(changes)
         return
-    files = changes["files"]
+    files, tab = changes["files"], changes["table"]
+    say(f"{changes['from']} -> {changes['to']}: {_diff_summary(files, tab)}")
+    if not show_all:
+        stats = sum(len(s) for s in tab["statistics"].values()) if tab else 0
+        if files["added"] or files["removed"] or files["changed"] or stats:
+            say("(mloop data diff --all lists every file and statistic that changed)")
+        return
     rows = [(f"+ {p}",) for p in files["added"]] + [(f"- {p}",) for p in files["removed"]]
     rows += [(f"~ {p}",) for p in files["changed"]]
-    table(f"{changes['from']} -> {changes['to']} ({files['unchanged']} unchanged)", ["file"], rows)
-    tab = changes["table"]
+    table(f"Files ({files['unchanged']} unchanged)", ["file"], rows)
     if tab:
         facts = [("rows", f"{tab['rows'][0]:,} -> {tab['rows'][1]:,}")]
         facts += [("column added", c) for c in tab["columns_added"]]
@@ -271,6 +282,28 @@ def diff(
             for stat, v in stats.items()
         ]
         table("Table", ["what", "change"], facts)
+
+
+def _diff_summary(files: dict[str, Any], tab: dict[str, Any] | None) -> str:
+    """One line: what changed, most telling first (``nothing changed`` when so)."""
+    parts = []
+    counts = [(len(files[k]), k) for k in ("added", "removed", "changed")]
+    if any(n for n, _ in counts):
+        parts.append(", ".join(f"{n} file(s) {k}" for n, k in counts if n))
+    if tab:
+        before, after = tab["rows"]
+        if before != after:
+            parts.append(f"rows {before:,} -> {after:,} ({after - before:+,})")
+        if tab["columns_added"]:
+            parts.append("columns added: " + ", ".join(tab["columns_added"]))
+        if tab["columns_removed"]:
+            parts.append("columns removed: " + ", ".join(tab["columns_removed"]))
+        if tab["types_changed"]:
+            parts.append("types changed: " + ", ".join(tab["types_changed"]))
+        moved = sorted(c for c, s in tab["statistics"].items() if s)
+        if moved:
+            parts.append(f"statistics moved in {len(moved)} column(s): " + ", ".join(moved[:5]))
+    return "; ".join(parts) or "nothing changed"
 
 
 @app.command("lineage")

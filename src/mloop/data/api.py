@@ -21,7 +21,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import naming, verify_copy
@@ -359,44 +359,60 @@ def tag(ref: str, tag_name: str, *, context: Context | None = None) -> DatasetVe
     return store.set_tag(parse_ref(ref), check_tag(tag_name))
 
 
-def _as_table(data: str | Dataset | pa.Table | pd.DataFrame) -> tuple[pa.Table, str | None]:
+TableLike: TypeAlias = "str | os.PathLike[str] | Dataset | pa.Table | pd.DataFrame"
+"""What the checks take: a reference, a file, a Dataset, an Arrow table or a DataFrame."""
+
+
+def _as_table(data: TableLike, context: Context | None = None) -> tuple[pa.Table, str | None, str]:
+    """``(table, the stored version's ref or None, a name for reports)``.
+
+    A path (``os.PathLike``, or a string naming an existing CSV, Parquet or JSON
+    lines file) is read as it is, so data can be checked before it is versioned.
+    """
     import pyarrow as pa  # pyarrow loads only when data is checked
 
+    from mloop.data.tabular import read_table
+
+    if isinstance(data, os.PathLike) or (
+        isinstance(data, str) and is_tabular(data) and Path(data).is_file()
+    ):
+        path = Path(data)
+        if not path.is_file():
+            raise NotFound(f"no file at {str(path)!r} to check")
+        return read_table([path]), None, str(path)
     ref = None
     if isinstance(data, str):
-        data = get(data)
+        data = get(data, context=context)
     if isinstance(data, Dataset):
         ref, data = data.ref, data.to_arrow()
     if isinstance(data, pa.Table):
-        return data, ref
+        return data, ref, ref or "table"
     if not hasattr(data, "columns"):
         raise InvalidInput(
-            "expected a dataset reference, a Dataset, an Arrow table or a DataFrame, "
+            "expected a dataset reference, a file, a Dataset, an Arrow table or a DataFrame, "
             f"got {type(data).__name__}"
         )
-    return pa.Table.from_pandas(data, preserve_index=False), ref
+    return pa.Table.from_pandas(data, preserve_index=False), ref, "table"
 
 
-def infer_suite(
-    data: str | Dataset | pa.Table | pd.DataFrame, name: str | None = None, margin: float = 0.1
-) -> ExpectationSuite:
+def infer_suite(data: TableLike, name: str | None = None, margin: float = 0.1) -> ExpectationSuite:
     """Propose a suite from reference data: types, nullability, widened ranges, category sets.
 
     Save it with ``suite.to_yaml(path)``, review it, and check new data with :func:`validate`.
     """
     from mloop.data.inference import infer_from_table  # loads pyarrow
 
-    table, ref = _as_table(data)
+    table, ref, _ = _as_table(data)
     return infer_from_table(table, name or (ref.split("@")[0] if ref else "inferred"), margin)
 
 
 def validate(
-    data: str | Dataset | pa.Table | pd.DataFrame,
+    data: TableLike,
     suite: ExpectationSuite | str | os.PathLike[str],
     *,
     context: Context | None = None,
 ) -> ValidationResult:
-    """Check data (a reference, a Dataset, an Arrow table or a DataFrame) against a suite.
+    """Check data (a reference, a file, a Dataset, an Arrow table or a DataFrame) against a suite.
 
     ``suite`` is an :class:`ExpectationSuite` or the path of a YAML file. Inside
     a run, the result is logged as the artifact ``validation/<suite>.json`` and
@@ -409,8 +425,8 @@ def validate(
     from mloop.data.validation import run_suite  # loads pyarrow
 
     checks = suite if isinstance(suite, ExpectationSuite) else ExpectationSuite.from_yaml(suite)
-    table, ref = _as_table(data)
-    result = run_suite(table, checks, ref)
+    table, ref, label = _as_table(data, context)
+    result = run_suite(table, checks, label)
     active = fluent.active_run()
     if ref is not None:
         store, _, _ = _backend(context)
@@ -448,7 +464,7 @@ def lineage(ref: str, *, context: Context | None = None) -> dict[str, Any]:
     return {"version": version.ref, "produced_by": version.run_id, "consumed_by": consumers}
 
 
-def detect_pii(data: str | Dataset | pa.Table | pd.DataFrame) -> dict[str, str]:
+def detect_pii(data: TableLike) -> dict[str, str]:
     """Columns that likely hold personal data (e-mail, phone, ip, card, national_id), by name.
 
     Looks at a sample of each text column; pass the result's keys to
@@ -456,7 +472,7 @@ def detect_pii(data: str | Dataset | pa.Table | pd.DataFrame) -> dict[str, str]:
     """
     from mloop.data.privacy import detect_pii as detect  # loads pyarrow
 
-    table, _ = _as_table(data)
+    table, _, _ = _as_table(data)
     return detect(table)
 
 

@@ -52,16 +52,19 @@ if _typing.TYPE_CHECKING:
     from mloop.tracking.fluent import get_run as get_run
     from mloop.tracking.fluent import get_tracking_uri as get_tracking_uri
     from mloop.tracking.fluent import last_active_run as last_active_run
+    from mloop.tracking.fluent import load_table as load_table
     from mloop.tracking.fluent import log_artifact as log_artifact
     from mloop.tracking.fluent import log_artifacts as log_artifacts
     from mloop.tracking.fluent import log_dict as log_dict
     from mloop.tracking.fluent import log_figure as log_figure
+    from mloop.tracking.fluent import log_image as log_image
     from mloop.tracking.fluent import log_input as log_input
     from mloop.tracking.fluent import log_metric as log_metric
     from mloop.tracking.fluent import log_metrics as log_metrics
     from mloop.tracking.fluent import log_output as log_output
     from mloop.tracking.fluent import log_param as log_param
     from mloop.tracking.fluent import log_params as log_params
+    from mloop.tracking.fluent import log_table as log_table
     from mloop.tracking.fluent import log_text as log_text
     from mloop.tracking.fluent import search_runs as search_runs
     from mloop.tracking.fluent import set_experiment as set_experiment
@@ -117,16 +120,19 @@ _LAZY: dict[str, str] = {
             "get_project",
             "get_tracking_uri",
             "last_active_run",
+            "load_table",
             "log_artifact",
             "log_artifacts",
             "log_dict",
             "log_figure",
+            "log_image",
             "log_input",
             "log_metric",
             "log_metrics",
             "log_output",
             "log_param",
             "log_params",
+            "log_table",
             "log_text",
             "search_runs",
             "set_experiment",
@@ -198,16 +204,19 @@ __all__ = [
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_image",
     "log_input",
     "log_metric",
     "log_metrics",
     "log_output",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "models",
     "pipeline",

@@ -212,6 +212,21 @@ class Settings:
             "doc": "Record git state, command line, Python, platform and packages on each run.",
         },
     )
+    log_system_metrics: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "env": "MLOOP_LOG_SYSTEM_METRICS",
+            "doc": "Log CPU, memory, disk, network and GPU metrics (system/...) for every run "
+            "(needs the system extra).",
+        },
+    )
+    system_metrics_interval: float = dataclasses.field(
+        default=10.0,
+        metadata={
+            "env": "MLOOP_SYSTEM_METRICS_INTERVAL",
+            "doc": "Seconds between two samples of the system metrics.",
+        },
+    )
     gc_grace_seconds: float = dataclasses.field(
         default=3600.0,
         metadata={
@@ -280,6 +295,10 @@ class Settings:
         if self.require_signatures not in ("auto", "true", "false"):
             raise InvalidInput(
                 f"require_signatures must be auto, true or false, got {self.require_signatures!r}"
+            )
+        if not self.system_metrics_interval > 0:
+            raise InvalidInput(
+                f"system_metrics_interval must be > 0 seconds, got {self.system_metrics_interval}"
             )
         if self.model_cache_size < 0:
             raise InvalidInput(f"model_cache_size must be >= 0, got {self.model_cache_size}")

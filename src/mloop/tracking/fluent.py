@@ -33,7 +33,7 @@ from mloop.context.context import Context
 from mloop.context.defaults import chosen_settings, default_context
 from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
-from mloop.tracking import lifecycle
+from mloop.tracking import lifecycle, system_metrics, tables
 from mloop.tracking.client import Client, as_run_io
 from mloop.tracking.frames import runs_to_frame
 from mloop.tracking.interrupts import Terminated
@@ -245,14 +245,24 @@ def start_run(
     nested: bool = False,
     tags: Mapping[str, Any] | None = None,
     parent_run_id: str | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a run (or resume one by ``run_id``) and make it active.
+
+    ``log_system_metrics`` (default: the ``log_system_metrics`` setting) samples
+    CPU, memory, disk, network and GPUs as ``system/...`` metrics in the
+    background until the run ends; see :mod:`mloop.tracking.system_metrics`.
 
     Raises:
         Conflict: a run is already active and ``nested`` is False.
         NotFound: ``run_id`` or ``experiment_id`` does not exist.
+        MissingExtra: system metrics are asked for without psutil installed.
     """
     client = _client()
+    if log_system_metrics is None:
+        log_system_metrics = client.settings.log_system_metrics
+    if log_system_metrics:
+        system_metrics.psutil_module()  # refuse before a run is created
     stack = _runs.stack
     if stack and not nested:
         raise Conflict(
@@ -274,10 +284,19 @@ def start_run(
     active = ActiveRun(run, client)
     stack.append(active)
     _last_run_id = run.info.run_id
+    if log_system_metrics:
+        _monitor(client, run.info.run_id)
     # A script that never ends its run and dies of an exception or SIGTERM
     # leaves it FAILED or KILLED, not FINISHED by the exit handler below.
     lifecycle.install(_end_active_runs)
     return active
+
+
+def _monitor(client: Client, run_id: str) -> None:
+    def log_sample(metrics: Mapping[str, float], step: int) -> None:
+        client.log_metrics(run_id, metrics, step=step)  # queued: never waits on the store
+
+    system_metrics.start_monitor(run_id, log_sample, client.settings.system_metrics_interval)
 
 
 def _end_active_runs(status: RunStatus, error: str | None) -> None:
@@ -308,6 +327,7 @@ def _end(active: ActiveRun, status: RunStatus, error: str | None = None) -> None
     stack = _runs.stack
     if active in stack:
         stack.remove(active)
+    system_metrics.stop_monitor(active.info.run_id)
     active._client.set_terminated(active.info.run_id, status, error=error)
 
 
@@ -451,6 +471,40 @@ def log_input(item: object, context: str | None = None) -> None:
 def log_output(item: object) -> None:
     """Record that the active run produced ``item`` (anything with a ``digest``)."""
     _client().log_inputs(_run_id(), [item], direction="output")
+
+
+def log_table(
+    data: Mapping[str, Sequence[Any]] | pd.DataFrame, artifact_file: str, run_id: str | None = None
+) -> None:
+    """Store a table (a DataFrame, or a mapping of column to values) as a JSON artifact."""
+    tables.log_table(_client(), run_id or _run_id(), data, artifact_file)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: Sequence[str] | None = None,
+    extra_columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The table ``artifact_file`` of several runs (default: the current experiment's), stacked."""
+    client = _client()
+    if run_ids is None:
+        found = client.search_runs([_current_experiment_id(client)], max_results=_MAX_PAGE)
+        run_ids = [r.info.run_id for r in found.items]
+    return tables.load_table(client, artifact_file, run_ids, extra_columns)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    *,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+) -> None:
+    """Store an image (numpy array or PIL image) at ``artifact_file``, or under ``key`` by step."""
+    tables.log_image(
+        _client(), _run_id(), image, artifact_file, key=key, step=step, timestamp=timestamp
+    )
 
 
 def get_run(run_id: str) -> Run:

@@ -56,3 +56,16 @@ class NotAModel:
 
     def predict(self, model_input: Any) -> Any:
         return model_input
+
+
+class MlflowStyleScorer(PythonModel):
+    """Written as for MLflow: ``predict(self, context, model_input, params=None)``."""
+
+    def load_context(self, context: ModelContext) -> None:
+        self.offset = float(context.model_config["offset"])
+
+    def predict(
+        self, context: ModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> np.ndarray:
+        scale = float(context.model_config.get("scale", 1.0))
+        return model_input.to_numpy(dtype=float).sum(axis=1) * scale + self.offset

@@ -708,3 +708,17 @@ def test_require_names_the_extra_of_a_missing_library() -> None:
         flavors.require("mloop_no_such_module_zz", "sklearn", "skops-x")
     assert named.value.extra == "sklearn"
     assert flavors.require("json", "none").dumps([1]) == "[1]"
+
+
+def test_a_python_model_written_for_mlflow_predicts_unchanged(home: Path, tmp_path: Path) -> None:
+    from tests.models.custom import MlflowStyleScorer
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    mloop.models.save(
+        MlflowStyleScorer(),
+        tmp_path / "pkg",
+        input_example=frame,
+        model_config={"offset": 0.5, "scale": 2.0},
+    )
+    loaded = mloop.models.load(tmp_path / "pkg")
+    assert list(loaded.predict(frame)) == [8.5, 12.5]  # (a + b) * scale + offset, context given

@@ -39,12 +39,18 @@ class PythonModel(abc.ABC):
 
     ``load_context`` runs once when the model loads (read artifacts, build
     state); ``predict`` gets input already checked against the signature. A
-    subclass may add ``predict_proba``.
+    subclass may add ``predict_proba``. MLflow's form of ``predict``,
+    ``predict(self, context, model_input, params=None)``, works too: a model
+    written for MLflow moves over unchanged.
     """
 
     def load_context(self, context: ModelContext) -> None:  # noqa: B027 (optional hook)
         """Prepare the model from its artifacts and settings (optional)."""
 
     @abc.abstractmethod
-    def predict(self, model_input: Any) -> Any:
-        """Predictions for the input."""
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
+        """Predictions for the input.
+
+        Written as ``predict(self, model_input)``, or MLflow's way,
+        ``predict(self, context, model_input, params=None)``.
+        """

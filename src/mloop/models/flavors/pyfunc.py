@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 from collections.abc import Mapping
@@ -15,15 +16,37 @@ from mloop.models.pyfunc import ModelContext, PythonModel
 ARTIFACTS = "artifacts"
 
 
+def takes_context(method: Any) -> bool:
+    """True for MLflow's ``predict(context, model_input, params=None)``: two required arguments.
+
+    Example:
+        >>> class Mlflow:
+        ...     def predict(self, context, model_input, params=None): ...
+        >>> takes_context(Mlflow().predict)
+        True
+    """
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [
+        p
+        for p in inspect.signature(method).parameters.values()
+        if p.kind in positional and p.default is inspect.Parameter.empty
+    ]
+    return len(required) >= 2
+
+
 class PythonModelPredictor(Predictor):
     """Calls the user's ``predict`` (and ``predict_proba`` when the class defines one)."""
 
-    def __init__(self, model: PythonModel) -> None:
+    def __init__(self, model: PythonModel, context: ModelContext | None = None) -> None:
         super().__init__(model)
         self.has_proba = callable(getattr(model, "predict_proba", None))
+        self.context = context or ModelContext({}, {})
+        self.mlflow_form = takes_context(model.predict)
 
     def predict(self, data: Any) -> Any:
-        """The model's ``predict``."""
+        """The model's ``predict`` (given the context first when it is written MLflow's way)."""
+        if self.mlflow_form:
+            return self.model.predict(self.context, data)
         return self.model.predict(data)
 
     def predict_proba(self, data: Any) -> Any:
@@ -78,8 +101,9 @@ class PyfuncFlavor:
             for name, relative in dict(loader.get("artifacts") or {}).items()
         }
         model = cls()
-        model.load_context(ModelContext(artifacts, dict(loader.get("model_config") or {})))
-        return PythonModelPredictor(model)
+        context = ModelContext(artifacts, dict(loader.get("model_config") or {}))
+        model.load_context(context)
+        return PythonModelPredictor(model, context)
 
 
 FLAVOR = PyfuncFlavor()

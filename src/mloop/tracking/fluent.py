@@ -54,7 +54,7 @@ class _State(threading.local):
 _runs = _State()
 _lock = threading.Lock()
 _experiment_id: str | None = None
-_experiment_scope: list[tuple[str, str, str, str]] = []
+_experiment_scope: tuple[str, str, str, str] | None = None  # where _experiment_id was set
 _last_client: Client | None = None
 _last_run_id: str | None = None  # the run this process started last (last_active_run)
 
@@ -191,7 +191,7 @@ def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
     """Make an experiment current, creating it by name if needed."""
-    global _experiment_id
+    global _experiment_id, _experiment_scope
     client = _client()
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidInput("pass exactly one of experiment_name or experiment_id")
@@ -204,7 +204,7 @@ def set_experiment(
             f"experiment {experiment.name!r} is deleted; restore it or pick another name"
         )
     _experiment_id = experiment.experiment_id
-    _experiment_scope[:] = [_context_key(client.context)]
+    _experiment_scope = _context_key(client.context)
     return experiment
 
 
@@ -232,7 +232,7 @@ def current_client() -> Client:
 
 def _current_experiment_id(client: Client) -> str:
     # The experiment set belongs to the store and project it was set in.
-    if _experiment_id is not None and _experiment_scope == [_context_key(client.context)]:
+    if _experiment_id is not None and _experiment_scope == _context_key(client.context):
         return _experiment_id
     name = client.settings.experiment_name
     return _get_or_create(client, name or DEFAULT_EXPERIMENT).experiment_id

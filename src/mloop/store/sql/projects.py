@@ -46,12 +46,13 @@ class ProjectScope:
             Conflict: a project whose name differs only in case exists (``Fraud``
                 beside ``fraud`` would split a team's work without anyone noticing).
         """
-        check_case(conn, self.name)
-        conn.execute(
+        made = conn.execute(
             self._db.upsert(_P)
             .values(name=self.name, description="", created_time=now_millis())
             .on_conflict_do_nothing(index_elements=["name"])
         )
+        if made.rowcount:  # only a project made now can have a twin (its write rolls back)
+            check_case(conn, self.name)
         return int(conn.execute(sa.select(project_key(self.name))).scalar_one())
 
     def owns(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:

@@ -21,6 +21,7 @@ if _typing.TYPE_CHECKING:
     from mloop import data as data
     from mloop import models as models
     from mloop import pipelines as pipelines
+    from mloop.autologging import autolog as autolog
     from mloop.entities import Experiment as Experiment
     from mloop.entities import Metric as Metric
     from mloop.entities import Param as Param
@@ -81,6 +82,7 @@ _LAZY: dict[str, str] = {
     "data": "mloop.data",
     "models": "mloop.models",
     "pipelines": "mloop.pipelines",
+    "autolog": "mloop.autologging:autolog",
     "Experiment": "mloop.entities:Experiment",
     "Metric": "mloop.entities:Metric",
     "Param": "mloop.entities:Param",
@@ -189,6 +191,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "data",
     "delete_experiment",

@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -133,8 +134,9 @@ def _check_max_tuning_runs(value: object) -> int | None:
     raise InvalidInput(f"max_tuning_runs must be a whole number >= 0 or None, got {value!r}")
 
 
-def estimator_classes() -> list[type]:
-    """The classes whose fitting methods are patched, in a stable order."""
+@functools.cache
+def estimator_classes() -> tuple[type, ...]:
+    """The classes whose fitting methods are patched, in a stable order (found once)."""
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
     from sklearn.pipeline import Pipeline
     from sklearn.utils import all_estimators
@@ -146,7 +148,7 @@ def estimator_classes() -> list[type]:
         if not cls.__module__.startswith(EXCLUDED_MODULES)
         and f"{cls.__module__}.{cls.__qualname__}" not in EXCLUDED_CLASSES
     ]
-    return sorted(kept, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+    return tuple(sorted(kept, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}"))
 
 
 def patches() -> list[Patch]:
@@ -199,8 +201,8 @@ class _Fit:
                 estimator, self.features, self.y, self.sample_weight, settings["pos_label"]
             )
             session.client.log_metrics(session.run_id, metrics)
-            for failure in failures:
-                session.warn(f"mloop autologging could not compute {failure}")
+            if failures:
+                session.warn("mloop autologging could not compute " + "; ".join(failures))
         if search.is_search(estimator):
             session.guard("log the search results", lambda: self._log_search(session))
         if options.log_models:

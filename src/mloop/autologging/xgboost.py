@@ -111,7 +111,11 @@ def patches() -> list[Patch]:
     import xgboost
     import xgboost.sklearn
 
-    found = [Patch.of(xgboost, "train"), Patch.of(xgboost.sklearn, "train")]
+    found = [
+        Patch.of(xgboost, "train"),
+        Patch.of(xgboost.sklearn, "train"),
+        Patch.of(xgboost.DMatrix, "__init__"),
+    ]
     pending: list[type] = [xgboost.sklearn.XGBModel]
     while pending:
         cls = pending.pop(0)
@@ -124,7 +128,22 @@ def patches() -> list[Patch]:
 def _wrapper(patch: Patch) -> Callable[..., Any]:
     if patch.name == "train":
         return boosting.train_wrapper(FLAVOR, _XGBoost())
+    if patch.name == "__init__":
+        return _keep_example
     return boosting.fit_wrapper(FLAVOR)
+
+
+def _keep_example(original: Callable[..., Any], matrix: Any, *args: Any, **kwargs: Any) -> None:
+    # A DMatrix holds its data as float32 without column types: the first rows
+    # as given are kept for the input example and the signature of a booster.
+    original(matrix, *args, **kwargs)
+    data = args[0] if args else kwargs.get("data")
+    if state.options_of(FLAVOR) is None or not hasattr(data, "shape"):
+        return
+    try:
+        matrix.mloop_input_example = recording.head(data)
+    except Exception:  # data of a kind mloop cannot slice: the example is read from the matrix
+        matrix.mloop_input_example = None
 
 
 class _XGBoost:
@@ -164,6 +183,9 @@ class _XGBoost:
     def example(self, arguments: Mapping[str, Any]) -> Any:
         import pandas as pd
 
+        kept = getattr(arguments["dtrain"], "mloop_input_example", None)
+        if kept is not None:
+            return kept
         rows = recording.head(arguments["dtrain"].get_data())
         names = arguments["dtrain"].feature_names
         return pd.DataFrame(rows, columns=names) if names else rows

@@ -32,13 +32,17 @@ def assert_history(run_id: str, key: str, expected: list[float]) -> None:
 
 
 def test_train_logs_params_metrics_importance_and_booster(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     lgb_autolog.autolog()
-    train = lgb.Dataset(X[:40], label=y[:40])
-    valid = lgb.Dataset(X[40:], label=y[40:], reference=train)
+    train = lgb.Dataset(x[:40], label=y[:40])
+    valid = lgb.Dataset(x[40:], label=y[40:], reference=train)
     seen: dict[str, dict[str, list[float]]] = {}
     booster = lgb.train(
-        PARAMS, train, num_boost_round=3, valid_sets=[valid], callbacks=[lgb.record_evaluation(seen)]
+        PARAMS,
+        train,
+        num_boost_round=3,
+        valid_sets=[valid],
+        callbacks=[lgb.record_evaluation(seen)],
     )
     (run,) = runs()
     run_id = run.info.run_id
@@ -52,15 +56,15 @@ def test_train_logs_params_metrics_importance_and_booster(home: Path, binary: Da
         expected = booster.feature_importance(importance_type=kind).tolist()
         assert logged == pytest.approx(dict(zip(booster.feature_name(), expected, strict=True)))
     loaded = mloop.models.load(f"runs:/{run_id}/model")
-    np.testing.assert_allclose(loaded.predict(X), booster.predict(X))
+    np.testing.assert_allclose(loaded.predict(x), booster.predict(x))
     assert sorted(i.context for i in mloop.get_run(run_id).inputs) == ["eval", "train"]
 
 
 def test_early_stopping_logs_stopped_and_best_iteration(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     lgb_autolog.autolog(log_models=False)
-    train = lgb.Dataset(X[:40], label=y[:40])
-    valid = lgb.Dataset(X[40:], label=1 - y[40:], reference=train)
+    train = lgb.Dataset(x[:40], label=y[:40])
+    valid = lgb.Dataset(x[40:], label=1 - y[40:], reference=train)
     booster = lgb.train(
         PARAMS,
         train,
@@ -77,17 +81,17 @@ def test_early_stopping_logs_stopped_and_best_iteration(home: Path, binary: Data
 
 
 def test_the_sklearn_api_logs_once_with_the_estimator(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     lgb_autolog.autolog()
     model = lgb.LGBMClassifier(n_estimators=3, num_leaves=4, min_child_samples=5, verbose=-1)
-    model.fit(X[:40], y[:40], eval_X=(X[40:],), eval_y=(y[40:],))
+    model.fit(x[:40], y[:40], eval_X=(x[40:],), eval_y=(y[40:],))
     (run,) = runs()
     run_id = run.info.run_id
     assert run.data.tags["estimator_name"] == "LGBMClassifier"
     assert run.data.params["n_estimators"] == "3"
     assert len(history(run_id, "valid_0-binary_logloss")) == 3
     loaded = mloop.models.load(f"runs:/{run_id}/model")
-    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
 def test_disable_restores_train_and_fit(home: Path, binary: Data) -> None:

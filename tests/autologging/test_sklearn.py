@@ -37,9 +37,9 @@ def test_autologging_is_off_by_default(home: Path, binary: Data) -> None:
 
 
 def test_a_classifier_fit_logs_params_metrics_tags_and_model(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     sk.autolog()
-    model = LogisticRegression(C=0.5).fit(X, y)
+    model = LogisticRegression(C=0.5).fit(x, y)
 
     assert mloop.active_run() is None  # the run autologging started is ended
     (run,) = runs()
@@ -49,45 +49,45 @@ def test_a_classifier_fit_logs_params_metrics_tags_and_model(home: Path, binary:
     assert run.data.tags["estimator_name"] == "LogisticRegression"
     assert run.data.tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"
     assert run.data.tags["mloop.autologging"] == "sklearn"
-    predicted, proba = model.predict(X), model.predict_proba(X)[:, 1]
+    predicted, proba = model.predict(x), model.predict_proba(x)[:, 1]
     assert run.data.metrics == pytest.approx(
         {
             "training_accuracy_score": m.accuracy_score(y, predicted),
             "training_precision_score": m.precision_score(y, predicted),
             "training_recall_score": m.recall_score(y, predicted),
             "training_f1_score": m.f1_score(y, predicted),
-            "training_log_loss": m.log_loss(y, model.predict_proba(X)),
+            "training_log_loss": m.log_loss(y, model.predict_proba(x)),
             "training_roc_auc": m.roc_auc_score(y, proba),
-            "training_score": model.score(X, y),
+            "training_score": model.score(x, y),
         }
     )
     loaded = mloop.models.load(f"runs:/{run.info.run_id}/model")
-    np.testing.assert_array_equal(loaded.predict(X), predicted)
+    np.testing.assert_array_equal(loaded.predict(x), predicted)
     info = mloop.models.get_model_info(f"runs:/{run.info.run_id}/model")
     assert info.signature is not None
     assert [c.name for c in info.signature.inputs] == ["a", "b"]  # type: ignore[union-attr]
-    assert f"model/input_example.json" not in artifacts(run.info.run_id, "model")
+    assert "model/input_example.json" not in artifacts(run.info.run_id, "model")
 
 
 def test_multiclass_metrics_are_weighted_averages(home: Path, multiclass: Data) -> None:
-    X, y = multiclass
+    x, y = multiclass
     sk.autolog(log_models=False)
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression().fit(x, y)
     metrics = runs()[0].data.metrics
-    predicted = model.predict(X)
+    predicted = model.predict(x)
     assert metrics["training_f1_score"] == pytest.approx(
         m.f1_score(y, predicted, average="weighted")
     )
     assert metrics["training_roc_auc"] == pytest.approx(
-        m.roc_auc_score(y, model.predict_proba(X), average="weighted", multi_class="ovo")
+        m.roc_auc_score(y, model.predict_proba(x), average="weighted", multi_class="ovo")
     )
 
 
 def test_a_regressor_logs_regression_metrics(home: Path, binary: Data) -> None:
-    X, _ = binary
-    y = 2 * X.a - X.b
+    x, _ = binary
+    y = 2 * x.a - x.b
     sk.autolog(log_models=False)
-    LinearRegression().fit(X, y)
+    LinearRegression().fit(x, y)
     assert set(runs()[0].data.metrics) == {
         "training_mean_squared_error",
         "training_root_mean_squared_error",
@@ -115,15 +115,15 @@ def test_the_active_run_is_used_and_left_running(home: Path, binary: Data) -> No
 
 
 def test_a_pipeline_logs_once_with_its_steps_params(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     sk.autolog()
-    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=2.0)).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=2.0)).fit(x, y)
     (run,) = runs()
     assert run.data.tags["estimator_name"] == "Pipeline"
     assert run.data.params["logisticregression__C"] == "2.0"
     assert run.data.params["standardscaler__with_mean"] == "True"
     loaded = mloop.models.load(f"runs:/{run.info.run_id}/model")
-    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+    np.testing.assert_array_equal(loaded.predict(x), pipe.predict(x))
 
 
 def test_fit_transform_of_a_pipeline_logs_once(home: Path, binary: Data) -> None:
@@ -140,9 +140,9 @@ def test_a_preprocessing_estimator_alone_is_not_logged(home: Path, binary: Data)
 
 
 def test_grid_search_logs_best_params_results_and_child_runs(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     sk.autolog(max_tuning_runs=2)
-    grid = GridSearchCV(LogisticRegression(), {"C": [0.01, 0.1, 1.0]}, cv=3).fit(X, y)
+    grid = GridSearchCV(LogisticRegression(), {"C": [0.01, 0.1, 1.0]}, cv=3).fit(x, y)
 
     (parent,) = [run for run in runs() if run.info.parent_run_id is None]
     run_id = parent.info.run_id
@@ -152,9 +152,11 @@ def test_grid_search_logs_best_params_results_and_child_runs(home: Path, binary:
     assert parent.data.metrics["best_cv_score"] == pytest.approx(grid.best_score_)
     assert {"cv_results.csv", "model", "best_estimator"} <= artifacts(run_id)
     table = pd.read_csv(mloop.Client().download_artifacts(run_id, "cv_results.csv"))
-    assert list(table["mean_test_score"]) == pytest.approx(list(grid.cv_results_["mean_test_score"]))
+    assert list(table["mean_test_score"]) == pytest.approx(
+        list(grid.cv_results_["mean_test_score"])
+    )
     best = mloop.models.load(f"runs:/{run_id}/best_estimator")
-    np.testing.assert_array_equal(best.predict(X), grid.best_estimator_.predict(X))
+    np.testing.assert_array_equal(best.predict(x), grid.best_estimator_.predict(x))
 
     kids = sorted(children(run_id), key=lambda run: run.info.start_time)
     assert len(kids) == 2
@@ -221,8 +223,8 @@ def test_silent_keeps_a_logging_failure_quiet(home: Path, binary: Data) -> None:
 
 
 def test_a_user_error_propagates_and_the_run_fails(home: Path, binary: Data) -> None:
-    X, y = binary
-    bad = X.copy()
+    x, y = binary
+    bad = x.copy()
     bad.iloc[0, 0] = np.nan
     sk.autolog()
     with pytest.raises(ValueError, match="NaN") as raised:
@@ -246,9 +248,9 @@ def test_exclusive_keeps_out_of_the_users_run(home: Path, binary: Data) -> None:
 
 
 def test_input_examples_datasets_tags_and_registration(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     sk.autolog(log_input_examples=True, registered_model_name="churn", extra_tags={"team": "risk"})
-    LogisticRegression().fit(X, y)
+    LogisticRegression().fit(x, y)
     (run,) = runs()
     assert "model/input_example.json" in artifacts(run.info.run_id, "model")
     assert run.data.tags["team"] == "risk"
@@ -265,20 +267,20 @@ def test_log_datasets_false_records_no_input(home: Path, binary: Data) -> None:
 
 
 def test_pos_label_picks_the_positive_class(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     labels = y.map({0: "no", 1: "yes"})
     sk.autolog(log_models=False, pos_label="no")
-    model = LogisticRegression().fit(X, labels)
+    model = LogisticRegression().fit(x, labels)
     metrics = runs()[0].data.metrics
-    expected = m.precision_score(labels, model.predict(X), pos_label="no")
+    expected = m.precision_score(labels, model.predict(x), pos_label="no")
     assert metrics["training_precision_score"] == pytest.approx(expected)
 
 
 def test_string_labels_without_pos_label_warn_and_log_the_rest(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     sk.autolog(log_models=False)
     with pytest.warns(MloopWarning, match="training_precision_score"):
-        LogisticRegression().fit(X, y.map({0: "no", 1: "yes"}))
+        LogisticRegression().fit(x, y.map({0: "no", 1: "yes"}))
     assert "training_accuracy_score" in runs()[0].data.metrics
 
 
@@ -315,6 +317,8 @@ def test_each_thread_logs_to_its_own_run(home: Path, binary: Data) -> None:
 def test_bad_arguments_are_refused_before_anything_is_patched(
     home: Path, kwargs: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+    with pytest.raises(
+        InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")
+    ):
         sk.autolog(**kwargs)  # type: ignore[arg-type]
     assert not state.is_patched("sklearn")

@@ -38,9 +38,9 @@ def importance(run_id: str, kind: str) -> dict[str, float]:
 def test_train_logs_params_metrics_per_iteration_importance_and_booster(
     home: Path, binary: Data
 ) -> None:
-    X, y = binary
+    x, y = binary
     xgb_autolog.autolog(importance_types=["weight", "gain"])
-    train, valid = xgb.DMatrix(X[:40], label=y[:40]), xgb.DMatrix(X[40:], label=y[40:])
+    train, valid = xgb.DMatrix(x[:40], label=y[:40]), xgb.DMatrix(x[40:], label=y[40:])
     seen: dict[str, dict[str, list[float]]] = {}
     booster = xgb.train(
         {"objective": "binary:logistic", "max_depth": 2},
@@ -65,18 +65,18 @@ def test_train_logs_params_metrics_per_iteration_importance_and_booster(
     assert importance(run_id, "weight") == booster.get_score(importance_type="weight")
     assert importance(run_id, "gain") == pytest.approx(booster.get_score(importance_type="gain"))
     loaded = mloop.models.load(f"runs:/{run_id}/model")
-    np.testing.assert_allclose(loaded.predict(X), booster.predict(xgb.DMatrix(X)))
+    np.testing.assert_allclose(loaded.predict(x), booster.predict(xgb.DMatrix(x)))
     inputs = mloop.get_run(run_id).inputs
     assert sorted(i.context for i in inputs) == ["eval", "eval", "train"]
 
 
 def test_early_stopping_logs_stopped_and_best_iteration(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     xgb_autolog.autolog(log_models=False)
-    valid = xgb.DMatrix(X[40:], label=1 - y[40:])  # the opposite labels: it gets worse at once
+    valid = xgb.DMatrix(x[40:], label=1 - y[40:])  # the opposite labels: it gets worse at once
     booster = xgb.train(
         {"objective": "binary:logistic"},
-        xgb.DMatrix(X[:40], label=y[:40]),
+        xgb.DMatrix(x[:40], label=y[:40]),
         num_boost_round=50,
         evals=[(valid, "valid")],
         early_stopping_rounds=2,
@@ -91,10 +91,10 @@ def test_early_stopping_logs_stopped_and_best_iteration(home: Path, binary: Data
 
 
 def test_the_sklearn_api_logs_once_with_the_estimator(home: Path, binary: Data) -> None:
-    X, y = binary
+    x, y = binary
     xgb_autolog.autolog()
     model = xgb.XGBClassifier(n_estimators=4, max_depth=2, early_stopping_rounds=2)
-    model.fit(X[:40], y[:40], eval_set=[(X[:40], y[:40]), (X[40:], y[40:])], verbose=False)
+    model.fit(x[:40], y[:40], eval_set=[(x[:40], y[:40]), (x[40:], y[40:])], verbose=False)
     (run,) = runs()
     run_id = run.info.run_id
     assert run.data.tags["estimator_name"] == "XGBClassifier"
@@ -106,7 +106,7 @@ def test_the_sklearn_api_logs_once_with_the_estimator(home: Path, binary: Data) 
         a.path for a in mloop.Client().list_artifacts(run_id)
     }
     loaded = mloop.models.load(f"runs:/{run_id}/model")
-    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     assert type(loaded.model).__name__ == "XGBClassifier"
 
 

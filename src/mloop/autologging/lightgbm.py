@@ -102,7 +102,7 @@ def _wrapper(patch: Patch) -> Callable[..., Any]:
 class _LightGBM:
     """How LightGBM's ``train`` is read (see :class:`mloop.autologging.boosting.Library`)."""
 
-    unlogged = (
+    unlogged: tuple[str, ...] = (
         "params",
         "train_set",
         "valid_sets",

@@ -23,15 +23,15 @@ from typing import Any
 
 from mloop.autologging.recording import loggable_params
 from mloop.autologging.session import AUTOLOGGING_TAG, Session
+from mloop.models.flavors import require
 
 log = logging.getLogger(__name__)
 
 
 def is_search(estimator: Any) -> bool:
     """Whether ``estimator`` is one of scikit-learn's parameter searches."""
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
-
-    return isinstance(estimator, GridSearchCV | RandomizedSearchCV)
+    selection = require("sklearn.model_selection", "sklearn", "scikit-learn")
+    return isinstance(estimator, selection.GridSearchCV | selection.RandomizedSearchCV)
 
 
 def estimator_tags(estimator: Any) -> dict[str, str]:
@@ -90,7 +90,7 @@ def log_child_runs(session: Session, search: Any, max_tuning_runs: int | None) -
             str(key): float(value)
             for key, value in row.items()
             if not str(key).startswith(("param", "split"))
-            and isinstance(value, numbers.Number)
+            and isinstance(value, numbers.Real)
             and not isinstance(value, bool)
         }
         client.log_metrics(child, metrics)

@@ -137,11 +137,11 @@ def _check_max_tuning_runs(value: object) -> int | None:
 @functools.cache
 def estimator_classes() -> tuple[type, ...]:
     """The classes whose fitting methods are patched, in a stable order (found once)."""
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
-    from sklearn.pipeline import Pipeline
-    from sklearn.utils import all_estimators
-
-    classes = {cls for _, cls in all_estimators()} | {Pipeline, GridSearchCV, RandomizedSearchCV}
+    selection = require("sklearn.model_selection", "sklearn", "scikit-learn")
+    pipeline = require("sklearn.pipeline", "sklearn", "scikit-learn")
+    utils = require("sklearn.utils", "sklearn", "scikit-learn")
+    classes: set[type] = {cls for _, cls in utils.all_estimators()}
+    classes |= {pipeline.Pipeline, selection.GridSearchCV, selection.RandomizedSearchCV}
     kept = [
         cls
         for cls in classes

@@ -30,6 +30,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from mloop.models.flavors import require
+
 PREFIX = "training_"
 
 Metric = tuple[str, Callable[[], float]]
@@ -43,12 +45,12 @@ def training_metrics(
     Each metric is computed on its own: one that fails (string labels with no
     ``pos_label``, a single class ...) is named in the second list with why.
     """
-    from sklearn.base import is_classifier, is_regressor
+    base = require("sklearn.base", "sklearn", "scikit-learn")
 
     metrics: list[Metric] = []
-    if y is not None and is_classifier(estimator):
+    if y is not None and base.is_classifier(estimator):
         metrics += _classifier(estimator, features, y, sample_weight, pos_label)
-    elif y is not None and is_regressor(estimator):
+    elif y is not None and base.is_regressor(estimator):
         metrics += _regressor(estimator, features, y, sample_weight)
     if hasattr(estimator, "score"):
         metrics.append((PREFIX + "score", lambda: _score(estimator, features, y, sample_weight)))
@@ -67,7 +69,8 @@ def training_metrics(
 
 def _classifier(estimator: Any, features: Any, y: Any, weight: Any, pos_label: Any) -> list[Metric]:
     import numpy as np
-    from sklearn import metrics as m
+
+    m = require("sklearn.metrics", "sklearn", "scikit-learn")
 
     average = "weighted" if len(np.unique(np.asarray(y))) > 2 else "binary"
     labels = {"pos_label": pos_label} if pos_label is not None and average == "binary" else {}
@@ -112,8 +115,7 @@ def _classifier(estimator: Any, features: Any, y: Any, weight: Any, pos_label: A
 
 
 def _regressor(estimator: Any, features: Any, y: Any, weight: Any) -> list[Metric]:
-    from sklearn import metrics as m
-
+    m = require("sklearn.metrics", "sklearn", "scikit-learn")
     predicted: list[Any] = []
 
     def y_pred() -> Any:

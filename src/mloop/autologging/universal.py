@@ -62,7 +62,7 @@ def autolog(
     if unknown:
         raise unknown_argument("mloop.autolog", next(iter(unknown)), accepted_arguments(autolog))
     excluded = _check_excluded(exclude_flavors)
-    common = {
+    common: dict[str, Any] = {
         "log_input_examples": log_input_examples,
         "log_model_signatures": log_model_signatures,
         "log_models": log_models,

@@ -149,7 +149,7 @@ def _keep_example(original: Callable[..., Any], matrix: Any, *args: Any, **kwarg
 class _XGBoost:
     """How XGBoost's ``train`` is read (see :class:`mloop.autologging.boosting.Library`)."""
 
-    unlogged = (
+    unlogged: tuple[str, ...] = (
         "params",
         "dtrain",
         "evals",

@@ -41,6 +41,7 @@ class Patch:
     name: str
     original: Any
     own: Any  # what owner.__dict__ held before (_MISSING when inherited)
+    method: str = ""  # the method's name on its class (``name`` is "fn" inside a descriptor)
     installed: bool = False
 
     @classmethod
@@ -48,7 +49,7 @@ class Patch:
         """Prepare to patch ``owner.name`` (a class, module or descriptor attribute)."""
         own = vars(owner).get(name, _MISSING) if hasattr(owner, "__dict__") else _MISSING
         original = inspect.getattr_static(owner, name)
-        return cls(owner, name, original, own)
+        return cls(owner, name, original, own, name)
 
     @classmethod
     def of_method(cls, owner: type, name: str) -> Patch | None:
@@ -64,7 +65,9 @@ class Patch:
             return cls.of(owner, name)
         inner = getattr(raw, "fn", None)
         if inspect.isfunction(inner) and (hasattr(raw, "check") or hasattr(raw, "delegate_names")):
-            return cls.of(raw, "fn")
+            patch = cls.of(raw, "fn")
+            patch.method = name
+            return patch
         return None  # a property, a staticmethod or a builtin: not a fit to wrap
 
     def install(self, wrapper: Wrapper) -> None:

@@ -36,7 +36,14 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mloop.autologging import recording, search, sklearn_metrics, state, versions
+from mloop.autologging import (
+    post_training,
+    recording,
+    search,
+    sklearn_metrics,
+    state,
+    versions,
+)
 from mloop.autologging.options import Options, accepted_arguments, check_flag, unknown_argument
 from mloop.autologging.patching import Patch
 from mloop.autologging.session import Session, call
@@ -67,7 +74,7 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     silent: bool = False,
     max_tuning_runs: int | None = 5,
-    log_post_training_metrics: bool = False,
+    log_post_training_metrics: bool = True,
     serialization_format: str = "skops",
     registered_model_name: str | None = None,
     pos_label: Any = None,
@@ -79,9 +86,11 @@ def autolog(
     Arguments are MLflow's. ``max_tuning_runs``: how many of a search's best
     candidates become child runs (None: all). ``pos_label``: the positive class
     of a binary classifier's precision, recall and F1. ``registered_model_name``:
-    register each logged model as a new version of this model. Models are saved
-    with skops (``serialization_format='skops'``, the only format: mloop never
-    pickles). ``log_post_training_metrics`` is not offered and must stay False.
+    register each logged model as a new version of this model.
+    ``log_post_training_metrics``: log ``sklearn.metrics`` results computed on
+    the model's predictions afterwards (see :mod:`mloop.autologging.post_training`).
+    Models are saved with skops (``serialization_format='skops'``, the only
+    format: mloop never pickles).
 
     Raises:
         InvalidInput: an unknown argument or a bad value, before anything is patched.
@@ -106,13 +115,11 @@ def autolog(
         settings={
             "max_tuning_runs": _check_max_tuning_runs(max_tuning_runs),
             "pos_label": pos_label,
+            "log_post_training_metrics": check_flag(
+                "log_post_training_metrics", log_post_training_metrics
+            ),
         },
     )
-    if check_flag("log_post_training_metrics", log_post_training_metrics):
-        raise InvalidInput(
-            "log_post_training_metrics=True is not offered: mloop logs training metrics; "
-            "log evaluation metrics with mloop.log_metrics or mloop.evaluate"
-        )
     if serialization_format not in SERIALIZATION_FORMATS:
         raise InvalidInput(
             f"serialization_format must be 'skops', got {serialization_format!r}: mloop saves "
@@ -125,7 +132,7 @@ def autolog(
     if not versions.allowed("sklearn", options):
         state.disable(FLAVOR)
         return
-    state.enable(options, patches, lambda _: fit_wrapper)
+    state.enable(options, patches, _wrapper)
 
 
 def _check_max_tuning_runs(value: object) -> int | None:
@@ -152,16 +159,31 @@ def estimator_classes() -> tuple[type, ...]:
 
 
 def patches() -> list[Patch]:
-    """One patch per fitting method of every patched class (a shared descriptor patched once)."""
+    """The fitting, predicting and scoring methods of every patched class, and the metrics.
+
+    A method shared through a descriptor is patched once.
+    """
     found: list[Patch] = []
     seen: set[tuple[int, str]] = set()
     for cls in estimator_classes():
-        for name in METHODS:
+        for name in (*METHODS, *post_training.PREDICTING, "score"):
             patch = Patch.of_method(cls, name)
             if patch is not None and (id(patch.owner), patch.name) not in seen:
                 seen.add((id(patch.owner), patch.name))
                 found.append(patch)
+    metrics = require("sklearn.metrics", "sklearn", "scikit-learn")
+    found += [Patch.of(metrics, name) for name in post_training.metric_functions()]
     return found
+
+
+def _wrapper(patch: Patch) -> Callable[..., Any]:
+    if patch.method in METHODS:
+        return fit_wrapper
+    if patch.method in post_training.PREDICTING:
+        return post_training.predict_wrapper
+    if patch.method == "score":
+        return post_training.score_wrapper
+    return post_training.metric_wrapper
 
 
 def fit_wrapper(original: Callable[..., Any], estimator: Any, *args: Any, **kwargs: Any) -> Any:
@@ -207,6 +229,8 @@ class _Fit:
             session.guard("log the search results", lambda: self._log_search(session))
         if options.log_models:
             session.guard("log the model", lambda: self._log_models(session))
+        if settings["log_post_training_metrics"]:
+            post_training.LEDGER.remember_model(estimator, session.run_id)
 
     def _log_search(self, session: Session) -> None:
         search.log_search_results(session, self.estimator)

@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV
 import mloop
 from mloop.autologging import sklearn as sk
 from mloop.autologging.post_training import LEDGER, variable_name
+from mloop.errors import MloopWarning
 from tests.autologging.conftest import runs, table
 
 Data = tuple[pd.DataFrame, pd.Series]
@@ -92,3 +93,15 @@ def test_variable_name_finds_the_callers_name() -> None:
     data = [1, 2]
     assert variable_name(data) == "data"
     assert variable_name([3]) == "unknown_dataset"
+
+
+def test_a_logging_failure_after_training_warns_and_returns_the_value(home: Path) -> None:
+    x_train, x_test, y_train, y_test = split()
+    sk.autolog(log_models=False)
+    model = LogisticRegression().fit(x_train, y_train)
+    other = home.parent / "other"
+    mloop.set_tracking_uri(f"sqlite:///{other}.db", artifacts_uri=other)  # the run is not there
+    predicted = model.predict(x_test)
+    with pytest.warns(MloopWarning, match="could not log accuracy_score"):
+        value = metrics.accuracy_score(y_test, predicted)
+    assert value == pytest.approx((predicted == y_test).mean())

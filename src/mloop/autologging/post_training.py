@@ -162,15 +162,17 @@ def _active() -> bool:
 def predict_wrapper(original: Callable[..., Any], model: Any, *args: Any, **kwargs: Any) -> Any:
     """A prediction method that remembers its result for the metrics called on it."""
     result = original(model, *args, **kwargs)
-    if not _active():
-        return result
+    if _active():
+        _safely("follow a prediction", lambda: _remember(model, args, kwargs, result))
+    return result
+
+
+def _remember(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
     run_id = LEDGER.run_of(model)
     data = args[0] if args else next(iter(kwargs.values()), None)
     if run_id is not None and data is not None:
-        LEDGER.remember_prediction(
-            result, run_id, LEDGER.dataset_name(run_id, data, variable_name(data))
-        )
-    return result
+        dataset = LEDGER.dataset_name(run_id, data, variable_name(data))
+        LEDGER.remember_prediction(result, run_id, dataset)
 
 
 def score_wrapper(original: Callable[..., Any], model: Any, *args: Any, **kwargs: Any) -> Any:
@@ -181,19 +183,25 @@ def score_wrapper(original: Callable[..., Any], model: Any, *args: Any, **kwargs
         value = original(model, *args, **kwargs)
     finally:
         _quiet.depth -= 1
-    run_id = LEDGER.run_of(model) if active else None
-    data = args[0] if args else next(iter(kwargs.values()), None)
-    if run_id is not None and data is not None:
-        dataset = LEDGER.dataset_name(run_id, data, variable_name(data))
-        command = _command(original, args, kwargs, method=True)
-        _log(
-            run_id,
-            f"{type(model).__name__}_score",
-            dataset,
-            value,
-            f"{type(model).__name__}.{command}",
-        )
+    if active:
+        _safely("log a score", lambda: _log_score(original, model, args, kwargs, value))
     return value
+
+
+def _log_score(
+    original: Callable[..., Any],
+    model: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    value: Any,
+) -> None:
+    run_id = LEDGER.run_of(model)
+    data = args[0] if args else next(iter(kwargs.values()), None)
+    if run_id is None or data is None:
+        return
+    dataset = LEDGER.dataset_name(run_id, data, variable_name(data))
+    command = f"{type(model).__name__}.{_command(original, args, kwargs, method=True)}"
+    _log(run_id, f"{type(model).__name__}_score", dataset, value, command)
 
 
 def metric_wrapper(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -204,11 +212,27 @@ def metric_wrapper(original: Callable[..., Any], *args: Any, **kwargs: Any) -> A
         value = original(*args, **kwargs)
     finally:
         _quiet.depth -= 1
-    found = LEDGER.prediction_in([*args, *kwargs.values()]) if active else None
+    if active:
+        _safely(f"log {original.__name__}", lambda: _log_metric(original, args, kwargs, value))
+    return value
+
+
+def _log_metric(
+    original: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], value: Any
+) -> None:
+    found = LEDGER.prediction_in([*args, *kwargs.values()])
     if found is not None:
         run_id, dataset = found
         _log(run_id, original.__name__, dataset, value, _command(original, args, kwargs))
-    return value
+
+
+def _safely(what: str, action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception as err:  # the user's evaluation must not fail on logging
+        options = state.options_of("sklearn")
+        if options is not None and not options.silent:
+            warnings.warn(f"mloop autologging could not {what}: {err}", MloopWarning, stacklevel=4)
 
 
 def _command(
@@ -234,17 +258,10 @@ def _shown(value: Any) -> str:
 def _log(run_id: str, metric: str, dataset: str, value: Any, command: str) -> None:
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return  # a report, a matrix, a curve: not one number
-    options = state.options_of("sklearn")
-    try:
-        key = LEDGER.metric_key(run_id, metric, dataset, command)
-        client = fluent.current_client()
-        client.log_metric(run_id, key, float(value))
-        client.log_dict(run_id, LEDGER.calls(run_id), "metric_info.json")
-    except Exception as err:  # the user's evaluation must not fail on logging
-        if options is not None and not options.silent:
-            warnings.warn(
-                f"mloop autologging could not log {metric}: {err}", MloopWarning, stacklevel=4
-            )
+    key = LEDGER.metric_key(run_id, metric, dataset, command)
+    client = fluent.current_client()
+    client.log_metric(run_id, key, float(value))
+    client.log_dict(run_id, LEDGER.calls(run_id), "metric_info.json")
 
 
 def metric_functions() -> list[str]:

@@ -189,10 +189,14 @@ def test_disable_restores_every_original(home: Path, binary: Data) -> None:
     fit = LogisticRegression.__dict__["fit"]
     pipeline_fit_transform = Pipeline.__dict__["fit_transform"].fn
     inherited = "fit" in vars(RandomizedSearchCV)
+    accuracy_score = m.accuracy_score
     sk.autolog()
     assert LogisticRegression.__dict__["fit"] is not fit
     assert Pipeline.__dict__["fit_transform"].fn is not pipeline_fit_transform
+    assert m.accuracy_score is not accuracy_score
     sk.autolog(disable=True)
+    assert m.accuracy_score is accuracy_score
+    assert "predict" not in vars(LogisticRegression)  # inherited again, as before
     assert LogisticRegression.__dict__["fit"] is fit
     assert Pipeline.__dict__["fit_transform"].fn is pipeline_fit_transform
     assert ("fit" in vars(RandomizedSearchCV)) is inherited

@@ -112,10 +112,12 @@ def test_the_sklearn_api_logs_once_with_the_estimator(home: Path, binary: Data) 
 
 def test_disable_restores_train_and_fit(home: Path, binary: Data) -> None:
     train, fit = xgb.train, xgb.XGBClassifier.__dict__["fit"]
+    init, inner = xgb.DMatrix.__dict__["__init__"], xgb.sklearn.train
     xgb_autolog.autolog()
-    assert xgb.train is not train
+    assert xgb.train is not train and xgb.sklearn.train is not inner
     xgb_autolog.autolog(disable=True)
     assert xgb.train is train and xgb.XGBClassifier.__dict__["fit"] is fit
+    assert xgb.DMatrix.__dict__["__init__"] is init and xgb.sklearn.train is inner
     xgb.XGBClassifier(n_estimators=2).fit(*binary)
     assert runs() == []
 

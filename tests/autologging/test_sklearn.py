@@ -67,6 +67,11 @@ def test_a_classifier_fit_logs_params_metrics_tags_and_model(home: Path, binary:
     assert info.signature is not None
     assert [c.name for c in info.signature.inputs] == ["a", "b"]  # type: ignore[union-attr]
     assert "model/input_example.json" not in artifacts(run.info.run_id, "model")
+    assert {
+        "training_confusion_matrix.png",
+        "training_roc_curve.png",
+        "training_precision_recall_curve.png",
+    } <= artifacts(run.info.run_id)
 
 
 def test_multiclass_metrics_are_weighted_averages(home: Path, multiclass: Data) -> None:

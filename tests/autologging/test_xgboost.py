@@ -102,7 +102,7 @@ def test_the_sklearn_api_logs_once_with_the_estimator(home: Path, binary: Data) 
     assert run.data.params["num_boost_round"] == "4"
     assert len(history(run_id, "validation_0-logloss")) >= 4
     assert {"best_iteration", "stopped_iteration", "validation_1-logloss"} <= set(run.data.metrics)
-    assert "feature_importance_weight.json" in {
+    assert {"feature_importance_weight.json", "feature_importance_weight.png"} <= {
         a.path for a in mloop.Client().list_artifacts(run_id)
     }
     loaded = mloop.models.load(f"runs:/{run_id}/model")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol
 
-from mloop.autologging import recording, search, state
+from mloop.autologging import plots, recording, search, state
 from mloop.autologging import session as sessions
 from mloop.autologging.session import Session
 
@@ -155,6 +155,9 @@ class TrainCall:
                 f"log the {kind} feature importance",
                 partial(client.log_dict, run_id, values, f"feature_importance_{kind}.json"),
             )
+            session.guard(
+                f"draw the {kind} feature importance", partial(_plot, session, values, kind)
+            )
         if session.options.log_models and not self.inner:
             recording.log_model(
                 session,
@@ -163,6 +166,12 @@ class TrainCall:
                 predict=self.library.predict(model),
                 registered_model_name=session.options.registered_model_name,
             )
+
+
+def _plot(session: Session, values: dict[str, float], kind: str) -> None:
+    figure = plots.importance_figure(values, kind)
+    if figure is not None:
+        plots.log_figures(session, {f"feature_importance_{kind}.png": figure})
 
 
 class Fit:

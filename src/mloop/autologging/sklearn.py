@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mloop.autologging import (
+    plots,
     post_training,
     recording,
     search,
@@ -225,12 +226,20 @@ class _Fit:
             session.client.log_metrics(session.run_id, metrics)
             if failures:
                 session.warn("mloop autologging could not compute " + "; ".join(failures))
+        if self.y is not None and sklearn_metrics.is_classifier(estimator):
+            session.guard("draw the training plots", lambda: self._log_plots(session))
         if search.is_search(estimator):
             session.guard("log the search results", lambda: self._log_search(session))
         if options.log_models:
             session.guard("log the model", lambda: self._log_models(session))
         if settings["log_post_training_metrics"]:
             post_training.LEDGER.remember_model(estimator, session.run_id)
+
+    def _log_plots(self, session: Session) -> None:
+        figures = plots.classifier_figures(
+            self.estimator, self.features, self.y, self.sample_weight
+        )
+        plots.log_figures(session, figures)
 
     def _log_search(self, session: Session) -> None:
         search.log_search_results(session, self.estimator)

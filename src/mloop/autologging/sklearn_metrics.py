@@ -67,6 +67,11 @@ def training_metrics(
     return values, failures
 
 
+def is_classifier(estimator: Any) -> bool:
+    """Whether scikit-learn takes ``estimator`` for a classifier."""
+    return bool(require("sklearn.base", "sklearn", "scikit-learn").is_classifier(estimator))
+
+
 def _classifier(estimator: Any, features: Any, y: Any, weight: Any, pos_label: Any) -> list[Metric]:
     import numpy as np
 

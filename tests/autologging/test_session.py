@@ -87,3 +87,13 @@ def test_exclusive_leaves_the_users_run_alone(home: Path) -> None:
             Options.build("demo", exclusive=True), lambda: 1, calls.append, lambda s, state, r: None
         )
     assert calls == []
+
+
+def test_ctrl_c_while_logging_ends_the_run_killed(home: Path) -> None:
+    def interrupted(_: Session) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        session.call(OPTIONS, lambda: 1, interrupted, lambda s, state, result: None)
+    assert runs()[0].info.status == RunStatus.KILLED
+    assert mloop.active_run() is None

@@ -110,13 +110,12 @@ def call(
     _local.session = session
     try:
         state = session.guard("log before training", lambda: before(session))
-        try:
-            result = run()
-        except BaseException as exc:
-            if started is not None:
-                started.__exit__(type(exc), exc, exc.__traceback__)
-            raise
+        result = run()
         session.guard("log after training", lambda: after(session, state, result))
+    except BaseException as exc:  # the user's error, or Ctrl-C while logging: the run ends
+        if started is not None:
+            started.__exit__(type(exc), exc, exc.__traceback__)
+        raise
     finally:
         _local.session = None
     if started is not None:

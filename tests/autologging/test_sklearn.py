@@ -214,12 +214,13 @@ def test_a_logging_failure_warns_and_fit_returns(home: Path, binary: Data) -> No
     sk.autolog(log_models=False)
     with mloop.start_run() as run:
         mloop.log_param("C", "5")  # autologging's C=1.0 cannot be stored next to it
-        with pytest.warns(MloopWarning, match="could not log before training"):
+        with pytest.warns(MloopWarning, match="could not log the params"):
             model = LogisticRegression().fit(*binary)
     assert hasattr(model, "coef_")
     stored = mloop.get_run(run.info.run_id)
     assert stored.data.params["C"] == "5"
     assert "training_accuracy_score" in stored.data.metrics  # the rest is still logged
+    assert stored.data.tags["estimator_name"] == "LogisticRegression"
 
 
 def test_silent_keeps_a_logging_failure_quiet(home: Path, binary: Data) -> None:

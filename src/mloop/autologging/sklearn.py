@@ -208,7 +208,11 @@ class _Fit:
     def before(self, session: Session) -> None:
         estimator = self.estimator
         deep = not search.is_search(estimator)
-        recording.log_params(session, estimator.get_params(deep=deep))
+        # Each part on its own: a param the run already holds costs neither tags nor data.
+        session.guard(
+            "log the params",
+            lambda: recording.log_params(session, estimator.get_params(deep=deep)),
+        )
         session.client.set_tags(session.run_id, search.estimator_tags(estimator))
         if session.options.log_datasets and self.features is not None:
             session.guard("log the training data", lambda: self._log_dataset(session))
@@ -217,23 +221,29 @@ class _Fit:
         recording.log_dataset(session, self.features, "train")
 
     def after(self, session: Session, _: None, result: Any) -> None:
-        estimator, options = self.estimator, session.options
-        settings = options.settings
+        estimator, settings = self.estimator, session.options.settings
         if self.features is not None:
-            metrics, failures = sklearn_metrics.training_metrics(
-                estimator, self.features, self.y, self.sample_weight, settings["pos_label"]
-            )
-            session.client.log_metrics(session.run_id, metrics)
-            if failures:
-                session.warn("mloop autologging could not compute " + "; ".join(failures))
+            session.guard("log the training metrics", lambda: self._log_metrics(session))
         if self.y is not None and sklearn_metrics.is_classifier(estimator):
             session.guard("draw the training plots", lambda: self._log_plots(session))
         if search.is_search(estimator):
             session.guard("log the search results", lambda: self._log_search(session))
-        if options.log_models:
+        if session.options.log_models:
             session.guard("log the model", lambda: self._log_models(session))
         if settings["log_post_training_metrics"]:
             post_training.LEDGER.remember_model(estimator, session.run_id)
+
+    def _log_metrics(self, session: Session) -> None:
+        metrics, failures = sklearn_metrics.training_metrics(
+            self.estimator,
+            self.features,
+            self.y,
+            self.sample_weight,
+            session.options.settings["pos_label"],
+        )
+        session.client.log_metrics(session.run_id, metrics)
+        if failures:
+            session.warn("mloop autologging could not compute " + "; ".join(failures))
 
     def _log_plots(self, session: Session) -> None:
         figures = plots.classifier_figures(

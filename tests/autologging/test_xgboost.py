@@ -14,7 +14,7 @@ import mloop
 from mloop.autologging import state
 from mloop.autologging import xgboost as xgb_autolog
 from mloop.entities import RunStatus
-from mloop.errors import InvalidInput
+from mloop.errors import InvalidInput, MloopWarning
 from tests.autologging.conftest import runs
 
 Data = tuple[pd.DataFrame, pd.Series]
@@ -142,3 +142,20 @@ def test_bad_arguments_are_refused(home: Path, kwargs: dict[str, object], messag
     with pytest.raises(InvalidInput, match=message):
         xgb_autolog.autolog(**kwargs)  # type: ignore[arg-type]
     assert not state.is_patched("xgboost")
+
+
+def test_a_logging_failure_warns_and_the_rest_is_logged(home: Path, binary: Data) -> None:
+    x, y = binary
+    xgb_autolog.autolog()
+    data = xgb.DMatrix(x, label=y)
+    with mloop.start_run() as run:
+        mloop.log_param("max_depth", "9")  # the booster's max_depth=2 cannot join it
+        with pytest.warns(MloopWarning, match="could not log the params"):
+            booster = xgb.train(
+                {"max_depth": 2}, data, 2, evals=[(data, "train")], verbose_eval=False
+            )
+    assert booster.num_boosted_rounds() == 2
+    stored = mloop.get_run(run.info.run_id)
+    assert stored.data.params["max_depth"] == "9"
+    assert "train-rmse" in stored.data.metrics
+    assert mloop.models.load(f"runs:/{run.info.run_id}/model") is not None

@@ -125,7 +125,7 @@ class TrainCall:
         self.session = session
         params = dict(self.arguments.get("params") or {})
         params.update(call_params(self.original, self.args, self.kwargs, self.library.unlogged))
-        recording.log_params(session, params)
+        session.guard("log the params", partial(recording.log_params, session, params))
         if session.options.log_datasets and not self.inner:
             for data, context in self.library.datasets(self.arguments):
                 session.guard(
@@ -143,12 +143,7 @@ class TrainCall:
     def after(self, session: Session, rows: Any, model: Any) -> None:
         """Log early stopping, the feature importance and (outside a fit) the booster."""
         client, run_id = session.client, session.run_id
-        stopping = self.library.early_stopping(model, self.arguments, len(self.history))
-        if stopping is not None:
-            stopped, best, index = stopping
-            client.log_metrics(run_id, {"stopped_iteration": stopped, "best_iteration": best})
-            if 0 <= index < len(self.history) and self.history[index]:
-                client.log_metrics(run_id, self.history[index], step=len(self.history))
+        session.guard("log early stopping", partial(self._log_stopping, session, model))
         types = session.options.settings.get("importance_types", ())
         for kind, values in self.library.importances(model, types).items():
             session.guard(
@@ -167,6 +162,16 @@ class TrainCall:
                 registered_model_name=session.options.registered_model_name,
             )
 
+    def _log_stopping(self, session: Session, model: Any) -> None:
+        stopping = self.library.early_stopping(model, self.arguments, len(self.history))
+        if stopping is None:
+            return
+        stopped, best, index = stopping
+        metrics = {"stopped_iteration": stopped, "best_iteration": best}
+        session.client.log_metrics(session.run_id, metrics)
+        if 0 <= index < len(self.history) and self.history[index]:
+            session.client.log_metrics(session.run_id, self.history[index], step=len(self.history))
+
 
 def _plot(session: Session, values: dict[str, float], kind: str) -> None:
     figure = plots.importance_figure(values, kind)
@@ -184,7 +189,8 @@ class Fit:
     def before(self, session: Session) -> None:
         """Log the estimator's params and tags, the training data; let the inner ``train`` log."""
         session.inner = "train"
-        recording.log_params(session, self.estimator.get_params(deep=True))
+        params = self.estimator.get_params(deep=True)
+        session.guard("log the params", partial(recording.log_params, session, params))
         session.client.set_tags(session.run_id, search.estimator_tags(self.estimator))
         if session.options.log_datasets and self.features is not None:
             session.guard(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mloop.errors import InvalidInput
 from mloop.models import examples
 from mloop.models.flavors import Predictor
 from mloop.models.package import Manifest
@@ -75,13 +76,32 @@ class LoadedModel:
             return None
         return examples.loads((self.path / self.manifest.input_example).read_bytes())
 
-    def predict(self, data: Any) -> Any:
+    def predict(self, data: Any, params: Mapping[str, Any] | None = None) -> Any:
         """Predictions for ``data``, after checking it against the signature.
 
+        ``params`` go to a :class:`~mloop.models.PythonModel` whose ``predict``
+        takes them (MLflow's ``predict(self, context, model_input, params=None)``).
+
         Raises:
-            InvalidInput: a missing column, or a type or shape the signature does not accept.
+            InvalidInput: a missing column, or a type or shape the signature does not accept;
+                ``params`` for a model that takes none.
         """
-        return self._predict(self._enforce(data))
+        if params is None:
+            return self._predict(self._enforce(data))
+        return self._predictor.predict_with_params(self._enforce(data), dict(params))
+
+    def unwrap_python_model(self) -> Any:
+        """The :class:`~mloop.models.PythonModel` instance inside a ``pyfunc`` package.
+
+        Raises:
+            InvalidInput: the package holds another flavor's model (see :attr:`model`).
+        """
+        if self.flavor != "pyfunc":
+            raise InvalidInput(
+                f"{self.uri} holds a {self.flavor!r} model, not a PythonModel: its native "
+                "object is .model"
+            )
+        return self._predictor.model
 
 
 class LoadedClassifier(LoadedModel):

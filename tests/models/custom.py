@@ -67,5 +67,5 @@ class MlflowStyleScorer(PythonModel):
     def predict(
         self, context: ModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> np.ndarray:
-        scale = float(context.model_config.get("scale", 1.0))
+        scale = float(context.model_config.get("scale", 1.0)) * (params or {}).get("factor", 1.0)
         return model_input.to_numpy(dtype=float).sum(axis=1) * scale + self.offset

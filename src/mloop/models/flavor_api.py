@@ -38,7 +38,7 @@ from mloop.entities import ModelVersion
 from mloop.errors import AlreadyExists, InvalidInput, NotFound
 from mloop.masking import mask_text
 from mloop.models import api
-from mloop.models.flavors import detect
+from mloop.models.flavors import BUILTIN_ORDER, detect
 from mloop.models.flavors import get as get_flavor
 from mloop.models.info import ModelInfo
 from mloop.models.loaded import LoadedModel
@@ -196,9 +196,14 @@ def _masked(value: Any) -> Any:
 def _check(flavor: str, model: Any, common: Common, function: str) -> None:
     if not get_flavor(flavor).detect(model):
         try:
-            other = f" (mloop.{detect(model).name}.{function.rpartition('.')[2]} saves it)"
+            found = detect(model).name
         except InvalidInput:
-            other = ""
+            found = None
+        other = (
+            f" (mloop.{found}.{function.rpartition('.')[2]} saves it)"
+            if found in BUILTIN_ORDER
+            else ""
+        )
         raise InvalidInput(
             f"{function} takes a {flavor} model, got a {type(model).__module__}."
             f"{type(model).__qualname__}{other}"

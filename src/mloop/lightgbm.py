@@ -30,7 +30,7 @@ from mloop.models.flavor_api import Common, ModelUriLike, Requirements
 from mloop.models.info import ModelInfo
 from mloop.models.signature import Signature
 
-FLAVOR = "lightgbm"
+_FLAVOR = "lightgbm"
 
 
 def log_model(
@@ -75,7 +75,7 @@ def log_model(
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
     return flavor_api.log_model(
-        FLAVOR,
+        _FLAVOR,
         lgb_model,
         common,
         function="mloop.lightgbm.log_model",
@@ -118,7 +118,7 @@ def save_model(
         input_example, signature, metadata, code_paths,
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
-    flavor_api.save_model(FLAVOR, lgb_model, path, common, function="mloop.lightgbm.save_model")
+    flavor_api.save_model(_FLAVOR, lgb_model, path, common, function="mloop.lightgbm.save_model")
 
 
 def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None = None) -> Any:
@@ -141,7 +141,7 @@ def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None 
         NotFound: nothing at ``model_uri``.
         IntegrityError: the package was changed, or its signature is bad or untrusted.
     """
-    return flavor_api.load_model(model_uri, FLAVOR, dst_path).model
+    return flavor_api.load_model(model_uri, _FLAVOR, dst_path).model
 
 
 __all__ = ["load_model", "log_model", "save_model"]

@@ -33,7 +33,7 @@ from mloop.models.flavors.onnx import load_proto
 from mloop.models.info import ModelInfo
 from mloop.models.signature import Signature
 
-FLAVOR = "onnx"
+_FLAVOR = "onnx"
 
 
 def log_model(
@@ -82,7 +82,7 @@ def log_model(
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
     return flavor_api.log_model(
-        FLAVOR,
+        _FLAVOR,
         onnx_model,
         common,
         function="mloop.onnx.log_model",
@@ -128,7 +128,7 @@ def save_model(
         input_example, signature, metadata, code_paths,
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
-    flavor_api.save_model(FLAVOR, onnx_model, path, common, function="mloop.onnx.save_model")
+    flavor_api.save_model(_FLAVOR, onnx_model, path, common, function="mloop.onnx.save_model")
 
 
 def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None = None) -> Any:
@@ -151,7 +151,7 @@ def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None 
         NotFound: nothing at ``model_uri``.
         IntegrityError: the package was changed, or its signature is bad or untrusted.
     """
-    loaded = flavor_api.load_model(model_uri, FLAVOR, dst_path)
+    loaded = flavor_api.load_model(model_uri, _FLAVOR, dst_path)
     return load_proto(loaded.path, loaded.manifest.loader)
 
 

@@ -50,7 +50,7 @@ from mloop.models.pyfunc import ModelContext as PythonModelContext
 from mloop.models.pyfunc import PythonModel
 from mloop.models.signature import Signature
 
-FLAVOR = "pyfunc"
+_FLAVOR = "pyfunc"
 _LEFT_OUT = ("loader_module", "data_path")
 
 
@@ -132,7 +132,7 @@ def log_model(
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
     return flavor_api.log_model(
-        FLAVOR,
+        _FLAVOR,
         python_model,
         common,
         function="mloop.pyfunc.log_model",
@@ -179,7 +179,7 @@ def save_model(
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
     flavor_api.save_model(
-        FLAVOR,
+        _FLAVOR,
         python_model,
         path,
         common,

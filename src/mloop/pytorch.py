@@ -34,7 +34,7 @@ from mloop.models.flavor_api import Common, ModelUriLike, Requirements
 from mloop.models.info import ModelInfo
 from mloop.models.signature import Signature
 
-FLAVOR = "pytorch"
+_FLAVOR = "pytorch"
 
 
 def _torch_format(pickle_module: Any, export_model: bool, torch_format: str | None) -> str | None:
@@ -103,7 +103,7 @@ def log_model(
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
     return flavor_api.log_model(
-        FLAVOR,
+        _FLAVOR,
         pytorch_model,
         common,
         function="mloop.pytorch.log_model",
@@ -153,7 +153,7 @@ def save_model(
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
     flavor_api.save_model(
-        FLAVOR,
+        _FLAVOR,
         pytorch_model,
         path,
         common,
@@ -183,7 +183,7 @@ def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None 
         NotFound: nothing at ``model_uri``.
         IntegrityError: the package was changed, or its signature is bad or untrusted.
     """
-    return flavor_api.load_model(model_uri, FLAVOR, dst_path).model
+    return flavor_api.load_model(model_uri, _FLAVOR, dst_path).model
 
 
 __all__ = ["load_model", "log_model", "save_model"]

@@ -30,7 +30,7 @@ from mloop.models.flavor_api import Common, ModelUriLike, Requirements
 from mloop.models.info import ModelInfo
 from mloop.models.signature import Signature
 
-FLAVOR = "sklearn"
+_FLAVOR = "sklearn"
 SERIALIZATION_FORMATS = ("cloudpickle", "pickle", "skops")
 """What ``serialization_format`` takes; each of them writes skops (mloop never pickles)."""
 
@@ -90,7 +90,7 @@ def log_model(
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
     return flavor_api.log_model(
-        FLAVOR,
+        _FLAVOR,
         sk_model,
         common,
         function="mloop.sklearn.log_model",
@@ -134,7 +134,7 @@ def save_model(
         input_example, signature, metadata, code_paths,
         pip_requirements, extra_pip_requirements, conda_env,
     )  # fmt: skip
-    flavor_api.save_model(FLAVOR, sk_model, path, common, function="mloop.sklearn.save_model")
+    flavor_api.save_model(_FLAVOR, sk_model, path, common, function="mloop.sklearn.save_model")
 
 
 def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None = None) -> Any:
@@ -158,7 +158,7 @@ def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None 
         NotFound: nothing at ``model_uri``.
         IntegrityError: the package was changed, or its signature is bad or untrusted.
     """
-    return flavor_api.load_model(model_uri, FLAVOR, dst_path).model
+    return flavor_api.load_model(model_uri, _FLAVOR, dst_path).model
 
 
 __all__ = ["SERIALIZATION_FORMATS", "load_model", "log_model", "save_model"]

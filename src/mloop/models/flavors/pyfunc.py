@@ -56,9 +56,11 @@ class PythonModelPredictor(Predictor):
 
     def predict_with_params(self, data: Any, params: dict[str, Any]) -> Any:
         """The model's ``predict`` given ``params``, when it is written to take them."""
-        if not (self.mlflow_form and _takes_params(self.model.predict)):
+        if not _takes_params(self.model.predict):
             return super().predict_with_params(data, params)
-        return self.model.predict(self.context, data, params=params)
+        if self.mlflow_form:
+            return self.model.predict(self.context, data, params=params)
+        return self.model.predict(data, params=params)
 
     def predict_proba(self, data: Any) -> Any:
         """The model's ``predict_proba``."""

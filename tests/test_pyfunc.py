@@ -13,7 +13,7 @@ import mloop
 import mloop.pyfunc
 import mloop.sklearn
 from mloop.errors import AlreadyExists, InvalidInput, NotFound
-from tests.models.custom import LinearScorer, MlflowStyleScorer
+from tests.models.custom import LinearScorer, MlflowStyleScorer, ParamsScaler
 
 FRAME = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.5, 0.0, -1.0]})
 
@@ -80,6 +80,28 @@ def test_params_reach_a_predict_that_takes_them(home: Path, tmp_path: Path) -> N
     model = mloop.pyfunc.load_model(tmp_path / "m")
     np.testing.assert_allclose(model.predict(FRAME, params={"factor": 3.0}), _expected(1.0, 3.0))
     np.testing.assert_allclose(model.predict(FRAME), _expected(1.0))
+
+
+def test_params_reach_a_predict_written_mloops_way(home: Path, tmp_path: Path) -> None:
+    mloop.pyfunc.save_model(tmp_path / "m", python_model=ParamsScaler())
+    model = mloop.pyfunc.load_model(tmp_path / "m")
+    np.testing.assert_allclose(model.predict(FRAME, params={"factor": 2.0}), _expected(0.0, 2.0))
+
+
+def test_metadata_reads_as_mlflows_model(home: Path) -> None:
+    with mloop.start_run() as run:
+        info = mloop.pyfunc.log_model(
+            python_model=MlflowStyleScorer(),
+            model_config={"offset": 0.0},
+            input_example=FRAME[:2],
+            metadata={"team": "risk"},
+        )
+    metadata = mloop.pyfunc.load_model(info).metadata
+    assert metadata == {"team": "risk"} and metadata.metadata == {"team": "risk"}
+    assert (metadata.run_id, list(metadata.flavors)) == (run.info.run_id, ["pyfunc"])
+    assert metadata.signature == info.signature
+    assert [c.name for c in metadata.get_input_schema()] == ["a", "b"]
+    assert metadata.get_output_schema() is not None
 
 
 def test_params_for_a_model_that_takes_none_are_refused(home: Path, tmp_path: Path) -> None:

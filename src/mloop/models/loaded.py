@@ -24,6 +24,34 @@ from mloop.models.package import Manifest
 from mloop.models.signature import Enforcer, Signature
 
 
+class ModelMetadata(dict[str, Any]):
+    """The user metadata saved with a model: a dict, that also answers as MLflow's ``Model`` does.
+
+    ``signature``, ``run_id``, ``flavors`` (``{flavor: loader settings}``),
+    ``metadata`` (the dict itself), ``get_input_schema()`` and
+    ``get_output_schema()``, so ``model.metadata.signature`` reads as in MLflow.
+    """
+
+    def __init__(self, manifest: Manifest) -> None:
+        super().__init__(manifest.metadata)
+        self.signature = manifest.signature
+        self.run_id = manifest.run_id
+        self.flavors = {manifest.flavor: dict(manifest.loader)}
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The user metadata as a plain dict."""
+        return dict(self)
+
+    def get_input_schema(self) -> Any:
+        """What the model takes (the signature's inputs), or None."""
+        return self.signature.inputs if self.signature is not None else None
+
+    def get_output_schema(self) -> Any:
+        """What the model returns (the signature's outputs), or None."""
+        return self.signature.outputs if self.signature is not None else None
+
+
 class LoadedModel:
     """A model package loaded into memory.
 
@@ -60,9 +88,9 @@ class LoadedModel:
         return self.manifest.signature
 
     @property
-    def metadata(self) -> Mapping[str, Any]:
-        """The user metadata saved with the model."""
-        return self.manifest.metadata
+    def metadata(self) -> ModelMetadata:
+        """The user metadata saved with the model (a dict with MLflow's ``Model`` fields too)."""
+        return ModelMetadata(self.manifest)
 
     @property
     def model(self) -> Any:

@@ -80,3 +80,19 @@ def test_a_pipeline_comes_back_whole(home: Path) -> None:
     loaded = mloop.sklearn.load_model(info.model_uri)
     assert [name for name, _ in loaded.steps] == ["standardscaler", "logisticregression"]
     np.testing.assert_array_equal(loaded.predict(x), pipe.predict(x))
+
+
+def test_register_and_load_by_alias_over_postgresql(
+    home: Path, postgres_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    monkeypatch.setenv("MLOOP_TRACKING_URI", postgres_store)
+    model = LinearRegression().fit([[1.0], [2.0], [3.0]], [2.0, 4.0, 6.0])
+    with mloop.start_run():
+        info = mloop.sklearn.log_model(model, name="reg", registered_model_name="reg")
+    assert info.registered_model_version == 1
+    assert mloop.get_tracking_uri().startswith("postgresql")
+    mloop.models.set_alias("reg", "champion", 1)
+    loaded = mloop.sklearn.load_model("models:/reg@champion")
+    np.testing.assert_allclose(loaded.predict([[4.0]]), model.predict([[4.0]]))

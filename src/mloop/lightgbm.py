@@ -71,9 +71,14 @@ def log_model(
     """
     flavor_api.reject_unknown("mloop.lightgbm.log_model", unsupported)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     return flavor_api.log_model(
         _FLAVOR,
         lgb_model,
@@ -115,9 +120,14 @@ def save_model(
     """
     flavor_api.reject_unknown("mloop.lightgbm.save_model", unsupported)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     flavor_api.save_model(_FLAVOR, lgb_model, path, common, function="mloop.lightgbm.save_model")
 
 

@@ -78,9 +78,14 @@ def log_model(
     """
     flavor_api.reject_unknown("mloop.onnx.log_model", unsupported)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     return flavor_api.log_model(
         _FLAVOR,
         onnx_model,
@@ -125,9 +130,14 @@ def save_model(
     """
     flavor_api.reject_unknown("mloop.onnx.save_model", unsupported)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     flavor_api.save_model(_FLAVOR, onnx_model, path, common, function="mloop.onnx.save_model")
 
 

@@ -128,9 +128,14 @@ def log_model(
     """
     _check(python_model, unsupported, "mloop.pyfunc.log_model")
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     return flavor_api.log_model(
         _FLAVOR,
         python_model,
@@ -175,9 +180,14 @@ def save_model(
     """
     _check(python_model, unsupported, "mloop.pyfunc.save_model")
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     flavor_api.save_model(
         _FLAVOR,
         python_model,

@@ -99,9 +99,14 @@ def log_model(
     flavor_api.reject_unknown("mloop.pytorch.log_model", unsupported)
     form = _torch_format(pickle_module, export_model, torch_format)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     return flavor_api.log_model(
         _FLAVOR,
         pytorch_model,
@@ -149,9 +154,14 @@ def save_model(
     flavor_api.reject_unknown("mloop.pytorch.save_model", unsupported)
     form = _torch_format(pickle_module, export_model, torch_format)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     flavor_api.save_model(
         _FLAVOR,
         pytorch_model,

@@ -86,9 +86,14 @@ def log_model(
     flavor_api.reject_unknown("mloop.sklearn.log_model", unsupported)
     _check_format(serialization_format)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     return flavor_api.log_model(
         _FLAVOR,
         sk_model,
@@ -131,9 +136,14 @@ def save_model(
     flavor_api.reject_unknown("mloop.sklearn.save_model", unsupported)
     _check_format(serialization_format)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     flavor_api.save_model(_FLAVOR, sk_model, path, common, function="mloop.sklearn.save_model")
 
 

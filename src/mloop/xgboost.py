@@ -83,9 +83,14 @@ def log_model(
     flavor_api.reject_unknown("mloop.xgboost.log_model", unsupported)
     _check_format(model_format)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     return flavor_api.log_model(
         _FLAVOR,
         xgb_model,
@@ -128,9 +133,14 @@ def save_model(
     flavor_api.reject_unknown("mloop.xgboost.save_model", unsupported)
     _check_format(model_format)
     common = Common(
-        input_example, signature, metadata, code_paths,
-        pip_requirements, extra_pip_requirements, conda_env,
-    )  # fmt: skip
+        input_example=input_example,
+        signature=signature,
+        metadata=metadata,
+        code_paths=code_paths,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        conda_env=conda_env,
+    )
     flavor_api.save_model(_FLAVOR, xgb_model, path, common, function="mloop.xgboost.save_model")
 
 

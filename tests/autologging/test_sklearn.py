@@ -316,7 +316,7 @@ def test_each_thread_logs_to_its_own_run(home: Path, binary: Data) -> None:
     [
         ({"log_model": False}, "unknown argument 'log_model' (did you mean 'log_models'?)"),
         ({"max_tuning_runs": -1}, "max_tuning_runs must be"),
-        ({"serialization_format": "cloudpickle"}, "never pickles"),
+        ({"serialization_format": "joblib"}, "mloop never pickles"),
         ({"log_post_training_metrics": "yes"}, "log_post_training_metrics must be True or False"),
         ({"log_models": "yes"}, "log_models must be True or False"),
         ({"disable": 1}, "disable must be True or False"),

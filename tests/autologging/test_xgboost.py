@@ -134,7 +134,7 @@ def test_a_user_error_fails_the_run(home: Path, binary: Data) -> None:
     [
         ({"importance_types": ["weight", "size"]}, "unknown importance type"),
         ({"importance_types": "weight"}, "must be a list"),
-        ({"model_format": "json"}, "UBJSON"),
+        ({"model_format": "bin"}, "UBJSON"),
         ({"max_tuning_runs": 3}, "unknown argument 'max_tuning_runs'"),
     ],
 )

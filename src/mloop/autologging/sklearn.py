@@ -61,7 +61,7 @@ EXCLUDED_MODULES = (
     "sklearn.feature_selection",
 )
 EXCLUDED_CLASSES = ("sklearn.compose._column_transformer.ColumnTransformer",)
-SERIALIZATION_FORMATS = ("skops",)
+SERIALIZATION_FORMATS = ("cloudpickle", "pickle", "skops")  # each of them writes skops
 
 
 def autolog(
@@ -76,7 +76,7 @@ def autolog(
     silent: bool = False,
     max_tuning_runs: int | None = 5,
     log_post_training_metrics: bool = True,
-    serialization_format: str = "skops",
+    serialization_format: str = "cloudpickle",
     registered_model_name: str | None = None,
     pos_label: Any = None,
     extra_tags: Mapping[str, Any] | None = None,
@@ -90,8 +90,8 @@ def autolog(
     register each logged model as a new version of this model.
     ``log_post_training_metrics``: log ``sklearn.metrics`` results computed on
     the model's predictions afterwards (see :mod:`mloop.autologging.post_training`).
-    Models are saved with skops (``serialization_format='skops'``, the only
-    format: mloop never pickles).
+    ``serialization_format`` takes MLflow's values (``cloudpickle``,
+    ``pickle``, ``skops``); each saves with skops, as mloop never pickles.
 
     Raises:
         InvalidInput: an unknown argument or a bad value, before anything is patched.
@@ -123,8 +123,8 @@ def autolog(
     )
     if serialization_format not in SERIALIZATION_FORMATS:
         raise InvalidInput(
-            f"serialization_format must be 'skops', got {serialization_format!r}: mloop saves "
-            "scikit-learn models with skops and never pickles them"
+            f"serialization_format must be one of {SERIALIZATION_FORMATS}, got "
+            f"{serialization_format!r} (every one of them saves with skops: mloop never pickles)"
         )
     require("sklearn", "sklearn", "scikit-learn")
     if disable:

@@ -33,7 +33,7 @@ from mloop.models.flavors import require
 
 FLAVOR = "xgboost"
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
-MODEL_FORMATS = ("ubj",)
+MODEL_FORMATS = ("xgb", "json", "ubj")  # each of them writes UBJSON
 
 
 def autolog(
@@ -48,7 +48,7 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     silent: bool = False,
     registered_model_name: str | None = None,
-    model_format: str = "ubj",
+    model_format: str = "xgb",
     extra_tags: Mapping[str, Any] | None = None,
     **unknown: Any,
 ) -> None:
@@ -56,8 +56,8 @@ def autolog(
 
     Arguments are MLflow's. ``importance_types`` (default ``["weight"]``): the
     kinds of feature importance logged, from ``weight``, ``gain``, ``cover``,
-    ``total_gain`` and ``total_cover``. Models are saved in XGBoost's UBJSON
-    format (``model_format='ubj'``, the only one offered).
+    ``total_gain`` and ``total_cover``. ``model_format`` takes MLflow's values
+    (``xgb``, ``json``, ``ubj``); each saves in XGBoost's UBJSON format.
 
     Raises:
         InvalidInput: an unknown argument or a bad value, before anything is patched.
@@ -83,8 +83,8 @@ def autolog(
     )
     if model_format not in MODEL_FORMATS:
         raise InvalidInput(
-            f"model_format must be 'ubj', got {model_format!r}: mloop saves XGBoost models "
-            "in XGBoost's UBJSON format"
+            f"model_format must be one of {MODEL_FORMATS}, got {model_format!r} (every one "
+            "of them saves in XGBoost's UBJSON format)"
         )
     require("xgboost", "xgboost")
     if disable or not versions.allowed("xgboost", options):

@@ -66,3 +66,14 @@ def test_bad_arguments_are_refused_before_anything_is_turned_on(
     with pytest.raises(InvalidInput, match=message):
         mloop.autolog(**kwargs)  # type: ignore[arg-type]
     assert state.enabled() == []
+
+
+def test_the_flavor_modules_offer_their_autolog() -> None:
+    import mloop.lightgbm
+    import mloop.sklearn
+    import mloop.xgboost
+    from mloop.autologging import lightgbm, sklearn, xgboost
+
+    assert mloop.sklearn.autolog is sklearn.autolog
+    assert mloop.xgboost.autolog is xgboost.autolog
+    assert mloop.lightgbm.autolog is lightgbm.autolog

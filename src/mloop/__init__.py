@@ -27,6 +27,7 @@ if _typing.TYPE_CHECKING:
     from mloop import pytorch as pytorch
     from mloop import sklearn as sklearn
     from mloop import xgboost as xgboost
+    from mloop.autologging import autolog as autolog
     from mloop.entities import Experiment as Experiment
     from mloop.entities import Metric as Metric
     from mloop.entities import Param as Param
@@ -87,6 +88,7 @@ _LAZY: dict[str, str] = {
     "data": "mloop.data",
     "models": "mloop.models",
     "pipelines": "mloop.pipelines",
+    "autolog": "mloop.autologging:autolog",
     # MLflow's flavor modules, by MLflow's names (mloop.sklearn.log_model ...).
     **{
         name: f"mloop.{name}"
@@ -200,6 +202,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "data",
     "delete_experiment",

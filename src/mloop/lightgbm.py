@@ -25,6 +25,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mloop.autologging.lightgbm import autolog as autolog
 from mloop.models import flavor_api
 from mloop.models.flavor_api import Common, ModelUriLike, Requirements
 from mloop.models.info import ModelInfo
@@ -154,4 +155,4 @@ def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None 
     return flavor_api.load_model(model_uri, _FLAVOR, dst_path).model
 
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["autolog", "load_model", "log_model", "save_model"]

@@ -24,6 +24,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mloop.autologging.xgboost import autolog as autolog
 from mloop.errors import InvalidInput
 from mloop.models import flavor_api
 from mloop.models.flavor_api import Common, ModelUriLike, Requirements
@@ -168,4 +169,4 @@ def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None 
     return flavor_api.load_model(model_uri, _FLAVOR, dst_path).model
 
 
-__all__ = ["MODEL_FORMATS", "load_model", "log_model", "save_model"]
+__all__ = ["MODEL_FORMATS", "autolog", "load_model", "log_model", "save_model"]

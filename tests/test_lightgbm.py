@@ -1,4 +1,4 @@
-"""mloop.lightgbm: MLflow's names over the lightgbm flavor; a Booster comes back."""
+"""mloop.lightgbm: MLflow's names over the lightgbm flavor; what was logged comes back."""
 
 from __future__ import annotations
 
@@ -42,16 +42,59 @@ class TestLightGBMBooster(FlavorModuleContract):
         return mloop.sklearn, LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0])
 
 
-def test_a_scikit_learn_wrapper_loads_as_its_booster_and_predicts_as_before(home: Path) -> None:
+def test_a_scikit_learn_wrapper_loads_back_as_the_wrapper(home: Path) -> None:
     import lightgbm as lgb
 
     x, y = _data()
     clf = lgb.LGBMClassifier(n_estimators=5, verbose=-1, min_child_samples=3).fit(x, y + 1)
     with mloop.start_run():
         info = mloop.lightgbm.log_model(clf, name="clf")
-    booster = mloop.lightgbm.load_model(info.model_uri)
-    assert isinstance(booster, lgb.Booster)
-    np.testing.assert_allclose(booster.predict(x), clf.booster_.predict(x))
+    loaded = mloop.lightgbm.load_model(info.model_uri)
+    assert isinstance(loaded, lgb.LGBMClassifier)
+    np.testing.assert_array_equal(loaded.predict(x), clf.predict(x))
+    np.testing.assert_allclose(loaded.predict_proba(x), clf.predict_proba(x))
     wrapper = mloop.pyfunc.load_model(info.model_uri)
     np.testing.assert_array_equal(wrapper.predict(x), clf.predict(x))
     np.testing.assert_allclose(wrapper.predict_proba(x), clf.predict_proba(x))
+
+
+def test_a_wrapper_file_that_gained_a_type_is_refused(tmp_path: Path) -> None:
+    import lightgbm as lgb
+    import skops.io as sio
+
+    from mloop.errors import IntegrityError
+    from mloop.models.flavors.lightgbm import FLAVOR
+
+    x, y = _data()
+    clf = lgb.LGBMRegressor(n_estimators=3, verbose=-1, min_child_samples=3).fit(x, y)
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    loader = FLAVOR.save(clf, folder, None)  # type: ignore[arg-type]
+    other = lgb.LGBMClassifier(n_estimators=3, verbose=-1, min_child_samples=3).fit(x, y)
+    sio.dump(other, folder / loader["wrapper"])
+    try:
+        FLAVOR.load(folder, loader)
+    except IntegrityError as err:
+        assert "lightgbm.sklearn.LGBMClassifier" in str(err)
+    else:
+        raise AssertionError("a wrapper file with a new type loaded")
+
+
+def test_a_package_without_the_wrapper_loads_as_a_booster_that_predicts_as_before(
+    tmp_path: Path,
+) -> None:
+    import lightgbm as lgb
+
+    from mloop.models.flavors.lightgbm import FLAVOR
+
+    x, y = _data()
+    clf = lgb.LGBMClassifier(n_estimators=5, verbose=-1, min_child_samples=3).fit(x, y + 1)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    loader = FLAVOR.save(clf, folder, None)  # type: ignore[arg-type]
+    (folder / loader.pop("wrapper")).unlink()
+    loader.pop("trusted_types")
+    predictor = FLAVOR.load(folder, loader)
+    assert isinstance(predictor.model, lgb.Booster)
+    np.testing.assert_array_equal(predictor.predict(x), clf.predict(x))
+    np.testing.assert_allclose(predictor.predict_proba(x), clf.predict_proba(x))

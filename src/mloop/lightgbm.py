@@ -2,11 +2,8 @@
 
 A script written for ``mlflow.lightgbm`` runs with ``mloop.lightgbm``. The
 model is saved in LightGBM's own text format, never pickled. A ``Booster``
-loads back as a Booster. A scikit-learn wrapper (``LGBMClassifier`` …) is
-saved as its booster plus its classes, so it too loads back as a
-``lightgbm.Booster`` (where MLflow unpickles the wrapper); for the
-wrapper's labels and class probabilities load it with
-:func:`mloop.pyfunc.load_model` (``predict``, ``predict_proba``).
+loads back as a Booster; a scikit-learn wrapper (``LGBMClassifier`` …) is
+kept whole with skops too, and loads back as the wrapper.
 
 Example:
     >>> import mloop, mloop.lightgbm, lightgbm as lgb, numpy as np
@@ -113,7 +110,7 @@ def save_model(
         >>> path = tempfile.mkdtemp() + "/reg"
         >>> mloop.lightgbm.save_model(reg, path)
         >>> type(mloop.lightgbm.load_model(path)).__name__
-        'Booster'
+        'LGBMRegressor'
 
     Raises:
         AlreadyExists: ``path`` exists and is not empty.
@@ -133,7 +130,7 @@ def save_model(
 
 
 def load_model(model_uri: ModelUriLike, dst_path: str | os.PathLike[str] | None = None) -> Any:
-    """The ``lightgbm.Booster`` saved at ``model_uri`` (see the module docstring for wrappers).
+    """The model saved at ``model_uri``: a ``lightgbm.Booster``, or the scikit-learn wrapper logged.
 
     ``model_uri`` is ``runs:/RUN/path``, ``models:/NAME/VERSION``,
     ``models:/NAME@alias``, a package folder, or what ``log_model``

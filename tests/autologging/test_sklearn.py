@@ -163,11 +163,15 @@ def test_grid_search_logs_best_params_results_and_child_runs(home: Path, binary:
     best = mloop.models.load(f"runs:/{run_id}/best_estimator")
     np.testing.assert_array_equal(best.predict(x), grid.best_estimator_.predict(x))
 
-    kids = sorted(children(run_id), key=lambda run: run.info.start_time)
+    # Children start within the same millisecond: match them to candidates by their C.
+    kids = children(run_id)
     assert len(kids) == 2
     ranks = grid.cv_results_["rank_test_score"]
-    order = sorted(range(3), key=lambda i: ranks[i])[:2]
-    for kid, index in zip(kids, order, strict=True):
+    index_of = {str(params["C"]): i for i, params in enumerate(grid.cv_results_["params"])}
+    chosen = [index_of[kid.data.params["C"]] for kid in kids]
+    left_out = set(range(3)) - set(chosen)
+    assert max(ranks[i] for i in chosen) <= min(ranks[i] for i in left_out)  # the best ones
+    for kid, index in zip(kids, chosen, strict=True):
         assert kid.info.status == RunStatus.FINISHED
         assert kid.data.params["C"] == str(grid.cv_results_["params"][index]["C"])
         assert kid.data.params["solver"] == "lbfgs"  # the seed's full params

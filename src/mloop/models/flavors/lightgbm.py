@@ -1,8 +1,11 @@
 """LightGBM models in LightGBM's own text format: boosters and the scikit-learn wrappers.
 
-A wrapper is saved as its booster plus what the booster does not know (the
-classes of a classifier), and loads as a booster that answers ``predict``
-and ``predict_proba`` as the wrapper did.
+A scikit-learn wrapper (``LGBMClassifier`` …) is saved twice: as its booster
+plus what the booster does not know (the classes of a classifier), and whole
+with skops (no pickle; the types a load must trust are recorded in the signed
+manifest), so it loads back as the wrapper it was. Packages written before
+the wrapper was kept load as a booster that answers ``predict`` and
+``predict_proba`` as the wrapper did.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from mloop.models.flavors import Predictor, SaveOptions, check_fitted, class_modules, require
+from mloop.models.flavors.sklearn import SklearnPredictor, dump_skops, load_skops
 
 FILE = "model.txt"
+WRAPPER_FILE = "wrapper.skops"
 
 
 class LightGBMPredictor(Predictor):
@@ -62,16 +67,23 @@ class LightGBMFlavor:
         booster = model if isinstance(model, lgb.Booster) else model.booster_
         booster.save_model(str(path / FILE))
         classes = getattr(model, "classes_", None)
-        return {
+        loader: dict[str, Any] = {
             "file": FILE,
             "format": "text",
             "class": type(model).__name__,
             "classes": classes.tolist() if classes is not None else None,
         }
+        if booster is not model:
+            loader["wrapper"] = WRAPPER_FILE
+            loader["trusted_types"] = dump_skops(model, path / WRAPPER_FILE)
+        return loader
 
     def load(self, path: Path, loader: Mapping[str, Any]) -> Predictor:
-        """A booster from the text file."""
+        """The wrapper when it was kept, else a booster from the text file."""
         lgb = require("lightgbm", "lightgbm")
+        if "wrapper" in loader:
+            trusted = [str(t) for t in loader.get("trusted_types", [])]
+            return SklearnPredictor(load_skops(path / str(loader["wrapper"]), trusted))
         booster = lgb.Booster(model_file=str(path / str(loader["file"])))
         classes = loader.get("classes")
         return LightGBMPredictor(booster, list(classes) if classes is not None else None)

@@ -51,32 +51,50 @@ class SklearnFlavor:
 
     def save(self, model: Any, path: Path, options: SaveOptions) -> dict[str, Any]:
         """Dump with skops and record the types a load must trust."""
-        sio = require("skops.io", "sklearn", "skops")
         _check_fitted(model)
-        target = path / FILE
-        try:
-            sio.dump(model, target)
-        except (TypeError, ValueError) as err:
-            raise InvalidInput(f"skops cannot save this {type(model).__name__}: {err}") from None
         return {
             "file": FILE,
             "format": "skops",
             "class": f"{type(model).__module__}.{type(model).__qualname__}",
-            "trusted_types": sorted(sio.get_untrusted_types(file=target)),
+            "trusted_types": dump_skops(model, path / FILE),
         }
 
     def load(self, path: Path, loader: Mapping[str, Any]) -> Predictor:
         """Load with skops, trusting only the types recorded at save time."""
-        sio = require("skops.io", "sklearn", "skops")
-        target = path / str(loader["file"])
         trusted = [str(t) for t in loader.get("trusted_types", [])]
-        unexpected = sorted(set(sio.get_untrusted_types(file=target)) - set(trusted))
-        if unexpected:
-            raise IntegrityError(
-                f"{target} holds types that were not in it when it was saved: {unexpected}; "
-                "refusing to load it"
-            )
-        return SklearnPredictor(sio.load(target, trusted=trusted))
+        return SklearnPredictor(load_skops(path / str(loader["file"]), trusted))
+
+
+def dump_skops(model: Any, target: Path) -> list[str]:
+    """Write ``model`` with skops; the types a load of it must trust.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from sklearn.linear_model import LinearRegression
+        >>> target = Path(tempfile.mkdtemp()) / "model.skops"
+        >>> trusted = dump_skops(LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0]), target)
+        >>> round(float(load_skops(target, trusted).predict([[2.0]])[0]), 6)
+        4.0
+    """
+    sio = require("skops.io", "sklearn", "skops")
+    try:
+        sio.dump(model, target)
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(f"skops cannot save this {type(model).__name__}: {err}") from None
+    return sorted(sio.get_untrusted_types(file=target))
+
+
+def load_skops(target: Path, trusted: list[str]) -> Any:
+    """Load a skops file, refusing it if it holds a type outside ``trusted``."""
+    sio = require("skops.io", "sklearn", "skops")
+    unexpected = sorted(set(sio.get_untrusted_types(file=target)) - set(trusted))
+    if unexpected:
+        raise IntegrityError(
+            f"{target} holds types that were not in it when it was saved: {unexpected}; "
+            "refusing to load it"
+        )
+    return sio.load(target, trusted=trusted)
 
 
 def _check_fitted(model: Any) -> None:

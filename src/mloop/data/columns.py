@@ -20,6 +20,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from mloop.errors import InvalidInput
+
 
 class Columns:
     """Read-only access to a table's columns as Arrow chunked arrays."""
@@ -42,7 +44,10 @@ class Columns:
         """Columns of an Arrow table or a pandas DataFrame.
 
         A DataFrame whose column names are not distinct strings is converted
-        whole, as :meth:`pyarrow.Table.from_pandas` does (and fails) for it.
+        whole, as :meth:`pyarrow.Table.from_pandas` converts it.
+
+        Raises:
+            InvalidInput: that conversion fails (e.g. two columns share a name).
         """
         if isinstance(data, pa.Table):
             return cls(data)
@@ -51,7 +56,10 @@ class Columns:
             labels = list(data.columns)
             if all(isinstance(label, str) for label in labels) and len(set(labels)) == len(labels):
                 return cls(None, data)
-        return cls(pa.Table.from_pandas(data, preserve_index=False))
+        try:
+            return cls(pa.Table.from_pandas(data, preserve_index=False))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as err:
+            raise InvalidInput(f"the DataFrame cannot be read as a table: {err}") from None
 
     def column(self, name: str) -> pa.ChunkedArray:
         """The column ``name``, converted from the DataFrame on first use.

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from mloop.data.column_stats import all_within, duplicate_count
+from mloop.data.column_stats import all_within, duplicate_count, numbers_within
 
 
 @pytest.mark.parametrize(
@@ -49,3 +50,19 @@ def test_duplicate_count_of_a_column_without_values_is_zero() -> None:
     # Arrow's count_distinct has no kernel for the null type; there is nothing to repeat.
     assert duplicate_count(pa.chunked_array([[None, None]])) == 0
     assert duplicate_count(pa.chunked_array([], type=pa.string())) == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "low", "high", "expected"),
+    [
+        ([1, 2, 3], 1, 3, True),
+        ([1, 2, 3], None, 2, False),
+        ([1.0, math.nan, 2.0], 0, 2, True),
+        ([math.nan, math.nan], 0, 2, False),
+        ([], 0, 2, False),
+        ([1.0], "0", None, False),
+        ([1.0], False, None, False),
+    ],
+)
+def test_numbers_within(values: list[float], low: object, high: object, expected: bool) -> None:
+    assert numbers_within(np.array(values, dtype=float), low, high) is expected

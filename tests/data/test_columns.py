@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -54,3 +55,22 @@ def test_frames_without_distinct_string_names_convert_whole() -> None:
     assert Columns.of(pd.DataFrame({1: [1], 2: [2]})).names == ["1", "2"]
     with pytest.raises(InvalidInput, match="cannot be read as a table: Duplicate column names"):
         Columns.of(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+
+
+def test_numbers_are_a_frames_numpy_columns_as_they_are() -> None:
+    frame = pd.DataFrame(
+        {
+            "f": [1.0, None],
+            "i": [1, 2],
+            "b": [True, False],
+            "n": pd.array([1, None], dtype="Int64"),
+            "s": ["a", "b"],
+        }
+    )
+    columns = Columns.of(frame)
+    found = columns.numbers("f")
+    assert found is not None and found.tolist()[0] == 1.0
+    assert np.shares_memory(found, frame["f"].to_numpy(copy=False))  # a view, not a copy
+    assert columns.numbers("i") is not None
+    assert [columns.numbers(name) for name in ("b", "n", "s")] == [None, None, None]
+    assert Columns.of(pa.table({"f": [1.0]})).numbers("f") is None

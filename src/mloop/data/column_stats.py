@@ -48,6 +48,21 @@ def all_within(column: pa.ChunkedArray, low: Any, high: Any) -> bool:
     return (low is None or smallest >= low) and (high is None or largest <= high)
 
 
+def numbers_within(values: np.ndarray[Any, Any], low: Any, high: Any) -> bool:
+    """As :func:`all_within`, for a numpy array of ints or floats (NaN counting as null).
+
+    Example:
+        >>> import numpy as np
+        >>> numbers_within(np.array([0.5, np.nan, 2.0]), 0, 2), numbers_within(np.array([3]), 0, 2)
+        (True, False)
+    """
+    if values.size == 0 or not all(bound is None or _is_number(bound) for bound in (low, high)):
+        return False
+    # fmin and fmax skip NaN; an all-NaN array gives NaN, which compares false.
+    smallest, largest = np.fmin.reduce(values).item(), np.fmax.reduce(values).item()
+    return (low is None or smallest >= low) and (high is None or largest <= high)
+
+
 def duplicate_count(column: pa.ChunkedArray) -> int:
     """How many non-null values repeat an earlier one (non-null values minus distinct ones).
 
@@ -62,4 +77,4 @@ def duplicate_count(column: pa.ChunkedArray) -> int:
         ordered = np.sort(values.to_numpy())
         return int(np.count_nonzero(ordered[1:] == ordered[:-1]))
     distinct = len(pc.unique(column)) - (1 if column.null_count else 0)
-    return present - distinct
+    return int(present - distinct)

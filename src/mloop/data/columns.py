@@ -18,6 +18,7 @@ import sys
 import threading
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from mloop.errors import InvalidInput
@@ -83,6 +84,19 @@ class Columns:
                 found = pa.Table.from_pandas(piece, preserve_index=False).column(0)
                 self._cache[name] = found
         return found
+
+    def numbers(self, name: str) -> np.ndarray[Any, Any] | None:
+        """A DataFrame's numpy-backed int or float column as it is (no copy), else None.
+
+        Its NaN are the nulls of the Arrow column :meth:`column` would give.
+        """
+        if self._frame is None or self._table is not None:
+            return None
+        dtype = self._frame[name].dtype
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "iuf":
+            return None
+        values: np.ndarray[Any, Any] = self._frame[name].to_numpy(copy=False)
+        return values
 
     def table(self) -> pa.Table:
         """Every column as one Arrow table (for checks that read whole rows)."""

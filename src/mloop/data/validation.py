@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mloop.data.column_stats import all_within, duplicate_count
+from mloop.data.column_stats import all_within, duplicate_count, numbers_within
 from mloop.data.columns import Columns
 from mloop.data.expectations import Expectation, ExpectationSuite
 from mloop.data.profile import logical_type
@@ -62,10 +62,10 @@ class ValidationResult:
 
 
 def _result(
-    e: Expectation, column: pa.ChunkedArray, count: int, examples: Callable[[], list[Any]]
+    e: Expectation, rows: int, nulls: int, count: int, examples: Callable[[], list[Any]]
 ) -> CheckResult:
     """A result from the number of unexpected rows among the considered ones."""
-    considered = max(1, len(column) - (column.null_count if e.kind != "not_null" else 0))
+    considered = max(1, rows - (nulls if e.kind != "not_null" else 0))
     percent = 100.0 * count / considered
     mostly = float(e.kwargs.get("mostly", 1.0))
     return CheckResult(
@@ -83,7 +83,11 @@ def _share(column: pa.ChunkedArray, e: Expectation, bad: pa.ChunkedArray | pa.Ar
     mask = pc.fill_null(bad, False)
     count = int(pc.sum(mask).as_py() or 0)
     return _result(
-        e, column, count, lambda: pc.filter(column, mask).slice(0, MAX_EXAMPLES).to_pylist()
+        e,
+        len(column),
+        column.null_count,
+        count,
+        lambda: pc.filter(column, mask).slice(0, MAX_EXAMPLES).to_pylist(),
     )
 
 
@@ -114,13 +118,22 @@ def _outside(values: pa.ChunkedArray, low: Any, high: Any) -> pa.ChunkedArray:
 def _between(column: pa.ChunkedArray, e: Expectation) -> CheckResult:
     low, high = e.kwargs.get("min"), e.kwargs.get("max")
     if all_within(column, low, high):  # minimum and maximum inside: no row to look at
-        return _result(e, column, 0, list)
+        return _result(e, len(column), column.null_count, 0, list)
     return _share(column, e, _outside(column, low, high))
 
 
-def _not_null(column: pa.ChunkedArray, e: Expectation) -> CheckResult:
-    count = column.null_count  # Arrow keeps the count: no mask is needed
-    return _result(e, column, count, lambda: [None] * min(count, MAX_EXAMPLES))
+def _not_null(rows: int, nulls: int, e: Expectation) -> CheckResult:
+    return _result(e, rows, nulls, nulls, lambda: [None] * min(nulls, MAX_EXAMPLES))
+
+
+def _numpy_check(values: np.ndarray[Any, Any], e: Expectation) -> CheckResult | None:
+    """not_null and between on a DataFrame's numpy column, when it answers without Arrow."""
+    if e.kind == "not_null":
+        nulls = int(np.count_nonzero(np.isnan(values))) if values.dtype.kind == "f" else 0
+        return _not_null(len(values), nulls, e)
+    if e.kind == "between" and numbers_within(values, e.kwargs.get("min"), e.kwargs.get("max")):
+        return _result(e, len(values), 0, 0, list)  # no row unexpected: the nulls do not matter
+    return None
 
 
 _MASKS: dict[str, Any] = {
@@ -188,8 +201,8 @@ def _table_check(columns: Columns, e: Expectation) -> CheckResult:
 
 
 def _column_check(column: pa.ChunkedArray, e: Expectation) -> CheckResult:
-    if e.kind == "not_null":
-        return _not_null(column, e)
+    if e.kind == "not_null":  # Arrow keeps the count: no mask is needed
+        return _not_null(len(column), column.null_count, e)
     if e.kind == "between":
         return _between(column, e)
     if e.kind in _MASKS:
@@ -214,7 +227,9 @@ def _check(columns: Columns, e: Expectation) -> CheckResult:
             return CheckResult(e.label, False, "column absent", message=f"no column {e.column!r}")
         if e.kind in ("group_representation", "label_rate_parity"):
             return _bias_check(columns, e)
-        return _column_check(columns.column(e.column), e)
+        values = columns.numbers(e.column) if e.kind in ("not_null", "between") else None
+        quick = None if values is None else _numpy_check(values, e)
+        return quick or _column_check(columns.column(e.column), e)
     except (
         InvalidInput,
         pa.ArrowInvalid,

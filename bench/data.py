@@ -565,23 +565,29 @@ def _outcomes(side: str, result: Any) -> list[tuple[bool, int | None]]:
 
 def _interleaved(
     runners: Mapping[str, Callable[[Any], Any]], frames: Mapping[str, Any], rounds: int
-) -> tuple[dict[str, dict[str, list[float]]], dict[str, dict[str, Any]]]:
+) -> tuple[
+    dict[str, dict[str, list[float]]], dict[str, dict[str, list[float]]], dict[str, dict[str, Any]]
+]:
     """``rounds`` rounds; in each, every side validates every frame in turn.
 
-    An untimed first round warms every side up. Returns the timings and the
-    last result per side and frame kind.
+    An untimed first round warms every side up. Returns the wall times, the
+    CPU times (of every thread of the process: a figure that other work on the
+    machine disturbs less) and the last result, per side and frame kind.
     """
     timings: dict[str, dict[str, list[float]]] = {s: {} for s in runners}
+    cpu: dict[str, dict[str, list[float]]] = {s: {} for s in runners}
     last: dict[str, dict[str, Any]] = {s: {} for s in runners}
     for round_ in range(rounds + 1):
         for kind, frame in frames.items():
             for side, run in runners.items():
                 if side == "mloop_arrow_table" and kind != "arrow_str":
                     continue  # one Arrow table, whatever the DataFrame's string dtype
+                cpu_start = time.process_time()
                 seconds, last[side][kind] = _timed(lambda run=run, frame=frame: run(frame))
                 if round_:
                     timings[side].setdefault(kind, []).append(seconds)
-    return timings, last
+                    cpu[side].setdefault(kind, []).append(time.process_time() - cpu_start)
+    return timings, cpu, last
 
 
 def case_validate(ctx: Context) -> dict[str, Any]:
@@ -605,7 +611,8 @@ def case_validate(ctx: Context) -> dict[str, Any]:
     if "mloop" in runners:
         table = pa.Table.from_pandas(frames["arrow_str"], preserve_index=False)
         runners = {**runners, "mloop_arrow_table": lambda _: runners["mloop"](table)}
-    timings, last = _interleaved(runners, frames, sizes.rounds)
+    load_before = os.getloadavg()
+    timings, cpu, last = _interleaved(runners, frames, sizes.rounds)
     out: dict[str, Any] = {
         "versions": {
             "pandas": pd.__version__,
@@ -614,6 +621,9 @@ def case_validate(ctx: Context) -> dict[str, Any]:
             **{side: fact["version"] for side, fact in facts.items() if side != "pandas"},
         },
         "dtypes": {k: sorted({str(d) for d in f.dtypes}) for k, f in frames.items()},
+        # The machine's load (1, 5 and 15 minutes) around the timings: above the number
+        # of cores, other work was competing for them.
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "sides": {},
     }
     broken = broken_validation_columns()
@@ -628,6 +638,7 @@ def case_validate(ctx: Context) -> dict[str, Any]:
             summary["kinds"][kind] = {
                 "median_seconds": statistics.median(values),
                 "all_seconds": values,
+                "median_cpu_seconds": statistics.median(cpu[side][kind]),
                 "checks": len(outcomes),
             }
         if side in facts:
@@ -988,7 +999,16 @@ def validate_facts(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
             for peer in ("gx", "pandas")
             if "mloop" in medians and peer in medians and medians[peer] > 0
         ]
-        lines.append(f"{kind}: time {'; '.join(ratios) or '-'} (rounds: {spread})")
+        cpu = ", ".join(
+            f"{side} {summary['kinds'][kind]['median_cpu_seconds']:.3f} s"
+            for side, summary in found.items()
+            if kind in summary["kinds"]
+        )
+        lines.append(f"{kind}: time {'; '.join(ratios) or '-'} (rounds: {spread}; CPU: {cpu})")
+    load = _get(results, "mloop", "validate", "load_average") or {}
+    if load:
+        before, after = load["before"][0], load["after"][0]
+        lines.append(f"Load average (1 min) before and after: {before:.1f}, {after:.1f}")
     return lines
 
 

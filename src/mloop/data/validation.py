@@ -239,52 +239,44 @@ def _check(columns: Columns, e: Expectation) -> CheckResult:
         return CheckResult(e.label, False, None, message=str(err))
 
 
-# Rough relative cost of a check, to start the longest work first.
+# Rough relative cost of a check on a large column, to start the longest work first.
 _COST = {"unique": 8, "no_duplicate_rows": 8, "regex": 4, "in_set": 2, "string_length": 2}
 
 
-def _groups(expectations: Sequence[Expectation]) -> list[list[int]]:
-    """Expectation positions by column (a column's checks share a thread), costliest first."""
-    by_column: dict[str | None, list[int]] = {}
-    alone = []
-    for index, e in enumerate(expectations):
-        if e.column is None or e.kind == "label_rate_parity":
-            alone.append([index])
-        else:
-            by_column.setdefault(e.column, []).append(index)
-    groups = [*by_column.values(), *alone]
-    return sorted(groups, key=lambda g: -sum(_COST.get(expectations[i].kind, 1) for i in g))
+def _order(expectations: Sequence[Expectation]) -> list[int]:
+    """Expectation positions, costliest first (so two threads end at about the same time)."""
+    return sorted(range(len(expectations)), key=lambda i: -_COST.get(expectations[i].kind, 1))
 
 
 def run_suite(table: Any, suite: ExpectationSuite, data_ref: str | None = None) -> ValidationResult:
     """Run every expectation of ``suite`` over ``table`` (an Arrow table or a pandas DataFrame).
 
-    Checks of different columns run in parallel threads on large tables (Arrow
-    and numpy release the GIL while they compute); custom checks run in the
-    calling thread. A DataFrame's columns are converted to Arrow only when a
+    On large tables the checks run in parallel threads, the costliest first
+    (Arrow and numpy release the GIL while they compute); custom checks run in
+    the calling thread. A DataFrame's columns are converted to Arrow only when a
     check reads them, and those already backed by Arrow are not copied.
     """
     columns = Columns.of(table)
     expectations = list(suite.expectations)
     results: list[CheckResult | None] = [None] * len(expectations)
 
-    def run_group(group: list[int]) -> None:
-        for index in group:
-            results[index] = _check(columns, expectations[index])
+    def run(index: int) -> None:
+        results[index] = _check(columns, expectations[index])
 
-    groups = _groups(expectations)
-    custom = [g for g in groups if expectations[g[0]].kind == "custom"]
-    pooled = [g for g in groups if expectations[g[0]].kind != "custom"]
+    order = _order(expectations)
+    custom = [i for i in order if expectations[i].kind == "custom"]
+    pooled = [i for i in order if expectations[i].kind != "custom"]
     workers = min(os.cpu_count() or 1, len(pooled))
     if workers > 1 and columns.num_rows >= PARALLEL_ROWS:
+        # Checks of one column may run at once: Columns converts each column once.
         with ThreadPoolExecutor(workers, thread_name_prefix="mloop-validate") as pool:
-            for future in [pool.submit(run_group, g) for g in pooled]:
+            for future in [pool.submit(run, i) for i in pooled]:
                 future.result()
     else:
-        for group in pooled:
-            run_group(group)
-    for group in custom:
-        run_group(group)
+        for index in pooled:
+            run(index)
+    for index in custom:
+        run(index)
     done = [r for r in results if r is not None]
     return ValidationResult(
         suite.name, all(r.success for r in done), columns.num_rows, done, data_ref

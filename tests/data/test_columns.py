@@ -26,6 +26,10 @@ def test_a_frame_column_converts_as_the_whole_frame_does() -> None:
             "f": [1.5, None, 3.0],
             "s": pd.Series(["a", None, "c"], dtype="str"),
             "o": pd.Series(["a", None, "c"], dtype=object),
+            "b": [True, False, None],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "k": pd.Categorical(["x", "y", None]),
+            "t": pd.to_datetime(["2024-01-01", None, "2024-01-03"]).tz_localize("UTC"),
         }
     )
     whole = pa.Table.from_pandas(frame, preserve_index=False)

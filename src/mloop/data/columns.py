@@ -80,8 +80,13 @@ class Columns:
         with lock:
             found = self._cache.get(name)
             if found is None:
-                piece = self._frame[[name]]
-                found = pa.Table.from_pandas(piece, preserve_index=False).column(0)
+                # What Table.from_pandas does for each column, without its metadata.
+                converted = pa.array(self._frame[name], from_pandas=True)
+                found = (
+                    converted
+                    if isinstance(converted, pa.ChunkedArray)
+                    else pa.chunked_array([converted])
+                )
                 self._cache[name] = found
         return found
 

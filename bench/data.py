@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import importlib
 import importlib.util
 import json
@@ -570,18 +571,24 @@ def _interleaved(
 ]:
     """``rounds`` rounds; in each, every side validates every frame in turn.
 
-    An untimed first round warms every side up. Returns the wall times, the
+    An untimed first round warms every side up. The order of the sides turns
+    by one each round, and garbage is collected before each timing. Returns the wall times, the
     CPU times (of every thread of the process: a figure that other work on the
     machine disturbs less) and the last result, per side and frame kind.
     """
     timings: dict[str, dict[str, list[float]]] = {s: {} for s in runners}
     cpu: dict[str, dict[str, list[float]]] = {s: {} for s in runners}
     last: dict[str, dict[str, Any]] = {s: {} for s in runners}
+    sides = list(runners)
     for round_ in range(rounds + 1):
+        # Each round starts with the next side, so no side always follows the same one.
+        order = sides[round_ % len(sides) :] + sides[: round_ % len(sides)]
         for kind, frame in frames.items():
-            for side, run in runners.items():
+            for side in order:
                 if side == "mloop_arrow_table" and kind != "arrow_str":
                     continue  # one Arrow table, whatever the DataFrame's string dtype
+                run = runners[side]
+                gc.collect()  # the garbage of the side before is not collected inside a timing
                 cpu_start = time.process_time()
                 seconds, last[side][kind] = _timed(lambda run=run, frame=frame: run(frame))
                 if round_:

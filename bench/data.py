@@ -576,9 +576,10 @@ def _interleaved(
     """``rounds`` rounds; in each, every side validates every frame in turn.
 
     An untimed first round warms every side up. The order of the sides turns
-    by one each round, and garbage is collected before each timing. Returns the wall times, the
-    CPU times (of every thread of the process: a figure that other work on the
-    machine disturbs less) and the last result, per side and frame kind.
+    by one each round, and garbage is collected before each timing. Returns
+    the wall times, the CPU times (of every thread of the process: a figure
+    that other work on the machine disturbs less) and the last result, per
+    side and frame kind.
     """
     timings: dict[str, dict[str, list[float]]] = {s: {} for s in runners}
     cpu: dict[str, dict[str, list[float]]] = {s: {} for s in runners}
@@ -959,7 +960,7 @@ def build_rows(results: Mapping[str, Mapping[str, Any]], sizes: Sizes) -> list[R
         ),
         Row(
             "validate",
-            "  import (mloop: with pyarrow; GX: pandas loaded)",
+            "  import (pandas and pyarrow already loaded)",
             get("mloop", "validate", "sides", "mloop", "import_seconds"),
             "Great Expectations",
             get("mloop", "validate", "sides", "gx", "import_seconds"),

@@ -130,3 +130,127 @@ def test_cli_validate_gates(home: Path, tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["success"] is True
     code, _, err = invoke("data", "validate", "people", "-s", str(tmp_path / "missing.yaml"))
     assert code == 2 and "does not exist" in err
+
+
+PATTERN = r"^[^@]+@[^@]+$"
+FRAME = pd.DataFrame(
+    {
+        "n": [1.0, 2.0, None, 4.0, 4.0, 150.0],
+        "i": [1, 2, 3, 3, 5, 6],
+        "s": ["a@x.io", None, "bad", "a@x.io", "c@x.io", "zz"],
+        "c": ["p", "q", None, "p", "r", "p"],
+        "f": [0.5, 0.25, None, 0.0, 1.0, 0.75],
+    }
+)
+EVERY_KIND = ExpectationSuite(
+    "every",
+    [
+        Expectation("row_count", min=1),
+        Expectation("not_null", column="n"),
+        Expectation("not_null", column="s", mostly=0.5),
+        Expectation("between", column="n", min=0, max=120),
+        Expectation("between", column="i", min=0, max=4),
+        Expectation("between", column="f", min=0, max=1),
+        Expectation("in_set", column="c", values=["p", "q"]),
+        Expectation("unique", column="i"),
+        Expectation("unique", column="s"),
+        Expectation("unique", column="n"),
+        Expectation("regex", column="s", pattern=PATTERN),
+        Expectation("string_length", column="s", min=3),
+        Expectation("mean_between", column="n", min=0, max=100),
+        Expectation("column_type", column="s", type="string"),
+        Expectation("no_duplicate_rows"),
+        Expectation("group_representation", column="c", min_share=0.3),
+        Expectation("between", column="s", min=0),
+    ],
+)
+
+
+def frame_kinds(frame: pd.DataFrame) -> dict[str, object]:
+    """The same data as an Arrow table, a DataFrame of Arrow-backed str, and of objects."""
+    strings = [name for name in frame.columns if frame[name].dtype == object]
+    return {
+        "arrow": pa.Table.from_pandas(frame, preserve_index=False),
+        "str": frame.astype(dict.fromkeys(strings, "str")),
+        "object": frame.astype(dict.fromkeys(strings, object)),
+    }
+
+
+def by_label(data: object, suite: ExpectationSuite = EVERY_KIND) -> dict[str, tuple[object, ...]]:
+    result = run_suite(data, suite)
+    return {
+        r.expectation: (r.success, r.observed, r.unexpected_count, r.examples, r.message)
+        for r in result.results
+    }
+
+
+def test_nulls_are_left_to_not_null() -> None:
+    found = by_label(FRAME)
+    assert found["not_null(s)"] == (True, "16.67% unexpected", 1, [None], "")
+    assert found["not_null(n)"][:4] == (False, "16.67% unexpected", 1, [None])
+    assert found["regex(s)"] == (False, "40% unexpected", 2, ["bad", "zz"], "")
+    assert found["in_set(c)"] == (False, "20% unexpected", 1, ["r"], "")
+    assert found["unique(s)"][:3] == (False, 1, 1)
+    assert found["unique(n)"][:3] == (False, 1, 1)
+    assert found["unique(i)"][:3] == (False, 1, 1)
+    assert found["between(i)"] == (False, "33.33% unexpected", 2, [5, 6], "")
+    assert found["between(n)"] == (False, "20% unexpected", 1, [150.0], "")
+    assert found["mean_between(n)"][:2] == (True, 32.2)
+    assert found["between(s)"][0] is False and found["between(s)"][4]
+
+
+def test_arrow_tables_and_both_string_dtypes_give_the_same_results() -> None:
+    results = {kind: by_label(data) for kind, data in frame_kinds(FRAME).items()}
+    assert results["arrow"] == results["str"] == results["object"]
+    assert len(results["arrow"]) == len(EVERY_KIND.expectations)
+
+
+def test_an_empty_frame() -> None:
+    empty = FRAME.iloc[0:0]
+    results = {kind: by_label(data) for kind, data in frame_kinds(empty).items()}
+    assert results["arrow"] == results["str"] == results["object"]
+    failed = {label for label, outcome in results["str"].items() if not outcome[0]}
+    # The checks that need rows fail, and a range on strings, as on any table.
+    assert failed == {"row_count()", "mean_between(n)", "between(s)"}
+
+
+def test_large_tables_run_in_threads_with_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from mloop.data import validation
+
+    big = pd.concat([FRAME] * 10_000, ignore_index=True)
+    assert len(big) >= validation.PARALLEL_ROWS
+    threads: set[str] = set()
+    check = Expectation(
+        "custom",
+        name="thread",
+        check=lambda t: (True, threads.add(threading.current_thread().name)),
+    )
+    suite = ExpectationSuite("big", [*EVERY_KIND.expectations, check])
+    parallel = {kind: by_label(data, suite) for kind, data in frame_kinds(big).items()}
+    assert threads == {threading.current_thread().name}  # custom checks: the calling thread
+    monkeypatch.setattr(validation, "PARALLEL_ROWS", len(big) + 1)
+    serial = {kind: by_label(data, suite) for kind, data in frame_kinds(big).items()}
+    assert parallel == serial
+    assert parallel["arrow"] == parallel["str"] == parallel["object"]
+    assert parallel["str"]["unique(s)"][:3] == (False, 49_996, 49_996)
+
+
+def test_a_frame_column_that_arrow_cannot_read_fails_its_checks_only() -> None:
+    frame = pd.DataFrame({"ok": [1, 2], "mixed": pd.Series([1, "a"], dtype=object)})
+    suite = ExpectationSuite(
+        "s", [Expectation("not_null", column="ok"), Expectation("unique", column="mixed")]
+    )
+    ok, mixed = run_suite(frame, suite).results
+    assert ok.success
+    assert (mixed.success, mixed.observed) == (False, None)
+    assert "Could not convert 'a'" in mixed.message
+
+
+def test_a_frame_with_repeated_column_names_is_refused() -> None:
+    frame = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    with pytest.raises(InvalidInput, match="Duplicate column names"):
+        mloop.data.validate(frame, ExpectationSuite("s", [Expectation("row_count", min=1)]))

@@ -369,6 +369,21 @@ def _as_table(data: TableLike, context: Context | None = None) -> tuple[pa.Table
     A path (``os.PathLike``, or a string naming an existing CSV, Parquet or JSON
     lines file) is read as it is, so data can be checked before it is versioned.
     """
+    import pyarrow as pa
+
+    table, ref, label = _as_checkable(data, context)
+    if isinstance(table, pa.Table):
+        return table, ref, label
+    return pa.Table.from_pandas(table, preserve_index=False), ref, label
+
+
+def _as_checkable(
+    data: TableLike, context: Context | None = None
+) -> tuple[pa.Table | pd.DataFrame, str | None, str]:
+    """As :func:`_as_table`, but a DataFrame is returned as it is.
+
+    Validation converts only the columns its checks read.
+    """
     import pyarrow as pa  # pyarrow loads only when data is checked
 
     from mloop.data.tabular import read_table
@@ -392,7 +407,7 @@ def _as_table(data: TableLike, context: Context | None = None) -> tuple[pa.Table
             "expected a dataset reference, a file, a Dataset, an Arrow table or a DataFrame, "
             f"got {type(data).__name__}"
         )
-    return pa.Table.from_pandas(data, preserve_index=False), ref, "table"
+    return data, ref, "table"
 
 
 def infer_suite(data: TableLike, name: str | None = None, margin: float = 0.1) -> ExpectationSuite:
@@ -425,7 +440,7 @@ def validate(
     from mloop.data.validation import run_suite  # loads pyarrow
 
     checks = suite if isinstance(suite, ExpectationSuite) else ExpectationSuite.from_yaml(suite)
-    table, ref, label = _as_table(data, context)
+    table, ref, label = _as_checkable(data, context)
     result = run_suite(table, checks, label)
     active = fluent.active_run()
     if ref is not None:

@@ -12,17 +12,24 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mloop.data.column_stats import all_within, duplicate_count, numbers_within
+from mloop.data.columns import Columns
 from mloop.data.expectations import Expectation, ExpectationSuite
 from mloop.data.profile import logical_type
 from mloop.errors import InvalidInput
 
 MAX_EXAMPLES = 20
+# Below this many rows a suite runs in the calling thread: starting threads costs more.
+PARALLEL_ROWS = 50_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,14 +61,12 @@ class ValidationResult:
         return [r for r in self.results if not r.success]
 
 
-def _share(table: pa.Table, e: Expectation, bad: pa.ChunkedArray | pa.Array) -> CheckResult:
-    """A result from a boolean mask of unexpected rows among the non-null values."""
-    column = table.column(e.column)
-    mask = pc.fill_null(bad, False)
-    count = int(pc.sum(mask).as_py() or 0)
-    considered = max(1, len(column) - (column.null_count if e.kind != "not_null" else 0))
+def _result(
+    e: Expectation, rows: int, nulls: int, count: int, examples: Callable[[], list[Any]]
+) -> CheckResult:
+    """A result from the number of unexpected rows among the considered ones."""
+    considered = max(1, rows - (nulls if e.kind != "not_null" else 0))
     percent = 100.0 * count / considered
-    examples = pc.filter(column, mask).slice(0, MAX_EXAMPLES).to_pylist() if count else []
     mostly = float(e.kwargs.get("mostly", 1.0))
     return CheckResult(
         e.label,
@@ -69,7 +74,20 @@ def _share(table: pa.Table, e: Expectation, bad: pa.ChunkedArray | pa.Array) -> 
         f"{percent:.4g}% unexpected",
         count,
         percent,
-        examples,
+        examples() if count else [],
+    )
+
+
+def _share(column: pa.ChunkedArray, e: Expectation, bad: pa.ChunkedArray | pa.Array) -> CheckResult:
+    """A result from a boolean mask of unexpected rows among the non-null values."""
+    mask = pc.fill_null(bad, False)
+    count = int(pc.sum(mask).as_py() or 0)
+    return _result(
+        e,
+        len(column),
+        column.null_count,
+        count,
+        lambda: pc.filter(column, mask).slice(0, MAX_EXAMPLES).to_pylist(),
     )
 
 
@@ -84,7 +102,7 @@ def _numbers(column: pa.ChunkedArray) -> np.ndarray[Any, Any]:
     if logical_type(column.type) not in ("integer", "float"):
         raise InvalidInput(f"is {logical_type(column.type)}, not numeric")
     values: np.ndarray[Any, Any] = pc.drop_null(column).to_numpy(zero_copy_only=False)
-    return values.astype("float64")
+    return values.astype("float64", copy=False)
 
 
 def _outside(values: pa.ChunkedArray, low: Any, high: Any) -> pa.ChunkedArray:
@@ -97,10 +115,30 @@ def _outside(values: pa.ChunkedArray, low: Any, high: Any) -> pa.ChunkedArray:
     return mask
 
 
+def _between(column: pa.ChunkedArray, e: Expectation) -> CheckResult:
+    low, high = e.kwargs.get("min"), e.kwargs.get("max")
+    if all_within(column, low, high):  # minimum and maximum inside: no row to look at
+        return _result(e, len(column), column.null_count, 0, list)
+    return _share(column, e, _outside(column, low, high))
+
+
+def _not_null(rows: int, nulls: int, e: Expectation) -> CheckResult:
+    return _result(e, rows, nulls, nulls, lambda: [None] * min(nulls, MAX_EXAMPLES))
+
+
+def _numpy_check(values: np.ndarray[Any, Any], e: Expectation) -> CheckResult | None:
+    """not_null and between on a DataFrame's numpy column, when it answers without Arrow."""
+    if e.kind == "not_null":
+        nulls = int(np.count_nonzero(np.isnan(values))) if values.dtype.kind == "f" else 0
+        return _not_null(len(values), nulls, e)
+    if e.kind == "between" and numbers_within(values, e.kwargs.get("min"), e.kwargs.get("max")):
+        return _result(e, len(values), 0, 0, list)  # no row unexpected: the nulls do not matter
+    return None
+
+
 _MASKS: dict[str, Any] = {
-    "not_null": lambda c, a: pc.is_null(c),
-    "between": lambda c, a: _outside(c, a.get("min"), a.get("max")),
-    "in_set": lambda c, a: pc.invert(pc.is_in(c, value_set=pa.array(a["values"]))),
+    # Nulls are left to not_null: a null is never outside the set.
+    "in_set": lambda c, a: pc.and_not(pc.is_valid(c), pc.is_in(c, pa.array(a["values"]))),
     "regex": lambda c, a: pc.invert(pc.match_substring_regex(c, a["pattern"])),
     "string_length": lambda c, a: _outside(pc.utf8_length(c), a.get("min"), a.get("max")),
 }
@@ -122,18 +160,18 @@ def _group_shares(column: pa.ChunkedArray) -> dict[str, float]:
     }
 
 
-def _bias_check(table: pa.Table, e: Expectation) -> CheckResult:
-    column = table.column(e.column)
+def _bias_check(columns: Columns, e: Expectation) -> CheckResult:
+    column = columns.column(str(e.column))
     if e.kind == "group_representation":
         shares = _group_shares(column)
         small = sorted(g for g, share in shares.items() if share < e.kwargs["min_share"])
         rounded = {g: round(s, 4) for g, s in sorted(shares.items())}
         return CheckResult(e.label, not small, rounded, len(small), examples=small)
     label = e.kwargs["label"]
-    if label not in table.column_names:
+    if label not in columns.names:
         return CheckResult(e.label, False, "label column absent", message=f"no column {label!r}")
     positive = e.kwargs.get("positive", 1)
-    frame = pa.table({"g": column, "y": pc.equal(table.column(label), positive)})
+    frame = pa.table({"g": column, "y": pc.equal(columns.column(label), positive)})
     rates = {
         str(row["g"]): row["y_mean"]
         for row in frame.filter(pc.is_valid(frame["g"]))
@@ -150,9 +188,10 @@ def _bias_check(table: pa.Table, e: Expectation) -> CheckResult:
     return CheckResult(e.label, ok, parity)
 
 
-def _table_check(table: pa.Table, e: Expectation) -> CheckResult:
+def _table_check(columns: Columns, e: Expectation) -> CheckResult:
     if e.kind == "row_count":
-        return CheckResult(e.label, _bounds(table.num_rows, e), table.num_rows)
+        return CheckResult(e.label, _bounds(columns.num_rows, e), columns.num_rows)
+    table = columns.table()
     if e.kind == "no_duplicate_rows":
         duplicates = table.num_rows - table.group_by(table.column_names).aggregate([]).num_rows
         return CheckResult(e.label, duplicates == 0, duplicates, duplicates)
@@ -161,16 +200,13 @@ def _table_check(table: pa.Table, e: Expectation) -> CheckResult:
     return CheckResult(e.label, bool(ok), observed)
 
 
-def _check(table: pa.Table, e: Expectation) -> CheckResult:
-    if e.column is None:
-        return _table_check(table, e)
-    if e.column not in table.column_names:
-        return CheckResult(e.label, False, "column absent", message=f"no column {e.column!r}")
-    if e.kind in ("group_representation", "label_rate_parity"):
-        return _bias_check(table, e)
-    column = table.column(e.column)
+def _column_check(column: pa.ChunkedArray, e: Expectation) -> CheckResult:
+    if e.kind == "not_null":  # Arrow keeps the count: no mask is needed
+        return _not_null(len(column), column.null_count, e)
+    if e.kind == "between":
+        return _between(column, e)
     if e.kind in _MASKS:
-        return _share(table, e, _MASKS[e.kind](column, e.kwargs))
+        return _share(column, e, _MASKS[e.kind](column, e.kwargs))
     if e.kind in _STATISTICS:
         observed = _STATISTICS[e.kind](_numbers(column), e.kwargs)
         return CheckResult(e.label, _bounds(observed, e), observed)
@@ -178,22 +214,70 @@ def _check(table: pa.Table, e: Expectation) -> CheckResult:
         actual = logical_type(column.type)
         return CheckResult(e.label, actual == e.kwargs["type"], actual)
     if e.kind == "unique":
-        present = pc.drop_null(column)
-        duplicates = len(present) - int(pc.count_distinct(present).as_py())
+        duplicates = duplicate_count(column)
         return CheckResult(e.label, duplicates == 0, duplicates, duplicates)
     return CheckResult(e.label, True, "present")  # column_exists
 
 
-def run_suite(
-    table: pa.Table, suite: ExpectationSuite, data_ref: str | None = None
-) -> ValidationResult:
-    """Run every expectation of ``suite`` over ``table``."""
-    results = []
-    for expectation in suite.expectations:
-        try:
-            results.append(_check(table, expectation))
-        except (InvalidInput, pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError) as err:
-            results.append(CheckResult(expectation.label, False, None, message=str(err)))
+def _check(columns: Columns, e: Expectation) -> CheckResult:
+    try:
+        if e.column is None:
+            return _table_check(columns, e)
+        if e.column not in columns.names:
+            return CheckResult(e.label, False, "column absent", message=f"no column {e.column!r}")
+        if e.kind in ("group_representation", "label_rate_parity"):
+            return _bias_check(columns, e)
+        values = columns.numbers(e.column) if e.kind in ("not_null", "between") else None
+        quick = None if values is None else _numpy_check(values, e)
+        return quick or _column_check(columns.column(e.column), e)
+    except (
+        InvalidInput,
+        pa.ArrowInvalid,
+        pa.ArrowNotImplementedError,
+        TypeError,  # pa.ArrowTypeError among them: a DataFrame column of mixed types
+    ) as err:
+        return CheckResult(e.label, False, None, message=str(err))
+
+
+# Rough relative cost of a check on a large column, to start the longest work first.
+_COST = {"unique": 8, "no_duplicate_rows": 8, "regex": 4, "in_set": 2, "string_length": 2}
+
+
+def _order(expectations: Sequence[Expectation]) -> list[int]:
+    """Expectation positions, costliest first (so two threads end at about the same time)."""
+    return sorted(range(len(expectations)), key=lambda i: -_COST.get(expectations[i].kind, 1))
+
+
+def run_suite(table: Any, suite: ExpectationSuite, data_ref: str | None = None) -> ValidationResult:
+    """Run every expectation of ``suite`` over ``table`` (an Arrow table or a pandas DataFrame).
+
+    On large tables the checks run in parallel threads, the costliest first
+    (Arrow and numpy release the GIL while they compute); custom checks run in
+    the calling thread. A DataFrame's columns are converted to Arrow only when a
+    check reads them, and those already backed by Arrow are not copied.
+    """
+    columns = Columns.of(table)
+    expectations = list(suite.expectations)
+    results: list[CheckResult | None] = [None] * len(expectations)
+
+    def run(index: int) -> None:
+        results[index] = _check(columns, expectations[index])
+
+    order = _order(expectations)
+    custom = [i for i in order if expectations[i].kind == "custom"]
+    pooled = [i for i in order if expectations[i].kind != "custom"]
+    workers = min(os.cpu_count() or 1, len(pooled))
+    if workers > 1 and columns.num_rows >= PARALLEL_ROWS:
+        # Checks of one column may run at once: Columns converts each column once.
+        with ThreadPoolExecutor(workers, thread_name_prefix="mloop-validate") as pool:
+            for future in [pool.submit(run, i) for i in pooled]:
+                future.result()
+    else:
+        for index in pooled:
+            run(index)
+    for index in custom:
+        run(index)
+    done = [r for r in results if r is not None]
     return ValidationResult(
-        suite.name, all(r.success for r in results), table.num_rows, results, data_ref
+        suite.name, all(r.success for r in done), columns.num_rows, done, data_ref
     )

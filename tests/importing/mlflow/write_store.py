@@ -1,0 +1,67 @@
+"""Write an MLflow store with MLflow itself (run in the MLflow test interpreter, not mloop's).
+
+Usage: python write_store.py TRACKING_URI [REGISTRY_URI]
+
+Two experiments (one deleted), a parent run with two nested children, metric
+histories, params, tags, artifacts in folders, a registered scikit-learn model
+with two versions, tags on the model and a version, an alias and a stage.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+import mlflow
+from mlflow.tracking import MlflowClient
+from sklearn.linear_model import LogisticRegression
+
+uri = sys.argv[1]
+mlflow.set_tracking_uri(uri)
+if len(sys.argv) > 2:
+    mlflow.set_registry_uri(sys.argv[2])
+client = MlflowClient()
+
+exp_id = mlflow.create_experiment("credit", tags={"team": "risk"})
+gone = mlflow.create_experiment("abandoned")
+with mlflow.start_run(experiment_id=gone, run_name="lost"):
+    mlflow.log_param("p", 1)
+client.delete_experiment(gone)
+
+X = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]
+y = [0, 1, 0, 1]
+ids = {}
+with mlflow.start_run(experiment_id=exp_id, run_name="parent") as parent:
+    ids["parent"] = parent.info.run_id
+    mlflow.log_params({"lr": 0.1, "depth": 3})
+    mlflow.set_tag("stage", "search")
+    for step in range(5):
+        mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+    mlflow.log_metric("nan_metric", float("nan"))
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "notes.txt"), "w") as f:
+            f.write("hello from mlflow\n")
+        os.makedirs(os.path.join(tmp, "plots"))
+        with open(os.path.join(tmp, "plots", "curve.csv"), "w") as f:
+            f.write("x,y\n1,2\n")
+        mlflow.log_artifact(os.path.join(tmp, "notes.txt"))
+        mlflow.log_artifacts(os.path.join(tmp, "plots"), artifact_path="plots")
+    for name in ("child-a", "child-b"):
+        with mlflow.start_run(experiment_id=exp_id, run_name=name, nested=True) as child:
+            ids[name] = child.info.run_id
+            mlflow.log_param("c", name)
+            mlflow.log_metric("acc", 0.5, step=0)
+            mlflow.log_metric("acc", 0.75, step=1)
+    model = LogisticRegression().fit(X, y)
+    info1 = mlflow.sklearn.log_model(model, name="model", registered_model_name="scorer")
+    info2 = mlflow.sklearn.log_model(
+        LogisticRegression(C=0.5).fit(X, y), name="model2", registered_model_name="scorer"
+    )
+
+client.update_registered_model("scorer", description="scores credit")
+client.set_registered_model_tag("scorer", "owner", "risk-team")
+client.set_model_version_tag("scorer", "1", "validated", "yes")
+client.update_model_version("scorer", "2", description="second try")
+client.set_registered_model_alias("scorer", "champion", "2")
+client.transition_model_version_stage("scorer", "1", "Staging")
+print(json.dumps(ids))

@@ -3,8 +3,10 @@
 Usage: python write_store.py TRACKING_URI [REGISTRY_URI]
 
 Two experiments (one deleted), a parent run with two nested children, metric
-histories, params, tags, artifacts in folders, a registered scikit-learn model
-with two versions, tags on the model and a version, an alias and a stage.
+histories (and a NaN), params, tags, artifacts in folders, a registered
+scikit-learn model with two versions (skops), one pickled with cloudpickle, tags on the model and a version, an
+alias and a stage; a run still RUNNING and a deleted run. Prints the MLflow
+run ids as JSON on its last line.
 """
 
 import json
@@ -58,10 +60,19 @@ with mlflow.start_run(experiment_id=exp_id, run_name="parent") as parent:
         LogisticRegression(C=0.5).fit(X, y), name="model2", registered_model_name="scorer"
     )
 
+    mlflow.sklearn.log_model(
+        model, name="legacy", serialization_format="cloudpickle", registered_model_name="legacy"
+    )
+
 client.update_registered_model("scorer", description="scores credit")
 client.set_registered_model_tag("scorer", "owner", "risk-team")
 client.set_model_version_tag("scorer", "1", "validated", "yes")
 client.update_model_version("scorer", "2", description="second try")
 client.set_registered_model_alias("scorer", "champion", "2")
+running = client.create_run(exp_id, run_name="still-running")  # never ended: RUNNING
+ids["running"] = running.info.run_id
+with mlflow.start_run(experiment_id=exp_id, run_name="binned") as binned:
+    ids["binned"] = binned.info.run_id
+client.delete_run(ids["binned"])
 client.transition_model_version_stage("scorer", "1", "Staging")
 print(json.dumps(ids))

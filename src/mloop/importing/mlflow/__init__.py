@@ -120,5 +120,3 @@ def _models(
             if not versions:
                 continue
         writer.model(model, versions)
-
-

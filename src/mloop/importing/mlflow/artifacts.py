@@ -94,7 +94,7 @@ class ArtifactReader:
         return found
 
     def fetch(self, uri: str, path: str, scratch: Path) -> Path:
-        """A local file holding ``path`` under ``uri``: the file itself, or a download into ``scratch``."""
+        """A local file holding ``path`` under ``uri``: the file itself, or one downloaded."""
         if self.kind(uri) == "local":
             return local_path(uri) / path
         target = scratch / path

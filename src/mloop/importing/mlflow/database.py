@@ -71,10 +71,10 @@ class DatabaseSource:
                 "(mlflow server --backend-store-uri ...)"
             )
 
-    def _rows(self, sql: str, **params: Any) -> list[sa.Row[Any]]:
+    def _rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         try:
             with self._engine.connect() as conn:
-                return list(conn.execute(sa.text(sql), params))
+                return [tuple(row) for row in conn.execute(sa.text(sql), params)]
         except sa.exc.SQLAlchemyError as err:
             raise StoreError(
                 f"reading the MLflow database {self.description} failed: "
@@ -106,9 +106,15 @@ class DatabaseSource:
             e=int(experiment.source_id),
         )
         for run_id, name, status, start, end, stage, user, artifact_uri in rows:
-            params = dict(self._rows("SELECT key, value FROM params WHERE run_uuid = :r", r=run_id))
+            params = {
+                str(k): v or ""
+                for k, v in self._rows(
+                    "SELECT key, value FROM params WHERE run_uuid = :r", r=run_id
+                )
+            }
             tags = {
-                k: v or "" for k, v in self._rows("SELECT key, value FROM tags WHERE run_uuid = :r", r=run_id)
+                k: v or ""
+                for k, v in self._rows("SELECT key, value FROM tags WHERE run_uuid = :r", r=run_id)
             }
             points = tuple(
                 MetricPoint(key, math.nan if is_nan else float(value), int(ts), int(step or 0))
@@ -139,7 +145,9 @@ class DatabaseSource:
             return []
         tags: dict[str, dict[str, str]] = {}
         if "registered_model_tags" in self._tables:
-            for key, value, name in self._rows("SELECT key, value, name FROM registered_model_tags"):
+            for key, value, name in self._rows(
+                "SELECT key, value, name FROM registered_model_tags"
+            ):
                 tags.setdefault(name, {})[key] = value or ""
         aliases: dict[str, dict[str, int]] = {}
         if "registered_model_aliases" in self._tables:

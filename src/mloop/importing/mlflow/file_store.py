@@ -208,6 +208,8 @@ def _children(folder: Path) -> list[Path]:
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) or (
-        isinstance(value, str) and value.isdigit()
-    ) else None
+    return (
+        int(value)
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit())
+        else None
+    )

@@ -89,13 +89,16 @@ class MlflowHttp:
     def _open(self, request: urllib.request.Request) -> Any:
         where = request.full_url.removeprefix(self.base).split("?", 1)[0]
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310 (http only)
+            return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as err:
-            detail = _message(err)
-            if err.code == 404:
-                raise NotFound(
-                    f"{self.shown} has no {where} ({detail}); is it an MLflow server "
-                    "(mlflow server, 2.x or later)?"
+            code, detail = _error_of(err)
+            if code:  # MLflow's own error answer: {"error_code": ..., "message": ...}
+                error = NotFound if err.code == 404 else StoreError
+                raise error(f"{self.shown} refused {where}: {code}: {detail}") from None
+            if err.code in {404, 405, 501}:
+                raise InvalidInput(
+                    f"{self.shown} is not an MLflow server: it answered {where} with HTTP "
+                    f"{err.code}; give the URL mlflow server listens on (http://HOST:PORT)"
                 ) from None
             raise StoreError(f"{self.shown} refused {where}: HTTP {err.code} {detail}") from None
         except (urllib.error.URLError, OSError) as err:
@@ -106,11 +109,12 @@ class MlflowHttp:
             ) from None
 
 
-def _message(err: urllib.error.HTTPError) -> str:
+def _error_of(err: urllib.error.HTTPError) -> tuple[str, str]:
+    """MLflow's ``(error_code, message)`` from an error answer; ``("", reason)`` otherwise."""
     try:
         body = json.loads(err.read() or b"{}")
     except (ValueError, OSError):
-        return err.reason or ""
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])[:300]
-    return str(err.reason or "")
+        return "", str(err.reason or "")
+    if isinstance(body, dict) and body.get("error_code"):
+        return str(body["error_code"]), str(body.get("message") or "")[:300]
+    return "", str(err.reason or "")

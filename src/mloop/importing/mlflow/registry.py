@@ -48,7 +48,7 @@ MODEL_TAG = "mloop.import.mlflow_model"
 """The tag marking a registered model brought from MLflow (its MLflow name)."""
 
 VERSION_TAG_PREFIX = "mloop.import.version."
-"""Model tags ``mloop.import.version.<n>.stage`` / ``.tag.<key>`` hold an imported version's MLflow stage and tags."""
+"""Model tags ``mloop.import.version.<n>.stage`` and ``.tag.<key>``: a version's MLflow facts."""
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -222,7 +222,9 @@ class ModelWriter:
 
     def _set_alias(self, name: str, alias: str, number: int) -> None:
         try:
-            registry.set_alias(name, alias, number, reason="imported from MLflow", context=self.context)
+            registry.set_alias(
+                name, alias, number, reason="imported from MLflow", context=self.context
+            )
         except (PermissionDenied, Conflict) as err:  # a protected alias: its rules stand
             self.summary.aliases.brought -= 1
             self.summary.skip(f"alias refused ({err})", f"{name}@{alias}")

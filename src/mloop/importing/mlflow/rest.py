@@ -112,7 +112,9 @@ class RestSource:
     def _history(self, run_id: str, key: str) -> list[MetricPoint]:
         body = {"run_id": run_id, "metric_key": key, "max_results": HISTORY_PAGE}
         return [
-            MetricPoint(key, float(m["value"]), int(m.get("timestamp") or 0), int(m.get("step") or 0))
+            MetricPoint(
+                key, float(m["value"]), int(m.get("timestamp") or 0), int(m.get("step") or 0)
+            )
             for m in self._pages("GET", "metrics/get-history", body, "metrics")
         ]
 

@@ -79,7 +79,7 @@ def ordered(runs: Iterable[N]) -> list[N]:
     pending = list(runs)
     ids = {r.source_id for r in pending}
     done: set[str] = set()
-    result: list[R] = []
+    result: list[N] = []
     while pending:
         ready = [r for r in pending if r.parent_id not in ids or r.parent_id in done]
         if not ready:  # a cycle (never written by MLflow): keep the rest as they come
@@ -166,7 +166,9 @@ class RunWriter:
         if not self.summary.dry_run:
             with self.client.content.batch() as content:
                 for item in files:
-                    local = self.source.artifacts.fetch(record.artifact_uri, item.path, self.scratch)
+                    local = self.source.artifacts.fetch(
+                        record.artifact_uri, item.path, self.scratch
+                    )
                     digest, size = content.put_file(local)
                     batch.artifacts.append((run_id, item.path, digest, size))
             self.client.stores.runs.write_batch(batch)
@@ -216,9 +218,7 @@ class RunWriter:
                 )
                 for p in record.metrics
             ],
-            terminations=[
-                Termination(run_id, RunStatus(record.status), timestamp_millis(end))
-            ],
+            terminations=[Termination(run_id, RunStatus(record.status), timestamp_millis(end))],
         )
         return batch, run_id
 

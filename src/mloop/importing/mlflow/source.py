@@ -16,12 +16,16 @@ from typing import Protocol
 
 from mloop.errors import InvalidInput, NotFound
 from mloop.importing.mlflow.artifacts import ArtifactReader
+from mloop.importing.mlflow.database import DatabaseSource
+from mloop.importing.mlflow.file_store import FileSource
+from mloop.importing.mlflow.http import MlflowHttp
 from mloop.importing.mlflow.records import (
     ExperimentRecord,
     ModelRecord,
     RunRecord,
     VersionRecord,
 )
+from mloop.importing.mlflow.rest import RestSource
 from mloop.masking import mask_uri
 
 DATABASE_SCHEMES = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mssql"})
@@ -86,24 +90,18 @@ def open_source(text: str, *, server: str | None = None) -> Source:
         NotFound: no such folder or file.
         StoreError: the database or server cannot be reached.
     """
-    from mloop.importing.mlflow.http import MlflowHttp  # noqa: PLC0415 (light, stdlib only)
-
     kind = source_kind(text)
     proxy = MlflowHttp(server) if server else None
     if kind == "server":
-        from mloop.importing.mlflow.rest import RestSource
-
         return RestSource(MlflowHttp(text))
     if kind == "folder":
-        path = Path(urllib.parse.unquote(urllib.parse.urlsplit(text).path) if "://" in text else text)
+        path = Path(
+            urllib.parse.unquote(urllib.parse.urlsplit(text).path) if "://" in text else text
+        )
         if path.is_file():
             text, kind = f"sqlite:///{path.resolve()}", "database"
         else:
             if not path.exists():
                 raise NotFound(f"no MLflow store at {str(path)!r}: no such folder")
-            from mloop.importing.mlflow.file_store import FileSource
-
             return FileSource(path, ArtifactReader(proxy))
-    from mloop.importing.mlflow.database import DatabaseSource
-
     return DatabaseSource(text, ArtifactReader(proxy))

@@ -14,8 +14,8 @@ with a message that says why and what to do.
 Example:
     >>> plan = loader_settings({"flavors": {"sklearn": {"pickled_model": "model.pkl",
     ...                          "serialization_format": "cloudpickle"}}})
-    >>> plan["loadable"], plan["reason"].split(";")[0]
-    (False, 'the model is stored as model.pkl in cloudpickle format, which runs code when it is read')
+    >>> plan["loadable"], plan["reason"].split(",")[0]
+    (False, 'the model is stored as model.pkl in cloudpickle format')
 """
 
 from __future__ import annotations

@@ -55,13 +55,24 @@ with mlflow.start_run(experiment_id=exp_id, run_name="parent") as parent:
             mlflow.log_metric("acc", 0.5, step=0)
             mlflow.log_metric("acc", 0.75, step=1)
     model = LogisticRegression().fit(X, y)
-    info1 = mlflow.sklearn.log_model(model, name="model", registered_model_name="scorer")
-    info2 = mlflow.sklearn.log_model(
-        LogisticRegression(C=0.5).fit(X, y), name="model2", registered_model_name="scorer"
+    # Requirements named: MLflow need not infer them (which takes seconds).
+    needs = ["scikit-learn"]
+    mlflow.sklearn.log_model(
+        model, name="model", registered_model_name="scorer", pip_requirements=needs
+    )
+    mlflow.sklearn.log_model(
+        LogisticRegression(C=0.5).fit(X, y),
+        name="model2",
+        registered_model_name="scorer",
+        pip_requirements=needs,
     )
 
     mlflow.sklearn.log_model(
-        model, name="legacy", serialization_format="cloudpickle", registered_model_name="legacy"
+        model,
+        name="legacy",
+        serialization_format="cloudpickle",
+        registered_model_name="legacy",
+        pip_requirements=needs,
     )
 
 client.update_registered_model("scorer", description="scores credit")

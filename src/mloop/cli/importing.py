@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from mloop.cli.context import client_from, creates_store
-from mloop.cli.output import handle_errors, print_json, say, table
+from mloop.cli.output import handle_errors, print_json, progress_bar, say, table
 
 app = typer.Typer(help="Bring another tool's store into mloop.", no_args_is_help=True)
 
@@ -51,13 +51,15 @@ def import_mlflow(
     from mloop.importing.mlflow import import_mlflow as run_import
 
     client = client_from(ctx)
-    summary = run_import(
-        source,
-        experiments=experiment or None,
-        dry_run=dry_run,
-        server=server,
-        context=client.context,
-    )
+    with progress_bar("importing from MLflow") as progress:
+        summary = run_import(
+            source,
+            experiments=experiment or None,
+            dry_run=dry_run,
+            server=server,
+            context=client.context,
+            progress=progress,
+        )
     if as_json:
         print_json(summary.to_dict())
         return

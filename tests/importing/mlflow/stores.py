@@ -32,6 +32,7 @@ class MlflowStore:
     source: str
     ids: dict[str, str]
     server: str | None = None
+    database: str | None = None  # a server's backend store
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def server_store(
     try:
         wait_until_up(url, process, SERVER_START_SECONDS)
         ids = write_store(mlflow_python, root, url)
-        yield MlflowStore(url, ids, server=url)
+        yield MlflowStore(url, ids, server=url, database=f"sqlite:///{root}/mlflow.db")
     finally:
         _stop(process)
         log.close()

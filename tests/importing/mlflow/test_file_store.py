@@ -35,7 +35,9 @@ def test_a_file_uri_names_the_folder_too(mlruns_store: MlflowStore, context: Con
 
 
 def test_a_dry_run_counts_and_writes_nothing(mlruns_store: MlflowStore, context: Context) -> None:
-    summary = run_import(mlruns_store, context, dry_run=True)
+    steps: list[tuple[int, int]] = []
+    summary = run_import(mlruns_store, context, dry_run=True, progress=lambda *s: steps.append(s))
+    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]  # two experiments, two models
     assert summary.dry_run
     assert (summary.experiments.brought, summary.runs.brought, summary.versions.brought) == (
         2,

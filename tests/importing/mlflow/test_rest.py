@@ -32,6 +32,22 @@ def test_a_running_server_comes_over_whole_and_once(
     assert time.monotonic() - started < 30
 
 
+def test_its_database_needs_the_server_for_proxied_artifacts(
+    server_store: MlflowStore, context: Context
+) -> None:
+    assert server_store.database is not None
+    alone = import_mlflow(server_store.database, context=context)
+    assert alone.runs.brought == 0
+    (reason,) = [r for r in alone.skipped if r.startswith("run mloop cannot store")]
+    assert "--server http://HOST:PORT" in reason
+    assert len(alone.skipped[reason]) == 3
+    assert alone.versions.brought == 0
+    assert alone.skipped["alias of a version not brought"] == ["scorer@champion"]
+    served = import_mlflow(server_store.database, server=server_store.server, context=context)
+    assert (served.runs.brought, served.versions.brought, served.aliases.brought) == (3, 3, 1)
+    assert served.artifact_files.brought >= 2
+
+
 def test_a_server_with_nothing_listening(context: Context) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(StoreError, match=f"cannot reach the MLflow server at {url}"):

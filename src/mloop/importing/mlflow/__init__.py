@@ -23,12 +23,12 @@ Example:
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mloop.context.context import Context
 from mloop.errors import InvalidInput
-from mloop.importing.mlflow.records import ExperimentRecord
+from mloop.importing.mlflow.records import ExperimentRecord, ModelRecord
 from mloop.importing.mlflow.registry import ModelWriter
 from mloop.importing.mlflow.runs import RunWriter
 from mloop.importing.mlflow.source import Source, open_source
@@ -46,6 +46,7 @@ def import_mlflow(
     dry_run: bool = False,
     server: str | None = None,
     context: Context | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Bring an MLflow store into mloop; return what was brought and what was there already.
 
@@ -58,6 +59,7 @@ def import_mlflow(
         server: the MLflow server whose artifact proxy holds ``mlflow-artifacts:``
             URIs, for a database source.
         context: where to import (default: the fluent API's store and project).
+        progress: called with ``(done, total)`` as each experiment and model is done.
 
     Raises:
         InvalidInput: an unknown kind of source, one that is not an MLflow store,
@@ -70,13 +72,21 @@ def import_mlflow(
     try:
         summary = ImportSummary(source=opened.description, dry_run=dry_run)
         chosen = _chosen(opened.experiments(), experiments, summary)
+        models = opened.models()
+        step = _Steps(len(chosen) + len(models), progress)
         with tempfile.TemporaryDirectory(prefix="mloop-import-") as scratch:
             runs = RunWriter(client, opened, summary, Path(scratch))
             for record in chosen:
                 experiment_id = runs.experiment(record)
                 if experiment_id is not None:
                     runs.runs(record, experiment_id)
-            _models(client.context, opened, summary, Path(scratch), runs, experiments)
+                step()
+            writer = ModelWriter(
+                client.context, opened, summary, Path(scratch), runs.imported, runs.artifact_uris
+            )
+            for model in models:
+                _model(writer, opened, model, runs, experiments)
+                step()
     finally:
         opened.close()
     return summary
@@ -104,19 +114,30 @@ def _chosen(
     return chosen
 
 
-def _models(
-    context: Context,
+def _model(
+    writer: ModelWriter,
     source: Source,
-    summary: ImportSummary,
-    scratch: Path,
+    model: ModelRecord,
     runs: RunWriter,
     experiments: Sequence[str] | None,
 ) -> None:
-    writer = ModelWriter(context, source, summary, scratch, runs.imported, runs.artifact_uris)
-    for model in source.models():
-        versions = source.versions(model)
-        if experiments:  # only versions made by runs of the chosen experiments
-            versions = [v for v in versions if v.run_id in runs.artifact_uris]
-            if not versions:
-                continue
-        writer.model(model, versions)
+    versions = source.versions(model)
+    if experiments:  # only versions made by runs of the chosen experiments
+        versions = [v for v in versions if v.run_id in runs.artifact_uris]
+        if not versions:
+            return
+    writer.model(model, versions)
+
+
+class _Steps:
+    """Counts finished steps out of ``total`` and tells ``progress``."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.done = 0
+        self.progress = progress
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)

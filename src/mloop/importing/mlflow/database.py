@@ -5,7 +5,9 @@ so every schema version since MLflow 1.x reads alike: ``experiments``,
 ``experiment_tags``, ``runs``, ``params``, ``metrics`` (the full history;
 ``is_nan`` marks a NaN stored as 0), ``tags``, ``registered_models``,
 ``registered_model_tags``, ``model_versions``, ``model_version_tags`` and
-``registered_model_aliases`` when present. Artifacts are read from each run's
+``registered_model_aliases`` when present, and ``logged_models`` to find the
+files of an MLflow 3 version whose ``storage_location`` is empty. The full
+history makes ``latest_metrics`` redundant: it is not read. Artifacts are read from each run's
 ``artifact_uri``. The database is opened read-only in spirit: nothing is
 ever written to it.
 
@@ -44,6 +46,11 @@ def driver_url(url: str) -> str:
         if url.startswith(plain):
             return "postgresql+psycopg://" + url[len(plain) :]
     return url
+
+
+def _logged_model_id(source: str) -> str | None:
+    """The logged model a version's source names (``models:/m-…``), if it names one."""
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
 
 
 class DatabaseSource:
@@ -181,16 +188,27 @@ class DatabaseSource:
                 model_name=model.name,
                 version=int(version),
                 source=source or "",
-                storage_location=location or "",
+                storage_location=location or self._logged_model_location(source or ""),
                 run_id=run_id or None,
                 description=desc or "",
                 stage=stage or "None",
                 status=status or "READY",
                 creation_time=created,
+                model_id=_logged_model_id(source or ""),
                 tags=tags.get(int(version), {}),
             )
             for version, source, location, run_id, desc, stage, status, created in rows
         ]
+
+    def _logged_model_location(self, source: str) -> str:
+        """Where an MLflow 3 logged model (a version's ``models:/m-…`` source) keeps its files."""
+        model_id = _logged_model_id(source)
+        if model_id is None or "logged_models" not in self._tables:
+            return ""
+        rows = self._rows(
+            "SELECT artifact_location FROM logged_models WHERE model_id = :m", m=model_id
+        )
+        return str(rows[0][0] or "") if rows else ""
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -7,10 +7,14 @@ mloop error naming the server with any credentials in its URL masked.
 Example:
     >>> MlflowHttp("http://127.0.0.1:5000/").base
     'http://127.0.0.1:5000'
+    >>> server = MlflowHttp("https://ana:S3CRET@mlflow.example.com")
+    >>> (server.base, sorted(server.headers))
+    ('https://mlflow.example.com', ['Authorization'])
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import urllib.error
@@ -33,9 +37,18 @@ class MlflowHttp:
 
     def __init__(self, base: str, timeout: float = TIMEOUT_SECONDS) -> None:
         parsed = urllib.parse.urlsplit(base)
-        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            raise InvalidInput(f"an MLflow server URL is http(s)://HOST[:PORT], got {base!r}")
-        self.base = base.rstrip("/")
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+            raise InvalidInput(
+                f"an MLflow server URL is http(s)://HOST[:PORT], got {mask_uri(base)!r}"
+            )
+        # user:password@ in the URL is sent as HTTP basic auth, never as part of a URL.
+        self.headers: dict[str, str] = {}
+        if parsed.username is not None:
+            user = urllib.parse.unquote(parsed.username)
+            pair = f"{user}:{urllib.parse.unquote(parsed.password or '')}"
+            self.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        host = parsed.netloc.rpartition("@")[2]
+        self.base = urllib.parse.urlunsplit((parsed.scheme, host, parsed.path, "", "")).rstrip("/")
         self.timeout = timeout
 
     @property
@@ -88,6 +101,8 @@ class MlflowHttp:
 
     def _open(self, request: urllib.request.Request) -> Any:
         where = request.full_url.removeprefix(self.base).split("?", 1)[0]
+        for name, value in self.headers.items():
+            request.add_header(name, value)
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as err:

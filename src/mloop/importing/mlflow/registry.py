@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from mloop.context.context import Context
+from mloop.entities import RegisteredModel
 from mloop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mloop.importing.mlflow.records import ModelRecord, VersionRecord
 from mloop.importing.mlflow.runs import SOURCE_TAG
@@ -43,6 +44,7 @@ from mloop.importing.mlflow.summary import ImportSummary
 from mloop.models import api, registry
 from mloop.models.flavors.mlflow_folder import MlflowModelFolder
 from mloop.models.package import PackageSpec, write_package
+from mloop.models.uris import check_model_name
 
 MODEL_TAG = "mloop.import.mlflow_model"
 """The tag marking a registered model brought from MLflow (its MLflow name)."""
@@ -78,7 +80,15 @@ class ModelWriter:
         self.artifact_uris = artifact_uris
 
     def model(self, record: ModelRecord, versions: list[VersionRecord]) -> None:
-        """Bring one model with the given versions, then its aliases."""
+        """Bring one model with the given versions, then its aliases.
+
+        A model whose name mloop refuses is left out, with the reason.
+        """
+        try:
+            check_model_name(record.name)
+        except InvalidInput as err:
+            self.summary.skip(f"model mloop cannot store ({err})", record.name)
+            return
         existing = self._existing(record.name)
         if existing is None:
             self.summary.models.brought += 1
@@ -149,7 +159,7 @@ class ModelWriter:
         if tags:
             registry.update_model(record.name, tags=tags, context=self.context)
 
-    def _model_or_none(self, name: str) -> Any:
+    def _model_or_none(self, name: str) -> RegisteredModel | None:
         try:
             return registry.get_model(name, context=self.context)
         except NotFound:

@@ -29,7 +29,7 @@ from mloop.errors import InvalidInput
 from mloop.importing.mlflow.records import ExperimentRecord, RunRecord
 from mloop.importing.mlflow.source import Source
 from mloop.importing.mlflow.summary import ImportSummary
-from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
+from mloop.store.names import MAX_EXPERIMENT_NAME_LENGTH, MAX_RUN_NAME_LENGTH, validate_name
 from mloop.store.protocols.tracking import Batch, NewRun, Termination
 from mloop.tracking.client import Client
 from mloop.tracking.redaction import redact
@@ -113,13 +113,21 @@ class RunWriter:
                 return None
             self.summary.experiments.already += 1
             return found.experiment_id
-        self.summary.experiments.brought += 1
-        if self.summary.dry_run:
-            return ""
         tags = {k: tag_value(k, v) for k, v in record.tags.items() if _valid(k, "tag")}
         tags[EXPERIMENT_ID_TAG] = record.source_id
         tags[SOURCE_TAG] = self.source.description
-        return self.client.create_experiment(record.name, tags=tags)
+        try:
+            validate_name(record.name, "experiment", MAX_EXPERIMENT_NAME_LENGTH)
+            created = (
+                ""
+                if self.summary.dry_run
+                else self.client.create_experiment(record.name, tags=tags)
+            )
+        except InvalidInput as err:
+            self.summary.skip(f"experiment mloop cannot store ({err})", record.name)
+            return None
+        self.summary.experiments.brought += 1
+        return created
 
     def runs(self, record: ExperimentRecord, experiment_id: str) -> None:
         """Bring every finished, active run of the experiment not brought before."""
@@ -171,6 +179,8 @@ class RunWriter:
                     )
                     digest, size = content.put_file(local)
                     batch.artifacts.append((run_id, item.path, digest, size))
+                    if local.is_relative_to(self.scratch):  # a download: stored, not kept
+                        local.unlink()
             self.client.stores.runs.write_batch(batch)
         self.imported[record.source_id] = run_id
         self.summary.runs.brought += 1

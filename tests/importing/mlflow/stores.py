@@ -14,11 +14,13 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 MLFLOW_PYTHON_ENV = "MLOOP_TEST_MLFLOW_PYTHON"
 WRITER = Path(__file__).with_name("write_store.py")
@@ -80,6 +82,30 @@ def sqlite_store(mlflow_python: str, tmp_path_factory: pytest.TempPathFactory) -
     root = tmp_path_factory.mktemp("mlflow-db")
     ids = write_store(mlflow_python, root, f"sqlite:///{root}/mlflow.db")
     return MlflowStore(f"sqlite:///{root}/mlflow.db", ids)
+
+
+@pytest.fixture(scope="module")
+def postgres_mlflow_store(
+    mlflow_python: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MlflowStore]:
+    """An MLflow database on PostgreSQL (a database of its own), artifacts in a local folder."""
+    root = tmp_path_factory.mktemp("mlflow-postgres")
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"mlflow_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(postgres_url).set(database=name)
+    # MLflow writes with its driver (psycopg2); the import reads a plain postgresql:// URI.
+    written = url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    try:
+        ids = write_store(mlflow_python, root, written)
+        yield MlflowStore(
+            url.set(drivername="postgresql").render_as_string(hide_password=False), ids
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def free_port() -> int:

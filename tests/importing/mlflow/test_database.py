@@ -33,6 +33,12 @@ def test_into_postgresql(sqlite_store: MlflowStore, postgres_store: str, tmp_pat
     check_all(sqlite_store, context)
 
 
+def test_a_postgresql_database_comes_over_whole_and_once(
+    postgres_mlflow_store: MlflowStore, context: Context
+) -> None:
+    check_all(postgres_mlflow_store, context)
+
+
 def test_a_path_to_the_database_file_works_too(sqlite_store: MlflowStore, context: Context) -> None:
     summary = import_mlflow(sqlite_store.source.removeprefix("sqlite:///"), context=context)
     assert summary.runs.brought == 3

@@ -100,3 +100,19 @@ def test_an_alias_moved_in_mloop_stays_where_it_is(tmp_path: Path, context: Cont
     assert (again.aliases.brought, again.aliases.already) == (0, 1)
     assert registry.get_version("scorer@champion", context=context).version == 1
     assert registry.get_model("scorer", context=context).description == "d"
+
+
+def test_a_version_found_through_its_logged_model(tmp_path: Path, context: Context) -> None:
+    mlruns = tmp_path / "mlruns"
+    experiment = mlruns / "7"
+    experiment.mkdir(parents=True)
+    (experiment / "meta.yaml").write_text("experiment_id: '7'\nname: e\nlifecycle_stage: active\n")
+    logged = experiment / "models" / "m-abc"
+    model_files(logged / "artifacts")
+    (logged / "meta.yaml").write_text(
+        f"model_id: m-abc\nartifact_location: {(logged / 'artifacts').as_uri()}\n"
+    )
+    registered(mlruns, "scorer", {1: {"source": "models:/m-abc"}})
+    summary = import_mlflow(str(mlruns), context=context)
+    assert summary.versions.brought == 1
+    assert list(load("models:/scorer/1", context=context).predict(X)) == Y

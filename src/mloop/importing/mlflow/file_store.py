@@ -185,7 +185,9 @@ class FileSource:
                     model_name=model.name,
                     version=int(meta["version"]),
                     source=str(meta.get("source") or ""),
-                    storage_location=str(meta.get("storage_location") or ""),
+                    storage_location=str(
+                        meta.get("storage_location") or self._logged_model(meta.get("source"))
+                    ),
                     run_id=meta.get("run_id") or None,
                     description=str(meta.get("description") or ""),
                     stage=str(meta.get("current_stage") or "None"),
@@ -196,6 +198,20 @@ class FileSource:
                 )
             )
         return sorted(found, key=lambda v: v.version)
+
+    def _logged_model(self, source: object) -> str:
+        """The artifact folder of the MLflow 3 logged model a ``models:/m-…`` source names."""
+        text = str(source or "")
+        if not text.startswith("models:/m-"):
+            return ""
+        model_id = text.removeprefix("models:/")
+        for _, folder in self._experiments.values():
+            meta = read_yaml(folder / "models" / model_id / "meta.yaml")
+            if meta:
+                return str(
+                    meta.get("artifact_location") or folder / "models" / model_id / "artifacts"
+                )
+        return ""
 
     def close(self) -> None:
         """Nothing to release."""

@@ -46,6 +46,7 @@ def mlflow_python() -> str:
             f"{MLFLOW_PYTHON_ENV} is unset: run `make pytest`, which builds .mlflow-venv "
             "(tests/requirements-mlflow.txt) and points this variable at it"
         )
+    python = os.path.abspath(python)  # the scripts run in folders of their own
     try:
         done = subprocess.run(
             [python, "-c", "import mlflow, sklearn"], capture_output=True, text=True, timeout=120

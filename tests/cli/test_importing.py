@@ -32,6 +32,23 @@ def test_a_dry_run_says_what_would_come(home: Path, mlruns_store: MlflowStore) -
     assert "credit" not in out
 
 
+def test_only_the_named_experiment(home: Path, mlruns_store: MlflowStore) -> None:
+    code, out, err = invoke("import", "mlflow", mlruns_store.source, "-e", "credit", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["experiments"]["brought"], summary["runs"]["brought"]) == (1, 3)
+    code, _, err = invoke("import", "mlflow", mlruns_store.source, "-e", "nope")
+    assert code == InvalidInput.exit_code
+    assert "no experiment named 'nope'" in err
+
+
+def test_a_database_password_is_never_shown(home: Path) -> None:
+    code, out, err = invoke("import", "mlflow", "postgresql://ana:S3CRET@127.0.0.1:1/mlflow")
+    assert code == StoreError.exit_code
+    assert "S3CRET" not in out + err
+    assert "ana:***@127.0.0.1:1" in err
+
+
 def test_a_missing_folder(home: Path, tmp_path: Path) -> None:
     code, _, err = invoke("import", "mlflow", str(tmp_path / "nope"))
     assert code == NotFound.exit_code

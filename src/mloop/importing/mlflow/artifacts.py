@@ -86,6 +86,11 @@ class ArtifactReader:
         found = []
         for entry in server.list_proxied(f"{root}/{below}".rstrip("/")):
             name = str(entry["path"]).rsplit("/", 1)[-1]
+            if name in {"", ".", ".."} or "\\" in name:  # never a path out of the folder
+                raise InvalidInput(
+                    f"{server.shown} listed an artifact named {name!r} under {root!r}; "
+                    "refusing to fetch it"
+                )
             relative = f"{below}/{name}".lstrip("/")
             if entry.get("is_dir"):
                 found += self._list_proxied(root, relative)

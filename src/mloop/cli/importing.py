@@ -20,6 +20,9 @@ _ROWS = (
     ("aliases", "aliases"),
 )
 
+# What a second import recognizes as there already (a run there is not read again).
+_RECOGNIZED = frozenset({"experiments", "runs", "models", "versions", "aliases"})
+
 
 @app.command("mlflow")
 @handle_errors
@@ -67,7 +70,10 @@ def import_mlflow(
     table(
         f"Import from MLflow {summary.source}",
         ["", verb, "already there"],
-        [(label, summary.count(k).brought, summary.count(k).already) for label, k in _ROWS],
+        [
+            (label, summary.count(k).brought, summary.count(k).already if k in _RECOGNIZED else "-")
+            for label, k in _ROWS
+        ],
     )
     for reason, items in sorted(summary.skipped.items()):
         shown = ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")

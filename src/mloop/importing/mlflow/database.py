@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,32 +105,17 @@ class DatabaseSource:
             for i, name, stage, created in rows
         ]
 
-    def runs(self, experiment: ExperimentRecord) -> Iterator[RunRecord]:
-        """Every run of an experiment, each read whole."""
+    def runs(
+        self, experiment: ExperimentRecord, known: Collection[str] = frozenset()
+    ) -> Iterator[RunRecord]:
+        """Every run of an experiment, each read whole (those in ``known``: their row only)."""
         rows = self._rows(
             "SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, user_id, "
             "artifact_uri FROM runs WHERE experiment_id = :e ORDER BY start_time, run_uuid",
             e=int(experiment.source_id),
         )
         for run_id, name, status, start, end, stage, user, artifact_uri in rows:
-            params = {
-                str(k): v or ""
-                for k, v in self._rows(
-                    "SELECT key, value FROM params WHERE run_uuid = :r", r=run_id
-                )
-            }
-            tags = {
-                k: v or ""
-                for k, v in self._rows("SELECT key, value FROM tags WHERE run_uuid = :r", r=run_id)
-            }
-            points = tuple(
-                MetricPoint(key, math.nan if is_nan else float(value), int(ts), int(step or 0))
-                for key, value, ts, step, is_nan in self._rows(
-                    "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = :r "
-                    "ORDER BY key, step, timestamp",
-                    r=run_id,
-                )
-            )
+            params, tags, points = self._logged(run_id) if run_id not in known else ({}, {}, ())
             yield RunRecord(
                 source_id=run_id,
                 experiment_source_id=experiment.source_id,
@@ -145,6 +130,28 @@ class DatabaseSource:
                 tags=tags,
                 metrics=points,
             )
+
+    def _logged(
+        self, run_id: str
+    ) -> tuple[dict[str, str], dict[str, str], tuple[MetricPoint, ...]]:
+        """A run's params, tags and every metric point (NaN where ``is_nan`` says so)."""
+        params = {
+            str(k): v or ""
+            for k, v in self._rows("SELECT key, value FROM params WHERE run_uuid = :r", r=run_id)
+        }
+        tags = {
+            str(k): v or ""
+            for k, v in self._rows("SELECT key, value FROM tags WHERE run_uuid = :r", r=run_id)
+        }
+        points = tuple(
+            MetricPoint(key, math.nan if is_nan else float(value), int(ts), int(step or 0))
+            for key, value, ts, step, is_nan in self._rows(
+                "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = :r "
+                "ORDER BY key, step, timestamp",
+                r=run_id,
+            )
+        )
+        return params, tags, points
 
     def models(self) -> list[ModelRecord]:
         """Every registered model with its tags and aliases."""

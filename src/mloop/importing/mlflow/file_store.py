@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,23 +111,30 @@ class FileSource:
             key=lambda e: (e.creation_time or 0, e.source_id),
         )
 
-    def runs(self, experiment: ExperimentRecord) -> Iterator[RunRecord]:
-        """Every run of an experiment, read whole."""
+    def runs(
+        self, experiment: ExperimentRecord, known: Collection[str] = frozenset()
+    ) -> Iterator[RunRecord]:
+        """Every run of an experiment, read whole (those in ``known``: their meta.yaml only)."""
         folder = self._experiments[experiment.source_id][1]
         for run_folder in _children(folder):
             meta = read_yaml(run_folder / "meta.yaml")
             run_id = meta.get("run_id") or meta.get("run_uuid")
             if not run_id:
                 continue  # the experiment's tags/, models/, datasets/ ...
-            yield self._run(experiment, run_folder, meta, str(run_id))
+            yield self._run(experiment, run_folder, meta, str(run_id), str(run_id) not in known)
 
     def _run(
-        self, experiment: ExperimentRecord, folder: Path, meta: Mapping[str, Any], run_id: str
+        self,
+        experiment: ExperimentRecord,
+        folder: Path,
+        meta: Mapping[str, Any],
+        run_id: str,
+        whole: bool,
     ) -> RunRecord:
-        tags = read_values(folder / "tags")
+        tags = read_values(folder / "tags") if whole else {}
         metrics_folder = folder / "metrics"
         points: list[MetricPoint] = []
-        if metrics_folder.is_dir():
+        if whole and metrics_folder.is_dir():
             for path in sorted(metrics_folder.rglob("*")):
                 if path.is_file():
                     key = path.relative_to(metrics_folder).as_posix()
@@ -143,7 +150,7 @@ class FileSource:
             lifecycle_stage=str(meta.get("lifecycle_stage") or "active"),
             user=str(meta.get("user_id") or tags.get("mlflow.user") or ""),
             artifact_uri=str(meta.get("artifact_uri") or ""),
-            params=read_values(folder / "params"),
+            params=read_values(folder / "params") if whole else {},
             tags=tags,
             metrics=tuple(points),
         )

@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from mloop.importing.mlflow.artifacts import ArtifactReader
@@ -81,8 +81,10 @@ class RestSource:
         ]
         return sorted(found, key=lambda e: (e.creation_time or 0, e.source_id))
 
-    def runs(self, experiment: ExperimentRecord) -> Iterator[RunRecord]:
-        """Every run of an experiment, with each metric's full history."""
+    def runs(
+        self, experiment: ExperimentRecord, known: Collection[str] = frozenset()
+    ) -> Iterator[RunRecord]:
+        """Every run of an experiment, with each metric's full history (not for ``known`` runs)."""
         body = {
             "experiment_ids": [experiment.source_id],
             "run_view_type": "ALL",
@@ -93,6 +95,8 @@ class RestSource:
             tags = tag_map(data.get("tags"))
             run_id = str(info["run_id"])
             keys = sorted({str(m["key"]) for m in data.get("metrics") or []})
+            if run_id in known:
+                keys = []
             points = tuple(p for key in keys for p in self._history(run_id, key))
             yield RunRecord(
                 source_id=run_id,

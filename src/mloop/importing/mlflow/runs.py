@@ -134,13 +134,12 @@ class RunWriter:
         there = self._already_imported(experiment_id) if experiment_id else {}
         self.imported.update(there)
         wanted = []
-        for run in self.source.runs(record):
+        for run in self.source.runs(record, known=set(there)):
             self.artifact_uris[run.source_id] = run.artifact_uri
             if run.deleted:
                 self.summary.skip("deleted run", run.source_id)
             elif run.source_id in there:
-                self.summary.runs.already += 1
-                self.summary.metric_points.already += len(run.metrics)
+                self.summary.runs.already += 1  # not read again: its points are not counted
             elif not run.finished:
                 self.summary.skip(f"unfinished run ({run.status})", run.source_id)
             else:

@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -48,8 +48,14 @@ class Source(Protocol):
     def experiments(self) -> list[ExperimentRecord]:
         """Every experiment, deleted ones included, oldest first."""
 
-    def runs(self, experiment: ExperimentRecord) -> Iterator[RunRecord]:
-        """Every run of an experiment, deleted ones included."""
+    def runs(
+        self, experiment: ExperimentRecord, known: Collection[str] = frozenset()
+    ) -> Iterator[RunRecord]:
+        """Every run of an experiment, deleted ones included.
+
+        Runs whose MLflow id is in ``known`` (imported before) may come without
+        their params, tags and metrics: they are not read again.
+        """
 
     def models(self) -> list[ModelRecord]:
         """Every registered model, by name."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import subprocess
 import sys
@@ -13,10 +14,17 @@ import pytest
 
 import mloop
 import mloop.data
+import mloop.lightgbm
 import mloop.models
+import mloop.onnx
 import mloop.pipelines
+import mloop.pyfunc
+import mloop.pytorch
+import mloop.sklearn
+import mloop.xgboost
 
 FACES = [mloop, mloop.data, mloop.models, mloop.pipelines]
+FLAVOR_MODULES = ["lightgbm", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost"]
 
 
 def _public_attributes(module: types.ModuleType) -> set[str]:
@@ -91,14 +99,19 @@ def test_lazy_names_are_the_real_objects() -> None:
 HEAVY = [
     "alembic",
     "fsspec",
+    "lightgbm",
     "numpy",
+    "onnx",
+    "onnxruntime",
     "pandas",
     "psycopg",
     "pyarrow",
     "ray",
+    "skops",
     "sklearn",
     "sqlalchemy",
     "torch",
+    "xgboost",
 ]
 
 
@@ -106,3 +119,30 @@ def test_import_mloop_pulls_in_no_heavy_library() -> None:
     code = f"import sys, mloop; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+MODEL_LIBRARIES = ["lightgbm", "onnx", "onnxruntime", "skops", "sklearn", "torch", "xgboost"]
+
+
+def test_flavor_modules_load_their_library_only_when_used() -> None:
+    code = (
+        "import sys, mloop; "
+        f"names = [getattr(mloop, n).__name__ for n in {FLAVOR_MODULES!r}]; "
+        f"print(','.join(m for m in {MODEL_LIBRARIES!r} if m in sys.modules)); "
+        "print(','.join(names))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded, names = out.stdout.split("\n")[:2]
+    assert loaded == "", f"reaching the flavor modules imported {loaded}"
+    assert names.split(",") == [f"mloop.{name}" for name in FLAVOR_MODULES]
+
+
+@pytest.mark.parametrize("name", FLAVOR_MODULES)
+def test_a_flavor_module_is_the_same_by_import_or_by_attribute(name: str) -> None:
+    module = importlib.import_module(f"mloop.{name}")
+    assert getattr(mloop, name) is module
+    assert {"load_model", "log_model", "save_model"} <= set(module.__all__)
+    assert module.__all__ == sorted(module.__all__)
+    for exported in module.__all__:
+        doc = inspect.getdoc(getattr(module, exported))
+        assert doc and len(doc) > 10, f"mloop.{name}.{exported} has no docstring"

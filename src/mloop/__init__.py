@@ -19,8 +19,15 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from mloop import data as data
+    from mloop import lightgbm as lightgbm
     from mloop import models as models
+    from mloop import onnx as onnx
     from mloop import pipelines as pipelines
+    from mloop import pyfunc as pyfunc
+    from mloop import pytorch as pytorch
+    from mloop import sklearn as sklearn
+    from mloop import xgboost as xgboost
+    from mloop.autologging import autolog as autolog
     from mloop.entities import Experiment as Experiment
     from mloop.entities import Metric as Metric
     from mloop.entities import Param as Param
@@ -81,6 +88,12 @@ _LAZY: dict[str, str] = {
     "data": "mloop.data",
     "models": "mloop.models",
     "pipelines": "mloop.pipelines",
+    "autolog": "mloop.autologging:autolog",
+    # MLflow's flavor modules, by MLflow's names (mloop.sklearn.log_model ...).
+    **{
+        name: f"mloop.{name}"
+        for name in ("lightgbm", "onnx", "pyfunc", "pytorch", "sklearn", "xgboost")
+    },
     "Experiment": "mloop.entities:Experiment",
     "Metric": "mloop.entities:Metric",
     "Param": "mloop.entities:Param",
@@ -189,6 +202,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "data",
     "delete_experiment",
@@ -204,6 +218,7 @@ __all__ = [
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "lightgbm",
     "load_table",
     "log_artifact",
     "log_artifacts",
@@ -219,8 +234,11 @@ __all__ = [
     "log_table",
     "log_text",
     "models",
+    "onnx",
     "pipeline",
     "pipelines",
+    "pyfunc",
+    "pytorch",
     "register_model",
     "search_experiments",
     "search_runs",
@@ -229,7 +247,9 @@ __all__ = [
     "set_tag",
     "set_tags",
     "set_tracking_uri",
+    "sklearn",
     "start_run",
     "step",
     "tune",
+    "xgboost",
 ]

@@ -67,5 +67,14 @@ class MlflowStyleScorer(PythonModel):
     def predict(
         self, context: ModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> np.ndarray:
-        scale = float(context.model_config.get("scale", 1.0))
+        scale = float(context.model_config.get("scale", 1.0)) * (params or {}).get("factor", 1.0)
         return model_input.to_numpy(dtype=float).sum(axis=1) * scale + self.offset
+
+
+class ParamsScaler(PythonModel):
+    """Written mloop's way, with inference parameters: ``predict(self, model_input, params=None)``."""
+
+    def predict(
+        self, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> np.ndarray:
+        return model_input.to_numpy(dtype=float).sum(axis=1) * (params or {}).get("factor", 1.0)

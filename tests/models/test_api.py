@@ -312,3 +312,20 @@ def test_loads_from_many_threads_share_one_model(
     assert len({id(m.model) for m in loaded}) == 1
     rows = credit[FEATURES][:5]
     assert all(m.predict(rows).tolist() == classifier.predict(rows).tolist() for m in loaded)
+
+
+def test_without_an_artifact_path_a_free_name_is_picked(home: Path, classifier: Any) -> None:
+    with mloop.start_run() as run:
+        mloop.log_text("notes", "model-2/notes.txt")  # taken by something else
+        first = mloop.models.log_model(classifier, None)
+        second = mloop.models.log_model(classifier, None)
+    assert (first.artifact_path, second.artifact_path) == ("model", "model-3")
+    assert second.model_uri == f"runs:/{run.info.run_id}/model-3"
+
+
+def test_find_locates_without_loading(home: Path, credit: pd.DataFrame, classifier: Any) -> None:
+    info = log_and_register(classifier, credit)
+    _, located = mloop.models.api.find("models:/credit/1")
+    assert located.digest == info.digest
+    with pytest.raises(NotFound):
+        mloop.models.api.find("models:/credit/2")

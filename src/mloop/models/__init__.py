@@ -6,7 +6,6 @@ Example:
     True
 """
 
-from mloop.models.api import ModelInfo as ModelInfo
 from mloop.models.api import clear_cache as clear_cache
 from mloop.models.api import get_model_info as get_model_info
 from mloop.models.api import load as load
@@ -27,6 +26,7 @@ from mloop.models.governance import protect_alias as protect_alias
 from mloop.models.governance import protections as protections
 from mloop.models.governance import reject as reject
 from mloop.models.governance import unprotect_alias as unprotect_alias
+from mloop.models.info import ModelInfo as ModelInfo
 from mloop.models.integrity import VerifyReport as VerifyReport
 from mloop.models.integrity import sign as sign
 from mloop.models.integrity import verify as verify

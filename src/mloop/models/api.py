@@ -28,8 +28,9 @@ from mloop.entities import ModelFile, ModelVersion
 from mloop.errors import AlreadyExists, IntegrityError, InvalidInput, NotFound
 from mloop.models.backend import ModelBackend, backend
 from mloop.models.fetch import Located, locate, resolve_version, run_package
-from mloop.models.flavors import SaveOptions
+from mloop.models.flavors import BUILTIN_ORDER, SaveOptions
 from mloop.models.flavors import get as get_flavor
+from mloop.models.info import ModelInfo
 from mloop.models.isolation import package_code, references
 from mloop.models.loaded import LoadedModel, wrap
 from mloop.models.package import (
@@ -47,38 +48,6 @@ from mloop.models.signing import check_signature, project_signer, sign_digest, s
 from mloop.models.uris import ModelUri, check_model_name, parse_model_uri
 from mloop.store.protocols.registry import NewVersion
 from mloop.tracking import fluent, reads
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelInfo:
-    """A model logged to a run: where it is, what it is, and its registered version if any.
-
-    It can be passed to ``mloop.log_input`` (kind ``model``) and returned from a
-    pipeline step (stored by reference).
-    """
-
-    model_uri: str
-    run_id: str
-    artifact_path: str
-    digest: str
-    flavor: str
-    signature: Signature | None = None
-    registered_version: ModelVersion | None = None
-
-    @property
-    def kind(self) -> str:
-        """What this is as a run input or output."""
-        return "model"
-
-    @property
-    def name(self) -> str:
-        """The artifact path, as the name of a run output."""
-        return self.artifact_path
-
-    @property
-    def source(self) -> str:
-        """Where it comes from, for run input records."""
-        return self.model_uri
 
 
 def _spec(
@@ -164,7 +133,7 @@ def save(
 
 def log_model(
     model: Any,
-    artifact_path: str = "model",
+    artifact_path: str | None = "model",
     *,
     input_example: Any = None,
     signature: Signature | None = None,
@@ -183,6 +152,8 @@ def log_model(
     The package is recorded as the run's output; with the project's signing
     key present it is signed; with ``registered_model_name`` it is registered
     as that model's next version. Options are those of :func:`save`.
+    ``artifact_path=None`` picks the first free one of ``model``, ``model-2``,
+    ``model-3`` …
 
     Raises:
         InvalidInput: as :func:`save`, or a bad model name or artifact path.
@@ -199,6 +170,8 @@ def log_model(
         )
     active = fluent.active_run() or fluent.start_run()
     run_id = active.info.run_id
+    if artifact_path is None:
+        artifact_path = _free_path(be, run_id)
     path = artifact_path.strip("/") if isinstance(artifact_path, str) else ""
     if not path:
         raise InvalidInput(f"artifact_path must name a folder, e.g. 'model', got {artifact_path!r}")
@@ -229,13 +202,28 @@ def log_model(
             (scratch / "package" / SIGNATURE_FILE).write_bytes(detached)
         be.client.log_artifacts(run_id, scratch / "package", artifact_path)
     info = ModelInfo(
-        f"runs:/{run_id}/{path}", run_id, path, manifest.digest, manifest.flavor, manifest.signature
+        f"runs:/{run_id}/{path}",
+        run_id,
+        path,
+        manifest.digest,
+        manifest.flavor,
+        manifest.signature,
+        loader=manifest.loader,
     )
     be.client.log_inputs(run_id, [info], direction="output")
     if registered_model_name is not None:
         version = register(info.model_uri, registered_model_name, context=context)
         info = dataclasses.replace(info, registered_version=version)
     return info
+
+
+def _free_path(be: ModelBackend, run_id: str) -> str:
+    """The first of ``model``, ``model-2``, ``model-3`` … under which the run has no artifacts."""
+    taken = {item.path for item in be.client.list_artifacts(run_id)}
+    number = 1
+    while (path := "model" if number == 1 else f"model-{number}") in taken:
+        number += 1
+    return path
 
 
 def get_model_info(uri: str | os.PathLike[str], *, context: Context | None = None) -> ModelInfo:
@@ -258,7 +246,13 @@ def get_model_info(uri: str | os.PathLike[str], *, context: Context | None = Non
         raise InvalidInput(f"get_model_info takes a runs:/RUN_ID/PATH URI, got {text!r}")
     manifest, _, _ = run_package(backend(context), parsed.run_id, parsed.path)
     return ModelInfo(
-        text, parsed.run_id, parsed.path, manifest.digest, manifest.flavor, manifest.signature
+        text,
+        parsed.run_id,
+        parsed.path,
+        manifest.digest,
+        manifest.flavor,
+        manifest.signature,
+        loader=manifest.loader,
     )
 
 
@@ -301,21 +295,45 @@ def load(
             or an unsigned package where signatures are required.
         MissingExtra: the flavor's library is not installed.
     """
+    be, located = find(uri, context=context)
+    return load_located(be, located)
+
+
+def find(
+    uri: str | os.PathLike[str] | ModelVersion | ModelInfo, *, context: Context | None = None
+) -> tuple[ModelBackend, Located]:
+    """The package behind ``uri``, found but not yet fetched, checked or loaded.
+
+    Recorded as a read of the pipeline step running (if any), as every load is.
+
+    Example:
+        >>> be, located = find("models:/credit/1")
+        >>> len(located.digest)
+        64
+
+    Raises:
+        InvalidInput: a malformed URI.
+        NotFound: nothing at the URI.
+    """
     text = _source_text(uri)
     be = backend(context)
     located = locate(be, parse_model_uri(text), text)
     # A pipeline step records what its references named (a moving ref is part of its cache key).
     reads.record(reads.Read("model", text, located.digest, text, text))
-    return load_located(be, located)
+    return be, located
 
 
-def load_located(be: ModelBackend, located: Located, *, cache: bool = True) -> LoadedModel:
+def load_located(
+    be: ModelBackend, located: Located, *, cache: bool = True, flavor: str | None = None
+) -> LoadedModel:
     """Load a package found behind a URI or in an archive; every load goes through here.
 
     The signature is checked against the project's trusted keys, then the
     local copy's manifest against the expected digest and every file against
     the manifest, before any of the package's code runs. ``cache=False``
-    gives a model object of its own (not shared with other loads).
+    gives a model object of its own (not shared with other loads). With
+    ``flavor``, a package of another flavor is refused after its checks and
+    before any of its code or files are loaded.
 
     Example:
         >>> import mloop
@@ -335,8 +353,9 @@ def load_located(be: ModelBackend, located: Located, *, cache: bool = True) -> L
             _cache.move_to_end(key)
     if cached is not None:
         manifest, predictor, folder = cached
+        _check_flavor(located, manifest, flavor)
         return wrap(manifest, predictor, folder, located.uri)
-    manifest, predictor, folder = _load_located(be, located)
+    manifest, predictor, folder = _load_located(be, located, flavor)
     limit = be.settings.model_cache_size if cache else 0
     with _cache_lock:
         if limit:
@@ -346,7 +365,17 @@ def load_located(be: ModelBackend, located: Located, *, cache: bool = True) -> L
     return wrap(manifest, predictor, folder, located.uri)
 
 
-def _load_located(be: ModelBackend, located: Located) -> _Cached:
+def _check_flavor(located: Located, manifest: Manifest, flavor: str | None) -> None:
+    if flavor is None or manifest.flavor == flavor:
+        return
+    own = f"mloop.{manifest.flavor}.load_model, " if manifest.flavor in BUILTIN_ORDER else ""
+    raise InvalidInput(
+        f"{located.uri} is a {manifest.flavor!r} model, not a {flavor!r} one: load it with "
+        f"{own}mloop.pyfunc.load_model or mloop.models.load"
+    )
+
+
+def _load_located(be: ModelBackend, located: Located, flavor: str | None = None) -> _Cached:
     key_id, signature = located.signed()
     check_signature(
         located.digest,
@@ -368,6 +397,7 @@ def _load_located(be: ModelBackend, located: Located) -> _Cached:
             "loaded (a local copy that was replaced can be removed to be fetched again)"
         )
     verify_files(folder, manifest)
+    _check_flavor(located, manifest, flavor)
     # The package's code in a namespace of its own: another version's modules never mix in.
     with package_code(
         folder, referenced=references(manifest.loader), namespace=manifest.digest[:12]

@@ -26,10 +26,11 @@ from mloop.data import get as get_dataset
 from mloop.entities import EvaluationRecord, ModelVersion
 from mloop.errors import InvalidInput
 from mloop.models import metrics as m
-from mloop.models.api import ModelInfo, load
+from mloop.models.api import load
 from mloop.models.backend import backend
 from mloop.models.fetch import resolve_version
 from mloop.models.flavors import require
+from mloop.models.info import ModelInfo
 from mloop.models.loaded import LoadedModel
 from mloop.models.uris import parse_model_uri
 from mloop.tracking import fluent

@@ -17,10 +17,39 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mloop.errors import InvalidInput
 from mloop.models import examples
 from mloop.models.flavors import Predictor
 from mloop.models.package import Manifest
 from mloop.models.signature import Enforcer, Signature
+
+
+class ModelMetadata(dict[str, Any]):
+    """The user metadata saved with a model: a dict, that also answers as MLflow's ``Model`` does.
+
+    ``signature``, ``run_id``, ``flavors`` (``{flavor: loader settings}``),
+    ``metadata`` (the dict itself), ``get_input_schema()`` and
+    ``get_output_schema()``, so ``model.metadata.signature`` reads as in MLflow.
+    """
+
+    def __init__(self, manifest: Manifest) -> None:
+        super().__init__(manifest.metadata)
+        self.signature = manifest.signature
+        self.run_id = manifest.run_id
+        self.flavors = {manifest.flavor: dict(manifest.loader)}
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The user metadata as a plain dict."""
+        return dict(self)
+
+    def get_input_schema(self) -> Any:
+        """What the model takes (the signature's inputs), or None."""
+        return self.signature.inputs if self.signature is not None else None
+
+    def get_output_schema(self) -> Any:
+        """What the model returns (the signature's outputs), or None."""
+        return self.signature.outputs if self.signature is not None else None
 
 
 class LoadedModel:
@@ -59,9 +88,9 @@ class LoadedModel:
         return self.manifest.signature
 
     @property
-    def metadata(self) -> Mapping[str, Any]:
-        """The user metadata saved with the model."""
-        return self.manifest.metadata
+    def metadata(self) -> ModelMetadata:
+        """The user metadata saved with the model (a dict with MLflow's ``Model`` fields too)."""
+        return ModelMetadata(self.manifest)
 
     @property
     def model(self) -> Any:
@@ -75,13 +104,32 @@ class LoadedModel:
             return None
         return examples.loads((self.path / self.manifest.input_example).read_bytes())
 
-    def predict(self, data: Any) -> Any:
+    def predict(self, data: Any, params: Mapping[str, Any] | None = None) -> Any:
         """Predictions for ``data``, after checking it against the signature.
 
+        ``params`` go to a :class:`~mloop.models.PythonModel` whose ``predict``
+        takes them (MLflow's ``predict(self, context, model_input, params=None)``).
+
         Raises:
-            InvalidInput: a missing column, or a type or shape the signature does not accept.
+            InvalidInput: a missing column, or a type or shape the signature does not accept;
+                ``params`` for a model that takes none.
         """
-        return self._predict(self._enforce(data))
+        if params is None:
+            return self._predict(self._enforce(data))
+        return self._predictor.predict_with_params(self._enforce(data), dict(params))
+
+    def unwrap_python_model(self) -> Any:
+        """The :class:`~mloop.models.PythonModel` instance inside a ``pyfunc`` package.
+
+        Raises:
+            InvalidInput: the package holds another flavor's model (see :attr:`model`).
+        """
+        if self.flavor != "pyfunc":
+            raise InvalidInput(
+                f"{self.uri} holds a {self.flavor!r} model, not a PythonModel: its native "
+                "object is .model"
+            )
+        return self._predictor.model
 
 
 class LoadedClassifier(LoadedModel):

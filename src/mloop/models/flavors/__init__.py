@@ -84,6 +84,12 @@ class Predictor(abc.ABC):
         """Class probabilities, for models that have them (``has_proba``)."""
         raise InvalidInput(f"a {type(self.model).__name__} model has no predict_proba")
 
+    def predict_with_params(self, data: Any, params: dict[str, Any]) -> Any:
+        """Predictions with inference parameters, for models whose ``predict`` takes them."""
+        raise InvalidInput(
+            f"a {type(self.model).__name__} model takes no params; got {sorted(params)}"
+        )
+
 
 class Flavor(Protocol):
     """The contract every flavor keeps.

@@ -107,4 +107,14 @@ class OnnxFlavor:
         return OnnxPredictor(session)
 
 
+def load_proto(path: Path, loader: Mapping[str, Any]) -> Any:
+    """The ``onnx.ModelProto`` of a package folder (its files already verified by the caller).
+
+    Raises:
+        MissingExtra: onnx is not installed.
+    """
+    onnx = require("onnx", "onnx")
+    return onnx.load(str(path / str(loader["file"])))
+
+
 FLAVOR = OnnxFlavor()

@@ -34,6 +34,11 @@ def takes_context(method: Any) -> bool:
     return len(required) >= 2
 
 
+def _takes_params(method: Any) -> bool:
+    parameters = inspect.signature(method).parameters.values()
+    return any(p.name == "params" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
 class PythonModelPredictor(Predictor):
     """Calls the user's ``predict`` (and ``predict_proba`` when the class defines one)."""
 
@@ -48,6 +53,14 @@ class PythonModelPredictor(Predictor):
         if self.mlflow_form:
             return self.model.predict(self.context, data)
         return self.model.predict(data)
+
+    def predict_with_params(self, data: Any, params: dict[str, Any]) -> Any:
+        """The model's ``predict`` given ``params``, when it is written to take them."""
+        if not _takes_params(self.model.predict):
+            return super().predict_with_params(data, params)
+        if self.mlflow_form:
+            return self.model.predict(self.context, data, params=params)
+        return self.model.predict(data, params=params)
 
     def predict_proba(self, data: Any) -> Any:
         """The model's ``predict_proba``."""

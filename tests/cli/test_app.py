@@ -68,6 +68,8 @@ HELP_TARGETS = [
     (["keys", "init"], "Create the project's Ed25519 key pair"),
     (["keys", "ls"], "List the public keys the project trusts."),
     (["keys", "revoke"], "Stop trusting a key"),
+    (["import"], "Bring another tool's store into mloop."),
+    (["import", "mlflow"], "Import MLflow experiments, runs, artifacts, models"),
 ]
 
 

@@ -414,13 +414,16 @@ def register(
     name: str,
     *,
     description: str = "",
+    source: str | None = None,
     context: Context | None = None,
 ) -> ModelVersion:
     """Register the package at ``uri`` (``runs:/…``, a folder, ``models:/…``) as a new version.
 
     The version records its source run, the run's metrics at this moment,
     who registered it (``MLOOP_USER`` or the OS user) and, with the
-    project's signing key, the signature of the package digest.
+    project's signing key, the signature of the package digest. ``source``
+    is what the version records as where it came from (default: ``uri``),
+    e.g. the MLflow version an imported package was made from.
 
     Example:
         >>> import mloop, numpy as np, tempfile
@@ -454,7 +457,7 @@ def register(
         digest=manifest.digest,
         manifest_digest=next(f.digest for f in files if f.path == MANIFEST),
         flavor=manifest.flavor,
-        source=text,
+        source=source or text,
         files=files,
         created_by=be.actor,
         run_id=run_id,

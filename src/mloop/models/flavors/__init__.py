@@ -7,7 +7,8 @@ library, the ``packages`` whose versions a package pins, and three methods:
 ``load`` (read them back into a :class:`Predictor`). Built-ins: ``sklearn``
 (skops, no pickle), ``xgboost``, ``lightgbm`` (their native formats),
 ``pytorch`` (a state dict with its module class, or TorchScript), ``onnx``
-and ``pyfunc`` (a :class:`~mloop.models.pyfunc.PythonModel`). Third parties
+and ``pyfunc`` (a :class:`~mloop.models.pyfunc.PythonModel`); ``mlflow`` holds
+an imported MLflow model folder (:mod:`mloop.models.flavors.mlflow_folder`). Third parties
 add more through the ``mloop.flavors`` entry-point group, each entry naming a
 flavor object; they are asked first.
 
@@ -37,7 +38,11 @@ BUILTIN_ORDER = ("xgboost", "lightgbm", "pytorch", "onnx", "sklearn", "pyfunc")
 
 registry = Registry(
     "mloop.flavors",
-    {name: f"mloop.models.flavors.{name}:FLAVOR" for name in BUILTIN_ORDER},
+    {
+        **{name: f"mloop.models.flavors.{name}:FLAVOR" for name in BUILTIN_ORDER},
+        # Imported MLflow model folders (mloop import mlflow); never detected from an object.
+        "mlflow": "mloop.models.flavors.mlflow_folder:FLAVOR",
+    },
 )
 
 

@@ -1,0 +1,80 @@
+"""``mloop import``: bring another tool's store into mloop (``mloop import mlflow SOURCE``)."""
+
+from __future__ import annotations
+
+import typer
+
+from mloop.cli.context import client_from, creates_store
+from mloop.cli.output import handle_errors, print_json, progress_bar, say, table
+
+app = typer.Typer(help="Bring another tool's store into mloop.", no_args_is_help=True)
+
+_ROWS = (
+    ("experiments", "experiments"),
+    ("runs", "runs"),
+    ("metric points", "metric_points"),
+    ("artifact files", "artifact_files"),
+    ("artifact bytes", "artifact_bytes"),
+    ("models", "models"),
+    ("versions", "versions"),
+    ("aliases", "aliases"),
+)
+
+# What a second import recognizes as there already (a run there is not read again).
+_RECOGNIZED = frozenset({"experiments", "runs", "models", "versions", "aliases"})
+
+
+@app.command("mlflow")
+@handle_errors
+@creates_store
+def import_mlflow(
+    ctx: typer.Context,
+    source: str = typer.Argument(
+        ...,
+        help="An mlruns folder, an MLflow database URI (sqlite:///mlflow.db, postgresql://...) "
+        "or an MLflow server (http://HOST:PORT).",
+    ),
+    experiment: list[str] = typer.Option(
+        [], "--experiment", "-e", help="Only this experiment (repeat for more); default all."
+    ),
+    server: str | None = typer.Option(
+        None,
+        "--server",
+        help="The MLflow server serving the database's mlflow-artifacts: artifacts.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would come; write nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Import MLflow experiments, runs, artifacts, models, versions and aliases.
+
+    Importing again brings only what is new: runs, versions and aliases already
+    brought are recognized by their MLflow ids and left as they are.
+    """
+    # Here, not at the top: the importer loads SQLAlchemy and the tracking client.
+    from mloop.importing.mlflow import import_mlflow as run_import
+
+    client = client_from(ctx)
+    with progress_bar("importing from MLflow") as progress:
+        summary = run_import(
+            source,
+            experiments=experiment or None,
+            dry_run=dry_run,
+            server=server,
+            context=client.context,
+            progress=progress,
+        )
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    verb = "would bring" if dry_run else "brought"
+    table(
+        f"Import from MLflow {summary.source}",
+        ["", verb, "already there"],
+        [
+            (label, summary.count(k).brought, summary.count(k).already if k in _RECOGNIZED else "-")
+            for label, k in _ROWS
+        ],
+    )
+    for reason, items in sorted(summary.skipped.items()):
+        shown = ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
+        say(f"left out, {reason}: {shown}", style="yellow")

@@ -1,0 +1,253 @@
+"""Writing MLflow registered models, their versions and aliases into mloop's registry.
+
+A version becomes an mloop model package of the ``mlflow`` flavor
+(:mod:`mloop.models.flavors.mlflow_folder`): the MLflow model folder's files
+unchanged, with a manifest listing their digests, registered through
+:func:`mloop.models.api.register`, so it is signed by the importing project's
+key when the project signs and every load goes through mloop's one verified
+path. What MLflow knew of the version that mloop versions do not hold as
+fields (its number, stage, tags, source, logged-model id) is kept in the
+manifest's ``metadata["mlflow"]``, signed with the rest.
+
+A version records ``mlflow:models:/<name>/<version>`` as its source: that is
+how a second import knows it is there. Numbers follow MLflow's when the model
+is new to mloop and MLflow's numbers have no gaps (versions are registered in
+order); otherwise mloop numbers them on and the MLflow number stays in the
+metadata. Only READY versions are brought. An alias is set once, through
+:func:`mloop.models.registry.set_alias` (a protected alias keeps its rules);
+an alias already set in mloop, wherever it points, is left as it is. MLflow's
+stage and tags of a version are also shown as model tags
+``mloop.import.version.<n>.stage`` and ``mloop.import.version.<n>.tag.<key>``
+(mloop versions carry no tags of their own).
+
+Example:
+    >>> version_source("scorer", 2)
+    'mlflow:models:/scorer/2'
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mloop.context.context import Context
+from mloop.entities import RegisteredModel
+from mloop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from mloop.importing.mlflow.records import ModelRecord, VersionRecord
+from mloop.importing.mlflow.runs import SOURCE_TAG
+from mloop.importing.mlflow.source import Source
+from mloop.importing.mlflow.summary import ImportSummary
+from mloop.models import api, registry
+from mloop.models.flavors.mlflow_folder import MlflowModelFolder
+from mloop.models.package import PackageSpec, write_package
+from mloop.models.uris import check_model_name
+
+MODEL_TAG = "mloop.import.mlflow_model"
+"""The tag marking a registered model brought from MLflow (its MLflow name)."""
+
+VERSION_TAG_PREFIX = "mloop.import.version."
+"""Model tags ``mloop.import.version.<n>.stage`` and ``.tag.<key>``: a version's MLflow facts."""
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def version_source(name: str, version: int) -> str:
+    """What an imported version records as its source."""
+    return f"mlflow:models:/{name}/{version}"
+
+
+class ModelWriter:
+    """Brings registered models, versions and aliases into the registry of ``context``."""
+
+    def __init__(
+        self,
+        context: Context,
+        source: Source,
+        summary: ImportSummary,
+        scratch: Path,
+        runs: Mapping[str, str],
+        artifact_uris: Mapping[str, str],
+    ) -> None:
+        self.context = context
+        self.source = source
+        self.summary = summary
+        self.scratch = scratch
+        self.runs = runs  # MLflow run id -> mloop run id
+        self.artifact_uris = artifact_uris
+
+    def model(self, record: ModelRecord, versions: list[VersionRecord]) -> None:
+        """Bring one model with the given versions, then its aliases.
+
+        A model whose name mloop refuses is left out, with the reason.
+        """
+        try:
+            check_model_name(record.name)
+        except InvalidInput as err:
+            self.summary.skip(f"model mloop cannot store ({err})", record.name)
+            return
+        existing = self._existing(record.name)
+        if existing is None:
+            self.summary.models.brought += 1
+        else:
+            self.summary.models.already += 1
+        if not self.summary.dry_run:
+            self._describe(record)
+        numbers = dict(existing or {})
+        for version in versions:
+            source = version_source(record.name, version.version)
+            if source in numbers:
+                self.summary.versions.already += 1
+            elif version.status != "READY":
+                self.summary.skip(f"version not ready ({version.status})", source)
+            else:
+                number = self._version(version)
+                if number is not None:
+                    numbers[source] = number
+        if not self.summary.dry_run:
+            self._version_tags(record.name, versions, numbers)
+        self._aliases(record, numbers)
+
+    def _version_tags(
+        self, name: str, versions: list[VersionRecord], numbers: Mapping[str, int]
+    ) -> None:
+        """MLflow's version stages and tags as model tags (mloop versions carry no tags).
+
+        ``mloop.import.version.<n>.stage`` and ``mloop.import.version.<n>.tag.<key>``,
+        where ``n`` is the mloop version number; set when missing.
+        """
+        model = self._model_or_none(name)
+        if model is None:
+            return
+        wanted: dict[str, str | None] = {}
+        for version in versions:
+            number = numbers.get(version_source(name, version.version))
+            if number is None:
+                continue
+            prefix = f"{VERSION_TAG_PREFIX}{number}."
+            if version.stage and version.stage != "None":
+                wanted[f"{prefix}stage"] = version.stage
+            wanted.update({f"{prefix}tag.{k}": v for k, v in version.tags.items()})
+        missing = {k: v for k, v in wanted.items() if k not in model.tags and len(k) <= 250}
+        if missing:
+            registry.update_model(name, tags=missing, context=self.context)
+
+    def _existing(self, name: str) -> dict[str, int] | None:
+        """``{source: version number}`` of a model already in mloop, or None."""
+        try:
+            registry.get_model(name, context=self.context)
+        except NotFound:
+            return None
+        return {v.source: v.version for v in registry.list_versions(name, context=self.context)}
+
+    def _describe(self, record: ModelRecord) -> None:
+        model = self._model_or_none(record.name)
+        have = dict(model.tags) if model is not None else {}
+        tags: dict[str, str | None] = {
+            k: v for k, v in record.tags.items() if k not in have and 0 < len(k) <= 250
+        }
+        if MODEL_TAG not in have:
+            tags[MODEL_TAG] = record.name
+            tags[SOURCE_TAG] = self.source.description
+        if model is None:
+            self.context.stores.models.create_model(
+                record.name, description=record.description, owner=self.context.actor.name
+            )
+        if tags:
+            registry.update_model(record.name, tags=tags, context=self.context)
+
+    def _model_or_none(self, name: str) -> RegisteredModel | None:
+        try:
+            return registry.get_model(name, context=self.context)
+        except NotFound:
+            return None
+
+    def _version(self, version: VersionRecord) -> int | None:
+        """Register one version; its number, or None when it was skipped (or a dry run)."""
+        where = version_source(version.model_name, version.version)
+        try:
+            uri = self._files_uri(version)
+            self.source.artifacts.check(uri)
+            files = self.source.artifacts.list_files(uri)
+        except InvalidInput as err:
+            self.summary.skip(f"version files unreadable ({err})", where)
+            return None
+        if not any(f.path == "MLmodel" for f in files):
+            self.summary.skip("version without an MLmodel file", where)
+            return None
+        self.summary.versions.brought += 1
+        if self.summary.dry_run:
+            return None
+        folder = self.scratch / f"{version.model_name}-{version.version}"
+        local = folder / "mlflow"
+        for item in files:
+            found = self.source.artifacts.fetch(uri, item.path, folder / "download")
+            (local / item.path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found, local / item.path)
+        mlmodel = yaml.load((local / "MLmodel").read_bytes(), Loader=_Loader) or {}
+        spec = PackageSpec(
+            metadata={"mlflow": _metadata(version)},
+            run_id=self.runs.get(version.run_id or ""),
+            flavor="mlflow",
+        )
+        write_package(MlflowModelFolder(local, mlmodel), folder / "package", spec)
+        registered = api.register(
+            folder / "package",
+            version.model_name,
+            description=version.description,
+            source=where,
+            context=self.context,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return registered.version
+
+    def _files_uri(self, version: VersionRecord) -> str:
+        uri = version.files_uri
+        if uri.startswith("runs:/"):  # an MLflow 2 version logged in a run's artifacts
+            run_id, _, path = uri.removeprefix("runs:/").partition("/")
+            base = self.artifact_uris.get(run_id)
+            if base is None:
+                raise InvalidInput(f"its files are in run {run_id}, which was not read")
+            return f"{base}/{path}".rstrip("/")
+        return uri
+
+    def _aliases(self, record: ModelRecord, numbers: Mapping[str, int]) -> None:
+        if not record.aliases:
+            return
+        model = self._model_or_none(record.name)
+        have = set(model.aliases) if model is not None else set()
+        for alias, mlflow_version in sorted(record.aliases.items()):
+            number = numbers.get(version_source(record.name, mlflow_version))
+            if alias in have:
+                self.summary.aliases.already += 1
+            elif number is None and not self.summary.dry_run:
+                self.summary.skip("alias of a version not brought", f"{record.name}@{alias}")
+            else:
+                self.summary.aliases.brought += 1
+                if number is not None:
+                    self._set_alias(record.name, alias, number)
+
+    def _set_alias(self, name: str, alias: str, number: int) -> None:
+        try:
+            registry.set_alias(
+                name, alias, number, reason="imported from MLflow", context=self.context
+            )
+        except (PermissionDenied, Conflict) as err:  # a protected alias: its rules stand
+            self.summary.aliases.brought -= 1
+            self.summary.skip(f"alias refused ({err})", f"{name}@{alias}")
+
+
+def _metadata(version: VersionRecord) -> dict[str, Any]:
+    return {
+        "name": version.model_name,
+        "version": version.version,
+        "stage": version.stage,
+        "tags": dict(version.tags),
+        "source": version.source,
+        "run_id": version.run_id,
+        "model_id": version.model_id,
+        "creation_time": version.creation_time,
+    }

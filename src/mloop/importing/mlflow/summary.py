@@ -1,0 +1,74 @@
+"""What an import brought and what was there already, counted as it goes.
+
+Example:
+    >>> s = ImportSummary(source="mlruns")
+    >>> s.runs.brought += 2
+    >>> s.runs.already += 1
+    >>> s.to_dict()["runs"]
+    {'brought': 2, 'already': 1}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+KINDS = (
+    "experiments",
+    "runs",
+    "metric_points",
+    "artifact_files",
+    "artifact_bytes",
+    "models",
+    "versions",
+    "aliases",
+)
+"""The counted things, in the order the summary shows them."""
+
+
+@dataclasses.dataclass
+class Count:
+    """How many of one kind of thing were brought, and how many were there already."""
+
+    brought: int = 0
+    already: int = 0
+
+
+@dataclasses.dataclass
+class ImportSummary:
+    """The counts of one import, and what was left behind and why.
+
+    ``skipped`` maps a reason (``"deleted experiment"``, ``"unfinished run"``…)
+    to the names or ids left out for it; ``dry_run`` says nothing was written.
+    """
+
+    source: str
+    dry_run: bool = False
+    experiments: Count = dataclasses.field(default_factory=Count)
+    runs: Count = dataclasses.field(default_factory=Count)
+    metric_points: Count = dataclasses.field(default_factory=Count)
+    artifact_files: Count = dataclasses.field(default_factory=Count)
+    artifact_bytes: Count = dataclasses.field(default_factory=Count)
+    models: Count = dataclasses.field(default_factory=Count)
+    versions: Count = dataclasses.field(default_factory=Count)
+    aliases: Count = dataclasses.field(default_factory=Count)
+    skipped: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+    def skip(self, reason: str, what: str) -> None:
+        """Record that ``what`` was left out for ``reason``."""
+        self.skipped.setdefault(reason, []).append(what)
+
+    def count(self, kind: str) -> Count:
+        """The count of one of :data:`KINDS`."""
+        found: Count = getattr(self, kind)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, for ``--json``."""
+        counts: dict[str, Any] = {k: dataclasses.asdict(self.count(k)) for k in KINDS}
+        return {
+            "source": self.source,
+            "dry_run": self.dry_run,
+            **counts,
+            "skipped": {k: list(v) for k, v in sorted(self.skipped.items())},
+        }

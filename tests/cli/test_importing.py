@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mloop.errors import InvalidInput, NotFound, StoreError
+from tests.cli.conftest import invoke
+from tests.importing.mlflow.stores import MlflowStore, free_port
+from tests.importing.mlflow.stores import mlflow_python as mlflow_python
+from tests.importing.mlflow.stores import mlruns_store as mlruns_store
+
+
+def test_import_prints_a_summary_then_finds_everything_there(
+    home: Path, mlruns_store: MlflowStore
+) -> None:
+    code, out, err = invoke("import", "mlflow", mlruns_store.source)
+    assert code == 0, err
+    assert "brought" in out
+    assert "left out, deleted experiment: abandoned" in out
+    code, out, err = invoke("import", "mlflow", mlruns_store.source, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["runs"] == {"brought": 0, "already": 3}
+    assert summary["versions"] == {"brought": 0, "already": 3}
+
+
+def test_a_dry_run_says_what_would_come(home: Path, mlruns_store: MlflowStore) -> None:
+    code, out, err = invoke("import", "mlflow", mlruns_store.source, "--dry-run")
+    assert code == 0, err
+    assert "would bring" in out
+    code, out, _ = invoke("experiments", "ls", "--json")
+    assert "credit" not in out
+
+
+def test_only_the_named_experiment(home: Path, mlruns_store: MlflowStore) -> None:
+    code, out, err = invoke("import", "mlflow", mlruns_store.source, "-e", "credit", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["experiments"]["brought"], summary["runs"]["brought"]) == (1, 3)
+    code, _, err = invoke("import", "mlflow", mlruns_store.source, "-e", "nope")
+    assert code == InvalidInput.exit_code
+    assert "no experiment named 'nope'" in err
+
+
+def test_a_database_password_is_never_shown(home: Path) -> None:
+    code, out, err = invoke("import", "mlflow", "postgresql://ana:S3CRET@127.0.0.1:1/mlflow")
+    assert code == StoreError.exit_code
+    assert "S3CRET" not in out + err
+    assert "ana:***@127.0.0.1:1" in err
+
+
+def test_a_missing_folder(home: Path, tmp_path: Path) -> None:
+    code, _, err = invoke("import", "mlflow", str(tmp_path / "nope"))
+    assert code == NotFound.exit_code
+    assert "no such folder" in err
+
+
+def test_a_folder_that_is_not_mlruns(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, _, err = invoke("import", "mlflow", str(tmp_path / "empty"))
+    assert code == InvalidInput.exit_code
+    assert "not an MLflow mlruns folder" in err
+
+
+def test_an_unknown_kind_of_source(home: Path) -> None:
+    code, _, err = invoke("import", "mlflow", "s3://bucket/mlruns")
+    assert code == InvalidInput.exit_code
+    assert "cannot import from 's3://bucket/mlruns'" in err
+
+
+def test_a_server_with_nothing_listening(home: Path) -> None:
+    code, _, err = invoke("import", "mlflow", f"http://127.0.0.1:{free_port()}")
+    assert code == StoreError.exit_code
+    assert "cannot reach the MLflow server" in err

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mloop.config import Settings
+from mloop.context.context import Context
+from mloop.context.opening import open_context
+from mloop.errors import InvalidInput, StoreError
+from mloop.importing.mlflow import import_mlflow
+from mloop.importing.mlflow.database import driver_url
+from tests.importing.mlflow.checks import check_all
+from tests.importing.mlflow.stores import MlflowStore
+
+
+@pytest.fixture
+def context(home: Path) -> Context:
+    return open_context(
+        Settings(tracking_uri=f"sqlite:///{home}/mloop.db", artifacts_uri=str(home / "a"))
+    )
+
+
+def test_an_sqlite_database_comes_over_whole_and_once(
+    sqlite_store: MlflowStore, context: Context
+) -> None:
+    check_all(sqlite_store, context)
+
+
+def test_into_postgresql(sqlite_store: MlflowStore, postgres_store: str, tmp_path: Path) -> None:
+    context = open_context(Settings(tracking_uri=postgres_store, artifacts_uri=str(tmp_path / "a")))
+    check_all(sqlite_store, context)
+
+
+def test_a_postgresql_database_comes_over_whole_and_once(
+    postgres_mlflow_store: MlflowStore, context: Context
+) -> None:
+    check_all(postgres_mlflow_store, context)
+
+
+def test_a_path_to_the_database_file_works_too(sqlite_store: MlflowStore, context: Context) -> None:
+    summary = import_mlflow(sqlite_store.source.removeprefix("sqlite:///"), context=context)
+    assert summary.runs.brought == 3
+
+
+def test_an_sqlite_file_that_is_not_mlflows_is_refused(tmp_path: Path, context: Context) -> None:
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        conn.execute("CREATE TABLE things (id INTEGER)")
+    with pytest.raises(InvalidInput, match=r"not an MLflow tracking database.*experiments"):
+        import_mlflow(f"sqlite:///{tmp_path}/other.db", context=context)
+
+
+def test_an_unreachable_database_hides_its_password(context: Context) -> None:
+    with pytest.raises(StoreError) as caught:
+        import_mlflow("postgresql://mlflow:S3CRET-PW@127.0.0.1:1/mlflow", context=context)
+    assert "S3CRET-PW" not in str(caught.value)
+    assert "mlflow:***@127.0.0.1:1" in str(caught.value)
+
+
+def test_postgresql_gets_the_driver_mloop_installs() -> None:
+    assert driver_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert driver_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"

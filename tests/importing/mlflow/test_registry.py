@@ -1,0 +1,118 @@
+"""The registry writer's choices, on registry folders laid out as MLflow's file store writes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import skops.io as sio
+import yaml
+from sklearn.linear_model import LogisticRegression
+
+from mloop.config import Settings
+from mloop.context.context import Context
+from mloop.context.opening import open_context
+from mloop.importing.mlflow import import_mlflow
+from mloop.importing.mlflow.registry import version_source
+from mloop.models import registry
+from mloop.models.api import load
+
+X = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]
+Y = [0, 1, 0, 1]
+
+
+@pytest.fixture
+def context(home: Path) -> Context:
+    return open_context(
+        Settings(tracking_uri=f"sqlite:///{home}/mloop.db", artifacts_uri=str(home / "a"))
+    )
+
+
+def model_files(folder: Path, with_mlmodel: bool = True) -> Path:
+    """A model folder as MLflow's sklearn flavor writes it (skops)."""
+    folder.mkdir(parents=True)
+    sio.dump(LogisticRegression().fit(X, Y), folder / "model.skops")
+    if with_mlmodel:
+        flavor = {"pickled_model": "model.skops", "serialization_format": "skops"}
+        (folder / "MLmodel").write_text(yaml.safe_dump({"flavors": {"sklearn": flavor}}))
+    return folder
+
+
+def registered(
+    root: Path, name: str, versions: dict[int, dict[str, object]], **meta: object
+) -> None:
+    """``models/<name>/`` with ``meta.yaml`` and a ``version-<n>/meta.yaml`` per version."""
+    folder = root / "models" / name
+    folder.mkdir(parents=True)
+    (folder / "meta.yaml").write_text(yaml.safe_dump({"name": name, **meta}))
+    for number, fields in versions.items():
+        (folder / f"version-{number}").mkdir()
+        document = {"name": name, "version": number, "status": "READY", **fields}
+        (folder / f"version-{number}" / "meta.yaml").write_text(yaml.safe_dump(document))
+
+
+def test_numbers_with_gaps_go_on_and_odd_versions_are_left_out(
+    tmp_path: Path, context: Context
+) -> None:
+    mlruns = tmp_path / "mlruns"
+    files = model_files(tmp_path / "files")
+    bare = model_files(tmp_path / "bare", with_mlmodel=False)
+    registered(
+        mlruns,
+        "scorer",
+        {
+            2: {"storage_location": files.as_uri(), "current_stage": "Production"},
+            3: {"storage_location": str(files)},
+            4: {"storage_location": str(bare)},
+            5: {"storage_location": str(files), "status": "PENDING_REGISTRATION"},
+            6: {"storage_location": "s3://bucket/model"},
+        },
+        aliases={"champion": 3, "old": 4},
+    )
+    registered(mlruns, "has space", {1: {"storage_location": str(files)}})
+    summary = import_mlflow(str(mlruns), context=context)
+    assert (summary.models.brought, summary.versions.brought, summary.aliases.brought) == (1, 2, 1)
+    skipped = summary.skipped
+    assert skipped["version without an MLmodel file"] == [version_source("scorer", 4)]
+    assert skipped["version not ready (PENDING_REGISTRATION)"] == [version_source("scorer", 5)]
+    assert [k for k in skipped if k.startswith("version files unreadable")] != []
+    assert skipped["alias of a version not brought"] == ["scorer@old"]
+    assert [k for k in skipped if k.startswith("model mloop cannot store")] != []
+    versions = registry.list_versions("scorer", context=context)
+    assert [(v.version, v.source) for v in versions] == [
+        (1, version_source("scorer", 2)),
+        (2, version_source("scorer", 3)),
+    ]
+    model = registry.get_model("scorer", context=context)
+    assert model.tags["mloop.import.version.1.stage"] == "Production"
+    assert registry.get_version("scorer@champion", context=context).version == 2
+    assert list(load("models:/scorer@champion", context=context).predict(X)) == Y
+
+
+def test_an_alias_moved_in_mloop_stays_where_it_is(tmp_path: Path, context: Context) -> None:
+    mlruns = tmp_path / "mlruns"
+    files = model_files(tmp_path / "files")
+    versions = {1: {"storage_location": str(files)}, 2: {"storage_location": str(files)}}
+    registered(mlruns, "scorer", versions, aliases={"champion": 2}, description="d")
+    import_mlflow(str(mlruns), context=context)
+    registry.set_alias("scorer", "champion", 1, context=context)
+    again = import_mlflow(str(mlruns), context=context)
+    assert (again.aliases.brought, again.aliases.already) == (0, 1)
+    assert registry.get_version("scorer@champion", context=context).version == 1
+    assert registry.get_model("scorer", context=context).description == "d"
+
+
+def test_a_version_found_through_its_logged_model(tmp_path: Path, context: Context) -> None:
+    mlruns = tmp_path / "mlruns"
+    experiment = mlruns / "7"
+    experiment.mkdir(parents=True)
+    (experiment / "meta.yaml").write_text("experiment_id: '7'\nname: e\nlifecycle_stage: active\n")
+    logged = experiment / "models" / "m-abc"
+    model_files(logged / "artifacts")
+    (logged / "meta.yaml").write_text(
+        f"model_id: m-abc\nartifact_location: {(logged / 'artifacts').as_uri()}\n"
+    )
+    registered(mlruns, "scorer", {1: {"source": "models:/m-abc"}})
+    summary = import_mlflow(str(mlruns), context=context)
+    assert summary.versions.brought == 1
+    assert list(load("models:/scorer/1", context=context).predict(X)) == Y

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import json
+
+from mloop.importing.mlflow.summary import KINDS, ImportSummary
+
+
+def test_the_summary_as_plain_values() -> None:
+    summary = ImportSummary(source="mlruns", dry_run=True)
+    summary.metric_points.brought = 7
+    summary.skip("deleted run", "abc")
+    summary.skip("deleted run", "def")
+    plain = json.loads(json.dumps(summary.to_dict()))
+    assert plain["dry_run"] is True
+    assert plain["metric_points"] == {"brought": 7, "already": 0}
+    assert plain["skipped"] == {"deleted run": ["abc", "def"]}
+    assert [k for k in plain if k in KINDS] == list(KINDS)

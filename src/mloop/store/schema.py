@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -128,7 +128,8 @@ params = sa.Table(
     sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.String(8000), nullable=False),
-    sa.Index(None, "key", "value"),
+    # With run_id, a param filter is answered from the index alone.
+    sa.Index(None, "key", "value", "run_id"),
 )
 
 tags = sa.Table(
@@ -162,7 +163,8 @@ latest_metrics = sa.Table(
     sa.Column("value", sa.Double, nullable=True),
     sa.Column("timestamp", Millis, nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
-    sa.Index(None, "key", "value"),
+    # With run_id, a metric filter is answered from the index alone.
+    sa.Index(None, "key", "value", "run_id"),
 )
 
 artifacts = sa.Table(

@@ -128,8 +128,9 @@ params = sa.Table(
     sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.String(8000), nullable=False),
-    # With run_id, a param filter is answered from the index alone.
-    sa.Index(None, "key", "value", "run_id"),
+    sa.Index(None, "key", "value"),
+    # Rows stored in (run_id, key) order: a run's params are read in one seek.
+    sqlite_with_rowid=False,
 )
 
 tags = sa.Table(
@@ -138,6 +139,7 @@ tags = sa.Table(
     sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Every logged point. ``value`` is NULL for NaN: SQLite cannot store NaN.
@@ -163,8 +165,8 @@ latest_metrics = sa.Table(
     sa.Column("value", sa.Double, nullable=True),
     sa.Column("timestamp", Millis, nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
-    # With run_id, a metric filter is answered from the index alone.
-    sa.Index(None, "key", "value", "run_id"),
+    sa.Index(None, "key", "value"),
+    sqlite_with_rowid=False,
 )
 
 artifacts = sa.Table(

@@ -2,7 +2,8 @@
 
 Columns: ``run_id, experiment_id, run_name, status, artifact_uri, start_time,
 end_time`` (times as UTC datetimes), then ``metrics.<key>`` (NaN when
-missing), ``params.<key>`` and ``tags.<key>`` (None when missing).
+missing), ``params.<key>`` and ``tags.<key>`` (missing values per pandas: None
+or NaN, by column type).
 
 The frame is built column by column from a :class:`~mloop.entities.RunTable`,
 which a search reads straight from the store; a list of runs is first turned

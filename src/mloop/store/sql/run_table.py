@@ -53,15 +53,17 @@ def positioned_rows(
             f" AS p(run_id, ord) JOIN {table} AS x ON x.run_id = p.run_id"
         )
         ids: object = list(run_ids)
+        options = {"binary": True}  # floats arrive as 8 bytes, not text to parse
     else:
         sql = (
             f"SELECT p.key, {selected} FROM json_each(?) AS p"
             f" JOIN {table} AS x ON x.run_id = p.value"
         )
         ids = json.dumps(list(run_ids))
+        options = {}
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql, (ids,))
+        cursor.execute(sql, (ids,), **options)
         # Iterating the cursor, not fetchall(): rows are dropped as they are read.
         yield from cursor
     finally:

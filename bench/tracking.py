@@ -95,7 +95,7 @@ QUICK_SIZES: Final = Sizes(
     batch_points=10_000,
     mloop_runs=200,
     mlflow_runs=20,
-    search_runs=(100, 500),
+    search_runs=(100, 300),
     search_repeats=3,
     search_rounds=2,
     open_repeats=3,
@@ -583,7 +583,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--search-sizes",
         type=lambda text: tuple(int(part) for part in text.split(",")),
-        help="comma-separated run counts for the search case (e.g. 1000,10000)",
+        help="comma-separated run counts for the search case (e.g. 500,10000)",
     )
     harness.add_worker_arguments(parser, LIBRARIES)
     return parser.parse_args(argv)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from mloop.entities import ViewType
 from mloop.store.database import Database
-from mloop.store.protocols.tracking import Batch
+from mloop.store.protocols.tracking import Batch, NewRun
 from mloop.store.sql import open_sql_store_set
 from mloop.store.sql.run_table import chunked_positioned_rows, positioned_rows, read_run_table
+from mloop.store.sql.search import search_run_ids
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -60,3 +62,41 @@ def test_read_run_table_keeps_order_and_skips_unknown_ids(
     assert table.tags == {"i": ["3", "1"]}
     assert table.next_page_token == "token"
     assert (len(empty), empty.metrics, empty.experiment_id) == (0, {}, [])
+
+
+def test_a_page_costs_the_same_statements_whatever_its_size(tmp_path: Path) -> None:
+    """Five statements for a page of 2,000 runs as for a page of 3 (SQLite's own trace)."""
+    uri = f"sqlite:///{tmp_path}/count.db"
+    stores = open_sql_store_set(uri)
+    exp = stores.experiments.create_experiment("many")
+    runs = [NewRun.build(exp, f"r{i}", i, {"i": str(i)}) for i in range(2_000)]
+    stores.runs.write_batch(
+        Batch(
+            runs=runs,
+            params=[(r.info.run_id, "lr", "0.1") for r in runs],
+            metrics=[(r.info.run_id, "auc", i / 2_000, 1, 0) for i, r in enumerate(runs)],
+        )
+    )
+    stores.close()
+    db = Database.open(uri)
+
+    def statements(max_results: int) -> tuple[int, int]:
+        seen: list[str] = []
+        with db.connect() as conn:
+            conn.connection.driver_connection.set_trace_callback(seen.append)  # type: ignore[union-attr]
+            ids, token = search_run_ids(
+                conn,
+                [int(exp)],
+                "metrics.auc >= 0",
+                ViewType.ACTIVE_ONLY,
+                max_results,
+                ["metrics.auc DESC"],
+                None,
+            )
+            table = read_run_table(db, conn, ids, token)
+            conn.connection.driver_connection.set_trace_callback(None)  # type: ignore[union-attr]
+        return len(table), sum(s.lstrip().upper().startswith(("SELECT", "WITH")) for s in seen)
+
+    assert statements(3) == (3, 5)
+    assert statements(2_000) == (2_000, 5)
+    db.dispose()

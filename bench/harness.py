@@ -36,14 +36,18 @@ def spawn_worker(
     timeout: float,
     environment: Callable[[Path], dict[str, str]],
     prefix: str = "bench",
+    workdir: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``script --worker lib --case case`` in a fresh folder and return its JSON result.
 
-    ``environment(workdir)`` gives the child's environment variables.
+    ``environment(workdir)`` gives the child's environment variables. With
+    ``workdir``, the child works there instead (and what it leaves stays), so
+    later workers can reuse it.
     """
     with tempfile.TemporaryDirectory(prefix=f"{prefix}-{lib}-{case}-") as tmp:
-        workdir = Path(tmp)
-        result_file = workdir / "result.json"
+        workdir = workdir or Path(tmp)
+        result_file = workdir / f"result-{case}.json"
+        result_file.unlink(missing_ok=True)
         command = [
             sys.executable,
             str(Path(script).resolve()),

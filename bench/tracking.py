@@ -30,8 +30,10 @@ Cases:
 2. ``log_metrics``: 10 keys per call, then ``mloop.flush()``. MLflow gets its fastest
    path, ``MlflowClient.log_batch`` with 1,000 metrics per call. Goal: >= 10x.
 3. ``create_runs``: start_run + log_params(5) + log_metrics(5) + end. Goal: >= 40x.
-4. ``search``: ``search_runs`` with a metric+param filter and an order_by, over 1,000
-   and 10,000 runs (populated untimed; median of 5 calls). Goal: >= 10x.
+4. ``search``: the fluent ``search_runs`` (a DataFrame on both sides) with a metric AND
+   a param filter and an order_by, over 500 and 10,000 runs of 10 params, 10 metrics
+   and 3 tags each (populated untimed), timed in interleaved rounds (see
+   ``bench/search.py``). Goals: >= 15x at 500 runs, mloop under 50 ms at 10,000.
 5. ``open_store``: from an already imported library to the first successful query on
    a brand-new SQLite file (median of 3 fresh files). Goal: mloop under 100 ms.
 6. Peak memory of the mloop worker processes (worst case). Goal: under 300 MB.
@@ -61,12 +63,11 @@ from types import ModuleType
 from typing import Any, Final
 
 import harness
+import search
 from harness import peak_rss_mb
 
 LIBRARIES: Final = ("mloop", "mlflow")
 EXPERIMENT: Final = "bench"
-SEARCH_FILTER: Final = "metrics.m0 > 0.5 and params.p0 = 'a'"
-SEARCH_ORDER_BY: Final = ("metrics.m1 DESC",)
 REQUIREMENTS_HINT: Final = "pip install -r bench/requirements.txt"
 
 
@@ -81,8 +82,9 @@ class Sizes:
     mlflow_batch: int = 1_000
     mloop_runs: int = 2_000
     mlflow_runs: int = 200
-    search_runs: tuple[int, ...] = (1_000, 10_000)
-    search_repeats: int = 5
+    search_runs: tuple[int, ...] = (500, 10_000)
+    search_repeats: int = 3
+    search_rounds: int = 5
     open_repeats: int = 3
 
 
@@ -93,8 +95,9 @@ QUICK_SIZES: Final = Sizes(
     batch_points=10_000,
     mloop_runs=200,
     mlflow_runs=20,
-    search_runs=(100, 500),
+    search_runs=(100, 300),
     search_repeats=3,
+    search_rounds=2,
     open_repeats=3,
 )
 
@@ -194,11 +197,7 @@ def case_log_metrics(ctx: Context) -> dict[str, Any]:
 
 
 def _run_data(index: int) -> tuple[dict[str, str], dict[str, float]]:
-    """Deterministic params and metrics for run ``index``, the same for both libraries.
-
-    ``p0 == 'a'`` for 2/3 of the runs and ``m0 > 0.5`` for 3/4 of them, so about half
-    the runs match :data:`SEARCH_FILTER`.
-    """
+    """Deterministic params and metrics for run ``index``, the same for both libraries."""
     rng = random.Random(index)
     params = {"p0": "a" if index % 3 else "b"}
     params.update({f"p{j}": f"v{rng.randrange(10)}" for j in range(1, 5)})
@@ -222,65 +221,6 @@ def case_create_runs(ctx: Context) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     stored = len(lib.search_runs(experiment_names=[EXPERIMENT]))
     return {"runs": n, "seconds": seconds, "rate": n / seconds, "stored": stored}
-
-
-def _populate(ctx: Context, experiment_id: str, first: int, last: int) -> None:
-    """Add runs ``first`` .. ``last - 1`` by each library's fastest supported path."""
-    if ctx.is_mloop:
-        lib = ctx.module
-        for i in range(first, last):
-            params, metrics = _run_data(i)
-            with lib.start_run(run_name=f"run-{i}"):
-                lib.log_params(params)
-                lib.log_metrics(metrics)
-        ctx.flush()
-        return
-    from mlflow.entities import Metric, Param
-
-    client = ctx.client()
-    for i in range(first, last):
-        params, metrics = _run_data(i)
-        run_id = client.create_run(experiment_id, run_name=f"run-{i}").info.run_id
-        timestamp = int(time.time() * 1000)
-        client.log_batch(
-            run_id,
-            metrics=[Metric(k, v, timestamp, 0) for k, v in metrics.items()],
-            params=[Param(k, v) for k, v in params.items()],
-        )
-        client.set_terminated(run_id)
-
-
-def case_search(ctx: Context) -> dict[str, Any]:
-    """Case 4: ``search_runs`` (filter + order_by, DataFrame result) at growing run counts."""
-    lib = ctx.module
-    experiment = ctx.open()
-    populated = 0
-    per_size: dict[str, Any] = {}
-    for target in sorted(ctx.sizes.search_runs):
-        start = time.perf_counter()
-        _populate(ctx, experiment.experiment_id, populated, target)
-        populate_seconds = time.perf_counter() - start
-        populated = target
-        timings = []
-        for _ in range(ctx.sizes.search_repeats):
-            start = time.perf_counter()
-            frame = lib.search_runs(
-                experiment_names=[EXPERIMENT],
-                filter_string=SEARCH_FILTER,
-                order_by=list(SEARCH_ORDER_BY),
-            )
-            timings.append(time.perf_counter() - start)
-        column = "metrics.m1"
-        ordered = bool(frame[column].is_monotonic_decreasing) if column in frame else None
-        per_size[str(target)] = {
-            "runs": target,
-            "median_seconds": statistics.median(timings),
-            "all_seconds": timings,
-            "rows": len(frame),
-            "ordered": ordered,
-            "populate_seconds": populate_seconds,
-        }
-    return {"sizes": per_size}
 
 
 def case_open_store(ctx: Context) -> dict[str, Any]:
@@ -309,8 +249,14 @@ CASES: Final[Mapping[str, Callable[[Context], dict[str, Any]]]] = {
     "log_metric": case_log_metric,
     "log_metrics": case_log_metrics,
     "create_runs": case_create_runs,
-    "search": case_search,
+    "search": search.populate,  # run by run_search(), not as one worker
     "open_store": case_open_store,
+}
+# What a worker process runs: the search case is split into populate and timing rounds.
+WORKER_CASES: Final[Mapping[str, Callable[[Context], dict[str, Any]]]] = {
+    **{name: case for name, case in CASES.items() if name != "search"},
+    "search_populate": search.populate,
+    "search_time": search.time_search,
 }
 
 
@@ -326,7 +272,7 @@ def run_worker(lib: str, case: str, workdir: Path, sizes: Sizes) -> dict[str, An
     if lib == "mlflow":
         importlib.import_module("mlflow.entities")
     import_seconds = time.perf_counter() - start
-    result = CASES[case](Context(lib=lib, module=module, workdir=workdir, sizes=sizes))
+    result = WORKER_CASES[case](Context(lib=lib, module=module, workdir=workdir, sizes=sizes))
     result["import_seconds"] = import_seconds
     result["version"] = getattr(module, "__version__", "unknown")
     result["peak_rss_mb"] = peak_rss_mb()
@@ -342,10 +288,22 @@ def _environment(workdir: Path) -> dict[str, str]:
     return env
 
 
-def spawn_worker(lib: str, case: str, sizes: Sizes, timeout: float) -> dict[str, Any]:
+def spawn_worker(
+    lib: str, case: str, sizes: Sizes, timeout: float, workdir: Path | None = None
+) -> dict[str, Any]:
     """Run one case of one library in a child process and return its JSON result."""
     return harness.spawn_worker(
-        __file__, lib, case, dataclasses.asdict(sizes), timeout, _environment, "bench"
+        __file__, lib, case, dataclasses.asdict(sizes), timeout, _environment, "bench", workdir
+    )
+
+
+def run_search(libs: Sequence[str], sizes: Sizes, timeout: float) -> dict[str, dict[str, Any]]:
+    """The search case: populate once per library, then interleaved timing rounds."""
+    return search.run_interleaved(
+        libs,
+        sizes,
+        lambda lib, case, workdir: spawn_worker(lib, case, sizes, timeout, workdir),
+        lambda text: print(text, file=sys.stderr, flush=True),
     )
 
 
@@ -458,8 +416,8 @@ def build_rows(results: Mapping[str, Mapping[str, Any]], sizes: Sizes) -> list[R
                 None if mloop_s is None else mloop_s * 1000,
                 None if mlflow_s is None else mlflow_s * 1000,
                 higher_is_better=False,
-                goal_ratio=10,
-                reference=100 if n == 1_000 else None,
+                goal_ratio=None if n >= 10_000 else 15,
+                goal_max=50 if n >= 10_000 else None,
             )
         )
     rows += [
@@ -513,14 +471,17 @@ def check_notes(results: Mapping[str, Mapping[str, Any]], sizes: Sizes) -> list[
                 notes.append(f"{lib} {case}: {stored:,} of {expected:,} written were read back")
             for n, entry in result.get("sizes", {}).items():
                 if entry.get("ordered") is False:
-                    notes.append(f"{lib} search over {int(n):,} runs: result not sorted by m1")
+                    notes.append(
+                        f"{lib} search over {int(n):,} runs: result not sorted by"
+                        f" {search.ORDER_COLUMN}"
+                    )
     for n in sizes.search_runs:
         rows = [_get(results, lib, "search", "sizes", str(n), "rows") for lib in LIBRARIES]
         if None not in rows and rows[0] != rows[1]:
             notes.append(
                 f"search over {n:,} runs: mloop found {rows[0]:,} rows, MLflow {rows[1]:,}"
             )
-    return notes
+    return notes + search.noise_notes(results)
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -565,8 +526,9 @@ def print_report(
         f"Sizes: log_metric mloop {sizes.mloop_points:,} / MLflow {sizes.mlflow_points:,} points;"
         f" log_metrics {sizes.batch_points:,} points each;"
         f" create runs mloop {sizes.mloop_runs:,} / MLflow {sizes.mlflow_runs:,}.",
-        f"log_batch: {sizes.mlflow_batch:,} metrics per call. search_runs: median of"
-        f" {sizes.search_repeats}, filter {SEARCH_FILTER!r}, order_by {list(SEARCH_ORDER_BY)}.",
+        f"log_batch: {sizes.mlflow_batch:,} metrics per call. search_runs (DataFrame on both"
+        f" sides): median of {sizes.search_rounds} interleaved rounds x {sizes.search_repeats}"
+        f" calls, filter {search.SEARCH_FILTER!r}, order_by {list(search.SEARCH_ORDER_BY)}.",
         f"open a new store: median of {sizes.open_repeats} fresh SQLite files."
         " Peak RSS: largest ru_maxrss over one library's worker processes.",
         "Ratios: rate(mloop)/rate(MLflow) for throughput, time(MLflow)/time(mloop) for latency.",
@@ -611,7 +573,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--case",
         action="append",
-        choices=list(CASES),
+        choices=sorted({*CASES, *WORKER_CASES}),
         help="run only this case (repeatable; default: all)",
     )
     parser.add_argument("--mlflow-points", type=int, help="points for MLflow's log_metric case")
@@ -621,7 +583,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--search-sizes",
         type=lambda text: tuple(int(part) for part in text.split(",")),
-        help="comma-separated run counts for the search case (e.g. 1000,10000)",
+        help="comma-separated run counts for the search case (e.g. 500,10000)",
     )
     harness.add_worker_arguments(parser, LIBRARIES)
     return parser.parse_args(argv)
@@ -678,6 +640,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, dict[str, Any]] = {lib: {} for lib in libs}
     for case in cases:
+        if case == "search":
+            for lib, result in run_search(libs, sizes, args.timeout).items():
+                results[lib][case] = result
+            continue
         for lib in libs:
             print(f"[{lib:>6}] {case:<12} ...", end="", flush=True, file=sys.stderr)
             result = spawn_worker(lib, case, sizes, args.timeout)

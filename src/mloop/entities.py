@@ -172,6 +172,39 @@ class Run:
     outputs: tuple[RunIO, ...] = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class RunTable:
+    """Runs as columns: one list per field, every list one entry per run, in result order.
+
+    What a search returns when only a table is wanted (``search_runs`` as a
+    DataFrame): no per-run objects are built. ``metrics``, ``params`` and
+    ``tags`` map each key that any of the runs has to its column; a run
+    without the key holds ``None`` there (a NaN metric reads back as ``None``
+    too). Times are milliseconds since the epoch.
+
+    Example:
+        >>> table = RunTable(["r1"], ["0"], ["demo"], ["FINISHED"], ["a:/r1"], [5], [None],
+        ...                  metrics={"loss": [0.5]})
+        >>> (len(table), table.metrics["loss"])
+        (1, [0.5])
+    """
+
+    run_id: list[str]
+    experiment_id: list[str]
+    run_name: list[str]
+    status: list[str]
+    artifact_uri: list[str]
+    start_time: list[int]
+    end_time: list[int | None]
+    metrics: dict[str, list[float | None]] = dataclasses.field(default_factory=dict)
+    params: dict[str, list[str | None]] = dataclasses.field(default_factory=dict)
+    tags: dict[str, list[str | None]] = dataclasses.field(default_factory=dict)
+    next_page_token: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.run_id)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ArtifactInfo:
     """One logical artifact path of a run and the object that holds its bytes."""

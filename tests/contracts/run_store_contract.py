@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from mloop.entities import LifecycleStage, RunIO, RunStatus, ViewType
+from mloop.entities import LifecycleStage, Run, RunIO, RunStatus, ViewType
 from mloop.errors import AlreadyExists, Conflict, FilterSyntaxError, InvalidInput, NotFound
 from mloop.store.protocols.tracking import Batch, Environment, NewRun, Termination
 from mloop.store.set import StoreSet
+from mloop.tracking.frames import runs_to_table
 
 
 def now() -> int:
@@ -390,6 +391,60 @@ class RunStoreContract:
             if token is None:
                 break
         assert seen == [f"run-{i}" for i in range(6)]
+
+    def _as_table_page(self, runs: list[Run]) -> dict[str, object]:
+        """What search_run_table must return for the runs search_runs returned."""
+        table = runs_to_table(runs)
+        return {
+            **dataclasses.asdict(table),
+            "metrics": {
+                key: [None if v is None or math.isnan(v) else v for v in values]
+                for key, values in table.metrics.items()
+            },
+            "next_page_token": None,
+        }
+
+    def test_search_run_table_is_the_same_page_as_search_runs(self, stores: StoreSet) -> None:
+        exp, ids = self._populate(stores)
+        stores.runs.write_batch(
+            Batch(
+                metrics=[(ids[0], "odd", math.nan, 1, 0), (ids[1], "odd", -math.inf, 1, 0)],
+                tags=[(ids[2], "note", "é" * 3000)],
+            )
+        )
+        other = stores.experiments.create_experiment("other-search")
+        stores.runs.create_run(other, "elsewhere", 1, {})
+        cases: list[tuple[str | None, list[str] | None, int]] = [
+            (None, None, 1000),
+            ("metrics.auc > 0.55 and params.model = 'xgb'", ["metrics.loss DESC"], 1000),
+            ("tags.team = 'a' or metrics.odd < 0", ["params.lr"], 2),
+            ("metrics.auc >= 0.5", ["metrics.odd ASC", "attributes.run_name DESC"], 4),
+            ("params.lr = 'none'", None, 10),
+        ]
+        for flt, order, size in cases:
+            token: str | None = None
+            while True:
+                page = stores.runs.search_runs([exp, other], flt, ViewType.ALL, size, order, token)
+                table = stores.runs.search_run_table(
+                    [exp, other], flt, ViewType.ALL, size, order, token
+                )
+                expected = self._as_table_page(list(page)) | {
+                    "next_page_token": page.next_page_token
+                }
+                assert dataclasses.asdict(table) == expected, (flt, order, size, token)
+                assert len(table) == len(page)
+                token = page.next_page_token
+                if token is None:
+                    break
+
+    def test_search_run_table_bad_input(self, stores: StoreSet) -> None:
+        exp, _ = self._populate(stores)
+        with pytest.raises(FilterSyntaxError):
+            stores.runs.search_run_table([exp], "metrics.auc >> 1")
+        with pytest.raises(InvalidInput, match="page token"):
+            stores.runs.search_run_table([exp], page_token="garbage!")
+        with pytest.raises(InvalidInput, match="max_results"):
+            stores.runs.search_run_table([exp], max_results=0)
 
     def test_search_bad_input(self, stores: StoreSet) -> None:
         exp, _ = self._populate(stores)

@@ -38,6 +38,17 @@ def test_client_warns_at_the_callers_line(home: Path) -> None:
     assert caught[0].filename == __file__
 
 
+def test_client_table_search_warns_at_the_callers_line(home: Path) -> None:
+    _runs()
+    client = mloop.Client()
+    exp = client.get_experiment_by_name("hints")
+    assert exp is not None
+    with pytest.warns(MloopWarning, match=r"did you mean metrics\.val_auc\?") as caught:
+        table = client.search_run_table(exp.experiment_id, "metrics.val_aucc > 0.5")
+    assert caught[0].filename == __file__
+    assert len(table) == 0
+
+
 def test_no_warning_when_the_field_exists_or_nothing_is_filtered(home: Path) -> None:
     _runs()
     with warnings.catch_warnings():

@@ -124,11 +124,16 @@ class Database:
         """``SELECT columns FROM table WHERE run_id IN run_ids`` through the driver, in chunks.
 
         Bulk reads of whole runs skip SQLAlchemy's row processing, which costs
-        as much as SQLite's own work for tens of thousands of rows.
+        as much as SQLite's own work for tens of thousands of rows. On
+        PostgreSQL the ids travel as one array: one round trip for any number.
         """
         out: list[tuple[Any, ...]] = []
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
+            if self.dialect == "postgresql":
+                sql = f"SELECT {columns} FROM {table} WHERE run_id = ANY(%s)"
+                cursor.execute(sql, (list(run_ids),))
+                return list(cursor.fetchall())
             for part in chunks(run_ids):
                 marks = ", ".join([self.placeholder] * len(part))
                 cursor.execute(f"SELECT {columns} FROM {table} WHERE run_id IN ({marks})", part)

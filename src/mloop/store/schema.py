@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -129,6 +129,8 @@ params = sa.Table(
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.String(8000), nullable=False),
     sa.Index(None, "key", "value"),
+    # Rows stored in (run_id, key) order: a run's params are read in one seek.
+    sqlite_with_rowid=False,
 )
 
 tags = sa.Table(
@@ -137,6 +139,7 @@ tags = sa.Table(
     sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Every logged point. ``value`` is NULL for NaN: SQLite cannot store NaN.
@@ -163,6 +166,7 @@ latest_metrics = sa.Table(
     sa.Column("timestamp", Millis, nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Index(None, "key", "value"),
+    sqlite_with_rowid=False,
 )
 
 artifacts = sa.Table(

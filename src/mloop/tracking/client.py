@@ -43,6 +43,7 @@ from mloop.entities import (
     RunInfo,
     RunIO,
     RunStatus,
+    RunTable,
     RunTag,
     ViewType,
 )
@@ -652,23 +653,59 @@ class Client:
         param or tag that no run of the experiments has warns (:class:`MloopWarning`)
         with the close matches: ``metrics.val_aucc`` is likely a typo.
         """
-        ids = (
-            [experiment_ids]
-            if isinstance(experiment_ids, str)
-            else [str(e) for e in experiment_ids]
-        )
+        ids = _experiment_ids(experiment_ids)
         self.flush()
-        runs = self._backend.stores.runs
-        page = runs.search_runs(
+        page = self._backend.stores.runs.search_runs(
             ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
         )
-        if not page.items and page_token is None and filter_string:
-            for field, matches in runs.unknown_filter_keys(ids, filter_string).items():
-                hint = f"; did you mean {' or '.join(matches)}?" if matches else ""
-                warnings.warn(
-                    f"no run in the searched experiments has {field}, so the filter "
-                    f"matches nothing{hint}",
-                    MloopWarning,
-                    stacklevel=2,
-                )
+        if not page.items and page_token is None:
+            self._warn_unknown_keys(ids, filter_string)
         return page
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The page :meth:`search_runs` returns, as columns: cheaper when a table is wanted.
+
+        Example:
+            >>> import tempfile
+            >>> client = Client(tracking_uri="sqlite://", artifacts_uri=tempfile.mkdtemp())
+            >>> exp = client.create_experiment("table-doc")
+            >>> run = client.create_run(exp)
+            >>> client.log_param(run.info.run_id, "lr", "0.1")
+            >>> client.search_run_table([exp], "params.lr = '0.1'").params
+            {'lr': ['0.1']}
+        """
+        ids = _experiment_ids(experiment_ids)
+        self.flush()
+        table = self._backend.stores.runs.search_run_table(
+            ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
+        )
+        if not len(table) and page_token is None:
+            self._warn_unknown_keys(ids, filter_string)
+        return table
+
+    def _warn_unknown_keys(self, ids: Sequence[str], filter_string: str | None) -> None:
+        if not filter_string:
+            return
+        unknown = self._backend.stores.runs.unknown_filter_keys(ids, filter_string)
+        for field, matches in unknown.items():
+            hint = f"; did you mean {' or '.join(matches)}?" if matches else ""
+            warnings.warn(
+                f"no run in the searched experiments has {field}, so the filter "
+                f"matches nothing{hint}",
+                MloopWarning,
+                stacklevel=3,
+            )
+
+
+def _experiment_ids(experiment_ids: Sequence[str] | str) -> list[str]:
+    if isinstance(experiment_ids, str):
+        return [experiment_ids]
+    return [str(e) for e in experiment_ids]

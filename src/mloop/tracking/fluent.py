@@ -31,11 +31,20 @@ from mloop.config import tracking_uri_from
 from mloop.context import current
 from mloop.context.context import Context
 from mloop.context.defaults import chosen_settings, default_context
-from mloop.entities import Experiment, Metric, Run, RunData, RunInfo, RunStatus, ViewType
+from mloop.entities import (
+    Experiment,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTable,
+    ViewType,
+)
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
 from mloop.tracking import lifecycle, system_metrics, tables
 from mloop.tracking.client import Client, as_run_io
-from mloop.tracking.frames import runs_to_frame
+from mloop.tracking.frames import concat_tables, table_to_frame
 from mloop.tracking.interrupts import Terminated
 
 if TYPE_CHECKING:
@@ -574,6 +583,10 @@ def search_runs(
         ids.append(found.experiment_id)
     if not ids:
         ids = [_current_experiment_id(client)]
+    if output_format == "pandas":
+        return table_to_frame(
+            _search_table(client, ids, filter_string, run_view_type, max_results, order_by)
+        )
     runs: list[Run] = []
     token: str | None = None
     while len(runs) < max_results:
@@ -589,4 +602,28 @@ def search_runs(
         token = page.next_page_token
         if token is None:
             break
-    return runs if output_format == "list" else runs_to_frame(runs)
+    return runs
+
+
+def _search_table(
+    client: Client,
+    ids: Sequence[str],
+    filter_string: str | None,
+    run_view_type: ViewType,
+    max_results: int,
+    order_by: Sequence[str] | None,
+) -> RunTable:
+    """Every page of a search as one table, no entity built per run."""
+    pages: list[RunTable] = []
+    found = 0
+    token: str | None = None
+    while found < max_results:
+        page = client.search_run_table(
+            ids, filter_string, run_view_type, min(_MAX_PAGE, max_results - found), order_by, token
+        )
+        pages.append(page)
+        found += len(page)
+        token = page.next_page_token
+        if token is None:
+            break
+    return concat_tables(pages)

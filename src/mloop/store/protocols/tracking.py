@@ -24,6 +24,7 @@ from mloop.entities import (
     RunInfo,
     RunIO,
     RunStatus,
+    RunTable,
     ViewType,
 )
 
@@ -171,6 +172,7 @@ class RunStore(Protocol):
     - NaN and ±inf metric values read back as they were logged;
     - ``get_run`` and ``update_run`` raise NotFound for unknown ids;
     - ``search_runs`` raises FilterSyntaxError for a malformed filter or order;
+    - ``search_run_table`` returns the page ``search_runs`` would, field by field;
     - ``heartbeat`` touches only RUNNING runs, and never fails for unknown ids;
     - ``claim_run`` is a compare-and-set: of two claims on the same state, one wins;
     - ``find_run_ids`` takes hex digits only, in either case (InvalidInput otherwise),
@@ -235,6 +237,17 @@ class RunStore(Protocol):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         """Runs matching a filter, ordered, one page at a time."""
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The same page as :meth:`search_runs`, as columns (no inputs or outputs)."""
 
     def unknown_filter_keys(
         self, experiment_ids: Sequence[str], filter_string: str | None

@@ -17,6 +17,7 @@ from mloop.entities import (
     RunInfo,
     RunIO,
     RunStatus,
+    RunTable,
     ViewType,
 )
 from mloop.errors import Conflict, InvalidInput, NotFound
@@ -24,6 +25,7 @@ from mloop.store import schema
 from mloop.store.database import Database, chunks, experiment_pk, now_millis
 from mloop.store.protocols.tracking import Batch, Environment, NewRun, Termination
 from mloop.store.sql.loading import load_runs, row_to_info
+from mloop.store.sql.run_table import read_run_table
 from mloop.store.sql.search import search_run_ids, unknown_filter_keys
 
 _R = schema.runs
@@ -482,6 +484,28 @@ class SqlRunStore:
                 page_token,
             )
             return PagedList(load_runs(self._db, conn, ids, with_io=False), token)
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The page :meth:`search_runs` would return, as columns, in a fixed number of queries."""
+        with self._db.connect() as conn:
+            ids, token = search_run_ids(
+                conn,
+                [experiment_pk(e) for e in experiment_ids],
+                filter_string,
+                ViewType(view_type),
+                max_results,
+                order_by,
+                page_token,
+            )
+            return read_run_table(self._db, conn, ids, token)
 
     def unknown_filter_keys(
         self, experiment_ids: Sequence[str], filter_string: str | None

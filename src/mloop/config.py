@@ -330,6 +330,25 @@ class Settings:
             return tracking_uri_from(self.tracking_uri)
         return f"sqlite:///{self.home.absolute()}/mloop.db"
 
+    def local_root(self) -> Path:
+        """Where local copies of models and datasets (and tuning journals) are kept.
+
+        ``home``, unless it is left at its default and the tracking URI names a
+        store folder (its ``mloop.db``): then that folder, so that a store named
+        by ``MLOOP_TRACKING_URI`` alone leaves nothing in the working directory.
+
+        Example:
+            >>> Settings(tracking_uri="/srv/store").local_root()
+            PosixPath('/srv/store')
+            >>> Settings(home=Path("/srv/home"), tracking_uri="/srv/store").local_root()
+            PosixPath('/srv/home')
+        """
+        if self.tracking_uri and self.home == Path(".mloop"):
+            path = sqlite_file(self.resolved_tracking_uri())
+            if path is not None and path.name == "mloop.db":
+                return path.parent
+        return self.home.expanduser().absolute()
+
     def resolved_artifacts_uri(self) -> str:
         """The artifact store root: beside a SQLite store, else ``<home>/artifacts``.
 

@@ -17,6 +17,11 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
+RUN_NAME_TAG = "mloop.runName"
+"""The tag that holds a run's name (MLflow's ``mlflow.runName``); setting it renames the run."""
+PARENT_RUN_TAG = "mloop.parentRunId"
+"""The tag that holds a nested run's parent id (MLflow's ``mlflow.parentRunId``)."""
+
 
 class RunStatus(enum.StrEnum):
     """Where a run is in its life."""

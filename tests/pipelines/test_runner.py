@@ -47,7 +47,7 @@ def test_a_pipeline_runs_and_is_tracked() -> None:
 
     steps = steps_of(result.run_id)
     train = steps["train"]
-    assert train.data.tags["mloop.parent_run_id"] == result.run_id
+    assert train.data.tags["mloop.parentRunId"] == result.run_id
     assert train.data.params == {"lr": "0.5"}
     assert train.data.metrics["train_loss"] == 0.25  # logged inside the step
     assert train.info.end_time is not None and train.info.end_time >= train.info.start_time

@@ -19,7 +19,7 @@ def quadratic(trial: Trial) -> float:
 
 def children(run_id: str) -> list[mloop.Run]:
     return mloop.search_runs(
-        filter_string=f"tags.`mloop.parent_run_id` = '{run_id}'", output_format="list"
+        filter_string=f"tags.mloop.parentRunId = '{run_id}'", output_format="list"
     )
 
 

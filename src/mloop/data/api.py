@@ -157,7 +157,7 @@ def _context(context: Context | None) -> Context:
 
 def _backend(context: Context | None) -> tuple[DatasetStore, ContentStore, Path]:
     ctx = _context(context)
-    return ctx.stores.datasets, ctx.content, ctx.settings.home.absolute() / "datasets"
+    return ctx.stores.datasets, ctx.content, ctx.settings.local_root() / "datasets"
 
 
 def _wrap(version: DatasetVersion, context: Context | None) -> Dataset:

@@ -51,8 +51,8 @@ class ModelBackend:
 
     @property
     def cache_root(self) -> Path:
-        """Where verified package copies are kept (``<home>/models``)."""
-        return self.settings.home.absolute() / "models"
+        """Where verified package copies are kept (``models/`` under the settings' local root)."""
+        return self.settings.local_root() / "models"
 
     @contextlib.contextmanager
     def scratch(self, prefix: str) -> Iterator[Path]:

@@ -76,7 +76,7 @@ def _lineage_runs(be: ModelBackend, run: Run | None) -> tuple[list[Run], Run | N
         return [run], None
     siblings = be.client.search_runs(
         [parent.info.experiment_id],
-        filter_string=f"tags.`mloop.parent_run_id` = '{parent.info.run_id}'",
+        filter_string=f"tags.mloop.parentRunId = '{parent.info.run_id}'",
     )
     # Searches return runs without their inputs; read each step of the pipeline whole.
     steps = [be.client.get_run(s.info.run_id) for s in siblings if s.info.run_id != run.info.run_id]

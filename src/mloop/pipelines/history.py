@@ -44,7 +44,7 @@ def step_runs(client: Client, run: Run) -> list[Run]:
     """The step runs of a pipeline run, oldest first."""
     found = client.search_runs(
         [run.info.experiment_id],
-        filter_string=f"tags.`mloop.parent_run_id` = '{run.info.run_id}'",
+        filter_string=f"tags.mloop.parentRunId = '{run.info.run_id}'",
         order_by=["attributes.start_time ASC"],
         max_results=50_000,
     )

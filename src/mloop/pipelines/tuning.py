@@ -23,7 +23,6 @@ import math
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from mloop.config import Settings
@@ -198,7 +197,7 @@ def _storage(
     """The study's storage here, and how a worker opens the same one."""
     if storage is not None or executor == "local":
         return storage, storage  # None: in memory
-    folder = Path(settings.home).absolute() / "tune"
+    folder = settings.local_root() / "tune"
     folder.mkdir(parents=True, exist_ok=True)
     spec = ("journal", str(folder / f"{name}.log"))
     return open_storage(optuna, spec), spec

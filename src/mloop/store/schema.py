@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 metadata = sa.MetaData(
     naming_convention={

@@ -32,6 +32,8 @@ from mloop.context.context import Context
 from mloop.context.defaults import chosen_settings
 from mloop.context.opening import open_context
 from mloop.entities import (
+    PARENT_RUN_TAG,
+    RUN_NAME_TAG,
     ArtifactInfo,
     Experiment,
     LifecycleStage,
@@ -243,9 +245,11 @@ class Client:
         if capture:
             all_tags["mloop.user"] = self.context.actor.name  # who ran it, as the context says
         all_tags.update(self._clean_tags(tags or {}))
+        # MLflow's system tags under mloop's prefix: searches and frames can name them.
+        all_tags[RUN_NAME_TAG] = name
         if parent_run_id is not None:
             self._check_run(parent_run_id)
-            all_tags["mloop.parent_run_id"] = parent_run_id
+            all_tags[PARENT_RUN_TAG] = parent_run_id
         environment = _capture_environment() if capture else None
         experiment_id = str(experiment_id)
         self._check_experiment(experiment_id)
@@ -423,9 +427,11 @@ class Client:
         self.set_tags(run_id, {key: value})
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
-        """Queue several tags."""
+        """Queue several tags; the ``mloop.runName`` tag renames the run, as MLflow's does."""
         clean = self._clean_tags(tags)
         self._check_run(run_id)
+        if RUN_NAME_TAG in clean:
+            self.update_run(run_id, name=clean.pop(RUN_NAME_TAG))
         for key, value in clean.items():
             self._backend.writer.add_tag(run_id, key, value)
 

@@ -131,6 +131,9 @@ def disconnect_all() -> None:
         raise failure
 
 
-def open_stores() -> list[tuple[str, str, Path]]:
-    """``(tracking URI, artifact root, home folder)`` of every backend open in this process."""
-    return [(*key, b.settings.home.expanduser().absolute()) for key, b in list(_backends.items())]
+def open_stores() -> list[tuple[str, str, Path, Path]]:
+    """``(tracking URI, artifact root, home, local root)`` of every backend open in this process."""
+    return [
+        (*key, b.settings.home.expanduser().absolute(), b.settings.local_root())
+        for key, b in list(_backends.items())
+    ]

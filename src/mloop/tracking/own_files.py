@@ -134,11 +134,18 @@ def own_files(settings: Settings | None = None) -> OwnFiles:
     home = settings.home.expanduser().absolute()
     stores = [
         (settings.resolved_tracking_uri(), settings.resolved_artifacts_uri(), home),
-        *open_stores(),
+        *((tracking, artifacts, each_home) for tracking, artifacts, each_home, _ in open_stores()),
     ]
     entries: dict[str, str] = {}
     for tracking, artifacts, each_home in reversed(stores):  # the settings' names win
         entries.update(_entries(tracking, artifacts, each_home))
+    # Local copies may live beside a store rather than in home (Settings.local_root).
+    roots = {settings.local_root(), *(root for *_, root in open_stores())}
+    for root in roots - {each_home for _, _, each_home in stores}:
+        for folder in _HOME_FOLDERS:
+            entries.setdefault(
+                os.path.realpath(root / folder), f"a folder of mloop's store ({folder}/)"
+            )
     sealed = frozenset(
         os.path.realpath(each_home / folder) for _, _, each_home in stores for folder in _SEALED
     )

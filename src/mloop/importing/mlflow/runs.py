@@ -24,7 +24,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from mloop.entities import LifecycleStage, RunInfo, RunStatus, ViewType
+from mloop.entities import (
+    PARENT_RUN_TAG,
+    RUN_NAME_TAG,
+    LifecycleStage,
+    RunInfo,
+    RunStatus,
+    ViewType,
+)
 from mloop.errors import InvalidInput
 from mloop.importing.mlflow.records import ExperimentRecord, RunRecord
 from mloop.importing.mlflow.source import Source
@@ -197,12 +204,14 @@ class RunWriter:
         if record.user:
             tags["mloop.user"] = tag_value("mloop.user", record.user)
         if parent:
-            tags["mloop.parent_run_id"] = parent
+            tags[PARENT_RUN_TAG] = parent
         name = record.name or f"mlflow-{record.source_id[:8]}"
+        name = validate_name(name[:MAX_RUN_NAME_LENGTH], "run", MAX_RUN_NAME_LENGTH)
+        tags[RUN_NAME_TAG] = name
         info = RunInfo(
             run_id=run_id,
             experiment_id=experiment_id,
-            run_name=validate_name(name[:MAX_RUN_NAME_LENGTH], "run", MAX_RUN_NAME_LENGTH),
+            run_name=name,
             status=RunStatus.RUNNING,
             start_time=timestamp_millis(record.start_time),
             end_time=None,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from mloop.entities import (
+    RUN_NAME_TAG,
     LifecycleStage,
     Metric,
     PagedList,
@@ -167,7 +168,12 @@ class SqlRunStore:
             values["name"] = run_name
         if values:
             with self._db.begin() as conn:
-                conn.execute(_R.update().where(_R.c.run_id == run_id).values(values))
+                changed = conn.execute(_R.update().where(_R.c.run_id == run_id).values(values))
+                if run_name is not None and changed.rowcount:  # the name's tag follows it
+                    conn.execute(
+                        self._upsert_tags,
+                        {"run_id": run_id, "key": RUN_NAME_TAG, "value": run_name},
+                    )
         return self.get_run_info(run_id)
 
     def set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:

@@ -188,7 +188,7 @@ def unknown_filter_keys(
     matches among the known fields of the same kind, best first. mloop's own
     tags (``mloop.*``) are never reported.
     """
-    # mloop's own tags (mloop.kind, mloop.parent_run_id…) mark kinds of run: when no
+    # mloop's own tags (mloop.kind, mloop.parentRunId…) mark kinds of run: when no
     # run has one, there is none of that kind, which is no typo.
     wanted = [
         (entity, key)

@@ -216,6 +216,7 @@ class Settings:
         default=False,
         metadata={
             "env": "MLOOP_LOG_SYSTEM_METRICS",
+            "mlflow_env": "MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING",
             "doc": "Log CPU, memory, disk, network and GPU metrics (system/...) for every run "
             "(needs the system extra).",
         },
@@ -224,6 +225,7 @@ class Settings:
         default=10.0,
         metadata={
             "env": "MLOOP_SYSTEM_METRICS_INTERVAL",
+            "mlflow_env": "MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL",
             "doc": "Seconds between two samples of the system metrics.",
         },
     )

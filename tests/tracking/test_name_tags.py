@@ -42,7 +42,6 @@ def test_renaming_a_run_moves_its_name_tag(home: Path) -> None:
 
 
 def test_a_bad_name_by_tag_is_refused_and_the_name_stays(home: Path) -> None:
-    with mloop.start_run(run_name="draft") as run:
-        with pytest.raises(InvalidInput):
-            mloop.set_tag("mloop.runName", "x" * 1000)
+    with mloop.start_run(run_name="draft") as run, pytest.raises(InvalidInput):
+        mloop.set_tag("mloop.runName", "x" * 1000)
     assert mloop.get_run(run.info.run_id).info.run_name == "draft"

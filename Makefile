@@ -15,8 +15,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+# MLflow in a venv of its own: the import tests and the demo run it to write real MLflow stores,
+# and the MLflow-script tests run each script on it too.
+MLFLOW_VENV := .mlflow-venv
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
+
+$(MLFLOW_STAMP): tests/requirements-mlflow.txt
+	test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet -r tests/requirements-mlflow.txt
+	touch $(MLFLOW_STAMP)
+
+# The demo's import section has MLflow itself write the store it imports (its own venv).
+demo: $(STAMP) $(MLFLOW_STAMP)
+	MLOOP_DEMO_MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV)/bin/python) $(BIN)/python examples/quickstart.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
@@ -29,15 +40,6 @@ typecheck: $(STAMP)
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports
-
-# MLflow in a venv of its own, for the import tests: they run it to write real MLflow stores.
-MLFLOW_VENV := .mlflow-venv
-MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
-
-$(MLFLOW_STAMP): tests/requirements-mlflow.txt
-	test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
-	$(MLFLOW_VENV)/bin/pip install --quiet -r tests/requirements-mlflow.txt
-	touch $(MLFLOW_STAMP)
 
 pytest: $(STAMP) $(MLFLOW_STAMP)
 	MLOOP_TEST_MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV)/bin/python) $(BIN)/pytest -n 2 -q

@@ -8,7 +8,9 @@ runs, shows the CLI a team uses day to day, then runs the training pipeline
 resumed, on Ray, and tuned with Optuna. Finally the pipeline's model is
 registered and signed, gated, approved and promoted to champion; a
 challenger follows, is promoted and rolled back; the model card is printed,
-and a tampered package is refused. Everything lives in ``./.mloop-demo``.
+and a tampered package is refused. Then reliability (kill signals, fsck),
+projects, autologging a scikit-learn search, and an MLflow store imported
+with one command. Everything lives in ``./.mloop-demo``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ shutil.rmtree(HOME, ignore_errors=True)
 os.environ["MLOOP_HOME"] = str(HOME)
 os.environ["MLOOP_TRACKING_URI"] = f"sqlite:///{HOME}/mloop.db"
 os.environ["MLOOP_ARTIFACTS_URI"] = str(HOME / "artifacts")
+
+import from_mlflow  # noqa: E402  (beside this file)
 
 import mloop  # noqa: E402  (the environment above must be set first)
 
@@ -186,6 +190,8 @@ def main() -> None:
     subprocess.run([mloop_cli, "gc", "--grace-period", "0"], check=True)
     reliability(mloop_cli, work)
     projects(mloop_cli, data_path)
+    from_mlflow.autologging(data_path)
+    from_mlflow.import_history(mloop_cli, work)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")

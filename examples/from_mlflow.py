@@ -18,6 +18,7 @@ import mloop.sklearn
 MLFLOW_HISTORY = """
 import sys
 import mlflow
+import mlflow.sklearn
 from sklearn.linear_model import LogisticRegression
 
 mlflow.set_tracking_uri(sys.argv[1])
@@ -82,26 +83,31 @@ def autologging(credit_csv: Path) -> None:
 
 def import_history(mloop_cli: str, work: Path) -> None:
     """Section 19: an MLflow store written by MLflow itself comes over with one command."""
-    print("19. Importing an MLflow store: mloop import mlflow ./mlruns")
+    print("19. Importing an MLflow store: mloop import mlflow sqlite:///mlflow.db")
     mlflow_python = os.environ.get("MLOOP_DEMO_MLFLOW_PYTHON")
     if not mlflow_python or not Path(mlflow_python).exists():
         print("   skipped: no interpreter with MLflow (make demo builds .mlflow-venv and names it)")
         return
-    mlruns = work / "mlruns"
+    folder = work / "mlflow"
+    folder.mkdir()
+    database = f"sqlite:///{folder / 'mlflow.db'}"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
-    subprocess.run(
-        [mlflow_python, "-c", MLFLOW_HISTORY, mlruns.as_uri()],
-        check=True,
-        cwd=work,
+    wrote = subprocess.run(
+        [mlflow_python, "-c", MLFLOW_HISTORY, database],
+        cwd=folder,  # MLflow keeps the artifacts in ./mlartifacts or ./mlruns beside it
         env=environment,
         capture_output=True,
+        text=True,
+        check=False,
     )
-    print(f"   MLflow wrote {mlruns.name}/ (an experiment, 3 runs, a registered model, an alias)")
+    if wrote.returncode != 0:
+        raise RuntimeError(f"MLflow could not write its store:\n{wrote.stderr[-2000:]}")
+    print("   MLflow wrote mlflow.db and its artifacts: an experiment, 3 runs, a model, an alias")
     for _ in range(2):  # the second import finds everything already there
-        print(f"   $ mloop import mlflow {mlruns.name}")
-        subprocess.run([mloop_cli, "import", "mlflow", str(mlruns)], check=True)
+        print("   $ mloop import mlflow sqlite:///mlflow.db")
+        subprocess.run([mloop_cli, "import", "mlflow", database], check=True, cwd=folder)
     subprocess.run([mloop_cli, "runs", "ls", "-e", "churn"], check=True)
     champion = mloop.pyfunc.load_model("models:/churn@champion")
     print(
-        f"   models:/churn@champion loads in mloop: predicts {list(champion.predict([[0.0, 1.0]]))}"
+        f"   models:/churn@champion loads in mloop: predicts {champion.predict([[0.0, 1.0]]).tolist()}"
     )

@@ -264,7 +264,7 @@ def _wait_for_step(run_id: str, step: str, timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         found = client.search_runs(
             [client.get_experiment_by_name("credit-pipeline").experiment_id],  # type: ignore[union-attr]
-            filter_string=f"tags.`mloop.parent_run_id` = '{run_id}' "
+            filter_string=f"tags.mloop.parentRunId = '{run_id}' "
             f"AND tags.`mloop.step.node` = '{step}'",
         )
         if found:

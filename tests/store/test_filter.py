@@ -4,13 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mloop.errors import FilterSyntaxError
+from mloop.errors import FilterSyntaxError, MloopWarning
 from mloop.store.filter import (
     And,
     Comparison,
     Not,
     Or,
     OrderKey,
+    filter_keys,
     parse_filter,
     parse_order_by,
 )
@@ -146,3 +147,9 @@ def test_arbitrary_text_parses_or_raises_a_filter_error(text: str) -> None:
         parse_filter(text)
     except FilterSyntaxError as err:
         assert 0 <= err.position <= len(text)
+
+
+def test_a_filter_on_the_old_parent_tag_reads_the_new_one_with_a_warning() -> None:
+    with pytest.warns(MloopWarning, match="mloop.parentRunId"):
+        node = parse_filter("tags.`mloop.parent_run_id` = 'abc'")
+    assert filter_keys(node) == [("tag", "mloop.parentRunId")]

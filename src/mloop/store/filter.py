@@ -44,10 +44,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from collections.abc import Iterable
 from typing import NoReturn, TypeAlias
 
-from mloop.errors import FilterSyntaxError
+from mloop.entities import PARENT_RUN_TAG
+from mloop.errors import FilterSyntaxError, MloopWarning
 
 Value: TypeAlias = float | str | tuple[float | str, ...]
 
@@ -82,6 +84,8 @@ STRING_ATTRIBUTES = frozenset(
     }
 )
 ATTRIBUTES = NUMERIC_ATTRIBUTES | STRING_ATTRIBUTES
+# Tags mloop once wrote under another name; a filter on the old name still finds them.
+RENAMED_TAGS = {"mloop.parent_run_id": PARENT_RUN_TAG}
 _ATTRIBUTE_ALIASES = {"run_uuid": "run_id", "name": "run_name", "created": "start_time"}
 NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN"})
 STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "IN", "NOT IN"})
@@ -313,6 +317,14 @@ class _Parser:
             if attribute not in ATTRIBUTES:
                 self._fail(f"unknown attribute (known: {', '.join(sorted(ATTRIBUTES))})", start)
             return entity, attribute, start
+        if entity == "tag" and rest in RENAMED_TAGS:
+            warnings.warn(
+                f"the tag {rest!r} is now {RENAMED_TAGS[rest]!r} (MLflow's name); "
+                f"write tags.{RENAMED_TAGS[rest]}",
+                MloopWarning,
+                stacklevel=2,
+            )
+            rest = RENAMED_TAGS[rest]
         return entity, rest, start
 
     def _operator(self) -> str:

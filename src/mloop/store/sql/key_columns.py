@@ -17,15 +17,19 @@ from typing import Any
 def key_columns(rows: Iterable[Sequence[Any]], size: int) -> dict[str, list[Any]]:
     """``(position, key, value)`` rows as one column per key, sorted by key; ``None`` where absent.
 
+    Rows are consumed as they come, in any order, none kept.
+
     Example:
         >>> key_columns([(1, "lr", "0.1"), (0, "lr", "0.2"), (0, "seed", "7")], 2)
         {'lr': ['0.2', '0.1'], 'seed': ['7', None]}
     """
-    triples = list(rows)
-    if not triples:
-        return {}
-    positions, keys, values = zip(*triples, strict=True)
-    return spread_columns(list(positions), list(keys), list(values), size)
+    columns: dict[str, list[Any]] = {}
+    for position, key, value in rows:
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = [None] * size
+        column[position] = value
+    return {key: columns[key] for key in sorted(columns)}
 
 
 def spread_columns(
@@ -46,13 +50,7 @@ def spread_columns(
     dense = dense_columns(positions, keys, values, size)
     if dense is not None:
         return dense
-    columns: dict[str, list[Any]] = {}
-    for position, key, value in zip(positions, keys, values, strict=True):
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = [None] * size
-        column[position] = value
-    return {key: columns[key] for key in sorted(columns)}
+    return key_columns(zip(positions, keys, values, strict=True), size)
 
 
 def dense_columns(

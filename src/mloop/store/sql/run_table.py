@@ -9,7 +9,6 @@ straight into per-key columns. No per-run entity is built.
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -20,9 +19,10 @@ import sqlalchemy as sa
 from mloop.entities import RunTable
 from mloop.store.database import Database
 from mloop.store.sql.json_page import json_key_lists, json_run_fields
-from mloop.store.sql.key_columns import spread_columns
+from mloop.store.sql.key_columns import key_columns, spread_columns
 
-_RUN_FIELDS = (
+# The fields of ``runs`` a table holds, in RunTable's order.
+RUN_FIELDS = (
     "run_id",
     "experiment_id",
     "name",
@@ -35,8 +35,6 @@ _RUN_FIELDS = (
 _SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
 # Tables whose values are text, which SQLite's JSON carries exactly.
 _TEXT_TABLES = frozenset({"params", "tags"})
-# Rows split per batch: few enough tuples alive at once not to set off the garbage collector.
-_BATCH = 256
 
 
 def _positioned_query(
@@ -79,30 +77,6 @@ def positioned_rows(
         cursor.close()
 
 
-def positioned_lists(
-    database: Database, conn: sa.Connection, table: str, run_ids: Sequence[str]
-) -> tuple[list[int], list[str], list[Any]]:
-    """Positions, keys and values of ``table``'s rows for the runs ``run_ids``, as three lists.
-
-    On SQLite the text-valued tables (``params``, ``tags``) come back as JSON
-    arrays (:mod:`mloop.store.sql.json_page`). Other rows are read a batch at
-    a time and dropped once split, so no more than a batch of row tuples is
-    alive at once.
-    """
-    if database.dialect == "sqlite" and _SQLITE_HAS_JSON and table in _TEXT_TABLES:
-        return json_key_lists(conn, table, run_ids)
-    positions: list[int] = []
-    keys: list[str] = []
-    values: list[Any] = []
-    rows = iter(positioned_rows(database, conn, table, ("key", "value"), run_ids))
-    while batch := list(itertools.islice(rows, _BATCH)):
-        batch_positions, batch_keys, batch_values = zip(*batch, strict=True)
-        positions += batch_positions
-        keys += batch_keys
-        values += batch_values
-    return positions, keys, values
-
-
 def chunked_positioned_rows(
     database: Database,
     conn: sa.Connection,
@@ -117,14 +91,14 @@ def chunked_positioned_rows(
 
 
 def _run_fields(database: Database, conn: sa.Connection, ids: Sequence[str]) -> list[list[Any]]:
-    """One list per name of ``_RUN_FIELDS`` for the runs ``ids``, in order; unknown ids skipped."""
+    """One list per name of ``RUN_FIELDS`` for the runs ``ids``, in order; unknown ids skipped."""
     if database.dialect == "sqlite" and _SQLITE_HAS_JSON:
-        return json_run_fields(conn, _RUN_FIELDS, ids)
+        return json_run_fields(conn, RUN_FIELDS, ids)
     found: list[Any] = [None] * len(ids)
-    for row in positioned_rows(database, conn, "runs", _RUN_FIELDS, ids):
+    for row in positioned_rows(database, conn, "runs", RUN_FIELDS, ids):
         found[row[0]] = row[1:]
     rows = [row for row in found if row is not None]
-    fields = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in _RUN_FIELDS]
+    fields = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in RUN_FIELDS]
     fields[1] = [str(value) for value in fields[1]]  # experiment ids are text in the entities
     return fields
 
@@ -133,13 +107,34 @@ def read_run_table(
     database: Database, conn: sa.Connection, ids: Sequence[str], next_page_token: str | None
 ) -> RunTable:
     """The runs ``ids`` as a :class:`RunTable`, in the order given; unknown ids are skipped."""
-    fields = _run_fields(database, conn, ids)
-    if len(fields[0]) < len(ids):  # a run purged since the ids were read
-        ids = fields[0]
+    return _table(database, conn, _run_fields(database, conn, ids), next_page_token)
+
+
+def run_table_from_rows(
+    database: Database,
+    conn: sa.Connection,
+    rows: Sequence[Sequence[Any]],
+    next_page_token: str | None,
+) -> RunTable:
+    """A :class:`RunTable` from rows of ``RUN_FIELDS`` already read in page order.
+
+    Only the params, tags and latest metrics are read.
+    """
+    fields = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in RUN_FIELDS]
+    fields[1] = [str(value) for value in fields[1]]  # experiment ids are text in the entities
+    return _table(database, conn, fields, next_page_token)
+
+
+def _table(
+    database: Database, conn: sa.Connection, fields: list[list[Any]], next_page_token: str | None
+) -> RunTable:
+    ids = fields[0]
     size = len(ids)
 
     def columns(table: str) -> dict[str, list[Any]]:
-        return spread_columns(*positioned_lists(database, conn, table, ids), size)
+        if database.dialect == "sqlite" and _SQLITE_HAS_JSON and table in _TEXT_TABLES:
+            return spread_columns(*json_key_lists(conn, table, ids), size)
+        return key_columns(positioned_rows(database, conn, table, ("key", "value"), ids), size)
 
     run_id, experiment_id, name, status, artifact_uri, start_time, end_time = fields
     return RunTable(

@@ -12,8 +12,14 @@ from mloop.entities import ViewType
 from mloop.store.database import Database
 from mloop.store.protocols.tracking import Batch, NewRun
 from mloop.store.sql import open_sql_store_set
-from mloop.store.sql.run_table import chunked_positioned_rows, positioned_rows, read_run_table
-from mloop.store.sql.search import search_run_ids
+from mloop.store.sql.run_table import (
+    RUN_FIELDS,
+    chunked_positioned_rows,
+    positioned_rows,
+    read_run_table,
+    run_table_from_rows,
+)
+from mloop.store.sql.search import search_run_ids, search_run_rows
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -130,3 +136,21 @@ def test_dense_and_sparse_pages_read_the_same_values(store_uri: str) -> None:
     assert table.metrics["only"] == [None, None, 5e-324, None]
     assert table.params == {"p": ['é3\x1f"', 'é0\x1f"', 'é2\x1f"', 'é1\x1f"']}
     assert table.tags["t"] == ["v3", "v0", "v2", "v1"]
+
+
+def test_a_table_from_search_rows_equals_one_read_by_ids(
+    database: tuple[Database, list[str]],
+) -> None:
+    db, ids = database
+    with db.connect() as conn:
+        exp = conn.exec_driver_sql("SELECT experiment_id FROM runs").scalar()
+        rows, token = search_run_rows(
+            conn, [int(exp)], None, ViewType.ACTIVE_ONLY, 3, ["start_time ASC"], None, RUN_FIELDS
+        )
+        from_rows = run_table_from_rows(db, conn, rows, token)
+        by_ids = read_run_table(db, conn, ids[:3], token)
+        empty = run_table_from_rows(db, conn, [], None)
+    assert from_rows == by_ids
+    assert from_rows.run_id == ids[:3] and from_rows.experiment_id == [str(exp)] * 3
+    assert token is not None
+    assert (len(empty), empty.params, empty.run_id) == (0, {}, [])

@@ -176,6 +176,8 @@ def _fetch_all(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ..
     SQLAlchemy's per-row result processing, which costs more than the query
     on a page of thousands of runs.
     """
+    if not conn.in_transaction():
+        conn.begin()  # as conn.execute would: the page's later reads see the same data
     compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args: Any = (

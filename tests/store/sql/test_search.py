@@ -74,3 +74,25 @@ def test_a_bad_page_size_is_refused_before_any_query(
     db, exp, _ = page
     with db.connect() as conn, pytest.raises(InvalidInput, match="max_results"):
         search_run_rows(conn, [exp], None, ViewType.ACTIVE_ONLY, 0, None, None, ("run_id",))
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("params.model = 'a' and metrics.auc > 0.15", [3]),
+        ("metrics.auc > 0.05 and metrics.auc < 0.25", [1, 2]),
+        ("params.model != 'a' and attributes.run_name LIKE 'r%'", [0, 2]),
+        ("params.model IN ('a', 'b') and metrics.auc <= 0.1", [0, 1]),
+        ("(params.model = 'a' or metrics.auc < 0.1) and metrics.auc >= 0", [0, 1, 3]),
+        ("params.missing = 'a' and metrics.auc >= 0", []),
+    ],
+)
+def test_conjunctions_of_fields_match_as_each_term_says(
+    page: tuple[Database, int, list[str]], filter_string: str, expected: list[int]
+) -> None:
+    db, exp, ids = page
+    with db.connect() as conn:
+        found, _ = search_run_ids(
+            conn, [exp], filter_string, ViewType.ACTIVE_ONLY, 10, ["start_time ASC"], None
+        )
+    assert found == [ids[i] for i in expected]

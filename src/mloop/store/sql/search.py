@@ -128,43 +128,8 @@ def encode_page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
-def _conjuncts(node: Node) -> list[Node]:
-    """The terms that must all hold for ``node`` to hold (``node`` itself if not an AND)."""
-    if isinstance(node, And):
-        return [term for operand in node.operands for term in _conjuncts(operand)]
-    return [node]
-
-
-def _filtered(query: sa.Select[Any], tree: Node | None) -> tuple[sa.Select[Any], sa.FromClause]:
-    """``query`` restricted by ``tree``, and the joins that carry part of it.
-
-    A metric, param or tag comparison that must hold on its own becomes an
-    inner join on the run and key (one row at most, as both are the table's
-    key), which lets the database start from the ``(key, value)`` index; other
-    terms stay conditions on each run.
-    """
+def _ordered(query: sa.Select[Any], keys: Sequence[OrderKey]) -> sa.Select[Any]:
     source: sa.FromClause = _R
-    if tree is None:
-        return query, source
-    for index, term in enumerate(_conjuncts(tree)):
-        if isinstance(term, Comparison) and term.entity != "attribute":
-            alias = _TABLES[term.entity].alias(f"filter_{index}")
-            source = source.join(
-                alias,
-                sa.and_(
-                    alias.c.run_id == _R.c.run_id,
-                    alias.c.key == term.key,
-                    _compare(alias.c.value, term.op, term.value),
-                ),
-            )
-        else:
-            query = query.where(to_clause(term))
-    return query, source
-
-
-def _ordered(
-    query: sa.Select[Any], keys: Sequence[OrderKey], source: sa.FromClause = _R
-) -> sa.Select[Any]:
     terms: list[sa.ColumnElement[object]] = []
     for index, key in enumerate(keys):
         if key.entity == "attribute":
@@ -257,8 +222,9 @@ def search_run_rows(
     query = sa.select(*(_R.c[name] for name in columns)).where(
         _R.c.experiment_id.in_(list(experiment_ids)), stage_filter(_R.c.lifecycle_stage, view_type)
     )
-    query, source = _filtered(query, tree)
-    query = _ordered(query, keys, source).limit(max_results + 1).offset(offset)
+    if tree is not None:
+        query = query.where(to_clause(tree))
+    query = _ordered(query, keys).limit(max_results + 1).offset(offset)
     rows = _fetch_all(conn, query)
     if len(rows) > max_results:
         return rows[:max_results], encode_page_token(offset + max_results)

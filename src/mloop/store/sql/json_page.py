@@ -33,6 +33,12 @@ def json_key_lists(
 
     ``table`` is one of mloop's own key/value tables whose values are text
     (``params``, ``tags``); position ``i`` is ``run_ids[i]``.
+
+    Example:
+        >>> from mloop.store.database import Database
+        >>> with Database.open("sqlite://").connect() as conn:
+        ...     json_key_lists(conn, "params", ["no-such-run"])
+        ([], [], [])
     """
     positions, keys, values = _arrays(
         conn,
@@ -50,6 +56,12 @@ def json_run_fields(
 
     Ids with no run are skipped. ``experiment_id`` comes back as text, as
     the entities hold it.
+
+    Example:
+        >>> from mloop.store.database import Database
+        >>> with Database.open("sqlite://").connect() as conn:
+        ...     json_run_fields(conn, ("run_id", "name"), ["no-such-run"])
+        [[], []]
     """
     selected = "".join(f", json_group_array({_as_json(name)})" for name in fields)
     positions, *columns = _arrays(

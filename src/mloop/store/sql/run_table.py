@@ -119,6 +119,14 @@ def run_table_from_rows(
     """A :class:`RunTable` from rows of ``RUN_FIELDS`` already read in page order.
 
     Only the params, tags and latest metrics are read.
+
+    Example:
+        >>> db = Database.open("sqlite://")
+        >>> with db.connect() as conn:
+        ...     row = ("r1", 0, "demo", "FINISHED", "a:/r1", 5, None)
+        ...     table = run_table_from_rows(db, conn, [row], None)
+        >>> (table.run_id, table.experiment_id, table.params)
+        (['r1'], ['0'], {})
     """
     fields = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in RUN_FIELDS]
     fields[1] = [str(value) for value in fields[1]]  # experiment ids are text in the entities

@@ -207,6 +207,12 @@ def search_run_rows(
     """``columns`` of ``runs`` for one page of matching runs, in order, and the next page's token.
 
     Reading the page's run fields with its order costs no second visit to ``runs``.
+
+    Example:
+        >>> from mloop.store.database import Database
+        >>> with Database.open("sqlite://").connect() as conn:
+        ...     search_run_rows(conn, [0], None, ViewType.ACTIVE_ONLY, 10, None, None, ("run_id",))
+        ([], None)
     """
     if (
         isinstance(max_results, bool)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from mloop.entities import RunTable
 from mloop.store.database import Database
+from mloop.store.sql.json_page import json_key_lists, json_run_fields
+from mloop.store.sql.key_columns import key_columns, spread_columns
 
-_RUN_FIELDS = (
+# The fields of ``runs`` a table holds, in RunTable's order.
+RUN_FIELDS = (
     "run_id",
     "experiment_id",
     "name",
@@ -30,6 +33,24 @@ _RUN_FIELDS = (
 )
 # json_each is part of every SQLite build from 3.38 on (an optional extension before).
 _SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
+# Tables whose values are text, which SQLite's JSON carries exactly.
+_TEXT_TABLES = frozenset({"params", "tags"})
+
+
+def _positioned_query(
+    database: Database, table: str, columns: Sequence[str], run_ids: Sequence[str]
+) -> tuple[str, object, dict[str, Any]]:
+    """SQL, its one parameter and the cursor options for :func:`positioned_rows`."""
+    selected = ", ".join(f"x.{name}" for name in columns)
+    if database.dialect == "postgresql":
+        sql = (
+            f"SELECT p.ord - 1, {selected} FROM unnest(%s::varchar[]) WITH ORDINALITY"
+            f" AS p(run_id, ord) JOIN {table} AS x ON x.run_id = p.run_id"
+        )
+        # Floats arrive as 8 bytes, not text to parse.
+        return sql, list(run_ids), {"binary": True}
+    sql = f"SELECT p.key, {selected} FROM json_each(?) AS p JOIN {table} AS x ON x.run_id = p.value"
+    return sql, json.dumps(list(run_ids)), {}
 
 
 def positioned_rows(
@@ -46,21 +67,7 @@ def positioned_rows(
     if database.dialect == "sqlite" and not _SQLITE_HAS_JSON:
         yield from chunked_positioned_rows(database, conn, table, columns, run_ids)
         return
-    selected = ", ".join(f"x.{name}" for name in columns)
-    if database.dialect == "postgresql":
-        sql = (
-            f"SELECT p.ord - 1, {selected} FROM unnest(%s::varchar[]) WITH ORDINALITY"
-            f" AS p(run_id, ord) JOIN {table} AS x ON x.run_id = p.run_id"
-        )
-        ids: object = list(run_ids)
-        options = {"binary": True}  # floats arrive as 8 bytes, not text to parse
-    else:
-        sql = (
-            f"SELECT p.key, {selected} FROM json_each(?) AS p"
-            f" JOIN {table} AS x ON x.run_id = p.value"
-        )
-        ids = json.dumps(list(run_ids))
-        options = {}
+    sql, ids, options = _positioned_query(database, table, columns, run_ids)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, (ids,), **options)
@@ -83,42 +90,64 @@ def chunked_positioned_rows(
         yield (position[row[0]], *row[1:])
 
 
-def key_columns(rows: Iterable[Sequence[Any]], size: int) -> dict[str, list[Any]]:
-    """``(position, key, value)`` rows as one column per key, sorted by key; ``None`` where absent.
-
-    Example:
-        >>> key_columns([(1, "lr", "0.1"), (0, "lr", "0.2"), (0, "seed", "7")], 2)
-        {'lr': ['0.2', '0.1'], 'seed': ['7', None]}
-    """
-    columns: dict[str, list[Any]] = {}
-    for position, key, value in rows:
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = [None] * size
-        column[position] = value
-    return {key: columns[key] for key in sorted(columns)}
+def _run_fields(database: Database, conn: sa.Connection, ids: Sequence[str]) -> list[list[Any]]:
+    """One list per name of ``RUN_FIELDS`` for the runs ``ids``, in order; unknown ids skipped."""
+    if database.dialect == "sqlite" and _SQLITE_HAS_JSON:
+        return json_run_fields(conn, RUN_FIELDS, ids)
+    found: list[Any] = [None] * len(ids)
+    for row in positioned_rows(database, conn, "runs", RUN_FIELDS, ids):
+        found[row[0]] = row[1:]
+    rows = [row for row in found if row is not None]
+    fields = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in RUN_FIELDS]
+    fields[1] = [str(value) for value in fields[1]]  # experiment ids are text in the entities
+    return fields
 
 
 def read_run_table(
     database: Database, conn: sa.Connection, ids: Sequence[str], next_page_token: str | None
 ) -> RunTable:
     """The runs ``ids`` as a :class:`RunTable`, in the order given; unknown ids are skipped."""
-    found = [None] * len(ids)
-    for row in positioned_rows(database, conn, "runs", _RUN_FIELDS, ids):
-        found[row[0]] = row[1:]
-    rows: list[Any] = [row for row in found if row is not None]
-    if len(rows) < len(ids):  # a run purged since the ids were read
-        ids = [row[0] for row in rows]
+    return _table(database, conn, _run_fields(database, conn, ids), next_page_token)
+
+
+def run_table_from_rows(
+    database: Database,
+    conn: sa.Connection,
+    rows: Sequence[Sequence[Any]],
+    next_page_token: str | None,
+) -> RunTable:
+    """A :class:`RunTable` from rows of ``RUN_FIELDS`` already read in page order.
+
+    Only the params, tags and latest metrics are read.
+
+    Example:
+        >>> db = Database.open("sqlite://")
+        >>> with db.connect() as conn:
+        ...     row = ("r1", 0, "demo", "FINISHED", "a:/r1", 5, None)
+        ...     table = run_table_from_rows(db, conn, [row], None)
+        >>> (table.run_id, table.experiment_id, table.params)
+        (['r1'], ['0'], {})
+    """
+    fields = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in RUN_FIELDS]
+    fields[1] = [str(value) for value in fields[1]]  # experiment ids are text in the entities
+    return _table(database, conn, fields, next_page_token)
+
+
+def _table(
+    database: Database, conn: sa.Connection, fields: list[list[Any]], next_page_token: str | None
+) -> RunTable:
+    ids = fields[0]
     size = len(ids)
 
     def columns(table: str) -> dict[str, list[Any]]:
+        if database.dialect == "sqlite" and _SQLITE_HAS_JSON and table in _TEXT_TABLES:
+            return spread_columns(*json_key_lists(conn, table, ids), size)
         return key_columns(positioned_rows(database, conn, table, ("key", "value"), ids), size)
 
-    fields = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in _RUN_FIELDS]
     run_id, experiment_id, name, status, artifact_uri, start_time, end_time = fields
     return RunTable(
         run_id=run_id,
-        experiment_id=[str(value) for value in experiment_id],
+        experiment_id=experiment_id,
         run_name=name,
         status=status,
         artifact_uri=artifact_uri,

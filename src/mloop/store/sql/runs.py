@@ -26,8 +26,8 @@ from mloop.store import schema
 from mloop.store.database import Database, chunks, experiment_pk, now_millis
 from mloop.store.protocols.tracking import Batch, Environment, NewRun, Termination
 from mloop.store.sql.loading import load_runs, row_to_info
-from mloop.store.sql.run_table import read_run_table
-from mloop.store.sql.search import search_run_ids, unknown_filter_keys
+from mloop.store.sql.run_table import RUN_FIELDS, run_table_from_rows
+from mloop.store.sql.search import search_run_ids, search_run_rows, unknown_filter_keys
 
 _R = schema.runs
 _HEX = re.compile(r"[0-9a-f]{1,32}")
@@ -502,7 +502,7 @@ class SqlRunStore:
     ) -> RunTable:
         """The page :meth:`search_runs` would return, as columns, in a fixed number of queries."""
         with self._db.connect() as conn:
-            ids, token = search_run_ids(
+            rows, token = search_run_rows(
                 conn,
                 [experiment_pk(e) for e in experiment_ids],
                 filter_string,
@@ -510,8 +510,9 @@ class SqlRunStore:
                 max_results,
                 order_by,
                 page_token,
+                RUN_FIELDS,
             )
-            return read_run_table(self._db, conn, ids, token)
+            return run_table_from_rows(self._db, conn, rows, token)
 
     def unknown_filter_keys(
         self, experiment_ids: Sequence[str], filter_string: str | None

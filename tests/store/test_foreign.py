@@ -137,6 +137,18 @@ def test_an_mlflow_folder_is_refused_and_nothing_is_made_in_it(tmp_path: Path) -
     assert snapshot(folder) == before
 
 
+def test_an_mloop_store_made_inside_mlruns_earlier_is_told_how_to_move_out(
+    tmp_path: Path,
+) -> None:
+    folder = mlflow_like_folder(tmp_path / "mlruns")
+    (folder / "mloop.db").write_bytes(b"")
+    with pytest.raises(StoreError, match="is an MLflow file store") as caught:
+        open_store(f"sqlite:///{folder}/mloop.db")
+    assert "move it, with the artifacts folder beside it, to a folder of its own" in str(
+        caught.value
+    )
+
+
 @pytest.mark.parametrize("marker", [".trash", "0/meta.yaml"])
 def test_either_marker_makes_an_mlflow_folder(tmp_path: Path, marker: str) -> None:
     assert not is_mlflow_folder(tmp_path)

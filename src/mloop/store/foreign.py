@@ -174,9 +174,17 @@ def check_not_mlflow_folder(path: Path) -> None:
         True
     """
     folder = path.parent
-    if is_mlflow_folder(folder):
-        raise StoreError(
-            f"the folder {folder} is an MLflow file store (mlruns), not an mloop store; mloop "
-            f"wrote nothing in it (an mloop.db or artifacts/ there would break it for MLflow). "
-            + import_hint(str(folder))
+    if not is_mlflow_folder(folder):
+        return
+    message = (
+        f"the folder {folder} is an MLflow file store (mlruns), not an mloop store; mloop "
+        "wrote nothing in it (an mloop.db or artifacts/ there would break it for MLflow). "
+        + import_hint(str(folder))
+    )
+    if path.exists():  # an earlier mloop made its store inside MLflow's folder
+        message += (
+            f". The mloop store {path.name} already in that folder was made there before "
+            "such folders were refused: move it, with the artifacts folder beside it, to a "
+            "folder of its own and point MLOOP_TRACKING_URI at that folder"
         )
+    raise StoreError(message)

@@ -180,8 +180,9 @@ class Settings:
         default=None,
         metadata={
             "env": "MLOOP_ARTIFACTS_URI",
-            "doc": "Artifact store root (path or fsspec URL); default artifacts/ beside a "
-            "SQLite store's mloop.db, else <home>/artifacts.",
+            "doc": "Artifact store root (path or fsspec URL); default beside a SQLite store "
+            "(artifacts/ next to mloop.db, NAME-artifacts/ next to any other NAME.db), else "
+            "<home>/artifacts.",
         },
     )
     flush_interval: float = dataclasses.field(

@@ -57,6 +57,29 @@ def test_malformed_uris_say_what_to_write(text: str, message: str) -> None:
         parse_model_uri(text)
 
 
+@pytest.mark.parametrize(
+    "text", ["models:/m-1234", "models:/m-5793c91765c748d989118aa7e93e6bd8", "models:/m-abcd/"]
+)
+def test_an_mlflow_logged_model_uri_says_which_uris_work(text: str) -> None:
+    with pytest.raises(InvalidInput, match="MLflow logged model") as caught:
+        parse_model_uri(text)
+    assert "runs:/RUN_ID/PATH" in str(caught.value)
+    assert "models:/NAME/VERSION" in str(caught.value)
+
+
+def test_a_registered_model_named_like_a_logged_model_is_reached_by_version() -> None:
+    assert parse_model_uri("models:/m-1234/2") == ModelUri("models", "m-1234", version=2)
+    assert parse_model_uri("models:/m-1234@prod").alias == "prod"
+    assert parse_model_uri("models:/m-model").name == "m-model"  # not hex: a plain name
+
+
+def test_logged_model_through_pyfunc_is_refused_before_the_store_is_read() -> None:
+    from mloop import pyfunc
+
+    with pytest.raises(InvalidInput, match="logged-model ids are MLflow's"):
+        pyfunc.load_model("models:/m-1234")
+
+
 def test_version_refs_without_the_scheme() -> None:
     assert parse_version_ref("credit/3") == ModelUri("models", "credit", version=3)
     assert parse_version_ref("credit@prod").alias == "prod"

@@ -20,6 +20,8 @@ from mloop.errors import InvalidInput
 _NAME = re.compile(r"^[A-Za-z0-9][\w\-.]{0,255}$")
 _ALIAS = re.compile(r"^[A-Za-z_][\w\-]{0,127}$")
 _RUN = re.compile(r"^[0-9a-f]{32}$")
+# MLflow 3 names its logged models m-<hex> and loads them from models:/m-<hex>.
+_LOGGED_MODEL = re.compile(r"^m-[0-9a-f]{4,32}$")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,11 +85,31 @@ def parse_version_ref(ref: object) -> ModelUri:
 def parse_model_uri(uri: str | os.PathLike[str]) -> ModelUri:
     """Parse what :func:`mloop.models.load` takes.
 
+    ``models:/m-<hex>`` is how MLflow 3 names a logged model; mloop has no
+    logged models (a model is an artifact of its run), so it is refused with
+    the URIs that work. A registered model named so is still reached with a
+    version or alias: ``models:/m-1234/1``.
+
     Raises:
-        InvalidInput: a malformed ``models:/`` or ``runs:/`` URI, or an unknown scheme.
+        InvalidInput: a malformed ``models:/`` or ``runs:/`` URI, an MLflow
+            logged-model URI, or an unknown scheme.
+
+    Example:
+        >>> try:
+        ...     parse_model_uri("models:/m-0a1b2c3d")
+        ... except InvalidInput as err:
+        ...     print(str(err)[:68])
+        model URI 'models:/m-0a1b2c3d' names an MLflow logged model (MLflow 3
     """
     text = os.fspath(uri)
     if text.startswith("models:/"):
+        if _LOGGED_MODEL.match(text.removeprefix("models:/").rstrip("/")):
+            raise InvalidInput(
+                f"model URI {text!r} names an MLflow logged model (MLflow 3's models:/m-<id>); "
+                "logged-model ids are MLflow's and mloop has none. Load the model from the run "
+                "that logged it, runs:/RUN_ID/PATH, or from the registry, "
+                "models:/NAME/VERSION or models:/NAME@ALIAS"
+            )
         return parse_version_ref(text)
     if text.startswith("runs:/"):
         run_id, _, path = text.removeprefix("runs:/").strip("/").partition("/")

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from mloop.errors import NotFound, StoreError
 from mloop.store import schema
+from mloop.store.foreign import foreign_revision_error, is_mloop_revision, untracked_tables_error
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _ADVISORY_LOCK_KEY = 0x6D6C6F6F70  # "mloop"
@@ -90,13 +91,19 @@ def ensure_schema(engine: sa.Engine, *, create: bool = True) -> str:
 
     Raises:
         NotFound: an empty database and ``create`` is False.
-        StoreError: the database was written by a newer mloop, or holds other tables.
+        StoreError: the database was written by a newer mloop, or belongs to another
+            application (MLflow's own database, for one); nothing is written to it.
     """
     with engine.connect() as connection:
-        if _read_revision(connection) == schema.HEAD_REVISION:
+        revision = _read_revision(connection)
+        if revision == schema.HEAD_REVISION:
             found = _read_store_id(connection)
             if found is not None:
                 return found
+        elif revision is not None and not is_mloop_revision(revision):
+            shown = engine.url.render_as_string(hide_password=True)
+            tables = sa.inspect(connection).get_table_names()
+            raise foreign_revision_error(repr(shown), shown, revision, tables)
     with (
         engine.connect() as connection,
         _foreign_keys_off_on_sqlite(connection),
@@ -150,12 +157,7 @@ def _check_foreign_keys(connection: sa.Connection) -> None:
 
 def _create_schema(connection: sa.Connection, engine: sa.Engine, *, create: bool) -> str:
     if sa.inspect(connection).get_table_names():
-        shown = engine.url.render_as_string(hide_password=True)
-        raise StoreError(
-            f"the database {shown!r} has tables but no mloop schema revision: it belongs to "
-            "something else. Point the tracking URI at an empty database or an existing "
-            "mloop store"
-        )
+        raise untracked_tables_error(repr(engine.url.render_as_string(hide_password=True)))
     if not create:
         shown = engine.url.render_as_string(hide_password=True)
         raise NotFound(

@@ -6,8 +6,10 @@ refused with an error naming the file, instead of being turned into a new,
 empty store that `mloop gc` would then take as "nothing is referenced". A new
 SQLite file is built under a temporary name and linked into place, so a store
 file that exists is always a valid database, even while processes race to
-create it. Database failures come out as mloop errors whose text names the
-store with its password masked.
+create it. A database or folder that MLflow (or another application) owns is
+refused before anything is written to it (:mod:`mloop.store.foreign`).
+Database failures come out as mloop errors whose text names the store with
+its password masked.
 
 Example:
     >>> engine, store_id = open_store("sqlite://")
@@ -31,6 +33,7 @@ from mloop.disk import link_once, sync_path
 from mloop.errors import IntegrityError, MloopError, NotFound, StoreError
 from mloop.masking import mask_text, mask_uri
 from mloop.store.engine import create_engine, normalize_url, sqlite_path
+from mloop.store.foreign import check_not_mlflow_folder, check_sqlite_tables
 from mloop.store.migrate import ensure_schema
 from mloop.store.mode import may_create
 
@@ -74,11 +77,16 @@ def open_store(uri: str) -> tuple[sa.Engine, str]:
 
 
 def check_sqlite_file(path: Path, *, create: bool) -> None:
-    """Refuse a file that is not an SQLite database; create a missing one when allowed.
+    """Refuse a file that is not an mloop SQLite store; create a missing one when allowed.
+
+    Everything is checked reading only, before the store is opened for writing
+    (which switches the file to WAL): a file in an MLflow file store's folder,
+    an MLflow database or another application's is left as it was.
 
     Raises:
         NotFound: the file does not exist and ``create`` is False.
-        StoreError: the path is empty (0 bytes), a folder, or not an SQLite file.
+        StoreError: the path is empty (0 bytes), a folder, not an SQLite file,
+            in an MLflow file store's folder, or a database that is not mloop's.
 
     Example:
         >>> import tempfile, pathlib
@@ -87,6 +95,7 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
         >>> target.read_bytes()[:15]
         b'SQLite format 3'
     """
+    check_not_mlflow_folder(path)
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -121,6 +130,7 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
 
 
 def _is_sqlite(path: Path) -> bool:
+    # Also refuses a database whose tables are not an mloop store's (see check_sqlite_tables).
     # Never read the file through a descriptor of our own: closing any descriptor of a
     # file drops every POSIX lock this process holds on it, including those of SQLite
     # connections already open on the store, which then corrupt it ("disk I/O error").
@@ -129,6 +139,7 @@ def _is_sqlite(path: Path) -> bool:
     connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     try:
         connection.execute("PRAGMA schema_version").fetchone()
+        check_sqlite_tables(path, connection)
     except sqlite3.DatabaseError as err:
         if "not a database" in str(err):
             return False

@@ -387,7 +387,7 @@ class ModelVersion:
     metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
     signature: str | None = None
     signing_key_id: str | None = None
-    aliases: list[str] = dataclasses.field(default_factory=list)
+    aliases: Sequence[str] = dataclasses.field(default_factory=list)
     """The aliases pointing here, sorted: a list, as MLflow's ``ModelVersion.aliases``."""
     files: tuple[ModelFile, ...] = ()
 

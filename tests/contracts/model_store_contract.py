@@ -362,7 +362,7 @@ class ModelStoreContract:
         assert models.find_versions(digest("z")) == []
         model_stores.aliases.set_alias("credit", "champion", 2, expected=None, actor="ana")
         (with_alias,) = [v for v in models.find_versions(digest("a")) if v.name == "credit"]
-        assert with_alias.aliases == ("champion",)
+        assert with_alias.aliases == ["champion"]
 
     def test_set_status(self, model_stores: StoreSet) -> None:
         models = model_stores.models
@@ -448,7 +448,7 @@ class ModelStoreContract:
         )
         assert before <= first.time <= now()
         got = aliases.get_alias("credit", "champion")
-        assert (got.version, got.aliases) == (1, ("champion",))
+        assert (got.version, got.aliases) == (1, ["champion"])
         assert got == models.get_version("credit", 1)
 
         moved = aliases.set_alias("credit", "champion", 2, expected=1, actor="bob")
@@ -461,12 +461,12 @@ class ModelStoreContract:
         aliases.set_alias("credit", "challenger", 2, expected=None, actor="bob")
         aliases.set_alias("credit", "baseline", 1, expected=None, actor="bob")
         got = aliases.get_alias("credit", "champion")
-        assert (got.version, got.aliases) == (2, ("challenger", "champion"))
-        assert models.get_version("credit", 1).aliases == ("baseline",)
-        assert models.get_version("credit", 3).aliases == ()
+        assert (got.version, got.aliases) == (2, ["challenger", "champion"])
+        assert models.get_version("credit", 1).aliases == ["baseline"]
+        assert models.get_version("credit", 3).aliases == []
         assert [(v.version, v.aliases) for v in models.list_versions("credit")] == [
             (1, ("baseline",)),
-            (2, ("challenger", "champion")),
+            (2, ["challenger", "champion"]),
             (3, ()),
         ]
         assert models.get_model("credit").aliases == {

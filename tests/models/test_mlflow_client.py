@@ -159,7 +159,7 @@ def test_descriptions_deletes_and_download_uri(home: Path, credit: pd.DataFrame)
     assert client.update_registered_model("credit").description == "scores loans"
     assert client.update_model_version("credit", "1").description == "first"
     assert client.update_model_version("credit", 1, description="first").version == 1
-    with pytest.raises(InvalidInput, match="immutable record.*update_registered_model"):
+    with pytest.raises(InvalidInput, match=r"immutable record.*update_registered_model"):
         client.update_model_version("credit", 1, description="other")
 
     folder = Path(client.get_model_version_download_uri("credit", "1"))
@@ -196,7 +196,7 @@ def test_stages_version_tags_and_renames_are_refused_with_what_to_use(
 ) -> None:
     client = MlflowClient()
     client.create_model_version("credit", f"runs:/{_logged(credit)}/model")
-    with pytest.raises(InvalidInput, match="set_registered_model_alias.*'production'"):
+    with pytest.raises(InvalidInput, match=r"set_registered_model_alias.*'production'"):
         client.transition_model_version_stage("credit", 1, "Production")
     with pytest.raises(InvalidInput, match="set_registered_model_tag"):
         client.set_model_version_tag("credit", 1, "k", "v")

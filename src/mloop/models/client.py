@@ -348,7 +348,7 @@ class MlflowClient(Client):
         return str(locate(backend(self.context), parse_model_uri(uri), uri).folder())
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
-        """Register the package of ``src_model_uri`` (``models:/NAME/N`` or ``@alias``) under ``dst_name``.
+        """Register the package of a version (``models:/NAME/N``, ``@alias``) under ``dst_name``.
 
         The destination model is created if needed; the new version records the
         source URI and the source version's run.

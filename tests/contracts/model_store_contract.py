@@ -542,7 +542,7 @@ class ModelStoreContract:
         )
         with pytest.raises(NotFound, match="champion"):
             aliases.get_alias("credit", "champion")
-        assert models.get_version("credit", 1).aliases == ()
+        assert models.get_version("credit", 1).aliases == []
         assert models.get_model("credit").aliases == {}
         assert aliases.alias_history("credit")[-1] == deleted
         with pytest.raises(Conflict, match="champion is not set"):
@@ -602,7 +602,7 @@ class ModelStoreContract:
             aliases.get_alias("credit", "challenger")
         assert aliases.alias_history("credit") == history_before
         assert models.get_model("credit") == model_before
-        assert models.get_version("credit", 2).aliases == ()
+        assert models.get_version("credit", 2).aliases == []
 
         won = aliases.set_alias("credit", "champion", 2, expected=1, actor="bob")
         assert (won.from_version, won.to_version) == (1, 2)

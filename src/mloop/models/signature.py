@@ -92,11 +92,20 @@ class Signature:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the package manifest."""
-        found = {"inputs": _spec_to_dict(self.inputs), "outputs": _spec_to_dict(self.outputs)}
+        found: dict[str, Any] = {
+            "inputs": _spec_to_dict(self.inputs),
+            "outputs": _spec_to_dict(self.outputs),
+        }
         if self.params is not None:
-            found["params"] = [dataclasses.asdict(p) for p in self.params]
-            for param in found["params"]:
-                param["shape"] = None if param["shape"] is None else list(param["shape"])
+            found["params"] = [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "default": p.default,
+                    "shape": None if p.shape is None else list(p.shape),
+                }
+                for p in self.params
+            ]
         return found
 
     @classmethod

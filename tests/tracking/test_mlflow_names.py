@@ -200,3 +200,22 @@ def test_delete_run_moves_a_run_to_the_bin(home: Path) -> None:
     assert len(mloop.search_runs()) == 0
     with pytest.raises(NotFound):
         mloop.delete_run("no-such-run")
+
+
+def test_metric_arguments_come_in_mlflows_order(home: Path) -> None:
+    client = mloop.Client()
+    with mloop.start_run() as other:
+        pass
+    with mloop.start_run() as run:
+        mloop.log_metric("loss", 0.5, 3, True)  # MLflow: key, value, step, synchronous
+        assert client._backend.writer.pending == 0
+        client.log_metric(run.info.run_id, "auc", 0.9, 1_700_000_000_000, 7)  # timestamp, step
+        mloop.log_metric("elsewhere", 1.0, run_id=other.info.run_id)
+        mloop.log_metrics({"a": 1.0}, 2, False, other.info.run_id)
+        mloop.log_params({"p": 1}, True, other.info.run_id)
+    [auc] = mloop.get_metric_history(run.info.run_id, "auc")
+    assert (auc.timestamp, auc.step) == (1_700_000_000_000, 7)
+    assert [m.step for m in mloop.get_metric_history(run.info.run_id, "loss")] == [3]
+    moved = mloop.get_run(other.info.run_id).data
+    assert (moved.metrics, moved.params) == ({"elsewhere": 1.0, "a": 1.0}, {"p": "1"})
+    assert set(mloop.get_run(run.info.run_id).data.metrics) == {"loss", "auc"}

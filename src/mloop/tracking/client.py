@@ -398,13 +398,14 @@ class Client:
         run_id: str,
         key: str,
         value: float,
-        step: int | None = None,
         timestamp: int | None = None,
+        step: int | None = None,
         synchronous: bool | None = None,
     ) -> None:
         """Queue one metric point; written in the background, durable after :meth:`flush`.
 
-        ``synchronous=True`` (MLflow's argument) returns once the point is
+        The arguments come in MLflow's client's order (``timestamp`` before
+        ``step``). ``synchronous=True`` (MLflow's argument) returns once the point is
         durable; otherwise it is written with the next batch, at the latest
         when the run ends.
         """

@@ -406,41 +406,51 @@ def _run_id() -> str:
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param of the active run (starting one if needed); returns the value.
 
-    ``synchronous`` here and on the other ``log_*`` and ``set_tag*`` functions
-    is MLflow's: True returns once the write is durable; False and None
-    (the default) leave it to the background writer, durable at
-    :func:`flush` or when the run ends.
+    The ``log_*`` functions take MLflow's arguments in MLflow's order.
+    ``synchronous`` (here and on ``set_tag*``) is MLflow's: True returns once
+    the write is durable; False and None (the default) leave it to the
+    background writer, durable at :func:`flush` or when the run ends.
+    ``run_id`` logs to that run instead of the active one.
     """
     _client().log_param(_run_id(), key, value, synchronous)
     return value
 
 
-def log_params(params: Mapping[str, Any], synchronous: bool | None = None) -> None:
-    """Log several params of the active run at once."""
-    _client().log_params(_run_id(), params, synchronous)
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    """Log several params of the active run (or of ``run_id``) at once."""
+    _client().log_params(run_id or _run_id(), params, synchronous)
 
 
 def log_metric(
     key: str,
     value: float,
     step: int | None = None,
-    timestamp: int | None = None,
     synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
 ) -> None:
-    """Log a metric point of the active run; buffered, durable at flush or run end."""
-    stack = _runs.stack
-    run_id = stack[-1]._run.info.run_id if stack else _run_id()
-    _client().log_metric(run_id, key, value, step, timestamp, synchronous)
+    """Log a metric point of the active run (or of ``run_id``); durable at flush or run end."""
+    if run_id is None:
+        stack = _runs.stack
+        run_id = stack[-1]._run.info.run_id if stack else _run_id()
+    _client().log_metric(
+        run_id, key, value, step=step, timestamp=timestamp, synchronous=synchronous
+    )
 
 
 def log_metrics(
     metrics: Mapping[str, float],
     step: int | None = None,
-    timestamp: int | None = None,
     synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
 ) -> None:
-    """Log several metrics sharing one step."""
-    _client().log_metrics(_run_id(), metrics, step, timestamp, synchronous)
+    """Log several metrics sharing one step, to the active run or ``run_id``."""
+    _client().log_metrics(
+        run_id or _run_id(), metrics, step=step, timestamp=timestamp, synchronous=synchronous
+    )
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:

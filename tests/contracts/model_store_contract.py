@@ -255,7 +255,7 @@ class ModelStoreContract:
         )
         assert v1.status == ModelVersionStatus.READY
         assert before <= v1.created_time <= now()
-        assert (v1.description, dict(v1.metrics), v1.aliases, v1.files) == ("", {}, (), ())
+        assert (v1.description, dict(v1.metrics), v1.aliases, v1.files) == ("", {}, [], ())
         assert (v1.signature, v1.signing_key_id) == (None, None)
         model = models.get_model("credit")
         assert (model.name, model.latest_version, model.owner) == ("credit", 1, "ana")
@@ -465,9 +465,9 @@ class ModelStoreContract:
         assert models.get_version("credit", 1).aliases == ["baseline"]
         assert models.get_version("credit", 3).aliases == []
         assert [(v.version, v.aliases) for v in models.list_versions("credit")] == [
-            (1, ("baseline",)),
+            (1, ["baseline"]),
             (2, ["challenger", "champion"]),
-            (3, ()),
+            (3, []),
         ]
         assert models.get_model("credit").aliases == {
             "baseline": 1,

@@ -203,3 +203,21 @@ def test_stages_version_tags_and_renames_are_refused_with_what_to_use(
     with pytest.raises(InvalidInput, match=r"copy_model_version\('models:/credit/N', 'loans'\)"):
         client.rename_registered_model("credit", "loans")
     assert client.get_registered_model("credit").name == "credit"
+
+
+def test_registry_edits_of_missing_models_and_versions_say_so(
+    home: Path, credit: pd.DataFrame
+) -> None:
+    client = MlflowClient()
+    with pytest.raises(NotFound):
+        client.update_registered_model("missing", "d")
+    client.create_model_version("credit", f"runs:/{_logged(credit)}/model")
+    with pytest.raises(NotFound):
+        client.get_model_version_download_uri("credit", 9)
+    with pytest.raises(NotFound):
+        client.delete_model_version("credit", 9)
+    with pytest.raises(InvalidInput, match="version number"):
+        client.delete_model_version("credit", "first")
+    with pytest.raises(NotFound):
+        client.update_model_version("credit", 9, description="d")
+    assert [v.version for v in client.search_model_versions()] == [1]

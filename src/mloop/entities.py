@@ -339,7 +339,9 @@ class RegisteredModel:
 
     ``latest_versions`` is MLflow's field: the latest version in a list (one
     entry, as MLflow gives for a registry without stages; empty for a model
-    with no versions), filled by the registry's reads.
+    with no versions). ``mloop.models.get_model`` and ``MlflowClient``'s reads
+    fill it; ``mloop.models.list_models`` leaves it empty (``latest_version``
+    holds the number).
 
     Example:
         >>> RegisteredModel("credit", 0, 0, aliases={"champion": 2}).aliases["champion"]

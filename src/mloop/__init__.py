@@ -50,6 +50,7 @@ if _typing.TYPE_CHECKING:
     from mloop.tracking.experiments import search_experiments as search_experiments
     from mloop.tracking.fluent import ActiveRun as ActiveRun
     from mloop.tracking.fluent import active_run as active_run
+    from mloop.tracking.fluent import delete_run as delete_run
     from mloop.tracking.fluent import delete_tag as delete_tag
     from mloop.tracking.fluent import end_run as end_run
     from mloop.tracking.fluent import flush as flush
@@ -80,6 +81,8 @@ if _typing.TYPE_CHECKING:
     from mloop.tracking.fluent import set_tags as set_tags
     from mloop.tracking.fluent import set_tracking_uri as set_tracking_uri
     from mloop.tracking.fluent import start_run as start_run
+    from mloop.tracking.registry_uri import get_registry_uri as get_registry_uri
+    from mloop.tracking.registry_uri import set_registry_uri as set_registry_uri
 
     __version__: str
 
@@ -124,6 +127,7 @@ _LAZY: dict[str, str] = {
         for name in (
             "ActiveRun",
             "active_run",
+            "delete_run",
             "delete_tag",
             "end_run",
             "flush",
@@ -156,6 +160,8 @@ _LAZY: dict[str, str] = {
             "start_run",
         )
     },
+    "get_registry_uri": "mloop.tracking.registry_uri:get_registry_uri",
+    "set_registry_uri": "mloop.tracking.registry_uri:set_registry_uri",
 }
 
 
@@ -206,6 +212,7 @@ __all__ = [
     "create_experiment",
     "data",
     "delete_experiment",
+    "delete_run",
     "delete_tag",
     "end_run",
     "evaluate",
@@ -215,6 +222,7 @@ __all__ = [
     "get_experiment_by_name",
     "get_metric_history",
     "get_project",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
@@ -244,6 +252,7 @@ __all__ = [
     "search_runs",
     "set_experiment",
     "set_project",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

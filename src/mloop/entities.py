@@ -224,14 +224,22 @@ class ArtifactInfo:
 class PagedList(Generic[T]):
     """One page of results and the token for the next page (``None`` when done).
 
+    ``token`` is the same token under MLflow's name, so MLflow's paging loop
+    (``while page.token:``) reads unchanged.
+
     Example:
         >>> page = PagedList([1, 2], next_page_token=None)
-        >>> (len(page), list(page))
-        (2, [1, 2])
+        >>> (len(page), list(page), page.token)
+        (2, [1, 2], None)
     """
 
     items: Sequence[T]
     next_page_token: str | None = None
+
+    @property
+    def token(self) -> str | None:
+        """The next page's token (MLflow's name for :attr:`next_page_token`)."""
+        return self.next_page_token
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
@@ -329,6 +337,12 @@ class ModelFile:
 class RegisteredModel:
     """A named model in the registry, with its aliases (``alias -> version number``).
 
+    ``latest_versions`` is MLflow's field: the latest version in a list (one
+    entry, as MLflow gives for a registry without stages; empty for a model
+    with no versions). ``mloop.models.get_model`` and ``MlflowClient``'s reads
+    fill it; ``mloop.models.list_models`` leaves it empty (``latest_version``
+    holds the number).
+
     Example:
         >>> RegisteredModel("credit", 0, 0, aliases={"champion": 2}).aliases["champion"]
         2
@@ -342,6 +356,7 @@ class RegisteredModel:
     tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
     aliases: Mapping[str, int] = dataclasses.field(default_factory=dict)
     latest_version: int | None = None
+    latest_versions: Sequence[ModelVersion] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -356,8 +371,8 @@ class ModelVersion:
     Example:
         >>> v = ModelVersion("credit", 3, "ab" * 32, "sklearn", "runs:/r/model", None,
         ...                  ModelVersionStatus.READY, "ana", 0, "cd" * 32)
-        >>> (v.ref, v.uri, v.kind)
-        ('credit/3', 'models:/credit/3', 'model')
+        >>> (v.ref, v.uri, v.kind, v.aliases)
+        ('credit/3', 'models:/credit/3', 'model', [])
     """
 
     name: str
@@ -374,8 +389,13 @@ class ModelVersion:
     metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
     signature: str | None = None
     signing_key_id: str | None = None
-    aliases: tuple[str, ...] = ()
+    aliases: Sequence[str] = dataclasses.field(default_factory=list)
+    """The aliases pointing here, sorted: a list, as MLflow's ``ModelVersion.aliases``."""
     files: tuple[ModelFile, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Stores build it from a tuple or any iterable; callers compare it with a list.
+        object.__setattr__(self, "aliases", sorted(self.aliases))
 
     @property
     def ref(self) -> str:

@@ -255,7 +255,7 @@ class ModelStoreContract:
         )
         assert v1.status == ModelVersionStatus.READY
         assert before <= v1.created_time <= now()
-        assert (v1.description, dict(v1.metrics), v1.aliases, v1.files) == ("", {}, (), ())
+        assert (v1.description, dict(v1.metrics), v1.aliases, v1.files) == ("", {}, [], ())
         assert (v1.signature, v1.signing_key_id) == (None, None)
         model = models.get_model("credit")
         assert (model.name, model.latest_version, model.owner) == ("credit", 1, "ana")
@@ -362,7 +362,7 @@ class ModelStoreContract:
         assert models.find_versions(digest("z")) == []
         model_stores.aliases.set_alias("credit", "champion", 2, expected=None, actor="ana")
         (with_alias,) = [v for v in models.find_versions(digest("a")) if v.name == "credit"]
-        assert with_alias.aliases == ("champion",)
+        assert with_alias.aliases == ["champion"]
 
     def test_set_status(self, model_stores: StoreSet) -> None:
         models = model_stores.models
@@ -448,7 +448,7 @@ class ModelStoreContract:
         )
         assert before <= first.time <= now()
         got = aliases.get_alias("credit", "champion")
-        assert (got.version, got.aliases) == (1, ("champion",))
+        assert (got.version, got.aliases) == (1, ["champion"])
         assert got == models.get_version("credit", 1)
 
         moved = aliases.set_alias("credit", "champion", 2, expected=1, actor="bob")
@@ -461,13 +461,13 @@ class ModelStoreContract:
         aliases.set_alias("credit", "challenger", 2, expected=None, actor="bob")
         aliases.set_alias("credit", "baseline", 1, expected=None, actor="bob")
         got = aliases.get_alias("credit", "champion")
-        assert (got.version, got.aliases) == (2, ("challenger", "champion"))
-        assert models.get_version("credit", 1).aliases == ("baseline",)
-        assert models.get_version("credit", 3).aliases == ()
+        assert (got.version, got.aliases) == (2, ["challenger", "champion"])
+        assert models.get_version("credit", 1).aliases == ["baseline"]
+        assert models.get_version("credit", 3).aliases == []
         assert [(v.version, v.aliases) for v in models.list_versions("credit")] == [
-            (1, ("baseline",)),
-            (2, ("challenger", "champion")),
-            (3, ()),
+            (1, ["baseline"]),
+            (2, ["challenger", "champion"]),
+            (3, []),
         ]
         assert models.get_model("credit").aliases == {
             "baseline": 1,
@@ -542,7 +542,7 @@ class ModelStoreContract:
         )
         with pytest.raises(NotFound, match="champion"):
             aliases.get_alias("credit", "champion")
-        assert models.get_version("credit", 1).aliases == ()
+        assert models.get_version("credit", 1).aliases == []
         assert models.get_model("credit").aliases == {}
         assert aliases.alias_history("credit")[-1] == deleted
         with pytest.raises(Conflict, match="champion is not set"):
@@ -602,7 +602,7 @@ class ModelStoreContract:
             aliases.get_alias("credit", "challenger")
         assert aliases.alias_history("credit") == history_before
         assert models.get_model("credit") == model_before
-        assert models.get_version("credit", 2).aliases == ()
+        assert models.get_version("credit", 2).aliases == []
 
         won = aliases.set_alias("credit", "champion", 2, expected=1, actor="bob")
         assert (won.from_version, won.to_version) == (1, 2)

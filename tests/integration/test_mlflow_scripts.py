@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 SCRIPTS = Path(__file__).parent / "mlflow_scripts"
-NAMES = ["fluent_tracking", "sklearn_autolog", "client_api"]
+NAMES = ["fluent_tracking", "sklearn_autolog", "client_api", "more_names"]
 
 
 def _clean_environment() -> dict[str, str]:

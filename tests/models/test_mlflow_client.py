@@ -12,6 +12,7 @@ import mloop
 from mloop.config import current_settings
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
 from mloop.models.client import MlflowClient
+from mloop.models.package import MANIFEST
 from tests.models.conftest import FEATURES, fit_classifier
 
 
@@ -73,14 +74,14 @@ def test_versions_aliases_and_latest_through_the_registry(home: Path, credit: pd
 
     assert [v.version for v in client.get_latest_versions("credit")] == [2]
     assert [v.version for v in client.get_latest_versions("credit", stages=["None"])] == [2]
-    with pytest.raises(InvalidInput, match=r"no stages \(Production\)"):
+    with pytest.raises(InvalidInput, match=r"no model stages.*\(asked for Production\)"):
         client.get_latest_versions("credit", stages=["Production"])
     client.create_registered_model("empty")
     assert client.get_latest_versions("empty") == []
 
     versions = client.search_model_versions(f"run_id = '{first}'")
     assert [(v.name, v.version) for v in versions] == [("credit", 1)]
-    assert [v.version for v in client.search_model_versions("name = 'credit'")] == [1, 2]
+    assert [v.version for v in client.search_model_versions("name = 'credit'")] == [2, 1]
     assert [v.version for v in client.search_model_versions(order_by=["version DESC"])] == [2, 1]
     with pytest.raises(InvalidInput, match="version number"):
         client.set_registered_model_alias("credit", "champion", "two")
@@ -114,3 +115,109 @@ def test_the_registry_is_the_clients_project(home: Path, credit: pd.DataFrame) -
     assert len(MlflowClient().search_registered_models()) == 0
     with pytest.raises(NotFound):
         MlflowClient().get_registered_model("detector")
+
+
+def test_mlflow_import_paths_reach_the_client_and_the_root_error(home: Path) -> None:
+    from mloop.exceptions import MlflowException
+    from mloop.tracking import MlflowClient as FromTracking
+
+    assert FromTracking is MlflowClient
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
+        mloop.tracking.NoSuchName  # noqa: B018
+    with pytest.raises(MlflowException) as caught:
+        MlflowClient().get_registered_model("missing")
+    assert caught.value.code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_latest_versions_aliases_as_a_list_and_newest_first(
+    home: Path, credit: pd.DataFrame
+) -> None:
+    client = MlflowClient()
+    client.create_registered_model("empty")
+    assert client.get_registered_model("empty").latest_versions == ()
+    for c in (1.0, 0.5):
+        client.create_model_version("credit", f"runs:/{_logged(credit, c)}/model")
+    client.set_registered_model_alias("credit", "champion", 2)
+    model = client.get_registered_model("credit")
+    assert [(v.version, v.aliases) for v in model.latest_versions] == [(2, ["champion"])]
+    by_search = {m.name: m for m in client.search_registered_models()}
+    assert [v.version for v in by_search["credit"].latest_versions] == [2]
+    assert client.get_model_version("credit", 2).aliases == ["champion"]
+    assert [(v.name, v.version) for v in client.search_model_versions()] == [
+        ("credit", 2),
+        ("credit", 1),
+    ]
+    oldest = client.search_model_versions(order_by=["version_number ASC"])
+    assert [v.version for v in oldest] == [1, 2]
+
+
+def test_descriptions_deletes_and_download_uri(home: Path, credit: pd.DataFrame) -> None:
+    client = MlflowClient()
+    client.create_model_version("credit", f"runs:/{_logged(credit)}/model", description="first")
+    client.create_model_version("credit", f"runs:/{_logged(credit, 0.5)}/model")
+    assert client.update_registered_model("credit", "scores loans").description == "scores loans"
+    assert client.update_registered_model("credit").description == "scores loans"
+    assert client.update_model_version("credit", "1").description == "first"
+    assert client.update_model_version("credit", 1, description="first").version == 1
+    with pytest.raises(InvalidInput, match=r"immutable record.*update_registered_model"):
+        client.update_model_version("credit", 1, description="other")
+
+    folder = Path(client.get_model_version_download_uri("credit", "1"))
+    assert (folder / MANIFEST).is_file()
+    assert mloop.models.load(str(folder)).predict(credit[FEATURES][:3]).shape == (3,)
+
+    client.set_registered_model_alias("credit", "champion", 1)
+    with pytest.raises(Conflict, match="alias"):
+        client.delete_model_version("credit", 1)
+    client.delete_model_version("credit", "2")
+    with pytest.raises(NotFound):
+        client.get_model_version("credit", 2)
+    assert [v.version for v in client.search_model_versions("name = 'credit'")] == [1]
+
+
+def test_copy_model_version_registers_the_same_package_under_another_name(
+    home: Path, credit: pd.DataFrame
+) -> None:
+    client = MlflowClient()
+    run_id = _logged(credit)
+    source = client.create_model_version("credit", f"runs:/{run_id}/model", description="d")
+    client.set_registered_model_alias("credit", "champion", 1)
+    copied = client.copy_model_version("models:/credit@champion", "credit-eu")
+    assert (copied.name, copied.version, copied.digest) == ("credit-eu", 1, source.digest)
+    assert (copied.run_id, copied.source, copied.description) == (run_id, "models:/credit/1", "d")
+    with pytest.raises(InvalidInput, match="models:/NAME/N"):
+        client.copy_model_version(f"runs:/{run_id}/model", "credit-eu")
+    with pytest.raises(NotFound):
+        client.copy_model_version("models:/credit/9", "credit-eu")
+
+
+def test_stages_version_tags_and_renames_are_refused_with_what_to_use(
+    home: Path, credit: pd.DataFrame
+) -> None:
+    client = MlflowClient()
+    client.create_model_version("credit", f"runs:/{_logged(credit)}/model")
+    with pytest.raises(InvalidInput, match=r"set_registered_model_alias.*'production'"):
+        client.transition_model_version_stage("credit", 1, "Production")
+    with pytest.raises(InvalidInput, match="set_registered_model_tag"):
+        client.set_model_version_tag("credit", 1, "k", "v")
+    with pytest.raises(InvalidInput, match=r"copy_model_version\('models:/credit/N', 'loans'\)"):
+        client.rename_registered_model("credit", "loans")
+    assert client.get_registered_model("credit").name == "credit"
+
+
+def test_registry_edits_of_missing_models_and_versions_say_so(
+    home: Path, credit: pd.DataFrame
+) -> None:
+    client = MlflowClient()
+    with pytest.raises(NotFound):
+        client.update_registered_model("missing", "d")
+    client.create_model_version("credit", f"runs:/{_logged(credit)}/model")
+    with pytest.raises(NotFound):
+        client.get_model_version_download_uri("credit", 9)
+    with pytest.raises(NotFound):
+        client.delete_model_version("credit", 9)
+    with pytest.raises(InvalidInput, match="version number"):
+        client.delete_model_version("credit", "first")
+    with pytest.raises(NotFound):
+        client.update_model_version("credit", 9, description="d")
+    assert [v.version for v in client.search_model_versions()] == [1]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +13,7 @@ from mloop.errors import InvalidInput
 from mloop.models.signature import (
     ColumnSpec,
     Enforcer,
+    ParamSpec,
     Signature,
     TensorSpec,
     as_frame_or_array,
@@ -238,3 +242,59 @@ def test_signatures_without_the_flag_check_no_missing_values() -> None:
     assert Enforcer(sig)(frame) is frame
     with pytest.raises(InvalidInput, match="1 missing value"):
         Enforcer(COLUMNS)(pd.DataFrame({"income": [1.0], "age": [np.nan]}))
+
+
+def test_params_are_inferred_with_mlflows_types_and_kept_in_the_package(home: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    import mloop
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    model = LinearRegression().fit(frame, [1.0, 2.0])
+    params = {
+        "k": 3,
+        "scale": np.float32(0.5),
+        "mode": "fast",
+        "on": True,
+        "since": dt.datetime(2024, 1, 2),
+        "ids": [1, 2],
+    }
+    sig = infer_signature(frame, model.predict(frame), params=params)
+    assert sig.params == (
+        ParamSpec("k", "long", 3),
+        ParamSpec("scale", "double", 0.5),
+        ParamSpec("mode", "string", "fast"),
+        ParamSpec("on", "boolean", True),
+        ParamSpec("since", "datetime", "2024-01-02T00:00:00"),
+        ParamSpec("ids", "long", [1, 2], (-1,)),
+    )
+    assert Signature.from_dict(sig.to_dict()) == sig
+    assert "params" not in infer_signature(frame).to_dict()  # older manifests stay byte-identical
+    with mloop.start_run():
+        info = mloop.models.log_model(model, "model", signature=sig)
+    assert mloop.models.get_model_info(info.model_uri).signature == sig
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"d": {"a": 1}}, "param 'd' is a bool, int, float, str or datetime"),
+        ({"mixed": [1, "a"]}, "list of one type"),
+        ({"nested": [[1], [2]]}, "param 'nested' is a bool"),
+        ({"": 1}, "non-empty string"),
+        ([("k", 1)], "mapping of name to default"),
+    ],
+)
+def test_params_that_mlflow_could_not_type_are_refused(params: object, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        infer_signature(np.zeros((1, 1)), params=params)  # type: ignore[arg-type]
+
+
+def test_malformed_params_in_a_manifest_are_refused() -> None:
+    inputs = {"type": "tensor", "dtype": "float64", "shape": [-1]}
+    with pytest.raises(InvalidInput, match="unknown param type 'map'"):
+        Signature.from_dict(
+            {"inputs": inputs, "params": [{"name": "p", "type": "map", "default": 1}]}
+        )
+    with pytest.raises(InvalidInput, match="malformed signature params"):
+        Signature.from_dict({"inputs": inputs, "params": [{"name": "p"}]})

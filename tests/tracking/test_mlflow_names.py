@@ -129,3 +129,93 @@ def test_client_run_methods_take_mlflows_entities(home: Path, tmp_path: Path) ->
     assert [a.path for a in client.list_artifacts(run_id, "docs")] == ["docs/notes.txt"]
     local = client.download_artifacts(run_id, "docs/notes.txt", tmp_path / "out")
     assert Path(local).read_text() == "hello"
+
+
+def test_experiment_zero_is_the_default_experiment(home: Path) -> None:
+    default = mloop.set_experiment(experiment_id="0")
+    assert default.name == "Default" and default.experiment_id != "0"
+    assert mloop.get_experiment("0").experiment_id == default.experiment_id
+    client = mloop.Client()
+    run = client.create_run("0")
+    assert run.info.experiment_id == default.experiment_id
+    client.set_terminated(run.info.run_id)
+    found = client.search_runs(["0"])
+    assert [r.info.run_id for r in found] == [run.info.run_id]
+    with mloop.start_run(experiment_id="0") as active:
+        pass
+    assert mloop.get_run(active.info.run_id).info.experiment_id == default.experiment_id
+    with pytest.raises(NotFound):
+        mloop.set_experiment(experiment_id="987654")
+
+
+def test_synchronous_writes_are_durable_when_the_call_returns(home: Path) -> None:
+    import sqlite3
+
+    def stored(table: str, run_id: str) -> int:
+        with sqlite3.connect(home / "mloop.db") as db:
+            query = f"SELECT COUNT(*) FROM {table} WHERE run_id = ?"
+            return int(db.execute(query, (run_id,)).fetchone()[0])
+
+    client = mloop.Client()
+    with mloop.start_run() as run:
+        run_id = run.info.run_id
+        mloop.log_metric("loss", 0.5, step=1, synchronous=False)
+        mloop.log_metrics({"acc": 0.9, "f1": 0.8}, synchronous=True)
+        assert client._backend.writer.pending == 0
+        assert stored("metrics", run_id) == 3
+        mloop.log_param("lr", 0.1, synchronous=True)
+        mloop.log_params({"depth": 3}, synchronous=True)
+        mloop.set_tag("team", "risk", synchronous=True)
+        mloop.set_tags({"stage": "dev"}, synchronous=True)
+        assert stored("params", run_id) == 2
+        assert client._backend.writer.pending == 0
+        client.log_batch(run_id, metrics=[Metric("m", 1.0, 0, 0)], synchronous=True)
+        assert stored("metrics", run_id) == 4
+        with pytest.raises(InvalidInput, match="synchronous is True, False or None"):
+            mloop.log_metric("loss", 0.1, step=2, synchronous="yes")  # type: ignore[arg-type]
+    assert [m.step for m in mloop.get_metric_history(run_id, "loss")] == [1]
+    assert mloop.get_run(run_id).data.tags["team"] == "risk"
+
+
+def test_search_all_experiments_searches_every_active_experiment(home: Path) -> None:
+    ids = []
+    for name in ("a", "b", "gone"):
+        mloop.set_experiment(name)
+        with mloop.start_run() as run:
+            ids.append(run.info.run_id)
+    mloop.delete_experiment(mloop.get_experiment_by_name("gone").experiment_id)  # type: ignore[union-attr]
+    found = mloop.search_runs(search_all_experiments=True, output_format="list")
+    assert sorted(r.info.run_id for r in found) == sorted(ids[:2])
+    frame = mloop.search_runs(search_all_experiments=True)
+    assert sorted(frame["run_id"]) == sorted(ids[:2])
+    only_b = mloop.search_runs(experiment_names=["b"], search_all_experiments=True)
+    assert list(only_b["run_id"]) == [ids[1]]
+
+
+def test_delete_run_moves_a_run_to_the_bin(home: Path) -> None:
+    with mloop.start_run() as run:
+        pass
+    mloop.delete_run(run.info.run_id)
+    assert mloop.get_run(run.info.run_id).info.lifecycle_stage == LifecycleStage.DELETED
+    assert len(mloop.search_runs()) == 0
+    with pytest.raises(NotFound):
+        mloop.delete_run("no-such-run")
+
+
+def test_metric_arguments_come_in_mlflows_order(home: Path) -> None:
+    client = mloop.Client()
+    with mloop.start_run() as other:
+        pass
+    with mloop.start_run() as run:
+        mloop.log_metric("loss", 0.5, 3, True)  # MLflow: key, value, step, synchronous
+        assert client._backend.writer.pending == 0
+        client.log_metric(run.info.run_id, "auc", 0.9, 1_700_000_000_000, 7)  # timestamp, step
+        mloop.log_metric("elsewhere", 1.0, run_id=other.info.run_id)
+        mloop.log_metrics({"a": 1.0}, 2, False, other.info.run_id)
+        mloop.log_params({"p": 1}, True, other.info.run_id)
+    [auc] = mloop.get_metric_history(run.info.run_id, "auc")
+    assert (auc.timestamp, auc.step) == (1_700_000_000_000, 7)
+    assert [m.step for m in mloop.get_metric_history(run.info.run_id, "loss")] == [3]
+    moved = mloop.get_run(other.info.run_id).data
+    assert (moved.metrics, moved.params) == ({"elsewhere": 1.0, "a": 1.0}, {"p": "1"})
+    assert set(mloop.get_run(run.info.run_id).data.metrics) == {"loss", "auc"}

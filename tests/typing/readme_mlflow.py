@@ -29,3 +29,21 @@ champion = client.get_model_version_by_alias("credit", "champion")
 latest = client.get_latest_versions("credit")
 names = [m.name for m in client.search_registered_models("name LIKE 'cr%'")]
 runs = [v.run_id for v in client.search_model_versions(f"name = '{champion.name}'")]
+
+# The names past the basics (docs/mlflow.md: What maps).
+from mloop.exceptions import MlflowException  # noqa: E402
+
+try:
+    client.get_registered_model("missing")
+except MlflowException as err:
+    code: str = err.code
+latest_list: list[str] = [
+    str(v.version) for v in client.get_registered_model("credit").latest_versions
+]
+aliases: list[str] = list(champion.aliases)
+copied: int = client.copy_model_version("models:/credit@champion", "credit-eu").version
+folder: str = client.get_model_version_download_uri("credit", 1)
+page_token: str | None = client.search_runs([exp_id], max_results=1).token
+mloop.log_metric("loss", 0.5, 1, True)
+mloop.delete_run(run.info.run_id)
+registry: str = mloop.get_registry_uri()

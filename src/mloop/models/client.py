@@ -8,7 +8,9 @@ protection (gates, approvals) exactly as :func:`mloop.models.set_alias` is.
 
 Differences from MLflow: version numbers are ints (MLflow's are strings; both
 are accepted), versions have no tags and no stages (aliases replace stages),
-and a search returns every match in one page.
+a version holding an alias is not deleted (move the alias first), a
+registered model is not renamed (copy its versions to the new name), and a
+search returns every match in one page. Each refused method says what to use.
 
 Example:
     >>> import mloop, tempfile
@@ -34,7 +36,8 @@ from mloop.entities import ModelVersion, PagedList, RegisteredModel
 from mloop.errors import InvalidInput, NotFound
 from mloop.models import api, registry
 from mloop.models.backend import backend
-from mloop.models.uris import check_model_name
+from mloop.models.fetch import locate
+from mloop.models.uris import check_model_name, parse_model_uri
 from mloop.tracking import entity_filter
 from mloop.tracking.client import Client
 
@@ -46,6 +49,22 @@ _ORDER_NAMES = {
     "last_updated_timestamp": "updated_time",
     "timestamp": "created_time",
 }
+# A version is never updated: its last update is its creation.
+_VERSION_ORDER_NAMES = {
+    **_ORDER_NAMES,
+    "last_updated_timestamp": "created_time",
+    "version_number": "version",
+}
+# MLflow's default order for versions: newest first.
+_VERSION_ORDER = ["created_time DESC", "name ASC", "version DESC"]
+_NO_STAGES = (
+    "mloop has no model stages: point an alias at the version "
+    "(set_registered_model_alias) and read it with get_model_version_by_alias"
+)
+_NO_VERSION_TAGS = (
+    "model versions carry no tags in mloop (they are immutable, signed records): "
+    "tag the registered model (set_registered_model_tag) or the run instead"
+)
 # What MLflow's scripts pass as a source: the run's artifact root and a path in it.
 _RUN_ARTIFACTS = "mloop-artifacts:/"
 
@@ -64,11 +83,11 @@ def _number(version: int | str) -> int:
     return int(text)
 
 
-def _order(order_by: Sequence[str] | None) -> list[str]:
+def _order(order_by: Sequence[str] | None, names: Mapping[str, str] = _ORDER_NAMES) -> list[str]:
     terms = []
     for term in order_by or ():
         field, _, rest = term.strip().partition(" ")
-        terms.append(f"{_ORDER_NAMES.get(field, field)} {rest}".strip())
+        terms.append(f"{names.get(field, field)} {rest}".strip())
     return terms
 
 
@@ -101,10 +120,7 @@ def register_model(
     """
     del await_registration_for
     if tags:
-        raise InvalidInput(
-            "model versions carry no tags in mloop: tag the registered model "
-            "(MlflowClient.set_registered_model_tag) or the run instead"
-        )
+        raise InvalidInput(_NO_VERSION_TAGS)
     return api.register(_source(model_uri), name)
 
 
@@ -188,7 +204,43 @@ class MlflowClient(Client):
         _one_page(page_token)
         found = registry.list_models(context=self.context)
         chosen = entity_filter.select(found, filter_string, _order(order_by), _MODEL_FIELDS)
-        return PagedList(chosen[:max_results])
+        be = backend(self.context)
+        return PagedList([registry.with_latest(be, m) for m in chosen[:max_results]])
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        """Change a registered model's description (None leaves it as it is).
+
+        Raises:
+            NotFound: no such model.
+
+        Example:
+            >>> client.update_registered_model("churn", "Who leaves next month").description
+            ... # doctest: +SKIP
+            'Who leaves next month'
+        """
+        registry.update_model(name, description=description, context=self.context)
+        return self.get_registered_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Refused: a registered model keeps its name in mloop.
+
+        Its aliases' history, approvals and gate results are recorded under the
+        name, and ``models:/NAME`` URIs in deployed code keep working.
+        Copy the versions to a new model with :meth:`copy_model_version`.
+
+        Raises:
+            InvalidInput: always, saying what to do instead.
+
+        Example:
+            >>> client.rename_registered_model("churn", "churn-v2")  # doctest: +SKIP
+            Traceback (most recent call last):
+            mloop.errors.InvalidInput: ...
+        """
+        raise InvalidInput(
+            f"mloop does not rename registered models ({name!r} -> {new_name!r}): copy each "
+            f"version with copy_model_version('models:/{name}/N', {new_name!r}), then delete "
+            f"the old model if it is no longer wanted"
+        )
 
     # -- versions --------------------------------------------------------------
     def create_model_version(
@@ -214,7 +266,7 @@ class MlflowClient(Client):
         """
         del run_id, run_link
         if tags:
-            raise InvalidInput("model versions carry no tags in mloop: tag the model or the run")
+            raise InvalidInput(_NO_VERSION_TAGS)
         return api.register(
             _source(source), name, description=description or "", context=self.context
         )
@@ -235,7 +287,7 @@ class MlflowClient(Client):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
-        """Versions matching ``name``, ``run_id``, ``status`` comparisons, by model then number.
+        """Versions matching ``name``, ``run_id``, ``status`` comparisons; newest first, as MLflow.
 
         Example:
             >>> client.search_model_versions("name = 'churn'")  # doctest: +SKIP
@@ -246,8 +298,117 @@ class MlflowClient(Client):
             for model in registry.list_models(context=self.context)
             for version in registry.list_versions(model.name, context=self.context)
         ]
-        chosen = entity_filter.select(found, filter_string, _order(order_by), _VERSION_FIELDS)
+        order = _order(order_by, _VERSION_ORDER_NAMES) or _VERSION_ORDER
+        chosen = entity_filter.select(found, filter_string, order, _VERSION_FIELDS)
         return PagedList(chosen[:max_results])
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None = None
+    ) -> ModelVersion:
+        """The version, unchanged; a new description is refused (versions are immutable).
+
+        Raises:
+            InvalidInput: a ``description`` given: describe the version when it is
+                registered (``create_model_version(description=)``), or the model.
+
+        Example:
+            >>> client.update_model_version("churn", 2).version  # doctest: +SKIP
+            2
+        """
+        found = self.get_model_version(name, version)
+        if description is not None and description != found.description:
+            raise InvalidInput(
+                f"model version {found.ref} is an immutable record: its description is given "
+                f"when it is registered (create_model_version(..., description=)); describe "
+                f"the model instead with update_registered_model({name!r}, description=...)"
+            )
+        return found
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Delete a version; its number is never given out again (`mloop gc` frees its files).
+
+        Raises:
+            Conflict: an alias points at the version (MLflow would drop the alias;
+                mloop keeps governed aliases safe: move or delete it first).
+            NotFound: no such model or version.
+
+        Example:
+            >>> client.delete_model_version("churn", 1)  # doctest: +SKIP
+        """
+        registry.delete_version(name, _number(version), context=self.context)
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        """A local folder holding the version's files, fetched and verified on first call.
+
+        Example:
+            >>> client.get_model_version_download_uri("churn", 2)  # doctest: +SKIP
+            '/home/ana/.mloop/models/3f…'
+        """
+        uri = f"models:/{check_model_name(name)}/{_number(version)}"
+        return str(locate(backend(self.context), parse_model_uri(uri), uri).folder())
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Register the package of a version (``models:/NAME/N``, ``@alias``) under ``dst_name``.
+
+        The destination model is created if needed; the new version records the
+        source URI and the source version's run.
+
+        Raises:
+            InvalidInput: ``src_model_uri`` is not a ``models:/`` URI.
+            NotFound: no such source version.
+
+        Example:
+            >>> client.copy_model_version("models:/churn@champion", "churn-eu").version
+            ... # doctest: +SKIP
+            1
+        """
+        parsed = parse_model_uri(src_model_uri)
+        if parsed.kind != "models":
+            raise InvalidInput(
+                f"copy_model_version copies a registered version: give a models:/NAME/N or "
+                f"models:/NAME@alias URI, got {src_model_uri!r}"
+            )
+        source = registry.get_version(src_model_uri.removeprefix("models:/"), context=self.context)
+        return api.register(
+            source.uri, dst_name, description=source.description, context=self.context
+        )
+
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+    ) -> ModelVersion:
+        """Refused: mloop versions have no stages; aliases replace them.
+
+        Raises:
+            InvalidInput: always, naming the alias methods to use.
+
+        Example:
+            >>> client.transition_model_version_stage("churn", 2, "Production")  # doctest: +SKIP
+            Traceback (most recent call last):
+            mloop.errors.InvalidInput: ...
+        """
+        del archive_existing_versions
+        raise InvalidInput(
+            f"{_NO_STAGES}, e.g. set_registered_model_alias({name!r}, "
+            f"{stage.lower()!r}, {str(version)!r}) instead of stage {stage!r}"
+        )
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
+        """Refused: versions carry no tags in mloop.
+
+        Raises:
+            InvalidInput: always, saying where a tag goes instead.
+
+        Example:
+            >>> client.set_model_version_tag("churn", 2, "k", "v")  # doctest: +SKIP
+            Traceback (most recent call last):
+            mloop.errors.InvalidInput: ...
+        """
+        del name, version, key, value
+        raise InvalidInput(_NO_VERSION_TAGS)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -266,10 +427,7 @@ class MlflowClient(Client):
         """
         other = [s for s in stages or () if s.lower() != "none"]
         if other:
-            raise InvalidInput(
-                f"mloop has no stages ({', '.join(other)}): point an alias at the version "
-                f"(set_registered_model_alias) and read it with get_model_version_by_alias"
-            )
+            raise InvalidInput(f"{_NO_STAGES} (asked for {', '.join(other)})")
         try:
             return [registry.get_version(name, context=self.context)]
         except NotFound:

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from mloop.context.context import Context
@@ -33,13 +34,25 @@ from mloop.models.uris import check_alias, check_model_name, parse_version_ref
 
 
 def get_model(name: str, *, context: Context | None = None) -> RegisteredModel:
-    """A registered model with its tags, aliases and latest version number."""
-    return backend(context).stores.models.get_model(check_model_name(name))
+    """A registered model with its tags, aliases, latest version number and latest version."""
+    be = backend(context)
+    return with_latest(be, be.stores.models.get_model(check_model_name(name)))
 
 
 def list_models(*, context: Context | None = None) -> list[RegisteredModel]:
     """Every registered model, by name."""
     return backend(context).stores.models.list_models()
+
+
+def with_latest(be: ModelBackend, model: RegisteredModel) -> RegisteredModel:
+    """The model with ``latest_versions`` filled: its latest version in a list, or empty."""
+    if model.latest_version is None:
+        return model
+    try:
+        latest = be.stores.models.get_version(model.name, model.latest_version)
+    except NotFound:  # deleted since the model was read
+        return model
+    return dataclasses.replace(model, latest_versions=[latest])
 
 
 def update_model(
@@ -265,7 +278,7 @@ def delete_model(name: str, *, context: Context | None = None) -> None:
     Raises:
         Conflict: the model still has aliases; delete them first.
     """
-    model = get_model(name)
+    model = get_model(name, context=context)
     if model.aliases:
         raise Conflict(
             f"model {name!r} still has alias(es) {sorted(model.aliases)}; delete them first "

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,18 +59,54 @@ class TensorSpec:
 
 
 Inputs = tuple[ColumnSpec, ...] | TensorSpec
+PARAM_TYPES = frozenset({"boolean", "long", "double", "string", "datetime"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One inference parameter (MLflow's ``ParamSpec``): its name, type, default and shape.
+
+    ``type`` is ``boolean``, ``long``, ``double``, ``string`` or ``datetime``
+    (MLflow's names); ``shape`` is ``(-1,)`` for a list of that type, None for
+    one value. A datetime default is kept as its ISO text.
+    """
+
+    name: str
+    type: str
+    default: Any
+    shape: tuple[int, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Signature:
-    """What a model takes (``inputs``) and returns (``outputs``, when known)."""
+    """What a model takes (``inputs``), returns (``outputs``) and its inference ``params``.
+
+    ``params`` is recorded in the package (from ``infer_signature(..., params=)``),
+    as MLflow's signature records them; ``predict(data, params=)`` passes the
+    caller's params to the model as they are.
+    """
 
     inputs: Inputs
     outputs: Inputs | None = None
+    params: tuple[ParamSpec, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the package manifest."""
-        return {"inputs": _spec_to_dict(self.inputs), "outputs": _spec_to_dict(self.outputs)}
+        found: dict[str, Any] = {
+            "inputs": _spec_to_dict(self.inputs),
+            "outputs": _spec_to_dict(self.outputs),
+        }
+        if self.params is not None:
+            found["params"] = [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "default": p.default,
+                    "shape": None if p.shape is None else list(p.shape),
+                }
+                for p in self.params
+            ]
+        return found
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Signature:
@@ -83,7 +120,31 @@ class Signature:
         inputs = _spec_from_dict(data["inputs"])
         if inputs is None:
             raise InvalidInput("a signature needs inputs")
-        return cls(inputs, _spec_from_dict(data.get("outputs")))
+        params = data.get("params")
+        return cls(
+            inputs,
+            _spec_from_dict(data.get("outputs")),
+            None if params is None else _params_from_dict(params),
+        )
+
+
+def _params_from_dict(data: Any) -> tuple[ParamSpec, ...]:
+    try:
+        specs = tuple(
+            ParamSpec(
+                str(p["name"]),
+                str(p["type"]),
+                p["default"],
+                None if p.get("shape") is None else tuple(int(d) for d in p["shape"]),
+            )
+            for p in data
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise InvalidInput(f"malformed signature params {data!r}: {err}") from None
+    for spec in specs:
+        if spec.type not in PARAM_TYPES:
+            raise InvalidInput(f"unknown param type {spec.type!r} of param {spec.name!r}")
+    return specs
 
 
 def _spec_to_dict(spec: Inputs | None) -> dict[str, Any] | None:
@@ -193,19 +254,85 @@ def _spec_of(value: Any) -> Inputs:
     return TensorSpec(data.dtype.name, (-1, *data.shape[1:]))
 
 
-def infer_signature(model_input: Any, model_output: Any = None) -> Signature:
-    """A signature from an input example and, optionally, the model's prediction for it.
+def infer_signature(
+    model_input: Any, model_output: Any = None, params: Mapping[str, Any] | None = None
+) -> Signature:
+    """A signature from an input example, optionally the model's prediction and its params.
+
+    ``params`` (MLflow's argument) maps each inference parameter to its
+    default: a bool, int, float, string or datetime, or a list of one of them.
 
     Example:
         >>> import numpy as np
         >>> infer_signature(np.zeros((2, 3), dtype="float32"), np.zeros(2)).to_dict()["inputs"]
         {'type': 'tensor', 'dtype': 'float32', 'shape': [-1, 3]}
+        >>> [(p.name, p.type, p.shape) for p in infer_signature(np.zeros((1, 1)),
+        ...                                                     params={"k": [1, 2]}).params]
+        [('k', 'long', (-1,))]
 
     Raises:
-        InvalidInput: the example is not a table or an array.
+        InvalidInput: the example is not a table or an array; a param that is
+            not one of those types (a dict, a nested list, a mixed list).
     """
     outputs = None if model_output is None else _spec_of(model_output)
-    return Signature(_spec_of(model_input), outputs)
+    specs = None if params is None else infer_params(params)
+    return Signature(_spec_of(model_input), outputs, specs)
+
+
+def infer_params(params: Mapping[str, Any]) -> tuple[ParamSpec, ...]:
+    """The :class:`ParamSpec` of each param, from its default value (MLflow's inference).
+
+    Example:
+        >>> infer_params({"temperature": 0.5, "greedy": False})
+        (ParamSpec(name='temperature', type='double', default=0.5, shape=None), \
+ParamSpec(name='greedy', type='boolean', default=False, shape=None))
+
+    Raises:
+        InvalidInput: not a mapping of names to values of the types above.
+    """
+    if not isinstance(params, Mapping):
+        raise InvalidInput(f"params are a mapping of name to default, got {type(params).__name__}")
+    specs = []
+    for name, value in params.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(f"a param name is a non-empty string, got {name!r}")
+        if isinstance(value, (list, tuple)):
+            kinds = {_param_type(name, v) for v in value}
+            if len(kinds) != 1:
+                raise InvalidInput(
+                    f"param {name!r} is a list of one type (bool, int, float, str or datetime), "
+                    f"got {value!r}"
+                )
+            default: Any = [_param_default(v) for v in value]
+            specs.append(ParamSpec(name, kinds.pop(), default, (-1,)))
+        else:
+            specs.append(ParamSpec(name, _param_type(name, value), _param_default(value)))
+    return tuple(specs)
+
+
+def _param_type(name: str, value: Any) -> str:
+    if isinstance(value, bool) or getattr(value, "dtype", None) == "bool":
+        return "boolean"
+    if isinstance(value, dt.date):
+        return "datetime"
+    if isinstance(value, str):
+        return "string"
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if isinstance(value, int) or kind in ("i", "u"):
+        return "long"
+    if isinstance(value, float) or kind == "f":
+        return "double"
+    raise InvalidInput(
+        f"param {name!r} is a bool, int, float, str or datetime, or a list of one of them, "
+        f"got {type(value).__name__} {value!r}"
+    )
+
+
+def _param_default(value: Any) -> Any:
+    # Plain values for the manifest: NumPy scalars as Python ones, datetimes as ISO text.
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value
 
 
 # -- enforcement --------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from mloop.entities import (
     RunTag,
     ViewType,
 )
-from mloop.errors import Conflict, InvalidInput, MloopWarning, NotFound
+from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopWarning, NotFound
 from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
 from mloop.store.protocols.tracking import NewRun, Termination
 from mloop.store.set import StoreSet
@@ -68,6 +68,12 @@ from mloop.tracking.validation import (
     timestamp_millis,
     validate_key,
 )
+
+DEFAULT_EXPERIMENT = "Default"
+"""The experiment runs go to when none is set."""
+MLFLOW_DEFAULT_EXPERIMENT_ID = "0"
+"""MLflow's id of its Default experiment: here it names the project's ``Default`` experiment."""
+_PARENT_TAGS = (PARENT_RUN_TAG, "mlflow.parentRunId")
 
 
 def _now() -> int:
@@ -168,8 +174,27 @@ class Client:
         return self._stores.experiments.create_experiment(name, artifact_location, clean)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        """The experiment with this id; NotFound otherwise."""
-        return self._stores.experiments.get_experiment(str(experiment_id))
+        """The experiment with this id; NotFound otherwise.
+
+        ``"0"``, MLflow's id of its Default experiment, is the project's
+        ``Default`` experiment (created on first use, as runs without an
+        experiment create it).
+        """
+        return self._stores.experiments.get_experiment(self.experiment_id_of(experiment_id))
+
+    def experiment_id_of(self, experiment_id: str) -> str:
+        """The stored id an id names: itself, or Default's for MLflow's ``"0"``.
+
+        Example:
+            >>> import tempfile
+            >>> client = Client(tracking_uri="sqlite://", artifacts_uri=tempfile.mkdtemp())
+            >>> client.get_experiment(client.experiment_id_of("0")).name
+            'Default'
+        """
+        text = str(experiment_id)
+        if text != MLFLOW_DEFAULT_EXPERIMENT_ID:
+            return text
+        return experiment_named(self, DEFAULT_EXPERIMENT).experiment_id
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name, or None."""
@@ -226,13 +251,26 @@ class Client:
         whose parent already records it, such as pipeline steps); None follows
         the settings.
 
+        A ``mlflow.runName`` or ``mloop.runName`` tag names the run, and a
+        ``mlflow.parentRunId`` or ``mloop.parentRunId`` tag sets its parent, as
+        in MLflow; experiment ``"0"`` is the project's Default experiment.
+
         Raises:
+            InvalidInput: the parent given twice, differently.
             NotFound: no such experiment (or parent run).
             Conflict: the experiment is deleted.
         """
-        # MLflow's way to name a run, also as a script reads after ``mlflow`` became ``mloop``.
-        given = tags or {}
+        # MLflow's way to name a run and set its parent, also as a script reads after
+        # ``mlflow`` became ``mloop``: the tags name them as the arguments do.
+        given = self._clean_tags(tags or {})
         run_name = run_name or given.get("mlflow.runName") or given.get("mloop.runName")
+        tagged = {given.pop(key) for key in _PARENT_TAGS if key in given}
+        if len(tagged) > 1 or (tagged and parent_run_id is not None and {parent_run_id} != tagged):
+            raise InvalidInput(
+                f"the run's parent is given twice, differently ({sorted(tagged)} and "
+                f"parent_run_id={parent_run_id!r}); give it once"
+            )
+        parent_run_id = parent_run_id if parent_run_id is not None else next(iter(tagged), None)
         name = (
             validate_name(run_name, "run", MAX_RUN_NAME_LENGTH) if run_name else _default_run_name()
         )
@@ -244,14 +282,14 @@ class Client:
         all_tags = {k: storable_text(v) for k, v in source_tags().items()} if capture else {}
         if capture:
             all_tags["mloop.user"] = self.context.actor.name  # who ran it, as the context says
-        all_tags.update(self._clean_tags(tags or {}))
+        all_tags.update(given)
         # MLflow's system tags under mloop's prefix: searches and frames can name them.
         all_tags[RUN_NAME_TAG] = name
         if parent_run_id is not None:
             self._check_run(parent_run_id)
             all_tags[PARENT_RUN_TAG] = parent_run_id
         environment = _capture_environment() if capture else None
-        experiment_id = str(experiment_id)
+        experiment_id = self.experiment_id_of(experiment_id)
         self._check_experiment(experiment_id)
         start = _now() if start_time is None else timestamp_millis(start_time)
         new = NewRun.build(
@@ -360,10 +398,18 @@ class Client:
         run_id: str,
         key: str,
         value: float,
-        step: int | None = None,
         timestamp: int | None = None,
+        step: int | None = None,
+        synchronous: bool | None = None,
     ) -> None:
-        """Queue one metric point; written in the background, durable after :meth:`flush`."""
+        """Queue one metric point; written in the background, durable after :meth:`flush`.
+
+        The arguments come in MLflow's client's order (``timestamp`` before
+        ``step``). ``synchronous=True`` (MLflow's argument) returns once the point is
+        durable; otherwise it is written with the next batch, at the latest
+        when the run ends.
+        """
+        wait = _waits(synchronous)
         key = validate_key(key, "metric")
         number = metric_value(key, value)
         step_ = 0 if step is None else metric_step(step)
@@ -371,6 +417,7 @@ class Client:
         if run_id not in self._live_runs:
             self._check_run(run_id)
         self._backend.writer.add_metric((run_id, key, number, ts, step_))
+        self._settle(wait)
 
     def log_metrics(
         self,
@@ -378,8 +425,13 @@ class Client:
         metrics: Mapping[str, float],
         step: int | None = None,
         timestamp: int | None = None,
+        synchronous: bool | None = None,
     ) -> None:
-        """Queue several metrics sharing one step and timestamp; all are checked first."""
+        """Queue several metrics sharing one step and timestamp; all are checked first.
+
+        ``synchronous=True`` returns once they are durable.
+        """
+        wait = _waits(synchronous)
         step_ = 0 if step is None else metric_step(step)
         ts = time.time_ns() // 1_000_000 if timestamp is None else timestamp_millis(timestamp)
         if not isinstance(metrics, Mapping):
@@ -393,17 +445,24 @@ class Client:
         if run_id not in self._live_runs:
             self._check_run(run_id)
         self._backend.writer.add_metrics(rows)
+        self._settle(wait)
 
-    def log_param(self, run_id: str, key: str, value: Any) -> None:
-        """Write a param now; Conflict if it already holds another value."""
-        self.log_params(run_id, {key: value})
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        """Log a param; Conflict if it already holds another value."""
+        self.log_params(run_id, {key: value}, synchronous)
 
-    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+    def log_params(
+        self, run_id: str, params: Mapping[str, Any], synchronous: bool | None = None
+    ) -> None:
         """Log params, all or none; secret-looking values are redacted.
+
+        A run this process is running gets them with its next batch;
+        ``synchronous=True`` returns once they are durable.
 
         Raises:
             Conflict: a key already holds another value (params are immutable).
         """
+        wait = _waits(synchronous)
         if not isinstance(params, Mapping):
             raise InvalidInput(f"params must be a mapping, got {type(params).__name__}")
         clean = {validate_key(k, "param"): redact(k, param_value(k, v)) for k, v in params.items()}
@@ -421,19 +480,27 @@ class Client:
                 )
         owned.update(clean)
         self._backend.writer.add_params(run_id, clean)
+        self._settle(wait)
 
-    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
         """Queue a tag (the last value wins); secret-looking values are redacted."""
-        self.set_tags(run_id, {key: value})
+        self.set_tags(run_id, {key: value}, synchronous)
 
-    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
-        """Queue several tags; the ``mloop.runName`` tag renames the run, as MLflow's does."""
+    def set_tags(
+        self, run_id: str, tags: Mapping[str, Any], synchronous: bool | None = None
+    ) -> None:
+        """Queue several tags; the ``mloop.runName`` tag renames the run, as MLflow's does.
+
+        ``synchronous=True`` returns once they are durable.
+        """
+        wait = _waits(synchronous)
         clean = self._clean_tags(tags)
         self._check_run(run_id)
         if RUN_NAME_TAG in clean:
             self.update_run(run_id, name=clean.pop(RUN_NAME_TAG))
         for key, value in clean.items():
             self._backend.writer.add_tag(run_id, key, value)
+        self._settle(wait)
 
     @staticmethod
     def _clean_tags(tags: Mapping[str, Any]) -> dict[str, str]:
@@ -452,8 +519,13 @@ class Client:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        synchronous: bool | None = None,
     ) -> None:
-        """Log metrics, params and tags together (MLflow's ``log_batch``); all checked first."""
+        """Log metrics, params and tags together (MLflow's ``log_batch``); all checked first.
+
+        ``synchronous=True`` returns once they are durable.
+        """
+        wait = _waits(synchronous)
         rows = [
             (
                 run_id,
@@ -471,6 +543,7 @@ class Client:
         self._backend.writer.add_metrics(rows)
         for key, value in clean_tags.items():
             self._backend.writer.add_tag(run_id, key, value)
+        self._settle(wait)
 
     def log_inputs(self, run_id: str, items: Iterable[object], direction: str = "input") -> None:
         """Record things a run consumed (or produced) by digest: any object with ``.digest``."""
@@ -500,6 +573,10 @@ class Client:
     def flush(self) -> None:
         """Write everything buffered; returns when it is durable."""
         self._backend.writer.flush()
+
+    def _settle(self, wait: bool) -> None:
+        if wait:
+            self.flush()
 
     def _write_queued(self) -> None:
         # Writes that go straight to the store need the run row written first.
@@ -659,7 +736,7 @@ class Client:
         param or tag that no run of the experiments has warns (:class:`MloopWarning`)
         with the close matches: ``metrics.val_aucc`` is likely a typo.
         """
-        ids = _experiment_ids(experiment_ids)
+        ids = [self.experiment_id_of(e) for e in _experiment_ids(experiment_ids)]
         self.flush()
         page = self._backend.stores.runs.search_runs(
             ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
@@ -688,7 +765,7 @@ class Client:
             >>> client.search_run_table([exp], "params.lr = '0.1'").params
             {'lr': ['0.1']}
         """
-        ids = _experiment_ids(experiment_ids)
+        ids = [self.experiment_id_of(e) for e in _experiment_ids(experiment_ids)]
         self.flush()
         table = self._backend.stores.runs.search_run_table(
             ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
@@ -709,6 +786,36 @@ class Client:
                 MloopWarning,
                 stacklevel=3,
             )
+
+
+def _waits(synchronous: bool | None) -> bool:
+    # MLflow's ``synchronous``: True waits until the write is durable; False and None
+    # leave it to the background writer (durable at flush, or when the run ends).
+    if synchronous is not None and not isinstance(synchronous, bool):
+        raise InvalidInput(f"synchronous is True, False or None, got {synchronous!r}")
+    return bool(synchronous)
+
+
+def experiment_named(client: Client, name: str) -> Experiment:
+    """The client's experiment called ``name``, created if it does not exist yet.
+
+    Example:
+        >>> import tempfile
+        >>> client = Client(tracking_uri="sqlite://", artifacts_uri=tempfile.mkdtemp())
+        >>> first = experiment_named(client, "x")
+        >>> experiment_named(client, "x").experiment_id == first.experiment_id
+        True
+    """
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found
+    try:
+        return client.get_experiment(client.create_experiment(name))
+    except AlreadyExists:  # another process created it a moment ago
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return found
 
 
 def _experiment_ids(experiment_ids: Sequence[str] | str) -> list[str]:

@@ -41,9 +41,9 @@ from mloop.entities import (
     RunTable,
     ViewType,
 )
-from mloop.errors import AlreadyExists, Conflict, InvalidInput, MloopError, NotFound
+from mloop.errors import Conflict, InvalidInput, MloopError, NotFound
 from mloop.tracking import lifecycle, system_metrics, tables
-from mloop.tracking.client import Client, as_run_io
+from mloop.tracking.client import DEFAULT_EXPERIMENT, Client, as_run_io, experiment_named
 from mloop.tracking.frames import concat_tables, table_to_frame
 from mloop.tracking.interrupts import Terminated
 
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
-DEFAULT_EXPERIMENT = "Default"
 _MAX_PAGE = 50_000
 
 
@@ -199,7 +198,21 @@ def get_project() -> str:
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
-    """Make an experiment current, creating it by name if needed."""
+    """Make an experiment current, creating it by name if needed.
+
+    ``experiment_id="0"`` (MLflow's id of its Default experiment) is the
+    project's ``Default`` experiment, the one runs go to when none is set.
+
+    Raises:
+        InvalidInput: both or neither of the arguments given.
+        NotFound: no experiment with that id.
+        Conflict: the experiment is deleted.
+
+    Example:
+        >>> import mloop
+        >>> mloop.set_experiment(experiment_id="0").name
+        'Default'
+    """
     global _experiment_id, _experiment_scope
     client = _client()
     if (experiment_name is None) == (experiment_id is None):
@@ -207,7 +220,7 @@ def set_experiment(
     if experiment_id is not None:
         experiment = client.get_experiment(experiment_id)
     else:
-        experiment = _get_or_create(client, experiment_name or "")
+        experiment = experiment_named(client, experiment_name or "")
     if experiment.lifecycle_stage.value == "deleted":
         raise Conflict(
             f"experiment {experiment.name!r} is deleted; restore it or pick another name"
@@ -215,18 +228,6 @@ def set_experiment(
     _experiment_id = experiment.experiment_id
     _experiment_scope = _context_key(client.context)
     return experiment
-
-
-def _get_or_create(client: Client, name: str) -> Experiment:
-    found = client.get_experiment_by_name(name)
-    if found is not None:
-        return found
-    try:
-        return client.get_experiment(client.create_experiment(name))
-    except AlreadyExists:  # another process created it a moment ago
-        found = client.get_experiment_by_name(name)
-        assert found is not None
-        return found
 
 
 def current_experiment_id() -> str:
@@ -244,7 +245,7 @@ def _current_experiment_id(client: Client) -> str:
     if _experiment_id is not None and _experiment_scope == _context_key(client.context):
         return _experiment_id
     name = client.settings.experiment_name
-    return _get_or_create(client, name or DEFAULT_EXPERIMENT).experiment_id
+    return experiment_named(client, name or DEFAULT_EXPERIMENT).experiment_id
 
 
 def start_run(
@@ -402,41 +403,64 @@ def _run_id() -> str:
         raise InvalidInput(f"no active run, and none could be started: {err}") from err
 
 
-def log_param(key: str, value: Any) -> Any:
-    """Log a param of the active run (starting one if needed); returns the value."""
-    _client().log_param(_run_id(), key, value)
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    """Log a param of the active run (starting one if needed); returns the value.
+
+    The ``log_*`` functions take MLflow's arguments in MLflow's order.
+    ``synchronous`` (here and on ``set_tag*``) is MLflow's: True returns once
+    the write is durable; False and None (the default) leave it to the
+    background writer, durable at :func:`flush` or when the run ends.
+    ``run_id`` logs to that run instead of the active one.
+    """
+    _client().log_param(_run_id(), key, value, synchronous)
     return value
 
 
-def log_params(params: Mapping[str, Any]) -> None:
-    """Log several params of the active run at once."""
-    _client().log_params(_run_id(), params)
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    """Log several params of the active run (or of ``run_id``) at once."""
+    _client().log_params(run_id or _run_id(), params, synchronous)
 
 
 def log_metric(
-    key: str, value: float, step: int | None = None, timestamp: int | None = None
+    key: str,
+    value: float,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
 ) -> None:
-    """Log a metric point of the active run; buffered, durable at flush or run end."""
-    stack = _runs.stack
-    run_id = stack[-1]._run.info.run_id if stack else _run_id()
-    _client().log_metric(run_id, key, value, step, timestamp)
+    """Log a metric point of the active run (or of ``run_id``); durable at flush or run end."""
+    if run_id is None:
+        stack = _runs.stack
+        run_id = stack[-1]._run.info.run_id if stack else _run_id()
+    _client().log_metric(
+        run_id, key, value, step=step, timestamp=timestamp, synchronous=synchronous
+    )
 
 
 def log_metrics(
-    metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+    metrics: Mapping[str, float],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
 ) -> None:
-    """Log several metrics sharing one step."""
-    _client().log_metrics(_run_id(), metrics, step, timestamp)
+    """Log several metrics sharing one step, to the active run or ``run_id``."""
+    _client().log_metrics(
+        run_id or _run_id(), metrics, step=step, timestamp=timestamp, synchronous=synchronous
+    )
 
 
-def set_tag(key: str, value: Any) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     """Set a tag of the active run."""
-    _client().set_tag(_run_id(), key, value)
+    _client().set_tag(_run_id(), key, value, synchronous)
 
 
-def set_tags(tags: Mapping[str, Any]) -> None:
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
     """Set several tags of the active run."""
-    _client().set_tags(_run_id(), tags)
+    _client().set_tags(_run_id(), tags, synchronous)
 
 
 def delete_tag(key: str) -> None:
@@ -516,6 +540,23 @@ def log_image(
     )
 
 
+def delete_run(run_id: str) -> None:
+    """Move a run to the bin (MLflow's ``mlflow.delete_run``); ``mloop gc`` removes it for good.
+
+    Raises:
+        NotFound: no such run.
+
+    Example:
+        >>> import mloop
+        >>> with mloop.start_run() as run:
+        ...     pass
+        >>> mloop.delete_run(run.info.run_id)
+        >>> mloop.get_run(run.info.run_id).info.lifecycle_stage.value
+        'deleted'
+    """
+    _client().delete_run(run_id)
+
+
 def get_run(run_id: str) -> Run:
     """A run by id, with everything logged to it so far."""
     return _client().get_run(run_id)
@@ -539,6 +580,7 @@ def search_runs(
     max_results: int = ...,
     order_by: Sequence[str] | None = ...,
     output_format: Literal["pandas"] = ...,
+    search_all_experiments: bool = ...,
     experiment_names: Sequence[str] | None = ...,
 ) -> pd.DataFrame: ...
 @overload
@@ -549,6 +591,7 @@ def search_runs(
     max_results: int = ...,
     order_by: Sequence[str] | None = ...,
     output_format: Literal["list"] = ...,
+    search_all_experiments: bool = ...,
     experiment_names: Sequence[str] | None = ...,
 ) -> list[Run]: ...
 def search_runs(
@@ -558,9 +601,14 @@ def search_runs(
     max_results: int = 100_000,
     order_by: Sequence[str] | None = None,
     output_format: Literal["pandas", "list"] = "pandas",
+    search_all_experiments: bool = False,
     experiment_names: Sequence[str] | None = None,
 ) -> pd.DataFrame | list[Run]:
     """Search runs; a pandas DataFrame (MLflow's layout) or a list of runs.
+
+    The experiments searched are ``experiment_ids`` and ``experiment_names``;
+    when neither is given, every active experiment of the project with
+    ``search_all_experiments=True``, else the current one (MLflow's rules).
 
     Example:
         >>> import mloop
@@ -581,6 +629,8 @@ def search_runs(
         if found is None:
             raise NotFound(f"experiment {name!r} not found")
         ids.append(found.experiment_id)
+    if not ids and search_all_experiments:
+        ids = [e.experiment_id for e in client.search_experiments(ViewType.ACTIVE_ONLY)]
     if not ids:
         ids = [_current_experiment_id(client)]
     if output_format == "pandas":

@@ -275,6 +275,21 @@ def test_params_are_inferred_with_mlflows_types_and_kept_in_the_package(home: Pa
     assert mloop.models.get_model_info(info.model_uri).signature == sig
 
 
+def test_params_survive_when_the_outputs_are_inferred_from_the_example(home: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    import mloop
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    model = LinearRegression().fit(frame, [1.0, 2.0])
+    sig = infer_signature(frame, params={"k": 3})  # no outputs: the example's prediction gives them
+    with mloop.start_run():
+        info = mloop.models.log_model(model, "model", signature=sig, input_example=frame)
+    stored = mloop.models.get_model_info(info.model_uri).signature
+    assert stored is not None and stored.outputs is not None
+    assert stored.params == (ParamSpec("k", "long", 3),)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

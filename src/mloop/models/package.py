@@ -266,7 +266,8 @@ def _write_into(model: Any, root: Path, flavor: Flavor, spec: PackageSpec) -> Ma
             predictor = flavor.load(root, loader)
         prediction = predictor.predict(Enforcer(signature)(example))
         if signature.outputs is None:
-            signature = Signature(signature.inputs, infer_signature(prediction).inputs)
+            # Only the outputs are filled in: the inputs and any params stay as given.
+            signature = dataclasses.replace(signature, outputs=infer_signature(prediction).inputs)
     files = sorted(
         (p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST),
         key=lambda p: p.as_posix(),

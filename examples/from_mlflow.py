@@ -108,6 +108,5 @@ def import_history(mloop_cli: str, work: Path) -> None:
         subprocess.run([mloop_cli, "import", "mlflow", database], check=True, cwd=folder)
     subprocess.run([mloop_cli, "runs", "ls", "-e", "churn"], check=True)
     champion = mloop.pyfunc.load_model("models:/churn@champion")
-    print(
-        f"   models:/churn@champion loads in mloop: predicts {champion.predict([[0.0, 1.0]]).tolist()}"
-    )
+    predicted = champion.predict([[0.0, 1.0]]).tolist()
+    print(f"   models:/churn@champion loads in mloop: predicts {predicted}")

@@ -98,8 +98,8 @@ def parse_model_uri(uri: str | os.PathLike[str]) -> ModelUri:
         >>> try:
         ...     parse_model_uri("models:/m-0a1b2c3d")
         ... except InvalidInput as err:
-        ...     print(str(err)[:68])
-        model URI 'models:/m-0a1b2c3d' names an MLflow logged model (MLflow 3
+        ...     print(str(err)[:67])
+        model URI 'models:/m-0a1b2c3d' names an MLflow logged model (MLflow
     """
     text = os.fspath(uri)
     if text.startswith("models:/"):

@@ -12,7 +12,7 @@ from mloop.errors import InvalidInput, StoreError
 from mloop.importing.mlflow import import_mlflow
 from mloop.importing.mlflow.database import driver_url
 from tests.importing.mlflow.checks import check_all
-from tests.importing.mlflow.stores import MlflowStore
+from tests.importing.mlflow.stores import MlflowStore, write_store
 
 
 @pytest.fixture
@@ -61,3 +61,24 @@ def test_an_unreachable_database_hides_its_password(context: Context) -> None:
 def test_postgresql_gets_the_driver_mloop_installs() -> None:
     assert driver_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert driver_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+
+
+def test_runs_whose_artifact_folder_moved_are_left_out_until_it_is_back(
+    mlflow_python: str, tmp_path: Path, context: Context
+) -> None:
+    root = tmp_path / "moved"
+    root.mkdir()
+    write_store(mlflow_python, root, f"sqlite:///{root}/mlflow.db")
+    (root / "mlruns").rename(root / "elsewhere")
+    first = import_mlflow(f"{root}/mlflow.db", context=context)
+    assert first.runs.brought == 0
+    [reason] = [k for k in first.skipped if k.startswith("run whose artifacts are missing")]
+    assert "mlruns' does not exist" in reason
+    assert len(first.skipped[reason]) == 3
+    assert first.versions.brought == 0
+    assert "version without an MLmodel file" not in first.skipped
+    assert any(k.startswith("version files missing") for k in first.skipped)
+    (root / "elsewhere").rename(root / "mlruns")
+    again = import_mlflow(f"{root}/mlflow.db", context=context)
+    assert (again.runs.brought, again.versions.brought) == (3, 3)
+    assert again.artifact_files.brought >= 2

@@ -171,9 +171,13 @@ class ModelWriter:
         try:
             uri = self._files_uri(version)
             self.source.artifacts.check(uri)
+            gone = self.source.artifacts.missing(uri, required=True)
             files = self.source.artifacts.list_files(uri)
         except InvalidInput as err:
             self.summary.skip(f"version files unreadable ({err})", where)
+            return None
+        if gone is not None:
+            self.summary.skip(f"version files missing ({gone})", where)
             return None
         if not any(f.path == "MLmodel" for f in files):
             self.summary.skip("version without an MLmodel file", where)

@@ -8,9 +8,10 @@ MLflow id in the tag :data:`RUN_ID_TAG` (its experiment in
 :data:`EXPERIMENT_ID_TAG`), which is how a second import knows it is there.
 
 What is left out, and why (each counted in the summary's ``skipped``):
-deleted experiments and their runs, deleted runs, and runs that have not
+deleted experiments and their runs, deleted runs, runs that have not
 ended (RUNNING, SCHEDULED): an imported run is never updated, so it is only
-brought once it is final.
+brought once it is final; and runs whose local artifact folder is gone
+(the artifact store moved): the next import, once it is back, brings them.
 
 Example:
     >>> RUN_ID_TAG
@@ -175,6 +176,10 @@ class RunWriter:
             batch, run_id = self._batch(record, experiment_id)
         except InvalidInput as err:
             self.summary.skip(f"run mloop cannot store ({err})", record.source_id)
+            return
+        gone = self.source.artifacts.missing(record.artifact_uri)
+        if gone is not None:
+            self.summary.skip(f"run whose artifacts are missing ({gone})", record.source_id)
             return
         files = self.source.artifacts.list_files(record.artifact_uri)
         if not self.summary.dry_run:

@@ -75,7 +75,8 @@ def test_runs_whose_artifact_folder_moved_are_left_out_until_it_is_back(
     [reason] = [k for k in first.skipped if k.startswith("run whose artifacts are missing")]
     assert "mlruns' does not exist" in reason
     assert len(first.skipped[reason]) == 3
-    assert first.versions.brought == 0
+    assert (first.versions.brought, first.models.brought) == (0, 0)
+    assert first.skipped["model none of whose versions could be brought"] == ["legacy", "scorer"]
     assert "version without an MLmodel file" not in first.skipped
     assert any(k.startswith("version files missing") for k in first.skipped)
     (root / "elsewhere").rename(root / "mlruns")

@@ -37,6 +37,7 @@ import yaml
 from mloop.context.context import Context
 from mloop.entities import RegisteredModel
 from mloop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from mloop.importing.mlflow.artifacts import ArtifactFile
 from mloop.importing.mlflow.records import ModelRecord, VersionRecord
 from mloop.importing.mlflow.runs import SOURCE_TAG
 from mloop.importing.mlflow.source import Source
@@ -90,13 +91,8 @@ class ModelWriter:
             self.summary.skip(f"model mloop cannot store ({err})", record.name)
             return
         existing = self._existing(record.name)
-        if existing is None:
-            self.summary.models.brought += 1
-        else:
-            self.summary.models.already += 1
-        if not self.summary.dry_run:
-            self._describe(record)
         numbers = dict(existing or {})
+        ready: list[tuple[VersionRecord, str, list[ArtifactFile]]] = []
         for version in versions:
             source = version_source(record.name, version.version)
             if source in numbers:
@@ -104,9 +100,22 @@ class ModelWriter:
             elif version.status != "READY":
                 self.summary.skip(f"version not ready ({version.status})", source)
             else:
-                number = self._version(version)
-                if number is not None:
-                    numbers[source] = number
+                found = self._files(version)
+                if found is not None:
+                    ready.append((version, *found))
+        if existing is None and versions and not ready:
+            self.summary.skip("model none of whose versions could be brought", record.name)
+            return
+        if existing is None:
+            self.summary.models.brought += 1
+        else:
+            self.summary.models.already += 1
+        if not self.summary.dry_run:
+            self._describe(record)
+        for version, uri, files in ready:
+            number = self._version(version, uri, files)
+            if number is not None:
+                numbers[version_source(record.name, version.version)] = number
         if not self.summary.dry_run:
             self._version_tags(record.name, versions, numbers)
         self._aliases(record, numbers)
@@ -165,8 +174,8 @@ class ModelWriter:
         except NotFound:
             return None
 
-    def _version(self, version: VersionRecord) -> int | None:
-        """Register one version; its number, or None when it was skipped (or a dry run)."""
+    def _files(self, version: VersionRecord) -> tuple[str, list[ArtifactFile]] | None:
+        """Where a version's files are and which they are; None when it is left out."""
         where = version_source(version.model_name, version.version)
         try:
             uri = self._files_uri(version)
@@ -182,6 +191,11 @@ class ModelWriter:
         if not any(f.path == "MLmodel" for f in files):
             self.summary.skip("version without an MLmodel file", where)
             return None
+        return uri, files
+
+    def _version(self, version: VersionRecord, uri: str, files: list[ArtifactFile]) -> int | None:
+        """Register one version; its number, or None on a dry run."""
+        where = version_source(version.model_name, version.version)
         self.summary.versions.brought += 1
         if self.summary.dry_run:
             return None

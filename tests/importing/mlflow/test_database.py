@@ -11,6 +11,7 @@ from mloop.context.opening import open_context
 from mloop.errors import InvalidInput, StoreError
 from mloop.importing.mlflow import import_mlflow
 from mloop.importing.mlflow.database import driver_url
+from mloop.models import registry
 from tests.importing.mlflow.checks import check_all
 from tests.importing.mlflow.stores import MlflowStore, write_store
 
@@ -83,3 +84,19 @@ def test_runs_whose_artifact_folder_moved_are_left_out_until_it_is_back(
     again = import_mlflow(f"{root}/mlflow.db", context=context)
     assert (again.runs.brought, again.versions.brought) == (3, 3)
     assert again.artifact_files.brought >= 2
+
+
+def test_a_second_stores_versions_come_as_new_versions(
+    sqlite_store: MlflowStore, mlflow_python: str, tmp_path: Path, context: Context
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    ids = write_store(mlflow_python, other, f"sqlite:///{other}/mlflow.db")
+    import_mlflow(sqlite_store.source, context=context)
+    second = import_mlflow(f"{other}/mlflow.db", context=context)
+    assert (second.versions.brought, second.versions.already) == (3, 0)
+    assert (second.models.brought, second.models.already) == (0, 2)
+    sources = [v.source for v in registry.list_versions("scorer", context=context)]
+    assert sources[2:] == [f"mlflow:models:/scorer/{n}?run_id={ids['parent']}" for n in (1, 2)]
+    again = import_mlflow(f"{other}/mlflow.db", context=context)
+    assert (again.versions.brought, again.versions.already) == (0, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from mloop.context.context import Context
 from mloop.context.opening import open_context
 from mloop.importing.mlflow import import_mlflow
 from mloop.importing.mlflow.registry import version_source
-from mloop.models import registry
+from mloop.models import api, registry
 from mloop.models.api import load
+from mloop.models.flavors.mlflow_folder import MlflowModelFolder
+from mloop.models.package import PackageSpec, write_package
 
 X = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]
 Y = [0, 1, 0, 1]
@@ -79,9 +82,10 @@ def test_numbers_with_gaps_go_on_and_odd_versions_are_left_out(
     assert skipped["alias of a version not brought"] == ["scorer@old"]
     assert [k for k in skipped if k.startswith("model mloop cannot store")] != []
     versions = registry.list_versions("scorer", context=context)
+    store = f"?store={mlruns.resolve()}"
     assert [(v.version, v.source) for v in versions] == [
-        (1, version_source("scorer", 2)),
-        (2, version_source("scorer", 3)),
+        (1, version_source("scorer", 2) + store),
+        (2, version_source("scorer", 3) + store),
     ]
     model = registry.get_model("scorer", context=context)
     assert model.tags["mloop.import.version.1.stage"] == "Production"
@@ -116,3 +120,25 @@ def test_a_version_found_through_its_logged_model(tmp_path: Path, context: Conte
     summary = import_mlflow(str(mlruns), context=context)
     assert summary.versions.brought == 1
     assert list(load("models:/scorer/1", context=context).predict(X)) == Y
+
+
+def test_a_version_an_older_import_recorded_without_its_store_is_known(
+    tmp_path: Path, context: Context
+) -> None:
+    mlruns = tmp_path / "mlruns"
+    files = model_files(tmp_path / "files")
+    registered(mlruns, "scorer", {1: {"storage_location": str(files)}})
+    import_mlflow(str(mlruns), context=context)
+    package = tmp_path / "package"
+    write_package(MlflowModelFolder(files, {}), package, PackageSpec(flavor="mlflow"))
+    older = api.register(package, "scorer", source=version_source("scorer", 2), context=context)
+    (mlruns / "models" / "scorer" / "version-2").mkdir()
+    document = {"name": "scorer", "version": 2, "status": "READY", "storage_location": str(files)}
+    (mlruns / "models" / "scorer" / "version-2" / "meta.yaml").write_text(yaml.safe_dump(document))
+    again = import_mlflow(str(mlruns), context=context)
+    assert (again.versions.brought, again.versions.already) == (0, 2)
+    assert registry.get_version(f"scorer/{older.version}", context=context).version == 2
+    elsewhere = tmp_path / "copy"
+    shutil.copytree(mlruns, elsewhere)
+    other = import_mlflow(str(elsewhere), context=context)
+    assert (other.versions.brought, other.versions.already) == (2, 0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,6 +49,22 @@ def driver_url(url: str) -> str:
     return url
 
 
+def store_identity(url: str) -> str:
+    """A database URL without its password, an SQLite file by its real path.
+
+    Example:
+        >>> store_identity("postgresql://ana:pw@db:5432/mlflow")
+        'postgresql://ana@db:5432/mlflow'
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return f"sqlite:///{Path(parsed.database or '').resolve()}"
+    bare = sa.engine.URL.create(
+        parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database
+    )
+    return bare.render_as_string(hide_password=False)
+
+
 def _logged_model_id(source: str) -> str | None:
     """The logged model a version's source names (``models:/m-…``), if it names one."""
     return source.removeprefix("models:/") if source.startswith("models:/m-") else None
@@ -60,6 +77,7 @@ class DatabaseSource:
         self.description = mask_uri(url)
         self.artifacts = artifacts
         try:
+            self.identity = store_identity(url)
             self._engine = sa.create_engine(driver_url(url))
             with self._engine.connect() as conn:
                 self._tables = set(sa.inspect(conn).get_table_names())

@@ -78,6 +78,7 @@ class FileSource:
         self.root = root
         self.artifacts = artifacts
         self.description = str(root)
+        self.identity = str(root.resolve())
         self._experiments = self._read_experiments()
         if not self._experiments and not (root / REGISTRY).is_dir():
             raise InvalidInput(

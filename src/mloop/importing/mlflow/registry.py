@@ -9,8 +9,11 @@ path. What MLflow knew of the version that mloop versions do not hold as
 fields (its number, stage, tags, source, logged-model id) is kept in the
 manifest's ``metadata["mlflow"]``, signed with the rest.
 
-A version records ``mlflow:models:/<name>/<version>`` as its source: that is
-how a second import knows it is there. Numbers follow MLflow's when the model
+A version records ``mlflow:models:/<name>/<version>?run_id=<MLflow run id>``
+as its source (``?store=<the store>`` for a version no run made, see
+:func:`version_key`): that is how a second import knows it is there, and why
+the versions of a second MLflow store, with the same names and numbers, come
+as new versions. Numbers follow MLflow's when the model
 is new to mloop and MLflow's numbers have no gaps (versions are registered in
 order); otherwise mloop numbers them on and the MLflow number stays in the
 metadata. Only READY versions are brought. An alias is set once, through
@@ -57,8 +60,25 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def version_source(name: str, version: int) -> str:
-    """What an imported version records as its source."""
+    """How the summary names an MLflow version (and the source older imports recorded)."""
     return f"mlflow:models:/{name}/{version}"
+
+
+def version_key(version: VersionRecord, store: str) -> str:
+    """What an imported version records as its source: which MLflow version of which store.
+
+    The MLflow run that made the version names it across stores (and across the
+    ways of reading one store: its database or its server); a version made by
+    no run is named by the store it came from.
+
+    Example:
+        >>> version_key(VersionRecord("scorer", 2, "", "", run_id="9f3a"), "/data/mlruns")
+        'mlflow:models:/scorer/2?run_id=9f3a'
+        >>> version_key(VersionRecord("scorer", 3, "", ""), "/data/mlruns")
+        'mlflow:models:/scorer/3?store=/data/mlruns'
+    """
+    origin = f"run_id={version.run_id}" if version.run_id else f"store={store}"
+    return f"{version_source(version.model_name, version.version)}?{origin}"
 
 
 class ModelWriter:
@@ -91,11 +111,13 @@ class ModelWriter:
             self.summary.skip(f"model mloop cannot store ({err})", record.name)
             return
         existing = self._existing(record.name)
-        numbers = dict(existing or {})
+        numbers: dict[int, int] = {}  # MLflow version number -> mloop's
         ready: list[tuple[VersionRecord, str, list[ArtifactFile]]] = []
         for version in versions:
             source = version_source(record.name, version.version)
-            if source in numbers:
+            there = self._there(existing or {}, version)
+            if there is not None:
+                numbers[version.version] = there
                 self.summary.versions.already += 1
             elif version.status != "READY":
                 self.summary.skip(f"version not ready ({version.status})", source)
@@ -115,13 +137,13 @@ class ModelWriter:
         for version, uri, files in ready:
             number = self._version(version, uri, files)
             if number is not None:
-                numbers[version_source(record.name, version.version)] = number
+                numbers[version.version] = number
         if not self.summary.dry_run:
             self._version_tags(record.name, versions, numbers)
         self._aliases(record, numbers)
 
     def _version_tags(
-        self, name: str, versions: list[VersionRecord], numbers: Mapping[str, int]
+        self, name: str, versions: list[VersionRecord], numbers: Mapping[int, int]
     ) -> None:
         """MLflow's version stages and tags as model tags (mloop versions carry no tags).
 
@@ -133,7 +155,7 @@ class ModelWriter:
             return
         wanted: dict[str, str | None] = {}
         for version in versions:
-            number = numbers.get(version_source(name, version.version))
+            number = numbers.get(version.version)
             if number is None:
                 continue
             prefix = f"{VERSION_TAG_PREFIX}{number}."
@@ -145,12 +167,29 @@ class ModelWriter:
             registry.update_model(name, tags=missing, context=self.context)
 
     def _existing(self, name: str) -> dict[str, int] | None:
-        """``{source: version number}`` of a model already in mloop, or None."""
+        """``{source: version number}`` of a model already in mloop, or None.
+
+        Versions an older import recorded as ``mlflow:models:/NAME/N`` (no store
+        named) count as this store's when the model came from this store.
+        """
         try:
-            registry.get_model(name, context=self.context)
+            model = registry.get_model(name, context=self.context)
         except NotFound:
             return None
-        return {v.source: v.version for v in registry.list_versions(name, context=self.context)}
+        found = {v.source: v.version for v in registry.list_versions(name, context=self.context)}
+        if model.tags.get(SOURCE_TAG) != self.source.description:
+            found = {k: v for k, v in found.items() if "?" in k}
+        return found
+
+    def _there(self, existing: Mapping[str, int], version: VersionRecord) -> int | None:
+        """The mloop number of an MLflow version imported before, or None."""
+        for key in (
+            version_key(version, self.source.identity),
+            version_source(version.model_name, version.version),
+        ):
+            if key in existing:
+                return existing[key]
+        return None
 
     def _describe(self, record: ModelRecord) -> None:
         model = self._model_or_none(record.name)
@@ -195,7 +234,6 @@ class ModelWriter:
 
     def _version(self, version: VersionRecord, uri: str, files: list[ArtifactFile]) -> int | None:
         """Register one version; its number, or None on a dry run."""
-        where = version_source(version.model_name, version.version)
         self.summary.versions.brought += 1
         if self.summary.dry_run:
             return None
@@ -216,7 +254,7 @@ class ModelWriter:
             folder / "package",
             version.model_name,
             description=version.description,
-            source=where,
+            source=version_key(version, self.source.identity),
             context=self.context,
         )
         shutil.rmtree(folder, ignore_errors=True)
@@ -232,13 +270,13 @@ class ModelWriter:
             return f"{base}/{path}".rstrip("/")
         return uri
 
-    def _aliases(self, record: ModelRecord, numbers: Mapping[str, int]) -> None:
+    def _aliases(self, record: ModelRecord, numbers: Mapping[int, int]) -> None:
         if not record.aliases:
             return
         model = self._model_or_none(record.name)
         have = set(model.aliases) if model is not None else set()
         for alias, mlflow_version in sorted(record.aliases.items()):
-            number = numbers.get(version_source(record.name, mlflow_version))
+            number = numbers.get(mlflow_version)
             if alias in have:
                 self.summary.aliases.already += 1
             elif number is None and not self.summary.dry_run:

@@ -8,7 +8,7 @@ import pytest
 from mloop.config import Settings
 from mloop.context.context import Context
 from mloop.context.opening import open_context
-from mloop.errors import InvalidInput, StoreError
+from mloop.errors import InvalidInput, NotFound, StoreError
 from mloop.importing.mlflow import import_mlflow
 from mloop.importing.mlflow.database import driver_url
 from mloop.models import registry
@@ -100,3 +100,22 @@ def test_a_second_stores_versions_come_as_new_versions(
     assert sources[2:] == [f"mlflow:models:/scorer/{n}?run_id={ids['parent']}" for n in (1, 2)]
     again = import_mlflow(f"{other}/mlflow.db", context=context)
     assert (again.versions.brought, again.versions.already) == (0, 3)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path, context: Context) -> None:
+    (tmp_path / "junk.db").write_text("x\n")
+    with pytest.raises(InvalidInput, match=r"junk\.db' is not an SQLite database"):
+        import_mlflow(str(tmp_path / "junk.db"), context=context)
+
+
+def test_a_missing_database_file_is_not_created(tmp_path: Path, context: Context) -> None:
+    with pytest.raises(NotFound, match=r"no MLflow database at .*gone\.db"):
+        import_mlflow(f"sqlite:///{tmp_path}/gone.db", context=context)
+    assert not (tmp_path / "gone.db").exists()
+
+
+def test_an_mloop_store_is_refused(home: Path, context: Context) -> None:
+    mloop_db = home / "mloop.db"
+    assert mloop_db.is_file()
+    with pytest.raises(InvalidInput, match=r"is an mloop store, not an MLflow one"):
+        import_mlflow(str(mloop_db), context=context)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from mloop.errors import InvalidInput, NotFound, StoreError
-from tests.cli.conftest import invoke
+from tests.cli.conftest import MLOOP, invoke
 from tests.importing.mlflow.stores import MlflowStore, free_port
 from tests.importing.mlflow.stores import mlflow_python as mlflow_python
 from tests.importing.mlflow.stores import mlruns_store as mlruns_store
@@ -72,3 +74,22 @@ def test_a_server_with_nothing_listening(home: Path) -> None:
     code, _, err = invoke("import", "mlflow", f"http://127.0.0.1:{free_port()}")
     assert code == StoreError.exit_code
     assert "cannot reach the MLflow server" in err
+
+
+def test_a_summary_piped_into_a_reader_gone_early_ends_quietly(
+    home: Path, mlruns_store: MlflowStore
+) -> None:
+    read, write = os.pipe()
+    os.close(read)  # as after `| head -1`
+    try:
+        done = subprocess.run(
+            [str(MLOOP), "import", "mlflow", mlruns_store.source, "--dry-run"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")

@@ -64,7 +64,9 @@ def import_mlflow(
     Raises:
         InvalidInput: an unknown kind of source, one that is not an MLflow store,
             or an experiment name it does not have.
-        NotFound: no such folder.
+        NotFound: no such folder or database file.
+        PermissionDenied: the server wants a login (``MLFLOW_TRACKING_USERNAME``
+            and ``MLFLOW_TRACKING_PASSWORD``, or ``MLFLOW_TRACKING_TOKEN``).
         StoreError: the database or server cannot be reached.
     """
     client = Client(context=context) if context is not None else fluent.current_client()

@@ -93,3 +93,22 @@ def test_a_summary_piped_into_a_reader_gone_early_ends_quietly(
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_piped_summary_names_the_source_whole_and_normalised(
+    home: Path, mlruns_store: MlflowStore
+) -> None:
+    source = Path(mlruns_store.source)
+    roundabout = f"{source.parent}/./../{source.parent.name}/{source.name}/"
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # as a shell pipe has it
+    done = subprocess.run(
+        [str(MLOOP), "import", "mlflow", roundabout, "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"Import from MLflow {source.resolve()}"
+    assert any("artifact size" in line and " bytes" in line for line in done.stdout.splitlines())

@@ -14,7 +14,7 @@ _ROWS = (
     ("runs", "runs"),
     ("metric points", "metric_points"),
     ("artifact files", "artifact_files"),
-    ("artifact bytes", "artifact_bytes"),
+    ("artifact size", "artifact_bytes"),
     ("models", "models"),
     ("versions", "versions"),
     ("aliases", "aliases"),
@@ -52,6 +52,10 @@ def import_mlflow(
     """
     # Here, not at the top: the importer loads SQLAlchemy and the tracking client.
     from mloop.importing.mlflow import import_mlflow as run_import
+    from mloop.importing.mlflow.summary import byte_size
+
+    def _sized(kind: str, count: int) -> str | int:
+        return byte_size(count) if kind == "artifact_bytes" else count
 
     client = client_from(ctx)
     with progress_bar("importing from MLflow") as progress:
@@ -67,11 +71,18 @@ def import_mlflow(
         print_json(summary.to_dict())
         return
     verb = "would bring" if dry_run else "brought"
+    # The title on a line of its own: a table title wraps at the table's width,
+    # which would split the source's path.
+    say(f"Import from MLflow {summary.source}")
     table(
-        f"Import from MLflow {summary.source}",
+        None,
         ["", verb, "already there"],
         [
-            (label, summary.count(k).brought, summary.count(k).already if k in _RECOGNIZED else "-")
+            (
+                label,
+                _sized(k, summary.count(k).brought),
+                _sized(k, summary.count(k).already) if k in _RECOGNIZED else "-",
+            )
             for label, k in _ROWS
         ],
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from mloop.importing.mlflow.summary import KINDS, ImportSummary
+from mloop.importing.mlflow.summary import KINDS, ImportSummary, byte_size
 
 
 def test_the_summary_as_plain_values() -> None:
@@ -15,3 +15,9 @@ def test_the_summary_as_plain_values() -> None:
     assert plain["metric_points"] == {"brought": 7, "already": 0}
     assert plain["skipped"] == {"deleted run": ["abc", "def"]}
     assert [k for k in plain if k in KINDS] == list(KINDS)
+
+
+def test_sizes_have_units() -> None:
+    assert byte_size(999) == "999 bytes"
+    assert byte_size(1500) == "1.5 kB (1500 bytes)"
+    assert byte_size(2_000_000_000_000_000) == "2000.0 TB (2000000000000000 bytes)"

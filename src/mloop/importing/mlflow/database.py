@@ -110,6 +110,8 @@ class DatabaseSource:
         check_sqlite_file(url)
         try:
             self.identity = store_identity(url)
+            if self.identity.startswith("sqlite:"):  # a file: shown by its real path
+                self.description = self.identity
             self._engine = sa.create_engine(driver_url(url))
             with self._engine.connect() as conn:
                 self._tables = set(sa.inspect(conn).get_table_names())

@@ -26,6 +26,23 @@ KINDS = (
 """The counted things, in the order the summary shows them."""
 
 
+def byte_size(count: int) -> str:
+    """A number of bytes for people: decimal units, the exact count beside large ones.
+
+    Example:
+        >>> byte_size(0), byte_size(512), byte_size(40400490)
+        ('0 bytes', '512 bytes', '40.4 MB (40400490 bytes)')
+    """
+    if count < 1000:
+        return f"{count} bytes"
+    value, unit = float(count) / 1000, "kB"
+    for bigger in ("MB", "GB", "TB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:.1f} {unit} ({count} bytes)"
+
+
 @dataclasses.dataclass
 class Count:
     """How many of one kind of thing were brought, and how many were there already."""

@@ -89,3 +89,28 @@ class ImportSummary:
             **counts,
             "skipped": {k: list(v) for k, v in sorted(self.skipped.items())},
         }
+
+
+class ImportStopped(KeyboardInterrupt):
+    """An import stopped by Ctrl-C (or SIGTERM): what it had brought by then is in ``summary``.
+
+    Every run and version counted as brought is whole in the store; the next
+    import brings the rest. A :class:`KeyboardInterrupt`, so code that stops on
+    one stops on this too.
+    """
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__("the import was stopped")
+        self.summary = summary
+
+    def brought(self) -> str:
+        """What was brought before the stop, in words.
+
+        Example:
+            >>> s = ImportSummary(source="mlruns")
+            >>> s.runs.brought, s.versions.brought = 3, 1
+            >>> ImportStopped(s).brought()
+            '0 experiments, 3 runs, 0 models, 1 versions, 0 aliases'
+        """
+        kinds = ("experiments", "runs", "models", "versions", "aliases")
+        return ", ".join(f"{self.summary.count(k).brought} {k}" for k in kinds)

@@ -33,6 +33,9 @@ def test_import_prints_a_summary_then_finds_everything_there(
     summary = json.loads(out)
     assert summary["runs"] == {"brought": 0, "already": 3}
     assert summary["versions"] == {"brought": 0, "already": 3}
+    deleted = {"reason": "deleted experiment", "item": "abandoned", "detail": ""}
+    assert deleted in summary["skipped"]
+    assert {k for entry in summary["skipped"] for k in entry} == {"reason", "item", "detail"}
 
 
 def test_a_dry_run_says_what_would_come(home: Path, mlruns_store: MlflowStore) -> None:

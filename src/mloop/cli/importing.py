@@ -32,6 +32,11 @@ _ROWS = (
 _RECOGNIZED = frozenset({"experiments", "runs", "models", "versions", "aliases"})
 
 
+def _listed(items: list[str]) -> str:
+    """The first five items, and how many more."""
+    return ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
+
+
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """While inside, SIGTERM stops the command as Ctrl-C does (the main thread only).
@@ -163,5 +168,12 @@ def import_mlflow(
         ],
     )
     for reason, items in sorted(summary.skipped.items()):
-        shown = ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
-        say(f"left out, {reason}: {shown}", style="yellow")
+        # Items that share their particulars are listed together, after them.
+        by_detail: dict[str, list[str]] = {}
+        for item in items:
+            by_detail.setdefault(summary.details.get((reason, item), ""), []).append(item)
+        for detail, alike in by_detail.items():
+            why = f"{reason} ({detail})" if detail else reason
+            say(f"left out, {why}: {_listed(alike)}", style="yellow")
+    for about, items in sorted(summary.notes.items()):
+        say(f"note, {about}: {_listed(items)}", style="yellow")

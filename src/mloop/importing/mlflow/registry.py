@@ -108,7 +108,7 @@ class ModelWriter:
         try:
             check_model_name(record.name)
         except InvalidInput as err:
-            self.summary.skip(f"model mloop cannot store ({err})", record.name)
+            self.summary.skip("model mloop cannot store", record.name, str(err))
             return
         existing = self._existing(record.name)
         numbers: dict[int, int] = {}  # MLflow version number -> mloop's
@@ -222,10 +222,10 @@ class ModelWriter:
             gone = self.source.artifacts.missing(uri, required=True)
             files = self.source.artifacts.list_files(uri)
         except InvalidInput as err:
-            self.summary.skip(f"version files unreadable ({err})", where)
+            self.summary.skip("version files unreadable", where, str(err))
             return None
         if gone is not None:
-            self.summary.skip(f"version files missing ({gone})", where)
+            self.summary.skip("version files missing", where, gone)
             return None
         if not any(f.path == "MLmodel" for f in files):
             self.summary.skip("version without an MLmodel file", where)
@@ -293,7 +293,7 @@ class ModelWriter:
             )
         except (PermissionDenied, Conflict) as err:  # a protected alias: its rules stand
             self.summary.aliases.brought -= 1
-            self.summary.skip(f"alias refused ({err})", f"{name}@{alias}")
+            self.summary.skip("alias refused", f"{name}@{alias}", str(err))
 
 
 def _metadata(version: VersionRecord) -> dict[str, Any]:

@@ -53,10 +53,14 @@ class Count:
 
 @dataclasses.dataclass
 class ImportSummary:
-    """The counts of one import, and what was left behind and why.
+    """The counts of one import, what was left behind and why, and what to know of what came.
 
-    ``skipped`` maps a reason (``"deleted experiment"``, ``"unfinished run"``…)
-    to the names or ids left out for it; ``dry_run`` says nothing was written.
+    ``skipped`` maps a reason (``"deleted experiment"``, ``"unfinished run
+    (RUNNING)"``…), a fixed phrase, to the names or ids left out for it;
+    ``details`` holds what is particular to one of them (the error, the missing
+    folder). ``notes`` maps a fixed phrase to the things brought that it is
+    about (a param shown masked, a model changed in MLflow since it came).
+    ``dry_run`` says nothing was written.
     """
 
     source: str
@@ -70,10 +74,18 @@ class ImportSummary:
     versions: Count = dataclasses.field(default_factory=Count)
     aliases: Count = dataclasses.field(default_factory=Count)
     skipped: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    details: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    notes: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
-    def skip(self, reason: str, what: str) -> None:
-        """Record that ``what`` was left out for ``reason``."""
+    def skip(self, reason: str, what: str, detail: str = "") -> None:
+        """Record that ``what`` was left out for ``reason`` (``detail``: its particulars)."""
         self.skipped.setdefault(reason, []).append(what)
+        if detail:
+            self.details[(reason, what)] = detail
+
+    def note(self, about: str, what: str) -> None:
+        """Record something to know about ``what``, which was brought (or was there)."""
+        self.notes.setdefault(about, []).append(what)
 
     def count(self, kind: str) -> Count:
         """The count of one of :data:`KINDS`."""
@@ -81,13 +93,26 @@ class ImportSummary:
         return found
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values, for ``--json``."""
+        """Plain values, for ``--json``: a fixed set of keys, per-item text only in values.
+
+        ``skipped`` is a list of ``{"reason", "item", "detail"}``, ``notes`` a
+        list of ``{"note", "item"}``.
+        """
         counts: dict[str, Any] = {k: dataclasses.asdict(self.count(k)) for k in KINDS}
         return {
             "source": self.source,
             "dry_run": self.dry_run,
             **counts,
-            "skipped": {k: list(v) for k, v in sorted(self.skipped.items())},
+            "skipped": [
+                {"reason": reason, "item": item, "detail": self.details.get((reason, item), "")}
+                for reason, items in sorted(self.skipped.items())
+                for item in items
+            ],
+            "notes": [
+                {"note": about, "item": item}
+                for about, items in sorted(self.notes.items())
+                for item in items
+            ],
         }
 
 

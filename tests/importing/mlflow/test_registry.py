@@ -145,3 +145,33 @@ def test_a_version_an_older_import_recorded_without_its_store_is_known(
     shutil.copytree(mlruns, elsewhere)
     other = import_mlflow(str(elsewhere), context=context)
     assert (other.versions.brought, other.versions.already) == (2, 0)
+
+
+def test_what_changed_in_mlflow_since_is_noted_and_left_as_it_is(
+    tmp_path: Path, context: Context
+) -> None:
+    mlruns = tmp_path / "mlruns"
+    files = model_files(tmp_path / "files")
+    versions = {1: {"storage_location": str(files)}, 2: {"storage_location": str(files)}}
+    registered(mlruns, "scorer", versions, aliases={"champion": 2}, description="first")
+    (mlruns / "models" / "scorer" / "tags").mkdir()
+    (mlruns / "models" / "scorer" / "tags" / "team").write_text("risk")
+    first = import_mlflow(str(mlruns), context=context)
+    assert first.notes == {}
+    meta = {"name": "scorer", "aliases": {"champion": 1}, "description": "second"}
+    (mlruns / "models" / "scorer" / "meta.yaml").write_text(yaml.safe_dump(meta))
+    (mlruns / "models" / "scorer" / "tags" / "team").write_text("fraud")
+    again = import_mlflow(str(mlruns), context=context)
+    assert again.notes == {
+        "alias that points to another version in MLflow, left where it is in mloop": [
+            "scorer@champion (MLflow: 1, mloop: 2)"
+        ],
+        "model description that differs in MLflow, left as it is in mloop": ["scorer"],
+        "model tag that differs in MLflow, left as it is in mloop": ["scorer: team"],
+    }
+    model = registry.get_model("scorer", context=context)
+    assert (model.description, model.tags["team"], model.aliases["champion"]) == (
+        "first",
+        "risk",
+        2,
+    )

@@ -18,7 +18,9 @@ is new to mloop and MLflow's numbers have no gaps (versions are registered in
 order); otherwise mloop numbers them on and the MLflow number stays in the
 metadata. Only READY versions are brought. An alias is set once, through
 :func:`mloop.models.registry.set_alias` (a protected alias keeps its rules);
-an alias already set in mloop, wherever it points, is left as it is. MLflow's
+an alias already set in mloop, wherever it points, is left as it is, as are
+a model's description and tags; where they differ from MLflow's, the summary
+notes it. MLflow's
 stage and tags of a version are also shown as model tags
 ``mloop.import.version.<n>.stage`` and ``mloop.import.version.<n>.tag.<key>``
 (mloop versions carry no tags of their own).
@@ -57,6 +59,8 @@ VERSION_TAG_PREFIX = "mloop.import.version."
 """Model tags ``mloop.import.version.<n>.stage`` and ``.tag.<key>``: a version's MLflow facts."""
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_DIFFERS = "{} that differs in MLflow, left as it is in mloop"
 
 
 def version_source(name: str, version: int) -> str:
@@ -132,6 +136,7 @@ class ModelWriter:
             self.summary.models.brought += 1
         else:
             self.summary.models.already += 1
+            self._differences(record)
         if not self.summary.dry_run:
             self._describe(record)
         for version, uri, files in ready:
@@ -162,6 +167,9 @@ class ModelWriter:
             if version.stage and version.stage != "None":
                 wanted[f"{prefix}stage"] = version.stage
             wanted.update({f"{prefix}tag.{k}": v for k, v in version.tags.items()})
+        for key, value in sorted(wanted.items()):
+            if key in model.tags and model.tags[key] != value:
+                self.summary.note(_DIFFERS.format("version stage or tag"), f"{name}: {key}")
         missing = {k: v for k, v in wanted.items() if k not in model.tags and len(k) <= 250}
         if missing:
             registry.update_model(name, tags=missing, context=self.context)
@@ -190,6 +198,17 @@ class ModelWriter:
             if key in existing:
                 return existing[key]
         return None
+
+    def _differences(self, record: ModelRecord) -> None:
+        """Note where a model already in mloop differs from MLflow's now (mloop's stands)."""
+        model = self._model_or_none(record.name)
+        if model is None:
+            return
+        if record.description and record.description != model.description:
+            self.summary.note(_DIFFERS.format("model description"), record.name)
+        for key, value in sorted(record.tags.items()):
+            if key in model.tags and model.tags[key] != value:
+                self.summary.note(_DIFFERS.format("model tag"), f"{record.name}: {key}")
 
     def _describe(self, record: ModelRecord) -> None:
         model = self._model_or_none(record.name)
@@ -274,11 +293,16 @@ class ModelWriter:
         if not record.aliases:
             return
         model = self._model_or_none(record.name)
-        have = set(model.aliases) if model is not None else set()
+        have = dict(model.aliases) if model is not None else {}
         for alias, mlflow_version in sorted(record.aliases.items()):
             number = numbers.get(mlflow_version)
             if alias in have:
                 self.summary.aliases.already += 1
+                if number is not None and have[alias] != number:
+                    self.summary.note(
+                        "alias that points to another version in MLflow, left where it is in mloop",
+                        f"{record.name}@{alias} (MLflow: {mlflow_version}, mloop: {have[alias]})",
+                    )
             elif number is None and not self.summary.dry_run:
                 self.summary.skip("alias of a version not brought", f"{record.name}@{alias}")
             else:

@@ -34,3 +34,23 @@ def test_a_piped_table_never_splits_a_value(home: Path) -> None:
         (line,) = [line for line in lines if run_id in line]  # each id whole, on one line
         assert "0.923077" in line and "run-with-a-long-name-" in line
     assert "\x1b[" not in done.stdout  # no colours in a pipe
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(home: Path) -> None:
+    for i in range(3):
+        mloop.set_experiment(f"experiment-{i}")
+    mloop.flush()
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written, as after `| head -1`
+    try:
+        done = subprocess.run(
+            [str(MLOOP), "experiments", "ls"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")

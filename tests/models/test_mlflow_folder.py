@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skops.io as sio
 import yaml
@@ -111,3 +112,68 @@ def test_how_each_kind_of_mlflow_model_loads() -> None:
     assert "model.pkl in pickle format" in pickled["reason"]
     other = loader_settings({"flavors": {"python_function": {}, "transformers": {}}})
     assert "none of its MLflow flavors (python_function, transformers)" in other["reason"]
+
+
+def test_a_skops_model_loads_with_mloop_sklearn_too(home: Path) -> None:
+    version = register(home, mlflow_folder(home / "mlflow"), "scorer")
+    mloop.models.registry.set_alias("scorer", "champion", version.version)
+    estimator = mloop.sklearn.load_model("models:/scorer@champion")
+    assert type(estimator).__name__ == "LogisticRegression"
+    assert list(estimator.predict(X)) == Y
+    with pytest.raises(InvalidInput, match=r"is a 'mlflow' model, not a 'xgboost' one"):
+        mloop.xgboost.load_model("models:/scorer@champion")
+
+
+def test_a_pickled_model_is_refused_by_mloop_sklearn_by_what_it_is(home: Path) -> None:
+    register(home, mlflow_folder(home / "mlflow", "cloudpickle"), "legacy")
+    with pytest.raises(InvalidInput, match=r"is a 'mlflow' model, not a 'sklearn' one"):
+        mloop.sklearn.load_model("models:/legacy/1")
+
+
+def native_folder(root: Path, flavor: str, conf: dict[str, object]) -> MlflowModelFolder:
+    """A folder as MLflow's xgboost or lightgbm flavor writes it (the model already in it)."""
+    mlmodel = {"flavors": {"python_function": {"loader_module": f"mlflow.{flavor}"}, flavor: conf}}
+    (root / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    return MlflowModelFolder(root, mlmodel)
+
+
+def test_an_xgboost_model_in_its_own_format_loads_with_mloop_xgboost(home: Path) -> None:
+    import xgboost
+
+    root = home / "xgb"
+    root.mkdir(parents=True)
+    fitted = xgboost.XGBClassifier(n_estimators=2).fit(X, Y)
+    fitted.save_model(str(root / "model.ubj"))
+    conf = {
+        "data": "model.ubj",
+        "model_class": "xgboost.sklearn.XGBClassifier",
+        "model_format": "ubj",
+    }
+    register(home, native_folder(root, "xgboost", conf), "boosted")
+    model = mloop.xgboost.load_model("models:/boosted/1")
+    assert type(model).__name__ == "XGBClassifier"
+    assert (model.predict_proba(X) == fitted.predict_proba(X)).all()
+
+
+def test_a_lightgbm_booster_loads_with_mloop_lightgbm(home: Path) -> None:
+    import lightgbm
+
+    root = home / "lgb"
+    root.mkdir(parents=True)
+    rows = np.array([[float(i), float(i % 3)] for i in range(40)])
+    data = lightgbm.Dataset(rows, label=np.array([i % 2 for i in range(40)]))
+    booster = lightgbm.train({"verbose": -1, "min_data_in_leaf": 1}, data, num_boost_round=2)
+    booster.save_model(str(root / "model.lgb"))
+    conf = {"data": "model.lgb", "model_class": "lightgbm.basic.Booster"}
+    register(home, native_folder(root, "lightgbm", conf), "gbm")
+    assert isinstance(mloop.lightgbm.load_model("models:/gbm/1"), lightgbm.Booster)
+
+
+def test_native_models_mloop_cannot_read_say_why() -> None:
+    old = loader_settings({"flavors": {"xgboost": {"data": "model.xgb", "model_format": "xgb"}}})
+    assert "Booster in xgb format" in old["reason"]
+    wrapper = {"data": "model.pkl", "model_class": "lightgbm.sklearn.LGBMClassifier"}
+    pickled = loader_settings({"flavors": {"lightgbm": wrapper}})
+    assert "model.pkl in cloudpickle format" in pickled["reason"]
+    skops = loader_settings({"flavors": {"lightgbm": {**wrapper, "serialization_format": "skops"}}})
+    assert (skops["delegate"], skops["delegate_loader"]["wrapper"]) == ("lightgbm", "model.pkl")

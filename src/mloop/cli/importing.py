@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
 import typer
 
 from mloop.cli.context import client_from, creates_store
-from mloop.cli.output import handle_errors, print_json, progress_bar, say, table
+from mloop.cli.output import handle_errors, print_error, print_json, progress_bar, say, table
+from mloop.errors import EXIT_INTERRUPTED
 
 app = typer.Typer(help="Bring another tool's store into mloop.", no_args_is_help=True)
 
@@ -14,7 +22,7 @@ _ROWS = (
     ("runs", "runs"),
     ("metric points", "metric_points"),
     ("artifact files", "artifact_files"),
-    ("artifact bytes", "artifact_bytes"),
+    ("artifact size", "artifact_bytes"),
     ("models", "models"),
     ("versions", "versions"),
     ("aliases", "aliases"),
@@ -22,6 +30,66 @@ _ROWS = (
 
 # What a second import recognizes as there already (a run there is not read again).
 _RECOGNIZED = frozenset({"experiments", "runs", "models", "versions", "aliases"})
+
+
+def _listed(items: list[str]) -> str:
+    """The first five items, and how many more."""
+    return ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM stops the command as Ctrl-C does (the main thread only).
+
+    Example:
+        >>> with sigterm_as_interrupt():
+        ...     pass
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+class _NoInterruptNoise(logging.Filter):
+    """Drops SQLAlchemy's pool report of a connection reset cut short by Ctrl-C."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, KeyboardInterrupt)
+
+
+@contextlib.contextmanager
+def quiet_pool_interrupts() -> Iterator[None]:
+    """While inside, a Ctrl-C that lands in SQLAlchemy's pool is not logged as an error.
+
+    SQLAlchemy logs it on a logger of each pool class; the filter sits on the
+    handlers that would print it (the root's, and logging's last resort).
+
+    Example:
+        >>> with quiet_pool_interrupts():
+        ...     any(isinstance(f, _NoInterruptNoise) for f in logging.lastResort.filters)
+        True
+    """
+    handlers = [*logging.getLogger().handlers, logging.lastResort]
+    noise = _NoInterruptNoise()
+    for handler in handlers:
+        if handler is not None:
+            handler.addFilter(noise)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            if handler is not None:
+                handler.removeFilter(noise)
 
 
 @app.command("mlflow")
@@ -51,30 +119,61 @@ def import_mlflow(
     brought are recognized by their MLflow ids and left as they are.
     """
     # Here, not at the top: the importer loads SQLAlchemy and the tracking client.
+    from mloop.importing.mlflow import ImportStopped
     from mloop.importing.mlflow import import_mlflow as run_import
+    from mloop.importing.mlflow.summary import byte_size
+
+    def _sized(kind: str, count: int) -> str | int:
+        return byte_size(count) if kind == "artifact_bytes" else count
 
     client = client_from(ctx)
-    with progress_bar("importing from MLflow") as progress:
-        summary = run_import(
-            source,
-            experiments=experiment or None,
-            dry_run=dry_run,
-            server=server,
-            context=client.context,
-            progress=progress,
+    try:
+        with (
+            sigterm_as_interrupt(),
+            quiet_pool_interrupts(),
+            progress_bar("importing from MLflow") as progress,
+        ):
+            summary = run_import(
+                source,
+                experiments=experiment or None,
+                dry_run=dry_run,
+                server=server,
+                context=client.context,
+                progress=progress,
+            )
+    except ImportStopped as stopped:
+        print_error(
+            f"interrupted; brought before the stop, each whole: {stopped.brought()}; "
+            "import again to bring the rest",
+            label="stopped:",
         )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     if as_json:
         print_json(summary.to_dict())
         return
     verb = "would bring" if dry_run else "brought"
+    # The title on a line of its own: a table title wraps at the table's width,
+    # which would split the source's path.
+    say(f"Import from MLflow {summary.source}")
     table(
-        f"Import from MLflow {summary.source}",
+        None,
         ["", verb, "already there"],
         [
-            (label, summary.count(k).brought, summary.count(k).already if k in _RECOGNIZED else "-")
+            (
+                label,
+                _sized(k, summary.count(k).brought),
+                _sized(k, summary.count(k).already) if k in _RECOGNIZED else "-",
+            )
             for label, k in _ROWS
         ],
     )
     for reason, items in sorted(summary.skipped.items()):
-        shown = ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
-        say(f"left out, {reason}: {shown}", style="yellow")
+        # Items that share their particulars are listed together, after them.
+        by_detail: dict[str, list[str]] = {}
+        for item in items:
+            by_detail.setdefault(summary.details.get((reason, item), ""), []).append(item)
+        for detail, alike in by_detail.items():
+            why = f"{reason} ({detail})" if detail else reason
+            say(f"left out, {why}: {_listed(alike)}", style="yellow")
+    for about, items in sorted(summary.notes.items()):
+        say(f"note, {about}: {_listed(items)}", style="yellow")

@@ -44,7 +44,14 @@ def console() -> Console:
     # Here, not at the top: Rich costs ~25 ms to import, which a plain line need not.
     from rich.console import Console
 
-    return Console()
+    made = Console()
+    made.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]  # handle_errors ends it
+    return made
+
+
+def _broken_pipe() -> None:
+    """Rich's hook when stdout's reader is gone: raised for :func:`handle_errors` (exit 0)."""
+    raise BrokenPipeError("the reader of stdout went away")
 
 
 @cache
@@ -238,6 +245,15 @@ def report_internal_error(err: BaseException) -> None:
     )
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so nothing more is written to a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (captured by a test runner)
+        return
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Give every way a command can end its own exit code, with a message on stderr.
 
@@ -246,6 +262,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     :data:`~mloop.errors.EXIT_INTERRUPTED`; any other exception is a bug: its
     traceback is printed and the command exits :data:`~mloop.errors.EXIT_INTERNAL`.
     Exit code 1 stays for a check that said no, which the command raises itself.
+    Output piped into a reader that stops early (``| head -1``) ends the command
+    quietly, exit code 0.
 
     Example:
         >>> @handle_errors
@@ -262,6 +280,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except MloopError as err:
             print_error(str(err))
             raise typer.Exit(err.exit_code) from None
+        except BrokenPipeError:
+            # The reader went away (``| head``): what it read is all it wanted.
+            _quiet_stdout()
+            raise typer.Exit(0) from None
         except (KeyboardInterrupt, typer.Abort):
             print_error("interrupted; nothing more was done", label="stopped:")
             raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -368,6 +368,8 @@ def load_located(
 def _check_flavor(located: Located, manifest: Manifest, flavor: str | None) -> None:
     if flavor is None or manifest.flavor == flavor:
         return
+    if manifest.flavor == "mlflow" and manifest.loader.get("delegate") == flavor:
+        return  # an imported MLflow model that this flavor reads (mlflow_folder.loader_settings)
     own = f"mloop.{manifest.flavor}.load_model, " if manifest.flavor in BUILTIN_ORDER else ""
     raise InvalidInput(
         f"{located.uri} is a {manifest.flavor!r} model, not a {flavor!r} one: load it with "

@@ -46,6 +46,7 @@ def check_nothing_new(summary: ImportSummary) -> None:
         assert summary.count(kind).brought == 0, kind
     assert summary.aliases.brought == 0
     assert (summary.runs.already, summary.versions.already, summary.aliases.already) == (3, 3, 1)
+    assert summary.notes == {}  # nothing changed in MLflow since
 
 
 def imported_runs(client: Client) -> dict[str, mloop.Run]:
@@ -82,7 +83,7 @@ def check_runs(client: Client, store: MlflowStore) -> None:
     assert paths == {"plots/curve.csv"}
 
 
-def check_models(context: Context, client: Client) -> None:
+def check_models(context: Context, client: Client, store: MlflowStore) -> None:
     """Versions in order with their run, description, stage and tags; the alias; loading."""
     model = registry.get_model("scorer", context=context)
     assert model.description == "scores credit"
@@ -91,8 +92,8 @@ def check_models(context: Context, client: Client) -> None:
     assert model.tags["mloop.import.version.1.tag.validated"] == "yes"
     versions = registry.list_versions("scorer", context=context)
     assert [(v.version, v.source) for v in versions] == [
-        (1, "mlflow:models:/scorer/1"),
-        (2, "mlflow:models:/scorer/2"),
+        (1, f"mlflow:models:/scorer/1?run_id={store.ids['parent']}"),
+        (2, f"mlflow:models:/scorer/2?run_id={store.ids['parent']}"),
     ]
     parent = imported_runs(client)["parent"]
     assert {v.run_id for v in versions} == {parent.info.run_id}
@@ -116,6 +117,6 @@ def check_all(store: MlflowStore, context: Context) -> None:
     client = Client(context=context)
     check_first_import(run_import(store, context))
     check_runs(client, store)
-    check_models(context, client)
+    check_models(context, client, store)
     check_nothing_new(run_import(store, context))
     assert len(imported_runs(client)) == len(FINISHED_RUNS)

@@ -8,7 +8,7 @@ from mloop.config import Settings
 from mloop.context.context import Context
 from mloop.context.opening import open_context
 from mloop.errors import InvalidInput
-from mloop.importing.mlflow import import_mlflow
+from mloop.importing.mlflow import ImportStopped, import_mlflow
 from mloop.importing.mlflow.artifacts import ArtifactReader
 from mloop.importing.mlflow.file_store import FileSource, read_metric_lines, read_values
 from mloop.tracking.client import Client
@@ -83,3 +83,21 @@ def test_keys_with_a_slash_are_nested_files(tmp_path: Path) -> None:
     (tmp_path / "tags" / "team" / "lead").write_text("ana")
     assert read_values(tmp_path / "tags") == {"team/lead": "ana"}
     assert read_values(tmp_path / "none") == {}
+
+
+def test_a_stopped_import_says_what_it_brought_and_the_next_brings_the_rest(
+    mlruns_store: MlflowStore, context: Context
+) -> None:
+    def stop_after_the_first_experiment(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(ImportStopped) as stopped:
+        import_mlflow(
+            mlruns_store.source, context=context, progress=stop_after_the_first_experiment
+        )
+    first = stopped.value.summary
+    assert first.experiments.brought == 1 and first.models.brought == 0
+    assert stopped.value.brought().startswith("1 experiments, ")
+    rest = import_mlflow(mlruns_store.source, context=context)
+    assert rest.runs.brought + first.runs.brought == 3
+    assert rest.versions.brought == 3

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from mloop.errors import InvalidInput, NotFound, StoreError
+from mloop.errors import InvalidInput, NotFound, PermissionDenied, StoreError
 from mloop.importing.mlflow.http import MlflowHttp
 from tests.importing.mlflow.stores import free_port
 
@@ -31,6 +31,8 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         Recorder.seen.append({"path": self.path, "auth": self.headers.get("Authorization", "")})
         if "runs/get" in self.path:
             self._answer(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no run"})
+        elif "guarded" in self.path and not self.headers.get("Authorization"):
+            self._answer(401, {"message": "You are not authenticated."})
         elif "failing" in self.path:
             self._answer(500, {"oops": True})
         else:
@@ -93,3 +95,28 @@ def test_nothing_listening_is_said_without_the_password() -> None:
 def test_a_url_that_is_not_http(url: str) -> None:
     with pytest.raises(InvalidInput, match="HOST"):
         MlflowHttp(url)
+
+
+def test_mlflows_login_variables_go_as_basic_auth(server: str) -> None:
+    env = {"MLFLOW_TRACKING_USERNAME": "ana", "MLFLOW_TRACKING_PASSWORD": "S3CRET"}
+    client = MlflowHttp(f"http://{server}", environ=env)
+    client.get("guarded")
+    assert base64.b64decode(Recorder.seen[0]["auth"].removeprefix("Basic ")) == b"ana:S3CRET"
+    assert "S3CRET" not in client.shown + repr(vars(client).get("base"))
+
+
+def test_mlflows_token_variable_goes_as_a_bearer_token(server: str) -> None:
+    client = MlflowHttp(f"http://{server}", environ={"MLFLOW_TRACKING_TOKEN": "tok-123"})
+    client.get("guarded")
+    assert Recorder.seen[0]["auth"] == "Bearer tok-123"
+
+
+def test_credentials_in_the_url_come_before_the_variables(server: str) -> None:
+    client = MlflowHttp(f"http://bo:pw@{server}", environ={"MLFLOW_TRACKING_TOKEN": "tok-123"})
+    client.get("guarded")
+    assert Recorder.seen[0]["auth"].startswith("Basic ")
+
+
+def test_a_server_that_needs_a_login_says_how_to_give_one(server: str) -> None:
+    with pytest.raises(PermissionDenied, match=r"HTTP 401.*MLFLOW_TRACKING_USERNAME"):
+        MlflowHttp(f"http://{server}", environ={}).get("guarded")

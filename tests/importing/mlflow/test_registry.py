@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from mloop.context.context import Context
 from mloop.context.opening import open_context
 from mloop.importing.mlflow import import_mlflow
 from mloop.importing.mlflow.registry import version_source
-from mloop.models import registry
+from mloop.models import api, registry
 from mloop.models.api import load
+from mloop.models.flavors.mlflow_folder import MlflowModelFolder
+from mloop.models.package import PackageSpec, write_package
 
 X = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]
 Y = [0, 1, 0, 1]
@@ -75,13 +78,17 @@ def test_numbers_with_gaps_go_on_and_odd_versions_are_left_out(
     skipped = summary.skipped
     assert skipped["version without an MLmodel file"] == [version_source("scorer", 4)]
     assert skipped["version not ready (PENDING_REGISTRATION)"] == [version_source("scorer", 5)]
-    assert [k for k in skipped if k.startswith("version files unreadable")] != []
+    assert skipped["version files unreadable"] == [version_source("scorer", 6)]
+    assert (
+        "s3: storage" in summary.details[("version files unreadable", version_source("scorer", 6))]
+    )
     assert skipped["alias of a version not brought"] == ["scorer@old"]
-    assert [k for k in skipped if k.startswith("model mloop cannot store")] != []
+    assert skipped["model mloop cannot store"] == ["has space"]
     versions = registry.list_versions("scorer", context=context)
+    store = f"?store={mlruns.resolve()}"
     assert [(v.version, v.source) for v in versions] == [
-        (1, version_source("scorer", 2)),
-        (2, version_source("scorer", 3)),
+        (1, version_source("scorer", 2) + store),
+        (2, version_source("scorer", 3) + store),
     ]
     model = registry.get_model("scorer", context=context)
     assert model.tags["mloop.import.version.1.stage"] == "Production"
@@ -116,3 +123,55 @@ def test_a_version_found_through_its_logged_model(tmp_path: Path, context: Conte
     summary = import_mlflow(str(mlruns), context=context)
     assert summary.versions.brought == 1
     assert list(load("models:/scorer/1", context=context).predict(X)) == Y
+
+
+def test_a_version_an_older_import_recorded_without_its_store_is_known(
+    tmp_path: Path, context: Context
+) -> None:
+    mlruns = tmp_path / "mlruns"
+    files = model_files(tmp_path / "files")
+    registered(mlruns, "scorer", {1: {"storage_location": str(files)}})
+    import_mlflow(str(mlruns), context=context)
+    package = tmp_path / "package"
+    write_package(MlflowModelFolder(files, {}), package, PackageSpec(flavor="mlflow"))
+    older = api.register(package, "scorer", source=version_source("scorer", 2), context=context)
+    (mlruns / "models" / "scorer" / "version-2").mkdir()
+    document = {"name": "scorer", "version": 2, "status": "READY", "storage_location": str(files)}
+    (mlruns / "models" / "scorer" / "version-2" / "meta.yaml").write_text(yaml.safe_dump(document))
+    again = import_mlflow(str(mlruns), context=context)
+    assert (again.versions.brought, again.versions.already) == (0, 2)
+    assert registry.get_version(f"scorer/{older.version}", context=context).version == 2
+    elsewhere = tmp_path / "copy"
+    shutil.copytree(mlruns, elsewhere)
+    other = import_mlflow(str(elsewhere), context=context)
+    assert (other.versions.brought, other.versions.already) == (2, 0)
+
+
+def test_what_changed_in_mlflow_since_is_noted_and_left_as_it_is(
+    tmp_path: Path, context: Context
+) -> None:
+    mlruns = tmp_path / "mlruns"
+    files = model_files(tmp_path / "files")
+    versions = {1: {"storage_location": str(files)}, 2: {"storage_location": str(files)}}
+    registered(mlruns, "scorer", versions, aliases={"champion": 2}, description="first")
+    (mlruns / "models" / "scorer" / "tags").mkdir()
+    (mlruns / "models" / "scorer" / "tags" / "team").write_text("risk")
+    first = import_mlflow(str(mlruns), context=context)
+    assert first.notes == {}
+    meta = {"name": "scorer", "aliases": {"champion": 1}, "description": "second"}
+    (mlruns / "models" / "scorer" / "meta.yaml").write_text(yaml.safe_dump(meta))
+    (mlruns / "models" / "scorer" / "tags" / "team").write_text("fraud")
+    again = import_mlflow(str(mlruns), context=context)
+    assert again.notes == {
+        "alias that points to another version in MLflow, left where it is in mloop": [
+            "scorer@champion (MLflow: 1, mloop: 2)"
+        ],
+        "model description that differs in MLflow, left as it is in mloop": ["scorer"],
+        "model tag that differs in MLflow, left as it is in mloop": ["scorer: team"],
+    }
+    model = registry.get_model("scorer", context=context)
+    assert (model.description, model.tags["team"], model.aliases["champion"]) == (
+        "first",
+        "risk",
+        2,
+    )

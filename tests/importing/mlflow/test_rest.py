@@ -13,6 +13,7 @@ from mloop.context.opening import open_context
 from mloop.errors import InvalidInput, StoreError
 from mloop.importing.mlflow import import_mlflow
 from mloop.importing.mlflow.rest import tag_map
+from mloop.models import registry
 from tests.importing.mlflow.checks import check_all
 from tests.importing.mlflow.stores import MlflowStore, free_port
 
@@ -38,11 +39,12 @@ def test_its_database_needs_the_server_for_proxied_artifacts(
     assert server_store.database is not None
     alone = import_mlflow(server_store.database, context=context)
     assert alone.runs.brought == 0
-    (reason,) = [r for r in alone.skipped if r.startswith("run mloop cannot store")]
-    assert "--server http://HOST:PORT" in reason
+    reason = "run mloop cannot store"
     assert len(alone.skipped[reason]) == 3
-    assert alone.versions.brought == 0
-    assert alone.skipped["alias of a version not brought"] == ["scorer@champion"]
+    assert "--server http://HOST:PORT" in alone.details[(reason, alone.skipped[reason][0])]
+    assert (alone.versions.brought, alone.models.brought) == (0, 0)
+    assert alone.skipped["model none of whose versions could be brought"] == ["legacy", "scorer"]
+    assert registry.list_models(context=context) == []
     served = import_mlflow(server_store.database, server=server_store.server, context=context)
     assert (served.runs.brought, served.versions.brought, served.aliases.brought) == (3, 3, 1)
     assert served.artifact_files.brought >= 2

@@ -100,10 +100,10 @@ def test_what_mloop_would_refuse_is_left_out_with_the_reason(
     write_run(good, "b" * 32)
     write_run(good, "c" * 32, status=2)
     summary = import_mlflow(str(mlruns), context=context)
-    (experiment_reason,) = [k for k in summary.skipped if k.startswith("experiment mloop cannot")]
-    assert "control characters" in experiment_reason
-    (run_reason,) = [k for k in summary.skipped if k.startswith("run mloop cannot store")]
-    assert "odd*key" in run_reason
+    (bad,) = summary.skipped["experiment mloop cannot store"]
+    assert "control characters" in summary.details[("experiment mloop cannot store", bad)]
+    run_reason = "run mloop cannot store"
+    assert "odd*key" in summary.details[(run_reason, "a" * 32)]
     assert summary.skipped[run_reason] == ["a" * 32]
     assert summary.skipped["unfinished run (SCHEDULED)"] == ["c" * 32]
     (run,) = imported_runs_of(context, "good")
@@ -116,3 +116,20 @@ def imported_runs_of(context: Context, name: str) -> list[Run]:
     experiment = client.get_experiment_by_name(name)
     assert experiment is not None
     return list(client.search_runs([experiment.experiment_id]))
+
+
+def test_values_stored_masked_are_noted(tmp_path: Path, context: Context) -> None:
+    mlruns = tmp_path / "mlruns"
+    experiment = write_experiment(mlruns, "1", "keys")
+    write_run(experiment, "d" * 32, deploy_token="abc123", team="risk")
+    (experiment / ("d" * 32) / "params").mkdir()
+    (experiment / ("d" * 32) / "params" / "api_key").write_text("sk-not-shown")
+    write_run(experiment, "e" * 32, **{"bad*key": "x", "password": "hidden"})
+    summary = import_mlflow(str(mlruns), context=context)
+    assert summary.notes == {
+        "param values stored masked (they look like secrets)": [f"{'d' * 32}: api_key"],
+        "tag values stored masked (they look like secrets)": [f"{'d' * 32}: deploy_token"],
+    }
+    (run,) = imported_runs_of(context, "keys")
+    assert run.data.params["api_key"] == "***REDACTED***"
+    assert run.data.tags["team"] == "risk"

@@ -32,11 +32,11 @@ from mloop.importing.mlflow.records import ExperimentRecord, ModelRecord
 from mloop.importing.mlflow.registry import ModelWriter
 from mloop.importing.mlflow.runs import RunWriter
 from mloop.importing.mlflow.source import Source, open_source
-from mloop.importing.mlflow.summary import ImportSummary
+from mloop.importing.mlflow.summary import ImportStopped, ImportSummary
 from mloop.tracking import fluent
 from mloop.tracking.client import Client
 
-__all__ = ["ImportSummary", "import_mlflow"]
+__all__ = ["ImportStopped", "ImportSummary", "import_mlflow"]
 
 
 def import_mlflow(
@@ -64,13 +64,16 @@ def import_mlflow(
     Raises:
         InvalidInput: an unknown kind of source, one that is not an MLflow store,
             or an experiment name it does not have.
-        NotFound: no such folder.
+        NotFound: no such folder or database file.
+        PermissionDenied: the server wants a login (``MLFLOW_TRACKING_USERNAME``
+            and ``MLFLOW_TRACKING_PASSWORD``, or ``MLFLOW_TRACKING_TOKEN``).
         StoreError: the database or server cannot be reached.
+        ImportStopped: Ctrl-C; it holds the summary of what was brought by then.
     """
     client = Client(context=context) if context is not None else fluent.current_client()
     opened = open_source(source, server=server)
+    summary = ImportSummary(source=opened.description, dry_run=dry_run)
     try:
-        summary = ImportSummary(source=opened.description, dry_run=dry_run)
         chosen = _chosen(opened.experiments(), experiments, summary)
         models = opened.models()
         step = _Steps(len(chosen) + len(models), progress)
@@ -87,6 +90,10 @@ def import_mlflow(
             for model in models:
                 _model(writer, opened, model, runs, experiments)
                 step()
+    except ImportStopped:
+        raise
+    except KeyboardInterrupt:
+        raise ImportStopped(summary) from None
     finally:
         opened.close()
     return summary

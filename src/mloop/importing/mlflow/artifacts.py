@@ -65,6 +65,29 @@ class ArtifactReader:
         if self.kind(uri) == "proxy":
             self._server()
 
+    def missing(self, uri: str, *, required: bool = False) -> str | None:
+        """Why the local folder ``uri`` names cannot be read, or None when it can.
+
+        MLflow makes a run's artifact folder only when something is logged, so a
+        run folder that is absent is no loss, unless the folders above it are
+        gone too (the artifact store was moved or deleted). With ``required``
+        (a model version's files), an absent folder is always missing.
+        """
+        if self.kind(uri) != "local":
+            return None
+        root = local_path(uri)
+        if root.is_dir():
+            return None
+        if required:
+            return f"its folder {str(root)!r} does not exist"
+        store = root.parents[min(2, len(root.parents) - 1)]
+        if store.is_dir():
+            return None
+        return (
+            f"its artifact folder is gone ({str(store)!r} does not exist); "
+            "put it back where MLflow wrote it and import again"
+        )
+
     def list_files(self, uri: str) -> list[ArtifactFile]:
         """Every file under ``uri`` (recursively), sorted by path; none if it does not exist."""
         kind = self.kind(uri)

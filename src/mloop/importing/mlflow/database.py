@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from mloop.errors import InvalidInput, MissingExtra, StoreError
+from mloop.errors import InvalidInput, MissingExtra, NotFound, StoreError
 from mloop.importing.mlflow.artifacts import ArtifactReader
 from mloop.importing.mlflow.records import (
     ExperimentRecord,
@@ -38,6 +39,9 @@ from mloop.importing.mlflow.records import (
 from mloop.masking import mask_text, mask_uri
 
 REQUIRED_TABLES = frozenset({"experiments", "runs", "metrics", "params", "tags"})
+MLOOP_TABLE = "store_meta"
+"""A table of mloop's own stores, which MLflow's never have."""
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def driver_url(url: str) -> str:
@@ -46,6 +50,50 @@ def driver_url(url: str) -> str:
         if url.startswith(plain):
             return "postgresql+psycopg://" + url[len(plain) :]
     return url
+
+
+def check_sqlite_file(url: str) -> None:
+    """Refuse an SQLite URL whose file is missing or is not an SQLite database.
+
+    SQLite would create a missing file, and its own error for any other file
+    says little; nothing is opened here.
+
+    Raises:
+        NotFound: no such file.
+        InvalidInput: the file is not an SQLite database.
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return  # said when the engine is made
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database or "")
+    if not path.is_file():
+        raise NotFound(f"no MLflow database at {str(path)!r}: no such file")
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER and path.stat().st_size > 0:
+        raise InvalidInput(
+            f"{str(path)!r} is not an SQLite database, so not an MLflow one; give the file "
+            "MLflow was started with (mlflow server --backend-store-uri sqlite:///mlflow.db)"
+        )
+
+
+def store_identity(url: str) -> str:
+    """A database URL without its password, an SQLite file by its real path.
+
+    Example:
+        >>> store_identity("postgresql://ana:pw@db:5432/mlflow")
+        'postgresql://ana@db:5432/mlflow'
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return f"sqlite:///{Path(parsed.database or '').resolve()}"
+    bare = sa.engine.URL.create(
+        parsed.drivername, parsed.username, None, parsed.host, parsed.port, parsed.database
+    )
+    return bare.render_as_string(hide_password=False)
 
 
 def _logged_model_id(source: str) -> str | None:
@@ -59,7 +107,11 @@ class DatabaseSource:
     def __init__(self, url: str, artifacts: ArtifactReader) -> None:
         self.description = mask_uri(url)
         self.artifacts = artifacts
+        check_sqlite_file(url)
         try:
+            self.identity = store_identity(url)
+            if self.identity.startswith("sqlite:"):  # a file: shown by its real path
+                self.description = self.identity
             self._engine = sa.create_engine(driver_url(url))
             with self._engine.connect() as conn:
                 self._tables = set(sa.inspect(conn).get_table_names())
@@ -69,6 +121,13 @@ class DatabaseSource:
             raise StoreError(
                 f"cannot open the MLflow database {self.description}: {mask_text(str(err))[:300]}"
             ) from None
+        if MLOOP_TABLE in self._tables:
+            self._engine.dispose()
+            raise InvalidInput(
+                f"{self.description} is an mloop store, not an MLflow one: there is nothing to "
+                "import from it (open it with MLOOP_TRACKING_URI, or copy runs between mloop "
+                "stores with mloop's own commands)"
+            )
         missing = REQUIRED_TABLES - self._tables
         if missing:
             self._engine.dispose()

@@ -77,7 +77,8 @@ class FileSource:
     def __init__(self, root: Path, artifacts: ArtifactReader) -> None:
         self.root = root
         self.artifacts = artifacts
-        self.description = str(root)
+        self.identity = str(root.resolve())
+        self.description = self.identity
         self._experiments = self._read_experiments()
         if not self._experiments and not (root / REGISTRY).is_dir():
             raise InvalidInput(

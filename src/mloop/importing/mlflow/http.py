@@ -7,7 +7,7 @@ mloop error naming the server with any credentials in its URL masked.
 Example:
     >>> MlflowHttp("http://127.0.0.1:5000/").base
     'http://127.0.0.1:5000'
-    >>> server = MlflowHttp("https://ana:S3CRET@mlflow.example.com")
+    >>> server = MlflowHttp("https://ana:S3CRET@mlflow.example.com", environ={})
     >>> (server.base, sorted(server.headers))
     ('https://mlflow.example.com', ['Authorization'])
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import urllib.error
 import urllib.parse
@@ -24,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mloop.errors import InvalidInput, NotFound, StoreError
+from mloop.errors import InvalidInput, NotFound, PermissionDenied, StoreError
 from mloop.masking import mask_uri
 
 API = "/api/2.0/mlflow"
@@ -32,21 +33,53 @@ ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 TIMEOUT_SECONDS = 30.0
 
 
-class MlflowHttp:
-    """Requests to one MLflow server."""
+USERNAME_ENV = "MLFLOW_TRACKING_USERNAME"
+PASSWORD_ENV = "MLFLOW_TRACKING_PASSWORD"
+TOKEN_ENV = "MLFLOW_TRACKING_TOKEN"
 
-    def __init__(self, base: str, timeout: float = TIMEOUT_SECONDS) -> None:
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _authorization(parsed: urllib.parse.SplitResult, environ: Mapping[str, str]) -> str:
+    """The Authorization header: ``user:password@`` in the URL, else MLflow's variables."""
+    if parsed.username is not None:
+        return _basic(
+            urllib.parse.unquote(parsed.username), urllib.parse.unquote(parsed.password or "")
+        )
+    user, password = environ.get(USERNAME_ENV), environ.get(PASSWORD_ENV)
+    if user and password is not None:
+        return _basic(user, password)
+    token = environ.get(TOKEN_ENV)
+    return f"Bearer {token}" if token else ""
+
+
+class MlflowHttp:
+    """Requests to one MLflow server, with the credentials MLflow's client would send.
+
+    ``user:password@`` in the URL is sent as HTTP basic auth (never as part of
+    a URL); else ``MLFLOW_TRACKING_USERNAME`` and ``MLFLOW_TRACKING_PASSWORD``
+    as basic auth, else ``MLFLOW_TRACKING_TOKEN`` as a bearer token, read from
+    ``environ`` (default the process environment). They go in request headers
+    only: never in a message, a log or the store.
+    """
+
+    def __init__(
+        self,
+        base: str,
+        timeout: float = TIMEOUT_SECONDS,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         parsed = urllib.parse.urlsplit(base)
         if parsed.scheme not in {"http", "https"} or not parsed.hostname:
             raise InvalidInput(
                 f"an MLflow server URL is http(s)://HOST[:PORT], got {mask_uri(base)!r}"
             )
-        # user:password@ in the URL is sent as HTTP basic auth, never as part of a URL.
         self.headers: dict[str, str] = {}
-        if parsed.username is not None:
-            user = urllib.parse.unquote(parsed.username)
-            pair = f"{user}:{urllib.parse.unquote(parsed.password or '')}"
-            self.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        authorization = _authorization(parsed, os.environ if environ is None else environ)
+        if authorization:
+            self.headers["Authorization"] = authorization
         host = parsed.netloc.rpartition("@")[2]
         self.base = urllib.parse.urlunsplit((parsed.scheme, host, parsed.path, "", "")).rstrip("/")
         self.timeout = timeout
@@ -107,6 +140,17 @@ class MlflowHttp:
             return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as err:
             code, detail = _error_of(err)
+            if err.code in {401, 403}:
+                said = f"{code}: {detail}" if code else detail
+                raise PermissionDenied(
+                    f"{self.shown} refused {where}: HTTP {err.code} {said}; "
+                    + (
+                        "the credentials sent were not accepted"
+                        if self.headers
+                        else f"it needs a login: set {USERNAME_ENV} and {PASSWORD_ENV}, or "
+                        f"{TOKEN_ENV}, as for MLflow's own client"
+                    )
+                ) from None
             if code:  # MLflow's own error answer: {"error_code": ..., "message": ...}
                 error = NotFound if err.code == 404 else StoreError
                 raise error(f"{self.shown} refused {where}: {code}: {detail}") from None

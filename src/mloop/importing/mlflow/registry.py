@@ -9,13 +9,18 @@ path. What MLflow knew of the version that mloop versions do not hold as
 fields (its number, stage, tags, source, logged-model id) is kept in the
 manifest's ``metadata["mlflow"]``, signed with the rest.
 
-A version records ``mlflow:models:/<name>/<version>`` as its source: that is
-how a second import knows it is there. Numbers follow MLflow's when the model
+A version records ``mlflow:models:/<name>/<version>?run_id=<MLflow run id>``
+as its source (``?store=<the store>`` for a version no run made, see
+:func:`version_key`): that is how a second import knows it is there, and why
+the versions of a second MLflow store, with the same names and numbers, come
+as new versions. Numbers follow MLflow's when the model
 is new to mloop and MLflow's numbers have no gaps (versions are registered in
 order); otherwise mloop numbers them on and the MLflow number stays in the
 metadata. Only READY versions are brought. An alias is set once, through
 :func:`mloop.models.registry.set_alias` (a protected alias keeps its rules);
-an alias already set in mloop, wherever it points, is left as it is. MLflow's
+an alias already set in mloop, wherever it points, is left as it is, as are
+a model's description and tags; where they differ from MLflow's, the summary
+notes it. MLflow's
 stage and tags of a version are also shown as model tags
 ``mloop.import.version.<n>.stage`` and ``mloop.import.version.<n>.tag.<key>``
 (mloop versions carry no tags of their own).
@@ -37,6 +42,7 @@ import yaml
 from mloop.context.context import Context
 from mloop.entities import RegisteredModel
 from mloop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from mloop.importing.mlflow.artifacts import ArtifactFile
 from mloop.importing.mlflow.records import ModelRecord, VersionRecord
 from mloop.importing.mlflow.runs import SOURCE_TAG
 from mloop.importing.mlflow.source import Source
@@ -54,10 +60,29 @@ VERSION_TAG_PREFIX = "mloop.import.version."
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+_DIFFERS = "{} that differs in MLflow, left as it is in mloop"
+
 
 def version_source(name: str, version: int) -> str:
-    """What an imported version records as its source."""
+    """How the summary names an MLflow version (and the source older imports recorded)."""
     return f"mlflow:models:/{name}/{version}"
+
+
+def version_key(version: VersionRecord, store: str) -> str:
+    """What an imported version records as its source: which MLflow version of which store.
+
+    The MLflow run that made the version names it across stores (and across the
+    ways of reading one store: its database or its server); a version made by
+    no run is named by the store it came from.
+
+    Example:
+        >>> version_key(VersionRecord("scorer", 2, "", "", run_id="9f3a"), "/data/mlruns")
+        'mlflow:models:/scorer/2?run_id=9f3a'
+        >>> version_key(VersionRecord("scorer", 3, "", ""), "/data/mlruns")
+        'mlflow:models:/scorer/3?store=/data/mlruns'
+    """
+    origin = f"run_id={version.run_id}" if version.run_id else f"store={store}"
+    return f"{version_source(version.model_name, version.version)}?{origin}"
 
 
 class ModelWriter:
@@ -87,32 +112,43 @@ class ModelWriter:
         try:
             check_model_name(record.name)
         except InvalidInput as err:
-            self.summary.skip(f"model mloop cannot store ({err})", record.name)
+            self.summary.skip("model mloop cannot store", record.name, str(err))
             return
         existing = self._existing(record.name)
-        if existing is None:
-            self.summary.models.brought += 1
-        else:
-            self.summary.models.already += 1
-        if not self.summary.dry_run:
-            self._describe(record)
-        numbers = dict(existing or {})
+        numbers: dict[int, int] = {}  # MLflow version number -> mloop's
+        ready: list[tuple[VersionRecord, str, list[ArtifactFile]]] = []
         for version in versions:
             source = version_source(record.name, version.version)
-            if source in numbers:
+            there = self._there(existing or {}, version)
+            if there is not None:
+                numbers[version.version] = there
                 self.summary.versions.already += 1
             elif version.status != "READY":
                 self.summary.skip(f"version not ready ({version.status})", source)
             else:
-                number = self._version(version)
-                if number is not None:
-                    numbers[source] = number
+                found = self._files(version)
+                if found is not None:
+                    ready.append((version, *found))
+        if existing is None and versions and not ready:
+            self.summary.skip("model none of whose versions could be brought", record.name)
+            return
+        if existing is None:
+            self.summary.models.brought += 1
+        else:
+            self.summary.models.already += 1
+            self._differences(record)
+        if not self.summary.dry_run:
+            self._describe(record)
+        for version, uri, files in ready:
+            number = self._version(version, uri, files)
+            if number is not None:
+                numbers[version.version] = number
         if not self.summary.dry_run:
             self._version_tags(record.name, versions, numbers)
         self._aliases(record, numbers)
 
     def _version_tags(
-        self, name: str, versions: list[VersionRecord], numbers: Mapping[str, int]
+        self, name: str, versions: list[VersionRecord], numbers: Mapping[int, int]
     ) -> None:
         """MLflow's version stages and tags as model tags (mloop versions carry no tags).
 
@@ -124,24 +160,55 @@ class ModelWriter:
             return
         wanted: dict[str, str | None] = {}
         for version in versions:
-            number = numbers.get(version_source(name, version.version))
+            number = numbers.get(version.version)
             if number is None:
                 continue
             prefix = f"{VERSION_TAG_PREFIX}{number}."
             if version.stage and version.stage != "None":
                 wanted[f"{prefix}stage"] = version.stage
             wanted.update({f"{prefix}tag.{k}": v for k, v in version.tags.items()})
+        for key, value in sorted(wanted.items()):
+            if key in model.tags and model.tags[key] != value:
+                self.summary.note(_DIFFERS.format("version stage or tag"), f"{name}: {key}")
         missing = {k: v for k, v in wanted.items() if k not in model.tags and len(k) <= 250}
         if missing:
             registry.update_model(name, tags=missing, context=self.context)
 
     def _existing(self, name: str) -> dict[str, int] | None:
-        """``{source: version number}`` of a model already in mloop, or None."""
+        """``{source: version number}`` of a model already in mloop, or None.
+
+        Versions an older import recorded as ``mlflow:models:/NAME/N`` (no store
+        named) count as this store's when the model came from this store.
+        """
         try:
-            registry.get_model(name, context=self.context)
+            model = registry.get_model(name, context=self.context)
         except NotFound:
             return None
-        return {v.source: v.version for v in registry.list_versions(name, context=self.context)}
+        found = {v.source: v.version for v in registry.list_versions(name, context=self.context)}
+        if model.tags.get(SOURCE_TAG) != self.source.description:
+            found = {k: v for k, v in found.items() if "?" in k}
+        return found
+
+    def _there(self, existing: Mapping[str, int], version: VersionRecord) -> int | None:
+        """The mloop number of an MLflow version imported before, or None."""
+        for key in (
+            version_key(version, self.source.identity),
+            version_source(version.model_name, version.version),
+        ):
+            if key in existing:
+                return existing[key]
+        return None
+
+    def _differences(self, record: ModelRecord) -> None:
+        """Note where a model already in mloop differs from MLflow's now (mloop's stands)."""
+        model = self._model_or_none(record.name)
+        if model is None:
+            return
+        if record.description and record.description != model.description:
+            self.summary.note(_DIFFERS.format("model description"), record.name)
+        for key, value in sorted(record.tags.items()):
+            if key in model.tags and model.tags[key] != value:
+                self.summary.note(_DIFFERS.format("model tag"), f"{record.name}: {key}")
 
     def _describe(self, record: ModelRecord) -> None:
         model = self._model_or_none(record.name)
@@ -165,19 +232,27 @@ class ModelWriter:
         except NotFound:
             return None
 
-    def _version(self, version: VersionRecord) -> int | None:
-        """Register one version; its number, or None when it was skipped (or a dry run)."""
+    def _files(self, version: VersionRecord) -> tuple[str, list[ArtifactFile]] | None:
+        """Where a version's files are and which they are; None when it is left out."""
         where = version_source(version.model_name, version.version)
         try:
             uri = self._files_uri(version)
             self.source.artifacts.check(uri)
+            gone = self.source.artifacts.missing(uri, required=True)
             files = self.source.artifacts.list_files(uri)
         except InvalidInput as err:
-            self.summary.skip(f"version files unreadable ({err})", where)
+            self.summary.skip("version files unreadable", where, str(err))
+            return None
+        if gone is not None:
+            self.summary.skip("version files missing", where, gone)
             return None
         if not any(f.path == "MLmodel" for f in files):
             self.summary.skip("version without an MLmodel file", where)
             return None
+        return uri, files
+
+    def _version(self, version: VersionRecord, uri: str, files: list[ArtifactFile]) -> int | None:
+        """Register one version; its number, or None on a dry run."""
         self.summary.versions.brought += 1
         if self.summary.dry_run:
             return None
@@ -198,7 +273,7 @@ class ModelWriter:
             folder / "package",
             version.model_name,
             description=version.description,
-            source=where,
+            source=version_key(version, self.source.identity),
             context=self.context,
         )
         shutil.rmtree(folder, ignore_errors=True)
@@ -214,15 +289,20 @@ class ModelWriter:
             return f"{base}/{path}".rstrip("/")
         return uri
 
-    def _aliases(self, record: ModelRecord, numbers: Mapping[str, int]) -> None:
+    def _aliases(self, record: ModelRecord, numbers: Mapping[int, int]) -> None:
         if not record.aliases:
             return
         model = self._model_or_none(record.name)
-        have = set(model.aliases) if model is not None else set()
+        have = dict(model.aliases) if model is not None else {}
         for alias, mlflow_version in sorted(record.aliases.items()):
-            number = numbers.get(version_source(record.name, mlflow_version))
+            number = numbers.get(mlflow_version)
             if alias in have:
                 self.summary.aliases.already += 1
+                if number is not None and have[alias] != number:
+                    self.summary.note(
+                        "alias that points to another version in MLflow, left where it is in mloop",
+                        f"{record.name}@{alias} (MLflow: {mlflow_version}, mloop: {have[alias]})",
+                    )
             elif number is None and not self.summary.dry_run:
                 self.summary.skip("alias of a version not brought", f"{record.name}@{alias}")
             else:
@@ -237,7 +317,7 @@ class ModelWriter:
             )
         except (PermissionDenied, Conflict) as err:  # a protected alias: its rules stand
             self.summary.aliases.brought -= 1
-            self.summary.skip(f"alias refused ({err})", f"{name}@{alias}")
+            self.summary.skip("alias refused", f"{name}@{alias}", str(err))
 
 
 def _metadata(version: VersionRecord) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class RestSource:
     def __init__(self, http: MlflowHttp) -> None:
         self.http = http
         self.description = http.shown
+        self.identity = http.shown
         self.artifacts = ArtifactReader(http)
         self.http.post("experiments/search", {"max_results": 1})  # reachable, and MLflow
 

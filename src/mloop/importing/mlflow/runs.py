@@ -8,9 +8,13 @@ MLflow id in the tag :data:`RUN_ID_TAG` (its experiment in
 :data:`EXPERIMENT_ID_TAG`), which is how a second import knows it is there.
 
 What is left out, and why (each counted in the summary's ``skipped``):
-deleted experiments and their runs, deleted runs, and runs that have not
+deleted experiments and their runs, deleted runs, runs that have not
 ended (RUNNING, SCHEDULED): an imported run is never updated, so it is only
-brought once it is final.
+brought once it is final; and runs whose local artifact folder is gone
+(the artifact store moved): the next import, once it is back, brings them.
+A param or tag value that looks like a secret (by its key, or its shape) is
+stored masked, as mloop stores any logged one, and listed in the summary's
+``notes``.
 
 Example:
     >>> RUN_ID_TAG
@@ -20,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -110,6 +114,7 @@ class RunWriter:
         self.scratch = scratch
         self.imported: dict[str, str] = {}  # MLflow run id -> mloop run id
         self.artifact_uris: dict[str, str] = {}  # MLflow run id -> its artifact URI
+        self._masked_keys: list[tuple[str, str]] = []  # (note, key) of the run being written
 
     def experiment(self, record: ExperimentRecord) -> str | None:
         """The mloop experiment for an MLflow one (created unless a dry run); None: skipped."""
@@ -131,7 +136,7 @@ class RunWriter:
                 else self.client.create_experiment(record.name, tags=tags)
             )
         except InvalidInput as err:
-            self.summary.skip(f"experiment mloop cannot store ({err})", record.name)
+            self.summary.skip("experiment mloop cannot store", record.name, str(err))
             return None
         self.summary.experiments.brought += 1
         return created
@@ -171,10 +176,15 @@ class RunWriter:
 
     def run(self, record: RunRecord, experiment_id: str) -> None:
         """Write one run whole, artifacts first; a run mloop would refuse is skipped."""
+        self._masked_keys.clear()
         try:
             batch, run_id = self._batch(record, experiment_id)
         except InvalidInput as err:
-            self.summary.skip(f"run mloop cannot store ({err})", record.source_id)
+            self.summary.skip("run mloop cannot store", record.source_id, str(err))
+            return
+        gone = self.source.artifacts.missing(record.artifact_uri)
+        if gone is not None:
+            self.summary.skip("run whose artifacts are missing", record.source_id, gone)
             return
         files = self.source.artifacts.list_files(record.artifact_uri)
         if not self.summary.dry_run:
@@ -189,17 +199,29 @@ class RunWriter:
                         local.unlink()
             self.client.stores.runs.write_batch(batch)
         self.imported[record.source_id] = run_id
+        for note, key in self._masked_keys:
+            self.summary.note(note, f"{record.source_id}: {key}")
         self.summary.runs.brought += 1
         self.summary.metric_points.brought += len(batch.metrics)
         self.summary.artifact_files.brought += len(files)
         self.summary.artifact_bytes.brought += sum(f.size for f in files)
+
+    def _masked(self, record: RunRecord, kind: str, key: str, value: str) -> str:
+        """The value mloop stores for a param or tag: secrets masked, and noted."""
+        stored = redact(key, value)
+        if stored != value:  # noted once the run is written
+            self._masked_keys.append((f"{kind} values stored masked (they look like secrets)", key))
+        return stored
 
     def _batch(self, record: RunRecord, experiment_id: str) -> tuple[Batch, str]:
         """The run as one batch (artifacts added once stored); InvalidInput if mloop refuses it."""
         self.source.artifacts.check(record.artifact_uri)  # an unreadable location: refused now
         run_id = uuid.uuid4().hex
         parent = self.imported.get(record.parent_id or "")
-        tags = _clean_tags(record.tags)
+        tags = {
+            validate_key(k, "tag"): self._masked(record, "tag", k, tag_value(k, v))
+            for k, v in record.tags.items()
+        }
         tags.update({RUN_ID_TAG: record.source_id, SOURCE_TAG: self.source.description})
         if record.user:
             tags["mloop.user"] = tag_value("mloop.user", record.user)
@@ -223,7 +245,11 @@ class RunWriter:
         batch = Batch(
             runs=[NewRun(info, tags)],
             params=[
-                (run_id, validate_key(k, "param"), redact(k, param_value(k, v)))
+                (
+                    run_id,
+                    validate_key(k, "param"),
+                    self._masked(record, "param", k, param_value(k, v)),
+                )
                 for k, v in sorted(record.params.items())
             ],
             metrics=[
@@ -239,10 +265,6 @@ class RunWriter:
             terminations=[Termination(run_id, RunStatus(record.status), timestamp_millis(end))],
         )
         return batch, run_id
-
-
-def _clean_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    return {validate_key(k, "tag"): redact(k, tag_value(k, v)) for k, v in tags.items()}
 
 
 def _valid(key: str, kind: str) -> bool:

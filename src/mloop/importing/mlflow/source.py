@@ -39,10 +39,14 @@ class Source(Protocol):
       reachable (NotFound for a missing folder, StoreError for a server that
       does not answer), before anything is written;
     - ``runs`` yields each run whole: params, tags and every metric point;
-    - nothing is ever written to the source.
+    - nothing is ever written to the source;
+    - ``description`` names it for people (credentials masked), ``identity``
+      tells it from any other store (a folder's real path, a database URL
+      without its password, a server's URL).
     """
 
     description: str
+    identity: str
     artifacts: ArtifactReader
 
     def experiments(self) -> list[ExperimentRecord]:

@@ -5,9 +5,12 @@ this flavor: the MLflow folder's files as they were, with the manifest
 (digests, and the importing project's signature when it signs) around them.
 Loading goes through mloop's one verified path; this flavor then loads the
 model only from a format that needs no unpickling, through the mloop flavor
-that reads it: scikit-learn models MLflow saved with skops
-(``serialization_format: skops``, MLflow's default since 3.x), trusting
-exactly the types MLflow recorded as trusted. Anything else (a pickled or
+that reads it: scikit-learn (and LightGBM scikit-learn) models MLflow saved
+with skops (``serialization_format: skops``, MLflow's default since 3.x),
+trusting exactly the types MLflow recorded as trusted; XGBoost models in
+XGBoost's own UBJSON or JSON file; LightGBM boosters in LightGBM's text file.
+Such a package loads with that flavor's ``load_model`` too
+(``mloop.sklearn.load_model("models:/NAME@alias")``). Anything else (a pickled or
 cloudpickled model, a flavor mloop does not read) is kept but refused at load
 with a message that says why and what to do.
 
@@ -29,6 +32,7 @@ from typing import Any
 from mloop.errors import InvalidInput
 from mloop.models.flavors import Predictor, SaveOptions
 from mloop.models.flavors import get as get_flavor
+from mloop.models.flavors.xgboost import CLASSES as XGBOOST_CLASSES
 
 FOLDER = "mlflow_model"
 """Where the MLflow folder's files sit inside the package."""
@@ -43,29 +47,77 @@ class MlflowModelFolder:
 
 
 def loader_settings(mlmodel: Mapping[str, Any]) -> dict[str, Any]:
-    """How a package of an MLflow model loads: through which mloop flavor, or why it cannot."""
+    """How a package of an MLflow model loads: through which mloop flavor, or why it cannot.
+
+    ``delegate`` names the mloop flavor that reads the model; that flavor's own
+    ``load_model`` (``mloop.sklearn.load_model``…) loads the package too.
+    """
     flavors = dict(mlmodel.get("flavors") or {})
     settings: dict[str, Any] = {"folder": FOLDER, "mlflow_flavors": sorted(flavors)}
-    sklearn = flavors.get("sklearn")
-    if isinstance(sklearn, Mapping):
-        fmt = str(sklearn.get("serialization_format") or "pickle")
-        file = str(sklearn.get("pickled_model") or "model.pkl")
-        if fmt == "skops":
-            trusted = [str(t) for t in sklearn.get("skops_trusted_types") or []]
-            return {
-                **settings,
-                "loadable": True,
-                "delegate": "sklearn",
-                "delegate_loader": {"file": file, "format": "skops", "trusted_types": trusted},
-            }
-        reason = f"the model is stored as {file} in {fmt} format, which runs code when it is read"
-    else:
-        reason = f"mloop reads none of its MLflow flavors ({', '.join(sorted(flavors)) or 'none'})"
+    reasons = []
+    for name, plan in (("xgboost", _xgboost), ("lightgbm", _lightgbm), ("sklearn", _sklearn)):
+        conf = flavors.get(name)
+        if not isinstance(conf, Mapping):
+            continue
+        delegate, found = plan(conf)
+        if isinstance(found, str):
+            reasons.append(found)
+            continue
+        return {**settings, "loadable": True, "delegate": delegate, "delegate_loader": found}
+    reason = (
+        reasons[0]
+        if reasons
+        else f"mloop reads none of its MLflow flavors ({', '.join(sorted(flavors)) or 'none'})"
+    )
     return {
         **settings,
         "loadable": False,
         "reason": f"{reason}; its files and metadata were imported, but mloop does not load it",
     }
+
+
+_Plan = tuple[str, dict[str, Any] | str]
+"""An mloop flavor and its loader settings, or why the model cannot load through it."""
+
+
+def _unsafe(file: str, fmt: str) -> str:
+    return f"the model is stored as {file} in {fmt} format, which runs code when it is read"
+
+
+def _trusted(conf: Mapping[str, Any]) -> list[str]:
+    return [str(t) for t in conf.get("skops_trusted_types") or []]
+
+
+def _sklearn(conf: Mapping[str, Any]) -> _Plan:
+    """MLflow's sklearn flavor: loadable when saved with skops."""
+    fmt = str(conf.get("serialization_format") or "pickle")
+    file = str(conf.get("pickled_model") or "model.pkl")
+    if fmt != "skops":
+        return "sklearn", _unsafe(file, fmt)
+    return "sklearn", {"file": file, "format": "skops", "trusted_types": _trusted(conf)}
+
+
+def _xgboost(conf: Mapping[str, Any]) -> _Plan:
+    """MLflow's xgboost flavor: XGBoost's own file (UBJSON or JSON) with the class recorded."""
+    file = str(conf.get("data") or "")
+    fmt = str(conf.get("model_format") or file.rpartition(".")[2])
+    cls = str(conf.get("model_class") or "xgboost.core.Booster").rpartition(".")[2]
+    if fmt not in {"ubj", "json"} or cls not in XGBOOST_CLASSES or not file:
+        return "xgboost", f"its XGBoost model is a {cls} in {fmt or 'no'} format"
+    return "xgboost", {"file": file, "format": fmt, "class": cls}
+
+
+def _lightgbm(conf: Mapping[str, Any]) -> _Plan:
+    """MLflow's lightgbm flavor: a booster's text file, or a wrapper saved with skops."""
+    file = str(conf.get("data") or "model.lgb")
+    cls = str(conf.get("model_class") or "lightgbm.basic.Booster")
+    if cls == "lightgbm.basic.Booster":
+        return "lightgbm", {"file": file, "format": "text", "class": "Booster", "classes": None}
+    fmt = str(conf.get("serialization_format") or "cloudpickle")
+    if fmt != "skops":
+        return "lightgbm", _unsafe(file, fmt)
+    loader = {"file": file, "wrapper": file, "trusted_types": _trusted(conf)}
+    return "lightgbm", {**loader, "class": cls.rpartition(".")[2]}
 
 
 class MlflowFolderFlavor:

@@ -520,3 +520,24 @@ def current_settings() -> Settings:
 def forget_settings() -> None:
     """Make the next :func:`current_settings` read pyproject.toml and the environment again."""
     _current.clear()
+
+
+MLFLOW_SERVER_CREDENTIALS = (
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+)
+"""MLflow's login variables: read only to log in to an MLflow server an import reads from."""
+
+
+def mlflow_server_credentials(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The MLflow login variables that are set, for requests to an MLflow server only.
+
+    They are never settings: nothing stores, logs or prints them.
+
+    Example:
+        >>> mlflow_server_credentials({"MLFLOW_TRACKING_TOKEN": "t0k", "HOME": "/root"})
+        {'MLFLOW_TRACKING_TOKEN': 't0k'}
+    """
+    source = os.environ if environ is None else environ
+    return {name: source[name] for name in MLFLOW_SERVER_CREDENTIALS if name in source}

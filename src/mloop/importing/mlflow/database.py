@@ -39,7 +39,7 @@ from mloop.importing.mlflow.records import (
 from mloop.masking import mask_text, mask_uri
 
 REQUIRED_TABLES = frozenset({"experiments", "runs", "metrics", "params", "tags"})
-MLOOP_TABLE = "store_meta"
+STORE_META_TABLE = "store_meta"  # what an mloop store has and MLflow's does not
 """A table of mloop's own stores, which MLflow's never have."""
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -121,7 +121,7 @@ class DatabaseSource:
             raise StoreError(
                 f"cannot open the MLflow database {self.description}: {mask_text(str(err))[:300]}"
             ) from None
-        if MLOOP_TABLE in self._tables:
+        if STORE_META_TABLE in self._tables:
             self._engine.dispose()
             raise InvalidInput(
                 f"{self.description} is an mloop store, not an MLflow one: there is nothing to "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import urllib.error
 import urllib.parse
@@ -25,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mloop.config import mlflow_server_credentials
 from mloop.errors import InvalidInput, NotFound, PermissionDenied, StoreError
 from mloop.masking import mask_uri
 
@@ -77,7 +77,7 @@ class MlflowHttp:
                 f"an MLflow server URL is http(s)://HOST[:PORT], got {mask_uri(base)!r}"
             )
         self.headers: dict[str, str] = {}
-        authorization = _authorization(parsed, os.environ if environ is None else environ)
+        authorization = _authorization(parsed, mlflow_server_credentials(environ))
         if authorization:
             self.headers["Authorization"] = authorization
         host = parsed.netloc.rpartition("@")[2]

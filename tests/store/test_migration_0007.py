@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from mloop.store import schema
 from mloop.store.engine import create_engine
-from mloop.store.migrate import MIGRATIONS_DIR, current_revision, ensure_schema
+from mloop.store.migrate import current_revision, ensure_schema
+from tests.store.migrating import migrate
 
 TABLES = ("params", "tags", "latest_metrics")
 ROWS = {
@@ -29,14 +28,6 @@ ROWS = {
         ("r2", "auc", 0.5, 6, 1),
     ],
 }
-
-
-def _migrate(engine: sa.Engine, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
 
 
 def _fill(engine: sa.Engine) -> None:
@@ -93,11 +84,11 @@ def _expected() -> dict[str, list[tuple[object, ...]]]:
 
 def test_sqlite_upgrade_and_downgrade_keep_every_value(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path}/m.db")
-    _migrate(engine, "upgrade", "0006")
+    migrate(engine, "upgrade", "0006")
     _fill(engine)
     assert _clustered(engine) == dict.fromkeys(TABLES, False)
 
-    _migrate(engine, "upgrade", "0007")
+    migrate(engine, "upgrade", "0007")
     assert current_revision(engine) == "0007"
     assert _clustered(engine) == dict.fromkeys(TABLES, True)
     assert _contents(engine) == _expected()
@@ -108,7 +99,7 @@ def test_sqlite_upgrade_and_downgrade_keep_every_value(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert list(compare_metadata(MigrationContext.configure(conn), schema.metadata)) == []
 
-    _migrate(engine, "downgrade", "0006")
+    migrate(engine, "downgrade", "0006")
     assert _clustered(engine) == dict.fromkeys(TABLES, False)
     assert _contents(engine) == _expected()
     engine.dispose()
@@ -124,13 +115,13 @@ def test_a_new_sqlite_store_is_clustered_from_the_start(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_postgres_upgrade_and_downgrade_keep_every_value(postgres_store: str) -> None:
     engine = create_engine(postgres_store)
-    _migrate(engine, "upgrade", "0006")
+    migrate(engine, "upgrade", "0006")
     _fill(engine)
-    _migrate(engine, "upgrade", "0007")
+    migrate(engine, "upgrade", "0007")
     assert current_revision(engine) == "0007"
     assert _contents(engine) == _expected()
     with engine.connect() as conn:
         assert list(compare_metadata(MigrationContext.configure(conn), schema.metadata)) == []
-    _migrate(engine, "downgrade", "0006")
+    migrate(engine, "downgrade", "0006")
     assert _contents(engine) == _expected()
     engine.dispose()

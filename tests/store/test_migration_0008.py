@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from mloop.store import schema
 from mloop.store.engine import create_engine
-from mloop.store.migrate import MIGRATIONS_DIR, current_revision
+from mloop.store.migrate import current_revision
+from tests.store.migrating import migrate
 
 BEFORE = {
     ("child", "mloop.parent_run_id", "parent"),
@@ -29,14 +28,6 @@ AFTER = {
     ("twin", "mloop.parentRunId", "set-by-hand"),
     ("twin", "mloop.runName", "named-by-tag"),
 }
-
-
-def _migrate(engine: sa.Engine, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
 
 
 def _fill(engine: sa.Engine) -> None:
@@ -70,12 +61,12 @@ def _tags(engine: sa.Engine) -> set[tuple[str, str, str]]:
 
 
 def _check(engine: sa.Engine) -> None:
-    _migrate(engine, "upgrade", "0007")
+    migrate(engine, "upgrade", "0007")
     _fill(engine)
-    _migrate(engine, "upgrade", "0008")
+    migrate(engine, "upgrade", "0008")
     assert current_revision(engine) == "0008"
     assert _tags(engine) == AFTER
-    _migrate(engine, "downgrade", "0007")
+    migrate(engine, "downgrade", "0007")
     back = {
         ("child", "mloop.parent_run_id", "parent"),
         ("child", "team", "risk"),

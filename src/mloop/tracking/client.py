@@ -38,7 +38,6 @@ from mloop.entities import (
 from mloop.errors import AlreadyExists, Conflict, InvalidInput
 from mloop.store.names import MAX_RUN_NAME_LENGTH, validate_name
 from mloop.store.protocols.tracking import NewRun, Termination
-from mloop.store.set import StoreSet
 from mloop.tracking import entity_filter, lifecycle
 from mloop.tracking.connection import Backend, connect
 from mloop.tracking.environment import capture_environment as _capture_environment
@@ -123,16 +122,6 @@ class Client(RunLogging, RunArtifacts, RunSearch):
         self._backend: Backend = connect(self.settings)
         self._live_runs: set[str] = set()
         self._live_experiments: set[str] = set()
-
-    @property
-    def tracking_uri(self) -> str:
-        """The metadata store URL this client writes to."""
-        return self._stores.uri
-
-    @property
-    def project(self) -> str:
-        """The project whose experiments this client finds by name."""
-        return self.context.project
 
     # -- experiments -----------------------------------------------------
     def create_experiment(
@@ -345,17 +334,6 @@ class Client(RunLogging, RunArtifacts, RunSearch):
                 f"experiment {experiment.name!r} is deleted; restore it before adding runs"
             )
         self._live_experiments.add(experiment_id)
-
-    @property
-    def stores(self) -> StoreSet:
-        """The store set of this client's tracking URI: every domain's store, one connection pool.
-
-        Example:
-            >>> import mloop
-            >>> mloop.Client().stores.datasets.list_datasets()
-            []
-        """
-        return self._stores
 
 
 def experiment_named(client: Client, name: str) -> Experiment:

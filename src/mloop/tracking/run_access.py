@@ -2,8 +2,9 @@
 
 :class:`RunAccess` holds the state a :class:`~mloop.tracking.client.Client`
 sets up (its context, stores and background writer, the runs and experiments
-this process knows) and the few steps the logging, artifact and search parts
-share: reading a run, checking it can be written to, flushing the writer.
+this process knows), the properties showing it, and the few steps the
+logging, artifact and search parts share: reading a run, checking it can be
+written to, flushing the writer.
 
 Example:
     >>> from mloop.tracking.client import Client
@@ -38,6 +39,27 @@ class RunAccess:
     _backend: Backend
     _live_runs: set[str]
     _live_experiments: set[str]
+
+    @property
+    def tracking_uri(self) -> str:
+        """The metadata store URL this client writes to."""
+        return self._stores.uri
+
+    @property
+    def project(self) -> str:
+        """The project whose experiments this client finds by name."""
+        return self.context.project
+
+    @property
+    def stores(self) -> StoreSet:
+        """The store set of this client's tracking URI: every domain's store, one connection pool.
+
+        Example:
+            >>> import mloop
+            >>> mloop.Client().stores.datasets.list_datasets()
+            []
+        """
+        return self._stores
 
     def get_run(self, run_id: str) -> Run:
         """The run with its params, tags, latest metrics, inputs and outputs."""

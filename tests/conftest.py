@@ -11,7 +11,7 @@ import pytest
 
 from mloop.config import forget_settings
 from mloop.models.api import clear_cache as clear_model_cache
-from mloop.tracking import fluent
+from mloop.tracking import active_runs, fluent, fluent_target
 from mloop.tracking.connection import disconnect_all
 from tests.s3_server import s3_bucket as s3_bucket  # moto's S3 server, started when asked for
 from tests.s3_server import s3_server as s3_server
@@ -25,9 +25,9 @@ def _reset_fluent() -> None:
         fluent.end_run()
     fluent.set_tracking_uri("")
     fluent.set_project(None)
-    fluent._experiment_id = None
-    fluent._last_client = None
-    fluent._last_run_id = None
+    fluent_target._experiment_id = None
+    fluent_target._last_client = None
+    active_runs._last_run_id = None
     forget_settings()
 
 

@@ -78,3 +78,12 @@ class ParamsScaler(PythonModel):
         self, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> np.ndarray:
         return model_input.to_numpy(dtype=float).sum(axis=1) * (params or {}).get("factor", 1.0)
+
+
+class ParamsEcho(PythonModel):
+    """Returns the params its ``predict`` was given, as MLflow's form takes them."""
+
+    def predict(
+        self, context: ModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        return params

@@ -17,7 +17,7 @@ import pytest
 
 import mloop
 from mloop.entities import RunTable
-from mloop.tracking import fluent
+from mloop.tracking import fluent_runs
 from mloop.tracking.frames import concat_tables, runs_to_frame, runs_to_table, table_to_frame
 
 SEARCHES: list[tuple[str | None, list[str] | None, int]] = [
@@ -48,7 +48,7 @@ def _log_runs(count: int) -> None:
 
 def _check_frame_and_list_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     # Small pages, so both paths walk several pages and join them.
-    monkeypatch.setattr(fluent, "_MAX_PAGE", 40)
+    monkeypatch.setattr(fluent_runs, "_MAX_PAGE", 40)
     for flt, order, limit in SEARCHES:
         frame = mloop.search_runs(
             experiment_names=["frames"], filter_string=flt, order_by=order, max_results=limit

@@ -10,7 +10,7 @@ import pytest
 import mloop
 from mloop.entities import LifecycleStage, Metric, Param, RunStatus, RunTag, ViewType
 from mloop.errors import AlreadyExists, FilterSyntaxError, InvalidInput, NotFound
-from mloop.tracking import entity_filter, fluent
+from mloop.tracking import active_runs, entity_filter
 
 
 def test_experiments_are_created_found_searched_and_deleted(home: Path) -> None:
@@ -83,7 +83,7 @@ def test_the_mlflow_run_name_tag_names_a_run(home: Path) -> None:
 def test_last_active_run_is_the_active_or_the_last_started(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fluent, "_last_run_id", None)
+    monkeypatch.setattr(active_runs, "_last_run_id", None)
     assert mloop.last_active_run() is None
     with mloop.start_run() as run:
         mloop.log_metric("loss", 0.5)

@@ -20,6 +20,7 @@ from typing import Any
 from mloop.errors import InvalidInput
 from mloop.models import examples
 from mloop.models.flavors import Predictor
+from mloop.models.inference_params import ParamEnforcer
 from mloop.models.package import Manifest
 from mloop.models.signature import Enforcer, Signature
 
@@ -67,6 +68,9 @@ class LoadedModel:
         self.path = path
         self._predictor = predictor
         self._enforce = Enforcer(manifest.signature)
+        self._params = ParamEnforcer(manifest.signature)
+        # Declared defaults go only to a model that takes params; others predict as before.
+        self._fills_defaults = self._params.fills_defaults and predictor.takes_params
         self._predict = predictor.predict
 
     def __repr__(self) -> str:
@@ -108,15 +112,25 @@ class LoadedModel:
         """Predictions for ``data``, after checking it against the signature.
 
         ``params`` go to a :class:`~mloop.models.PythonModel` whose ``predict``
-        takes them (MLflow's ``predict(self, context, model_input, params=None)``).
+        takes them (MLflow's ``predict(self, context, model_input, params=None)``),
+        checked as MLflow checks them when the signature declares params: those
+        left out get their defaults, given ones are converted to the declared
+        type and shape where that is safe, undeclared ones are dropped with a
+        warning. A signature that declares no params drops them all with a
+        warning; a model without a signature gets them as they are.
 
         Raises:
             InvalidInput: a missing column, or a type or shape the signature does not accept;
-                ``params`` for a model that takes none.
+                a param of a type or shape its declaration does not accept; ``params`` for a
+                model that takes none.
         """
-        if params is None:
+        if params is None and not self._fills_defaults:
             return self._predict(self._enforce(data))
-        return self._predictor.predict_with_params(self._enforce(data), dict(params))
+        prepared = self._enforce(data)
+        chosen = self._params(params)
+        if chosen is None:
+            return self._predict(prepared)
+        return self._predictor.predict_with_params(prepared, chosen)
 
     def unwrap_python_model(self) -> Any:
         """The :class:`~mloop.models.PythonModel` instance inside a ``pyfunc`` package.

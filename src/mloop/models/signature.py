@@ -82,8 +82,8 @@ class Signature:
     """What a model takes (``inputs``), returns (``outputs``) and its inference ``params``.
 
     ``params`` is recorded in the package (from ``infer_signature(..., params=)``),
-    as MLflow's signature records them; ``predict(data, params=)`` passes the
-    caller's params to the model as they are.
+    as MLflow's signature records them; ``predict(data, params=)`` checks the
+    caller's params against them (see :mod:`mloop.models.inference_params`).
     """
 
     inputs: Inputs

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from mloop.entities import Experiment, ViewType
-from mloop.tracking.fluent import current_client
+from mloop.tracking.fluent_target import current_client
 
 
 def create_experiment(

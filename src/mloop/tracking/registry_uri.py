@@ -22,7 +22,7 @@ import os
 from mloop.config import tracking_uri_from
 from mloop.errors import InvalidInput
 from mloop.masking import mask_uri
-from mloop.tracking.fluent import get_tracking_uri
+from mloop.tracking.fluent_target import get_tracking_uri
 
 
 def get_registry_uri() -> str:

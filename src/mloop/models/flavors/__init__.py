@@ -72,6 +72,8 @@ class Predictor(abc.ABC):
     """
 
     has_proba = False
+    takes_params = False
+    """Whether ``predict_with_params`` hands params to the model (else it refuses them)."""
 
     def __init__(self, model: Any) -> None:
         self.model = model

@@ -47,6 +47,7 @@ class PythonModelPredictor(Predictor):
         self.has_proba = callable(getattr(model, "predict_proba", None))
         self.context = context or ModelContext({}, {})
         self.mlflow_form = takes_context(model.predict)
+        self.takes_params = _takes_params(model.predict)
 
     def predict(self, data: Any) -> Any:
         """The model's ``predict`` (given the context first when it is written MLflow's way)."""
@@ -56,7 +57,7 @@ class PythonModelPredictor(Predictor):
 
     def predict_with_params(self, data: Any, params: dict[str, Any]) -> Any:
         """The model's ``predict`` given ``params``, when it is written to take them."""
-        if not _takes_params(self.model.predict):
+        if not self.takes_params:
             return super().predict_with_params(data, params)
         if self.mlflow_form:
             return self.model.predict(self.context, data, params=params)

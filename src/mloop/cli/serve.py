@@ -1,0 +1,102 @@
+"""``mloop serve``: models behind HTTP (MLflow's scoring protocol, Open Inference V2, /predict)."""
+
+from __future__ import annotations
+
+import typer
+
+from mloop.cli.context import use_store
+from mloop.cli.output import handle_errors, say
+from mloop.errors import InvalidInput, MissingExtra
+
+
+def _split_name(given: str) -> tuple[str, str | None]:
+    """``URI=NAME`` → (URI, NAME); a plain URI → (URI, None). ``=`` inside a URI is kept."""
+    uri, sep, name = given.rpartition("=")
+    if sep and name and "/" not in name and ":" not in name:
+        return uri, name
+    return given, None
+
+
+@handle_errors
+def serve_command(
+    ctx: typer.Context,
+    models: list[str] = typer.Argument(
+        ...,
+        help="Model URIs (models:/credit@champion, runs:/ID/model, a folder); URI=NAME serves "
+        "one under another name.",
+        show_default=False,
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="The name to serve a single model under (default: its registered name)."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; 0.0.0.0 for every one."),
+    port: int = typer.Option(8080, "--port", help="Port to listen on.", min=0, max=65535),
+    workers: int = typer.Option(1, "--workers", help="Server processes.", min=1, max=64),
+    max_batch_rows: int = typer.Option(
+        64, "--max-batch-rows", help="Rows in one model call; 1 turns batching off.", min=1
+    ),
+    max_wait_ms: float = typer.Option(
+        2.0,
+        "--max-wait-ms",
+        help="How long a batch under load may wait to grow (a request to an idle model never "
+        "waits).",
+        min=0.0,
+        max=10_000.0,
+    ),
+    max_queue: int = typer.Option(
+        1024, "--max-queue", help="Requests that may wait before new ones get 503.", min=1
+    ),
+    timeout: float = typer.Option(
+        30.0, "--timeout", help="Seconds a request may take before it gets 504.", min=0.001
+    ),
+    max_body_mb: float = typer.Option(
+        32.0, "--max-body-mb", help="Largest request body, in MiB (413 above).", min=0.001
+    ),
+    refresh: float = typer.Option(
+        5.0,
+        "--refresh",
+        help="Seconds between looks at moving URIs (an alias, the latest version).",
+        min=0.1,
+    ),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+) -> None:
+    """Serve models over HTTP until Ctrl-C (or SIGTERM), which drains in-flight requests."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingExtra("uvicorn", extra="serve") from None
+    from mloop.serving.batching import BatchSettings
+    from mloop.serving.server import MiB, ServerSettings
+    from mloop.serving.served import served_name
+
+    pairs = [_split_name(given) for given in models]
+    if name is not None:
+        if len(pairs) != 1:
+            raise InvalidInput("--name names a single model; for several, give URI=NAME each")
+        pairs = [(pairs[0][0], name)]
+    named = [(chosen or served_name(uri), uri) for uri, chosen in pairs]
+    settings = ServerSettings(
+        batching=BatchSettings(max_batch_rows, max_wait_ms, max_queue),
+        max_body_bytes=int(max_body_mb * MiB),
+        timeout_seconds=timeout,
+        refresh_seconds=refresh,
+    )
+    use_store(ctx)
+    say(f"serving {', '.join(n for n, _ in named)} on http://{host}:{port}")
+    common = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": 30}
+    if workers == 1:
+        from mloop.serving.app import app
+
+        uvicorn.run(app(dict(named), settings=settings), **common)
+        return
+    # Each worker process builds its own app from the spec (and its own batchers and metrics).
+    import os
+
+    from mloop.serving.app import SPEC_VARIABLE, spec_to_environment
+
+    options = ctx.find_root().obj or {}
+    for option, variable in (("tracking_uri", "MLOOP_TRACKING_URI"), ("artifacts_uri", "MLOOP_ARTIFACTS_URI")):
+        if options.get(option):
+            os.environ[variable] = options[option]
+    os.environ[SPEC_VARIABLE] = spec_to_environment(named, settings)
+    uvicorn.run("mloop.serving.app:from_environment", factory=True, workers=workers, **common)

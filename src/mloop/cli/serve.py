@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from mloop.cli.context import use_store
@@ -27,7 +29,9 @@ def serve_command(
         show_default=False,
     ),
     name: str | None = typer.Option(
-        None, "--name", help="The name to serve a single model under (default: its registered name)."
+        None,
+        "--name",
+        help="The name to serve a single model under (default: its registered name).",
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; 0.0.0.0 for every one."),
     port: int = typer.Option(8080, "--port", help="Port to listen on.", min=0, max=65535),
@@ -66,8 +70,8 @@ def serve_command(
     except ImportError:
         raise MissingExtra("uvicorn", extra="serve") from None
     from mloop.serving.batching import BatchSettings
-    from mloop.serving.server import MiB, ServerSettings
     from mloop.serving.served import served_name
+    from mloop.serving.server import MiB, ServerSettings
 
     pairs = [_split_name(given) for given in models]
     if name is not None:
@@ -83,7 +87,12 @@ def serve_command(
     )
     use_store(ctx)
     say(f"serving {', '.join(n for n, _ in named)} on http://{host}:{port}")
-    common = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": 30}
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "timeout_graceful_shutdown": 30,
+    }
     if workers == 1:
         from mloop.serving.app import app
 
@@ -95,7 +104,10 @@ def serve_command(
     from mloop.serving.app import SPEC_VARIABLE, spec_to_environment
 
     options = ctx.find_root().obj or {}
-    for option, variable in (("tracking_uri", "MLOOP_TRACKING_URI"), ("artifacts_uri", "MLOOP_ARTIFACTS_URI")):
+    for option, variable in (
+        ("tracking_uri", "MLOOP_TRACKING_URI"),
+        ("artifacts_uri", "MLOOP_ARTIFACTS_URI"),
+    ):
         if options.get(option):
             os.environ[variable] = options[option]
     os.environ[SPEC_VARIABLE] = spec_to_environment(named, settings)

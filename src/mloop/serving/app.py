@@ -24,6 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -32,7 +33,6 @@ from fastapi.responses import Response
 from mloop import __version__
 from mloop.errors import InvalidInput, MloopError, NotFound
 from mloop.serving import open_inference, scoring
-from mloop.serving.batching import QueueFull
 from mloop.serving.plain import decode_plain
 from mloop.serving.server import ModelServer, NotReady, ServerSettings
 
@@ -48,18 +48,12 @@ _V2_READY_BODY = b'{"ready": true}'
 class BodyTooLarge(MloopError):
     """A request body over the server's limit (413)."""
 
+    http_status = 413
+
 
 def _status_of(err: BaseException) -> int:
-    if isinstance(err, BodyTooLarge):
-        return 413
-    if isinstance(err, scoring.UnsupportedContentType):
-        return 415
-    if isinstance(err, InvalidInput):
-        return 400
-    if isinstance(err, NotReady | QueueFull):
-        return 503
-    if isinstance(err, NotFound):
-        return 404
+    if isinstance(err, MloopError):
+        return err.http_status
     if isinstance(err, TimeoutError):
         return 504
     return 500
@@ -166,7 +160,14 @@ def create_app(server: ModelServer) -> FastAPI:
             result = await server.predict(served.name, data, extra.get("params"), checked=checked)
             payload, headers = encode(result.values, result.version, request_id, extra)
             status = 200
-            response = answer(payload, 200, request_id, version=version, headers=headers)
+            response = answer(
+                payload,
+                200,
+                request_id,
+                version=version,
+                headers=headers,
+                media_type=extra.get("media_type", JSON),
+            )
         except Exception as err:
             status = _status_of(err)
             if status == 500:
@@ -226,7 +227,9 @@ def create_app(server: ModelServer) -> FastAPI:
     async def predict(request: Request) -> Response:
         return await run(request, None, "plain", plain_decode, scoring_encode, plain_error)
 
-    @api.post("/models/{name}/predict", tags=["plain"], summary="Predict with one of several models")
+    @api.post(
+        "/models/{name}/predict", tags=["plain"], summary="Predict with one of several models"
+    )
     async def model_predict(name: str, request: Request) -> Response:
         return await run(request, name, "plain", plain_decode, scoring_encode, plain_error)
 
@@ -236,7 +239,13 @@ def create_app(server: ModelServer) -> FastAPI:
         length = request.headers.get("inference-header-content-length")
         header_length = int(length) if length and length.isdigit() else None
         decoded = open_inference.decode_infer(body, signature, header_length=header_length)
-        return decoded.data, {"params": None, "v2": decoded, "signature": signature}
+        extra = {
+            "params": decoded.parameters or None,
+            "v2": decoded,
+            "signature": signature,
+            "media_type": "application/octet-stream" if decoded.binary_outputs else JSON,
+        }
+        return decoded.data, extra
 
     def v2_encoder(name: str) -> Callable[[Any, str, str, Any], tuple[bytes, Mapping[str, str]]]:
         def encode(
@@ -250,6 +259,7 @@ def create_app(server: ModelServer) -> FastAPI:
                 values,
                 extra["signature"],
                 binary=decoded.binary_outputs,
+                outputs=decoded.outputs,
             )
 
         return encode
@@ -274,7 +284,7 @@ def create_app(server: ModelServer) -> FastAPI:
         body = {
             "name": "mloop",
             "version": __version__,
-            "extensions": list(open_inference.EXTENSIONS),
+            "extensions": ["binary_tensor_data"],
         }
         return Response(json.dumps(body).encode(), media_type=JSON)
 
@@ -285,7 +295,9 @@ def create_app(server: ModelServer) -> FastAPI:
     @api.get("/v2/health/ready", tags=["Open Inference V2"], summary="Readiness of every model")
     async def v2_ready() -> Response:
         ready = server.ready
-        return Response(json.dumps({"ready": ready}).encode(), 200 if ready else 503, media_type=JSON)
+        return Response(
+            json.dumps({"ready": ready}).encode(), 200 if ready else 503, media_type=JSON
+        )
 
     async def metadata(name: str, version: str | None) -> Response:
         try:
@@ -313,19 +325,37 @@ def create_app(server: ModelServer) -> FastAPI:
             return v2_failure(err)
         return await run(request, name, "v2", v2_decode, v2_encoder(name), v2_error)
 
-    tag = ["Open Inference V2"]
-    api.add_api_route("/v2/models/{name}", metadata_latest(metadata), methods=["GET"], tags=tag,
-                      summary="Model metadata: its inputs and outputs")  # fmt: skip
-    api.add_api_route("/v2/models/{name}/versions/{version}", metadata, methods=["GET"], tags=tag,
-                      summary="Model metadata of one version")  # fmt: skip
-    api.add_api_route("/v2/models/{name}/ready", ready_latest(model_ready), methods=["GET"],
-                      tags=tag, summary="Model readiness")  # fmt: skip
-    api.add_api_route("/v2/models/{name}/versions/{version}/ready", model_ready, methods=["GET"],
-                      tags=tag, summary="Readiness of one version")  # fmt: skip
-    api.add_api_route("/v2/models/{name}/infer", infer_latest(infer), methods=["POST"], tags=tag,
-                      summary="Inference")  # fmt: skip
-    api.add_api_route("/v2/models/{name}/versions/{version}/infer", infer, methods=["POST"],
-                      tags=tag, summary="Inference with one version")  # fmt: skip
+    v2: list[str | Enum] = ["Open Inference V2"]
+
+    @api.get("/v2/models/{name}", tags=v2, summary="Model metadata: its inputs and outputs")
+    async def v2_metadata(name: str) -> Response:
+        return await metadata(name, None)
+
+    @api.get(
+        "/v2/models/{name}/versions/{version}", tags=v2, summary="Model metadata of one version"
+    )
+    async def v2_version_metadata(name: str, version: str) -> Response:
+        return await metadata(name, version)
+
+    @api.get("/v2/models/{name}/ready", tags=v2, summary="Model readiness")
+    async def v2_model_ready(name: str) -> Response:
+        return await model_ready(name, None)
+
+    @api.get(
+        "/v2/models/{name}/versions/{version}/ready", tags=v2, summary="Readiness of one version"
+    )
+    async def v2_version_ready(name: str, version: str) -> Response:
+        return await model_ready(name, version)
+
+    @api.post("/v2/models/{name}/infer", tags=v2, summary="Inference")
+    async def v2_infer(name: str, request: Request) -> Response:
+        return await infer(name, None, request)
+
+    @api.post(
+        "/v2/models/{name}/versions/{version}/infer", tags=v2, summary="Inference by one version"
+    )
+    async def v2_version_infer(name: str, version: str, request: Request) -> Response:
+        return await infer(name, version, request)
 
     # -- metrics ----------------------------------------------------------------------------------
 
@@ -335,27 +365,6 @@ def create_app(server: ModelServer) -> FastAPI:
         return Response(body, media_type=content_type)
 
     return api
-
-
-def metadata_latest(handler: Callable[[str, str | None], Any]) -> Callable[[str], Any]:
-    """``handler`` for the version serving now (routes without ``/versions/{version}``)."""
-
-    async def latest(name: str) -> Any:
-        return await handler(name, None)
-
-    return latest
-
-
-ready_latest = metadata_latest
-
-
-def infer_latest(handler: Callable[[str, str | None, Request], Any]) -> Callable[..., Any]:
-    """The infer ``handler`` for the version serving now."""
-
-    async def latest(name: str, request: Request) -> Any:
-        return await handler(name, None, request)
-
-    return latest
 
 
 def app(
@@ -404,7 +413,7 @@ def spec_to_environment(models: Sequence[tuple[str, str]], settings: ServerSetti
 
 
 def from_environment() -> FastAPI:
-    """The app ``MLOOP_SERVE_SPEC`` describes: how each worker of ``mloop serve --workers N`` starts.
+    """The app ``MLOOP_SERVE_SPEC`` describes: how each ``mloop serve --workers N`` worker starts.
 
     Raises:
         InvalidInput: the variable is missing or malformed.

@@ -40,7 +40,9 @@ from mloop.errors import MloopError
 
 
 class QueueFull(MloopError):
-    """The model's queue is full: the request was refused without being queued."""
+    """The model's queue is full: the request was refused without being queued (503)."""
+
+    http_status = 503
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +89,7 @@ class _Pending:
 
 @dataclasses.dataclass(frozen=True)
 class BatchStats:
-    """What one model call carried: its requests and rows, and whether it fell back to one by one."""
+    """What one model call carried: its requests and rows, and whether it was split up."""
 
     requests: int
     rows: int
@@ -151,9 +153,7 @@ class Batcher:
         if self._worker is None:
             self._wakeup = asyncio.Event()
             self._worker = loop.create_task(self._work())
-        pending = _Pending(
-            data, rows, alone, time.monotonic(), self._busy, loop.create_future()
-        )
+        pending = _Pending(data, rows, alone, time.monotonic(), self._busy, loop.create_future())
         self._queue.append(pending)
         assert self._wakeup is not None
         self._wakeup.set()

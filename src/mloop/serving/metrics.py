@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,13 +38,12 @@ class _PredictionValues(Collector):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._values: dict[tuple[str, str], list[float]] = {}
+        self._values: dict[tuple[str, str], tuple[int, float]] = {}
 
     def add(self, model: str, version: str, count: int, total: float) -> None:
         with self._lock:
-            entry = self._values.setdefault((model, version), [0.0, 0.0])
-            entry[0] += count
-            entry[1] += total
+            before, before_total = self._values.get((model, version), (0, 0.0))
+            self._values[(model, version)] = (before + count, before_total + total)
 
     def collect(self) -> Iterator[SummaryMetricFamily]:
         family = SummaryMetricFamily(
@@ -154,13 +154,13 @@ class ServerMetrics:
         finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
         self._values.add(model, version, int(finite.size), float(finite.sum()))
 
-    def serving(self, model: str, version: str, digest: str, previous: tuple[str, str] | None) -> None:
+    def serving(
+        self, model: str, version: str, digest: str, previous: tuple[str, str] | None
+    ) -> None:
         """Mark ``version`` as the one serving ``model`` (and the previous one as gone)."""
         if previous is not None:
-            try:
+            with contextlib.suppress(KeyError):
                 self.info.remove(model, *previous)
-            except KeyError:
-                pass
         self.info.labels(model, version, digest).set(1)
         self.ready.labels(model).set(1)
 

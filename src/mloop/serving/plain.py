@@ -41,9 +41,9 @@ def decode_plain(body: bytes) -> Any:
             raise InvalidInput(f"a list body must hold one object per row: {_USAGE}")
         return pd.DataFrame.from_records(value)
     if isinstance(value, dict) and value:
-        lengths = {len(v) if isinstance(v, list) else None for v in value.values()}
-        if None in lengths:
+        if not all(isinstance(v, list) for v in value.values()):
             raise InvalidInput(f"every value of a columns body must be a list: {_USAGE}")
+        lengths = {len(v) for v in value.values()}
         if len(lengths) != 1:
             raise InvalidInput(f"the columns are not equally long ({sorted(lengths)}): {_USAGE}")
         return pd.DataFrame(value)

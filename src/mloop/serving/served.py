@@ -58,7 +58,7 @@ def served_name(uri: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Version:
-    """One loaded package: the model, its registered version (None for a folder or run) and digest."""
+    """One loaded package: the model, its registered version (None for a folder or run), digest."""
 
     model: LoadedModel
     version: str | None

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -44,6 +45,8 @@ MiB = 1024 * 1024
 
 class NotReady(MloopError):
     """The model is served here but no version of it is loaded yet (the server answers 503)."""
+
+    http_status = 503
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,12 +127,10 @@ class ModelServer:
         if not models:
             raise InvalidInput("serve at least one model")
         self.settings = settings or ServerSettings()
-        self.models = {
-            name: ServedModel(name, uri, context=context) for name, uri in models
-        }
+        self.models = {name: ServedModel(name, uri, context=context) for name, uri in models}
         check_names(list(self.models.values()))
-        self.metrics = ServerMetrics(self.queue_depths)
         self._batchers: dict[tuple[str, str], Batcher] = {}
+        self.metrics = ServerMetrics(self.queue_depths)
         self._follow: asyncio.Task[None] | None = None
         self.started_at = time.time()
 
@@ -257,8 +258,8 @@ class ModelServer:
         """
         version, prepared = checked or self.check(name, data)
         batcher = self._batcher(name, version)
+        submitted: Any = (prepared, dict(params)) if params else prepared
         alone = bool(params)
-        submitted: Any = (prepared, dict(params)) if alone else prepared
         async with asyncio.timeout(self.settings.timeout_seconds):
             values = await batcher.submit(submitted, rows=_rows(prepared), alone=alone)
         self.metrics.predictions(name, version.label, values)
@@ -293,10 +294,8 @@ class ModelServer:
         """Stop following URIs and answer every queued request (a graceful shutdown)."""
         if self._follow is not None:
             self._follow.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._follow
-            except asyncio.CancelledError:
-                pass
         batchers = list(self._batchers.values())
         self._batchers.clear()
         await asyncio.gather(*(batcher.close() for batcher in batchers))

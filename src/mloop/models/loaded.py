@@ -133,7 +133,7 @@ class LoadedModel:
         return self._predictor.predict_with_params(prepared, chosen)
 
     def check_input(self, data: Any) -> Any:
-        """``data`` as the model takes it, checked against the signature; what ``predict`` does first.
+        """``data`` as the model takes it, checked against the signature, as ``predict`` does.
 
         A server checks each request on its own (so a bad one gets its own
         error), then predicts several checked inputs in one call with

@@ -236,7 +236,7 @@ def test_an_alias_move_is_served_without_a_restart(
         metrics = httpx.get(f"{url}/metrics").text
     assert second.headers["x-model-version"] == "2"
     assert second.json()["predictions"] == [0] * len(rows)
-    assert 'mloop_model_info{digest=' in metrics and 'version="2"' in metrics
+    assert "mloop_model_info{digest=" in metrics and 'version="2"' in metrics
 
 
 def test_a_tampered_package_is_refused_at_start(model_dir: Path) -> None:

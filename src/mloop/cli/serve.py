@@ -10,6 +10,8 @@ from mloop.cli.context import use_store
 from mloop.cli.output import handle_errors, say
 from mloop.errors import InvalidInput, MissingExtra
 
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
 
 def _split_name(given: str) -> tuple[str, str | None]:
     """``URI=NAME`` → (URI, NAME); a plain URI → (URI, None). ``=`` inside a URI is kept."""
@@ -17,6 +19,29 @@ def _split_name(given: str) -> tuple[str, str | None]:
     if sep and name and "/" not in name and ":" not in name:
         return uri, name
     return given, None
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse an address another process listens on, before any model is loaded.
+
+    Raises:
+        InvalidInput: the port is taken, or the host is not an address of this machine.
+    """
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise InvalidInput(f"--host {host!r} is not an address here ({err.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as err:
+            raise InvalidInput(
+                f"cannot listen on {host}:{port} ({err.strerror}): choose another --port"
+            ) from None
 
 
 @handle_errors
@@ -63,6 +88,11 @@ def serve_command(
         min=0.1,
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+    access_log: bool = typer.Option(
+        False,
+        "--access-log/--no-access-log",
+        help="Log a line per request on stderr (costs throughput).",
+    ),
 ) -> None:
     """Serve models over HTTP until Ctrl-C (or SIGTERM), which drains in-flight requests."""
     try:
@@ -73,6 +103,10 @@ def serve_command(
     from mloop.serving.served import served_name
     from mloop.serving.server import MiB, ServerSettings
 
+    if log_level.lower() not in _LOG_LEVELS:
+        raise InvalidInput(
+            f"--log-level must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
+        )
     pairs = [_split_name(given) for given in models]
     if name is not None:
         if len(pairs) != 1:
@@ -86,17 +120,28 @@ def serve_command(
         refresh_seconds=refresh,
     )
     use_store(ctx)
-    say(f"serving {', '.join(n for n, _ in named)} on http://{host}:{port}")
+    from mloop.serving.app import create_app
+    from mloop.serving.server import ModelServer
+
+    server = ModelServer(named, settings=settings)  # refuses a name used twice
+    _check_free(host, port)
+    # Loaded here, before the server starts: a wrong URI is a clear error, not a traceback.
+    server.load()
+    versions = ", ".join(
+        f"{served.name} ({served.current.label})"
+        for served in server.models.values()
+        if served.current is not None
+    )
+    say(f"serving {versions} on http://{host}:{port}")
     common: dict[str, Any] = {
         "host": host,
         "port": port,
-        "log_level": log_level,
+        "log_level": log_level.lower(),
+        "access_log": access_log,
         "timeout_graceful_shutdown": 30,
     }
     if workers == 1:
-        from mloop.serving.app import app
-
-        uvicorn.run(app(dict(named), settings=settings), **common)
+        uvicorn.run(create_app(server), **common)
         return
     # Each worker process builds its own app from the spec (and its own batchers and metrics).
     import os

@@ -127,8 +127,9 @@ class ModelServer:
         if not models:
             raise InvalidInput("serve at least one model")
         self.settings = settings or ServerSettings()
-        self.models = {name: ServedModel(name, uri, context=context) for name, uri in models}
-        check_names(list(self.models.values()))
+        served = [ServedModel(name, uri, context=context) for name, uri in models]
+        check_names(served)
+        self.models = {model.name: model for model in served}
         self._batchers: dict[tuple[str, str], Batcher] = {}
         self.metrics = ServerMetrics(self.queue_depths)
         self._follow: asyncio.Task[None] | None = None
@@ -184,6 +185,15 @@ class ModelServer:
                 f"this server serves several models ({names}): send to /models/NAME/invocations"
             )
         return next(iter(self.models.values()))
+
+    def load(self) -> None:
+        """Load every model now, in this thread: errors surface before a server starts.
+
+        Raises:
+            MloopError: a model could not be found, verified or loaded.
+        """
+        for served in self.models.values():
+            self._refresh(served)
 
     async def start(self) -> None:
         """Load every model (in threads, in parallel), then follow the URIs that move.

@@ -143,17 +143,12 @@ def serve_command(
     if workers == 1:
         uvicorn.run(create_app(server), **common)
         return
-    # Each worker process builds its own app from the spec (and its own batchers and metrics).
-    import os
+    # Each worker process builds its own app (and its own batchers and metrics).
+    from uvicorn.supervisors import Multiprocess
 
-    from mloop.serving.app import SPEC_VARIABLE, spec_to_environment
+    from mloop.context import current
+    from mloop.serving.app import AppFactory
 
-    options = ctx.find_root().obj or {}
-    for option, variable in (
-        ("tracking_uri", "MLOOP_TRACKING_URI"),
-        ("artifacts_uri", "MLOOP_ARTIFACTS_URI"),
-    ):
-        if options.get(option):
-            os.environ[variable] = options[option]
-    os.environ[SPEC_VARIABLE] = spec_to_environment(named, settings)
-    uvicorn.run("mloop.serving.app:from_environment", factory=True, workers=workers, **common)
+    factory = AppFactory(tuple(named), settings, current.tracking_uri(), current.artifacts_uri())
+    config = uvicorn.Config(factory, factory=True, workers=workers, **common)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -19,6 +19,7 @@ queue 503 with ``Retry-After``; a request that runs past its timeout 504.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -31,7 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from mloop import __version__
-from mloop.errors import InvalidInput, MloopError, NotFound
+from mloop.errors import MloopError, NotFound
 from mloop.serving import open_inference, scoring
 from mloop.serving.plain import decode_plain
 from mloop.serving.server import ModelServer, NotReady, ServerSettings
@@ -389,51 +390,25 @@ def app(
     return create_app(server)
 
 
-SPEC_VARIABLE = "MLOOP_SERVE_SPEC"
-
-
-def spec_to_environment(models: Sequence[tuple[str, str]], settings: ServerSettings) -> str:
-    """What :func:`from_environment` reads: the models and settings, as JSON.
+@dataclasses.dataclass(frozen=True)
+class AppFactory:
+    """Builds the app in each worker process of ``mloop serve --workers N`` (picklable).
 
     Example:
-        >>> text = spec_to_environment([("credit", "models:/credit@champion")], ServerSettings())
-        >>> json.loads(text)["models"]
-        [['credit', 'models:/credit@champion']]
+        >>> factory = AppFactory((("credit", "models:/credit@champion"),), ServerSettings())
+        >>> factory.models[0][0]
+        'credit'
     """
-    batching = settings.batching
-    return json.dumps(
-        {
-            "models": [list(pair) for pair in models],
-            "batching": [batching.max_batch_rows, batching.max_wait_ms, batching.max_queue],
-            "max_body_bytes": settings.max_body_bytes,
-            "timeout_seconds": settings.timeout_seconds,
-            "refresh_seconds": settings.refresh_seconds,
-        }
-    )
 
+    models: tuple[tuple[str, str], ...]
+    settings: ServerSettings
+    tracking_uri: str | None = None
+    artifacts_uri: str | None = None
 
-def from_environment() -> FastAPI:
-    """The app ``MLOOP_SERVE_SPEC`` describes: how each ``mloop serve --workers N`` worker starts.
+    def __call__(self) -> FastAPI:
+        """The app of one worker, on the store the command was pointed at."""
+        if self.tracking_uri or self.artifacts_uri:
+            from mloop.tracking import fluent
 
-    Raises:
-        InvalidInput: the variable is missing or malformed.
-    """
-    import os
-
-    from mloop.serving.batching import BatchSettings
-
-    text = os.environ.get(SPEC_VARIABLE)
-    if not text:
-        raise InvalidInput(f"{SPEC_VARIABLE} is not set: start the server with mloop serve")
-    try:
-        spec = json.loads(text)
-        settings = ServerSettings(
-            batching=BatchSettings(*spec["batching"]),
-            max_body_bytes=spec["max_body_bytes"],
-            timeout_seconds=spec["timeout_seconds"],
-            refresh_seconds=spec["refresh_seconds"],
-        )
-        models = [(str(name), str(uri)) for name, uri in spec["models"]]
-    except (ValueError, KeyError, TypeError) as err:
-        raise InvalidInput(f"{SPEC_VARIABLE} is malformed ({err})") from None
-    return create_app(ModelServer(models, settings=settings))
+            fluent.set_tracking_uri(self.tracking_uri or "", artifacts_uri=self.artifacts_uri)
+        return create_app(ModelServer(list(self.models), settings=self.settings))

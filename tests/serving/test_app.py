@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
+import gzip
+import json
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,6 +124,42 @@ def test_a_body_over_the_limit_gets_413(model_dir: Path, features: pd.DataFrame)
         answer = httpx.post(f"{url}/invocations", json=body)
     assert answer.status_code == 413
     assert "limit" in answer.json()["message"]
+
+
+def test_compressed_bodies_are_inflated_within_the_limit(
+    model_dir: Path, features: pd.DataFrame
+) -> None:
+    rows = features.iloc[:3]
+    raw = json.dumps({"dataframe_split": rows.to_dict(orient="split")}).encode()
+    raw_deflate = zlib.compressobj(wbits=-15)
+    bodies = {
+        "gzip": gzip.compress(raw),
+        "deflate": zlib.compress(raw),
+        "Deflate": raw_deflate.compress(raw) + raw_deflate.flush(),  # raw, as some clients send
+    }
+    settings = ServerSettings(max_body_bytes=len(raw) + 10)
+    with running(app([str(model_dir)], settings=settings)) as url:
+
+        def post(body: bytes, encoding: str) -> httpx.Response:
+            headers = {"content-type": "application/json", "content-encoding": encoding}
+            return httpx.post(f"{url}/invocations", content=body, headers=headers)
+
+        for encoding, body in bodies.items():
+            answer = post(body, encoding)
+            assert answer.status_code == 200, (encoding, answer.text)
+            assert answer.json() == {"predictions": expected(model_dir, rows)}
+        bomb = post(gzip.compress(raw + b" " * 100_000), "gzip")
+        truncated = post(gzip.compress(raw)[:-12], "gzip")
+        garbage = post(raw, "gzip")
+        brotli = post(raw, "br")
+    assert bomb.status_code == 413
+    assert "decompressed" in bomb.json()["message"]
+    assert truncated.status_code == 400
+    assert "truncated" in truncated.json()["message"]
+    assert garbage.status_code == 400
+    assert "not valid gzip" in garbage.json()["message"]
+    assert brotli.status_code == 415
+    assert "'br'" in brotli.json()["message"]
 
 
 def test_plain_predict_takes_records_and_columns(

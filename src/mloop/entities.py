@@ -21,6 +21,8 @@ RUN_NAME_TAG = "mloop.runName"
 """The tag that holds a run's name (MLflow's ``mlflow.runName``); setting it renames the run."""
 PARENT_RUN_TAG = "mloop.parentRunId"
 """The tag that holds a nested run's parent id (MLflow's ``mlflow.parentRunId``)."""
+MLFLOW_RUN_ID_TAG = "mloop.import.mlflow_run_id"
+"""The tag that holds the MLflow run id of a run brought by ``mloop import mlflow``."""
 
 
 class RunStatus(enum.StrEnum):

@@ -6,7 +6,9 @@ marked complete last) and verified against the manifest on every load into
 a process. Each use checks the copy's files against the stat fingerprints
 recorded when they were written, so a deleted or edited copy is fetched again
 (:mod:`mloop.artifacts.trees`); ``mloop models verify`` re-reads it in full.
-A plain folder is used where it is.
+A plain folder is used where it is. ``runs:/RUN/PATH`` with no package in the
+run's artifacts names the registered version the run produced under ``PATH``
+(a model imported from MLflow), found through the run's outputs by digest.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from mloop.artifacts.cas import ContentStore
 from mloop.artifacts.trees import materialize as copy_objects
 from mloop.artifacts.trees import naming, verify_copy
-from mloop.entities import ModelFile, ModelVersion, ModelVersionStatus
+from mloop.entities import MLFLOW_RUN_ID_TAG, ModelFile, ModelVersion, ModelVersionStatus, Run
 from mloop.errors import IntegrityError, NotFound
 from mloop.models.backend import ModelBackend
 from mloop.models.package import MANIFEST, SIGNATURE_FILE, Manifest, parse_manifest, read_manifest
@@ -139,19 +141,7 @@ def locate(be: ModelBackend, uri: ModelUri, text: str) -> Located:
         IntegrityError: run artifacts that do not match their manifest.
     """
     if uri.kind == "models":
-        version = resolve_version(be, uri)
-
-        def fetch() -> Path:  # only when the model is not loaded in this process yet
-            full = be.stores.models.get_version(version.name, version.version, with_files=True)
-            what = f"model '{version.ref}'"
-            return materialize(be.client.content, full.digest, full.files, be.cache_root, what=what)
-
-        return Located(
-            text,
-            version.digest,
-            lambda: (version.signing_key_id, version.signature),
-            fetch,
-        )
+        return _locate_version(be, resolve_version(be, uri), text)
     if uri.kind == "runs":
         return _locate_run(be, uri, text)
     return _locate_folder(be, Path(uri.path), text)
@@ -195,9 +185,65 @@ def run_package(
     return manifest, files, signature.digest if signature is not None else None
 
 
+def produced_version(be: ModelBackend, run: Run, path: str) -> ModelVersion | None:
+    """The registered version a run produced under ``path`` without a package in its artifacts.
+
+    A model MLflow logged in a run (MLflow 3 keeps it outside the run's
+    artifacts) and registered comes in with ``mloop import mlflow`` as a
+    registered version; the import records it as an output of its run, named
+    by the path the run logged it under. The version is found by that output's
+    digest, so it is exactly the package the run produced, signature and all.
+    """
+    outputs = [o for o in run.outputs if o.kind == "model" and o.name == path.strip("/")]
+    for output in outputs:
+        versions = be.stores.models.find_versions(output.digest)
+        ready = [v for v in versions if v.status == ModelVersionStatus.READY]
+        if ready:
+            return ready[0]
+    return None
+
+
+def _not_in_run(run: Run, path: str, missing: NotFound) -> NotFound:
+    """Why ``runs:/RUN/PATH`` names nothing; for a run imported from MLflow, what to do."""
+    mlflow_run = run.data.tags.get(MLFLOW_RUN_ID_TAG)
+    if not mlflow_run:
+        return missing
+    return NotFound(
+        f"run {run.info.run_id} (MLflow run {mlflow_run}, imported) has no model at {path!r}: only "
+        "models registered in MLflow come in as verified mloop packages; a model only logged "
+        "there (MLflow 3 keeps it outside the run's artifacts) or kept as plain MLflow files is "
+        f"not loaded. Register it in MLflow (mlflow.register_model('runs:/{mlflow_run}/{path}', "
+        "NAME)) and import again, then load runs:/RUN_ID/PATH or models:/NAME/VERSION"
+    )
+
+
+def _locate_version(be: ModelBackend, version: ModelVersion, text: str) -> Located:
+    def fetch() -> Path:  # only when the model is not loaded in this process yet
+        full = be.stores.models.get_version(version.name, version.version, with_files=True)
+        what = f"model '{version.ref}'"
+        return materialize(be.client.content, full.digest, full.files, be.cache_root, what=what)
+
+    return Located(
+        text,
+        version.digest,
+        lambda: (version.signing_key_id, version.signature),
+        fetch,
+    )
+
+
 def _locate_run(be: ModelBackend, uri: ModelUri, text: str) -> Located:
     assert uri.run_id is not None
-    manifest, files, detached = run_package(be, uri.run_id, uri.path)
+    try:
+        manifest, files, detached = run_package(be, uri.run_id, uri.path)
+    except NotFound as missing:
+        try:
+            run = be.client.get_run(uri.run_id)
+        except NotFound:  # no such run: the package is what was looked for
+            raise missing from None
+        version = produced_version(be, run, uri.path)
+        if version is None:
+            raise _not_in_run(run, uri.path, missing) from None
+        return _locate_version(be, version, text)
 
     def signed() -> Signed:
         if detached is None:

@@ -9,7 +9,7 @@ import pytest
 import mloop
 from mloop.context.context import Context
 from mloop.entities import RunStatus, ViewType
-from mloop.errors import InvalidInput
+from mloop.errors import InvalidInput, NotFound
 from mloop.importing.mlflow import ImportSummary, import_mlflow
 from mloop.importing.mlflow.runs import RUN_ID_TAG
 from mloop.models import registry
@@ -19,6 +19,7 @@ from mloop.tracking.client import Client
 from tests.importing.mlflow.stores import MlflowStore
 
 FINISHED_RUNS = ("parent", "child-a", "child-b")
+X = [[0.0, 1.0], [1.0, 0.0]]
 
 
 def run_import(store: MlflowStore, context: Context, **options: object) -> ImportSummary:
@@ -105,11 +106,30 @@ def check_models(context: Context, client: Client, store: MlflowStore) -> None:
     assert manifest.flavor == "mlflow"
     assert manifest.metadata["mlflow"]["stage"] == "Staging"
     assert manifest.metadata["mlflow"]["tags"] == {"validated": "yes"}
+    assert manifest.metadata["mlflow"]["artifact_path"] == "model"
     assert any(f.path == "mlflow_model/MLmodel" for f in manifest.files)
-    predictions = load("models:/scorer@champion", context=context).predict([[0.0, 1.0], [1.0, 0.0]])
+    predictions = load("models:/scorer@champion", context=context).predict(X)
     assert list(predictions) == [0, 1]
     with pytest.raises(InvalidInput, match=r"not loadable by mloop.*cloudpickle.*log_model"):
         load("models:/legacy/1", context=context)
+    check_run_uris(context, parent, store)
+
+
+def check_run_uris(context: Context, parent: mloop.Run, store: MlflowStore) -> None:
+    """``runs:/<imported run>/<name>`` loads the model MLflow logged there and registered."""
+    run_id = parent.info.run_id
+    # As a user who moved from MLflow loads it: the flavor modules, through the fluent store.
+    mloop.set_tracking_uri(
+        context.settings.tracking_uri, artifacts_uri=context.settings.artifacts_uri
+    )
+    assert list(mloop.pyfunc.load_model(f"runs:/{run_id}/model").predict(X)) == [0, 1]
+    estimator = mloop.sklearn.load_model(f"runs:/{run_id}/model2")
+    assert estimator.C == 0.5
+    second = load(f"runs:/{run_id}/model2", context=context)
+    assert second.digest == registry.get_version("scorer/2", context=context).digest
+    unregistered = rf"MLflow run {store.ids['parent']}.*Register it in MLflow.*runs:/"
+    with pytest.raises(NotFound, match=unregistered):
+        load(f"runs:/{run_id}/unregistered", context=context)
 
 
 def check_all(store: MlflowStore, context: Context) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,12 +16,15 @@ from sklearn.linear_model import LogisticRegression
 from mloop.config import Settings
 from mloop.context.context import Context
 from mloop.context.opening import open_context
+from mloop.errors import NotFound
 from mloop.importing.mlflow import import_mlflow
 from mloop.importing.mlflow.registry import version_source
+from mloop.importing.mlflow.runs import RUN_ID_TAG
 from mloop.models import api, registry
 from mloop.models.api import load
 from mloop.models.flavors.mlflow_folder import MlflowModelFolder
 from mloop.models.package import PackageSpec, write_package
+from mloop.tracking.client import Client
 
 X = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]
 Y = [0, 1, 0, 1]
@@ -175,3 +181,48 @@ def test_what_changed_in_mlflow_since_is_noted_and_left_as_it_is(
         "risk",
         2,
     )
+
+
+RUN_ARTIFACTS_MODEL = """
+import json, os, sys, tempfile
+import mlflow
+from sklearn.linear_model import LogisticRegression
+mlflow.set_tracking_uri(sys.argv[1])
+X = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]
+with mlflow.start_run() as run, tempfile.TemporaryDirectory() as tmp:
+    for name in ("model", "plain"):
+        model = LogisticRegression().fit(X, [0, 1, 0, 1])
+        mlflow.sklearn.save_model(model, os.path.join(tmp, name), pip_requirements=["scikit-learn"])
+        mlflow.log_artifacts(os.path.join(tmp, name), artifact_path=name)
+mlflow.register_model(f"runs:/{run.info.run_id}/model", "from-artifacts")
+print(json.dumps({"run": run.info.run_id}))
+"""
+
+
+def test_a_model_registered_from_run_artifacts_loads_by_its_run_uri(
+    mlflow_python: str, tmp_path: Path, context: Context
+) -> None:
+    # MLflow 2's way: the model folder in the run's artifacts, registered from runs:/RUN/model
+    # (MLflow 3 records that version's source as the folder's location).
+    env = {**os.environ, "GIT_PYTHON_REFRESH": "quiet"}
+    done = subprocess.run(
+        [mlflow_python, "-c", RUN_ARTIFACTS_MODEL, f"sqlite:///{tmp_path}/mlflow.db"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    mlflow_run = json.loads(done.stdout.strip().splitlines()[-1])["run"]
+    import_mlflow(f"sqlite:///{tmp_path}/mlflow.db", context=context)
+    run = Client(context=context).search_runs(
+        [e.experiment_id for e in Client(context=context).search_experiments()],
+        filter_string=f"tags.`{RUN_ID_TAG}` = '{mlflow_run}'",
+    )[0]
+    loaded = load(f"runs:/{run.info.run_id}/model", context=context)
+    assert loaded.digest == registry.get_version("from-artifacts/1", context=context).digest
+    assert list(loaded.predict(X)) == Y
+    # Plain MLflow files in the run, never registered: no verified package, and a clear way out.
+    with pytest.raises(NotFound, match=rf"MLflow run {mlflow_run}.*Register it in MLflow"):
+        load(f"runs:/{run.info.run_id}/plain", context=context)

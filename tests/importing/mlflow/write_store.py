@@ -5,7 +5,7 @@ Usage: python write_store.py TRACKING_URI [REGISTRY_URI]
 Two experiments (one deleted), a parent run with two nested children, metric
 histories (and a NaN), params, tags, artifacts in folders, a registered
 scikit-learn model with two versions (skops), one pickled with cloudpickle, tags on the model and a version, an
-alias and a stage; a run still RUNNING and a deleted run. Prints the MLflow
+alias and a stage, a model logged but not registered; a run still RUNNING and a deleted run. Prints the MLflow
 run ids as JSON on its last line.
 """
 
@@ -67,6 +67,8 @@ with mlflow.start_run(experiment_id=exp_id, run_name="parent") as parent:
         pip_requirements=needs,
     )
 
+    # Logged, never registered: MLflow 3 keeps it outside the run's artifacts.
+    mlflow.sklearn.log_model(model, name="unregistered", pip_requirements=needs)
     mlflow.sklearn.log_model(
         model,
         name="legacy",

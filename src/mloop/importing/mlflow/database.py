@@ -249,32 +249,39 @@ class DatabaseSource:
             "status, creation_time FROM model_versions WHERE name = :n ORDER BY version",
             n=model.name,
         )
-        return [
-            VersionRecord(
-                model_name=model.name,
-                version=int(version),
-                source=source or "",
-                storage_location=location or self._logged_model_location(source or ""),
-                run_id=run_id or None,
-                description=desc or "",
-                stage=stage or "None",
-                status=status or "READY",
-                creation_time=created,
-                model_id=_logged_model_id(source or ""),
-                tags=tags.get(int(version), {}),
+        found = []
+        for version, source, location, run_id, desc, stage, status, created in rows:
+            logged_location, logged_name = self._logged_model(source or "")
+            found.append(
+                VersionRecord(
+                    model_name=model.name,
+                    version=int(version),
+                    source=source or "",
+                    storage_location=location or logged_location,
+                    run_id=run_id or None,
+                    description=desc or "",
+                    stage=stage or "None",
+                    status=status or "READY",
+                    creation_time=created,
+                    model_id=_logged_model_id(source or ""),
+                    tags=tags.get(int(version), {}),
+                    logged_name=logged_name,
+                )
             )
-            for version, source, location, run_id, desc, stage, status, created in rows
-        ]
+        return found
 
-    def _logged_model_location(self, source: str) -> str:
-        """Where an MLflow 3 logged model (a version's ``models:/m-…`` source) keeps its files."""
+    def _logged_model(self, source: str) -> tuple[str, str]:
+        """Where a version's MLflow 3 logged model keeps its files, and its name in its run.
+
+        Empty strings when the source names none (it is not ``models:/m-…``).
+        """
         model_id = _logged_model_id(source)
         if model_id is None or "logged_models" not in self._tables:
-            return ""
+            return "", ""
         rows = self._rows(
-            "SELECT artifact_location FROM logged_models WHERE model_id = :m", m=model_id
+            "SELECT artifact_location, name FROM logged_models WHERE model_id = :m", m=model_id
         )
-        return str(rows[0][0] or "") if rows else ""
+        return (str(rows[0][0] or ""), str(rows[0][1] or "")) if rows else ("", "")
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -188,13 +188,14 @@ class FileSource:
             meta = read_yaml(version_folder / "meta.yaml")
             if "version" not in meta:
                 continue
+            logged = self._logged_model(meta.get("source"))
             found.append(
                 VersionRecord(
                     model_name=model.name,
                     version=int(meta["version"]),
                     source=str(meta.get("source") or ""),
                     storage_location=str(
-                        meta.get("storage_location") or self._logged_model(meta.get("source"))
+                        meta.get("storage_location") or logged.get("location", "")
                     ),
                     run_id=meta.get("run_id") or None,
                     description=str(meta.get("description") or ""),
@@ -203,23 +204,28 @@ class FileSource:
                     creation_time=_int(meta.get("creation_timestamp")),
                     model_id=meta.get("model_id") or None,
                     tags=read_values(version_folder / "tags"),
+                    logged_name=str(logged.get("name") or ""),
                 )
             )
         return sorted(found, key=lambda v: v.version)
 
-    def _logged_model(self, source: object) -> str:
-        """The artifact folder of the MLflow 3 logged model a ``models:/m-…`` source names."""
+    def _logged_model(self, source: object) -> dict[str, str]:
+        """The MLflow 3 logged model a ``models:/m-…`` source names; empty if it names none.
+
+        ``location`` is its artifact folder, ``name`` the name its run logged it under.
+        """
         text = str(source or "")
         if not text.startswith("models:/m-"):
-            return ""
+            return {}
         model_id = text.removeprefix("models:/")
         for _, folder in self._experiments.values():
             meta = read_yaml(folder / "models" / model_id / "meta.yaml")
             if meta:
-                return str(
+                location = (
                     meta.get("artifact_location") or folder / "models" / model_id / "artifacts"
                 )
-        return ""
+                return {"location": str(location), "name": str(meta.get("name") or "")}
+        return {}
 
     def close(self) -> None:
         """Nothing to release."""

@@ -97,11 +97,31 @@ class VersionRecord:
     creation_time: int | None = None
     model_id: str | None = None
     tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    logged_name: str = ""
 
     @property
     def files_uri(self) -> str:
         """Where the MLflow model folder (``MLmodel`` and its files) is stored."""
         return self.storage_location or self.source
+
+    @property
+    def run_path(self) -> str:
+        """The path its run logged it under: ``runs:/RUN/<this>`` in MLflow; empty if unknown.
+
+        MLflow 3 names it by the logged model's name; MLflow 2 by the version's
+        ``runs:/RUN/PATH`` source.
+
+        Example:
+            >>> VersionRecord("s", 1, "runs:/9f3a/model", "").run_path
+            'model'
+            >>> VersionRecord("s", 2, "models:/m-1", "", logged_name="clf").run_path
+            'clf'
+        """
+        if self.logged_name:
+            return self.logged_name
+        if self.source.startswith("runs:/"):
+            return self.source.removeprefix("runs:/").partition("/")[2].strip("/")
+        return ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,7 +23,9 @@ a model's description and tags; where they differ from MLflow's, the summary
 notes it. MLflow's
 stage and tags of a version are also shown as model tags
 ``mloop.import.version.<n>.stage`` and ``mloop.import.version.<n>.tag.<key>``
-(mloop versions carry no tags of their own).
+(mloop versions carry no tags of their own). A version whose MLflow run was
+imported is recorded as an output of that run, named by the path the run
+logged it under, so ``runs:/<run id>/<path>`` loads it as MLflow users do.
 
 Example:
     >>> version_source("scorer", 2)
@@ -40,9 +42,9 @@ from typing import Any
 import yaml
 
 from mloop.context.context import Context
-from mloop.entities import RegisteredModel
+from mloop.entities import RegisteredModel, RunIO
 from mloop.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from mloop.importing.mlflow.artifacts import ArtifactFile
+from mloop.importing.mlflow.artifacts import ArtifactFile, local_path
 from mloop.importing.mlflow.records import ModelRecord, VersionRecord
 from mloop.importing.mlflow.runs import SOURCE_TAG
 from mloop.importing.mlflow.source import Source
@@ -145,7 +147,38 @@ class ModelWriter:
                 numbers[version.version] = number
         if not self.summary.dry_run:
             self._version_tags(record.name, versions, numbers)
+            self._run_outputs(record.name, versions, numbers)
         self._aliases(record, numbers)
+
+    def _run_outputs(
+        self, name: str, versions: list[VersionRecord], numbers: Mapping[int, int]
+    ) -> None:
+        """Each version as an output of its imported run, named by the path it was logged under.
+
+        That is what makes ``runs:/RUN/PATH`` load it
+        (:func:`mloop.models.fetch.produced_version`).
+
+        Recorded for versions brought before too (logging one again changes nothing),
+        so an import stopped between a version and its output completes the next time.
+        """
+        for version in versions:
+            number = numbers.get(version.version)
+            run_id = self.runs.get(version.run_id or "")
+            if number is None or run_id is None:
+                continue
+            path = self._run_path(version)
+            if not path:
+                continue
+            stored = self.context.stores.models.get_version(name, number)
+            output = RunIO(
+                stored.digest,
+                path,
+                "model",
+                "output",
+                source=f"models:/{name}/{number}",
+                context="imported from MLflow",
+            )
+            self.context.stores.runs.log_io(run_id, [output])
 
     def _version_tags(
         self, name: str, versions: list[VersionRecord], numbers: Mapping[int, int]
@@ -173,6 +206,29 @@ class ModelWriter:
         missing = {k: v for k, v in wanted.items() if k not in model.tags and len(k) <= 250}
         if missing:
             registry.update_model(name, tags=missing, context=self.context)
+
+    def _run_path(self, version: VersionRecord) -> str:
+        """The path a version's run logged it under; empty when it is not known.
+
+        For a folder in the run's artifacts registered with ``runs:/RUN/PATH``,
+        MLflow 3 records its location, not the URI: the path inside the artifacts.
+        """
+        if version.run_path:
+            return version.run_path
+        base = self.artifact_uris.get(version.run_id or "", "")
+        if not base or not version.files_uri:
+            return ""
+        files, root = version.files_uri.rstrip("/"), base.rstrip("/")
+        if files.startswith(root + "/"):
+            return files[len(root) + 1 :].strip("/")
+        try:
+            local = self.source.artifacts.kind(files) == self.source.artifacts.kind(root) == "local"
+        except InvalidInput:  # a location the import does not read
+            return ""
+        inner, outer = local_path(files), local_path(root)
+        if local and inner.is_relative_to(outer) and inner != outer:
+            return inner.relative_to(outer).as_posix()
+        return ""
 
     def _existing(self, name: str) -> dict[str, int] | None:
         """``{source: version number}`` of a model already in mloop, or None.
@@ -264,7 +320,7 @@ class ModelWriter:
             shutil.copyfile(found, local / item.path)
         mlmodel = yaml.load((local / "MLmodel").read_bytes(), Loader=_Loader) or {}
         spec = PackageSpec(
-            metadata={"mlflow": _metadata(version)},
+            metadata={"mlflow": _metadata(version, self._run_path(version))},
             run_id=self.runs.get(version.run_id or ""),
             flavor="mlflow",
         )
@@ -320,7 +376,7 @@ class ModelWriter:
             self.summary.skip("alias refused", f"{name}@{alias}", str(err))
 
 
-def _metadata(version: VersionRecord) -> dict[str, Any]:
+def _metadata(version: VersionRecord, run_path: str) -> dict[str, Any]:
     return {
         "name": version.model_name,
         "version": version.version,
@@ -329,5 +385,6 @@ def _metadata(version: VersionRecord) -> dict[str, Any]:
         "source": version.source,
         "run_id": version.run_id,
         "model_id": version.model_id,
+        "artifact_path": run_path or None,
         "creation_time": version.creation_time,
     }

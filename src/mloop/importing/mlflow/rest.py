@@ -143,40 +143,46 @@ class RestSource:
         """Every version of a registered model, with where its files are."""
         quoted = model.name.replace("'", "\\'")
         body = {"filter": f"name='{quoted}'", "max_results": PAGE}
-        found = [
-            VersionRecord(
-                model_name=model.name,
-                version=int(v["version"]),
-                source=str(v.get("source") or ""),
-                storage_location=self._files_of(v),
-                run_id=v.get("run_id") or None,
-                description=str(v.get("description") or ""),
-                stage=str(v.get("current_stage") or "None"),
-                status=str(v.get("status") or "READY"),
-                creation_time=_int(v.get("creation_timestamp")),
-                model_id=v.get("model_id") or None,
-                tags=tag_map(v.get("tags")),
+        found = []
+        for v in self._pages("GET", "model-versions/search", body, "model_versions"):
+            location, logged_name = self._files_of(v)
+            found.append(
+                VersionRecord(
+                    model_name=model.name,
+                    version=int(v["version"]),
+                    source=str(v.get("source") or ""),
+                    storage_location=location,
+                    run_id=v.get("run_id") or None,
+                    description=str(v.get("description") or ""),
+                    stage=str(v.get("current_stage") or "None"),
+                    status=str(v.get("status") or "READY"),
+                    creation_time=_int(v.get("creation_timestamp")),
+                    model_id=v.get("model_id") or None,
+                    tags=tag_map(v.get("tags")),
+                    logged_name=logged_name,
+                )
             )
-            for v in self._pages("GET", "model-versions/search", body, "model_versions")
-        ]
         return sorted(found, key=lambda v: v.version)
 
-    def _files_of(self, version: Mapping[str, Any]) -> str:
-        """Where a version's MLflow model folder is, as an artifact URI."""
+    def _files_of(self, version: Mapping[str, Any]) -> tuple[str, str]:
+        """Where a version's MLflow model folder is (an artifact URI), and its logged name.
+
+        The name is that of its MLflow 3 logged model; empty for a version made otherwise.
+        """
         source = str(version.get("source") or "")
         model_id = version.get("model_id") or (
             source.removeprefix("models:/") if source.startswith("models:/m-") else None
         )
         if model_id:
             found = self.http.get(f"logged-models/{model_id}")
-            uri = ((found.get("model") or {}).get("info") or {}).get("artifact_uri")
-            if uri:
-                return str(uri)
+            info = (found.get("model") or {}).get("info") or {}
+            if info.get("artifact_uri"):
+                return str(info["artifact_uri"]), str(info.get("name") or "")
         if source.startswith("runs:/"):
             run_id, _, path = source.removeprefix("runs:/").partition("/")
             run = self.http.get("runs/get", {"run_id": run_id})
-            return f"{run['run']['info']['artifact_uri']}/{path}".rstrip("/")
-        return source
+            return f"{run['run']['info']['artifact_uri']}/{path}".rstrip("/"), ""
+        return source, ""
 
     def close(self) -> None:
         """Nothing to release (a connection per request)."""

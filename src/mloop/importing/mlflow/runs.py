@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from mloop.entities import (
+    MLFLOW_RUN_ID_TAG,
     PARENT_RUN_TAG,
     RUN_NAME_TAG,
     LifecycleStage,
@@ -53,7 +54,7 @@ from mloop.tracking.validation import (
     validate_key,
 )
 
-RUN_ID_TAG = "mloop.import.mlflow_run_id"
+RUN_ID_TAG = MLFLOW_RUN_ID_TAG
 """The tag holding an imported run's MLflow run id."""
 
 EXPERIMENT_ID_TAG = "mloop.import.mlflow_experiment_id"

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck contracts pytest bench clean
+.PHONY: demo test lint typecheck contracts pytest system-tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,28 @@ $(MLFLOW_STAMP): tests/requirements-mlflow.txt
 	$(MLFLOW_VENV)/bin/pip install --quiet -r tests/requirements-mlflow.txt
 	touch $(MLFLOW_STAMP)
 
+# KServe's client in a venv of its own (it pins its own FastAPI, pydantic, NumPy): the
+# client tests run a script on it against a live mloop server.
+KSERVE_VENV := .kserve-venv
+KSERVE_STAMP := $(KSERVE_VENV)/.installed
+
+$(KSERVE_STAMP): tests/requirements-kserve.txt
+	test -x $(KSERVE_VENV)/bin/python || $(PYTHON) -m venv $(KSERVE_VENV)
+	$(KSERVE_VENV)/bin/pip install --quiet -r tests/requirements-kserve.txt
+	touch $(KSERVE_STAMP)
+
+# System tools the tests use: promtool (Debian's prometheus package) checks /metrics.
+# Installed with apt-get when missing and run as root; otherwise that test is skipped.
+system-tools:
+	@command -v promtool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } \
+	    || echo "apt-get could not install promtool: its test is skipped"; \
+	  else \
+	    echo "promtool is missing and apt-get cannot install it here: its test is skipped"; \
+	  fi; }
+
 # The demo's import section has MLflow itself write the store it imports (its own venv).
 demo: $(STAMP) $(MLFLOW_STAMP)
 	MLOOP_DEMO_MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV)/bin/python) $(BIN)/python examples/quickstart.py
@@ -41,8 +63,10 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP) $(MLFLOW_STAMP)
-	MLOOP_TEST_MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV)/bin/python) $(BIN)/pytest -n 2 -q
+pytest: $(STAMP) $(MLFLOW_STAMP) $(KSERVE_STAMP) system-tools
+	MLOOP_TEST_MLFLOW_PYTHON=$(abspath $(MLFLOW_VENV)/bin/python) \
+	MLOOP_TEST_KSERVE_PYTHON=$(abspath $(KSERVE_VENV)/bin/python) \
+	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck contracts pytest
 
@@ -60,4 +84,4 @@ bench:
 	.bench-venv-pipelines/bin/python bench/pipelines.py --json bench/results/pipelines.json
 
 clean:
-	rm -rf $(VENV) $(MLFLOW_VENV) .mloop .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) $(KSERVE_VENV) .mloop .pytest_cache .mypy_cache .ruff_cache

@@ -35,6 +35,7 @@ os.environ["MLOOP_TRACKING_URI"] = f"sqlite:///{HOME}/mloop.db"
 os.environ["MLOOP_ARTIFACTS_URI"] = str(HOME / "artifacts")
 
 import from_mlflow  # noqa: E402  (beside this file)
+import serving_demo  # noqa: E402  (beside this file)
 
 import mloop  # noqa: E402  (the environment above must be set first)
 
@@ -192,6 +193,7 @@ def main() -> None:
     projects(mloop_cli, data_path)
     from_mlflow.autologging(data_path)
     from_mlflow.import_history(mloop_cli, work)
+    serving_demo.serve_models(mloop_cli)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")
@@ -287,7 +289,12 @@ def pipelines(mloop_cli: str) -> Any:
     print(f"   the same again: {len(cached)} of {len(second.steps)} steps from the cache")
 
     print("6. Killing a run midway (Ctrl-C while it trains), then resuming it")
-    env = {**os.environ, "MLOOP_DEMO_SLOW_SECONDS": "30", "PYTHONPATH": str(EXAMPLES)}
+    paths = [str(EXAMPLES), os.environ.get("PYTHONPATH", "")]
+    env = {
+        **os.environ,
+        "MLOOP_DEMO_SLOW_SECONDS": "30",
+        "PYTHONPATH": os.pathsep.join(filter(None, paths)),
+    }
     command = [mloop_cli, "pipeline", "run", "training_pipeline:training", "-p", "lr=0.1"]
     command += ["-e", "credit-pipeline"]
     worker = subprocess.Popen(command, env=env, cwd=EXAMPLES, stdout=subprocess.DEVNULL)
@@ -312,7 +319,10 @@ def pipelines(mloop_cli: str) -> Any:
     print("7. The same pipeline on Ray: every step a Ray task")
     import ray
 
-    os.environ["PYTHONPATH"] = str(EXAMPLES)  # Ray workers import the steps by name
+    # Ray workers import the steps by name.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(EXAMPLES), os.environ.get("PYTHONPATH")])
+    )
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     on_ray = training.run(lr=0.3, executor="ray", cache=False, experiment="credit-pipeline")
     ray.shutdown()

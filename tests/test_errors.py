@@ -17,12 +17,14 @@ from mloop.errors import (
     PermissionDenied,
     PipelineFailed,
     StoreError,
+    UnsupportedMediaType,
 )
 
 EXPECTED = [
     (MloopError, 500, 10, "INTERNAL_ERROR"),
     (InvalidInput, 400, 2, "INVALID_PARAMETER_VALUE"),
     (FilterSyntaxError, 400, 2, "INVALID_PARAMETER_VALUE"),
+    (UnsupportedMediaType, 415, 2, "INVALID_PARAMETER_VALUE"),
     (NotFound, 404, 3, "RESOURCE_DOES_NOT_EXIST"),
     (AlreadyExists, 409, 4, "RESOURCE_ALREADY_EXISTS"),
     (Conflict, 409, 11, "INVALID_STATE"),

@@ -6,7 +6,8 @@ with, so the three faces of mloop agree on what went wrong::
 
     MloopError                    500  exit 10  an error of no narrower kind
     ├── InvalidInput              400  exit 2   bad argument, malformed filter, bad name
-    │   └── FilterSyntaxError     400  exit 2   search filter that does not parse
+    │   ├── FilterSyntaxError     400  exit 2   search filter that does not parse
+    │   └── UnsupportedMediaType  415  exit 2   a request body in a format not accepted
     ├── NotFound                  404  exit 3   no such run, experiment, artifact
     ├── AlreadyExists             409  exit 4   a unique name taken
     ├── Conflict                  409  exit 11  a write that contradicts stored state
@@ -81,6 +82,17 @@ class FilterSyntaxError(InvalidInput):
         super().__init__(f"{message} at position {position}:{pointer}")
         self.text = text
         self.position = position
+
+
+class UnsupportedMediaType(InvalidInput):
+    """A request body comes in a content type (or charset) the endpoint does not accept.
+
+    Example:
+        >>> UnsupportedMediaType("text/plain is not accepted").http_status
+        415
+    """
+
+    http_status = 415
 
 
 class NotFound(MloopError, LookupError):

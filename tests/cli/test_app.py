@@ -70,6 +70,7 @@ HELP_TARGETS = [
     (["keys", "revoke"], "Stop trusting a key"),
     (["import"], "Bring another tool's store into mloop."),
     (["import", "mlflow"], "Import MLflow experiments, runs, artifacts, models"),
+    (["serve"], "Serve models over HTTP until Ctrl-C"),
 ]
 
 

@@ -127,6 +127,10 @@ class MloopCommands(LazyGroup):
         "models": ("mloop.cli.models:app", "Models: the registry, aliases, governance, gates."),
         "keys": ("mloop.cli.keys:app", "Signing keys for model packages."),
         "import": ("mloop.cli.importing:app", "Bring another tool's store into mloop."),
+        "serve": (
+            "mloop.cli.serve:serve_command",
+            "Serve models over HTTP until Ctrl-C (or SIGTERM), which drains in-flight requests.",
+        ),
         "gc": (
             "mloop.cli.gc:gc_command",
             "Purge runs in the bin, then artifact objects nothing references.",

@@ -132,6 +132,41 @@ class LoadedModel:
             return self._predict(prepared)
         return self._predictor.predict_with_params(prepared, chosen)
 
+    def check_input(self, data: Any) -> Any:
+        """``data`` as the model takes it, checked against the signature, as ``predict`` does.
+
+        A server checks each request on its own (so a bad one gets its own
+        error), then predicts several checked inputs in one call with
+        :meth:`predict_checked`.
+
+        Example:
+            >>> import mloop, pandas as pd, tempfile
+            >>> from sklearn.linear_model import LinearRegression
+            >>> X = pd.DataFrame({"x": [1.0, 2.0]})
+            >>> path = tempfile.mkdtemp() + "/model"
+            >>> _ = mloop.models.save(LinearRegression().fit(X, [2.0, 4.0]), path, input_example=X)
+            >>> model = mloop.models.load(path)
+            >>> model.check_input(pd.DataFrame({"x": [3]})).dtypes.tolist()
+            [dtype('float64')]
+
+        Raises:
+            InvalidInput: as :meth:`predict`.
+        """
+        return self._enforce(data)
+
+    def predict_checked(self, data: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """Predictions for input :meth:`check_input` gave back (or several, joined by row).
+
+        Raises:
+            InvalidInput: a param the signature does not accept, as :meth:`predict`.
+        """
+        if params is None and not self._fills_defaults:
+            return self._predict(data)
+        chosen = self._params(params)
+        if chosen is None:
+            return self._predict(data)
+        return self._predictor.predict_with_params(data, chosen)
+
     def unwrap_python_model(self) -> Any:
         """The :class:`~mloop.models.PythonModel` instance inside a ``pyfunc`` package.
 

@@ -1,0 +1,154 @@
+"""``mloop serve``: models behind HTTP (MLflow's scoring protocol, Open Inference V2, /predict)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from mloop.cli.context import use_store
+from mloop.cli.output import handle_errors, say
+from mloop.errors import InvalidInput, MissingExtra
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def _split_name(given: str) -> tuple[str, str | None]:
+    """``URI=NAME`` → (URI, NAME); a plain URI → (URI, None). ``=`` inside a URI is kept."""
+    uri, sep, name = given.rpartition("=")
+    if sep and name and "/" not in name and ":" not in name:
+        return uri, name
+    return given, None
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse an address another process listens on, before any model is loaded.
+
+    Raises:
+        InvalidInput: the port is taken, or the host is not an address of this machine.
+    """
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise InvalidInput(f"--host {host!r} is not an address here ({err.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as err:
+            raise InvalidInput(
+                f"cannot listen on {host}:{port} ({err.strerror}): choose another --port"
+            ) from None
+
+
+@handle_errors
+def serve_command(
+    ctx: typer.Context,
+    models: list[str] = typer.Argument(
+        ...,
+        help="Model URIs (models:/credit@champion, runs:/ID/model, a folder); URI=NAME serves "
+        "one under another name.",
+        show_default=False,
+    ),
+    name: str | None = typer.Option(
+        None,
+        "--name",
+        help="The name to serve a single model under (default: its registered name).",
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; 0.0.0.0 for every one."),
+    port: int = typer.Option(8080, "--port", help="Port to listen on.", min=0, max=65535),
+    workers: int = typer.Option(1, "--workers", help="Server processes.", min=1, max=64),
+    max_batch_rows: int = typer.Option(
+        64, "--max-batch-rows", help="Rows in one model call; 1 turns batching off.", min=1
+    ),
+    max_wait_ms: float = typer.Option(
+        2.0,
+        "--max-wait-ms",
+        help="How long a batch under load may wait to grow (a request to an idle model never "
+        "waits).",
+        min=0.0,
+        max=10_000.0,
+    ),
+    max_queue: int = typer.Option(
+        1024, "--max-queue", help="Requests that may wait before new ones get 503.", min=1
+    ),
+    timeout: float = typer.Option(
+        30.0, "--timeout", help="Seconds a request may take before it gets 504.", min=0.001
+    ),
+    max_body_mb: float = typer.Option(
+        32.0, "--max-body-mb", help="Largest request body, in MiB (413 above).", min=0.001
+    ),
+    refresh: float = typer.Option(
+        5.0,
+        "--refresh",
+        help="Seconds between looks at moving URIs (an alias, the latest version).",
+        min=0.1,
+    ),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+    access_log: bool = typer.Option(
+        False,
+        "--access-log/--no-access-log",
+        help="Log a line per request on stderr (costs throughput).",
+    ),
+) -> None:
+    """Serve models over HTTP until Ctrl-C (or SIGTERM), which drains in-flight requests."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingExtra("uvicorn", extra="serve") from None
+    from mloop.serving.batching import BatchSettings
+    from mloop.serving.served import served_name
+    from mloop.serving.server import MiB, ServerSettings
+
+    if log_level.lower() not in _LOG_LEVELS:
+        raise InvalidInput(
+            f"--log-level must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
+        )
+    pairs = [_split_name(given) for given in models]
+    if name is not None:
+        if len(pairs) != 1:
+            raise InvalidInput("--name names a single model; for several, give URI=NAME each")
+        pairs = [(pairs[0][0], name)]
+    named = [(chosen or served_name(uri), uri) for uri, chosen in pairs]
+    settings = ServerSettings(
+        batching=BatchSettings(max_batch_rows, max_wait_ms, max_queue),
+        max_body_bytes=int(max_body_mb * MiB),
+        timeout_seconds=timeout,
+        refresh_seconds=refresh,
+    )
+    use_store(ctx)
+    from mloop.serving.app import create_app
+    from mloop.serving.server import ModelServer
+
+    server = ModelServer(named, settings=settings)  # refuses a name used twice
+    _check_free(host, port)
+    # Loaded here, before the server starts: a wrong URI is a clear error, not a traceback.
+    server.load()
+    versions = ", ".join(
+        f"{served.name} ({served.current.label})"
+        for served in server.models.values()
+        if served.current is not None
+    )
+    say(f"serving {versions} on http://{host}:{port}")
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level.lower(),
+        "access_log": access_log,
+        "timeout_graceful_shutdown": 30,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(server), **common)
+        return
+    # Each worker process builds its own app (and its own batchers and metrics).
+    from uvicorn.supervisors import Multiprocess
+
+    from mloop.context import current
+    from mloop.serving.app import AppFactory
+
+    factory = AppFactory(tuple(named), settings, current.tracking_uri(), current.artifacts_uri())
+    config = uvicorn.Config(factory, factory=True, workers=workers, **common)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -1,0 +1,165 @@
+"""A model the server answers for: its URI, the version loaded now, and following the URI.
+
+A URI that can move (``models:/credit@champion``, ``models:/credit`` for the
+latest version) is looked up again every ``refresh_seconds``; when it names
+another package, that package is loaded and verified as :func:`mloop.models.load`
+verifies it, in the background, and only then takes the new requests. Requests
+already queued for the old version are answered by it. A version that fails to
+load or verify is refused and the one serving goes on, with the reason kept in
+``last_error``.
+
+Example:
+    >>> served_name("models:/credit@champion")
+    'credit'
+    >>> served_name("runs:/0123456789abcdef0123456789abcdef/model")
+    'model'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from mloop.errors import InvalidInput, MloopError
+from mloop.models.api import find, load_located
+from mloop.models.backend import backend
+from mloop.models.fetch import resolve_version
+from mloop.models.uris import check_model_name, parse_model_uri
+
+if TYPE_CHECKING:
+    from mloop.context import Context
+    from mloop.models.loaded import LoadedModel
+
+log = logging.getLogger("mloop.serving")
+
+
+def served_name(uri: str) -> str:
+    """The name a model is served under by default: the registered name, else the last path part.
+
+    Raises:
+        InvalidInput: a malformed URI, or one with no usable name (pass ``--name``).
+    """
+    parsed = parse_model_uri(uri)
+    if parsed.kind == "models":
+        return parsed.name
+    last = PurePath(parsed.path.rstrip("/")).name if parsed.path else ""
+    try:
+        return check_model_name(last)
+    except InvalidInput:
+        raise InvalidInput(
+            f"{uri!r} gives no name to serve the model under; name it (--name NAME)"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Version:
+    """One loaded package: the model, its registered version (None for a folder or run), digest."""
+
+    model: LoadedModel
+    version: str | None
+    digest: str
+
+    @property
+    def label(self) -> str:
+        """The version for labels and responses: the number, else the digest's first 12 digits."""
+        return self.version if self.version is not None else self.digest[:12]
+
+
+class ServedModel:
+    """One model of a server: the URI it follows and the :class:`Version` serving now."""
+
+    def __init__(self, name: str, uri: str, *, context: Context | None = None) -> None:
+        self.name = check_model_name(name)
+        self.uri = uri
+        self._context = context
+        self._parsed = parse_model_uri(uri)
+        self.current: Version | None = None
+        self.last_error: str | None = None
+        self.loaded_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def moves(self) -> bool:
+        """Whether the URI can name another package later (an alias or the latest version)."""
+        return self._parsed.kind == "models" and self._parsed.version is None
+
+    @property
+    def ready(self) -> bool:
+        """Whether a version is loaded and answering."""
+        return self.current is not None
+
+    def refresh(self) -> Version | None:
+        """Look the URI up and load what it names if that changed; the new version, else None.
+
+        The first load's errors are raised; a later one that fails keeps the
+        version serving and records the reason in ``last_error``.
+
+        Raises:
+            MloopError: the first load failed (not found, refused, missing extra).
+        """
+        with self._lock:
+            try:
+                found = self._load_if_changed()
+            except MloopError as err:
+                if self.current is None:
+                    raise
+                if self.last_error != str(err):
+                    log.warning("%s: keeps serving %s: %s", self.name, self.current.label, err)
+                self.last_error = str(err)
+                return None
+            self.last_error = None
+            if found is not None:
+                self.current = found
+                self.loaded_at = time.time()
+            return found
+
+    def _load_if_changed(self) -> Version | None:
+        version = None
+        uri = self.uri
+        if self._parsed.kind == "models":
+            # The version first, then its package: an alias moving meanwhile cannot mix the two.
+            named = resolve_version(backend(self._context), self._parsed)
+            if self.current is not None and named.digest == self.current.digest:
+                return None
+            version = str(named.version)
+            uri = f"models:/{named.name}/{named.version}"
+        be, located = find(uri, context=self._context)
+        if self.current is not None and located.digest == self.current.digest:
+            return None
+        model = load_located(be, located)
+        if self.current is not None:
+            log.info("%s: version %s replaces %s", self.name, version, self.current.label)
+        return Version(model, version, located.digest)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``/health`` shows of this model."""
+        current = self.current
+        return {
+            "name": self.name,
+            "uri": self.uri,
+            "ready": current is not None,
+            "version": None if current is None else current.version,
+            "digest": None if current is None else current.digest,
+            "error": self.last_error,
+        }
+
+
+def check_names(models: Sequence[ServedModel]) -> None:
+    """Refuse two models served under one name.
+
+    Raises:
+        InvalidInput: a name is used twice.
+    """
+    seen: dict[str, str] = {}
+    for served in models:
+        if served.name in seen:
+            raise InvalidInput(
+                f"two models would be served as {served.name!r} ({seen[served.name]} and "
+                f"{served.uri}): name one of them (--name NAME or URI=NAME)"
+            )
+        seen[served.name] = served.uri

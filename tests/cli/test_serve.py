@@ -1,0 +1,165 @@
+"""``mloop serve`` as a user runs it: a real process, real requests, its errors and its shutdown."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+import mloop
+from tests.cli.conftest import MLOOP, invoke
+
+SLOW_MODEL = '''
+import time
+
+import mloop
+
+
+class Slow(mloop.models.PythonModel):
+    """Sleeps for the seconds in column "wait", then answers them doubled."""
+
+    def predict(self, model_input):
+        time.sleep(float(model_input["wait"].max()))
+        return model_input["wait"].to_numpy() * 2
+'''
+
+
+@pytest.fixture
+def slow_model(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    source = tmp_path / "slowmodel.py"
+    source.write_text(SLOW_MODEL)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import slowmodel  # type: ignore[import-not-found]
+
+    path = tmp_path / "slow"
+    mloop.models.save(
+        slowmodel.Slow(),
+        path,
+        input_example=pd.DataFrame({"wait": [0.0]}),
+        code_paths=[source],
+    )
+    sys.modules.pop("slowmodel", None)
+    mloop.set_experiment("serving")  # the store the server reads keys and aliases from
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(*args: str, timeout: float = 60.0) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``mloop serve *args`` in a process of its own, until ready; killed if the test fails."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(MLOOP), "serve", *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"mloop serve exited: {process.communicate()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "mloop serve did not become ready"
+            time.sleep(0.05)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def post(url: str, wait: float) -> httpx.Response:
+    body = {"dataframe_split": {"columns": ["wait"], "data": [[wait]]}}
+    return httpx.post(f"{url}/invocations", json=body, timeout=30)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_answers_requests_in_flight_then_exits(
+    slow_model: Path, stop: signal.Signals
+) -> None:
+    with serving(str(slow_model)) as (process, url):
+        assert post(url, 0.0).json() == {"predictions": [0.0]}
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            in_flight = pool.submit(post, url, 1.0)
+            time.sleep(0.3)  # the request is being predicted
+            process.send_signal(stop)
+            answer = in_flight.result()
+        out, err = process.communicate(timeout=30)
+    assert answer.status_code == 200
+    assert answer.json() == {"predictions": [2.0]}
+    # Drained, then ended by the signal it was sent (as uvicorn does), never by a crash.
+    assert process.returncode in (0, -stop), err
+    assert "Traceback" not in err
+    assert "serving slow" in err + out
+
+
+def test_it_serves_a_registered_alias_and_says_which_version(slow_model: Path) -> None:
+    mloop.models.register(str(slow_model), "slow")
+    mloop.models.set_alias("slow", "champion", 1)
+    with serving("models:/slow@champion") as (process, url):
+        answer = post(url, 0.0)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert answer.headers["x-model-version"] == "1"
+    assert "serving slow (1)" in out + err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["models:/nope@champion"], "registered model 'nope' not found"),
+        (["./missing-folder"], "is not a model package"),
+        (["models:/a@@b"], "invalid alias"),
+        (["{model}", "{model}"], "two models would be served as 'slow'"),
+        (["{model}", "--name", "x", "{model}"], "--name names a single model"),
+        (["{model}", "--log-level", "loud"], "--log-level must be one of"),
+        (["{model}", "--host", "nosuchhost.invalid"], "is not an address here"),
+    ],
+)
+def test_mistakes_are_clear_errors_before_anything_listens(
+    slow_model: Path, args: list[str], message: str
+) -> None:
+    given = [a.replace("{model}", str(slow_model)) for a in args]
+    code, out, err = invoke("serve", *given, "--port", str(free_port()))
+    assert code != 0
+    assert message in out + err
+    assert "Traceback" not in out + err
+
+
+def test_a_port_in_use_is_a_clear_error(slow_model: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = invoke("serve", str(slow_model), "--port", str(port))
+    assert code != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in out + err
+
+
+def test_several_workers_serve_the_same_model(slow_model: Path) -> None:
+    with serving(str(slow_model), "--workers", "2") as (process, url):
+        answers = [post(url, 0.0).status_code for _ in range(6)]
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert answers == [200] * 6

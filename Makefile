@@ -70,15 +70,17 @@ pytest: $(STAMP) $(MLFLOW_STAMP) $(KSERVE_STAMP) system-tools
 
 test: lint typecheck contracts pytest
 
-# Peers (MLflow, DVC, GX; Metaflow and ZenML) live in venvs of their own, away from mloop's dependencies.
+# Peers (MLflow, DVC, GX, BentoML; Metaflow and ZenML) live in venvs of their own, away from mloop's dependencies.
 BENCH_VENV := .bench-venv
 bench:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt -e .
+	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements.txt -e '.[serve,sklearn]'
 	$(BENCH_VENV)/bin/python bench/tracking.py --json bench/results/tracking.json
 	$(BENCH_VENV)/bin/python bench/data.py --json bench/results/data.json
 	$(BENCH_VENV)/bin/python bench/models.py --json bench/results/models.json
 	$(BENCH_VENV)/bin/python bench/startup.py --json bench/results/startup.json
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BENCH_VENV)/bin/python bench/serving.py --json bench/results/serving.json
 	test -x .bench-venv-pipelines/bin/python || $(PYTHON) -m venv .bench-venv-pipelines
 	.bench-venv-pipelines/bin/pip install --quiet -r bench/requirements-pipelines.txt -e .
 	.bench-venv-pipelines/bin/python bench/pipelines.py --json bench/results/pipelines.json

@@ -290,3 +290,13 @@ def test_a_package_signed_by_a_revoked_key_is_not_copied(home: Path, tmp_path: P
     with pytest.raises(IntegrityError, match="does not trust"):
         build(version.ref, "docker", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_force_never_replaces_the_working_folder_or_the_store(
+    registered: str, home: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidInput, match="--force replaces only a folder of its own"):
+        build(registered, "docker", tmp_path, BuildOptions(force=True))  # the working folder
+    with pytest.raises(InvalidInput, match="--force replaces only a folder of its own"):
+        build(registered, "docker", home, BuildOptions(force=True))
+    assert (home / "mloop.db").is_file()

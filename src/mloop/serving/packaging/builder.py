@@ -97,6 +97,23 @@ def check_out(out: Path, *, force: bool) -> None:
         )
 
 
+def _check_replaceable(out: Path, kept: list[Path]) -> None:
+    """Refuse to replace a folder that holds the working directory, the package or the store.
+
+    Raises:
+        InvalidInput: naming what ``--force`` would have deleted.
+    """
+    if not out.exists():
+        return
+    resolved = out.resolve()
+    for path in (Path.cwd(), *kept):
+        if path.resolve().is_relative_to(resolved):
+            raise InvalidInput(
+                f"--out {str(out)!r} holds {str(path)!r}; --force replaces only a folder of "
+                "its own: choose another --out"
+            )
+
+
 def _uri(ref: str) -> str:
     """A model URI for ``ref``: a URI as given, a package folder, else a registry reference."""
     if ref.startswith(("models:/", "runs:/")) or Path(ref).is_dir():
@@ -192,6 +209,7 @@ def build(
     uri = _uri(os.fspath(ref))
     be, located = find(uri, context=context)
     manifest, folder = checked(be, located)
+    _check_replaceable(destination, [folder, be.settings.local_root()])
     name, version = _identity(be, uri, manifest.digest)
     if options.name is not None:
         name = check_model_name(options.name)

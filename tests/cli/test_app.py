@@ -56,6 +56,7 @@ HELP_TARGETS = [
     (["models", "describe"], "Set a model's description"),
     (["models", "sign"], "Sign a version registered before"),
     (["models", "verify"], "Re-read every file of a version"),
+    (["models", "build"], "Build an image's context and deployment manifests"),
     (["models", "protect"], "Protect ALIAS"),
     (["models", "approve"], "Approve a version"),
     (["models", "reject"], "Reject a version"),

@@ -1,11 +1,14 @@
 """``mloop models``: the registry — list, show, register, aliases with history, archive, delete.
 
+``mloop models build`` packages a version for Docker, Kubernetes or KServe.
+
 Reviews (protect, approve, reject, gate, card) live in :mod:`mloop.cli.model_reviews`
 and join this group.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -371,3 +374,68 @@ def verify(
             f"[yellow]the local copy was damaged:[/yellow] {len(report.repaired)} file(s) fetched "
             f"again from the store: {', '.join(report.repaired)}"
         )
+
+
+@app.command("build")
+@handle_errors
+def build(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="NAME/VERSION, NAME@ALIAS, a model URI or a folder."),
+    target: str = typer.Option(..., "--target", "-t", help="docker, k8s or kserve."),
+    out: str = typer.Option(..., "--out", "-o", help="The folder to write (empty or new)."),
+    force: bool = typer.Option(False, "--force", help="Replace what is in a non-empty --out."),
+    name: str | None = typer.Option(None, "--name", help="Serve under this name."),
+    image: str | None = typer.Option(
+        None, "--image", help="The image the manifests run [default: mloop-model-NAME:VERSION]."
+    ),
+    base_image: str | None = typer.Option(
+        None, "--base-image", help="[default: python:X.Y-slim of the package's Python]."
+    ),
+    mloop_spec: str | None = typer.Option(
+        None, "--mloop-spec", help="How the image installs mloop [default: mloop[serve]==VERSION]."
+    ),
+    wheels: list[str] = typer.Option(
+        [], "--wheel", help="A wheel to install from (repeatable), e.g. mloop's own."
+    ),
+    cpu: str = typer.Option("500m", "--cpu", help="CPU request."),
+    memory: str = typer.Option("1Gi", "--memory", help="Memory request."),
+    cpu_limit: str = typer.Option("2", "--cpu-limit", help="CPU limit; '' for none."),
+    memory_limit: str = typer.Option("2Gi", "--memory-limit", help="Memory limit."),
+    min_replicas: int = typer.Option(1, "--min-replicas", help="Fewest pods.", min=1),
+    max_replicas: int = typer.Option(5, "--max-replicas", help="Most pods.", min=1),
+    cpu_target: int = typer.Option(70, "--cpu-target", help="CPU % the autoscaler aims at."),
+) -> None:
+    """Build an image's context and deployment manifests for a model (no Docker needed)."""
+    from mloop.serving.packaging import BuildOptions
+    from mloop.serving.packaging import build as build_package
+    from mloop.serving.packaging.builder import check_out, check_target
+
+    options = BuildOptions(
+        name=name,
+        image=image,
+        base_image=base_image,
+        mloop_spec=mloop_spec,
+        wheels=tuple(wheels),
+        cpu=cpu,
+        memory=memory,
+        cpu_limit=cpu_limit or None,
+        memory_limit=memory_limit,
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        cpu_target=cpu_target,
+        force=force,
+    )
+    # Bad input is refused before the store is opened.
+    check_target(target)
+    options.check()
+    check_out(Path(out), force=force)
+    use_store(ctx)
+    report = build_package(ref, target, out, options)
+    say(
+        f"built {report.target} for {report.name} version {report.version} "
+        f"({report.digest[:12]}) in {report.out}: {', '.join(report.files)}"
+    )
+    say(f"next: docker build -t {report.image} {report.out}")
+    if report.target != "docker":
+        folder = "kubernetes" if report.target == "k8s" else "kserve"
+        say(f"then push the image and: kubectl apply -f {report.out / folder}")

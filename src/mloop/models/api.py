@@ -377,7 +377,22 @@ def _check_flavor(located: Located, manifest: Manifest, flavor: str | None) -> N
     )
 
 
-def _load_located(be: ModelBackend, located: Located, flavor: str | None = None) -> _Cached:
+def checked(be: ModelBackend, located: Located) -> tuple[Manifest, Path]:
+    """The package's manifest and local folder, checked as every load checks, nothing loaded.
+
+    The signature against the project's trusted keys, the manifest against the
+    expected digest, every file against the manifest: what a load does before
+    any of the package's code runs, for callers that copy a package elsewhere.
+
+    Example:
+        >>> be, located = find("models:/credit/1")
+        >>> manifest, folder = checked(be, located)
+        >>> manifest.digest == located.digest
+        True
+
+    Raises:
+        IntegrityError: as :func:`load`.
+    """
     key_id, signature = located.signed()
     check_signature(
         located.digest,
@@ -399,6 +414,11 @@ def _load_located(be: ModelBackend, located: Located, flavor: str | None = None)
             "loaded (a local copy that was replaced can be removed to be fetched again)"
         )
     verify_files(folder, manifest)
+    return manifest, folder
+
+
+def _load_located(be: ModelBackend, located: Located, flavor: str | None = None) -> _Cached:
+    manifest, folder = checked(be, located)
     _check_flavor(located, manifest, flavor)
     # The package's code in a namespace of its own: another version's modules never mix in.
     with package_code(

@@ -1,0 +1,18 @@
+"""Packaging: a model's server as a container image, Kubernetes manifests, a KServe service.
+
+``mloop models build REF --target docker|k8s|kserve --out DIR`` writes a
+folder to ``docker build`` and ``kubectl apply``; no Docker engine or cluster
+is needed to write it. One module per target (:mod:`.docker`,
+:mod:`.kubernetes`, :mod:`.kserve`) over a shared :mod:`.context`.
+
+Example:
+    >>> sorted(TARGETS)
+    ['docker', 'k8s', 'kserve']
+"""
+
+from mloop.serving.packaging.builder import TARGETS as TARGETS
+from mloop.serving.packaging.builder import BuildReport as BuildReport
+from mloop.serving.packaging.builder import build as build
+from mloop.serving.packaging.context import BuildOptions as BuildOptions
+
+__all__ = ["TARGETS", "BuildOptions", "BuildReport", "build"]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
 from sklearn.linear_model import LinearRegression
 
 import mloop
+from mloop.cli.predict import rows_progress
 from mloop.errors import EXIT_INTERRUPTED
 from mloop.serving import batch_io
-from tests.cli.conftest import invoke
+from tests.cli.conftest import ANSI, invoke, run_mloop
 
 
 @pytest.fixture
@@ -117,3 +120,29 @@ def test_bad_arguments_exit_with_clear_errors(
 def test_a_bad_model_uri_exits_3(home: Path, applicants: Path) -> None:
     code, _, err = invoke("predict", "models:/nothing/1", "-i", str(applicants), "-o", "o.csv")
     assert code == 3 and "nothing" in err
+
+
+def test_on_a_terminal_a_progress_bar_shows_rows_per_second() -> None:
+    screen = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with rows_progress("scoring applicants.csv", screen) as progress:
+        assert progress is not None
+        for done in range(10, 60, 10):
+            progress(done, 50)
+    drawn = ANSI.sub("", screen.file.getvalue())  # type: ignore[attr-defined]
+    assert "scoring applicants.csv" in drawn and "50/50 rows" in drawn and "rows/s" in drawn
+
+
+def test_piped_there_is_no_progress_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    with rows_progress("scoring") as progress:
+        assert progress is None
+
+
+def test_the_console_script_scores_quietly_into_a_pipe(
+    model_path: str, applicants: Path, tmp_path: Path
+) -> None:
+    done = run_mloop("predict", model_path, "-i", str(applicants), "-o", str(tmp_path / "s.csv"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("50 rows in ") and done.stderr == ""
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 50

@@ -5,21 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import err_console, handle_errors, may_be_terminal, print_json, say
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 Progress = Callable[[int, "int | None"], None]
 
 
 @contextmanager
-def rows_progress(description: str) -> Iterator[Progress | None]:
-    """A transient bar on stderr with rows and rows/s; None (nothing drawn) when piped."""
-    if not may_be_terminal(err=True):
-        yield None
-        return
+def rows_progress(description: str, console: Console | None = None) -> Iterator[Progress | None]:
+    """A transient bar on stderr (or ``console``) with rows and rows/s; None when piped."""
+    if console is None:
+        if not may_be_terminal(err=True):
+            yield None
+            return
+        console = err_console()
     # Imported to draw the bar (as cli.output does): a piped run never loads Rich.
     from rich.progress import (
         BarColumn,
@@ -37,13 +43,14 @@ def rows_progress(description: str) -> Iterator[Progress | None]:
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, transient=True, console=err_console()) as bar:
+    with Progress(*columns, transient=True, console=console) as bar:
         task = bar.add_task(description, total=None, rate="")
 
         def update(done: int, total: int | None) -> None:
             bar.update(task, completed=done, total=total)
             speed = bar.tasks[task].speed
-            bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
+            # Drawn now, not at the next tick: a chunk can take longer than a tick or much less.
+            bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "", refresh=True)
 
         yield update
 

@@ -70,10 +70,14 @@ def test_predict_registers_the_output_produced_by_its_run(
 
 
 def test_a_bad_chunk_exits_2_and_writes_nothing(model_path: str, tmp_path: Path) -> None:
+    pd.DataFrame({"x": ["a", "b"]}).to_parquet(tmp_path / "bad.parquet")
+    code, _, err = invoke("predict", model_path, "-i", "bad.parquet", "-o", "out.csv")
+    assert code == 2
+    assert "rows 0-1 of the input" in err and "'x'" in err
     pd.DataFrame({"x": ["a", "b"]}).to_csv(tmp_path / "bad.csv", index=False)
     code, _, err = invoke("predict", model_path, "-i", "bad.csv", "-o", "out.csv")
     assert code == 2
-    assert "rows 0-1 of the input" in err and "'x'" in err
+    assert "cannot read 'bad.csv' past its first 0 rows" in err and "invalid value 'a'" in err
     assert not (tmp_path / "out.csv").exists()
 
 

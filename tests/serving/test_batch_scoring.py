@@ -84,6 +84,34 @@ def test_chunks_of_a_csv_are_exactly_chunk_rows_long(tmp_path: Path) -> None:
     assert lengths == [8, 8, 8, 8, 3]
 
 
+def test_a_csv_streams_and_a_bad_value_far_down_fails_after_the_first_chunks(
+    model_path: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "big.csv"
+    lines = [f"{i},{i / 7:.6f},1.0" for i in range(120_000)]  # ~2 MB: several reader blocks
+    lines[110_000] = "110000,not-a-number,1.0"
+    source.write_text("id,x,y\n" + "\n".join(lines) + "\n")
+    chunks = batch_io.read_chunks([source], chunk_rows=1000)
+    assert len(next(chunks)) == 1000  # read before the rest of the file is
+    with pytest.raises(InvalidInput, match=r"cannot read .*big.csv"):
+        list(chunks)
+    with pytest.raises(InvalidInput, match=r"cannot read"):
+        predict_batch(model_path, source, tmp_path / "out.parquet", chunk_rows=1000)
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_a_float_column_of_whole_numbers_first_is_read_as_floats(
+    model_path: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.csv"
+    rows = [f"{i},{i},2" for i in range(100_000)] + ["100000,0.5,2.5"]  # floats after a block
+    source.write_text("id,x,y\n" + "\n".join(rows) + "\n")
+    result = predict_batch(model_path, source, tmp_path / "out.parquet", chunk_rows=50_000)
+    assert result.rows == 100_001
+    scored = pd.read_parquet(tmp_path / "out.parquet")
+    assert scored["x"].dtype == np.float64 and scored["id"].dtype == np.int64
+
+
 def test_a_dataset_version_is_scored_and_the_lineage_recorded(
     model_path: str, tmp_path: Path
 ) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from mloop.errors import InvalidInput, NotFound
+from mloop.models.signature import STRING, Signature
 
 PARQUET: Final = "parquet"
 CSV: Final = "csv"
@@ -92,19 +93,51 @@ def count_rows(files: Sequence[Path]) -> int | None:
     return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
 
 
-def _batches(path: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+def csv_types(signature: Signature | None) -> dict[str, pa.DataType]:
+    """Arrow types for a CSV's float and string columns, from the signature's inputs.
+
+    The CSV reader guesses a column's type from its first block: a float column
+    whose first rows are whole numbers would be read as integers, and a later
+    ``1.5`` would fail. Declared floats are read as floats and strings as
+    strings from the first row on; other columns are inferred.
+
+    Example:
+        >>> from mloop.models.signature import ColumnSpec, Signature
+        >>> csv_types(Signature((ColumnSpec("x", "float32"), ColumnSpec("n", "int64"))))
+        {'x': DataType(double)}
+    """
+    if signature is None or not isinstance(signature.inputs, tuple):
+        return {}
+    found: dict[str, pa.DataType] = {}
+    for column in signature.inputs:
+        if column.type.startswith("float"):
+            found[column.name] = pa.float64()
+        elif column.type == STRING:
+            found[column.name] = pa.string()
+    return found
+
+
+def _batches(
+    path: Path, chunk_rows: int, types: Mapping[str, pa.DataType]
+) -> Iterator[pa.RecordBatch]:
     if table_format(path) == PARQUET:
         yield from pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
         return
-    with pa_csv.open_csv(path) as reader:
+    convert = pa_csv.ConvertOptions(column_types=dict(types))
+    with pa_csv.open_csv(path, convert_options=convert) as reader:
         yield from reader
 
 
-def read_chunks(paths: Sequence[str | os.PathLike[str]], chunk_rows: int) -> Iterator[pa.Table]:
+def read_chunks(
+    paths: Sequence[str | os.PathLike[str]],
+    chunk_rows: int,
+    csv_types: Mapping[str, pa.DataType] | None = None,
+) -> Iterator[pa.Table]:
     """The rows of ``paths``, in order, as tables of ``chunk_rows`` rows (the last may be fewer).
 
     A file whose columns differ from the file before it (in name or type) starts
-    a new chunk, so each chunk is one table with one type per column.
+    a new chunk, so each chunk is one table with one type per column. A CSV's
+    columns named in ``csv_types`` are read as those types (see :func:`csv_types`).
 
     Raises:
         InvalidInput: a file that does not parse (a CSV value of another type than the
@@ -113,8 +146,10 @@ def read_chunks(paths: Sequence[str | os.PathLike[str]], chunk_rows: int) -> Ite
     pending: list[pa.RecordBatch] = []
     held = 0
     for path in map(Path, paths):
+        read = 0
         try:
-            for batch in _batches(path, chunk_rows):
+            for batch in _batches(path, chunk_rows, csv_types or {}):
+                read += batch.num_rows
                 if pending and batch.schema != pending[0].schema:
                     # Another file, other types: its rows start a chunk of their own.
                     yield pa.Table.from_batches(pending)
@@ -127,7 +162,9 @@ def read_chunks(paths: Sequence[str | os.PathLike[str]], chunk_rows: int) -> Ite
                     rest = table.slice(chunk_rows)
                     pending, held = rest.to_batches(), rest.num_rows
         except pa.ArrowInvalid as err:
-            raise InvalidInput(f"cannot read {os.fspath(path)!r}: {err}") from None
+            raise InvalidInput(
+                f"cannot read {os.fspath(path)!r} past its first {read} rows: {err}"
+            ) from None
     if held:
         yield pa.Table.from_batches(pending)
 

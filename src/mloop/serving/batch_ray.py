@@ -15,11 +15,12 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from mloop import errors, models
 from mloop.config import Settings
@@ -65,11 +66,12 @@ class _Scorer:
             return pa.table({_ERROR: [type(err).__name__], _MESSAGE: [str(err)]})
 
 
-def _dataset(ray: Any, files: Sequence[Path]) -> Any:
+def _dataset(ray: Any, files: Sequence[Path], types: Mapping[str, pa.DataType]) -> Any:
+    convert = pa_csv.ConvertOptions(column_types=dict(types))  # as the local reader reads
     parquet = [str(f) for f in files if table_format(f) == PARQUET]
     csv = [str(f) for f in files if table_format(f) != PARQUET]
     parts = ([ray.data.read_parquet(parquet)] if parquet else []) + (
-        [ray.data.read_csv(csv)] if csv else []
+        [ray.data.read_csv(csv, convert_options=convert)] if csv else []
     )
     return parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
 
@@ -90,6 +92,7 @@ def score_on_ray(
     files: Sequence[Path],
     chunk_rows: int,
     keep: Sequence[str] | None,
+    types: Mapping[str, pa.DataType],
 ) -> Iterator[pa.Table]:
     """Scored chunks of ``files``, in input order, computed by Ray Data actors.
 
@@ -107,7 +110,7 @@ def score_on_ray(
     context.execution_options.preserve_order = True  # the output's rows in the input's order
     settings = worker_settings(fluent.current_client())
     workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    scored = _dataset(ray, files).map_batches(
+    scored = _dataset(ray, files, types).map_batches(
         _Scorer,
         fn_constructor_args=(settings, model_uri, digest, keep),
         batch_size=chunk_rows,

@@ -36,7 +36,7 @@ from mloop.entities import RunIO
 from mloop.errors import InvalidInput, NotFound
 from mloop.models.loaded import LoadedModel
 from mloop.serving.batch_chunks import score_chunk
-from mloop.serving.batch_io import TableWriter, count_rows, read_chunks, table_files
+from mloop.serving.batch_io import TableWriter, count_rows, csv_types, read_chunks, table_files
 from mloop.tracking import fluent
 from mloop.tracking.client import experiment_named
 
@@ -175,7 +175,9 @@ def _score(
         if executor == "ray":
             from mloop.serving.batch_ray import score_on_ray  # Ray loads only when asked for
 
-            chunks = score_on_ray(model_uri, model.digest, files, chunk_rows, keep)
+            chunks = score_on_ray(
+                model_uri, model.digest, files, chunk_rows, keep, csv_types(model.signature)
+            )
         else:
             chunks = _score_locally(model, files, chunk_rows, keep)
         for chunk in chunks:
@@ -189,7 +191,7 @@ def _score_locally(
     model: LoadedModel, files: list[Path], chunk_rows: int, keep: Sequence[str] | None
 ) -> Iterator[pa.Table]:
     first = 0
-    for chunk in read_chunks(files, chunk_rows):
+    for chunk in read_chunks(files, chunk_rows, csv_types(model.signature)):
         where = f"rows {first}-{first + chunk.num_rows - 1}"
         yield score_chunk(model, chunk, where, keep)
         first += chunk.num_rows

@@ -201,6 +201,11 @@ def test_clear_errors_for_bad_paths_and_uris(model_path: str, tmp_path: Path) ->
         predict_batch("models:/nothing/1", good, tmp_path / "out.csv")
     with pytest.raises(NotFound):
         predict_batch(model_path, "nothing@latest", tmp_path / "out.csv")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("no table here")
+    mloop.data.add(tmp_path / "notes", name="notes")
+    with pytest.raises(InvalidInput, match="dataset notes@1 holds no Parquet or CSV files"):
+        predict_batch(model_path, "notes@1", tmp_path / "out.csv")
     with pytest.raises(InvalidInput, match="chunk_rows"):
         predict_batch(model_path, good, tmp_path / "out.csv", chunk_rows=0)
     with pytest.raises(InvalidInput, match="executor"):

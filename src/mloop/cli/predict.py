@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,12 +15,17 @@ from mloop.cli.output import err_console, handle_errors, may_be_terminal, print_
 if TYPE_CHECKING:
     from rich.console import Console
 
-Progress = Callable[[int, "int | None"], None]
+    from mloop.serving.batch_scoring import Progress as RowsDone
 
 
 @contextmanager
-def rows_progress(description: str, console: Console | None = None) -> Iterator[Progress | None]:
-    """A transient bar on stderr (or ``console``) with rows and rows/s; None when piped."""
+def rows_progress(description: str, console: Console | None = None) -> Iterator[RowsDone | None]:
+    """A transient bar on stderr (or ``console``) with rows and rows/s; None when piped.
+
+    Example:
+        >>> with rows_progress("scoring credit@3") as progress:
+        ...     predict_batch(model, "credit@3", "out.parquet", progress=progress)  # doctest: +SKIP
+    """
     if console is None:
         if not may_be_terminal(err=True):
             yield None

@@ -84,7 +84,12 @@ def _resolve_input(source: str | os.PathLike[str]) -> _Input:
             "credit@latest)"
         )
     version = datasets.get(text)
-    files = table_files(version.path)
+    try:
+        files = table_files(version.path)
+    except InvalidInput:
+        raise InvalidInput(
+            f"dataset {version.ref} holds no Parquet or CSV files to score"
+        ) from None
     return _Input(files, version)
 
 

@@ -72,6 +72,7 @@ HELP_TARGETS = [
     (["import"], "Bring another tool's store into mloop."),
     (["import", "mlflow"], "Import MLflow experiments, runs, artifacts, models"),
     (["serve"], "Serve models over HTTP until Ctrl-C"),
+    (["predict"], "Score a file or dataset version with a model, in chunks"),
 ]
 
 

@@ -131,6 +131,10 @@ class MloopCommands(LazyGroup):
             "mloop.cli.serve:serve_command",
             "Serve models over HTTP until Ctrl-C (or SIGTERM), which drains in-flight requests.",
         ),
+        "predict": (
+            "mloop.cli.predict:predict_command",
+            "Score a file or dataset version with a model, in chunks, into a Parquet or CSV file.",
+        ),
         "gc": (
             "mloop.cli.gc:gc_command",
             "Purge runs in the bin, then artifact objects nothing references.",

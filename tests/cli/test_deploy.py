@@ -149,3 +149,14 @@ def test_console_script(credit: Path) -> None:
     assert created.returncode == 0, created.stderr
     listed = run_mloop("deploy", "ls", "--json")
     assert [d["primary"] for d in json.loads(listed.stdout)] == ["credit@champion"]
+
+
+def test_blue_green_shows_the_idle_twin(credit: Path) -> None:
+    args = ("create", "twins", "-m", "credit/1", "--canary", "credit/2", "--mode", "blue-green")
+    code, out, err = deploy(*args)
+    assert code == 0, err
+    assert "canary credit/2 (idle twin)" in out
+    assert "credit/2 (idle)" in deploy("ls")[1]
+    assert "idle twin" in deploy("show", "twins")[1]
+    code, out, _ = deploy("promote", "twins")
+    assert code == 0 and "primary credit/2, canary credit/1 (idle twin)" in out

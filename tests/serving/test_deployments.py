@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sklearn.linear_model import LinearRegression
@@ -13,6 +15,7 @@ import mloop
 import mloop.serving
 from mloop.entities import DeploymentChange
 from mloop.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
+from mloop.models.backend import backend
 from mloop.serving.deployments import rollback_plan
 
 
@@ -273,3 +276,26 @@ def test_importing_the_serving_package_loads_no_web_framework() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_promotion_raced_by_another_change_says_the_alias_moved(
+    credit: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mloop.serving import deployments
+
+    mloop.serving.create_deployment("credit-api", "credit@champion", canary="credit/2")
+    real_set_alias = deployments.set_alias
+
+    def set_alias_then_someone_changes_the_deployment(*args: Any, **kwargs: Any) -> Any:
+        change = real_set_alias(*args, **kwargs)
+        store = backend().stores.deployments  # another writer, straight to the store
+        seen = store.get_deployment("credit-api")
+        store.update_deployment(
+            dataclasses.replace(seen, shadow="credit/3"), expected_revision=1, actor="cy"
+        )
+        return change
+
+    monkeypatch.setattr(deployments, "set_alias", set_alias_then_someone_changes_the_deployment)
+    with pytest.raises(Conflict, match="credit@champion moved from version 1 to 2, but"):
+        mloop.serving.promote("credit-api")
+    assert mloop.serving.get_deployment("credit-api").canary == "credit/2"

@@ -43,13 +43,16 @@ def _split_canary(text: str | None) -> tuple[str | None, int | None]:
     return parse_canary(text)
 
 
+def _canary_text(d: Deployment) -> str:
+    if d.canary is None:
+        return "-"
+    return f"{d.canary} ({d.canary_percent}%)" if d.mode == "canary" else f"{d.canary} (idle)"
+
+
 def _routing_rows(d: Deployment) -> list[list[Any]]:
-    canary = "-" if d.canary is None else d.canary
-    if d.canary is not None and d.mode == "canary":
-        canary += f" ({d.canary_percent}%)"
     return [
         ["primary", d.primary],
-        ["canary" if d.mode == "canary" else "idle twin", canary],
+        ["canary" if d.mode == "canary" else "idle twin", _canary_text(d)],
         ["shadow", d.shadow or "-"],
         ["sticky header", d.sticky_header or "-"],
         ["mode", d.mode],
@@ -138,7 +141,7 @@ def list_deployments(
             [
                 d.name,
                 d.primary,
-                "-" if d.canary is None else f"{d.canary} ({d.canary_percent}%)",
+                _canary_text(d),
                 d.shadow or "-",
                 d.mode,
                 d.revision,

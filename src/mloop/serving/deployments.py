@@ -217,14 +217,24 @@ def promote(
         twin = current.primary
     if current.mode == "blue-green":
         promoted = dataclasses.replace(promoted, canary=twin)
-    return be.stores.deployments.update_deployment(
-        promoted,
-        expected_revision=current.revision,
-        actor=be.actor,
-        reason=reason,
-        action="promote",
-        alias_move=move,
-    )
+    try:
+        return be.stores.deployments.update_deployment(
+            promoted,
+            expected_revision=current.revision,
+            actor=be.actor,
+            reason=reason,
+            action="promote",
+            alias_move=move,
+        )
+    except Conflict as err:
+        if move is None:
+            raise
+        raise Conflict(
+            f"{move['model']}@{move['alias']} moved from version {move['from']} to "
+            f"{move['to']}, but deployment {name!r} changed meanwhile and was not updated "
+            f"({err}). Check it with `mloop deploy show {name}`; move the alias back with "
+            f"`mloop models rollback {move['model']} {move['alias']}` if that was not meant"
+        ) from err
 
 
 def rollback(name: str, *, reason: str = "", context: Context | None = None) -> Deployment:

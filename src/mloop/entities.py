@@ -438,7 +438,9 @@ class AliasProtection:
     """What a version needs before it may take a protected alias.
 
     ``approvals`` distinct approvals (at least one not by the version's author)
-    and a passed gate result holding every rule in ``gates``.
+    and a passed gate result holding every rule in ``gates``. With
+    ``allow_canary``, a deployment serving the alias may send a canary share to
+    a version that does not meet them yet (it still needs them to take the alias).
     """
 
     name: str
@@ -447,6 +449,8 @@ class AliasProtection:
     gates: tuple[str, ...]
     created_by: str
     created_time: int
+    allow_canary: bool = False
+    """A version that lacks the requirements may still serve a deployment's canary share."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -503,3 +507,78 @@ class SigningKey:
     created_by: str
     created_time: int
     revoked_time: int | None = None
+
+
+DEPLOYMENT_MODES = ("canary", "blue-green")
+"""How a deployment's second version takes traffic: a share at a time, or all at once."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Deployment:
+    """A named endpoint: the model versions it serves and how traffic splits between them.
+
+    Versions are named by reference text: ``credit@champion`` (follows the
+    alias) or ``credit/3`` (one version). In ``canary`` mode the ``canary``
+    takes ``canary_percent`` percent of requests; in ``blue-green`` mode it is
+    the idle twin that takes none until a promotion switches everything at
+    once. A ``shadow`` receives a copy of every request; its answers are
+    logged and never returned. With ``sticky_header``, requests carrying the
+    same value of that header always reach the same version. ``revision``
+    counts changes from 1; a change applies only to the revision its caller read.
+
+    Example:
+        >>> Deployment("credit-api", "credit@champion", canary="credit/4", canary_percent=10).mode
+        'canary'
+    """
+
+    name: str
+    primary: str
+    canary: str | None = None
+    canary_percent: int = 0
+    shadow: str | None = None
+    sticky_header: str | None = None
+    mode: str = "canary"
+    project: str = "default"
+    revision: int = 0
+    created_by: str = ""
+    created_time: int = 0
+    updated_by: str = ""
+    updated_time: int = 0
+
+    def routing(self) -> dict[str, Any]:
+        """What the deployment serves, as plain values (what its history records).
+
+        Example:
+            >>> Deployment("api", "credit/1").routing()["primary"]
+            'credit/1'
+        """
+        return {
+            "primary": self.primary,
+            "canary": self.canary,
+            "canary_percent": self.canary_percent,
+            "shadow": self.shadow,
+            "sticky_header": self.sticky_header,
+            "mode": self.mode,
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeploymentChange:
+    """One change of a deployment: who made it, when, why, and its routing before and after.
+
+    ``action`` is ``create``, ``set``, ``promote``, ``rollback`` or ``delete``;
+    ``before`` is None for a create and ``after`` None for a delete (both are
+    :meth:`Deployment.routing` mappings). ``alias_move`` records the alias a
+    promotion moved (``model``, ``alias``, ``from``, ``to``), so a rollback can
+    move it back.
+    """
+
+    name: str
+    revision: int
+    action: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    actor: str
+    reason: str
+    time: int
+    alias_move: Mapping[str, Any] | None = None

@@ -73,6 +73,15 @@ HELP_TARGETS = [
     (["import", "mlflow"], "Import MLflow experiments, runs, artifacts, models"),
     (["serve"], "Serve models over HTTP until Ctrl-C"),
     (["predict"], "Score a file or dataset version with a model, in chunks"),
+    (["deploy"], "Deployments: what an endpoint serves, canaries, shadows, rollback."),
+    (["deploy", "create"], "Create a deployment serving a model version"),
+    (["deploy", "ls"], "List deployments by name."),
+    (["deploy", "show"], "Show what a deployment serves"),
+    (["deploy", "set"], "Change what a deployment serves"),
+    (["deploy", "promote"], "Make the canary the primary"),
+    (["deploy", "rollback"], "Put back the routing the deployment had"),
+    (["deploy", "history"], "Every change of a deployment"),
+    (["deploy", "rm"], "Remove a deployment"),
 ]
 
 

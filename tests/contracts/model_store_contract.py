@@ -692,7 +692,7 @@ class ModelStoreContract:
         assert gov.list_protections("credit") == []
         t = now()
         champion = AliasProtection("credit", "champion", 2, ("auc >= 0.8", "drift"), "ana", t)
-        challenger = AliasProtection("credit", "challenger", 0, (), "bob", t + 1)
+        challenger = AliasProtection("credit", "challenger", 0, (), "bob", t + 1, allow_canary=True)
         gov.set_protection(champion)
         gov.set_protection(challenger)
         assert gov.list_protections("credit") == [challenger, champion]

@@ -13,6 +13,7 @@ from mloop.store.protocols.steps import StepCacheStore
 from mloop.store.set import StoreSet
 from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
+from tests.contracts.deployment_store_contract import DeploymentStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
 from tests.contracts.project_contract import ProjectContract
 from tests.contracts.run_store_contract import RunStoreContract
@@ -77,3 +78,12 @@ class TestPostgresStepCache(StepCacheContract):
 
 class TestPostgresProjects(ProjectContract):
     __test__ = True
+
+
+class TestPostgresDeployments(DeploymentStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def deployment_store_uri(self, postgres_url: str) -> Iterator[str]:
+        yield postgres_url
+        _truncate(postgres_url)

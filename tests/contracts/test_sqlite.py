@@ -12,6 +12,7 @@ from mloop.store.protocols.steps import StepCacheStore
 from mloop.store.set import StoreSet
 from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
+from tests.contracts.deployment_store_contract import DeploymentStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
 from tests.contracts.project_contract import ProjectContract
 from tests.contracts.run_store_contract import RunStoreContract
@@ -59,3 +60,11 @@ class TestSqliteStepCache(StepCacheContract):
 
 class TestSqliteProjects(ProjectContract):
     __test__ = True
+
+
+class TestSqliteDeployments(DeploymentStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def deployment_store_uri(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path}/deployments.db"

@@ -143,6 +143,10 @@ class MloopCommands(LazyGroup):
             "mloop.cli.fsck:fsck_command",
             "Re-read every artifact object; report missing or damaged ones and what they affect.",
         ),
+        "deploy": (
+            "mloop.cli.deploy:app",
+            "Deployments: what an endpoint serves, canaries, shadows, rollback.",
+        ),
     }
 
 

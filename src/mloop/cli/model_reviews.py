@@ -24,6 +24,9 @@ def protect(
         None, "--gate", "-g", help="A rule a passed gate must hold (repeatable)."
     ),
     remove: bool = typer.Option(False, "--remove", help="Lift the protection instead."),
+    allow_canary: bool = typer.Option(
+        False, "--allow-canary", help="Deployments may send a canary share to any version."
+    ),
 ) -> None:
     """Protect ALIAS: versions need approvals and a passed gate before they may take it."""
     from mloop import models
@@ -33,9 +36,12 @@ def protect(
         models.unprotect_alias(name, alias)
         say(f"{name}@{alias} is no longer protected")
         return
-    found = models.protect_alias(name, alias, approvals=approvals, gates=gate or [])
+    found = models.protect_alias(
+        name, alias, approvals=approvals, gates=gate or [], allow_canary=allow_canary
+    )
     rules = f" and a passed gate with {list(found.gates)}" if found.gates else ""
-    say(f"{name}@{alias} now needs {found.approvals} approval(s){rules}")
+    canaries = " (canaries of any version allowed)" if found.allow_canary else ""
+    say(f"{name}@{alias} now needs {found.approvals} approval(s){rules}{canaries}")
 
 
 _NAME = typer.Argument(..., help="The registered model.")

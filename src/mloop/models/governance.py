@@ -44,11 +44,14 @@ def protect_alias(
     *,
     approvals: int = 1,
     gates: Sequence[str] = (),
+    allow_canary: bool = False,
     context: Context | None = None,
 ) -> AliasProtection:
     """Protect ``alias``: versions need ``approvals`` approvals and a passed gate with ``gates``.
 
-    Replaces an existing protection of the alias. Rules are checked now.
+    Replaces an existing protection of the alias. Rules are checked now. With
+    ``allow_canary``, a deployment serving the alias may send a canary share to
+    a version that does not meet the requirements yet (promoting it still needs them).
 
     Raises:
         InvalidInput: a negative number of approvals, a malformed rule.
@@ -65,7 +68,11 @@ def protect_alias(
         raise InvalidInput("a protection needs approvals >= 1 or at least one gate rule")
     be = backend(context)
     be.stores.models.get_model(name)
-    protection = AliasProtection(name, alias, approvals, rules, backend(context).actor, _now())
+    if not isinstance(allow_canary, bool):
+        raise InvalidInput(f"allow_canary must be True or False, got {allow_canary!r}")
+    protection = AliasProtection(
+        name, alias, approvals, rules, be.actor, _now(), allow_canary=allow_canary
+    )
     be.stores.governance.set_protection(protection)
     return protection
 

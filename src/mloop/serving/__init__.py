@@ -5,12 +5,18 @@ Inference Protocol V2 (KServe, Triton) and a plain ``POST /predict``, with
 batching, signature checks and Prometheus metrics. The HTTP parts need the
 ``serve`` extra (``pip install 'mloop[serve]'``); the codecs here do not.
 :func:`predict_batch` scores a Parquet or CSV file (or a dataset version) in
-chunks; it loads from its module on first use, and never imports FastAPI.
+chunks. Deployments (:mod:`mloop.serving.deployments`) name what an endpoint
+serves: a primary version, a canary with a share of traffic or a blue-green
+twin, a shadow, and a sticky header. Every name here loads from its module on
+first use, and none imports FastAPI.
 
 Example:
     >>> from mloop.serving import predict_batch
     >>> predict_batch.__name__
     'predict_batch'
+    >>> import mloop.serving
+    >>> mloop.serving.list_deployments()
+    []
 """
 
 import importlib as _importlib
@@ -19,21 +25,37 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from mloop.serving.batch_scoring import BatchResult as BatchResult
     from mloop.serving.batch_scoring import predict_batch as predict_batch
+    from mloop.serving.deployments import create_deployment as create_deployment
+    from mloop.serving.deployments import delete_deployment as delete_deployment
+    from mloop.serving.deployments import deployment_history as deployment_history
+    from mloop.serving.deployments import get_deployment as get_deployment
+    from mloop.serving.deployments import list_deployments as list_deployments
+    from mloop.serving.deployments import promote as promote
+    from mloop.serving.deployments import rollback as rollback
+    from mloop.serving.deployments import update_deployment as update_deployment
 
+_DEPLOYMENTS = "mloop.serving.deployments"
 _LAZY = {
-    "BatchResult": "mloop.serving.batch_scoring:BatchResult",
-    "predict_batch": "mloop.serving.batch_scoring:predict_batch",
+    "BatchResult": "mloop.serving.batch_scoring",
+    "predict_batch": "mloop.serving.batch_scoring",
+    "create_deployment": _DEPLOYMENTS,
+    "delete_deployment": _DEPLOYMENTS,
+    "deployment_history": _DEPLOYMENTS,
+    "get_deployment": _DEPLOYMENTS,
+    "list_deployments": _DEPLOYMENTS,
+    "promote": _DEPLOYMENTS,
+    "rollback": _DEPLOYMENTS,
+    "update_deployment": _DEPLOYMENTS,
 }
 
-__all__ = ["BatchResult", "predict_batch"]
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> object:
     # First use of a name imports its module (pyarrow, the model registry), then keeps it.
     if name not in _LAZY:
         raise AttributeError(f"module 'mloop.serving' has no attribute {name!r}")
-    module, _, attribute = _LAZY[name].partition(":")
-    value = getattr(_importlib.import_module(module), attribute)
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
     globals()[name] = value
     return value
 

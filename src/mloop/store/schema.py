@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -398,6 +398,8 @@ alias_protections = sa.Table(
     sa.Column("gates", sa.Text, nullable=False),
     sa.Column("created_by", sa.String(256), nullable=False),
     sa.Column("created_time", Millis, nullable=False),
+    # A version short of the requirements may still take a deployment's canary share.
+    sa.Column("allow_canary", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 model_decisions = sa.Table(
@@ -450,4 +452,48 @@ signing_keys = sa.Table(
     sa.Column("created_by", sa.String(256), nullable=False),
     sa.Column("created_time", Millis, nullable=False),
     sa.Column("revoked_time", Millis, nullable=True),
+)
+
+
+# -- serving: deployments (named endpoints and their traffic split) with history --
+
+# Model references are text ("credit@champion", "credit/3"): a deployment follows
+# an alias wherever it moves, and outlives the versions it once named.
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("deployment_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project_id", BigId, _project_fk(), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("primary_ref", sa.String(600), nullable=False),
+    sa.Column("canary_ref", sa.String(600), nullable=True),
+    sa.Column("canary_percent", sa.Integer, nullable=False),
+    sa.Column("shadow_ref", sa.String(600), nullable=True),
+    sa.Column("sticky_header", sa.String(128), nullable=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("updated_by", sa.String(256), nullable=False),
+    sa.Column("updated_time", Millis, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
+)
+
+# Every change of a deployment, by project and name (not key), so the history of a
+# deleted deployment stays readable; routing before and after as JSON.
+deployment_history = sa.Table(
+    "deployment_history",
+    metadata,
+    sa.Column("change_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project_id", BigId, _project_fk(), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("before", sa.Text, nullable=True),
+    sa.Column("after", sa.Text, nullable=True),
+    sa.Column("alias_move", sa.Text, nullable=True),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Index(None, "project_id", "name"),
 )

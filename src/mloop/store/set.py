@@ -4,8 +4,8 @@ A :class:`StoreSet` is what the domains (tracking, data, models, pipelines)
 reach their storage through; none opens a database itself. The SQL
 implementation (:func:`mloop.store.sql.open_sql_store_set`) builds every
 store of the set on one engine; a REST implementation will build them over
-one HTTP client. The stores that come next (deployments, monitors, policies,
-users, audit) join the set as fields of their own.
+one HTTP client. The stores that come next (monitors, policies, users, audit)
+join the set as fields of their own, as deployments did.
 
 Example:
     >>> from mloop.store.sql import open_sql_store_set
@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from mloop.config import DEFAULT_PROJECT
 from mloop.store.protocols.datasets import DatasetStore
+from mloop.store.protocols.deployments import DeploymentStore
 from mloop.store.protocols.projects import ProjectStore
 from mloop.store.protocols.registry import AliasStore, GovernanceStore, KeyStore, ModelStore
 from mloop.store.protocols.steps import StepCacheStore
@@ -50,8 +51,9 @@ class StoreSet:
         keys: trusted signing keys (:class:`KeyStore`).
         steps: the pipeline step cache (:class:`StepCacheStore`).
         projects: the namespaces (:class:`ProjectStore`).
+        deployments: named endpoints and their history (:class:`DeploymentStore`).
         project: the project whose names the experiments, datasets, models,
-            aliases and governance stores look up (ids reach every project).
+            aliases, governance and deployments stores look up (ids reach every project).
     """
 
     uri: str
@@ -66,6 +68,7 @@ class StoreSet:
     keys: KeyStore
     steps: StepCacheStore
     projects: ProjectStore
+    deployments: DeploymentStore
     project: str = DEFAULT_PROJECT
     # Builds the same set scoped to another project (on the same connections).
     scoper: Callable[[str], StoreSet] | None = dataclasses.field(default=None, repr=False)

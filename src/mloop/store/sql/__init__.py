@@ -22,6 +22,7 @@ from mloop.store.set import StoreSet
 from mloop.store.sql.aliases import SqlAliasStore
 from mloop.store.sql.artifact_index import SqlArtifactIndex
 from mloop.store.sql.datasets import SqlDatasetStore
+from mloop.store.sql.deployments import SqlDeploymentStore
 from mloop.store.sql.experiments import SqlExperimentStore
 from mloop.store.sql.governance import SqlGovernanceStore, SqlKeyStore
 from mloop.store.sql.models import SqlModelStore
@@ -80,6 +81,7 @@ def _in_project(
         models=SqlModelStore(database, scope),
         aliases=SqlAliasStore(database, scope),
         governance=SqlGovernanceStore(database, scope),
+        deployments=SqlDeploymentStore(database, scope),
         project=project,
         scoper=scoper,
         closer=database.dispose,

@@ -47,6 +47,7 @@ class SqlGovernanceStore:
                     gates=json.dumps(list(protection.gates)),
                     created_by=protection.created_by,
                     created_time=protection.created_time,
+                    allow_canary=protection.allow_canary,
                 )
             )
 
@@ -71,6 +72,7 @@ class SqlGovernanceStore:
                     tuple(json.loads(r.gates)),
                     r.created_by,
                     r.created_time,
+                    bool(r.allow_canary),
                 )
                 for r in rows
             ]

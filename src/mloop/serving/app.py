@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.routing import Route
 
 from mloop import __version__
 from mloop.errors import InvalidInput, MloopError, NotFound, UnsupportedMediaType
@@ -389,6 +390,44 @@ def create_app(server: ModelServer) -> FastAPI:
     )
     async def v2_version_infer(name: str, version: str, request: Request) -> Response:
         return await infer(name, version, request)
+
+    # -- the prediction routes, without FastAPI's request handling -------------------------------
+    # The routes above document these paths in the OpenAPI schema; the same paths are also
+    # routed first to plain Starlette endpoints, which skip FastAPI's per-request parameter
+    # solving (about a tenth of a one-row request's time). Behaviour is the same.
+    def fast_route(path: str, handle: Callable[[Request], Any]) -> Route:
+        async def endpoint(request: Request) -> Response:
+            response: Response = await handle(request)
+            return response
+
+        return Route(path, endpoint, methods=["POST"], include_in_schema=False)
+
+    def path_name(request: Request) -> str:
+        return str(request.path_params["name"])
+
+    fast_routes = [
+        fast_route(
+            "/invocations",
+            lambda r: run(r, None, "mlflow", scoring_decode, scoring_encode, scoring_error),
+        ),
+        fast_route(
+            "/models/{name}/invocations",
+            lambda r: run(r, path_name(r), "mlflow", scoring_decode, scoring_encode, scoring_error),
+        ),
+        fast_route(
+            "/predict", lambda r: run(r, None, "plain", plain_decode, scoring_encode, plain_error)
+        ),
+        fast_route(
+            "/models/{name}/predict",
+            lambda r: run(r, path_name(r), "plain", plain_decode, scoring_encode, plain_error),
+        ),
+        fast_route("/v2/models/{name}/infer", lambda r: infer(path_name(r), None, r)),
+        fast_route(
+            "/v2/models/{name}/versions/{version}/infer",
+            lambda r: infer(path_name(r), str(r.path_params["version"]), r),
+        ),
+    ]
+    api.router.routes[0:0] = fast_routes
 
     # -- metrics ----------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -53,6 +54,9 @@ class NotReady(MloopError):
 class ServerSettings:
     """What every model of a server shares: limits, timeouts and how often moving URIs are checked.
 
+    ``freeze_gc`` keeps the loaded models out of the garbage collector's
+    scans (:func:`settle_memory`), which keeps its pauses out of the tail latency.
+
     Example:
         >>> ServerSettings(timeout_seconds=0)
         Traceback (most recent call last):
@@ -64,6 +68,7 @@ class ServerSettings:
     max_body_bytes: int = 32 * MiB
     timeout_seconds: float = 30.0
     refresh_seconds: float = 5.0
+    freeze_gc: bool = True
 
     def __post_init__(self) -> None:
         for name in ("timeout_seconds", "refresh_seconds"):
@@ -112,6 +117,24 @@ def combine(parts: Sequence[Any]) -> Any:
     if isinstance(first, Mapping):
         return {key: np.concatenate([part[key] for part in parts]) for key in first}
     return np.concatenate(parts)
+
+
+def settle_memory() -> None:
+    """Collect once, then keep what is loaded out of the cyclic garbage collector's scans.
+
+    A loaded model and its libraries are hundreds of thousands of long-lived
+    objects (skops alone imports every scikit-learn estimator). Left tracked,
+    each full collection walks them all and stalls every request in flight for
+    tens of milliseconds: the server's p99. Frozen, they are still freed by
+    reference counting when dropped.
+
+    Example:
+        >>> settle_memory()
+        >>> import gc; gc.get_freeze_count() > 0
+        True
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class ModelServer:
@@ -205,6 +228,8 @@ class ModelServer:
         await asyncio.gather(
             *(loop.run_in_executor(None, self._refresh, served) for served in self.models.values())
         )
+        if self.settings.freeze_gc:
+            settle_memory()
         if any(served.moves for served in self.models.values()):
             self._follow = loop.create_task(self._follow_uris())
 
@@ -230,6 +255,8 @@ class ModelServer:
                     continue
                 if previous is not None and served.current is not previous:
                     await self._retire(served.name, previous)
+                    if self.settings.freeze_gc:
+                        settle_memory()
 
     async def _retire(self, name: str, version: Version) -> None:
         """Let the old version answer what is queued for it, then drop its batcher."""

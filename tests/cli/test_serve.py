@@ -18,12 +18,14 @@ import pandas as pd
 import pytest
 
 import mloop
+import mloop.serving
 from tests.cli.conftest import MLOOP, invoke
 
 SLOW_MODEL = '''
 import time
 
 import mloop
+import mloop.serving
 
 
 class Slow(mloop.models.PythonModel):
@@ -163,3 +165,42 @@ def test_several_workers_serve_the_same_model(slow_model: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert answers == [200] * 6
+
+
+def test_sigterm_writes_the_prediction_log_of_every_answer(slow_model: Path, home: Path) -> None:
+    with serving(str(slow_model), "--prediction-log-flush", "3600") as (process, url):
+        answers = [post(url, 0.0).headers["x-request-id"] for _ in range(5)]
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    logged = mloop.serving.predictions("slow")
+    assert sorted(logged["request_id"]) == sorted(answers)
+
+
+def test_kill_9_leaves_only_whole_prediction_log_files(slow_model: Path, home: Path) -> None:
+    import pyarrow.parquet as pq
+
+    with serving(str(slow_model), "--prediction-log-flush", "0.05") as (process, url):
+        stop = time.monotonic() + 2.0
+
+        def hammer() -> int:
+            sent = 0
+            while time.monotonic() < stop:
+                with contextlib.suppress(httpx.TransportError):
+                    post(url, 0.0)
+                    sent += 1
+            return sent
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            sending = [pool.submit(hammer) for _ in range(4)]
+            time.sleep(1.5)  # files are being written
+            process.send_signal(signal.SIGKILL)
+            sent = sum(future.result() for future in sending)
+        process.communicate(timeout=30)
+    files = sorted((home / "artifacts" / "predictions").rglob("*"))
+    parquet = [path for path in files if path.is_file()]
+    assert parquet and sent
+    for path in parquet:
+        assert path.suffix == ".parquet"
+        assert pq.read_table(path).num_rows > 0  # whole: a torn file would not parse
+    # At most the last flush interval is lost: nearly every answer before the kill is there.
+    assert sent // 2 <= len(mloop.serving.predictions("slow")) <= sent

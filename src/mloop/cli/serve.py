@@ -87,6 +87,29 @@ def serve_command(
         help="Seconds between looks at moving URIs (an alias, the latest version).",
         min=0.1,
     ),
+    prediction_log: bool = typer.Option(
+        True,
+        "--prediction-log/--no-prediction-log",
+        help="Keep every request and answer as Parquet in the artifact store (for monitoring "
+        "and POST /feedback).",
+    ),
+    pii: list[str] = typer.Option(
+        [],
+        "--pii",
+        help="An input or output column to log as keyed hashes, never as values (repeatable).",
+        show_default=False,
+    ),
+    log_flush: float = typer.Option(
+        1.0,
+        "--prediction-log-flush",
+        help="Seconds between prediction log writes: a crash loses at most this much.",
+        min=0.01,
+    ),
+    log_uri: str | None = typer.Option(
+        None,
+        "--prediction-log-uri",
+        help="Where the prediction log goes (default: the artifact store).",
+    ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
     access_log: bool = typer.Option(
         False,
@@ -100,6 +123,7 @@ def serve_command(
     except ImportError:
         raise MissingExtra("uvicorn", extra="serve") from None
     from mloop.serving.batching import BatchSettings
+    from mloop.serving.prediction_log import PredictionLogSettings
     from mloop.serving.served import served_name
     from mloop.serving.server import MiB, ServerSettings
 
@@ -118,6 +142,9 @@ def serve_command(
         max_body_bytes=int(max_body_mb * MiB),
         timeout_seconds=timeout,
         refresh_seconds=refresh,
+        prediction_log=PredictionLogSettings(
+            enabled=prediction_log, flush_seconds=log_flush, pii=tuple(pii), uri=log_uri
+        ),
     )
     use_store(ctx)
     from mloop.serving.app import create_app

@@ -123,13 +123,25 @@ def sample_pii(paths: Sequence[Path], sample_size: int = SAMPLE_SIZE) -> dict[st
         return {}
 
 
+def pseudonym(value: object, secret: bytes) -> str:
+    """The keyed hash that stands for ``value``: equal values, equal pseudonyms.
+
+    Example:
+        >>> pseudonym("a@b.io", b"key") == pseudonym("a@b.io", b"key") != pseudonym("a@b.io", b"k2")
+        True
+        >>> len(pseudonym(41, b"key"))
+        32
+    """
+    return hmac.new(secret, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def _replace(column: pa.ChunkedArray, secret: bytes | None) -> pa.Array:
     def hide(value: object) -> str | None:
         if value is None:
             return None
         if secret is None:
             return MASK
-        return hmac.new(secret, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+        return pseudonym(value, secret)
 
     return pa.array([hide(v) for v in column.to_pylist()], type=pa.string())
 

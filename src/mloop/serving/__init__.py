@@ -2,8 +2,10 @@
 
 The server answers MLflow's scoring protocol (``POST /invocations``), the Open
 Inference Protocol V2 (KServe, Triton) and a plain ``POST /predict``, with
-batching, signature checks and Prometheus metrics. The HTTP parts need the
-``serve`` extra (``pip install 'mloop[serve]'``); the codecs here do not.
+batching, signature checks and Prometheus metrics, and keeps every answer in
+a prediction log that :func:`predictions` reads back, joined to the labels
+sent to ``POST /feedback``. The HTTP parts need the ``serve`` extra
+(``pip install 'mloop[serve]'``); the codecs and the log reader do not.
 :func:`predict_batch` scores a Parquet or CSV file (or a dataset version) in
 chunks. Deployments (:mod:`mloop.serving.deployments`) name what an endpoint
 serves: a primary version, a canary with a share of traffic or a blue-green
@@ -33,6 +35,7 @@ if _typing.TYPE_CHECKING:
     from mloop.serving.deployments import promote as promote
     from mloop.serving.deployments import rollback as rollback
     from mloop.serving.deployments import update_deployment as update_deployment
+    from mloop.serving.log_reading import predictions as predictions
 
 _DEPLOYMENTS = "mloop.serving.deployments"
 _LAZY = {
@@ -46,6 +49,7 @@ _LAZY = {
     "promote": _DEPLOYMENTS,
     "rollback": _DEPLOYMENTS,
     "update_deployment": _DEPLOYMENTS,
+    "predictions": "mloop.serving.log_reading",
 }
 
 __all__ = sorted(_LAZY)

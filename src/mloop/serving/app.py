@@ -7,6 +7,8 @@
   ``/v2/health/live|ready``, ``/v2/models/{name}[/versions/{v}]``,
   ``…/ready``, ``…/infer``.
 - ``POST /predict`` and ``/models/{name}/predict``: records or columns.
+- ``POST /feedback`` and ``/models/{name}/feedback``: labels for earlier
+  requests, by request id, kept in the prediction log.
 - ``GET /metrics`` (Prometheus) and the OpenAPI document at ``/openapi.json``
   (browsable at ``/docs``).
 
@@ -34,8 +36,10 @@ from fastapi.responses import Response
 from starlette.routing import Route
 
 from mloop import __version__
-from mloop.errors import InvalidInput, MloopError, NotFound, UnsupportedMediaType
+from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, UnsupportedMediaType
 from mloop.serving import open_inference, scoring
+from mloop.serving.feedback import decode_feedback
+from mloop.serving.log_records import Feedback, Prediction
 from mloop.serving.plain import decode_plain
 from mloop.serving.server import ModelServer, NotReady, ServerSettings
 
@@ -147,6 +151,7 @@ def create_app(server: ModelServer) -> FastAPI:
     )
     limit = server.settings.max_body_bytes
     metrics = server.metrics
+    prediction_log = server.prediction_log
 
     def answer(
         body: bytes,
@@ -194,6 +199,19 @@ def create_app(server: ModelServer) -> FastAPI:
             result = await server.predict(served.name, data, extra.get("params"), checked=checked)
             payload, headers = encode(result.values, result.version, request_id, extra)
             status = 200
+            if prediction_log is not None:  # appends to a buffer: no I/O here
+                logged = Prediction(
+                    request_id,
+                    time.time(),
+                    served.name,
+                    served.name,
+                    result.version,
+                    protocol,
+                    data,
+                    result.values,
+                    time.perf_counter() - started,
+                )
+                prediction_log.record(logged, len(body) + len(payload))
             response = answer(
                 payload,
                 200,
@@ -390,6 +408,36 @@ def create_app(server: ModelServer) -> FastAPI:
     )
     async def v2_version_infer(name: str, version: str, request: Request) -> Response:
         return await infer(name, version, request)
+
+    # -- feedback ---------------------------------------------------------------------------------
+
+    async def feedback(request: Request, name: str | None) -> Response:
+        request_id = request_id_of(request)
+        try:
+            served = server.model(name) if name is not None else server.only_model()
+            if prediction_log is None:
+                raise Conflict("this server keeps no prediction log (--no-prediction-log)")
+            body = await read_body(request, limit)
+            labels = decode_feedback(body)
+            now, size = time.time(), len(body) // len(labels)
+            recorded = sum(
+                prediction_log.record(Feedback(rid, now, served.name, label), size)
+                for rid, label in labels
+            )
+            counts = {"recorded": recorded, "dropped": len(labels) - recorded}
+            return answer(json.dumps(counts).encode(), 200, request_id)
+        except MloopError as err:
+            return answer(plain_error(str(err)), err.http_status, request_id)
+
+    @api.post("/feedback", tags=["feedback"], summary="Labels for earlier requests, by request id")
+    async def post_feedback(request: Request) -> Response:
+        return await feedback(request, None)
+
+    @api.post(
+        "/models/{name}/feedback", tags=["feedback"], summary="Labels for one of several models"
+    )
+    async def model_feedback(name: str, request: Request) -> Response:
+        return await feedback(request, name)
 
     # -- the prediction routes, without FastAPI's request handling -------------------------------
     # The routes above document these paths in the OpenAPI schema; the same paths are also

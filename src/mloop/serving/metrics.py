@@ -5,7 +5,10 @@
 model call carried), ``mloop_queue_depth``, ``mloop_model_ready``,
 ``mloop_model_info`` (version and digest as labels) and
 ``mloop_prediction_value`` (count and sum of numeric predictions: their mean
-over any window, to watch the output drift).
+over any window, to watch the output drift), and the prediction log's
+``mloop_prediction_log_written_total`` (by kind) and
+``mloop_prediction_log_dropped_total`` (by reason: ``buffer_full``,
+``write_failed``, ``unwritable``, ``closed``).
 
 Example:
     >>> metrics = ServerMetrics()
@@ -124,6 +127,18 @@ class ServerMetrics:
             ("model", "version", "digest"),
             registry=self.registry,
         )
+        self.log_written = Counter(
+            "mloop_prediction_log_written",
+            "Prediction log records written, by kind (prediction, feedback)",
+            ("kind",),
+            registry=self.registry,
+        )
+        self.log_dropped = Counter(
+            "mloop_prediction_log_dropped",
+            "Prediction log records that will never be written, by reason",
+            ("reason",),
+            registry=self.registry,
+        )
         self._values = _PredictionValues()
         self.registry.register(self._values)
         if queue_depths is not None:
@@ -163,6 +178,14 @@ class ServerMetrics:
                 self.info.remove(model, *previous)
         self.info.labels(model, version, digest).set(1)
         self.ready.labels(model).set(1)
+
+    def log_records(self, kind: str, count: int) -> None:
+        """Count prediction log records written."""
+        self.log_written.labels(kind).inc(count)
+
+    def log_drops(self, reason: str, count: int) -> None:
+        """Count prediction log records dropped."""
+        self.log_dropped.labels(reason).inc(count)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from mloop.errors import InvalidInput, MloopError, NotFound
 from mloop.serving.batching import Batcher, BatchSettings, BatchStats
 from mloop.serving.metrics import ServerMetrics
+from mloop.serving.prediction_log import PredictionLog, PredictionLogSettings, open_log
 from mloop.serving.served import ServedModel, Version, check_names, served_name
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class ServerSettings:
     max_body_bytes: int = 32 * MiB
     timeout_seconds: float = 30.0
     refresh_seconds: float = 5.0
+    prediction_log: PredictionLogSettings = dataclasses.field(default_factory=PredictionLogSettings)
     freeze_gc: bool = True
 
     def __post_init__(self) -> None:
@@ -155,6 +157,9 @@ class ModelServer:
         self.models = {model.name: model for model in served}
         self._batchers: dict[tuple[str, str], Batcher] = {}
         self.metrics = ServerMetrics(self.queue_depths)
+        self.prediction_log: PredictionLog | None = None
+        if self.settings.prediction_log.enabled:
+            self.prediction_log = open_log(self.settings.prediction_log, self.metrics, context)
         self._follow: asyncio.Task[None] | None = None
         self.started_at = time.time()
 
@@ -232,6 +237,8 @@ class ModelServer:
             settle_memory()
         if any(served.moves for served in self.models.values()):
             self._follow = loop.create_task(self._follow_uris())
+        if self.prediction_log is not None:
+            self.prediction_log.start()
 
     def _refresh(self, served: ServedModel) -> None:
         previous = served.current
@@ -328,7 +335,7 @@ class ModelServer:
         return batcher
 
     async def close(self) -> None:
-        """Stop following URIs and answer every queued request (a graceful shutdown)."""
+        """Stop following URIs, answer every queued request, then write the prediction log."""
         if self._follow is not None:
             self._follow.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -336,6 +343,8 @@ class ModelServer:
         batchers = list(self._batchers.values())
         self._batchers.clear()
         await asyncio.gather(*(batcher.close() for batcher in batchers))
+        if self.prediction_log is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.prediction_log.close)
 
     def health(self) -> dict[str, Any]:
         """What ``/health`` answers: readiness and each model's state."""

@@ -1,0 +1,239 @@
+"""Prediction log records as Parquet: their columns, their keys, personal data hashed first.
+
+A prediction is one row: ``request_id``, ``time`` (UTC), ``deployment`` (the
+served model's name until deployments exist), ``model``, ``version``,
+``protocol``, ``inputs`` and ``outputs`` (JSON text), ``rows``,
+``latency_seconds`` and ``shadow`` (the answers of shadow versions, JSON text;
+null until traffic splits exist). Inputs and outputs are JSON because their
+shape changes with the model and its version, and one file holds requests of
+any shape: a table of columns becomes ``{"column": [values...]}``, a tensor a
+nested list, so a column is one ``$.name`` path away in any engine that reads
+JSON (pandas, DuckDB, Spark). Feedback is one row per label: ``request_id``,
+``time``, ``deployment``, ``label`` (JSON text).
+
+Files are keyed ``predictions/<deployment>/<version>/<YYYY-MM-DDTHH>/<file>``
+and ``feedback/<deployment>/<YYYY-MM-DDTHH>/<file>``, the hour in UTC.
+
+Example:
+    >>> import numpy as np, pandas as pd
+    >>> jsonable(pd.DataFrame({"x": [1.5, 2.0]}))
+    {'x': [1.5, 2.0]}
+    >>> jsonable({"t": np.array([[1, 2]])})
+    {'t': [[1, 2]]}
+    >>> hour_of(0.0)
+    '1970-01-01T00'
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import io
+import json
+import math
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mloop.data.privacy import pseudonym
+
+PREDICTIONS = "predictions"
+FEEDBACK = "feedback"
+
+PREDICTION_SCHEMA = pa.schema(
+    [
+        ("request_id", pa.string()),
+        ("time", pa.timestamp("us", tz="UTC")),
+        ("deployment", pa.string()),
+        ("model", pa.string()),
+        ("version", pa.string()),
+        ("protocol", pa.string()),
+        ("inputs", pa.string()),
+        ("outputs", pa.string()),
+        ("rows", pa.int64()),
+        ("latency_seconds", pa.float64()),
+        ("shadow", pa.string()),
+    ]
+)
+FEEDBACK_SCHEMA = pa.schema(
+    [
+        ("request_id", pa.string()),
+        ("time", pa.timestamp("us", tz="UTC")),
+        ("deployment", pa.string()),
+        ("label", pa.string()),
+    ]
+)
+
+
+class Prediction(NamedTuple):
+    """One answered request, as the request path hands it over (nothing converted yet)."""
+
+    request_id: str
+    time: float
+    deployment: str
+    model: str
+    version: str
+    protocol: str
+    inputs: Any
+    outputs: Any
+    latency_seconds: float
+
+
+class Feedback(NamedTuple):
+    """The ground truth for one request, arrived later."""
+
+    request_id: str
+    time: float
+    deployment: str
+    label: Any
+
+
+def hour_of(when: float) -> str:
+    """The UTC hour of an epoch time, as a partition name (``2026-12-05T22``)."""
+    return time.strftime("%Y-%m-%dT%H", time.gmtime(when))
+
+
+def file_name(now: float | None = None) -> str:
+    """A new file's name: its UTC write time (sortable), then a random part."""
+    moment = datetime.datetime.fromtimestamp(now or time.time(), datetime.UTC)
+    return f"{moment:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:16]}.parquet"
+
+
+def prediction_prefix(deployment: str, version: str, hour: str) -> str:
+    """The folder of one deployment, version and hour."""
+    return f"{PREDICTIONS}/{deployment}/{version}/{hour}/"
+
+
+def feedback_prefix(deployment: str, hour: str) -> str:
+    """The folder of one deployment's feedback in one hour."""
+    return f"{FEEDBACK}/{deployment}/{hour}/"
+
+
+def _names(columns: Any) -> list[str]:
+    """A frame's column names; through Arrow, ~10x faster than ``Index.tolist()`` on strings."""
+    try:
+        return list(map(str, pa.array(columns).to_pylist()))
+    except (pa.ArrowException, TypeError):  # names of mixed types
+        return list(map(str, columns))
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON-ready Python: frames and mappings as columns, arrays as lists."""
+    if hasattr(value, "to_numpy") and hasattr(value, "columns"):  # a DataFrame
+        # One array for the whole frame, not a Series per column: ~30x faster on a wide row.
+        array = value.to_numpy()
+        if array.dtype.kind in "mM":  # datetimes, which tolist() would give as integers
+            array = array.astype(str)
+        return dict(zip(_names(value.columns), array.T.tolist(), strict=True))
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if hasattr(value, "tolist"):  # numpy arrays and scalars, pandas series
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode()
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def to_json(value: Any) -> str:
+    """JSON text for a log column; NaN and infinities become null (JSON has neither)."""
+    try:
+        return json.dumps(value, default=_default, allow_nan=False, separators=(",", ":"))
+    except ValueError:  # a NaN somewhere: the slow path, only for those
+        return json.dumps(_finite(value), default=_default, separators=(",", ":"))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def hide(value: Any, columns: frozenset[str], secret: bytes) -> Any:
+    """``value`` (from :func:`jsonable`) with the named columns replaced by keyed hashes.
+
+    Example:
+        >>> hide({"email": ["a@b.io", None], "n": [1, 2]}, frozenset({"email"}), b"k")["n"]
+        [1, 2]
+    """
+    if not columns or not isinstance(value, dict):
+        return value
+    hidden = dict(value)
+    for name in columns.intersection(hidden):
+        column = hidden[name]
+        if isinstance(column, list):
+            hidden[name] = [None if v is None else pseudonym(v, secret) for v in column]
+        elif column is not None:
+            hidden[name] = pseudonym(column, secret)
+    return hidden
+
+
+def _rows(value: Any) -> int:
+    if isinstance(value, dict):
+        first: Any = next(iter(value.values()), [])
+        return len(first) if isinstance(first, list) else 1
+    return len(value) if isinstance(value, list) else 1
+
+
+def prediction_table(
+    records: Sequence[Prediction], pii: frozenset[str], secret: bytes | None
+) -> pa.Table:
+    """The Parquet table of some predictions, with the ``pii`` columns already hashed."""
+    columns: dict[str, list[Any]] = {name: [] for name in PREDICTION_SCHEMA.names}
+    for record in records:
+        inputs = jsonable(record.inputs)
+        outputs = jsonable(record.outputs)
+        if secret is not None:
+            inputs, outputs = hide(inputs, pii, secret), hide(outputs, pii, secret)
+        columns["request_id"].append(record.request_id)
+        columns["time"].append(int(record.time * 1_000_000))
+        columns["deployment"].append(record.deployment)
+        columns["model"].append(record.model)
+        columns["version"].append(record.version)
+        columns["protocol"].append(record.protocol)
+        columns["inputs"].append(to_json(inputs))
+        columns["outputs"].append(to_json(outputs))
+        columns["rows"].append(_rows(inputs))
+        columns["latency_seconds"].append(record.latency_seconds)
+        columns["shadow"].append(None)
+    return pa.table(columns, schema=PREDICTION_SCHEMA)
+
+
+def feedback_table(records: Sequence[Feedback]) -> pa.Table:
+    """The Parquet table of some feedback."""
+    return pa.table(
+        {
+            "request_id": [r.request_id for r in records],
+            "time": [int(r.time * 1_000_000) for r in records],
+            "deployment": [r.deployment for r in records],
+            "label": [to_json(jsonable(r.label)) for r in records],
+        },
+        schema=FEEDBACK_SCHEMA,
+    )
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """One whole Parquet file (zstd-compressed)."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()

@@ -1,0 +1,73 @@
+"""Reading the prediction log: time ranges by hourly partition, feedback joins, bad input."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mloop.artifacts.objects.schemes import open_object_store
+from mloop.errors import InvalidInput
+from mloop.serving.log_reading import predictions
+from mloop.serving.log_records import Feedback, Prediction
+from mloop.serving.prediction_log import PredictionLog, PredictionLogSettings
+
+HOUR = 3600.0
+T0 = datetime.datetime(2026, 12, 5, 10, tzinfo=datetime.UTC).timestamp()
+
+
+def answer(request_id: str, when: float, version: str = "1") -> Prediction:
+    frame = pd.DataFrame({"x": [1.0], "when": pd.to_datetime(["2026-01-02"])})
+    return Prediction(
+        request_id, when, "credit", "credit", version, "plain", frame, np.ones(1), 0.0
+    )
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> str:
+    log = PredictionLog(open_object_store(str(tmp_path / "log")), PredictionLogSettings())
+    for index in range(4):  # one an hour, 10:30 to 13:30
+        log.record(answer(f"r{index}", T0 + index * HOUR + 1800, version=str(1 + index % 2)))
+    log.record(Feedback("r1", T0 + 5 * HOUR, "credit", "late"))
+    log.close()
+    return str(tmp_path / "log")
+
+
+def test_a_time_range_reads_its_hours_only(root: str) -> None:
+    objects = open_object_store(root)
+    hours = sorted({info.key.split("/")[3] for info in objects.list("predictions/")})
+    assert hours == ["2026-12-05T10", "2026-12-05T11", "2026-12-05T12", "2026-12-05T13"]
+    got = predictions("credit", since="2026-12-05T11:00", until="2026-12-05T13:00", uri=root)
+    assert got["request_id"].tolist() == ["r1", "r2"]
+    assert got["version"].tolist() == ["2", "1"]
+    assert got.iloc[0]["label"] == "late"
+    assert pd.isna(got.iloc[1]["label"])
+    naive = datetime.datetime(2026, 12, 5, 13)  # naive times are UTC
+    assert predictions("credit", since=naive, uri=root)["request_id"].tolist() == ["r3"]
+
+
+def test_datetimes_in_inputs_are_kept_as_text(root: str) -> None:
+    inputs = predictions("credit", uri=root).iloc[0]["inputs"]
+    assert inputs["x"] == [1.0]
+    assert inputs["when"][0].startswith("2026-01-02")
+
+
+def test_an_unknown_deployment_reads_as_an_empty_table(root: str) -> None:
+    empty = predictions("nobody", uri=root)
+    assert len(empty) == 0 and "label" in empty and "inputs" in empty
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"deployment": "no/slash"}, "invalid model name"),
+        ({"deployment": "credit", "since": "yesterday"}, "is not an ISO date"),
+        ({"deployment": "credit", "until": 5}, "must be a datetime"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(root: str, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        predictions(uri=root, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,232 @@
+"""The prediction log over real HTTP: what it writes, when, what it drops and counts, PII, feedback."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import mloop
+import mloop.serving
+from mloop.artifacts.objects.schemes import open_object_store
+from mloop.config import forget_settings
+from mloop.data.privacy import pseudonym
+from mloop.serving.app import app
+from mloop.serving.log_records import PREDICTION_SCHEMA
+from mloop.serving.prediction_log import PredictionLogSettings
+from mloop.serving.server import ServerSettings
+from tests.serving.live import running
+
+
+class Doubler(mloop.models.PythonModel):  # type: ignore[misc]
+    """Answers column "x" doubled; column "email" is there to be hidden."""
+
+    def predict(self, model_input: pd.DataFrame) -> Any:
+        return model_input["x"].to_numpy() * 2
+
+
+@pytest.fixture
+def model_dir(home: Path) -> Path:
+    path = home.parent / "doubler"
+    example = pd.DataFrame({"x": [1.0], "email": ["someone@example.com"]})
+    mloop.models.save(Doubler(), path, input_example=example)
+    return path
+
+
+@pytest.fixture
+def artifacts(home: Path) -> Path:
+    return home / "artifacts"
+
+
+def serve(model_dir: Path, **log: Any) -> Any:
+    settings = ServerSettings(prediction_log=PredictionLogSettings(**log))
+    return app([str(model_dir)], settings=settings)
+
+
+def predict(url: str, rows: list[dict[str, Any]], request_id: str | None = None) -> httpx.Response:
+    headers = {"x-request-id": request_id} if request_id else {}
+    answer = httpx.post(f"{url}/predict", json=rows, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def metric(url: str, name: str, **labels: str) -> float:
+    text = httpx.get(f"{url}/metrics").text
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    found = re.search(rf"^{name}\{{{wanted}\}} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def log_files(artifacts: Path, kind: str = "predictions") -> list[Path]:
+    return sorted((artifacts / kind).rglob("*.parquet"))
+
+
+def wait_for(check: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.02)
+
+
+ROW = {"x": 1.5, "email": "ana@example.com"}
+
+
+def test_answers_are_written_as_parquet_with_their_id_version_and_values(
+    model_dir: Path, artifacts: Path
+) -> None:
+    with running(serve(model_dir, flush_seconds=0.05)) as url:
+        answer = predict(url, [ROW, {**ROW, "x": 2.0}], request_id="req-1")
+        scored = httpx.post(
+            f"{url}/invocations", json={"dataframe_records": [ROW]}, headers={"x-request-id": "r2"}
+        )
+        version = answer.headers["x-model-version"]
+        wait_for(lambda: sum(pq.read_table(p).num_rows for p in log_files(artifacts)) == 2)
+    assert answer.headers["x-request-id"] == "req-1" and scored.status_code == 200
+    for path in log_files(artifacts):
+        assert path.relative_to(artifacts).parts[:3] == ("predictions", "doubler", version)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d", path.parent.name)
+        assert pq.read_schema(path).equals(PREDICTION_SCHEMA)
+    table = mloop.serving.predictions("doubler", with_feedback=False)
+    assert table["request_id"].tolist() == ["req-1", "r2"]
+    first = table.iloc[0]
+    assert [first["deployment"], first["model"], first["version"]] == [
+        "doubler",
+        "doubler",
+        version,
+    ]
+    assert first["protocol"] == "plain" and table.iloc[1]["protocol"] == "mlflow"
+    assert first["inputs"] == {"x": [1.5, 2.0], "email": ["ana@example.com"] * 2}
+    assert first["outputs"] == [3.0, 4.0] and first["rows"] == 2
+    assert 0 < first["latency_seconds"] < 5
+    assert first["shadow"] is None
+    assert pd.Timestamp.now(tz="UTC") - first["time"] < pd.Timedelta(minutes=5)
+
+
+def test_a_failing_store_drops_and_counts_while_answers_go_on(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with running(serve(model_dir, flush_seconds=0.05, uri=str(blocker / "log"))) as url:
+        started = time.monotonic()
+        for index in range(20):
+            predict(url, [ROW], request_id=f"r{index}")
+        answered = time.monotonic() - started
+        dropped = "mloop_prediction_log_dropped_total"
+        wait_for(lambda: metric(url, dropped, reason="write_failed") == 20)
+        assert metric(url, "mloop_prediction_log_written_total", kind="prediction") == 0
+    assert answered < 10  # no answer waited for the store (each write failure sleeps too)
+
+
+def test_a_full_buffer_drops_new_records_and_counts_them(model_dir: Path) -> None:
+    with running(serve(model_dir, flush_seconds=3600, max_records=2)) as url:
+        answers = [predict(url, [ROW], request_id=f"r{i}").status_code for i in range(5)]
+        assert metric(url, "mloop_prediction_log_dropped_total", reason="buffer_full") == 3
+    assert answers == [200] * 5
+    kept = mloop.serving.predictions("doubler")
+    assert kept["request_id"].tolist() == ["r0", "r1"]
+
+
+def test_a_clean_shutdown_writes_every_record(model_dir: Path) -> None:
+    ids = [f"req-{i}" for i in range(60)]
+    with (
+        running(serve(model_dir, flush_seconds=3600)) as url,
+        concurrent.futures.ThreadPoolExecutor(8) as pool,
+    ):
+        list(pool.map(lambda rid: predict(url, [ROW], request_id=rid), ids))
+    assert sorted(mloop.serving.predictions("doubler")["request_id"]) == sorted(ids)
+
+
+def test_pii_columns_are_keyed_hashes_before_they_are_written(
+    model_dir: Path, artifacts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOOP_SECRET_KEY", "test-key")
+    forget_settings()
+    with running(serve(model_dir, pii=("email",))) as url:
+        predict(url, [ROW])
+    files = log_files(artifacts)
+    assert files
+    for path in files:
+        text = str(pq.read_table(path).to_pylist())
+        assert "ana@example.com" not in text
+        assert b"ana@example.com" not in path.read_bytes()
+    logged = mloop.serving.predictions("doubler").iloc[0]
+    assert logged["inputs"] == {"x": [1.5], "email": [pseudonym("ana@example.com", b"test-key")]}
+
+
+def test_feedback_is_joined_to_the_predictions_it_labels(model_dir: Path, artifacts: Path) -> None:
+    with running(serve(model_dir)) as url:
+        for rid in ("a", "b", "c"):
+            predict(url, [ROW], request_id=rid)
+        one = httpx.post(f"{url}/feedback", json={"request_id": "a", "label": 0})
+        many = httpx.post(
+            f"{url}/feedback",
+            json={"feedback": [{"request_id": "b", "label": 1}, {"request_id": "a", "label": 1}]},
+        )
+        wrong = [
+            httpx.post(f"{url}/feedback", content=b"not json"),
+            httpx.post(f"{url}/feedback", json={"request_id": "a"}),
+            httpx.post(f"{url}/feedback", json={"feedback": []}),
+            httpx.post(f"{url}/feedback", json={"request_id": 5, "label": 1}),
+        ]
+        named = httpx.post(f"{url}/models/doubler/feedback", json={"request_id": "c", "label": 0})
+        unknown = httpx.post(f"{url}/models/nope/feedback", json={"request_id": "c", "label": 0})
+    assert one.json() == {"recorded": 1, "dropped": 0} and "x-request-id" in one.headers
+    assert many.json() == {"recorded": 2, "dropped": 0} and named.status_code == 200
+    assert [answer.status_code for answer in wrong] == [400] * 4
+    assert "request_id" in wrong[1].json()["error"]
+    assert unknown.status_code == 404
+    assert log_files(artifacts, "feedback")
+    table = mloop.serving.predictions("doubler").set_index("request_id")
+    assert table["label"].to_dict() == {"a": 1, "b": 1, "c": 0}  # the latest label wins
+    assert table["label_time"].notna().all()
+    assert "label" not in mloop.serving.predictions("doubler", with_feedback=False)
+
+
+def test_without_the_log_nothing_is_written_and_feedback_is_refused(
+    model_dir: Path, artifacts: Path
+) -> None:
+    with running(serve(model_dir, enabled=False)) as url:
+        predict(url, [ROW])
+        refused = httpx.post(f"{url}/feedback", json={"request_id": "a", "label": 0})
+    assert refused.status_code == 409
+    assert log_files(artifacts) == []
+
+
+def test_a_store_named_by_uri_takes_the_log(model_dir: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "prediction-log"
+    with running(serve(model_dir, uri=str(elsewhere))) as url:
+        predict(url, [ROW], request_id="there")
+    assert list(open_object_store(str(elsewhere)).list("predictions/"))
+    read = mloop.serving.predictions("doubler", uri=str(elsewhere))
+    assert read["request_id"].tolist() == ["there"]
+
+
+@pytest.fixture
+def served(model_dir: Path) -> Iterator[str]:
+    with running(serve(model_dir)) as url:
+        yield url
+
+
+def test_a_v2_request_is_logged_with_its_named_inputs(served: str) -> None:
+    body = {
+        "inputs": [
+            {"name": "x", "shape": [1], "datatype": "FP64", "data": [4.0]},
+            {"name": "email", "shape": [1], "datatype": "BYTES", "data": ["b@example.com"]},
+        ]
+    }
+    answer = httpx.post(f"{served}/v2/models/doubler/infer", json=body)
+    assert answer.status_code == 200, answer.text
+    wait_for(lambda: len(mloop.serving.predictions("doubler")) == 1)
+    logged = mloop.serving.predictions("doubler").iloc[0]
+    assert logged["protocol"] == "v2"
+    assert logged["inputs"]["x"] == [4.0]
+    assert logged["outputs"] == [8.0]

@@ -204,3 +204,32 @@ def test_kill_9_leaves_only_whole_prediction_log_files(slow_model: Path, home: P
         assert pq.read_table(path).num_rows > 0  # whole: a torn file would not parse
     # At most the last flush interval is lost: nearly every answer before the kill is there.
     assert sent // 2 <= len(mloop.serving.predictions("slow")) <= sent
+
+
+def test_a_registry_ref_needs_no_scheme_and_a_wrong_scheme_says_what_is_taken(
+    slow_model: Path,
+) -> None:
+    mloop.models.register(str(slow_model), "slow")
+    mloop.models.set_alias("slow", "champion", 1)
+    with serving("slow@champion") as (process, url):
+        assert post(url, 0.0).headers["x-model-version"] == "1"
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    code, out, err = invoke("serve", "model:/slow@champion", "--port", str(free_port()))
+    assert code == 2
+    assert "is not a model URI mloop knows: use models:/NAME@ALIAS" in out + err
+
+
+def test_a_folder_is_served_where_no_store_exists_yet(
+    slow_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    monkeypatch.chdir(fresh)
+    for variable in ("MLOOP_HOME", "MLOOP_TRACKING_URI", "MLOOP_ARTIFACTS_URI"):
+        monkeypatch.delenv(variable, raising=False)
+    with serving(str(slow_model)) as (process, url):
+        assert post(url, 0.0).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert (fresh / ".mloop").is_dir()  # the prediction log's store, made on first use

@@ -312,3 +312,21 @@ def test_create_app_loads_nothing_until_it_starts(model_dir: Path) -> None:
     create_app(server)
     assert not server.ready
     assert np.isfinite(server.started_at)
+
+
+def test_an_empty_request_is_a_bad_request_not_a_model_failure(server_url: str) -> None:
+    answer = httpx.post(f"{server_url}/invocations", json={"dataframe_records": []})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error_code": "BAD_REQUEST",
+        "message": "the request holds no rows to predict",
+    }
+
+
+def test_mlflow_error_codes_follow_the_status(server_url: str) -> None:
+    unknown = httpx.post(f"{server_url}/models/nope/invocations", json={"inputs": [[1]]})
+    assert unknown.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    wrong_type = httpx.post(
+        f"{server_url}/invocations", content=b"x", headers={"content-type": "text/plain"}
+    )
+    assert wrong_type.json()["error_code"] == "BAD_REQUEST"

@@ -299,3 +299,25 @@ def test_a_promotion_raced_by_another_change_says_the_alias_moved(
     with pytest.raises(Conflict, match="credit@champion moved from version 1 to 2, but"):
         mloop.serving.promote("credit-api")
     assert mloop.serving.get_deployment("credit-api").canary == "credit/2"
+
+
+def test_promoting_drops_a_shadow_that_would_copy_to_the_new_primary(credit: Path) -> None:
+    mloop.serving.create_deployment(
+        "credit-api", "credit@champion", canary="credit@challenger", shadow="credit/2"
+    )
+    promoted = mloop.serving.promote("credit-api", reason="won")
+    assert promoted.shadow is None
+    assert "the shadow credit/2 serves the promoted version" in (
+        mloop.serving.deployment_history("credit-api")[-1].reason
+    )
+    # The deployment stays changeable: an unrelated change goes through.
+    changed = mloop.serving.update_deployment("credit-api", sticky_header="x-user")
+    assert changed.sticky_header == "x-user"
+
+
+def test_an_alias_moved_under_a_canary_does_not_block_unrelated_changes(credit: Path) -> None:
+    mloop.serving.create_deployment("credit-api", "credit@champion", canary="credit@challenger")
+    mloop.models.set_alias("credit", "champion", 2)  # now the canary serves the primary's version
+    assert mloop.serving.update_deployment("credit-api", sticky_header="x-user").sticky_header
+    with pytest.raises(InvalidInput, match="as the primary"):
+        mloop.serving.update_deployment("credit-api", canary="credit@challenger")

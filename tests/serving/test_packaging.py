@@ -187,6 +187,8 @@ def test_k8s_manifests_pass_the_kubernetes_schemas(registered: str, tmp_path: Pa
     assert manifests["service"]["spec"]["type"] == "ClusterIP"
     assert manifests["hpa"]["spec"]["maxReplicas"] == 8
     assert manifests["hpa"]["apiVersion"] == "autoscaling/v2"
+    # The autoscaler owns the replica count: a count here would reset it on every apply.
+    assert "replicas" not in manifests["deployment"]["spec"]
     # Every file but the manifests is the docker target's.
     assert (tmp_path / "out" / "Dockerfile").is_file()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from mloop.cli.context import use_store
+from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import handle_errors, say
 from mloop.errors import InvalidInput, MissingExtra
 
@@ -44,6 +44,7 @@ def _check_free(host: str, port: int) -> None:
             ) from None
 
 
+@creates_store  # the prediction log is written to the store's artifacts
 @handle_errors
 def serve_command(
     ctx: typer.Context,
@@ -131,7 +132,9 @@ def serve_command(
         raise InvalidInput(
             f"--log-level must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
         )
-    pairs = [_split_name(given) for given in models]
+    from mloop.serving.served import model_uri_of
+
+    pairs = [(model_uri_of(uri), chosen) for uri, chosen in map(_split_name, models)]
     if name is not None:
         if len(pairs) != 1:
             raise InvalidInput("--name names a single model; for several, give URI=NAME each")

@@ -41,7 +41,7 @@ from mloop.serving import open_inference, scoring
 from mloop.serving.feedback import decode_feedback
 from mloop.serving.log_records import Feedback, Prediction
 from mloop.serving.plain import decode_plain
-from mloop.serving.server import ModelServer, NotReady, ServerSettings
+from mloop.serving.server import ModelServer, NotReady, ServerSettings, rows_of
 
 if TYPE_CHECKING:
     from mloop.context import Context
@@ -49,6 +49,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("mloop.serving")
 
 JSON = "application/json"
+# MLflow's error codes for the statuses the server answers with (databricks_pb2's names).
+_MLFLOW_ERROR_CODES = {
+    404: "RESOURCE_DOES_NOT_EXIST",
+    409: "INVALID_STATE",
+    500: "INTERNAL_ERROR",
+    503: "TEMPORARILY_UNAVAILABLE",
+    504: "INTERNAL_ERROR",
+}
 _V2_READY_BODY = b'{"ready": true}'
 
 
@@ -179,7 +187,7 @@ def create_app(server: ModelServer) -> FastAPI:
         protocol: str,
         decode: Callable[[bytes, Any, Request], tuple[Any, Any]],
         encode: Callable[[Any, str, str, Any], tuple[bytes, Mapping[str, str]]],
-        error: Callable[[str], bytes],
+        error: Callable[[str, int], bytes],
     ) -> Response:
         """One prediction request, from body to answer, with its metrics."""
         started = time.perf_counter()
@@ -195,6 +203,8 @@ def create_app(server: ModelServer) -> FastAPI:
                 raise NotReady(f"model {served.name!r} is not loaded yet")
             version = current.label
             data, extra = decode(body, current.model.signature, request)
+            if rows_of(data) == 0:
+                raise InvalidInput("the request holds no rows to predict")
             checked = (current, current.model.check_input(data))
             result = await server.predict(served.name, data, extra.get("params"), checked=checked)
             payload, headers = encode(result.values, result.version, request_id, extra)
@@ -224,7 +234,7 @@ def create_app(server: ModelServer) -> FastAPI:
             status = _status_of(err)
             if status == 500:
                 log.exception("%s: request %s failed", model_name, request_id)
-            response = answer(error(_message(err)), status, request_id, version=None)
+            response = answer(error(_message(err), status), status, request_id, version=None)
         metrics.request(model_name, version, protocol, status, time.perf_counter() - started)
         return response
 
@@ -239,8 +249,8 @@ def create_app(server: ModelServer) -> FastAPI:
     ) -> tuple[bytes, Mapping[str, str]]:
         return scoring.encode_predictions(values), {}
 
-    def scoring_error(message: str) -> bytes:
-        return scoring.error_body(message)
+    def scoring_error(message: str, status: int) -> bytes:
+        return scoring.error_body(message, _MLFLOW_ERROR_CODES.get(status, "BAD_REQUEST"))
 
     @api.post("/invocations", tags=["MLflow scoring"], summary="Predict (MLflow's protocol)")
     async def invocations(request: Request) -> Response:
@@ -272,7 +282,7 @@ def create_app(server: ModelServer) -> FastAPI:
     def plain_decode(body: bytes, signature: Any, request: Request) -> tuple[Any, Any]:
         return decode_plain(body), {}
 
-    def plain_error(message: str) -> bytes:
+    def plain_error(message: str, status: int = 400) -> bytes:
         return json.dumps({"error": message}).encode()
 
     @api.post("/predict", tags=["plain"], summary="Predict from records or columns")
@@ -316,7 +326,7 @@ def create_app(server: ModelServer) -> FastAPI:
 
         return encode
 
-    def v2_error(message: str) -> bytes:
+    def v2_error(message: str, status: int = 400) -> bytes:
         return open_inference.error_body(message)
 
     def v2_model(name: str, version: str | None) -> Any:

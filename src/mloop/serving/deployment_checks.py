@@ -93,8 +93,15 @@ def check_mode(mode: object) -> str:
     return str(mode)
 
 
-def check_routing(be: ModelBackend, deployment: Deployment) -> None:
+def check_routing(
+    be: ModelBackend, deployment: Deployment, changed: frozenset[str] | None = None
+) -> None:
     """Refuse a routing that names a missing version, repeats one, or skips governance.
+
+    With ``changed`` (the fields a change sets), a canary or shadow that is
+    not changed, beside a primary that is not either, is not checked again:
+    an alias that moved since may make it serve the primary's version, which
+    routes the same traffic twice but must not block an unrelated change.
 
     Raises:
         InvalidInput: a share without a canary, a blue-green twin with a share,
@@ -112,7 +119,7 @@ def check_routing(be: ModelBackend, deployment: Deployment) -> None:
         )
     primary = _resolve(be, d.primary, "primary")
     for role, ref in (("canary", d.canary), ("shadow", d.shadow)):
-        if ref is None:
+        if ref is None or (changed is not None and not changed & {role, "primary", "mode"}):
             continue
         found = _resolve(be, ref, role)
         if ref == d.primary or found.ref == primary.ref:

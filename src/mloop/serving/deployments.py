@@ -169,7 +169,8 @@ def update_deployment(
         changes["mode"] = check_mode(mode)
     if not changes:
         raise InvalidInput(f"nothing to change in deployment {name!r}: say what should change")
-    wanted = _checked(dataclasses.replace(current, **changes), context)
+    wanted = dataclasses.replace(current, **changes)
+    check_routing(be, wanted, frozenset(changes))
     return be.stores.deployments.update_deployment(
         wanted, expected_revision=current.revision, actor=be.actor, reason=reason
     )
@@ -217,6 +218,11 @@ def promote(
         twin = current.primary
     if current.mode == "blue-green":
         promoted = dataclasses.replace(promoted, canary=twin)
+    if promoted.shadow is not None and _same_version(be, promoted.shadow, current.canary):
+        # The shadow would copy every request to the version now answering them: dropped.
+        promoted = dataclasses.replace(promoted, shadow=None)
+        reason = f"{reason} (the shadow {current.shadow} serves the promoted version: removed)"
+        reason = reason.strip()
     try:
         return be.stores.deployments.update_deployment(
             promoted,
@@ -352,6 +358,13 @@ def delete_deployment(
 
 def _version_of(be: ModelBackend, ref: str) -> int:
     return resolve_version(be, parse_version_ref(ref)).version
+
+
+def _same_version(be: ModelBackend, a: str, b: str) -> bool:
+    return (
+        resolve_version(be, parse_version_ref(a)).ref
+        == resolve_version(be, parse_version_ref(b)).ref
+    )
 
 
 def _optional_ref(ref: str | None, role: str) -> str | None:

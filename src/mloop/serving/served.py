@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from mloop.errors import InvalidInput, MloopError
@@ -36,6 +37,42 @@ if TYPE_CHECKING:
     from mloop.models.loaded import LoadedModel
 
 log = logging.getLogger("mloop.serving")
+
+
+_SHORTHAND = re.compile(r"^[A-Za-z0-9][\w\-.]*(@[A-Za-z_][\w\-]*|/[0-9]+)$")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_SCHEMES = ("models", "runs")
+
+
+def model_uri_of(text: str) -> str:
+    """The model URI a user typed: ``NAME@ALIAS`` and ``NAME/VERSION`` are registry refs.
+
+    An existing folder wins over the shorthand. A URI whose scheme mloop does
+    not know (``model:/…``, ``s3://…``) is refused with the forms it takes.
+
+    Example:
+        >>> model_uri_of("credit@champion"), model_uri_of("credit/3")
+        ('models:/credit@champion', 'models:/credit/3')
+        >>> model_uri_of("model:/credit@champion")
+        Traceback (most recent call last):
+        ...
+        mloop.errors.InvalidInput: 'model:/credit@champion' is not a model URI mloop knows: \
+use models:/NAME@ALIAS, models:/NAME/VERSION, NAME@ALIAS, runs:/RUN_ID/PATH or a folder
+
+    Raises:
+        InvalidInput: an unknown scheme.
+    """
+    if Path(text).exists():
+        return text
+    scheme = _SCHEME.match(text)
+    if scheme is not None and scheme.group(1) not in _SCHEMES and len(scheme.group(1)) > 1:
+        raise InvalidInput(
+            f"{text!r} is not a model URI mloop knows: use models:/NAME@ALIAS, "
+            "models:/NAME/VERSION, NAME@ALIAS, runs:/RUN_ID/PATH or a folder"
+        )
+    if scheme is None and _SHORTHAND.match(text):
+        return f"models:/{text}"
+    return text
 
 
 def served_name(uri: str) -> str:

@@ -91,7 +91,8 @@ class Answer:
     version: str
 
 
-def _rows(data: Any) -> int:
+def rows_of(data: Any) -> int:
+    """Rows in a model input: a frame, an array or a dict of columns."""
     if isinstance(data, Mapping):
         first = next(iter(data.values()), ())
         return len(first)
@@ -305,7 +306,7 @@ class ModelServer:
         submitted: Any = (prepared, dict(params)) if params else prepared
         alone = bool(params)
         async with asyncio.timeout(self.settings.timeout_seconds):
-            values = await batcher.submit(submitted, rows=_rows(prepared), alone=alone)
+            values = await batcher.submit(submitted, rows=rows_of(prepared), alone=alone)
         self.metrics.predictions(name, version.label, values)
         return Answer(values, name, version.label)
 

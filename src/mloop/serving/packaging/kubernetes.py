@@ -102,8 +102,9 @@ def deployment(ctx: BuildContext) -> dict[str, Any]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": ctx.resource_name, "labels": labels, "annotations": ctx.annotations},
+        # No "replicas": the HorizontalPodAutoscaler owns the count, and a replica count
+        # here would reset its choice on every `kubectl apply`.
         "spec": {
-            "replicas": ctx.options.min_replicas,
             "selector": {"matchLabels": _selector(ctx)},
             "template": {
                 "metadata": {"labels": labels, "annotations": ctx.annotations},

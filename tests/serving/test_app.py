@@ -7,7 +7,6 @@ import gzip
 import json
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
@@ -25,31 +23,6 @@ from mloop.serving.app import app, create_app
 from mloop.serving.batching import BatchSettings
 from mloop.serving.server import ModelServer, ServerSettings
 from tests.serving.live import running
-
-
-@pytest.fixture(scope="module")
-def data() -> pd.DataFrame:
-    frame = load_breast_cancer(as_frame=True).frame
-    return frame
-
-
-@pytest.fixture
-def features(data: pd.DataFrame) -> pd.DataFrame:
-    return data.drop(columns="target")
-
-
-@pytest.fixture
-def model_dir(home: Path, data: pd.DataFrame, features: pd.DataFrame) -> Path:
-    model = LogisticRegression(max_iter=5000).fit(features, data["target"])
-    path = home.parent / "cancer"
-    mloop.models.save(model, path, input_example=features.head(3))
-    return path
-
-
-@pytest.fixture
-def server_url(model_dir: Path) -> Iterator[str]:
-    with running(app([str(model_dir)])) as url:
-        yield url
 
 
 def expected(model_dir: Path, rows: pd.DataFrame) -> list[Any]:

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,43 +26,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import tritonclient.http as triton
-from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
 from tritonclient.utils import InferenceServerException
 
 import mloop
-from mloop.serving.app import app
-from tests.serving.live import running
 
 SCRIPTS = Path(__file__).parent / "client_scripts"
 KSERVE_PYTHON_ENV = "MLOOP_TEST_KSERVE_PYTHON"
 MLFLOW_PYTHON_ENV = "MLOOP_TEST_MLFLOW_PYTHON"
 
 
-@pytest.fixture(scope="module")
-def data() -> pd.DataFrame:
-    return load_breast_cancer(as_frame=True).frame
-
-
 @pytest.fixture
 def rows(data: pd.DataFrame) -> pd.DataFrame:
     """Ten rows of both classes."""
     return data.drop(columns="target").iloc[::57]
-
-
-@pytest.fixture
-def model_dir(home: Path, data: pd.DataFrame) -> Path:
-    features = data.drop(columns="target")
-    model = LogisticRegression(max_iter=5000).fit(features, data["target"])
-    path = home.parent / "cancer"
-    mloop.models.save(model, path, input_example=features.head(3))
-    return path
-
-
-@pytest.fixture
-def server_url(model_dir: Path) -> Iterator[str]:
-    with running(app([str(model_dir)])) as url:
-        yield url
 
 
 @pytest.fixture

@@ -230,3 +230,18 @@ def test_a_v2_request_is_logged_with_its_named_inputs(served: str) -> None:
     assert logged["protocol"] == "v2"
     assert logged["inputs"]["x"] == [4.0]
     assert logged["outputs"] == [8.0]
+
+
+def test_numeric_frames_are_logged_as_the_python_encoder_writes_them() -> None:
+    import json
+
+    import numpy as np
+
+    from mloop.serving.log_records import json_text, jsonable, to_json
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 4)), columns=list("abcd"))
+    frame.iloc[3, 2] = np.nan
+    assert json.loads(json_text(frame)) == json.loads(to_json(jsonable(frame)))
+    texts = pd.DataFrame({"name": ["x", None], "n": [1, 2]})  # object columns: Python's way
+    assert json_text(texts) == to_json(jsonable(texts))
+    assert json_text(np.array([[1, 2], [3, 4]])) == "[[1,2],[3,4]]"

@@ -162,9 +162,10 @@ def read_chunks(
                     rest = table.slice(chunk_rows)
                     pending, held = rest.to_batches(), rest.num_rows
         except pa.ArrowInvalid as err:
-            raise InvalidInput(
-                f"cannot read {os.fspath(path)!r} past its first {read} rows: {err}"
-            ) from None
+            # A CSV is parsed a block of rows at a time: the bad value is in the block after
+            # the rows read so far (pyarrow's message names its column and the value).
+            where = f" after its first {read:,} rows" if read else ""
+            raise InvalidInput(f"cannot read {os.fspath(path)!r}{where}: {err}") from None
     if held:
         yield pa.Table.from_batches(pending)
 

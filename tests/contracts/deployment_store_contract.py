@@ -11,16 +11,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from mloop.entities import Deployment
 from mloop.errors import AlreadyExists, Conflict, NotFound
 from mloop.store.set import StoreSet
-from mloop.store.sql import open_sql_store_set
-
-OpenStores = Callable[[], StoreSet]
+from tests.contracts.opening import OpenStores, store_opener
 
 
 def now() -> int:
@@ -46,16 +44,7 @@ class DeploymentStoreContract:
 
     @pytest.fixture
     def open_stores(self, deployment_store_uri: str) -> Iterator[OpenStores]:
-        opened: list[StoreSet] = []
-
-        def open_() -> StoreSet:
-            stores = open_sql_store_set(deployment_store_uri)
-            opened.append(stores)
-            return stores
-
-        yield open_
-        for stores in opened:
-            stores.close()
+        yield from store_opener(deployment_store_uri)
 
     @pytest.fixture
     def stores(self, open_stores: OpenStores) -> StoreSet:

@@ -13,7 +13,7 @@ import dataclasses
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -34,9 +34,7 @@ from mloop.store import schema
 from mloop.store.engine import create_engine
 from mloop.store.protocols.registry import NewVersion
 from mloop.store.set import StoreSet
-from mloop.store.sql import open_sql_store_set
-
-OpenStores = Callable[[], StoreSet]
+from tests.contracts.opening import OpenStores, store_opener
 
 # Every table holding a model, a version or something hanging off them.
 MODEL_TABLES = (
@@ -125,16 +123,7 @@ class ModelStoreContract:
 
     @pytest.fixture
     def open_model_stores_again(self, model_store_uri: str) -> Iterator[OpenStores]:
-        opened: list[StoreSet] = []
-
-        def open_() -> StoreSet:
-            stores = open_sql_store_set(model_store_uri)
-            opened.append(stores)
-            return stores
-
-        yield open_
-        for stores in opened:
-            stores.close()
+        yield from store_opener(model_store_uri)
 
     @pytest.fixture
     def model_stores(self, open_model_stores_again: OpenStores) -> StoreSet:

@@ -13,7 +13,7 @@ import pytest
 
 from mloop.errors import InvalidInput
 from mloop.serving.batching import Batcher, BatchSettings, BatchStats, QueueFull, split_rows
-from mloop.serving.server import combine
+from mloop.serving.inputs import combine
 
 
 class Model:

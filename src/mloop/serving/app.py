@@ -39,9 +39,10 @@ from mloop import __version__
 from mloop.errors import Conflict, InvalidInput, MloopError, NotFound, UnsupportedMediaType
 from mloop.serving import open_inference, scoring
 from mloop.serving.feedback import decode_feedback
+from mloop.serving.inputs import rows_of
 from mloop.serving.log_records import Feedback, Prediction
 from mloop.serving.plain import decode_plain
-from mloop.serving.server import ModelServer, NotReady, ServerSettings, rows_of
+from mloop.serving.server import ModelServer, NotReady, ServerSettings
 
 if TYPE_CHECKING:
     from mloop.context import Context

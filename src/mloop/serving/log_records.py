@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mloop.data.privacy import pseudonym
+from mloop.serving.inputs import rows_of
 
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
@@ -223,24 +224,6 @@ def hide(value: Any, columns: frozenset[str], secret: bytes) -> Any:
     return hidden
 
 
-def _row_count(value: Any) -> int:
-    """Rows of a model input as the request path handed it over (frame, array, dict, list)."""
-    if isinstance(value, Mapping):
-        first: Any = next(iter(value.values()), [])
-        return len(first) if hasattr(first, "__len__") else 1
-    shape = getattr(value, "shape", None)
-    if shape is not None:
-        return int(shape[0]) if len(shape) else 1
-    return len(value) if isinstance(value, list) else 1
-
-
-def _rows(value: Any) -> int:
-    if isinstance(value, dict):
-        first: Any = next(iter(value.values()), [])
-        return len(first) if isinstance(first, list) else 1
-    return len(value) if isinstance(value, list) else 1
-
-
 def prediction_table(
     records: Sequence[Prediction], pii: frozenset[str], secret: bytes | None
 ) -> pa.Table:
@@ -251,10 +234,9 @@ def prediction_table(
             inputs = hide(jsonable(record.inputs), pii, secret)
             outputs = hide(jsonable(record.outputs), pii, secret)
             input_text, output_text = to_json(inputs), to_json(outputs)
-            rows = _rows(inputs)
         else:
             input_text, output_text = json_text(record.inputs), json_text(record.outputs)
-            rows = _row_count(record.inputs)
+        rows = rows_of(record.inputs)
         columns["request_id"].append(record.request_id)
         columns["time"].append(int(record.time * 1_000_000))
         columns["deployment"].append(record.deployment)

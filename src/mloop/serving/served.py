@@ -30,7 +30,7 @@ from mloop.errors import InvalidInput, MloopError
 from mloop.models.api import find, load_located
 from mloop.models.backend import backend
 from mloop.models.fetch import resolve_version
-from mloop.models.uris import check_model_name, parse_model_uri
+from mloop.models.uris import check_model_name, parse_model_uri, parse_version_ref
 
 if TYPE_CHECKING:
     from mloop.context import Context
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mloop.serving")
 
 
-_SHORTHAND = re.compile(r"^[A-Za-z0-9][\w\-.]*(@[A-Za-z_][\w\-]*|/[0-9]+)$")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _SCHEMES = ("models", "runs")
 
@@ -70,8 +69,13 @@ use models:/NAME@ALIAS, models:/NAME/VERSION, NAME@ALIAS, runs:/RUN_ID/PATH or a
             f"{text!r} is not a model URI mloop knows: use models:/NAME@ALIAS, "
             "models:/NAME/VERSION, NAME@ALIAS, runs:/RUN_ID/PATH or a folder"
         )
-    if scheme is None and _SHORTHAND.match(text):
-        return f"models:/{text}"
+    if scheme is None and ("@" in text or "/" in text):
+        try:
+            ref = parse_version_ref(text)  # the registry's own grammar of NAME@ALIAS, NAME/3
+        except InvalidInput:
+            return text  # a path, then: its own error says what is wrong with it
+        if ref.alias is not None or ref.version is not None:
+            return f"models:/{text}"
     return text
 
 

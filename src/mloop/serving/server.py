@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.errors import InvalidInput, MloopError, NotFound
 from mloop.serving.batching import Batcher, BatchSettings, BatchStats
+from mloop.serving.inputs import combine, rows_of
 from mloop.serving.metrics import ServerMetrics
 from mloop.serving.prediction_log import PredictionLog, PredictionLogSettings, open_log
 from mloop.serving.served import ServedModel, Version, check_names, served_name
@@ -89,37 +90,6 @@ class Answer:
     values: Any
     model: str
     version: str
-
-
-def rows_of(data: Any) -> int:
-    """Rows in a model input: a frame, an array or a dict of columns."""
-    if isinstance(data, Mapping):
-        first = next(iter(data.values()), ())
-        return len(first)
-    shape = getattr(data, "shape", None)
-    if shape is not None and len(shape) > 0:
-        return int(shape[0])
-    return len(data)
-
-
-def combine(parts: Sequence[Any]) -> Any:
-    """Several checked inputs joined by row into one: frames, arrays or dicts of arrays.
-
-    Example:
-        >>> import numpy as np
-        >>> combine([np.array([[1, 2]]), np.array([[3, 4]])]).tolist()
-        [[1, 2], [3, 4]]
-    """
-    first = parts[0]
-    if hasattr(first, "iloc"):
-        import pandas as pd
-
-        return pd.concat(parts, ignore_index=True)
-    import numpy as np
-
-    if isinstance(first, Mapping):
-        return {key: np.concatenate([part[key] for part in parts]) for key in first}
-    return np.concatenate(parts)
 
 
 def settle_memory() -> None:

@@ -71,3 +71,43 @@ def test_an_unknown_deployment_reads_as_an_empty_table(root: str) -> None:
 def test_bad_arguments_are_clear_errors(root: str, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         predictions(uri=root, **kwargs)  # type: ignore[arg-type]
+
+
+def test_failed_requests_and_shadow_answers_read_back(tmp_path: Path) -> None:
+    uri = str(tmp_path / "log")
+    log = PredictionLog(open_object_store(uri), PredictionLogSettings())
+    shadow = {"model": "credit", "version": "4", "outputs": np.array([0]), "latency_seconds": 0.01}
+    log.record(answer("ok", T0)._replace(shadow=shadow))
+    failed = answer("bad", T0 + 1)._replace(outputs=None, status=500, error="the model failed")
+    log.record(failed)
+    log.close()
+    got = predictions("credit", uri=uri).set_index("request_id")
+    assert got.loc["ok", "shadow"] == {
+        "model": "credit",
+        "version": "4",
+        "outputs": [0],
+        "latency_seconds": 0.01,
+    }
+    assert got.loc["ok", "status"] == 200 and pd.isna(got.loc["ok", "error"])
+    assert got.loc["bad", "status"] == 500 and got.loc["bad", "error"] == "the model failed"
+    assert got.loc["bad", "outputs"] is None and got.loc["bad", "shadow"] is None
+
+
+def test_files_written_before_the_status_columns_read_with_them_null(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mloop.serving.log_records import PREDICTION_SCHEMA, prediction_table
+
+    older = prediction_table([answer("old", T0)], frozenset(), None)
+    older = older.select([n for n in PREDICTION_SCHEMA.names if n not in ("status", "error")])
+    folder = tmp_path / "log" / "predictions" / "credit" / "1" / "2026-12-05T10"
+    folder.mkdir(parents=True)
+    pq.write_table(older, folder / "a.parquet")
+    log = PredictionLog(open_object_store(str(tmp_path / "log")), PredictionLogSettings())
+    log.record(answer("new", T0 + 60))
+    log.close()
+    got = predictions("credit", uri=str(tmp_path / "log"))
+    assert got["request_id"].tolist() == ["old", "new"]
+    assert pd.isna(got["status"].iloc[0]) and got["status"].iloc[1] == 200
+    assert isinstance(older, pa.Table)

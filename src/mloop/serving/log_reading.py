@@ -69,8 +69,24 @@ def _files(objects: ObjectStore, prefix: str, hour_at: int, first: str, last: st
 
 
 def _read(objects: ObjectStore, keys: list[str], schema: pa.Schema) -> pa.Table:
-    tables = [pq.read_table(pa.BufferReader(objects.get_bytes(key))) for key in sorted(keys)]
+    tables = [
+        _conformed(pq.read_table(pa.BufferReader(objects.get_bytes(key))), schema)
+        for key in sorted(keys)
+    ]
     return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``schema``'s columns: those an older writer did not have are null."""
+    if table.schema.names == schema.names:
+        return table
+    columns = [
+        table.column(field.name).cast(field.type)
+        if field.name in table.schema.names
+        else pa.nulls(table.num_rows, field.type)
+        for field in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _parse(text: Any) -> Any:
@@ -90,7 +106,8 @@ def predictions(
 
     One row per answered request: ``request_id``, ``time`` (UTC), ``deployment``,
     ``model``, ``version``, ``protocol``, ``inputs`` and ``outputs`` (decoded from
-    their JSON), ``rows``, ``latency_seconds``, ``shadow``; with feedback, also
+    their JSON), ``rows``, ``latency_seconds``, ``shadow`` (decoded), ``status`` and
+    ``error`` (failed requests have no outputs); with feedback, also
     ``label`` and ``label_time`` (the latest label sent for the request, or null).
     Only the hourly partitions in range are read.
 

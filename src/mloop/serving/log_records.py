@@ -1,10 +1,13 @@
 """Prediction log records as Parquet: their columns, their keys, personal data hashed first.
 
 A prediction is one row: ``request_id``, ``time`` (UTC), ``deployment`` (the
-served model's name until deployments exist), ``model``, ``version``,
-``protocol``, ``inputs`` and ``outputs`` (JSON text), ``rows``,
-``latency_seconds`` and ``shadow`` (the answers of shadow versions, JSON text;
-null until traffic splits exist). Inputs and outputs are JSON because their
+deployment's name, or the served model's when it serves no deployment),
+``model``, ``version``, ``protocol``, ``inputs`` and ``outputs`` (JSON text),
+``rows``, ``latency_seconds``, ``shadow`` (the shadow version's answer to the
+same request, JSON text: ``{"model", "version", "outputs" | "error",
+"latency_seconds"}``; null without a shadow), ``status`` (the HTTP status
+answered) and ``error`` (its message, for a request that failed after a
+version was chosen for it). Inputs and outputs are JSON because their
 shape changes with the model and its version, and one file holds requests of
 any shape: a table of columns becomes ``{"column": [values...]}``, a tensor a
 nested list, so a column is one ``$.name`` path away in any engine that reads
@@ -58,6 +61,8 @@ PREDICTION_SCHEMA = pa.schema(
         ("rows", pa.int64()),
         ("latency_seconds", pa.float64()),
         ("shadow", pa.string()),
+        ("status", pa.int32()),
+        ("error", pa.string()),
     ]
 )
 FEEDBACK_SCHEMA = pa.schema(
@@ -71,7 +76,12 @@ FEEDBACK_SCHEMA = pa.schema(
 
 
 class Prediction(NamedTuple):
-    """One answered request, as the request path hands it over (nothing converted yet)."""
+    """One answered request, as the request path hands it over (nothing converted yet).
+
+    ``shadow`` is the shadow version's answer as a mapping (``model``,
+    ``version``, ``outputs`` or ``error``, ``latency_seconds``); a failed request
+    has its ``status`` and ``error`` and no ``outputs``.
+    """
 
     request_id: str
     time: float
@@ -82,6 +92,9 @@ class Prediction(NamedTuple):
     inputs: Any
     outputs: Any
     latency_seconds: float
+    shadow: Mapping[str, Any] | None = None
+    status: int = 200
+    error: str | None = None
 
 
 class Feedback(NamedTuple):
@@ -236,7 +249,11 @@ def prediction_table(
             input_text, output_text = to_json(inputs), to_json(outputs)
         else:
             input_text, output_text = json_text(record.inputs), json_text(record.outputs)
-        rows = rows_of(record.inputs)
+        if record.inputs is None:  # a request that failed before its body was decoded
+            input_text = None
+        if record.outputs is None:  # a request that failed
+            output_text = None
+        rows = 0 if record.inputs is None else rows_of(record.inputs)
         columns["request_id"].append(record.request_id)
         columns["time"].append(int(record.time * 1_000_000))
         columns["deployment"].append(record.deployment)
@@ -247,8 +264,22 @@ def prediction_table(
         columns["outputs"].append(output_text)
         columns["rows"].append(rows)
         columns["latency_seconds"].append(record.latency_seconds)
-        columns["shadow"].append(None)
+        columns["shadow"].append(_shadow_text(record.shadow, pii, secret))
+        columns["status"].append(record.status)
+        columns["error"].append(record.error)
     return pa.table(columns, schema=PREDICTION_SCHEMA)
+
+
+def _shadow_text(
+    shadow: Mapping[str, Any] | None, pii: frozenset[str], secret: bytes | None
+) -> str | None:
+    if shadow is None:
+        return None
+    answer = dict(shadow)
+    if "outputs" in answer:
+        outputs = jsonable(answer["outputs"])
+        answer["outputs"] = hide(outputs, pii, secret) if secret is not None and pii else outputs
+    return to_json(answer)
 
 
 def feedback_table(records: Sequence[Feedback]) -> pa.Table:

@@ -38,7 +38,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("queue: batcher (submit, take, work)", "mloop/serving/batching.py"),
     ("thread hop: executor submit, wake-ups", "concurrent/futures/thread.py"),
     ("server.predict (timeout, answer)", "mloop/serving/server.py"),
-    ("app: run, answer (mloop/serving/app.py)", "mloop/serving/app.py"),
+    ("app: run, answer (mloop/serving/handling.py)", "mloop/serving/handling.py"),
     ("FastAPI: routing, dependencies", "fastapi/"),
     ("Starlette: middleware, response", "starlette/"),
     ("uvicorn: access log (logging)", "logging/"),

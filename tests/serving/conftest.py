@@ -11,7 +11,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
 import mloop
-from mloop.serving.app import app
+from mloop.serving.asgi import app
 from tests.serving.live import running
 
 

@@ -19,7 +19,7 @@ import mloop.serving
 from mloop.artifacts.objects.schemes import open_object_store
 from mloop.config import forget_settings
 from mloop.data.privacy import pseudonym
-from mloop.serving.app import app
+from mloop.serving.asgi import app
 from mloop.serving.log_records import PREDICTION_SCHEMA
 from mloop.serving.prediction_log import PredictionLogSettings
 from mloop.serving.server import ServerSettings

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import handle_errors, say
 from mloop.errors import InvalidInput, MissingExtra
+
+if TYPE_CHECKING:
+    from mloop.serving.server import ModelServer
 
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
@@ -44,14 +47,38 @@ def _check_free(host: str, port: int) -> None:
             ) from None
 
 
+def _shown(server: ModelServer) -> str:
+    """Served: ``credit (3)``, ``api (primary credit/1, canary credit/2 at 10%)``."""
+    from mloop.serving.endpoints import DeploymentEndpoint
+
+    shown = []
+    for endpoint in server.endpoints.values():
+        labels = [
+            (role, member.name, "-" if member.current is None else member.current.label)
+            for role, member in endpoint.members()
+        ]
+        if not isinstance(endpoint, DeploymentEndpoint):
+            shown.append(f"{endpoint.name} ({labels[0][2]})")
+            continue
+        split = endpoint.split
+        share = "" if split is None or split.mode != "canary" else f" at {split.percent}%"
+        parts = [
+            f"{role} {model}/{label}{share if role == 'canary' else ''}"
+            for role, model, label in labels
+        ]
+        shown.append(f"{endpoint.name} ({', '.join(parts)})")
+    return ", ".join(shown)
+
+
 @creates_store  # the prediction log is written to the store's artifacts
 @handle_errors
 def serve_command(
     ctx: typer.Context,
     models: list[str] = typer.Argument(
         ...,
-        help="Model URIs (models:/credit@champion, runs:/ID/model, a folder); URI=NAME serves "
-        "one under another name.",
+        help="Model URIs (models:/credit@champion, credit@champion, runs:/ID/model, a folder) "
+        "or deployment names (credit-api: serves its canary, shadow and sticky routing, and "
+        "follows its changes); URI=NAME serves one under another name.",
         show_default=False,
     ),
     name: str | None = typer.Option(
@@ -85,7 +112,7 @@ def serve_command(
     refresh: float = typer.Option(
         5.0,
         "--refresh",
-        help="Seconds between looks at moving URIs (an alias, the latest version).",
+        help="Seconds between looks at what can move (an alias, the latest version, a deployment).",
         min=0.1,
     ),
     prediction_log: bool = typer.Option(
@@ -125,21 +152,20 @@ def serve_command(
         raise MissingExtra("uvicorn", extra="serve") from None
     from mloop.serving.batching import BatchSettings
     from mloop.serving.prediction_log import PredictionLogSettings
-    from mloop.serving.served import served_name
     from mloop.serving.server import MiB, ServerSettings
 
     if log_level.lower() not in _LOG_LEVELS:
         raise InvalidInput(
             f"--log-level must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
         )
-    from mloop.serving.served import model_uri_of
+    from mloop.serving.endpoints import default_name, target_of
 
-    pairs = [(model_uri_of(uri), chosen) for uri, chosen in map(_split_name, models)]
+    pairs = [(target_of(uri), chosen) for uri, chosen in map(_split_name, models)]
     if name is not None:
         if len(pairs) != 1:
             raise InvalidInput("--name names a single model; for several, give URI=NAME each")
         pairs = [(pairs[0][0], name)]
-    named = [(chosen or served_name(uri), uri) for uri, chosen in pairs]
+    named = [(chosen or default_name(target), target) for target, chosen in pairs]
     settings = ServerSettings(
         batching=BatchSettings(max_batch_rows, max_wait_ms, max_queue),
         max_body_bytes=int(max_body_mb * MiB),
@@ -150,19 +176,14 @@ def serve_command(
         ),
     )
     use_store(ctx)
-    from mloop.serving.app import create_app
+    from mloop.serving.asgi import create_app
     from mloop.serving.server import ModelServer
 
     server = ModelServer(named, settings=settings)  # refuses a name used twice
     _check_free(host, port)
     # Loaded here, before the server starts: a wrong URI is a clear error, not a traceback.
     server.load()
-    versions = ", ".join(
-        f"{served.name} ({served.current.label})"
-        for served in server.models.values()
-        if served.current is not None
-    )
-    say(f"serving {versions} on http://{host}:{port}")
+    say(f"serving {_shown(server)} on http://{host}:{port}")
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -177,7 +198,7 @@ def serve_command(
     from uvicorn.supervisors import Multiprocess
 
     from mloop.context import current
-    from mloop.serving.app import AppFactory
+    from mloop.serving.asgi import AppFactory
 
     factory = AppFactory(tuple(named), settings, current.tracking_uri(), current.artifacts_uri())
     config = uvicorn.Config(factory, factory=True, workers=workers, **common)

@@ -25,6 +25,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
+    from mloop.serving.asgi import app as app
     from mloop.serving.batch_scoring import BatchResult as BatchResult
     from mloop.serving.batch_scoring import predict_batch as predict_batch
     from mloop.serving.deployments import create_deployment as create_deployment
@@ -39,6 +40,7 @@ if _typing.TYPE_CHECKING:
 
 _DEPLOYMENTS = "mloop.serving.deployments"
 _LAZY = {
+    "app": "mloop.serving.asgi",
     "BatchResult": "mloop.serving.batch_scoring",
     "predict_batch": "mloop.serving.batch_scoring",
     "create_deployment": _DEPLOYMENTS,

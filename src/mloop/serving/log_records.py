@@ -243,6 +243,8 @@ def prediction_table(
     """The Parquet table of some predictions, with the ``pii`` columns already hashed."""
     columns: dict[str, list[Any]] = {name: [] for name in PREDICTION_SCHEMA.names}
     for record in records:
+        input_text: str | None
+        output_text: str | None
         if secret is not None and pii:  # hashing works on Python values, column by column
             inputs = hide(jsonable(record.inputs), pii, secret)
             outputs = hide(jsonable(record.outputs), pii, secret)

@@ -3,7 +3,9 @@
 ``mloop_requests_total`` (by protocol and status code), ``mloop_request_seconds``
 (latency histogram), ``mloop_batch_rows`` and ``mloop_batch_requests`` (what each
 model call carried), ``mloop_queue_depth``, ``mloop_model_ready``,
-``mloop_model_info`` (version and digest as labels) and
+``mloop_model_info`` (role, version and digest as labels: a deployment's
+primary, canary or blue-green twin, and shadow), ``mloop_shadow_requests_total``
+(copies to a shadow, by outcome) and
 ``mloop_prediction_value`` (count and sum of numeric predictions: their mean
 over any window, to watch the output drift), and the prediction log's
 ``mloop_prediction_log_written_total`` (by kind) and
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -123,8 +125,15 @@ class ServerMetrics:
         )
         self.info = Gauge(
             "mloop_model_info",
-            "The version serving now (value 1), with its package digest",
-            ("model", "version", "digest"),
+            "Each version serving now (value 1): its role (primary, canary, twin, shadow) "
+            "and package digest",
+            ("model", "role", "version", "digest"),
+            registry=self.registry,
+        )
+        self.shadow_requests = Counter(
+            "mloop_shadow_requests",
+            "Requests copied to a shadow version, by outcome (answered, failed, full, skipped)",
+            (*labels, "outcome"),
             registry=self.registry,
         )
         self.log_written = Counter(
@@ -170,14 +179,22 @@ class ServerMetrics:
         self._values.add(model, version, int(finite.size), float(finite.sum()))
 
     def serving(
-        self, model: str, version: str, digest: str, previous: tuple[str, str] | None
+        self,
+        model: str,
+        now: Set[tuple[str, str, str]],
+        before: Set[tuple[str, str, str]] = frozenset(),
     ) -> None:
-        """Mark ``version`` as the one serving ``model`` (and the previous one as gone)."""
-        if previous is not None:
+        """Mark the versions serving ``model`` now, (role, version, digest); drop the rest."""
+        for gone in before - now:
             with contextlib.suppress(KeyError):
-                self.info.remove(model, *previous)
-        self.info.labels(model, version, digest).set(1)
-        self.ready.labels(model).set(1)
+                self.info.remove(model, *gone)
+        for role, version, digest in now:
+            self.info.labels(model, role, version, digest).set(1)
+        self.ready.labels(model).set(1 if now else 0)
+
+    def shadow(self, model: str, version: str, outcome: str) -> None:
+        """Count a request copied to a shadow: ``answered``, ``failed``, ``full``, ``skipped``."""
+        self.shadow_requests.labels(model, version, outcome).inc()
 
     def log_records(self, kind: str, count: int) -> None:
         """Count prediction log records written."""

@@ -11,7 +11,7 @@ Example:
     >>> path = tempfile.mkdtemp() + "/double"
     >>> _ = mloop.models.save(LinearRegression().fit(X, [2.0, 4.0]), path, input_example=X)
     >>> async def main():
-    ...     server = ModelServer([(served_name(path), path)])
+    ...     server = ModelServer([(default_name(path), path)])
     ...     await server.start()
     ...     answer = await server.predict("double", pd.DataFrame({"x": [3.0]}))
     ...     await server.close()
@@ -28,15 +28,22 @@ import dataclasses
 import gc
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mloop.errors import InvalidInput, MloopError, NotFound
-from mloop.serving.batching import Batcher, BatchSettings, BatchStats
+from mloop.errors import InvalidInput, NotFound
+from mloop.serving.batching import Batcher, BatchSettings, BatchStats, QueueFull
+from mloop.serving.endpoints import (
+    Endpoint,
+    current_of,
+    default_name,
+    endpoint_of,
+    target_of,
+)
 from mloop.serving.inputs import combine, rows_of
 from mloop.serving.metrics import ServerMetrics
 from mloop.serving.prediction_log import PredictionLog, PredictionLogSettings, open_log
-from mloop.serving.served import ServedModel, Version, check_names, served_name
+from mloop.serving.served import ServedModel, Version
 
 if TYPE_CHECKING:
     from mloop.context import Context
@@ -44,12 +51,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mloop.serving")
 
 MiB = 1024 * 1024
-
-
-class NotReady(MloopError):
-    """The model is served here but no version of it is loaded yet (the server answers 503)."""
-
-    http_status = 503
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +93,27 @@ class Answer:
     version: str
 
 
+@dataclasses.dataclass(frozen=True)
+class ShadowAnswer:
+    """What a shadow version made of a copied request: its outputs, or why it has none."""
+
+    model: str
+    version: str
+    outputs: Any = None
+    error: str | None = None
+    latency_seconds: float = 0.0
+
+    def record(self) -> dict[str, Any]:
+        """As the prediction log's ``shadow`` column keeps it."""
+        kept: dict[str, Any] = {"model": self.model, "version": self.version}
+        if self.error is None:
+            kept["outputs"] = self.outputs
+        else:
+            kept["error"] = self.error
+        kept["latency_seconds"] = round(self.latency_seconds, 6)
+        return kept
+
+
 def settle_memory() -> None:
     """Collect once, then keep what is loaded out of the cyclic garbage collector's scans.
 
@@ -111,7 +133,11 @@ def settle_memory() -> None:
 
 
 class ModelServer:
-    """The models of one server and everything that answers for them."""
+    """The endpoints of one server and everything that answers for them.
+
+    ``models`` pairs a served name with what it serves: a model URI, or
+    ``deployments:/NAME`` (see :func:`~mloop.serving.endpoints.target_of`).
+    """
 
     def __init__(
         self,
@@ -123,10 +149,19 @@ class ModelServer:
         if not models:
             raise InvalidInput("serve at least one model")
         self.settings = settings or ServerSettings()
-        served = [ServedModel(name, uri, context=context) for name, uri in models]
-        check_names(served)
-        self.models = {model.name: model for model in served}
+        self.endpoints: dict[str, Endpoint] = {}
+        for name, target in models:
+            endpoint = endpoint_of(name, target, context=context)
+            if endpoint.name in self.endpoints:
+                raise InvalidInput(
+                    f"two models would be served as {endpoint.name!r} "
+                    f"({self.endpoints[endpoint.name].target} and {target}): name one of them "
+                    "(--name NAME or URI=NAME)"
+                )
+            self.endpoints[endpoint.name] = endpoint
         self._batchers: dict[tuple[str, str], Batcher] = {}
+        self._serving: dict[str, set[tuple[str, str, str]]] = {}
+        self._shadows: set[asyncio.Task[None]] = set()
         self.metrics = ServerMetrics(self.queue_depths)
         self.prediction_log: PredictionLog | None = None
         if self.settings.prediction_log.enabled:
@@ -143,117 +178,123 @@ class ModelServer:
         settings: ServerSettings | None = None,
         context: Context | None = None,
     ) -> ModelServer:
-        """A server for model URIs, each under its default name unless ``names`` maps it."""
+        """A server for model URIs and deployment names, named as ``names`` maps or by default."""
         chosen = names or {}
-        pairs = [(chosen.get(uri) or served_name(uri), uri) for uri in uris]
+        targets = [(uri, target_of(uri)) for uri in uris]
+        pairs = [(chosen.get(uri) or default_name(target), target) for uri, target in targets]
         return cls(pairs, settings=settings, context=context)
 
     @property
     def ready(self) -> bool:
-        """Whether every model has a version loaded."""
-        return all(served.ready for served in self.models.values())
+        """Whether every endpoint has every version it routes to loaded."""
+        return all(endpoint.ready for endpoint in self.endpoints.values())
 
     def queue_depths(self) -> dict[str, int]:
-        """Requests waiting, per model."""
-        depths = dict.fromkeys(self.models, 0)
+        """Requests waiting, per endpoint."""
+        depths = dict.fromkeys(self.endpoints, 0)
         for (name, _), batcher in self._batchers.items():
-            depths[name] += batcher.queued
+            depths[name] = depths.get(name, 0) + batcher.queued
         return depths
 
-    def model(self, name: str) -> ServedModel:
-        """The served model called ``name``.
+    def endpoint(self, name: str | None = None) -> Endpoint:
+        """The endpoint called ``name``; with None, the only one (for ``/invocations``).
 
         Raises:
-            NotFound: no model of that name is served here.
+            NotFound: no endpoint of that name is served here.
+            InvalidInput: ``name`` is None and the server has several.
         """
-        served = self.models.get(name)
-        if served is None:
-            known = ", ".join(sorted(self.models))
+        if name is None:
+            if len(self.endpoints) != 1:
+                names = ", ".join(sorted(self.endpoints))
+                raise InvalidInput(
+                    f"this server serves several models ({names}): send to /models/NAME/invocations"
+                )
+            return next(iter(self.endpoints.values()))
+        found = self.endpoints.get(name)
+        if found is None:
+            known = ", ".join(sorted(self.endpoints))
             raise NotFound(f"no model {name!r} is served here (served: {known})")
-        return served
-
-    def only_model(self) -> ServedModel:
-        """The one model, for protocols that name none (``/invocations``).
-
-        Raises:
-            InvalidInput: the server has several; each answers at its own path.
-        """
-        if len(self.models) != 1:
-            names = ", ".join(sorted(self.models))
-            raise InvalidInput(
-                f"this server serves several models ({names}): send to /models/NAME/invocations"
-            )
-        return next(iter(self.models.values()))
+        return found
 
     def load(self) -> None:
-        """Load every model now, in this thread: errors surface before a server starts.
+        """Load every endpoint now, in this thread: errors surface before a server starts.
 
         Raises:
-            MloopError: a model could not be found, verified or loaded.
+            MloopError: a model or deployment could not be found, verified or loaded.
         """
-        for served in self.models.values():
-            self._refresh(served)
+        for endpoint in self.endpoints.values():
+            self._refresh(endpoint)
 
     async def start(self) -> None:
-        """Load every model (in threads, in parallel), then follow the URIs that move.
+        """Load every endpoint (in threads, in parallel), then follow what can move.
 
         Raises:
-            MloopError: a model could not be found, verified or loaded.
+            MloopError: a model or deployment could not be found, verified or loaded.
         """
         loop = asyncio.get_running_loop()
         await asyncio.gather(
-            *(loop.run_in_executor(None, self._refresh, served) for served in self.models.values())
+            *(
+                loop.run_in_executor(None, self._refresh, endpoint)
+                for endpoint in self.endpoints.values()
+            )
         )
         if self.settings.freeze_gc:
             settle_memory()
-        if any(served.moves for served in self.models.values()):
-            self._follow = loop.create_task(self._follow_uris())
+        if any(endpoint.moves for endpoint in self.endpoints.values()):
+            self._follow = loop.create_task(self._follow_endpoints())
         if self.prediction_log is not None:
             self.prediction_log.start()
 
-    def _refresh(self, served: ServedModel) -> None:
-        previous = served.current
-        found = served.refresh()
-        if found is None:
-            return
-        before = None if previous is None else (previous.label, previous.digest)
-        self.metrics.serving(served.name, found.label, found.digest, before)
+    def _refresh(self, endpoint: Endpoint) -> list[ServedModel]:
+        retired = endpoint.refresh()
+        now = {
+            (role, member.current.label, member.current.digest)
+            for role, member in endpoint.members()
+            if member.current is not None
+        }
+        before = self._serving.get(endpoint.name, set())
+        if now != before:
+            self.metrics.serving(endpoint.name, now, before)
+            self._serving[endpoint.name] = now
+        return retired
 
-    async def _follow_uris(self) -> None:
+    async def _follow_endpoints(self) -> None:
         loop = asyncio.get_running_loop()
-        moving = [served for served in self.models.values() if served.moves]
+        moving = [endpoint for endpoint in self.endpoints.values() if endpoint.moves]
         while True:
             await asyncio.sleep(self.settings.refresh_seconds)
-            for served in moving:
-                previous = served.current
+            for endpoint in moving:
+                before = self._digests(endpoint)
                 try:
-                    await loop.run_in_executor(None, self._refresh, served)
+                    await loop.run_in_executor(None, self._refresh, endpoint)
                 except Exception:  # a store that cannot be reached now; tried again next time
-                    log.exception("%s: could not look up %s", served.name, served.uri)
+                    log.exception("%s: could not look up %s", endpoint.name, endpoint.target)
                     continue
-                if previous is not None and served.current is not previous:
-                    await self._retire(served.name, previous)
+                gone = before - self._digests(endpoint)
+                if gone:
+                    await self._retire(endpoint.name, gone)
                     if self.settings.freeze_gc:
                         settle_memory()
 
-    async def _retire(self, name: str, version: Version) -> None:
-        """Let the old version answer what is queued for it, then drop its batcher."""
-        batcher = self._batchers.pop((name, version.digest), None)
-        if batcher is not None:
-            await batcher.close()
+    @staticmethod
+    def _digests(endpoint: Endpoint) -> set[str]:
+        return {
+            member.current.digest for _, member in endpoint.members() if member.current is not None
+        }
 
-    def check(self, name: str, data: Any) -> tuple[Version, Any]:
-        """The version that will answer ``name`` now and ``data`` checked against its signature.
+    async def _retire(self, name: str, digests: set[str]) -> None:
+        """Let retired versions answer what is queued for them, then drop their batchers."""
+        batchers = [self._batchers.pop((name, digest), None) for digest in digests]
+        await asyncio.gather(*(b.close() for b in batchers if b is not None))
+
+    def check(self, served: ServedModel, data: Any) -> tuple[Version, Any]:
+        """The version of ``served`` answering now, and ``data`` checked against its signature.
 
         Raises:
-            NotFound: no such model here.
             InvalidInput: the input does not fit the signature.
             NotReady: the model is not loaded yet.
         """
-        served = self.model(name)
-        current = served.current
-        if current is None:
-            raise NotReady(f"model {name!r} is not loaded yet")
+        current = current_of(served)
         return current, current.model.check_input(data)
 
     async def predict(
@@ -262,23 +303,102 @@ class ModelServer:
         data: Any,
         params: Mapping[str, Any] | None = None,
         *,
+        key: str | None = None,
         checked: tuple[Version, Any] | None = None,
     ) -> Answer:
-        """The prediction of model ``name`` for ``data``, batched with other requests when it can.
+        """The prediction of endpoint ``name`` for ``data``, batched with others when it can.
+
+        ``key`` is the sticky header's value, for a deployment that has one.
+        ``checked`` is the version and the input :meth:`check` gave for it.
 
         Raises:
-            NotFound, InvalidInput, NotReady: as :meth:`check`.
+            NotFound, InvalidInput, NotReady: no such endpoint, a bad input, nothing loaded.
             QueueFull: too many requests are waiting.
             TimeoutError: no answer within ``timeout_seconds``.
         """
-        version, prepared = checked or self.check(name, data)
-        batcher = self._batcher(name, version)
-        submitted: Any = (prepared, dict(params)) if params else prepared
-        alone = bool(params)
-        async with asyncio.timeout(self.settings.timeout_seconds):
-            values = await batcher.submit(submitted, rows=rows_of(prepared), alone=alone)
+        if checked is None:
+            served = self.endpoint(name).pick(key)
+            checked = self.check(served, data)
+        version, prepared = checked
+        values = await self._run(name, version, prepared, params)
         self.metrics.predictions(name, version.label, values)
         return Answer(values, name, version.label)
+
+    async def _run(
+        self, name: str, version: Version, prepared: Any, params: Mapping[str, Any] | None
+    ) -> Any:
+        batcher = self._batcher(name, version)
+        submitted: Any = (prepared, dict(params)) if params else prepared
+        async with asyncio.timeout(self.settings.timeout_seconds):
+            return await batcher.submit(submitted, rows=rows_of(prepared), alone=bool(params))
+
+    def shadow(
+        self,
+        name: str,
+        answered: Version,
+        data: Any,
+        params: Mapping[str, Any] | None,
+        then: Callable[[ShadowAnswer | None], None],
+    ) -> bool:
+        """Copy a request to the endpoint's shadow in the background; ``then`` gets its answer.
+
+        Nothing happens (False) when the endpoint has no shadow, or the shadow
+        serves the version that answered. The copy never delays or changes the
+        caller's answer; when too many copies are in flight, it is skipped
+        (``then(None)``) and counted.
+        """
+        served = self.endpoint(name).shadow()
+        if served is None or served.current is None or served.current.digest == answered.digest:
+            return False
+        version = served.current
+        if len(self._shadows) >= self.settings.batching.max_queue:
+            self.metrics.shadow(name, version.label, "skipped")
+            then(None)
+            return True
+        task = asyncio.get_running_loop().create_task(
+            self._shadow(name, served.name, version, data, params, then)
+        )
+        self._shadows.add(task)
+        task.add_done_callback(self._shadows.discard)
+        return True
+
+    async def _shadow(
+        self,
+        name: str,
+        model: str,
+        version: Version,
+        data: Any,
+        params: Mapping[str, Any] | None,
+        then: Callable[[ShadowAnswer | None], None],
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            values = await self._run(name, version, version.model.check_input(data), params)
+        except (Exception, asyncio.CancelledError) as err:  # the shadow's failure is its own
+            message = (
+                "no answer within the server's timeout"
+                if isinstance(err, TimeoutError)
+                else str(err) or type(err).__name__
+            )
+            outcome = "full" if isinstance(err, QueueFull) else "failed"
+            self.metrics.shadow(name, version.label, outcome)
+            then(
+                ShadowAnswer(
+                    model,
+                    version.label,
+                    error=message,
+                    latency_seconds=time.perf_counter() - started,
+                )
+            )
+            if isinstance(err, asyncio.CancelledError):
+                raise
+            return
+        self.metrics.shadow(name, version.label, "answered")
+        then(
+            ShadowAnswer(
+                model, version.label, values, latency_seconds=time.perf_counter() - started
+            )
+        )
 
     def _batcher(self, name: str, version: Version) -> Batcher:
         key = (name, version.digest)
@@ -306,11 +426,13 @@ class ModelServer:
         return batcher
 
     async def close(self) -> None:
-        """Stop following URIs, answer every queued request, then write the prediction log."""
+        """Stop following, finish the shadows' copies and every queued request; write the log."""
         if self._follow is not None:
             self._follow.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follow
+        if self._shadows:
+            await asyncio.gather(*self._shadows, return_exceptions=True)
         batchers = list(self._batchers.values())
         self._batchers.clear()
         await asyncio.gather(*(batcher.close() for batcher in batchers))
@@ -318,8 +440,8 @@ class ModelServer:
             await asyncio.get_running_loop().run_in_executor(None, self.prediction_log.close)
 
     def health(self) -> dict[str, Any]:
-        """What ``/health`` answers: readiness and each model's state."""
+        """What ``/health`` answers: readiness and each endpoint's state."""
         return {
             "ready": self.ready,
-            "models": [served.describe() for served in self.models.values()],
+            "models": [endpoint.describe() for endpoint in self.endpoints.values()],
         }

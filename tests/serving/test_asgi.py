@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 
 import mloop
 from mloop.errors import IntegrityError
-from mloop.serving.app import app, create_app
+from mloop.serving.asgi import app, create_app
 from mloop.serving.batching import BatchSettings
 from mloop.serving.server import ModelServer, ServerSettings
 from tests.serving.live import running

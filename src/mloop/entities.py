@@ -523,8 +523,11 @@ class Deployment:
     the idle twin that takes none until a promotion switches everything at
     once. A ``shadow`` receives a copy of every request; its answers are
     logged and never returned. With ``sticky_header``, requests carrying the
-    same value of that header always reach the same version. ``revision``
-    counts changes from 1; a change applies only to the revision its caller read.
+    same value of that header always reach the same version. ``policy`` is the
+    canary analysis that steps the canary's share up, promotes it or takes it
+    out on live evidence (:class:`mloop.serving.canary_policy.CanaryPolicy` as
+    plain values), None without one. ``revision`` counts changes from 1; a
+    change applies only to the revision its caller read.
 
     Example:
         >>> Deployment("credit-api", "credit@champion", canary="credit/4", canary_percent=10).mode
@@ -538,6 +541,7 @@ class Deployment:
     shadow: str | None = None
     sticky_header: str | None = None
     mode: str = "canary"
+    policy: Mapping[str, Any] | None = None
     project: str = "default"
     revision: int = 0
     created_by: str = ""
@@ -559,6 +563,7 @@ class Deployment:
             "shadow": self.shadow,
             "sticky_header": self.sticky_header,
             "mode": self.mode,
+            "policy": None if self.policy is None else dict(self.policy),
         }
 
 
@@ -566,11 +571,13 @@ class Deployment:
 class DeploymentChange:
     """One change of a deployment: who made it, when, why, and its routing before and after.
 
-    ``action`` is ``create``, ``set``, ``promote``, ``rollback`` or ``delete``;
-    ``before`` is None for a create and ``after`` None for a delete (both are
-    :meth:`Deployment.routing` mappings). ``alias_move`` records the alias a
-    promotion moved (``model``, ``alias``, ``from``, ``to``), so a rollback can
-    move it back.
+    ``action`` is ``create``, ``set``, ``promote``, ``rollback`` or ``delete``,
+    or a canary analysis's ``step`` (the canary's share raised) or ``abort``
+    (the canary taken out); ``before`` is None for a create and ``after`` None
+    for a delete (both are :meth:`Deployment.routing` mappings). ``alias_move``
+    records the alias a promotion moved (``model``, ``alias``, ``from``,
+    ``to``), so a rollback can move it back. ``evidence`` is what a canary
+    analysis measured to decide the change (None for a change made by hand).
     """
 
     name: str
@@ -582,3 +589,4 @@ class DeploymentChange:
     reason: str
     time: int
     alias_move: Mapping[str, Any] | None = None
+    evidence: Mapping[str, Any] | None = None

@@ -106,6 +106,26 @@ class DeploymentStoreContract:
         assert history[1].after == updated.routing()
         assert (history[1].reason, history[1].alias_move) == ("more", moved)
 
+    def test_a_policy_and_the_evidence_of_a_decision_are_kept(self, stores: StoreSet) -> None:
+        deployments = stores.deployments
+        policy = {"steps": [10, 25, 50], "min_requests": 100, "max_shift": 0.1}
+        seen = deployments.create_deployment(api(policy=policy), actor="ana")
+        assert seen.policy == policy and seen.routing()["policy"] == policy
+        evidence = {"decision": "step", "canary": {"requests": 120, "p99_ms": 4.5}}
+        stepped = deployments.update_deployment(
+            dataclasses.replace(seen, canary_percent=25), expected_revision=1,
+            actor="canary-analysis", reason="all checks passed", action="step",
+            evidence=evidence,
+        )  # fmt: skip
+        assert deployments.get_deployment("credit-api") == stepped
+        history = deployments.deployment_history("credit-api")
+        assert [(c.action, c.evidence) for c in history] == [("create", None), ("step", evidence)]
+        cleared = deployments.update_deployment(
+            dataclasses.replace(stepped, policy=None), expected_revision=2, actor="ana"
+        )
+        assert cleared.policy is None
+        assert deployments.deployment_history("credit-api")[-1].before["policy"] == policy
+
     def test_of_two_concurrent_updates_exactly_one_wins(self, open_stores: OpenStores) -> None:
         clients = [open_stores(), open_stores()]
         seen = clients[0].deployments.create_deployment(api(), actor="ana")

@@ -56,7 +56,17 @@ def _routing_rows(d: Deployment) -> list[list[Any]]:
         ["shadow", d.shadow or "-"],
         ["sticky header", d.sticky_header or "-"],
         ["mode", d.mode],
+        ["canary analysis", _policy_text(d.policy)],
     ]
+
+
+def _policy_text(policy: Any) -> str:
+    if not policy:
+        return "-"
+    steps = "/".join(f"{s}%" for s in policy["steps"])
+    metric = f", {policy['metric']}" if policy.get("metric") else ""
+    then = "promote" if policy.get("promote", True) else "hold"
+    return f"steps {steps} then {then}; {policy['min_requests']} requests a step{metric}"
 
 
 def _show(d: Deployment, as_json: bool) -> None:
@@ -296,3 +306,138 @@ def remove(
     use_store(ctx)
     change = serving.delete_deployment(name, revision=revision, reason=reason)
     say(f"removed deployment {change.name} (its history stays: mloop deploy history {name})")
+
+
+@app.command("policy")
+@handle_errors
+def policy(
+    ctx: typer.Context,
+    name: str = _NAME,
+    steps: str = typer.Option(
+        "10,25,50", "--steps", help="The canary's shares, rising, e.g. 10,25,50 (percent)."
+    ),
+    min_requests: int = typer.Option(
+        100, "--min-requests", help="Canary requests a step needs before it is judged.", min=1
+    ),
+    min_seconds: float = typer.Option(
+        30.0, "--min-seconds", help="Seconds a step lasts at least.", min=0.0
+    ),
+    max_error_rate: float = typer.Option(
+        0.01,
+        "--max-error-rate-increase",
+        help="How much more often the canary may fail than the primary (0.01: one point).",
+    ),
+    max_latency_ratio: float = typer.Option(
+        1.5, "--max-latency-ratio", help="The canary's p99 over the primary's, at most."
+    ),
+    max_shift: float = typer.Option(
+        0.1, "--max-shift", help="Distance of the two versions' prediction distributions (0-1)."
+    ),
+    metric: str | None = typer.Option(
+        None,
+        "--metric",
+        help="accuracy, mae or rmse on POST /feedback labels; none: not judged on labels.",
+    ),
+    min_labels: int = typer.Option(
+        50, "--min-labels", help="Labelled requests of each version the metric needs.", min=1
+    ),
+    max_regression: float = typer.Option(
+        0.02, "--max-metric-regression", help="How much worse the metric may be (0.02: 2%)."
+    ),
+    hold: bool = typer.Option(
+        False, "--hold", help="After the last step, hold for a person instead of promoting."
+    ),
+    interval: float = typer.Option(
+        10.0, "--interval", help="Seconds between analyses in a server.", min=0.05
+    ),
+    off: bool = typer.Option(False, "--off", help="Remove the policy."),
+    revision: int | None = _REVISION,
+    reason: str = _REASON,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Set how a server judges the canary on live traffic: steps up, promotes, or takes it out."""
+    from mloop import serving
+    from mloop.errors import InvalidInput
+    from mloop.serving.canary_policy import CanaryPolicy
+
+    use_store(ctx)
+    chosen = None
+    if not off:
+        try:
+            shares = tuple(int(part) for part in steps.split(","))
+        except ValueError:
+            raise InvalidInput(
+                f"--steps {steps!r}: write rising whole percentages, e.g. 10,25,50"
+            ) from None
+        chosen = CanaryPolicy(
+            steps=shares,
+            min_requests=min_requests,
+            min_seconds=min_seconds,
+            max_error_rate_increase=max_error_rate,
+            max_latency_ratio=max_latency_ratio,
+            max_shift=max_shift,
+            metric=None if metric in (None, "none") else metric,
+            min_labels=min_labels,
+            max_metric_regression=max_regression,
+            promote=not hold,
+            interval_seconds=interval,
+        )
+    changed = serving.set_canary_policy(name, chosen, revision=revision, reason=reason)
+    if as_json:
+        print_json(changed)
+    elif chosen is None:
+        say(f"deployment {name}: no canary analysis (revision {changed.revision})")
+    else:
+        say(
+            f"deployment {name} (revision {changed.revision}): canary analysis "
+            f"{_policy_text(changed.policy)}; servers of it judge every {interval:g} s"
+        )
+
+
+@app.command("analyze")
+@handle_errors
+def analyze(
+    ctx: typer.Context,
+    name: str = _NAME,
+    apply: bool = typer.Option(
+        False, "--apply", help="Act on the verdict (step, promote or abort), as a server does."
+    ),
+    log_uri: str | None = typer.Option(
+        None, "--prediction-log-uri", help="Where the servers write the prediction log."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Judge a deployment's canary on its logged traffic now: what the analysis sees and decides."""
+    from mloop import serving
+
+    use_store(ctx)
+    verdict = serving.analyze_canary(name, apply=apply, log_uri=log_uri)
+    evidence = verdict.evidence()
+    if as_json:
+        print_json(evidence)
+        return
+    rows = []
+    for side in ("primary", "canary"):
+        seen = evidence[side]
+        if seen is not None:
+            rows.append(
+                [
+                    side,
+                    f"{seen['model']}/{seen['version']}",
+                    seen["requests"],
+                    f"{seen['error_rate']:.2%}",
+                    "-" if seen["p99_ms"] is None else f"{seen['p99_ms']:.1f}",
+                    "-" if seen["metric"] is None else f"{seen['metric']:.4g}",
+                ]
+            )
+    if rows:
+        table(
+            f"Canary of {name} at {verdict.percent}%, last {verdict.seconds:.0f} s",
+            ["", "version", "requests", "errors", "p99 ms", "metric"],
+            rows,
+        )
+    for check in verdict.checks:
+        say(f"  {'pass' if check.passed else 'FAIL'}  {check.name}: {check.detail}")
+    done = "" if apply else " (not applied: --apply acts on it)"
+    step = f" to {verdict.to_percent}%" if verdict.decision == "step" else ""
+    say(f"{verdict.decision}{step}: {verdict.reason}{done}")

@@ -9,7 +9,10 @@ sent to ``POST /feedback``. The HTTP parts need the ``serve`` extra
 :func:`predict_batch` scores a Parquet or CSV file (or a dataset version) in
 chunks. Deployments (:mod:`mloop.serving.deployments`) name what an endpoint
 serves: a primary version, a canary with a share of traffic or a blue-green
-twin, a shadow, and a sticky header. Every name here loads from its module on
+twin, a shadow, and a sticky header; ``mloop serve DEPLOYMENT`` routes by it
+and follows its changes, and a canary analysis policy
+(:class:`CanaryPolicy`, :func:`analyze_canary`) steps the canary up, promotes
+it or takes it out on live evidence. Every name here loads from its module on
 first use, and none imports FastAPI.
 
 Example:
@@ -28,6 +31,8 @@ if _typing.TYPE_CHECKING:
     from mloop.serving.asgi import app as app
     from mloop.serving.batch_scoring import BatchResult as BatchResult
     from mloop.serving.batch_scoring import predict_batch as predict_batch
+    from mloop.serving.canary_decisions import analyze_canary as analyze_canary
+    from mloop.serving.canary_policy import CanaryPolicy as CanaryPolicy
     from mloop.serving.deployments import create_deployment as create_deployment
     from mloop.serving.deployments import delete_deployment as delete_deployment
     from mloop.serving.deployments import deployment_history as deployment_history
@@ -35,6 +40,7 @@ if _typing.TYPE_CHECKING:
     from mloop.serving.deployments import list_deployments as list_deployments
     from mloop.serving.deployments import promote as promote
     from mloop.serving.deployments import rollback as rollback
+    from mloop.serving.deployments import set_canary_policy as set_canary_policy
     from mloop.serving.deployments import update_deployment as update_deployment
     from mloop.serving.log_reading import predictions as predictions
 
@@ -43,6 +49,8 @@ _LAZY = {
     "app": "mloop.serving.asgi",
     "BatchResult": "mloop.serving.batch_scoring",
     "predict_batch": "mloop.serving.batch_scoring",
+    "analyze_canary": "mloop.serving.canary_decisions",
+    "CanaryPolicy": "mloop.serving.canary_policy",
     "create_deployment": _DEPLOYMENTS,
     "delete_deployment": _DEPLOYMENTS,
     "deployment_history": _DEPLOYMENTS,
@@ -50,6 +58,7 @@ _LAZY = {
     "list_deployments": _DEPLOYMENTS,
     "promote": _DEPLOYMENTS,
     "rollback": _DEPLOYMENTS,
+    "set_canary_policy": _DEPLOYMENTS,
     "update_deployment": _DEPLOYMENTS,
     "predictions": "mloop.serving.log_reading",
 }

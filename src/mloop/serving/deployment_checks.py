@@ -117,6 +117,11 @@ def check_routing(
             "in blue-green mode the second version takes no share: it takes all traffic "
             "at once when promoted; drop the percentage"
         )
+    if d.mode == "blue-green" and d.policy is not None:
+        raise InvalidInput(
+            "a canary analysis steps a canary's share up; in blue-green mode the twin takes "
+            "no share: remove the policy, or use canary mode"
+        )
     primary = _resolve(be, d.primary, "primary")
     for role, ref in (("canary", d.canary), ("shadow", d.shadow)):
         if ref is None or (changed is not None and not changed & {role, "primary", "mode"}):

@@ -38,6 +38,7 @@ from mloop.models.fetch import resolve_version
 from mloop.models.registry import alias_history, rollback_target, set_alias
 from mloop.models.registry import rollback as rollback_alias
 from mloop.models.uris import parse_version_ref
+from mloop.serving.canary_policy import CanaryPolicy
 from mloop.serving.deployment_checks import (
     check_deployment_name,
     check_mode,
@@ -57,6 +58,7 @@ def create_deployment(
     shadow: str | None = None,
     sticky_header: str | None = None,
     mode: str = "canary",
+    policy: CanaryPolicy | Mapping[str, Any] | None = None,
     reason: str = "",
     context: Context | None = None,
 ) -> Deployment:
@@ -73,6 +75,8 @@ def create_deployment(
         sticky_header: a request header (e.g. ``x-customer-id``) whose value
             keeps a caller on one version.
         mode: ``canary`` or ``blue-green``.
+        policy: a canary analysis (:class:`~mloop.serving.canary_policy.CanaryPolicy`)
+            that a server of this deployment runs on live traffic.
         reason: why (kept in the history).
         context: the stores, project and actor (default: the fluent API's).
 
@@ -96,6 +100,7 @@ def create_deployment(
             shadow=_optional_ref(shadow, "shadow"),
             sticky_header=None if sticky_header is None else check_sticky_header(sticky_header),
             mode=check_mode(mode),
+            policy=policy_values(policy),
         ),
         context,
     )
@@ -176,8 +181,59 @@ def update_deployment(
     )
 
 
+def set_canary_policy(
+    name: str,
+    policy: CanaryPolicy | Mapping[str, Any] | None,
+    *,
+    revision: int | None = None,
+    reason: str = "",
+    context: Context | None = None,
+) -> Deployment:
+    """Give a deployment a canary analysis policy (None removes it); a recorded change.
+
+    A server of the deployment then judges its canary on live traffic every
+    ``policy.interval_seconds``, and steps it up, promotes it or takes it out
+    (:func:`mloop.serving.canary_decisions.analyze_canary`).
+
+    Raises:
+        InvalidInput: a bad policy, or a blue-green deployment (its twin takes no share).
+        Conflict: the deployment changed since ``revision``.
+
+    Example:
+        >>> set_canary_policy("scorer-shadow", CanaryPolicy(steps=(20, 50))).policy["steps"]
+        [20, 50]
+    """
+    be = backend(context)
+    current = _read(be, name, revision)
+    wanted = dataclasses.replace(current, policy=policy_values(policy))
+    check_routing(be, wanted, frozenset({"policy"}))
+    return be.stores.deployments.update_deployment(
+        wanted, expected_revision=current.revision, actor=be.actor, reason=reason
+    )
+
+
+def policy_values(policy: CanaryPolicy | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A policy as the deployment stores it (checked), or None.
+
+    Raises:
+        InvalidInput: an unknown setting or a bad value.
+    """
+    if policy is None:
+        return None
+    if isinstance(policy, Mapping):
+        policy = CanaryPolicy.from_mapping(policy)
+    if not isinstance(policy, CanaryPolicy):
+        raise InvalidInput(f"a canary policy is a CanaryPolicy or a mapping, got {policy!r}")
+    return policy.to_mapping()
+
+
 def promote(
-    name: str, *, revision: int | None = None, reason: str = "", context: Context | None = None
+    name: str,
+    *,
+    revision: int | None = None,
+    reason: str = "",
+    evidence: Mapping[str, Any] | None = None,
+    context: Context | None = None,
 ) -> Deployment:
     """Make the canary (or the blue-green twin) the primary, all at once.
 
@@ -187,6 +243,8 @@ def promote(
     the canary's reference becomes the primary. In ``canary`` mode the canary
     is then cleared; in ``blue-green`` mode the old primary becomes the idle
     twin, ready to switch back.
+
+    ``evidence`` is what a canary analysis measured, kept with the change.
 
     Raises:
         Conflict: there is no canary, or the deployment changed since ``revision``.
@@ -231,6 +289,7 @@ def promote(
             reason=reason,
             action="promote",
             alias_move=move,
+            evidence=evidence,
         )
     except Conflict as err:
         if move is None:

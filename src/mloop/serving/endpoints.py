@@ -23,7 +23,7 @@ import logging
 import random
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,12 @@ class Split:
     shadow: ServedModel | None = None
     sticky_header: str | None = None
     mode: str = "canary"
+    policy: Mapping[str, Any] | None = None
+
+    @property
+    def judged(self) -> bool:
+        """Whether a canary analysis runs on this routing (a policy, a canary, canary mode)."""
+        return self.policy is not None and self.canary is not None and self.mode == "canary"
 
     def members(self) -> Iterator[tuple[str, ServedModel]]:
         """Each version with its role: ``primary``, ``canary`` (or ``twin``), ``shadow``."""
@@ -138,7 +144,7 @@ class DeploymentEndpoint:
         self.name = name
         self.deployment = deployment
         self.target = f"{DEPLOYMENT_SCHEME}{deployment}"
-        self._context = context
+        self.context = context
         self.split: Split | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
@@ -234,7 +240,7 @@ class DeploymentEndpoint:
     def _refresh(self) -> list[ServedModel]:
         from mloop.serving.deployments import get_deployment
 
-        deployment = get_deployment(self.deployment, context=self._context)
+        deployment = get_deployment(self.deployment, context=self.context)
         split = self.split
         if split is not None and deployment.revision == split.revision:
             for _, member in split.members():
@@ -265,7 +271,7 @@ class DeploymentEndpoint:
             uri = f"models:/{ref}"
             found = by_uri.get(uri)
             if found is None:
-                found = ServedModel(ref.split("@")[0].split("/")[0], uri, context=self._context)
+                found = ServedModel(ref.split("@")[0].split("/")[0], uri, context=self.context)
                 by_uri[uri] = found
             return found
 
@@ -279,6 +285,7 @@ class DeploymentEndpoint:
             shadow=member(deployment.shadow),
             sticky_header=deployment.sticky_header,
             mode=deployment.mode,
+            policy=deployment.policy,
         )
 
     def describe(self) -> dict[str, Any]:

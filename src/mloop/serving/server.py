@@ -31,9 +31,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mloop.errors import InvalidInput, NotFound
+from mloop.errors import Conflict, InvalidInput, NotFound
 from mloop.serving.batching import Batcher, BatchSettings, BatchStats, QueueFull
 from mloop.serving.endpoints import (
+    DeploymentEndpoint,
     Endpoint,
     current_of,
     default_name,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mloop.serving")
 
 MiB = 1024 * 1024
+_JUDGE_TICK = 0.25  # seconds between looks at which canary analyses are due
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +169,7 @@ class ModelServer:
         if self.settings.prediction_log.enabled:
             self.prediction_log = open_log(self.settings.prediction_log, self.metrics, context)
         self._follow: asyncio.Task[None] | None = None
+        self._judge: asyncio.Task[None] | None = None
         self.started_at = time.time()
 
     @classmethod
@@ -242,6 +245,8 @@ class ModelServer:
             settle_memory()
         if any(endpoint.moves for endpoint in self.endpoints.values()):
             self._follow = loop.create_task(self._follow_endpoints())
+        if any(isinstance(e, DeploymentEndpoint) for e in self.endpoints.values()):
+            self._judge = loop.create_task(self._judge_canaries())
         if self.prediction_log is not None:
             self.prediction_log.start()
 
@@ -275,6 +280,53 @@ class ModelServer:
                     await self._retire(endpoint.name, gone)
                     if self.settings.freeze_gc:
                         settle_memory()
+
+    async def _judge_canaries(self) -> None:
+        """Run each deployment's canary analysis when it is due, and act on it."""
+        loop = asyncio.get_running_loop()
+        last: dict[str, float] = {}
+        warned: set[str] = set()
+        while True:
+            await asyncio.sleep(_JUDGE_TICK)
+            for endpoint in self.endpoints.values():
+                split = getattr(endpoint, "split", None)
+                if not isinstance(endpoint, DeploymentEndpoint) or split is None:
+                    continue
+                if not split.judged:
+                    continue
+                if self.prediction_log is None:
+                    if endpoint.name not in warned:
+                        warned.add(endpoint.name)
+                        log.warning(
+                            "deployment %s has a canary analysis policy, but this server keeps "
+                            "no prediction log: the analysis cannot run here",
+                            endpoint.deployment,
+                        )
+                    continue
+                assert split.policy is not None
+                interval = float(split.policy.get("interval_seconds", 10.0))
+                now = time.monotonic()
+                if now - last.get(endpoint.name, 0.0) < interval:
+                    continue
+                last[endpoint.name] = now
+                try:
+                    await loop.run_in_executor(None, self._judge_canary, endpoint)
+                except Conflict:  # changed meanwhile (another server decided): judged next time
+                    continue
+                except Exception:
+                    log.exception("deployment %s: the canary analysis failed", endpoint.deployment)
+
+    def _judge_canary(self, endpoint: DeploymentEndpoint) -> None:
+        from mloop.serving.canary_decisions import analyze_canary
+
+        assert self.prediction_log is not None
+        self.prediction_log.flush()  # the latest answers count too
+        analyze_canary(
+            endpoint.deployment,
+            apply=True,
+            log_uri=self.settings.prediction_log.uri,
+            context=endpoint.context,
+        )
 
     @staticmethod
     def _digests(endpoint: Endpoint) -> set[str]:
@@ -427,10 +479,11 @@ class ModelServer:
 
     async def close(self) -> None:
         """Stop following, finish the shadows' copies and every queued request; write the log."""
-        if self._follow is not None:
-            self._follow.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follow
+        for task in (self._follow, self._judge):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._shadows:
             await asyncio.gather(*self._shadows, return_exceptions=True)
         batchers = list(self._batchers.values())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -471,6 +471,7 @@ deployments = sa.Table(
     sa.Column("shadow_ref", sa.String(600), nullable=True),
     sa.Column("sticky_header", sa.String(128), nullable=True),
     sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("policy", sa.Text, nullable=True),  # the canary analysis, as JSON
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("created_by", sa.String(256), nullable=False),
     sa.Column("created_time", Millis, nullable=False),
@@ -492,6 +493,7 @@ deployment_history = sa.Table(
     sa.Column("before", sa.Text, nullable=True),
     sa.Column("after", sa.Text, nullable=True),
     sa.Column("alias_move", sa.Text, nullable=True),
+    sa.Column("evidence", sa.Text, nullable=True),  # what a canary analysis measured
     sa.Column("actor", sa.String(256), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_time", Millis, nullable=False),

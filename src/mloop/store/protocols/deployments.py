@@ -52,6 +52,7 @@ class DeploymentStore(Protocol):
         reason: str = "",
         action: str = "set",
         alias_move: Mapping[str, Any] | None = None,
+        evidence: Mapping[str, Any] | None = None,
     ) -> Deployment:
         """Replace the routing of ``deployment.name`` if still at ``expected_revision``."""
 

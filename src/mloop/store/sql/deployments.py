@@ -94,6 +94,7 @@ class SqlDeploymentStore:
         reason: str = "",
         action: str = "set",
         alias_move: Mapping[str, Any] | None = None,
+        evidence: Mapping[str, Any] | None = None,
     ) -> Deployment:
         """Replace the routing of ``deployment.name`` if still at ``expected_revision``.
 
@@ -125,7 +126,7 @@ class SqlDeploymentStore:
             pid = self._scope.write_id(conn)
             self._record(
                 conn, pid, deployment.name, revision, action, before, deployment, actor,
-                reason=reason, alias_move=alias_move,
+                reason=reason, alias_move=alias_move, evidence=evidence,
             )  # fmt: skip
             after = self._read(conn, deployment.name)
         assert after is not None
@@ -187,6 +188,7 @@ class SqlDeploymentStore:
             shadow=row.shadow_ref,
             sticky_header=row.sticky_header,
             mode=row.mode,
+            policy=_load(row.policy),
             project=self._scope.name,
             revision=row.revision,
             created_by=row.created_by,
@@ -208,6 +210,7 @@ class SqlDeploymentStore:
         *,
         reason: str = "",
         alias_move: Mapping[str, Any] | None = None,
+        evidence: Mapping[str, Any] | None = None,
     ) -> DeploymentChange:
         change = DeploymentChange(
             name=name,
@@ -219,6 +222,7 @@ class SqlDeploymentStore:
             reason=reason,
             time=now_millis(),
             alias_move=None if alias_move is None else dict(alias_move),
+            evidence=None if evidence is None else dict(evidence),
         )
         conn.execute(
             _H.insert().values(
@@ -229,6 +233,7 @@ class SqlDeploymentStore:
                 before=_dump(change.before),
                 after=_dump(change.after),
                 alias_move=_dump(change.alias_move),
+                evidence=_dump(change.evidence),
                 actor=actor,
                 reason=reason,
                 created_time=change.time,
@@ -256,6 +261,7 @@ def _routing_columns(deployment: Deployment) -> dict[str, Any]:
         "shadow_ref": deployment.shadow,
         "sticky_header": deployment.sticky_header,
         "mode": deployment.mode,
+        "policy": _dump(deployment.policy),
     }
 
 
@@ -280,6 +286,7 @@ def _history(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Deploym
             reason=r.reason,
             time=r.created_time,
             alias_move=_load(r.alias_move),
+            evidence=_load(r.evidence),
         )
         for r in rows
     ]

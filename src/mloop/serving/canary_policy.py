@@ -13,7 +13,8 @@ step began; then it is compared with the primary on the same window:
   classes, Wasserstein distance over the primary's spread for numbers); a
   larger one fails only when it is also significant (its p-value, from a
   chi-square or Kolmogorov-Smirnov test, below ``shift_significance``), so a
-  few requests that differ by chance do not take a good canary out;
+  few requests that differ by chance do not take a good canary out (0.01: a
+  canary judged at four steps is taken out by chance about 4% of the time);
 - the model metric, once ``min_labels`` requests of each version have
   feedback labels: ``accuracy`` may drop, or ``mae``/``rmse`` grow, by at most
   ``max_metric_regression`` (a fraction of the primary's).
@@ -55,7 +56,7 @@ class CanaryPolicy:
     max_latency_ratio: float = 1.5
     latency_grace_ms: float = 5.0
     max_shift: float = 0.1
-    shift_significance: float = 0.05
+    shift_significance: float = 0.01
     metric: str | None = None
     min_labels: int = 50
     max_metric_regression: float = 0.02

@@ -160,3 +160,85 @@ def test_blue_green_shows_the_idle_twin(credit: Path) -> None:
     assert "idle twin" in deploy("show", "twins")[1]
     code, out, _ = deploy("promote", "twins")
     assert code == 0 and "primary credit/2, canary credit/1 (idle twin)" in out
+
+
+def write_traffic(versions: dict[str, int], deployment: str = "credit-api") -> None:
+    """Logged answers of ``deployment``: ``count`` one-row requests per version, now."""
+    import time
+
+    import numpy as np
+
+    from mloop.serving.log_records import Prediction
+    from mloop.serving.prediction_log import PredictionLog, PredictionLogSettings, log_objects
+
+    log = PredictionLog(log_objects(), PredictionLogSettings())
+    now = time.time()
+    for version, count in versions.items():
+        for n in range(count):
+            log.record(
+                Prediction(f"{version}-{n}", now, deployment, "credit", version, "plain",
+                           {"x": [1.0]}, np.array([n % 2]), 0.003)
+            )  # fmt: skip
+    log.close()
+
+
+def test_a_canary_policy_is_set_shown_judged_and_removed(credit: Path) -> None:
+    assert deploy("create", "credit-api", "--model", "credit@champion",
+                  "--canary", "credit/2:10")[0] == 0  # fmt: skip
+    code, out, err = deploy("analyze", "credit-api")
+    assert code == 11 and "no canary analysis policy" in out + err
+    code, out, err = deploy(
+        "policy", "credit-api", "--steps", "10,50", "--min-requests", "20", "--min-seconds", "0",
+        "--metric", "accuracy", "--reason", "judge it",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "canary analysis steps 10%/50% then promote; 20 requests a step, accuracy" in out
+    code, out, _ = deploy("show", "credit-api")
+    assert "steps 10%/50% then promote" in out
+    code, out, _ = deploy("analyze", "credit-api")
+    assert code == 0 and "wait: the canary has answered 0 of 20 requests" in out
+    write_traffic({"1": 180, "2": 20})
+    code, out, _ = deploy("analyze", "credit-api")
+    assert "pass  error_rate" in out and "pass  prediction_shift" in out
+    assert "labelled requests for accuracy" in out and "(not applied" in out
+    code, out, _ = deploy("analyze", "credit-api", "--json")
+    evidence = json.loads(out)
+    assert evidence["canary"]["requests"] == 20 and evidence["primary"]["requests"] == 180
+    code, out, _ = deploy("policy", "credit-api", "--steps", "10,50", "--min-requests", "20",
+                          "--min-seconds", "0")  # fmt: skip
+    code, out, _ = deploy("analyze", "credit-api", "--apply")
+    assert code == 0 and "wait" in out  # a new revision: its window starts now
+    write_traffic({"1": 180, "2": 20})
+    code, out, _ = deploy("analyze", "credit-api", "--apply")
+    assert code == 0 and "step to 50%: every check passed at 10%" in out
+    assert mloop.serving.get_deployment("credit-api").canary_percent == 50
+    code, out, _ = deploy("history", "credit-api", "--json")
+    assert json.loads(out)[-1]["evidence"]["decision"] == "step"
+    code, out, _ = deploy("policy", "credit-api", "--off")
+    assert code == 0 and "no canary analysis" in out
+    assert mloop.serving.get_deployment("credit-api").policy is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--steps", "50,10"], "steps must rise"),
+        (["--steps", "ten"], "--steps 'ten': write rising whole percentages"),
+        (["--metric", "f1"], "metric must be one of accuracy, mae, rmse"),
+        (["--max-latency-ratio", "0.5"], "max_latency_ratio must be a number >= 1"),
+    ],
+)
+def test_a_bad_policy_is_refused_and_nothing_changes(
+    credit: Path, args: list[str], message: str
+) -> None:
+    assert deploy("create", "credit-api", "--model", "credit@champion")[0] == 0
+    code, out, err = deploy("policy", "credit-api", *args)
+    assert code != 0 and message in out + err and "Traceback" not in out + err
+    assert mloop.serving.get_deployment("credit-api").revision == 1
+
+
+def test_a_blue_green_deployment_takes_no_policy(credit: Path) -> None:
+    assert deploy("create", "credit-api", "--model", "credit@champion",
+                  "--canary", "credit/2", "--mode", "blue-green")[0] == 0  # fmt: skip
+    code, out, err = deploy("policy", "credit-api")
+    assert code != 0 and "in blue-green mode the twin takes no share" in out + err

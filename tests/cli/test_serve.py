@@ -233,3 +233,26 @@ def test_a_folder_is_served_where_no_store_exists_yet(
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert (fresh / ".mloop").is_dir()  # the prediction log's store, made on first use
+
+
+def test_a_deployment_is_served_by_its_name_with_its_canary(slow_model: Path) -> None:
+    mloop.models.register(str(slow_model), "slow")
+    mloop.models.register(str(slow_model), "slow")
+    mloop.models.set_alias("slow", "champion", 1)
+    mloop.serving.create_deployment(
+        "slow-api", "slow@champion", canary="slow/2", canary_percent=100
+    )
+    with serving("slow-api") as (process, url):
+        answer = post(url, 0.0)
+        health = httpx.get(f"{url}/health").json()["models"][0]
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert answer.status_code == 200 and answer.headers["x-model-version"] == "2"
+    assert health["deployment"] == "slow-api" and health["revision"] == 1
+    assert "serving slow-api (primary slow/1, canary slow/2 at 100%)" in out + err
+
+
+def test_an_unknown_deployment_name_is_a_clear_error(slow_model: Path) -> None:
+    code, out, err = invoke("serve", "no-such-api", "--port", str(free_port()))
+    assert code != 0 and "deployment 'no-such-api' not found" in out + err
+    assert "Traceback" not in out + err

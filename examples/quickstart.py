@@ -10,7 +10,9 @@ registered and signed, gated, approved and promoted to champion; a
 challenger follows, is promoted and rolled back; the model card is printed,
 and a tampered package is refused. Then reliability (kill signals, fsck),
 projects, autologging a scikit-learn search, and an MLflow store imported
-with one command. Everything lives in ``./.mloop-demo``.
+with one command. Last, serving: the champion and the challenger behind
+HTTP, then a deployment whose buggy canary the server's canary analysis
+judges on live traffic and takes out. Everything lives in ``./.mloop-demo``.
 """
 
 from __future__ import annotations
@@ -194,6 +196,7 @@ def main() -> None:
     from_mlflow.autologging(data_path)
     from_mlflow.import_history(mloop_cli, work)
     serving_demo.serve_models(mloop_cli)
+    serving_demo.canary_taken_out(mloop_cli)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")

@@ -1,7 +1,9 @@
 """The demo's serving section: the champion and the challenger behind HTTP with ``mloop serve``.
 
 ``make demo`` calls :func:`serve_models` from ``quickstart.py`` once the
-registry holds ``credit@champion`` and ``credit@challenger``.
+registry holds ``credit@champion`` and ``credit@challenger``, then
+:func:`canary_taken_out`: a deployment whose canary the server judges on
+live traffic.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -115,3 +118,118 @@ def serve_models(mloop_cli: str) -> None:
             process.kill()
             process.communicate()
     print(f"   SIGTERM: in-flight requests answered, server stopped (status {process.returncode})")
+
+
+class _Callers:
+    """Applicants sent to a deployment one after another, until stopped; who answered each."""
+
+    def __init__(self, url: str, rows: list[dict[str, float]]) -> None:
+        self.url, self.rows = url, rows
+        self.versions: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        index = 0
+        while not self._stop.is_set():
+            row = self.rows[index % len(self.rows)]
+            index += 1
+            try:
+                status, headers, _ = _call(f"{self.url}/invocations", {"dataframe_records": [row]})
+            except OSError:
+                continue
+            self.versions.append(headers.get("x-model-version", "-") if status == 200 else "error")
+
+    def share(self, since: int, version: str) -> str:
+        recent = self.versions[since:]
+        return f"{sum(v == version for v in recent) / max(1, len(recent)):.0%} of {len(recent)}"
+
+    def __enter__(self) -> _Callers:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+
+def canary_taken_out(mloop_cli: str) -> None:
+    """Section 21: a deployment serves the champion; a buggy canary gets traffic and is judged
+    on it, then taken out by the server's canary analysis, with the evidence recorded."""
+    import mloop
+    import mloop.serving
+
+    print("21. Deployments: a canary judged on live traffic, and taken out when it misbehaves")
+    frame = mloop.data.get("credit@raw").to_pandas()
+    features = frame[["income", "debt"]]
+    rows = features.head(200).to_dict(orient="records")
+    # A retrained model with a bug: it gives every applicant the champion's rarer answer.
+    from sklearn.dummy import DummyClassifier
+
+    answers = list(mloop.models.load("models:/credit@champion").predict(features))
+    rarer = min(set(answers) | {0, 1}, key=answers.count)
+    buggy = DummyClassifier(strategy="constant", constant=rarer).fit(features, frame["label"])
+    mloop.set_experiment("credit-models")
+    with mloop.start_run(run_name="retrained-with-a-bug"):
+        info = mloop.models.log_model(
+            buggy, "model", input_example=features[:3], registered_model_name="credit"
+        )
+    assert info.registered_version is not None
+    canary = f"credit/{info.registered_version.version}"
+    [protection] = [p for p in mloop.models.protections("credit") if p.alias == "champion"]
+    mloop.models.protect_alias(
+        "credit", "champion", approvals=protection.approvals, gates=protection.gates,
+        allow_canary=True,
+    )  # fmt: skip
+    print("   credit@champion now lets deployments try unapproved versions on a share of traffic")
+
+    def cli(*args: str) -> None:
+        print(f"   $ mloop {' '.join(args)}")
+        subprocess.run([mloop_cli, *args], check=True)
+
+    cli("deploy", "create", "credit-api", "--model", "credit@champion", "--reason", "go live")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [mloop_cli, "serve", "credit-api", "--port", str(port), "--refresh", "0.3"]
+    print(f"   $ mloop {' '.join(command[1:])}")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_ready(url, process)
+        with _Callers(url, rows) as callers:
+            time.sleep(1.0)
+            champion = mloop.models.get_version("credit@champion").version
+            print(f"   callers: {callers.share(0, str(champion))} answers from the champion")
+            cli(
+                "deploy", "policy", "credit-api", "--steps", "20,50", "--min-requests", "40",
+                "--min-seconds", "1", "--interval", "0.5",
+            )  # fmt: skip
+            cli("deploy", "set", "credit-api", "--canary", f"{canary}:20", "--reason", "retrained")
+            began = len(callers.versions)
+            deadline = time.monotonic() + 60
+            history = mloop.serving.deployment_history("credit-api")
+            while history[-1].action != "abort" and time.monotonic() < deadline:
+                time.sleep(0.25)
+                history = mloop.serving.deployment_history("credit-api")
+            label = canary.split("/")[1]
+            print(f"   from the change to the decision, the canary answered "
+                  f"{callers.share(began, label)} requests")  # fmt: skip
+            verdict = history[-1]
+            if verdict.action == "abort" and verdict.evidence is not None:
+                print(
+                    "   the server's canary analysis rolled it back (abort): "
+                    f"{verdict.evidence['reason']}"
+                )
+            else:
+                print("   the canary analysis made no decision within a minute")
+            time.sleep(1.0)  # the server follows the change
+            after = len(callers.versions)
+            time.sleep(1.0)
+            print(f"   afterwards: {callers.share(after, str(champion))} answers from the champion")
+        cli("deploy", "history", "credit-api")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()

@@ -252,6 +252,8 @@ def _routing_text(routing: Any) -> str:
         text += f" + {routing['canary']}{share}"
     if routing.get("shadow"):
         text += f" (shadow {routing['shadow']})"
+    if routing.get("policy"):
+        text += " [analysis " + "/".join(f"{s}%" for s in routing["policy"]["steps"]) + "]"
     return text
 
 

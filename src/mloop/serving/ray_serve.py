@@ -10,7 +10,7 @@ in-process, so a replica counts as running only once it answers.
 
 Ray Serve's HTTP proxy answers on the host and port given; a request is
 routed to one replica, which batches it with the others it holds. Ray is
-started here (bound to 127.0.0.1) when no address is given, or joined at
+started here (node address 127.0.0.1) when no address is given, or joined at
 ``address`` (``auto``, ``ray://head:10001``...). On a cluster of several
 machines the store must be one each node reaches (PostgreSQL, S3, a team
 server), and mloop must be installed on every node.
@@ -30,7 +30,6 @@ import dataclasses
 import json
 import logging
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -108,7 +107,7 @@ class RayServeOptions:
     """Where and how wide the deployment runs.
 
     ``address`` is a running cluster's (``auto``, ``ray://head:10001``); without
-    it a local Ray is started, bound to 127.0.0.1. ``replica_cpus`` is what Ray
+    it a local Ray is started with 127.0.0.1 as its node address. ``replica_cpus`` is what Ray
     reserves for each replica. ``ready_timeout`` bounds the wait for every
     replica to load its models and answer.
     """
@@ -348,7 +347,7 @@ class RayServing:
         try:
             with urllib.request.urlopen(self.url + _READY_PATH, timeout=5) as answer:
                 return bool(json.loads(answer.read()).get("ready"))
-        except (OSError, ValueError, urllib.error.HTTPError):
+        except (OSError, ValueError):  # refused, 404 or 503 (HTTPError), not JSON yet
             return False
 
     def stop(self) -> None:

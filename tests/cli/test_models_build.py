@@ -37,12 +37,33 @@ def test_build_kserve_from_an_alias(home: Path, tmp_path: Path) -> None:
     assert "&id" not in (out / "kserve" / "inferenceservice.yaml").read_text()
 
 
+def test_build_ray_serve_says_where_to_put_the_folder(home: Path, tmp_path: Path) -> None:
+    _register(home)
+    out = tmp_path / "built"
+    code, stdout, stderr = invoke(
+        "models", "build", "credit/1", "--target", "ray-serve", "--out", str(out),
+        "--working-dir", "s3://bucket/credit-1.zip", "--min-replicas", "2", "--max-replicas", "2",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "built ray-serve for credit version 1" in stdout
+    assert "see its README.md" in stdout
+    assert f"serve deploy {out / 'serve.yaml'}" in stdout
+    assert "docker build" not in stdout
+    app = yaml.safe_load((out / "serve.yaml").read_text())["applications"][0]
+    assert app["runtime_env"]["working_dir"] == "s3://bucket/credit-1.zip"
+    assert app["deployments"][0]["num_replicas"] == 2
+
+
 def test_build_errors(home: Path, tmp_path: Path) -> None:
     _register(home)
     out = str(tmp_path / "built")
-    code, _, stderr = invoke("models", "build", "credit/1", "--target", "ray-serve", "--out", out)
+    code, _, stderr = invoke(
+        "models", "build", "credit/1", "--target", "ray-serve", "--out", out,
+        "--working-dir", "/srv/credit",
+    )  # fmt: skip
     assert code != 0
-    assert "ray-serve target is not available yet" in stderr
+    assert "--working-dir '/srv/credit' is neither local:///PATH" in stderr
+    assert not Path(out).exists()
     code, _, stderr = invoke("models", "build", "credit/1", "--target", "helm", "--out", out)
     assert code != 0
     assert "unknown target 'helm'" in stderr

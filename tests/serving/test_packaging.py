@@ -22,6 +22,7 @@ from mloop.models.package import read_manifest, verify_files
 from mloop.serving.packaging import BuildOptions, build
 from mloop.serving.packaging.docker import dockerfile
 from mloop.serving.packaging.kserve import inference_service
+from mloop.serving.packaging.ray_serve import DEPLOYMENT, IMPORT_PATH, quantity
 
 K8S_VERSION = "1.30.0"
 HADOLINT = Path(sys.executable).with_name("hadolint")
@@ -214,6 +215,81 @@ def test_the_kserve_schema_catches_a_service_without_the_v2_protocol() -> None:
         jsonschema.validate(service, KSERVE_SCHEMA)
 
 
+def _serve_schema() -> Any:
+    """Ray Serve's own schema of a ``serve deploy`` config."""
+    pytest.importorskip("ray.serve", reason="Ray Serve's dependencies are not installed")
+    from ray.serve.schema import ServeDeploySchema
+
+    return ServeDeploySchema
+
+
+def test_ray_serve_config_passes_ray_serves_own_schema(registered: str, tmp_path: Path) -> None:
+    schema = _serve_schema()
+    report = build(registered, "ray-serve", tmp_path / "out")
+    out = tmp_path / "out"
+    assert report.files == ["serve.yaml", "README.md", "model/", "wheels/"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "model", "serve.yaml", "wheels"]
+    verify_files(out / "model", read_manifest(out / "model"))
+    config = yaml.safe_load((out / "serve.yaml").read_text())
+    parsed = schema.model_validate(config)
+    app = parsed.applications[0]
+    assert (app.name, app.route_prefix, app.import_path) == ("iris", "/", IMPORT_PATH)
+    assert app.args == {"models": {"iris": "model"}}  # the copy, in the working directory
+    assert app.runtime_env["working_dir"] == "local:///srv/mloop/models/iris-1"
+    assert app.runtime_env["pip"][0] == f"mloop[serve]=={importlib.metadata.version('mloop')}"
+    deployment = app.deployments[0]
+    assert deployment.name == DEPLOYMENT
+    assert deployment.autoscaling_config == {"min_replicas": 1, "max_replicas": 5}
+    resources = deployment.ray_actor_options
+    assert (resources.num_cpus, resources.memory) == (0.5, 2**30)
+    assert (parsed.http_options.host, parsed.http_options.port) == ("0.0.0.0", 8080)
+    readme = (out / "README.md").read_text()
+    assert "serve deploy serve.yaml" in readme and "local:///srv/mloop/models/iris-1" in readme
+
+    options = BuildOptions(
+        min_replicas=3, max_replicas=3, cpu="2", memory="512Mi", force=True,
+        working_dir="s3://bucket/iris-1.zip",
+    )  # fmt: skip
+    build(registered, "ray-serve", out, options)
+    app = schema.model_validate(yaml.safe_load((out / "serve.yaml").read_text())).applications[0]
+    assert app.runtime_env["working_dir"] == "s3://bucket/iris-1.zip"
+    assert app.deployments[0].num_replicas == 3
+    resources = app.deployments[0].ray_actor_options
+    assert (resources.num_cpus, resources.memory) == (2.0, 512 * 2**20)
+
+
+def test_ray_serves_schema_catches_a_local_folder_as_working_dir(
+    registered: str, tmp_path: Path
+) -> None:
+    schema = _serve_schema()
+    build(registered, "ray-serve", tmp_path / "out")
+    config = yaml.safe_load((tmp_path / "out" / "serve.yaml").read_text())
+    config["applications"][0]["runtime_env"]["working_dir"] = "."
+    with pytest.raises(ValueError, match="remote URIs"):
+        schema.model_validate(config)
+
+
+def test_the_config_names_what_the_server_module_builds(registered: str, tmp_path: Path) -> None:
+    pytest.importorskip("ray.serve", reason="Ray Serve's dependencies are not installed")
+    from mloop.serving import ray_serve
+
+    module, _, attr = IMPORT_PATH.partition(":")
+    assert module == ray_serve.__name__ and getattr(ray_serve, attr) is ray_serve.build_app
+    assert DEPLOYMENT == ray_serve.DEPLOYMENT
+    build(registered, "ray-serve", tmp_path / "out")
+    config = yaml.safe_load((tmp_path / "out" / "serve.yaml").read_text())
+    application = ray_serve.build_app(config["applications"][0]["args"])  # as Serve calls it
+    assert type(application).__name__ == "Application"
+
+
+def test_quantities_read_as_kubernetes_writes_them() -> None:
+    assert [quantity(q) for q in ("250m", "2", "1.5", "1k", "1M", "1Ki")] == [
+        0.25, 2.0, 1.5, 1e3, 1e6, 1024.0,
+    ]  # fmt: skip
+    with pytest.raises(InvalidInput, match="not a quantity"):
+        quantity("1GB")
+
+
 def test_hadolint_catches_what_the_dockerfile_avoids(tmp_path: Path) -> None:
     from mloop.serving.packaging.context import BuildContext
 
@@ -229,14 +305,15 @@ def test_options_and_folder_alike_are_checked_before_anything_is_written(
     registered: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    with pytest.raises(InvalidInput, match="not available yet"):
-        build(registered, "ray-serve", out)
     with pytest.raises(InvalidInput, match="unknown target 'helm'; choose one of docker, k8s"):
         build(registered, "helm", out)
     with pytest.raises(InvalidInput, match="--memory '1GB' is not a Kubernetes quantity"):
         build(registered, "k8s", out, BuildOptions(memory="1GB"))
     with pytest.raises(InvalidInput, match="--min-replicas"):
         build(registered, "k8s", out, BuildOptions(min_replicas=3, max_replicas=2))
+    for where in ("/srv/models", "local://relative", "s3://bucket/folder", "https://x/y.tar"):
+        with pytest.raises(InvalidInput, match=r"--working-dir .* neither local:///PATH"):
+            build(registered, "ray-serve", out, BuildOptions(working_dir=where))
     with pytest.raises(NotFound):
         build("iris/7", "docker", out)
     with pytest.raises(NotFound, match="--wheel"):

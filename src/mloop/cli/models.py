@@ -381,7 +381,7 @@ def verify(
 def build(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="NAME/VERSION, NAME@ALIAS, a model URI or a folder."),
-    target: str = typer.Option(..., "--target", "-t", help="docker, k8s or kserve."),
+    target: str = typer.Option(..., "--target", "-t", help="docker, k8s, kserve or ray-serve."),
     out: str = typer.Option(..., "--out", "-o", help="The folder to write (empty or new)."),
     force: bool = typer.Option(False, "--force", help="Replace what is in a non-empty --out."),
     name: str | None = typer.Option(None, "--name", help="Serve under this name."),
@@ -404,6 +404,12 @@ def build(
     min_replicas: int = typer.Option(1, "--min-replicas", help="Fewest pods.", min=1),
     max_replicas: int = typer.Option(5, "--max-replicas", help="Most pods.", min=1),
     cpu_target: int = typer.Option(70, "--cpu-target", help="CPU % the autoscaler aims at."),
+    working_dir: str | None = typer.Option(
+        None,
+        "--working-dir",
+        help="ray-serve: where replicas find the folder, local:///PATH on every node or a .zip "
+        "at s3://, gs://, https:// [default: local:///srv/mloop/models/NAME-VERSION].",
+    ),
 ) -> None:
     """Build an image's context and deployment manifests for a model (no Docker needed)."""
     from mloop.serving.packaging import BuildOptions
@@ -423,6 +429,7 @@ def build(
         min_replicas=min_replicas,
         max_replicas=max_replicas,
         cpu_target=cpu_target,
+        working_dir=working_dir,
         force=force,
     )
     # Bad input is refused before the store is opened.
@@ -435,6 +442,10 @@ def build(
         f"built {report.target} for {report.name} version {report.version} "
         f"({report.digest[:12]}) in {report.out}: {', '.join(report.files)}"
     )
+    if report.target == "ray-serve":
+        say(f"next: put {report.out} where serve.yaml's working_dir says (see its README.md),")
+        say(f"then: serve deploy {report.out / 'serve.yaml'}")
+        return
     say(f"next: docker build -t {report.image} {report.out}")
     if report.target != "docker":
         folder = "kubernetes" if report.target == "k8s" else "kserve"

@@ -1,13 +1,13 @@
-"""Packaging: a model's server as a container image, Kubernetes manifests, a KServe service.
+"""Packaging: a model's server as an image, Kubernetes or KServe manifests, a Ray Serve config.
 
-``mloop models build REF --target docker|k8s|kserve --out DIR`` writes a
-folder to ``docker build`` and ``kubectl apply``; no Docker engine or cluster
-is needed to write it. One module per target (:mod:`.docker`,
-:mod:`.kubernetes`, :mod:`.kserve`) over a shared :mod:`.context`.
+``mloop models build REF --target docker|k8s|kserve|ray-serve --out DIR`` writes a
+folder to ``docker build`` and ``kubectl apply``, or to ``serve deploy``; no Docker
+engine or cluster is needed to write it. One module per target (:mod:`.docker`,
+:mod:`.kubernetes`, :mod:`.kserve`, :mod:`.ray_serve`) over a shared :mod:`.context`.
 
 Example:
     >>> sorted(TARGETS)
-    ['docker', 'k8s', 'kserve']
+    ['docker', 'k8s', 'kserve', 'ray-serve']
 """
 
 from mloop.serving.packaging.builder import TARGETS as TARGETS

@@ -1,8 +1,10 @@
 """``build``: a folder from which a model's image is built and deployed.
 
-Every target writes the image's build context (``Dockerfile``,
-``requirements.txt``, ``wheels/``, ``model/``); ``k8s`` and ``kserve`` add
-their manifests. The package is found and checked through the path every
+Every target writes a verified copy of the package (``model/``) and
+``wheels/``; ``docker``, ``k8s`` and ``kserve`` write the image's build context
+(``Dockerfile``, ``requirements.txt``), ``k8s`` and ``kserve`` add their
+manifests, and ``ray-serve`` writes a Ray Serve config (no image: Ray's nodes
+run the replicas). The package is found and checked through the path every
 load takes (signature against the project's trusted keys, every file against
 its digest) and its files are copied into ``model/`` and checked again there.
 The folder is written beside its place and renamed in, so a failed build
@@ -10,8 +12,8 @@ leaves nothing behind.
 
 Example:
     >>> check_target("k8s")
-    >>> sorted(NOT_YET)
-    ['ray-serve']
+    >>> sorted(TARGETS)
+    ['docker', 'k8s', 'kserve', 'ray-serve']
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from mloop.models.flavors import get as get_flavor
 from mloop.models.flavors import pinned_versions
 from mloop.models.package import MANIFEST, Manifest, read_manifest, verify_files
 from mloop.models.uris import check_model_name, parse_model_uri
-from mloop.serving.packaging import docker, kserve, kubernetes
+from mloop.serving.packaging import docker, kserve, kubernetes, ray_serve
 from mloop.serving.packaging.context import BuildContext, BuildOptions
 from mloop.serving.served import served_name
 
@@ -43,10 +45,7 @@ TARGETS: dict[str, tuple[_Writer, ...]] = {
     "docker": (docker.write,),
     "k8s": (docker.write, kubernetes.write),
     "kserve": (docker.write, kserve.write),
-}
-NOT_YET = {
-    "ray-serve": "the ray-serve target is not available yet (mloop serve has no Ray Serve "
-    "executor); build --target docker, k8s or kserve"
+    "ray-serve": (ray_serve.write,),
 }
 
 # Keeps the folder (COPY needs it) when the build folder is kept in version control.
@@ -70,13 +69,11 @@ class BuildReport:
 
 
 def check_target(target: str) -> None:
-    """Refuse a target that does not exist, or is not available yet.
+    """Refuse a target that does not exist.
 
     Raises:
         InvalidInput: naming the targets there are.
     """
-    if target in NOT_YET:
-        raise InvalidInput(NOT_YET[target])
     if target not in TARGETS:
         raise InvalidInput(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
 
@@ -191,7 +188,7 @@ def build(
         ('credit', ['Dockerfile', 'requirements.txt'])
 
     Raises:
-        InvalidInput: an unknown target, a target not available yet, bad options, a file as
+        InvalidInput: an unknown target, bad options, a file as
             ``out``.
         AlreadyExists: ``out`` is not empty and ``options.force`` is off.
         NotFound: no model at ``ref``.

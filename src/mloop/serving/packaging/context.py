@@ -26,6 +26,8 @@ MLOOP_HOME = "/tmp/mloop"
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*$")
 _LABEL_VALUE = re.compile(r"[^A-Za-z0-9._-]+")
+# Ray Serve's config takes a folder on every node, or one zip file at a remote URI.
+_WORKING_DIR = re.compile(r"^(local:///\S*|(s3|gs|https?|azure|abfss|file)://\S+\.zip)$")
 
 
 def kubernetes_name(name: str) -> str:
@@ -55,6 +57,9 @@ class BuildOptions:
     ``mloop[serve]==<the installed version>``; ``wheels`` are copied into the
     build folder and preferred by ``pip`` over an index (a wheel of mloop
     itself where it is not published on the index the image can reach).
+    ``working_dir`` is where Ray Serve's replicas find the built folder
+    (``ray-serve`` only): a ``local:///path`` on every node or a ``.zip`` at a
+    remote URI.
     """
 
     name: str | None = None
@@ -69,6 +74,7 @@ class BuildOptions:
     min_replicas: int = 1
     max_replicas: int = 5
     cpu_target: int = 70
+    working_dir: str | None = None
     force: bool = False
 
     def check(self) -> None:
@@ -104,6 +110,11 @@ class BuildOptions:
                 raise InvalidInput(f"--wheel {wheel!r} is not a wheel file (*.whl)")
         if self.name is not None:
             kubernetes_name(self.name)
+        if self.working_dir is not None and not _WORKING_DIR.match(self.working_dir):
+            raise InvalidInput(
+                f"--working-dir {self.working_dir!r} is neither local:///PATH (a folder on every "
+                "node) nor a .zip at a remote URI (s3://, gs://, https://...)"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

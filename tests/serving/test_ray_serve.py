@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 import mloop
 from mloop.context import current
 from mloop.errors import InvalidInput, MissingExtra
-from mloop.serving.app import create_app
+from mloop.serving.asgi import create_app
 from mloop.serving.log_reading import predictions
 from mloop.serving.ray_serve import (
     DEPLOYMENT,

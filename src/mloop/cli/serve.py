@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from mloop.cli.context import creates_store, use_store
 from mloop.cli.output import handle_errors, say
 from mloop.errors import InvalidInput, MissingExtra
-
-if TYPE_CHECKING:
-    from mloop.serving.server import ModelServer
 
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
@@ -47,29 +44,6 @@ def _check_free(host: str, port: int) -> None:
             ) from None
 
 
-def _shown(server: ModelServer) -> str:
-    """Served: ``credit (3)``, ``api (primary credit/1, canary credit/2 at 10%)``."""
-    from mloop.serving.endpoints import DeploymentEndpoint
-
-    shown = []
-    for endpoint in server.endpoints.values():
-        labels = [
-            (role, member.name, "-" if member.current is None else member.current.label)
-            for role, member in endpoint.members()
-        ]
-        if not isinstance(endpoint, DeploymentEndpoint):
-            shown.append(f"{endpoint.name} ({labels[0][2]})")
-            continue
-        split = endpoint.split
-        share = "" if split is None or split.mode != "canary" else f" at {split.percent}%"
-        parts = [
-            f"{role} {model}/{label}{share if role == 'canary' else ''}"
-            for role, model, label in labels
-        ]
-        shown.append(f"{endpoint.name} ({', '.join(parts)})")
-    return ", ".join(shown)
-
-
 @creates_store  # the prediction log is written to the store's artifacts
 @handle_errors
 def serve_command(
@@ -89,6 +63,17 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; 0.0.0.0 for every one."),
     port: int = typer.Option(8080, "--port", help="Port to listen on.", min=0, max=65535),
     workers: int = typer.Option(1, "--workers", help="Server processes.", min=1, max=64),
+    executor: str = typer.Option(
+        "local", "--executor", help="local (uvicorn here) or ray (Ray Serve replicas)."
+    ),
+    replicas: int = typer.Option(
+        1, "--replicas", help="Ray Serve replicas (--executor ray).", min=1, max=1024
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        help="A running Ray cluster (auto, ray://HOST:10001); default: start a local Ray.",
+    ),
     max_batch_rows: int = typer.Option(
         64, "--max-batch-rows", help="Rows in one model call; 1 turns batching off.", min=1
     ),
@@ -158,7 +143,7 @@ def serve_command(
         raise InvalidInput(
             f"--log-level must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}"
         )
-    from mloop.serving.endpoints import default_name, target_of
+    from mloop.serving.endpoints import default_name, summary, target_of
 
     pairs = [(target_of(uri), chosen) for uri, chosen in map(_split_name, models)]
     if name is not None:
@@ -175,7 +160,20 @@ def serve_command(
             enabled=prediction_log, flush_seconds=log_flush, pii=tuple(pii), uri=log_uri
         ),
     )
+    if executor not in ("local", "ray"):
+        raise InvalidInput(f"--executor must be local or ray, got {executor!r}")
+    if executor == "local" and (replicas != 1 or ray_address is not None):
+        raise InvalidInput("--replicas and --ray-address need --executor ray")
+    if executor == "ray" and workers != 1:
+        raise InvalidInput("--workers is for --executor local; with ray, use --replicas")
     use_store(ctx)
+    if executor == "ray":
+        from mloop.cli.serve_ray import serve_on_ray
+
+        if ray_address is None:
+            _check_free(host, port)
+        serve_on_ray(named, settings, host=host, port=port, replicas=replicas, address=ray_address)
+        return
     from mloop.serving.asgi import create_app
     from mloop.serving.server import ModelServer
 
@@ -183,7 +181,7 @@ def serve_command(
     _check_free(host, port)
     # Loaded here, before the server starts: a wrong URI is a clear error, not a traceback.
     server.load()
-    say(f"serving {_shown(server)} on http://{host}:{port}")
+    say(f"serving {summary(server.endpoints.values())} on http://{host}:{port}")
     common: dict[str, Any] = {
         "host": host,
         "port": port,

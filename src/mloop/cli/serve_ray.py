@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from mloop.cli.output import say
+from mloop.serving.endpoints import summary
 from mloop.serving.ray_serve import RayServeOptions, RayServing, ReplicaApp, import_serve
 from mloop.serving.server import ModelServer, ServerSettings
 
@@ -16,11 +17,7 @@ def _versions(named: Sequence[tuple[str, str]], settings: ServerSettings) -> str
     """Load every model here once: a wrong URI or a damaged package is a clear error now."""
     server = ModelServer(list(named), settings=settings)  # refuses a name used twice
     server.load()
-    return ", ".join(
-        f"{served.name} ({served.current.label})"
-        for served in server.models.values()
-        if served.current is not None
-    )
+    return summary(server.endpoints.values())
 
 
 def serve_on_ray(

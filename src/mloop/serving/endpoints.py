@@ -23,7 +23,7 @@ import logging
 import random
 import threading
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -368,3 +368,29 @@ def endpoint_of(name: str, target: str, *, context: Context | None = None) -> En
             check_model_name(name), target[len(DEPLOYMENT_SCHEME) :], context=context
         )
     return ModelEndpoint(name, target, context=context)
+
+
+def summary(endpoints: Iterable[Endpoint]) -> str:
+    """What a server serves, in a line: ``credit (3)``, a deployment's split with its roles.
+
+    Example:
+        >>> summary([])
+        ''
+    """
+    shown = []
+    for endpoint in endpoints:
+        labels = [
+            (role, member.name, "-" if member.current is None else member.current.label)
+            for role, member in endpoint.members()
+        ]
+        if not isinstance(endpoint, DeploymentEndpoint):
+            shown.append(f"{endpoint.name} ({labels[0][2]})")
+            continue
+        split = endpoint.split
+        share = "" if split is None or split.mode != "canary" else f" at {split.percent}%"
+        parts = [
+            f"{role} {model}/{label}{share if role == 'canary' else ''}"
+            for role, model, label in labels
+        ]
+        shown.append(f"{endpoint.name} ({', '.join(parts)})")
+    return ", ".join(shown)

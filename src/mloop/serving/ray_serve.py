@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 from mloop.config import Settings
 from mloop.errors import InvalidInput, MissingExtra, MloopError
 from mloop.pipelines.tasks import worker_client, worker_settings
-from mloop.serving.app import create_app
+from mloop.serving.asgi import create_app
 from mloop.serving.server import ModelServer, ServerSettings
 from mloop.tracking import fluent
 

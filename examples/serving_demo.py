@@ -48,6 +48,16 @@ def _wait_ready(url: str, process: subprocess.Popen[str]) -> float:
         time.sleep(0.05)
 
 
+def _stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, as an orchestrator stops a server; killed if it has not stopped in 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
 def serve_models(mloop_cli: str) -> None:
     """Section 20: serve, predict in two protocols, a bad request, an alias move, metrics, stop."""
     print("20. Serving: the champion and the challenger behind HTTP")
@@ -111,12 +121,7 @@ def serve_models(mloop_cli: str) -> None:
         for line in shown:
             print(f"     {line}")
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        _stop(process)
     print(f"   SIGTERM: in-flight requests answered, server stopped (status {process.returncode})")
 
 
@@ -227,9 +232,4 @@ def canary_taken_out(mloop_cli: str) -> None:
             print(f"   afterwards: {callers.share(after, str(champion))} answers from the champion")
         cli("deploy", "history", "credit-api")
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        _stop(process)

@@ -87,7 +87,9 @@ answers = {
     .predict([[0.0, 1.0], [3.0, 0.0]]).tolist(),
 }
 general = sys.modules["skops.io._general"]
-answers["filled"] = general.SKLEARN_ESTIMATOR_TYPE_NAMES.filled
+answers["filled"] = [
+    general.SKLEARN_ESTIMATOR_TYPE_NAMES.filled, general.SCIPY_UFUNC_TYPE_NAMES.filled
+]
 answers["pytest"] = "pytest" in sys.modules
 try:
     load_skops(root / "custom.skops", [])
@@ -124,7 +126,27 @@ def test_a_fresh_process_loads_without_the_list_and_refuses_what_was_not_recorde
     answers = json.loads(done.stdout)
     assert answers["plain"] == plain.predict([[0.0, 1.0], [3.0, 0.0]]).tolist()
     assert answers["custom"] == custom.predict([[0.0, 1.0], [3.0, 0.0]]).tolist()
-    assert answers["filled"] is False  # neither load listed every estimator
+    assert answers["filled"] == [False, False]  # neither load listed every estimator
     assert answers["pytest"] is False  # which would have imported pytest, among others
     assert "['tests.models.custom.Scale']" in answers["refused"]
     assert answers["outside"] == []  # skops's own defaults, as ever, outside mloop's loads
+
+
+# skops's own lists, from a plain import of skops in a fresh interpreter.
+PLAIN = """
+import json
+from skops.io import _general
+print(json.dumps([_general.SKLEARN_ESTIMATOR_TYPE_NAMES, _general.SCIPY_UFUNC_TYPE_NAMES]))
+"""
+
+
+def test_the_deferred_lists_once_filled_are_the_lists_skops_makes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PLAIN], capture_output=True, text=True, timeout=120, check=True
+    )
+    estimators, ufuncs = json.loads(done.stdout)
+    skops_io()
+    general = sys.modules["skops.io._general"]
+    assert len(estimators) > 100 and len(ufuncs) > 100
+    assert list(general.SKLEARN_ESTIMATOR_TYPE_NAMES) == estimators
+    assert list(general.SCIPY_UFUNC_TYPE_NAMES) == ufuncs

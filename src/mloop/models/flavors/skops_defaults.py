@@ -4,10 +4,11 @@ skops trusts scikit-learn's public estimators by default. It lists them when
 ``skops.io`` is imported, with ``sklearn.utils.all_estimators()``, which imports
 every module of scikit-learn and, through them, pytest and whichever array
 library is installed (torch among them): seconds, for a list of which a model
-file uses one or two names.
+file uses one or two names. (It lists scipy's ufuncs too, searching every
+loaded module for each of them: a fifth of a second in a server.)
 
-:func:`skops_io` imports skops with that list empty and puts a
-:class:`DeferredTypeNames` in its place, which fills itself with skops's own
+:func:`skops_io` imports skops with those lists empty and puts a
+:class:`DeferredTypeNames` in their place, which fills itself with skops's own
 list the first time anything reads it. So saving, and any use of skops outside
 mloop's loading, see exactly skops's defaults. Inside :func:`lean_defaults`, an
 unfilled list reads as empty: skops then calls every estimator type of a file
@@ -31,6 +32,7 @@ import contextvars
 import importlib
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -113,8 +115,11 @@ def _no_estimators(type_filter: object = None) -> list[tuple[str, type]]:
 def skops_io() -> ModuleType:
     """``skops.io``, imported without listing every estimator (see the module's docstring).
 
-    If skops was imported already (by the user's code, say), it is returned as it is:
-    its list is full, and a lean load then simply finds nothing more to check.
+    While skops is imported, ``sklearn.utils.all_estimators`` lists nothing and
+    ``scipy.special`` (whose ufuncs skops also lists, searching every loaded module for
+    each one) is an empty stand-in; both lists are then deferred. If skops was imported
+    already (by the user's code, say), it is returned as it is: its lists are full, and
+    a lean load then simply finds nothing more to check.
 
     Raises:
         MissingExtra: skops or scikit-learn is not installed.
@@ -123,33 +128,53 @@ def skops_io() -> ModuleType:
         if "skops.io" in sys.modules:
             return sys.modules["skops.io"]
         utils = require("sklearn.utils", "sklearn", "scikit-learn")
-        listing = utils.all_estimators
-        utils.all_estimators = _no_estimators  # read once, by skops.io._trusted_types
+        scipy = require("scipy", "sklearn", "scipy")
+        listing, special = utils.all_estimators, require("scipy.special", "sklearn", "scipy")
+        # Both are read once, by skops.io._trusted_types, as skops is imported.
+        utils.all_estimators, scipy.special = _no_estimators, ModuleType("scipy.special")
         try:
             sio: ModuleType = require("skops.io", "sklearn", "skops")
         finally:
-            utils.all_estimators = listing
-        _defer(listing)
+            utils.all_estimators, scipy.special = listing, special
+        _defer("SKLEARN_ESTIMATOR_TYPE_NAMES", lambda: _estimator_names(listing))
+        _defer("SCIPY_UFUNC_TYPE_NAMES", _scipy_ufunc_names)
         return sio
 
 
-def _defer(listing: Callable[[], list[tuple[str, type]]]) -> None:
-    """Put a deferred list where skops keeps its estimator names (both modules hold it)."""
-    names = "SKLEARN_ESTIMATOR_TYPE_NAMES"
-    holders = [sys.modules.get(m) for m in ("skops.io._trusted_types", "skops.io._general")]
-    found = [getattr(h, names, None) for h in holders if h is not None]
-    if not found or any(names_list != [] for names_list in found):
-        return  # not the skops this knows: it listed its estimators some other way
+def _estimator_names(listing: Callable[[], list[tuple[str, type]]]) -> list[str]:
+    """The estimator type names skops trusts, computed as skops computes them."""
     get_type_name = importlib.import_module("skops.io._utils").get_type_name
+    names = (get_type_name(cls) for _, cls in listing())
+    return [name for name in names if name.startswith("sklearn.")]
 
-    def compute() -> list[str]:
-        full = (get_type_name(cls) for _, cls in listing())
-        return [name for name in full if name.startswith("sklearn.")]
 
+def _scipy_ufunc_names() -> list[str]:
+    """The scipy ufunc names skops trusts, computed as skops computes them."""
+    np = importlib.import_module("numpy")
+    special = importlib.import_module("scipy.special")
+    public_names = importlib.import_module("skops.io._utils").get_public_type_names
+    wrapper = importlib.import_module("skops.utils._fixes").get_scipy_ufunc_wrapper_type()
+    with warnings.catch_warnings():  # scipy names numpy.core for its ufuncs
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        names = set(public_names(module=special, oftype=np.ufunc))
+        if wrapper is not None:
+            names |= set(public_names(module=special, oftype=wrapper))
+    return sorted(names)
+
+
+def _defer(names: str, compute: Callable[[], list[str]]) -> None:
+    """Put a deferred list where skops keeps the list ``names`` (each module that holds it).
+
+    Only a list the stand-ins left empty is deferred; a skops that computes it some
+    other way keeps its own (at worst narrower: a load then refuses, never trusts more).
+    """
+    holders = [sys.modules.get(m) for m in ("skops.io._trusted_types", "skops.io._general")]
+    present = [h for h in holders if h is not None and hasattr(h, names)]
+    if not present or any(getattr(h, names) != [] for h in present):
+        return
     deferred = DeferredTypeNames(compute)
-    for holder in holders:
-        if holder is not None and hasattr(holder, names):
-            setattr(holder, names, deferred)
+    for holder in present:
+        setattr(holder, names, deferred)
 
 
 @contextlib.contextmanager

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import importlib
+import importlib.util
 import sys
 import threading
-import warnings
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -136,33 +137,27 @@ def skops_io() -> ModuleType:
             sio: ModuleType = require("skops.io", "sklearn", "skops")
         finally:
             utils.all_estimators, scipy.special = listing, special
-        _defer("SKLEARN_ESTIMATOR_TYPE_NAMES", lambda: _estimator_names(listing))
-        _defer("SCIPY_UFUNC_TYPE_NAMES", _scipy_ufunc_names)
+        for names in ("SKLEARN_ESTIMATOR_TYPE_NAMES", "SCIPY_UFUNC_TYPE_NAMES"):
+            _defer(names)
         return sio
 
 
-def _estimator_names(listing: Callable[[], list[tuple[str, type]]]) -> list[str]:
-    """The estimator type names skops trusts, computed as skops computes them."""
-    get_type_name = importlib.import_module("skops.io._utils").get_type_name
-    names = (get_type_name(cls) for _, cls in listing())
-    return [name for name in names if name.startswith("sklearn.")]
+@functools.cache
+def _skops_own_lists() -> ModuleType:
+    """A fresh run of skops's module of trusted types, with nothing stood in: its full lists.
+
+    A module object of its own (``sys.modules`` keeps the one skops imported), so the
+    lists are exactly the ones skops makes, however its version makes them.
+    """
+    spec = importlib.util.find_spec("skops.io._trusted_types")
+    if spec is None or spec.loader is None:  # pragma: no cover - skops.io imported it
+        raise ImportError("skops.io._trusted_types cannot be found")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _scipy_ufunc_names() -> list[str]:
-    """The scipy ufunc names skops trusts, computed as skops computes them."""
-    np = importlib.import_module("numpy")
-    special = importlib.import_module("scipy.special")
-    public_names = importlib.import_module("skops.io._utils").get_public_type_names
-    wrapper = importlib.import_module("skops.utils._fixes").get_scipy_ufunc_wrapper_type()
-    with warnings.catch_warnings():  # scipy names numpy.core for its ufuncs
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        names = set(public_names(module=special, oftype=np.ufunc))
-        if wrapper is not None:
-            names |= set(public_names(module=special, oftype=wrapper))
-    return sorted(names)
-
-
-def _defer(names: str, compute: Callable[[], list[str]]) -> None:
+def _defer(names: str) -> None:
     """Put a deferred list where skops keeps the list ``names`` (each module that holds it).
 
     Only a list the stand-ins left empty is deferred; a skops that computes it some
@@ -172,7 +167,7 @@ def _defer(names: str, compute: Callable[[], list[str]]) -> None:
     present = [h for h in holders if h is not None and hasattr(h, names)]
     if not present or any(getattr(h, names) != [] for h in present):
         return
-    deferred = DeferredTypeNames(compute)
+    deferred = DeferredTypeNames(lambda: list(getattr(_skops_own_lists(), names)))
     for holder in present:
         setattr(holder, names, deferred)
 

@@ -50,6 +50,14 @@ class DeferredTypeNames(list[str]):
     Outside :func:`lean_defaults` any read fills the list first (once, under a
     lock), so it reads as skops's own list; inside, a list not yet filled reads
     as empty. Only reads are intercepted: skops never changes this list.
+
+    Example:
+        >>> names = DeferredTypeNames(lambda: ["sklearn.svm._classes.SVC"])
+        >>> with lean_defaults():
+        ...     names + ["x"]
+        ['x']
+        >>> names + ["x"]
+        ['sklearn.svm._classes.SVC', 'x']
     """
 
     def __init__(self, compute: Callable[[], list[str]]) -> None:

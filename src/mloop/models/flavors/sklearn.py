@@ -14,6 +14,7 @@ from typing import Any
 
 from mloop.errors import IntegrityError, InvalidInput
 from mloop.models.flavors import Predictor, SaveOptions, class_modules, require
+from mloop.models.flavors.skops_defaults import is_default_estimator, lean_defaults, skops_io
 
 FILE = "model.skops"
 
@@ -77,7 +78,7 @@ def dump_skops(model: Any, target: Path) -> list[str]:
         >>> round(float(load_skops(target, trusted).predict([[2.0]])[0]), 6)
         4.0
     """
-    sio = require("skops.io", "sklearn", "skops")
+    sio = skops_io()
     try:
         sio.dump(model, target)
     except (TypeError, ValueError) as err:
@@ -86,8 +87,17 @@ def dump_skops(model: Any, target: Path) -> list[str]:
 
 
 def load_skops(target: Path, trusted: list[str]) -> Any:
-    """Load a skops file, refusing it if it holds a type outside ``trusted``."""
-    sio = require("skops.io", "sklearn", "skops")
+    """Load a skops file, refusing it if it holds a type outside ``trusted`` and skops's defaults.
+
+    The estimator types among skops's defaults are checked one by one, for the
+    types the file holds (:mod:`mloop.models.flavors.skops_defaults`); only if one
+    cannot be placed that way is skops's full list computed.
+    """
+    sio = skops_io()
+    with lean_defaults():
+        held = set(sio.get_untrusted_types(file=target)) - set(trusted)
+        if all(map(is_default_estimator, held)):
+            return sio.load(target, trusted=[*trusted, *sorted(held)])
     unexpected = sorted(set(sio.get_untrusted_types(file=target)) - set(trusted))
     if unexpected:
         raise IntegrityError(

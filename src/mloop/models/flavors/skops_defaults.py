@@ -4,8 +4,10 @@ skops trusts scikit-learn's public estimators by default. It lists them when
 ``skops.io`` is imported, with ``sklearn.utils.all_estimators()``, which imports
 every module of scikit-learn and, through them, pytest and whichever array
 library is installed (torch among them): seconds, for a list of which a model
-file uses one or two names. (It lists scipy's ufuncs too, searching every
-loaded module for each of them: a fifth of a second in a server.)
+file uses one or two names. (Its list of scipy's ufuncs, about a fifth of a
+second, is left to skops: deferring it would mean standing in for
+``scipy.special`` itself while skops is imported, which another thread of the
+process could see.)
 
 :func:`skops_io` imports skops with those lists empty and puts a
 :class:`DeferredTypeNames` in their place, which fills itself with skops's own
@@ -124,9 +126,8 @@ def _no_estimators(type_filter: object = None) -> list[tuple[str, type]]:
 def skops_io() -> ModuleType:
     """``skops.io``, imported without listing every estimator (see the module's docstring).
 
-    While skops is imported, ``sklearn.utils.all_estimators`` lists nothing and
-    ``scipy.special`` (whose ufuncs skops also lists, searching every loaded module for
-    each one) is an empty stand-in; both lists are then deferred. If skops was imported
+    While skops is imported, ``sklearn.utils.all_estimators`` lists nothing (only skops
+    and scikit-learn's own tests call it); the list is then deferred. If skops was imported
     already (by the user's code, say), it is returned as it is: its lists are full, and
     a lean load then simply finds nothing more to check.
 
@@ -137,16 +138,14 @@ def skops_io() -> ModuleType:
         if "skops.io" in sys.modules:
             return sys.modules["skops.io"]
         utils = require("sklearn.utils", "sklearn", "scikit-learn")
-        scipy = require("scipy", "sklearn", "scipy")
-        listing, special = utils.all_estimators, require("scipy.special", "sklearn", "scipy")
-        # Both are read once, by skops.io._trusted_types, as skops is imported.
-        utils.all_estimators, scipy.special = _no_estimators, ModuleType("scipy.special")
+        listing = utils.all_estimators
+        # Read once, by skops.io._trusted_types, as skops is imported.
+        utils.all_estimators = _no_estimators
         try:
             sio: ModuleType = require("skops.io", "sklearn", "skops")
         finally:
-            utils.all_estimators, scipy.special = listing, special
-        for names in ("SKLEARN_ESTIMATOR_TYPE_NAMES", "SCIPY_UFUNC_TYPE_NAMES"):
-            _defer(names)
+            utils.all_estimators = listing
+        _defer("SKLEARN_ESTIMATOR_TYPE_NAMES")
         return sio
 
 

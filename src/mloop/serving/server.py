@@ -31,8 +31,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mloop.errors import Conflict, InvalidInput, NotFound
+from mloop.errors import InvalidInput, NotFound
 from mloop.serving.batching import Batcher, BatchSettings, BatchStats, QueueFull
+from mloop.serving.canary_watch import watch_canaries
 from mloop.serving.endpoints import (
     DeploymentEndpoint,
     Endpoint,
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mloop.serving")
 
 MiB = 1024 * 1024
-_JUDGE_TICK = 0.25  # seconds between looks at which canary analyses are due
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,7 +246,7 @@ class ModelServer:
         if any(endpoint.moves for endpoint in self.endpoints.values()):
             self._follow = loop.create_task(self._follow_endpoints())
         if any(isinstance(e, DeploymentEndpoint) for e in self.endpoints.values()):
-            self._judge = loop.create_task(self._judge_canaries())
+            self._judge = loop.create_task(watch_canaries(self))
         if self.prediction_log is not None:
             self.prediction_log.start()
 
@@ -280,53 +280,6 @@ class ModelServer:
                     await self._retire(endpoint.name, gone)
                     if self.settings.freeze_gc:
                         settle_memory()
-
-    async def _judge_canaries(self) -> None:
-        """Run each deployment's canary analysis when it is due, and act on it."""
-        loop = asyncio.get_running_loop()
-        last: dict[str, float] = {}
-        warned: set[str] = set()
-        while True:
-            await asyncio.sleep(_JUDGE_TICK)
-            for endpoint in self.endpoints.values():
-                split = getattr(endpoint, "split", None)
-                if not isinstance(endpoint, DeploymentEndpoint) or split is None:
-                    continue
-                if not split.judged:
-                    continue
-                if self.prediction_log is None:
-                    if endpoint.name not in warned:
-                        warned.add(endpoint.name)
-                        log.warning(
-                            "deployment %s has a canary analysis policy, but this server keeps "
-                            "no prediction log: the analysis cannot run here",
-                            endpoint.deployment,
-                        )
-                    continue
-                assert split.policy is not None
-                interval = float(split.policy.get("interval_seconds", 10.0))
-                now = time.monotonic()
-                if now - last.get(endpoint.name, 0.0) < interval:
-                    continue
-                last[endpoint.name] = now
-                try:
-                    await loop.run_in_executor(None, self._judge_canary, endpoint)
-                except Conflict:  # changed meanwhile (another server decided): judged next time
-                    continue
-                except Exception:
-                    log.exception("deployment %s: the canary analysis failed", endpoint.deployment)
-
-    def _judge_canary(self, endpoint: DeploymentEndpoint) -> None:
-        from mloop.serving.canary_decisions import analyze_canary
-
-        assert self.prediction_log is not None
-        self.prediction_log.flush()  # the latest answers count too
-        analyze_canary(
-            endpoint.deployment,
-            apply=True,
-            log_uri=self.settings.prediction_log.uri,
-            context=endpoint.context,
-        )
 
     @staticmethod
     def _digests(endpoint: Endpoint) -> set[str]:

@@ -1,0 +1,73 @@
+"""A server's watch over its deployments' canaries: each one's analysis when it is due.
+
+Every deployment a server serves whose routing has a canary and a policy is
+judged every ``policy.interval_seconds``, in a thread (it reads the
+prediction log), and the verdict is carried out
+(:func:`mloop.serving.canary_decisions.analyze_canary`). A decision another
+server made first shows as a changed deployment: it is judged again next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from mloop.errors import Conflict
+from mloop.serving.endpoints import DeploymentEndpoint
+
+if TYPE_CHECKING:
+    from mloop.serving.server import ModelServer
+
+log = logging.getLogger("mloop.serving")
+
+TICK = 0.25  # seconds between looks at which analyses are due
+
+
+async def watch_canaries(server: ModelServer) -> None:
+    """Judge each served deployment's canary when due, until cancelled."""
+    loop = asyncio.get_running_loop()
+    last: dict[str, float] = {}
+    warned: set[str] = set()
+    while True:
+        await asyncio.sleep(TICK)
+        for endpoint in server.endpoints.values():
+            if not isinstance(endpoint, DeploymentEndpoint):
+                continue
+            split = endpoint.split
+            if split is None or not split.judged or split.policy is None:
+                continue
+            if server.prediction_log is None:
+                if endpoint.name not in warned:
+                    warned.add(endpoint.name)
+                    log.warning(
+                        "deployment %s has a canary analysis policy, but this server keeps "
+                        "no prediction log: the analysis cannot run here",
+                        endpoint.deployment,
+                    )
+                continue
+            now = time.monotonic()
+            if now - last.get(endpoint.name, 0.0) < float(split.policy["interval_seconds"]):
+                continue
+            last[endpoint.name] = now
+            try:
+                await loop.run_in_executor(None, judge_canary, server, endpoint)
+            except Conflict:  # changed meanwhile (another server decided): judged next time
+                continue
+            except Exception:
+                log.exception("deployment %s: the canary analysis failed", endpoint.deployment)
+
+
+def judge_canary(server: ModelServer, endpoint: DeploymentEndpoint) -> None:
+    """One analysis of ``endpoint``'s deployment, on the log with this server's latest answers."""
+    from mloop.serving.canary_decisions import analyze_canary
+
+    if server.prediction_log is not None:
+        server.prediction_log.flush()  # the latest answers count too
+    analyze_canary(
+        endpoint.deployment,
+        apply=True,
+        log_uri=server.settings.prediction_log.uri,
+        context=endpoint.context,
+    )

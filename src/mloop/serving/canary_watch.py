@@ -12,33 +12,40 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from mloop.errors import Conflict
-from mloop.serving.endpoints import DeploymentEndpoint
+from mloop.serving.endpoints import DeploymentEndpoint, Endpoint
 
 if TYPE_CHECKING:
-    from mloop.serving.server import ModelServer
+    from mloop.serving.prediction_log import PredictionLog
 
 log = logging.getLogger("mloop.serving")
 
 TICK = 0.25  # seconds between looks at which analyses are due
 
 
-async def watch_canaries(server: ModelServer) -> None:
-    """Judge each served deployment's canary when due, until cancelled."""
+async def watch_canaries(
+    endpoints: Mapping[str, Endpoint], log_: PredictionLog | None, log_uri: str | None
+) -> None:
+    """Judge each served deployment's canary when due, until cancelled.
+
+    ``log_`` is the server's prediction log (None when it keeps none), written to
+    ``log_uri`` (None: the artifact store).
+    """
     loop = asyncio.get_running_loop()
     last: dict[str, float] = {}
     warned: set[str] = set()
     while True:
         await asyncio.sleep(TICK)
-        for endpoint in server.endpoints.values():
+        for endpoint in endpoints.values():
             if not isinstance(endpoint, DeploymentEndpoint):
                 continue
             split = endpoint.split
             if split is None or not split.judged or split.policy is None:
                 continue
-            if server.prediction_log is None:
+            if log_ is None:
                 if endpoint.name not in warned:
                     warned.add(endpoint.name)
                     log.warning(
@@ -52,22 +59,19 @@ async def watch_canaries(server: ModelServer) -> None:
                 continue
             last[endpoint.name] = now
             try:
-                await loop.run_in_executor(None, judge_canary, server, endpoint)
+                await loop.run_in_executor(None, judge_canary, endpoint, log_, log_uri)
             except Conflict:  # changed meanwhile (another server decided): judged next time
                 continue
             except Exception:
                 log.exception("deployment %s: the canary analysis failed", endpoint.deployment)
 
 
-def judge_canary(server: ModelServer, endpoint: DeploymentEndpoint) -> None:
+def judge_canary(
+    endpoint: DeploymentEndpoint, log_: PredictionLog | None, log_uri: str | None
+) -> None:
     """One analysis of ``endpoint``'s deployment, on the log with this server's latest answers."""
     from mloop.serving.canary_decisions import analyze_canary
 
-    if server.prediction_log is not None:
-        server.prediction_log.flush()  # the latest answers count too
-    analyze_canary(
-        endpoint.deployment,
-        apply=True,
-        log_uri=server.settings.prediction_log.uri,
-        context=endpoint.context,
-    )
+    if log_ is not None:
+        log_.flush()  # the latest answers count too
+    analyze_canary(endpoint.deployment, apply=True, log_uri=log_uri, context=endpoint.context)

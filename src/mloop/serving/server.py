@@ -246,7 +246,10 @@ class ModelServer:
         if any(endpoint.moves for endpoint in self.endpoints.values()):
             self._follow = loop.create_task(self._follow_endpoints())
         if any(isinstance(e, DeploymentEndpoint) for e in self.endpoints.values()):
-            self._judge = loop.create_task(watch_canaries(self))
+            watch = watch_canaries(
+                self.endpoints, self.prediction_log, self.settings.prediction_log.uri
+            )
+            self._judge = loop.create_task(watch)
         if self.prediction_log is not None:
             self.prediction_log.start()
 

@@ -183,3 +183,22 @@ def test_a_canary_at_zero_is_started_at_the_first_step(champion: Path) -> None:
     assert mloop.serving.get_deployment("scorer-api").canary_percent == 10
     verdict = mloop.serving.analyze_canary("scorer-api")  # no traffic yet: it waits
     assert verdict.decision == "wait" and "0 of 15 requests" in verdict.reason
+
+
+def test_a_server_without_a_prediction_log_says_it_cannot_judge(
+    champion: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    canary = register(champion, 3.0)
+    mloop.serving.create_deployment(
+        "scorer-api", "scorer@champion", canary=f"scorer/{canary}", canary_percent=50, policy=QUICK
+    )
+    unlogged = ServerSettings(prediction_log=PredictionLogSettings(enabled=False))
+    with (
+        caplog.at_level("WARNING", logger="mloop.serving"),
+        running(app(["scorer-api"], settings=unlogged)) as url,
+    ):
+        for _ in range(60):
+            httpx.post(f"{url}/invocations", json={"inputs": {"x": [1.0]}})
+        time.sleep(1.0)
+    assert "keeps no prediction log: the analysis cannot run here" in caplog.text
+    assert actions() == ["create"]

@@ -35,6 +35,10 @@ bound to 127.0.0.1:
 * ``mloop+log``: the same with the prediction log on (its default), the configuration the
   goals are checked on; ``mloop`` runs with ``--no-prediction-log``, so the two rows give
   the log's cost.
+* ``mloop+canary``: ``mloop serve bench-canary``, a deployment sending 10% of requests to a
+  second version of the model (log on): what routing by a deployment costs.
+* ``mloop+shadow`` (only with ``--only``): ``mloop serve bench-shadow``, every request
+  copied to a second version whose answer is logged: the model's work doubles.
 
 Every server gets the same request body, MLflow's ``dataframe_split`` (columns and one
 row, 100 distinct rows in rotation), on ``POST /invocations``; the floor, the ceiling and
@@ -90,7 +94,9 @@ from typing import Any
 import harness
 
 REQUIREMENTS_HINT = "pip install -r bench/requirements.txt -e '.[serve,sklearn]'"
-SERVERS = ("mlflow", "bentoml", "floor", "ceiling", "mloop", "mloop+log")
+SERVERS = ("mlflow", "bentoml", "floor", "ceiling", "mloop", "mloop+log", "mloop+canary")
+# Not in the default run: a shadow doubles the model's work (known by --only).
+EXTRA_SERVERS = ("mloop+shadow",)
 PENDING: dict[str, str] = {}
 CONCURRENCY = (1, 8, 32)
 DISTINCT_ROWS = 100
@@ -216,6 +222,21 @@ def _split_body(frame: Any) -> str:
     return json.dumps({"dataframe_split": {"columns": split["columns"], "data": split["data"]}})
 
 
+def _register_deployments(home: Path, package: Path) -> None:
+    """``bench-canary`` (the model at 90%, a second version of it at 10%) and ``bench-shadow``
+    (the model, every request copied to the second version) in a store at ``home``."""
+    code = f"""
+import mloop, mloop.serving
+for _ in range(2):
+    mloop.models.register({str(package)!r}, "bench")
+mloop.serving.create_deployment("bench-canary", "bench/1", canary="bench/2", canary_percent=10)
+mloop.serving.create_deployment("bench-shadow", "bench/1", shadow="bench/2")
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
+    env["MLOOP_HOME"] = str(home)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
 def build_fixture(root: Path) -> Fixture:
     """Fit the model once and write it for every server, with the bodies they all get."""
     import bentoml
@@ -235,6 +256,7 @@ def build_fixture(root: Path) -> Fixture:
 
     mloop_model = root / "mloop-model"
     mloop.models.save(model, mloop_model, input_example=features.head(3))
+    _register_deployments(root / "mloop-home", mloop_model)
     mlflow_model = root / "mlflow-model"
     with warnings.catch_warnings():  # its hint about integer columns (the int prediction)
         warnings.simplefilter("ignore")
@@ -357,11 +379,13 @@ def build_servers(names: Sequence[str], fixture: Fixture, pin: bool) -> list[Ser
         elif name in ("floor", "ceiling"):
             argv = [sys.executable, str(root / "floor_app.py"), str(fixture.pickled), name]
             argv.append(str(port))
-        elif name in ("mloop", "mloop+log"):
+        elif name in ("mloop", "mloop+log", "mloop+canary", "mloop+shadow"):
             mloop = _executable("mloop")
             if mloop is None:
                 raise RuntimeError(f"the mloop command is not installed; {REQUIREMENTS_HINT}")
-            argv = [mloop, "serve", str(fixture.mloop_model), "--host", "127.0.0.1"]
+            served = {"mloop+canary": "bench-canary", "mloop+shadow": "bench-shadow"}
+            target = served.get(name, str(fixture.mloop_model))
+            argv = [mloop, "serve", target, "--host", "127.0.0.1"]
             argv += ["--port", str(port)]
             env = _environment(root, MLOOP_HOME=str(root / "mloop-home"))
             if name == "mloop":
@@ -703,6 +727,22 @@ def build_rows(summary: Mapping[str, Mapping[str, Any]]) -> list[Row]:
             "rate",
             goal_ratio=0.9,
         ),
+        Row(
+            "c8",
+            "req/s, c=8, a deployment with a 10% canary vs one model",
+            get("mloop+canary", "c8", "rps"),
+            "mloop+log",
+            get("mloop+log", "c8", "rps"),
+            "rate",
+        ),
+        Row(
+            "c8",
+            "req/s, c=8, a deployment with a shadow vs one model",
+            get("mloop+shadow", "c8", "rps"),
+            "mloop+log",
+            get("mloop+log", "c8", "rps"),
+            "rate",
+        ),
     ]
     for peer in ("mlflow", "bentoml", "floor"):
         rows.append(
@@ -821,9 +861,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     names = SERVERS if not args.only else tuple(n.strip() for n in args.only.split(","))
-    unknown = sorted(set(names) - set(SERVERS))
+    unknown = sorted(set(names) - set(SERVERS) - set(EXTRA_SERVERS))
     if unknown:
-        print(f"unknown server(s) {unknown}; choose from {', '.join(SERVERS)}", file=sys.stderr)
+        known = ", ".join((*SERVERS, *EXTRA_SERVERS))
+        print(f"unknown server(s) {unknown}; choose from {known}", file=sys.stderr)
         return 2
     rounds = args.rounds or (1 if args.quick else 3)
     duration = args.duration or (2.0 if args.quick else 5.0)
@@ -932,7 +973,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _version_of(name: str, fixture: Fixture) -> str | None:
-    key = {"floor": "uvicorn", "ceiling": "uvicorn", "mloop+log": "mloop"}.get(name, name)
+    key = {"floor": "uvicorn", "ceiling": "uvicorn"}.get(name, name)
+    key = "mloop" if key.startswith("mloop") else key
     return fixture.versions.get(key)
 
 

@@ -256,3 +256,19 @@ def test_an_unknown_deployment_name_is_a_clear_error(slow_model: Path) -> None:
     code, out, err = invoke("serve", "no-such-api", "--port", str(free_port()))
     assert code != 0 and "deployment 'no-such-api' not found" in out + err
     assert "Traceback" not in out + err
+
+
+def test_the_server_says_when_it_follows_a_change(slow_model: Path) -> None:
+    for _ in range(2):
+        mloop.models.register(str(slow_model), "slow")
+    mloop.models.set_alias("slow", "champion", 1)
+    mloop.serving.create_deployment("slow-api", "slow@champion")
+    with serving("slow-api", "--refresh", "0.1") as (process, url):
+        mloop.serving.update_deployment("slow-api", canary="slow/2", canary_percent=50)
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{url}/health").json()["models"][0]["revision"] != 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert "INFO:     deployment slow-api: revision 2 replaces 1" in err

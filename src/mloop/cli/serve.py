@@ -44,6 +44,24 @@ def _check_free(host: str, port: int) -> None:
             ) from None
 
 
+def _log_config(level: str) -> dict[str, Any]:
+    """The server's logging: uvicorn's, and mloop's own lines (a switch, a canary judged).
+
+    Both at ``level``, on stderr, in every worker.
+    """
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["mloop"] = {
+        "handlers": ["default"],
+        "level": "DEBUG" if level == "trace" else level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
 @creates_store  # the prediction log is written to the store's artifacts
 @handle_errors
 def serve_command(
@@ -186,6 +204,7 @@ def serve_command(
         "host": host,
         "port": port,
         "log_level": log_level.lower(),
+        "log_config": _log_config(log_level.lower()),
         "access_log": access_log,
         "timeout_graceful_shutdown": 30,
     }

@@ -313,3 +313,14 @@ def test_malformed_params_in_a_manifest_are_refused() -> None:
         )
     with pytest.raises(InvalidInput, match="malformed signature params"):
         Signature.from_dict({"inputs": inputs, "params": [{"name": "p"}]})
+
+
+def test_a_wide_input_with_the_wrong_columns_is_named_briefly() -> None:
+    wide = Signature(tuple(ColumnSpec(f"feature_{n}", "float64") for n in range(30)))
+    with pytest.raises(InvalidInput) as refused:
+        Enforcer(wide)(pd.DataFrame({"x": [1.0]}))
+    assert str(refused.value) == (
+        "model input is missing 30 column(s): 'feature_0', 'feature_1', 'feature_2', "
+        "'feature_3', 'feature_4' and 25 more of the model's 30; it has 1 the model does not "
+        "take: 'x'"
+    )

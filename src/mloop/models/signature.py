@@ -438,10 +438,7 @@ class Enforcer:
             names = set(data.columns)
             missing = [c for c in self._columns if c not in names]
             if missing:
-                raise InvalidInput(
-                    f"model input is missing column(s) {missing}; the model takes "
-                    f"{list(self._columns)}"
-                )
+                raise InvalidInput(_missing_columns(missing, data.columns, self._columns))
             data = data[list(self._columns)]
         dtypes = _dtypes(data)
         if self._no_missing:
@@ -585,3 +582,32 @@ def _dtypes(frame: pd.DataFrame) -> Sequence[Any]:
     if any(d is None for d in found):
         return list(frame.dtypes)
     return found
+
+
+_NAMED = 5  # columns an error names before it says how many more
+
+
+def _some(names: Sequence[Any]) -> str:
+    shown = ", ".join(repr(name) for name in names[:_NAMED])
+    return shown if len(names) <= _NAMED else f"{shown} and {len(names) - _NAMED:,} more"
+
+
+def _missing_columns(missing: Sequence[Any], given: Any, expected: Sequence[Any]) -> str:
+    """Which columns an input lacks (and has that the model does not take), named briefly.
+
+    Example:
+        >>> _missing_columns(["age"], ["agee", "income"], ["age", "income"])
+        "model input is missing column(s) ['age'] of the model's 2; it has 1 the model does \
+not take: 'agee'"
+    """
+    wanted = set(expected)
+    extra = [name for name in given if name not in wanted]
+    head = (
+        f"model input is missing column(s) {list(missing)}"
+        if len(missing) <= _NAMED
+        else f"model input is missing {len(missing):,} column(s): {_some(missing)}"
+    )
+    text = f"{head} of the model's {len(expected):,}"
+    if extra:
+        text += f"; it has {len(extra):,} the model does not take: {_some(extra)}"
+    return text

@@ -239,9 +239,102 @@ def test_numeric_frames_are_logged_as_the_python_encoder_writes_them() -> None:
 
     from mloop.serving.log_records import json_text, jsonable, to_json
 
-    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 4)), columns=list("abcd"))
-    frame.iloc[3, 2] = np.nan
-    assert json.loads(json_text(frame)) == json.loads(to_json(jsonable(frame)))
+    for rows in (1, 50, 1000):  # lists for small frames, arrays for large ones
+        values = np.random.default_rng(0).normal(size=(rows, 4))
+        frame = pd.DataFrame(values, columns=list("abcd"))
+        frame.iloc[rows // 2, 2] = np.nan
+        assert json.loads(json_text(frame)) == json.loads(to_json(jsonable(frame)))
+        ints = pd.DataFrame(values.astype("int32"), columns=[1, 2, "c", "d"])
+        assert json.loads(json_text(ints)) == json.loads(to_json(jsonable(ints)))
     texts = pd.DataFrame({"name": ["x", None], "n": [1, 2]})  # object columns: Python's way
     assert json_text(texts) == to_json(jsonable(texts))
     assert json_text(np.array([[1, 2], [3, 4]])) == "[[1,2],[3,4]]"
+
+
+def one_row(index: int) -> Any:
+    """A one-row prediction of a 30-column float frame, as the server hands one over."""
+    import numpy as np
+
+    from mloop.serving.log_records import Prediction
+
+    columns = [f"f{i}" for i in range(30)]
+    frame = pd.DataFrame([[index + i / 100 for i in range(30)]], columns=columns)
+    return Prediction(
+        f"r{index}", 1.7e9 + index, "cancer", "cancer", "1", "mlflow", frame, np.ones(1), 0.001
+    )
+
+
+def test_a_flush_larger_than_a_slice_is_one_file_of_every_record_in_order(tmp_path: Path) -> None:
+    from mloop.serving.prediction_log import SLICE_ROWS, PredictionLog
+
+    written: list[tuple[str, int]] = []
+    objects = open_object_store(str(tmp_path / "log"))
+    log = PredictionLog(objects, PredictionLogSettings(), on_written=lambda *a: written.append(a))
+    count = 2 * SLICE_ROWS + 7
+    for index in range(count):
+        assert log.record(one_row(index))
+    assert log.buffered == count
+    log.close()
+    assert written == [("prediction", count)]
+    [info] = objects.list("predictions/")
+    table = pq.read_table(tmp_path / "log" / info.key)
+    assert table.schema.equals(PREDICTION_SCHEMA)
+    assert table["request_id"].to_pylist() == [f"r{i}" for i in range(count)]
+    read = mloop.serving.predictions("cancer", uri=str(tmp_path / "log"), with_feedback=False)
+    assert read["inputs"].iloc[-1]["f1"] == [count - 1 + 0.01]
+    assert read["outputs"].iloc[0] == [1.0] and read["rows"].tolist() == [1] * count
+
+
+def test_a_record_is_converted_when_it_is_recorded_not_when_it_is_written(tmp_path: Path) -> None:
+    from mloop.serving.prediction_log import PredictionLog
+
+    log = PredictionLog(open_object_store(str(tmp_path / "log")), PredictionLogSettings())
+    record = one_row(0)
+    log.record(record)
+    record.inputs.iloc[0, 0] = 99.0  # the caller reuses its frame after the answer
+    log.close()
+    read = mloop.serving.predictions("cancer", uri=str(tmp_path / "log"))
+    assert read["inputs"].iloc[0]["f0"] == [0.0]
+
+
+def test_a_record_that_cannot_be_converted_is_dropped_counted_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mloop.serving.prediction_log import PredictionLog
+
+    class Unreadable:
+        def tolist(self) -> Any:
+            raise RuntimeError("no values here")
+
+    dropped: list[tuple[str, int]] = []
+    log = PredictionLog(
+        open_object_store(str(tmp_path / "log")),
+        PredictionLogSettings(),
+        on_dropped=lambda *a: dropped.append(a),
+    )
+    assert log.record(one_row(0)._replace(request_id="bad", outputs=Unreadable())) is False
+    assert log.record(one_row(1))
+    log.close()
+    assert dropped == [("unwritable", 1)] and log.dropped == 1
+    assert "request bad cannot be logged" in caplog.text and "no values here" in caplog.text
+    read = mloop.serving.predictions("cancer", uri=str(tmp_path / "log"))
+    assert read["request_id"].tolist() == ["r1"]
+
+
+def test_the_byte_bound_counts_the_json_text_the_buffer_holds(tmp_path: Path) -> None:
+    from mloop.serving.log_records import json_text
+    from mloop.serving.prediction_log import ROW_BYTES, PredictionLog
+
+    record = one_row(0)
+    held = ROW_BYTES + len(json_text(record.inputs)) + len(json_text(record.outputs))
+    dropped: list[tuple[str, int]] = []
+    settings = PredictionLogSettings(max_bytes=3 * held + held // 2)
+    log = PredictionLog(
+        open_object_store(str(tmp_path / "log")), settings, on_dropped=lambda *a: dropped.append(a)
+    )
+    assert [log.record(record) for _ in range(5)] == [True, True, True, False, False]
+    assert dropped == [("buffer_full", 1)] * 2
+    log.flush()  # a flush empties the buffer
+    assert log.record(record, size=held * 4) is False  # the caller's size, when larger
+    assert log.record(record)
+    log.close()

@@ -2,9 +2,11 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=src python bench/prediction_log.py              # 2,000 records, 7 rounds
+    PYTHONPATH=src python bench/prediction_log.py --cpu 1     # 2,000 records, 7 rounds
     PYTHONPATH=src python bench/prediction_log.py --records 10000 --rounds 5
     PYTHONPATH=src python bench/prediction_log.py --rows 1000  # 1,000-row requests
+    git worktree add /tmp/before HEAD~1                        # before and after a change:
+    python bench/prediction_log.py --cpu 1 --against /tmp/before/src
 
 ``mloop serve`` answers requests on an asyncio event loop while the log's writer thread
 turns the buffered records into a Parquet file, in the same interpreter. Whatever the
@@ -20,22 +22,31 @@ each time it wants the GIL back. Each round:
    writes the buffer to a local folder. How late the loop comes back from each
    pass is what a request would wait: the maximum and 99th percentile are reported,
    with the flush's wall time, against the loop ticking alone for as long.
+3. The same records are flushed again in the main thread, alone: the writer's CPU time
+   per record, which with ``record()``'s is what the log costs in throughput.
 
-Figures are medians over the rounds. Run it on the code before and after a change (the
-script uses only ``PredictionLog``'s public API) to compare; the machine should be
-otherwise quiet, and the numbers are only as stable as it is.
+Figures are medians over the rounds. ``--cpu`` runs it on one CPU, as ``bench/serving.py``
+pins the server, where the writer and the loop also share the core. ``--against SRC``
+runs each round in a fresh interpreter, alternately on this tree and on another
+checkout's ``src`` (the script uses only ``PredictionLog``'s public API, so any version
+of it will do), and prints the two side by side. The machine should be otherwise quiet;
+the numbers are only as stable as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,6 +57,7 @@ from mloop.serving.prediction_log import PredictionLog, PredictionLogSettings
 from mloop.serving.server import settle_memory
 
 COLUMNS = [f"mean feature {index}" for index in range(30)]
+HERE = Path(__file__).resolve().parent.parent / "src"
 
 
 def predictions(count: int, rows: int) -> Iterator[Prediction]:
@@ -98,11 +110,12 @@ def p99(values: list[float]) -> float:
     return sorted(values)[int(len(values) * 0.99)]
 
 
-def one_round(count: int, rows: int) -> dict[str, float]:
+def one_round(count: int, rows: int, niceness: int | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         objects = open_object_store(folder)
         written = threading.Event()
-        settings = PredictionLogSettings(flush_seconds=3600, flush_records=count)
+        extra = {} if niceness is None else {"writer_niceness": niceness}
+        settings = PredictionLogSettings(flush_seconds=3600, flush_records=count, **extra)
         log = PredictionLog(objects, settings, on_written=lambda kind, n: written.set())
         log.start()  # the log's own writer thread, as the server runs it
         records = list(predictions(count, rows))
@@ -122,9 +135,16 @@ def one_round(count: int, rows: int) -> dict[str, float]:
         quiet = asyncio.run(tick_gaps(lambda: True, flushed))
         files = sum(1 for _ in objects.list("predictions/"))
         log.close()
+        alone = PredictionLog(objects, PredictionLogSettings())  # the writer's CPU, uncontended
+        for record in records:
+            alone.record(record, 1000)
+        cpu = time.thread_time()
+        alone.flush()
+        writer_cpu = time.thread_time() - cpu
     assert files == 1, f"{files} files written"
     return {
         "record_us": recorded / (count - 1) * 1e6,
+        "writer_us": writer_cpu / count * 1e6,
         "flush_ms": flushed * 1e3,
         "gap_max_ms": max(gaps) * 1e3,
         "gap_p99_ms": p99(gaps) * 1e3,
@@ -136,6 +156,7 @@ def one_round(count: int, rows: int) -> dict[str, float]:
 
 LABELS = {
     "record_us": "record() per request, us",
+    "writer_us": "writer CPU per request (flush alone), us",
     "flush_ms": "flush wall time, ms",
     "gap_max_ms": "loop woke late during the flush, max, ms",
     "gap_p99_ms": "loop woke late during the flush, p99, ms",
@@ -145,22 +166,62 @@ LABELS = {
 }
 
 
+def measure(args: argparse.Namespace, rounds: int) -> list[dict[str, float]]:
+    """``rounds`` rounds in this process, after an untimed one and a GC freeze."""
+    one_round(min(args.records, 200), args.rows, args.niceness)  # warm-up: imports, a file
+    settle_memory()  # as the server does once its models are loaded
+    return [one_round(args.records, args.rows, args.niceness) for _ in range(rounds)]
+
+
+def in_subprocess(src: Path, args: argparse.Namespace) -> dict[str, float]:
+    """One round in a fresh interpreter importing mloop from ``src``."""
+    argv = [sys.executable, __file__, "--worker", "--records", str(args.records)]
+    argv += ["--rows", str(args.rows)]
+    if args.cpu is not None:
+        argv += ["--cpu", str(args.cpu)]
+    if args.niceness is not None and src == HERE:
+        argv += ["--niceness", str(args.niceness)]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=2000, help="records per flush")
     parser.add_argument("--rows", type=int, default=1, help="rows per request")
     parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args(argv)
-    one_round(min(args.records, 200), args.rows)  # warm-up: imports, first file
-    settle_memory()  # as the server does once its models are loaded
-    results: list[dict[str, Any]] = [one_round(args.records, args.rows) for _ in range(args.rounds)]
-    print(
-        f"{args.records} records of {args.rows} row(s) x {len(COLUMNS)} float columns "
-        f"per flush; median of {args.rounds} rounds"
+    parser.add_argument("--cpu", type=int, help="run on this CPU only (a server of one core)")
+    parser.add_argument(
+        "--against", type=Path, metavar="SRC", help="the src folder of another checkout"
     )
+    parser.add_argument(
+        "--niceness", type=int, help="the writer's niceness (this tree only; default 10)"
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    if args.worker:
+        print(json.dumps(measure(args, 1)[0]))
+        return
+    title = f"{args.records} records of {args.rows} row(s) x {len(COLUMNS)} float columns"
+    if args.against is None:
+        results = measure(args, args.rounds)
+        print(f"{title} per flush; median of {args.rounds} rounds")
+        for key, label in LABELS.items():
+            values = [result[key] for result in results]
+            print(f"  {label:44s} {statistics.median(values):9.2f}   (min {min(values):.2f})")
+        return
+    sides: dict[str, list[dict[str, float]]] = {"this": [], "against": []}
+    for _ in range(args.rounds):  # interleaved: a burst of load elsewhere hits both alike
+        sides["this"].append(in_subprocess(HERE, args))
+        sides["against"].append(in_subprocess(args.against.resolve(), args))
+    print(f"{title} per flush; medians of {args.rounds} interleaved rounds")
+    print(f"  {'':44s} {'this tree':>10s} {'against':>10s}")
     for key, label in LABELS.items():
-        values = [result[key] for result in results]
-        print(f"  {label:42s} {statistics.median(values):9.2f}   (min {min(values):.2f})")
+        this, other = (statistics.median(r[key] for r in sides[side]) for side in sides)
+        print(f"  {label:44s} {this:10.2f} {other:10.2f}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import mloop.serving
 from mloop.artifacts.objects.schemes import open_object_store
 from mloop.config import forget_settings
 from mloop.data.privacy import pseudonym
+from mloop.errors import InvalidInput
 from mloop.serving.app import app
 from mloop.serving.log_records import PREDICTION_SCHEMA
 from mloop.serving.prediction_log import PredictionLogSettings
@@ -338,3 +340,30 @@ def test_the_byte_bound_counts_the_json_text_the_buffer_holds(tmp_path: Path) ->
     assert log.record(record, size=held * 4) is False  # the caller's size, when larger
     assert log.record(record)
     log.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux nices one thread")
+def test_the_writer_thread_runs_at_a_lower_cpu_priority_than_the_server(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    from mloop.serving.prediction_log import PredictionLog
+
+    settings = PredictionLogSettings(writer_niceness=7)
+    log = PredictionLog(open_object_store(str(tmp_path / "log")), settings)
+    log.start()
+    try:
+        [writer] = [t for t in threading.enumerate() if t.name == "mloop-prediction-log"]
+        assert writer.native_id is not None
+        server = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        wanted = min(server + 7, 19)
+        wait_for(lambda: os.getpriority(os.PRIO_PROCESS, writer.native_id) == wanted)
+    finally:
+        log.close()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == server
+
+
+@pytest.mark.parametrize("niceness", [-1, 20, 1.5, True])
+def test_a_writer_niceness_out_of_range_is_refused(niceness: Any) -> None:
+    with pytest.raises(InvalidInput, match="writer_niceness must be an integer from 0 to 19"):
+        PredictionLogSettings(writer_niceness=niceness)

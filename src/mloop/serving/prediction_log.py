@@ -86,8 +86,6 @@ PAUSE_SECONDS = 0.0002
 """The writer's sleep between slices: the GIL let go long enough for a waiting thread to
 take it. (A zero sleep lets go and takes it back before the waiting thread wakes, which
 then waits a whole switch interval, 5 ms, before it asks for it again.)"""
-WRITER_NICENESS = 10
-"""How much less CPU priority the writer thread takes than the server's (Linux only)."""
 ROW_BYTES = 200
 """A buffered row's memory besides its JSON text, roughly: the tuple, its numbers, its names."""
 
@@ -105,6 +103,13 @@ class PredictionLogSettings:
             ones are dropped.
         pii: input or output columns replaced by keyed hashes before they are written.
         uri: where the log is written; None for the artifact store.
+        writer_niceness: how much lower the writer thread's CPU priority is than the
+            server's, 0 to 19 (Linux; elsewhere ignored). At 10, on a busy core the
+            writer takes about a tenth of it and the event loop gets it back at once:
+            far more than one-row requests need (under 5 us of writing each), and
+            the tail stays flat. Large requests at full load need more (about 3.5 ms
+            of compressing a 1,000-row request): 0 has the writer compete equally,
+            answers slowing instead of the buffer filling and dropping records.
 
     Example:
         >>> PredictionLogSettings(flush_seconds=-1)
@@ -120,6 +125,7 @@ class PredictionLogSettings:
     max_bytes: int = 256 * MiB
     pii: tuple[str, ...] = ()
     uri: str | None = None
+    writer_niceness: int = 10
 
     def __post_init__(self) -> None:
         value = self.flush_seconds
@@ -132,6 +138,9 @@ class PredictionLogSettings:
         for column in self.pii:
             if not isinstance(column, str) or not column:
                 raise InvalidInput(f"a PII column must be a non-empty name, got {column!r}")
+        nice = self.writer_niceness
+        if isinstance(nice, bool) or not isinstance(nice, int) or not 0 <= nice <= 19:
+            raise InvalidInput(f"writer_niceness must be an integer from 0 to 19, got {nice!r}")
 
 
 class PredictionLog:
@@ -264,7 +273,8 @@ class PredictionLog:
         self.flush()
 
     def _run(self) -> None:
-        yield_the_cpu(WRITER_NICENESS)
+        if self.settings.writer_niceness:
+            yield_the_cpu(self.settings.writer_niceness)
         while not self._closed:
             self._wake.wait(self.settings.flush_seconds)
             self._wake.clear()
@@ -312,17 +322,16 @@ def yield_the_cpu(niceness: int) -> bool:
     The writer compresses without the interpreter's lock, but on a server of one
     core it still takes the core from the event loop, which then answers late.
     Niced, it runs when the loop waits for its sockets, and a loop that wakes
-    takes the core back at once; at nice +10 it still gets about a tenth of a
-    core the loop keeps busy, ten times what it needs at 2,000 requests a
-    second. Only Linux nices one thread (elsewhere the call would nice the whole
-    server), so elsewhere this does nothing.
+    takes the core back at once (see :attr:`PredictionLogSettings.writer_niceness`
+    for what it costs). Only Linux nices one thread; elsewhere the call would
+    nice the whole server, so there this does nothing.
 
     Example:
         >>> import threading
-        >>> done = []
-        >>> worker = threading.Thread(target=lambda: done.append(yield_the_cpu(1)))
+        >>> before = os.getpriority(os.PRIO_PROCESS, 0)
+        >>> worker = threading.Thread(target=yield_the_cpu, args=(1,))
         >>> worker.start(); worker.join()
-        >>> done == [sys.platform.startswith("linux")]
+        >>> os.getpriority(os.PRIO_PROCESS, 0) == before  # this thread's is as it was
         True
     """
     if not sys.platform.startswith("linux"):

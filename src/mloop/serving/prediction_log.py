@@ -204,7 +204,8 @@ class PredictionLog:
         try:
             key, row, held = self._row(record)
         except Exception:
-            log.exception("prediction log: request %s cannot be logged", record.request_id)
+            rid = getattr(record, "request_id", "?")
+            log.exception("prediction log: request %s cannot be logged", rid)
             return self._refuse("unwritable")
         held, waiting = max(size, held), 0
         with self._lock:

@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         "--against", type=Path, metavar="SRC", help="the src folder of another checkout"
     )
     parser.add_argument(
-        "--niceness", type=int, help="the writer's niceness (this tree only; default 10)"
+        "--niceness", type=int, help="the writer's niceness (this tree only; default 0)"
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """The prediction log: every answer kept as Parquet, written in the background.
 
-The request path turns its record into a row of JSON text and numbers (a few
+The request path turns its record into a row of JSON text and numbers (15-20
 us for a one-row request; no I/O, no waiting) and appends it to a bounded
 buffer. A writer thread turns the buffer into Parquet files every
 ``flush_seconds`` (sooner when ``flush_records`` are waiting), one file per

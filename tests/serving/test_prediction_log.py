@@ -367,3 +367,30 @@ def test_the_writer_thread_runs_at_a_lower_cpu_priority_than_the_server(tmp_path
 def test_a_writer_niceness_out_of_range_is_refused(niceness: Any) -> None:
     with pytest.raises(InvalidInput, match="writer_niceness must be an integer from 0 to 19"):
         PredictionLogSettings(writer_niceness=niceness)
+
+
+def test_large_frames_of_numbers_and_objects_are_logged_as_the_python_encoder_writes_them() -> None:
+    import datetime
+    import json
+
+    import numpy as np
+
+    from mloop.serving.log_records import json_text, jsonable, to_json
+
+    def typed(text: str) -> Any:  # 1 and 1.0 told apart
+        return json.loads(text, parse_int=lambda s: f"int {s}", parse_float=lambda s: f"float {s}")
+
+    rows = 400
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(rows, 3)), columns=list("abc"))
+    frame["n"] = np.arange(rows)
+    frame["f32"] = np.float32(0.1)
+    frame["flag"] = True
+    frame["name"] = "ana"
+    frame.loc[3, "name"] = None
+    frame.loc[4, "a"] = np.nan
+    frame["thing"] = [datetime.date(2026, 1, 2), b"\xff", 2.5, None] * (rows // 4)
+    assert typed(json_text(frame)) == typed(to_json(jsonable(frame)))
+    frame["huge"] = 2**70  # past orjson's integers: the Python way
+    assert typed(json_text(frame)) == typed(to_json(jsonable(frame)))
+    frame["when"] = pd.Timestamp("2026-01-02")  # datetimes: the Python way
+    assert typed(json_text(frame)) == typed(to_json(jsonable(frame)))

@@ -180,6 +180,10 @@ def json_text(value: Any) -> str:
     """
     prepared: Any = value
     if hasattr(value, "to_numpy") and hasattr(value, "columns"):  # a DataFrame
+        if value.size > SMALL_FRAME:
+            text = _mixed_frame_text(value)
+            if text is not None:
+                return text
         array = value.to_numpy()
         if array.dtype.kind in "biuf":
             names = _names(value.columns)
@@ -197,6 +201,31 @@ def json_text(value: Any) -> str:
         except TypeError:  # a value orjson does not know: the Python way
             pass
     return to_json(jsonable(value))
+
+
+def _mixed_frame_text(frame: Any) -> str | None:
+    """A large frame of numbers and objects (text, mostly) through orjson, column by column.
+
+    Its values as the Python way gives them (a 1,000-row frame of 30 number
+    columns and one of text: 16 ms in Python, about 1 ms here, on the request
+    path); None for a frame of numbers only (one array serves it better) or
+    with columns of other kinds (datetimes), and for values orjson does not take.
+    """
+    kinds = {dtype.kind for dtype in frame.dtypes}
+    if "O" not in kinds or not kinds <= set("biufO"):
+        return None
+    columns: dict[str, Any] = {}
+    for name, (_, column) in zip(_names(frame.columns), frame.items(), strict=True):
+        values = column.to_numpy()
+        if values.dtype.kind in "biu" or values.dtype == np.float64:
+            columns[name] = np.ascontiguousarray(values)
+        else:  # objects, and floats narrower than orjson's (as Python gives them)
+            columns[name] = values.tolist()
+    option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_PASSTHROUGH_DATETIME
+    try:
+        return orjson.dumps(columns, default=_default, option=option).decode()
+    except TypeError:  # an integer past 64 bits, say: the Python way
+        return None
 
 
 def _default(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import mloop.serving
 from mloop.artifacts.objects.schemes import open_object_store
 from mloop.config import forget_settings
 from mloop.data.privacy import pseudonym
+from mloop.errors import InvalidInput
 from mloop.serving.asgi import app
 from mloop.serving.log_records import PREDICTION_SCHEMA
 from mloop.serving.prediction_log import PredictionLogSettings
@@ -239,9 +241,156 @@ def test_numeric_frames_are_logged_as_the_python_encoder_writes_them() -> None:
 
     from mloop.serving.log_records import json_text, jsonable, to_json
 
-    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 4)), columns=list("abcd"))
-    frame.iloc[3, 2] = np.nan
-    assert json.loads(json_text(frame)) == json.loads(to_json(jsonable(frame)))
+    for rows in (1, 50, 1000):  # lists for small frames, arrays for large ones
+        values = np.random.default_rng(0).normal(size=(rows, 4))
+        frame = pd.DataFrame(values, columns=list("abcd"))
+        frame.iloc[rows // 2, 2] = np.nan
+        assert json.loads(json_text(frame)) == json.loads(to_json(jsonable(frame)))
+        ints = pd.DataFrame(values.astype("int32"), columns=[1, 2, "c", "d"])
+        assert json.loads(json_text(ints)) == json.loads(to_json(jsonable(ints)))
     texts = pd.DataFrame({"name": ["x", None], "n": [1, 2]})  # object columns: Python's way
     assert json_text(texts) == to_json(jsonable(texts))
     assert json_text(np.array([[1, 2], [3, 4]])) == "[[1,2],[3,4]]"
+
+
+def one_row(index: int) -> Any:
+    """A one-row prediction of a 30-column float frame, as the server hands one over."""
+    import numpy as np
+
+    from mloop.serving.log_records import Prediction
+
+    columns = [f"f{i}" for i in range(30)]
+    frame = pd.DataFrame([[index + i / 100 for i in range(30)]], columns=columns)
+    return Prediction(
+        f"r{index}", 1.7e9 + index, "cancer", "cancer", "1", "mlflow", frame, np.ones(1), 0.001
+    )
+
+
+def test_a_flush_larger_than_a_slice_is_one_file_of_every_record_in_order(tmp_path: Path) -> None:
+    from mloop.serving.prediction_log import SLICE_ROWS, PredictionLog
+
+    written: list[tuple[str, int]] = []
+    objects = open_object_store(str(tmp_path / "log"))
+    log = PredictionLog(objects, PredictionLogSettings(), on_written=lambda *a: written.append(a))
+    count = 2 * SLICE_ROWS + 7
+    for index in range(count):
+        assert log.record(one_row(index))
+    assert log.buffered == count
+    log.close()
+    assert written == [("prediction", count)]
+    [info] = objects.list("predictions/")
+    table = pq.read_table(tmp_path / "log" / info.key)
+    assert table.schema.equals(PREDICTION_SCHEMA)
+    assert table["request_id"].to_pylist() == [f"r{i}" for i in range(count)]
+    read = mloop.serving.predictions("cancer", uri=str(tmp_path / "log"), with_feedback=False)
+    assert read["inputs"].iloc[-1]["f1"] == [count - 1 + 0.01]
+    assert read["outputs"].iloc[0] == [1.0] and read["rows"].tolist() == [1] * count
+
+
+def test_a_record_is_converted_when_it_is_recorded_not_when_it_is_written(tmp_path: Path) -> None:
+    from mloop.serving.prediction_log import PredictionLog
+
+    log = PredictionLog(open_object_store(str(tmp_path / "log")), PredictionLogSettings())
+    record = one_row(0)
+    log.record(record)
+    record.inputs.iloc[0, 0] = 99.0  # the caller reuses its frame after the answer
+    log.close()
+    read = mloop.serving.predictions("cancer", uri=str(tmp_path / "log"))
+    assert read["inputs"].iloc[0]["f0"] == [0.0]
+
+
+def test_a_record_that_cannot_be_converted_is_dropped_counted_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mloop.serving.prediction_log import PredictionLog
+
+    class Unreadable:
+        def tolist(self) -> Any:
+            raise RuntimeError("no values here")
+
+    dropped: list[tuple[str, int]] = []
+    log = PredictionLog(
+        open_object_store(str(tmp_path / "log")),
+        PredictionLogSettings(),
+        on_dropped=lambda *a: dropped.append(a),
+    )
+    assert log.record(one_row(0)._replace(request_id="bad", outputs=Unreadable())) is False
+    assert log.record(one_row(1))
+    log.close()
+    assert dropped == [("unwritable", 1)] and log.dropped == 1
+    assert "request bad cannot be logged" in caplog.text and "no values here" in caplog.text
+    read = mloop.serving.predictions("cancer", uri=str(tmp_path / "log"))
+    assert read["request_id"].tolist() == ["r1"]
+
+
+def test_the_byte_bound_counts_the_json_text_the_buffer_holds(tmp_path: Path) -> None:
+    from mloop.serving.log_records import json_text
+    from mloop.serving.prediction_log import ROW_BYTES, PredictionLog
+
+    record = one_row(0)
+    held = ROW_BYTES + len(json_text(record.inputs)) + len(json_text(record.outputs))
+    dropped: list[tuple[str, int]] = []
+    settings = PredictionLogSettings(max_bytes=3 * held + held // 2)
+    log = PredictionLog(
+        open_object_store(str(tmp_path / "log")), settings, on_dropped=lambda *a: dropped.append(a)
+    )
+    assert [log.record(record) for _ in range(5)] == [True, True, True, False, False]
+    assert dropped == [("buffer_full", 1)] * 2
+    log.flush()  # a flush empties the buffer
+    assert log.record(record, size=held * 4) is False  # the caller's size, when larger
+    assert log.record(record)
+    log.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux nices one thread")
+def test_the_writer_thread_runs_at_a_lower_cpu_priority_than_the_server(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    from mloop.serving.prediction_log import PredictionLog
+
+    settings = PredictionLogSettings(writer_niceness=7)
+    log = PredictionLog(open_object_store(str(tmp_path / "log")), settings)
+    log.start()
+    try:
+        [writer] = [t for t in threading.enumerate() if t.name == "mloop-prediction-log"]
+        assert writer.native_id is not None
+        server = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        wanted = min(server + 7, 19)
+        wait_for(lambda: os.getpriority(os.PRIO_PROCESS, writer.native_id) == wanted)
+    finally:
+        log.close()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == server
+
+
+@pytest.mark.parametrize("niceness", [-1, 20, 1.5, True])
+def test_a_writer_niceness_out_of_range_is_refused(niceness: Any) -> None:
+    with pytest.raises(InvalidInput, match="writer_niceness must be an integer from 0 to 19"):
+        PredictionLogSettings(writer_niceness=niceness)
+
+
+def test_large_frames_of_numbers_and_objects_are_logged_as_the_python_encoder_writes_them() -> None:
+    import datetime
+    import json
+
+    import numpy as np
+
+    from mloop.serving.log_records import json_text, jsonable, to_json
+
+    def typed(text: str) -> Any:  # 1 and 1.0 told apart
+        return json.loads(text, parse_int=lambda s: f"int {s}", parse_float=lambda s: f"float {s}")
+
+    rows = 400
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(rows, 3)), columns=list("abc"))
+    frame["n"] = np.arange(rows)
+    frame["f32"] = np.float32(0.1)
+    frame["flag"] = True
+    frame["name"] = "ana"
+    frame.loc[3, "name"] = None
+    frame.loc[4, "a"] = np.nan
+    frame["thing"] = [datetime.date(2026, 1, 2), b"\xff", 2.5, None] * (rows // 4)
+    assert typed(json_text(frame)) == typed(to_json(jsonable(frame)))
+    frame["huge"] = 2**70  # past orjson's integers: the Python way
+    assert typed(json_text(frame)) == typed(to_json(jsonable(frame)))
+    frame["when"] = pd.Timestamp("2026-01-02")  # datetimes: the Python way
+    assert typed(json_text(frame)) == typed(to_json(jsonable(frame)))

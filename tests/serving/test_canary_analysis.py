@@ -136,3 +136,32 @@ def test_the_evidence_is_plain_values() -> None:
     evidence = verdict_on(traffic(PRIMARY, 900), traffic(CANARY, 150)).evidence()
     assert json.loads(json.dumps(evidence)) == evidence
     assert evidence["canary"]["requests"] == 150 and evidence["primary"]["error_rate"] == 0.0
+
+
+def test_a_canary_answering_nothing_fails_and_nan_stays_out_of_the_evidence() -> None:
+    import json
+
+    nulls = verdict_on(traffic(PRIMARY, 900), traffic(CANARY, 150, answers=[None] * 150))
+    assert nulls.decision == "abort" and failed(nulls) == ["invalid_predictions"]
+    nans = verdict_on(traffic(PRIMARY, 900), traffic(CANARY, 150, answers=[float("nan")] * 150))
+    assert failed(nans) == ["invalid_predictions"]
+    json.dumps(nans.evidence(), allow_nan=False)  # no NaN in what the history keeps
+
+
+def test_many_text_classes_are_compared_by_their_shares() -> None:
+    names = [f"class-{n}" for n in range(40)]
+    primary = traffic(PRIMARY, 900, answers=[names[n % 40] for n in range(900)])
+    same = traffic(CANARY, 200, answers=[names[n % 40] for n in range(200)])
+    assert failed(verdict_on(primary, same)) == []
+    stuck = traffic(CANARY, 200, answers=["zzz"] * 200)
+    assert failed(verdict_on(primary, stuck)) == ["prediction_shift"]
+
+
+def test_a_null_in_the_labels_or_answers_is_no_evidence_for_the_metric() -> None:
+    policy = CanaryPolicy(steps=(10,), min_requests=10, min_seconds=0, metric="mae", min_labels=10)
+    truth = [1.0, 2.0, 3.0] * 10
+    answers = [*truth[:-1], float("nan")]
+    primary = traffic(PRIMARY, 30, answers=answers, labels=truth)
+    canary = traffic(CANARY, 30, answers=truth, labels=truth)
+    verdict = verdict_on(primary, canary, policy=policy)
+    assert verdict.primary.metric == 0.0 and "mae" not in failed(verdict)

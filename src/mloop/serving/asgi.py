@@ -174,7 +174,7 @@ def create_app(server: ModelServer) -> FastAPI:
             labels = decode_feedback(body)
             now, size = time.time(), len(body) // len(labels)
             recorded = sum(
-                prediction_log.record(Feedback(rid, now, endpoint.name, label), size)
+                prediction_log.record(Feedback(rid, now, endpoint.log_name, label), size)
                 for rid, label in labels
             )
             counts = {"recorded": recorded, "dropped": len(labels) - recorded}

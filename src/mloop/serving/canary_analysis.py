@@ -89,14 +89,22 @@ class Verdict:
             "window_seconds": round(self.seconds, 3),
             "primary": None if self.primary is None else _side(self.primary),
             "canary": None if self.canary is None else _side(self.canary),
-            "checks": [dataclasses.asdict(check) for check in self.checks],
+            "checks": [_finite(dataclasses.asdict(check)) for check in self.checks],
         }
 
 
 def _side(side: Side) -> dict[str, Any]:
     values = dataclasses.asdict(side)
     values["error_rate"] = round(side.error_rate, 6)
-    return values
+    return _finite(values)
+
+
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with NaN and infinities as None: JSON has neither."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in values.items()
+    }
 
 
 def judge(
@@ -128,10 +136,12 @@ def judge(
             reason=f"the canary has answered {trial.requests} of {policy.min_requests} "
             f"requests in {seconds:.0f} of {policy.min_seconds:.0f} s",
         )
+    before, after = _answers(old), _answers(new)
     checks = [
         _error_check(policy, base, trial),
+        _invalid_check(policy, before, after),
         _latency_check(policy, base, trial),
-        _shift_check(policy, _answers(old), _answers(new)),
+        _shift_check(policy, _valid(before), _valid(after)),
     ]
     if policy.metric is not None:
         metric = _metric_check(policy, base, trial)
@@ -142,7 +152,7 @@ def judge(
     if failed:
         reason = "; ".join(check.detail for check in failed)
         return dataclasses.replace(window, decision="abort", reason=reason)
-    if policy.metric is not None and len(checks) < 4:
+    if policy.metric is not None and len(checks) < 5:
         labelled = min(base.labelled, trial.labelled)
         return dataclasses.replace(
             window,
@@ -254,8 +264,39 @@ def _flat(outputs: Any) -> list[Any]:
     return flat
 
 
+def _is_invalid(value: Any) -> bool:
+    """A prediction that is none: null, NaN or infinite."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _valid(values: list[Any]) -> list[Any]:
+    return [value for value in values if not _is_invalid(value)]
+
+
+def _invalid_check(policy: CanaryPolicy, reference: list[Any], current: list[Any]) -> Check:
+    """A canary that answers with no prediction (null, NaN, infinite) more often fails."""
+    limit = policy.max_error_rate_increase
+
+    def share(values: list[Any]) -> float:
+        return sum(map(_is_invalid, values)) / len(values) if values else 0.0
+
+    baseline = share(reference) if len(reference) >= _BASELINE else 0.0
+    increase = share(current) - baseline
+    return Check(
+        "invalid_predictions",
+        increase <= limit,
+        round(increase, 6),
+        limit,
+        f"{share(current):.2%} of the canary's predictions are null, NaN or infinite, "
+        f"against the primary's {baseline:.2%} (at most {limit:.2%} more)",
+    )
+
+
 def _is_classes(values: Sequence[Any]) -> bool:
-    kinds = all(isinstance(v, (str, int)) for v in values)  # bool is an int
+    """Integers, booleans or texts, of a few distinct values; any text makes classes."""
+    if any(isinstance(v, str) for v in values):
+        return True
+    kinds = all(isinstance(v, int) for v in values)  # bool is an int
     return kinds and len(set(values)) <= _CLASSES
 
 
@@ -296,11 +337,9 @@ def shift(reference: Sequence[Any], current: Sequence[Any]) -> Shift:
     )
 
     if _is_classes([*reference, *current]):
-        classes = sorted({*reference, *current}, key=str)
-        p = np.array([sum(1 for v in reference if v == c) for c in classes], dtype=float)
-        q = np.array([sum(1 for v in current if v == c) for c in classes], dtype=float)
+        p, q = _class_counts(reference, current)
         distance = float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
-        p_value = 1.0 if len(classes) < 2 else float(chi2_contingency(np.stack([p, q])).pvalue)
+        p_value = 1.0 if len(p) < 2 else float(chi2_contingency(np.stack([p, q])).pvalue)
         return Shift(round(distance, 6), p_value, "jensen-shannon")
     ref = np.asarray(reference, dtype=float)
     cur = np.asarray(current, dtype=float)
@@ -310,14 +349,41 @@ def shift(reference: Sequence[Any], current: Sequence[Any]) -> Shift:
     return Shift(round(distance, 6), float(ks_2samp(ref, cur).pvalue), "wasserstein")
 
 
+def _class_counts(reference: Sequence[Any], current: Sequence[Any]) -> tuple[Any, Any]:
+    """Both sides' counts of each class: the most common ones, the rest as one."""
+    import collections
+
+    import numpy as np
+
+    together = collections.Counter(map(str, [*reference, *current]))
+    kept = [name for name, _ in together.most_common(_CLASSES)]
+    index = {name: n for n, name in enumerate(kept)}
+    p = np.zeros(len(kept) + 1)
+    q = np.zeros(len(kept) + 1)
+    for counts, values in ((p, reference), (q, current)):
+        for value in values:
+            counts[index.get(str(value), len(kept))] += 1
+    if not p[-1] and not q[-1]:  # no other classes: no empty column
+        p, q = p[:-1], q[:-1]
+    return p, q
+
+
 def _shift_check(policy: CanaryPolicy, reference: list[Any], current: list[Any]) -> Check:
     limit = policy.max_shift
-    if len(reference) < _BASELINE or not current:
+    if len(reference) < _BASELINE:
         return Check("prediction_shift", True, None, limit, "no primary predictions to compare")
+    if not current:  # its failures and empty answers are the other checks' to judge
+        return Check("prediction_shift", True, None, limit, "no canary predictions to compare")
     try:
         moved = shift(reference, current)
-    except (TypeError, ValueError):
-        return Check("prediction_shift", True, None, limit, "predictions that are not comparable")
+    except (TypeError, ValueError) as err:
+        return Check(
+            "prediction_shift",
+            False,
+            None,
+            limit,
+            f"the canary's predictions cannot be compared with the primary's ({err})",
+        )
     # Both large and sure: a few requests differ by chance, many differ by a hair.
     passed = moved.distance <= limit or moved.p_value >= policy.shift_significance
     return Check(
@@ -339,8 +405,10 @@ def _metric(name: str, pairs: list[tuple[Any, Any]]) -> float | None:
     for outputs, label in pairs:
         got, want = _flat(outputs), _flat(label)
         if len(got) == len(want):
-            answers.extend(got)
-            labels.extend(want)
+            for answer, truth in zip(got, want, strict=True):
+                if not (_is_invalid(answer) or _is_invalid(truth)):  # a null is no evidence
+                    answers.append(answer)
+                    labels.append(truth)
     if not answers:
         return None
     if name == "accuracy":

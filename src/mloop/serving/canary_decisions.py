@@ -126,7 +126,9 @@ def carry_out(
     """
     if verdict.decision not in ("step", "promote", "abort"):
         return verdict
-    be = backend(context)
+    # Every change the analysis makes (the alias it moves too) is recorded as its own.
+    acting = backend(context).context.acting_as(f"{backend(context).actor} ({ACTOR})")
+    be = backend(acting)
     reason = f"canary analysis: {verdict.reason}"
     evidence = verdict.evidence()
     if verdict.decision == "promote":
@@ -136,7 +138,7 @@ def carry_out(
                 revision=deployment.revision,
                 reason=reason,
                 evidence=evidence,
-                context=context,
+                context=acting,
             )
         except PermissionDenied as err:
             return dataclasses.replace(
@@ -152,7 +154,7 @@ def carry_out(
     be.stores.deployments.update_deployment(
         wanted,
         expected_revision=deployment.revision,
-        actor=f"{be.actor} ({ACTOR})",
+        actor=be.actor,
         reason=reason,
         action=verdict.decision,
         evidence=evidence,

@@ -32,7 +32,7 @@ from typing import Any
 
 from mloop.context.context import Context
 from mloop.entities import Deployment, DeploymentChange
-from mloop.errors import Conflict, InvalidInput
+from mloop.errors import Conflict, InvalidInput, PermissionDenied
 from mloop.models.backend import ModelBackend, backend
 from mloop.models.fetch import resolve_version
 from mloop.models.registry import alias_history, rollback_target, set_alias
@@ -240,7 +240,9 @@ def promote(
     If the primary follows an alias and the canary is a version of the same
     model, promoting moves the alias to the canary's version through
     :func:`mloop.models.set_alias`, held to the alias's protection; otherwise
-    the canary's reference becomes the primary. In ``canary`` mode the canary
+    the canary's reference becomes the primary (refused when the primary
+    follows a protected alias: the deployment would stop following it
+    without the alias's checks). In ``canary`` mode the canary
     is then cleared; in ``blue-green`` mode the old primary becomes the idle
     twin, ready to switch back.
 
@@ -248,7 +250,8 @@ def promote(
 
     Raises:
         Conflict: there is no canary, or the deployment changed since ``revision``.
-        PermissionDenied: the canary may not take the primary's protected alias.
+        PermissionDenied: the canary may not take the primary's protected alias,
+            or is a version of another model than the protected alias's.
 
     Example:
         >>> promote("scorer-api", reason="canary looked good").canary is None
@@ -264,12 +267,19 @@ def promote(
     if primary.alias is not None and canary.name == primary.name:
         before = _version_of(be, current.primary)
         target = _version_of(be, current.canary)
-        change = set_alias(primary.name, primary.alias, target, reason=reason, context=context)
-        if change.action != "unchanged":
+        set_alias(primary.name, primary.alias, target, reason=reason, context=context)
+        if before != target:  # moved by this promotion, or by one made at the same moment
             move = {"model": primary.name, "alias": primary.alias, "from": before, "to": target}
         promoted = dataclasses.replace(current, canary=None, canary_percent=0)
         twin = f"{primary.name}/{before}"
     else:
+        if primary.alias is not None and _protected(be, primary.name, primary.alias):
+            raise PermissionDenied(
+                f"the primary follows protected alias {current.primary}; promoting "
+                f"{current.canary}, of another model, would leave it without the alias's "
+                f"checks. Change the primary yourself (mloop deploy set {name} --model "
+                f"{current.canary}) if that is meant"
+            )
         promoted = dataclasses.replace(
             current, primary=current.canary, canary=None, canary_percent=0
         )
@@ -413,6 +423,10 @@ def delete_deployment(
     return be.stores.deployments.delete_deployment(
         current.name, expected_revision=current.revision, actor=be.actor, reason=reason
     )
+
+
+def _protected(be: ModelBackend, model: str, alias: str) -> bool:
+    return any(p.alias == alias for p in be.stores.governance.list_protections(model))
 
 
 def _version_of(be: ModelBackend, ref: str) -> int:

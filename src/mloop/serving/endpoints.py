@@ -93,6 +93,7 @@ class ModelEndpoint:
     def __init__(self, name: str, uri: str, *, context: Context | None = None) -> None:
         self.model = ServedModel(name, uri, context=context)
         self.name = self.model.name
+        self.log_name = self.name  # its predictions and feedback are kept under it
         self.target = uri
 
     @property
@@ -143,6 +144,8 @@ class DeploymentEndpoint:
     def __init__(self, name: str, deployment: str, *, context: Context | None = None) -> None:
         self.name = name
         self.deployment = deployment
+        # Kept under the deployment's name, whatever it is served as: its analysis reads it.
+        self.log_name = deployment
         self.target = f"{DEPLOYMENT_SCHEME}{deployment}"
         self.context = context
         self.split: Split | None = None

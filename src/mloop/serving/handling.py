@@ -120,21 +120,24 @@ class Handler:
         started = time.perf_counter()
         request_id = request_id_of(request)
         server = self.server
-        endpoint_name, model, label = name or "-", "-", "-"
+        endpoint_name, logged_as, model, label = name or "-", "-", "-", "-"
         body_size, data = 0, None
+        read = started
         chosen = False
         try:
             endpoint = server.endpoint(name)
-            endpoint_name = endpoint.name
+            endpoint_name, logged_as = endpoint.name, endpoint.log_name
             body = await read_body(request, self.limit)
-            body_size = len(body)
+            body_size, read = len(body), time.perf_counter()
             header = endpoint.sticky_header
             served = endpoint.pick(request.headers.get(header) if header else None, version)
             current = current_of(served)
-            model, label, chosen = served.name, current.label, True
+            model, label = served.name, current.label
             data, extra = codec.decode(body, current.model.signature, request)
             if rows_of(data) == 0:
                 raise InvalidInput("the request holds no rows to predict")
+            # From here a failure is the version's (its signature, its model), not the body's.
+            chosen = True
             checked = (current, current.model.check_input(data))
             params = extra.get("params")
             result = await server.predict(endpoint_name, data, params, checked=checked)
@@ -142,15 +145,15 @@ class Handler:
             record = Prediction(
                 request_id,
                 time.time(),
-                endpoint_name,
+                logged_as,
                 model,
                 label,
                 codec.protocol,
                 data,
                 result.values,
-                time.perf_counter() - started,
+                time.perf_counter() - read,
             )
-            self._keep(record, body_size + len(payload), params, current)
+            self._keep(endpoint_name, record, body_size + len(payload), params, current)
             response = answer(
                 payload,
                 200,
@@ -167,8 +170,8 @@ class Handler:
                 log.exception("%s: request %s failed", endpoint_name, request_id)
             if chosen and self.log is not None:  # a version answered for it: its failure counts
                 failed = Prediction(
-                    request_id, time.time(), endpoint_name, model, label, codec.protocol,
-                    data, None, time.perf_counter() - started, None, status,
+                    request_id, time.time(), logged_as, model, label, codec.protocol,
+                    data, None, time.perf_counter() - read, None, status,
                     self._kept_message(err, message),
                 )  # fmt: skip
                 self.log.record(failed, body_size)
@@ -178,7 +181,9 @@ class Handler:
         )
         return response
 
-    def _keep(self, record: Prediction, size: int, params: Any, current: Any) -> None:
+    def _keep(
+        self, endpoint: str, record: Prediction, size: int, params: Any, current: Any
+    ) -> None:
         """Log the exchange, with the shadow's answer to the same request when there is one."""
         log_ = self.log
 
@@ -187,7 +192,7 @@ class Handler:
                 kept = record if shadow is None else record._replace(shadow=shadow.record())
                 log_.record(kept, size)
 
-        if not self.server.shadow(record.deployment, current, record.inputs, params, finish):
+        if not self.server.shadow(endpoint, current, record.inputs, params, finish):
             # Once the answer is on its way: converting a 1,000-row record takes about 1 ms.
             asyncio.get_running_loop().call_soon(finish, None)
 

@@ -165,3 +165,9 @@ def test_a_null_in_the_labels_or_answers_is_no_evidence_for_the_metric() -> None
     canary = traffic(CANARY, 30, answers=truth, labels=truth)
     verdict = verdict_on(primary, canary, policy=policy)
     assert verdict.primary.metric == 0.0 and "mae" not in failed(verdict)
+
+
+def test_requests_that_named_the_canary_are_not_its_evidence() -> None:
+    named = traffic(CANARY, 150).assign(role="direct")
+    verdict = verdict_on(traffic(PRIMARY, 900).assign(role="primary"), named)
+    assert verdict.decision == "wait" and verdict.canary.requests == 0

@@ -171,6 +171,9 @@ def test_blue_green_keeps_the_twin_idle_then_switches_at_once(
             json={"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [1.0]}]},
         )
     assert missing.status_code == 404 and "serves versions 1, 2" in missing.json()["error"]
+    logged = mloop.serving.predictions("scorer-api")  # the twin was asked for, not routed
+    assert set(logged.loc[logged["version"] == "2", "role"].head(1)) == {"direct"}
+    assert set(logged.loc[logged["version"] == "1", "role"]) == {"primary"}
 
 
 def test_a_routing_whose_version_fails_to_load_leaves_the_old_one_serving(
@@ -200,7 +203,7 @@ def test_failed_requests_are_logged_with_their_status(served: Callable[..., Any]
         bad = httpx.post(
             f"{url}/invocations", json={"inputs": {"z": [1.0]}}, headers={"x-request-id": "bad"}
         )
-        assert bad.status_code == 400
+        assert bad.status_code == 400 and bad.headers["x-model-version"] == "1"
         assert ask(url, **{"x-request-id": "good"})[1] == "1"
     logged = mloop.serving.predictions("scorer-api").set_index("request_id")
     assert logged.loc["bad", "status"] == 400 and "x" in logged.loc["bad", "error"]

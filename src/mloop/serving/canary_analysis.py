@@ -172,9 +172,12 @@ def judge(
 
 
 def _rows(log: pd.DataFrame, version: tuple[str, str]) -> pd.DataFrame:
+    """The version's requests that the routing chose it for (not those that named it)."""
     if len(log) == 0:
         return log
     chosen = (log["model"] == version[0]) & (log["version"].astype(str) == version[1])
+    if "role" in log:
+        chosen &= log["role"].fillna("") != "direct"
     return log[chosen]
 
 

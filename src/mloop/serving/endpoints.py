@@ -110,8 +110,8 @@ class ModelEndpoint:
         """The one model, as the primary."""
         return [("primary", self.model)]
 
-    def pick(self, key: str | None = None, version: str | None = None) -> ServedModel:
-        """The model, whatever the key; ``version`` must be the one it serves.
+    def pick(self, key: str | None = None, version: str | None = None) -> tuple[str, ServedModel]:
+        """The model, as the primary, whatever the key; ``version`` must be the one it serves.
 
         Raises:
             NotReady: no version is loaded yet.
@@ -122,7 +122,7 @@ class ModelEndpoint:
             raise NotReady(f"model {self.name!r} is not loaded yet")
         if version is not None and version not in (current.label, current.version):
             raise NotFound(f"model {self.name!r} serves version {current.label}, not {version!r}")
-        return self.model
+        return "primary", self.model
 
     def shadow(self) -> ServedModel | None:
         """A single model has no shadow."""
@@ -175,13 +175,13 @@ class DeploymentEndpoint:
         split = self.split
         return [] if split is None else list(split.members())
 
-    def pick(self, key: str | None = None, version: str | None = None) -> ServedModel:
-        """The version that answers a request: the canary for its share, else the primary.
+    def pick(self, key: str | None = None, version: str | None = None) -> tuple[str, ServedModel]:
+        """The version that answers a request, and why: the canary for its share, else the primary.
 
         With a sticky header, ``key`` (its value) decides, the same way every
         time; without one, chance does. ``version`` asks for one version of the
-        routing by number (or digest prefix): the twin or the shadow can be
-        tried directly that way.
+        routing by its number (its label): the twin or the shadow can be tried
+        directly that way, as role ``direct`` (which a canary analysis leaves out).
 
         Raises:
             NotReady: the routing is not loaded yet.
@@ -194,7 +194,7 @@ class DeploymentEndpoint:
             for _, member in split.members():
                 current = member.current
                 if current is not None and version in (current.label, current.version):
-                    return member
+                    return "direct", member
             served = ", ".join(
                 sorted({m.current.label for _, m in split.members() if m.current is not None})
             )
@@ -208,8 +208,8 @@ class DeploymentEndpoint:
             else:
                 chosen = self._random.randrange(_BUCKETS)
             if chosen < split.percent * (_BUCKETS // 100):
-                return canary
-        return split.primary
+                return "canary", canary
+        return "primary", split.primary
 
     def shadow(self) -> ServedModel | None:
         """The version that gets copies of requests, if any."""

@@ -120,7 +120,7 @@ class Handler:
         started = time.perf_counter()
         request_id = request_id_of(request)
         server = self.server
-        endpoint_name, logged_as, model, label = name or "-", "-", "-", "-"
+        endpoint_name, logged_as, model, label, role = name or "-", "-", "-", "-", None
         body_size, data = 0, None
         read = started
         chosen = False
@@ -130,7 +130,7 @@ class Handler:
             body = await read_body(request, self.limit)
             body_size, read = len(body), time.perf_counter()
             header = endpoint.sticky_header
-            served = endpoint.pick(request.headers.get(header) if header else None, version)
+            role, served = endpoint.pick(request.headers.get(header) if header else None, version)
             current = current_of(served)
             model, label = served.name, current.label
             data, extra = codec.decode(body, current.model.signature, request)
@@ -152,6 +152,7 @@ class Handler:
                 data,
                 result.values,
                 time.perf_counter() - read,
+                role=role,
             )
             self._keep(endpoint_name, record, body_size + len(payload), params, current)
             response = answer(
@@ -172,10 +173,14 @@ class Handler:
                 failed = Prediction(
                     request_id, time.time(), logged_as, model, label, codec.protocol,
                     data, None, time.perf_counter() - read, None, status,
-                    self._kept_message(err, message),
+                    self._kept_message(err, message), role,
                 )  # fmt: skip
                 self.log.record(failed, body_size)
-            response = answer(codec.error(message, status), status, request_id)
+            # Which version refused it, when one was chosen: a canary's 400s show as its own.
+            chosen_label = None if label == "-" else label
+            response = answer(
+                codec.error(message, status), status, request_id, version=chosen_label
+            )
         self.metrics.request(
             endpoint_name, label, codec.protocol, status, time.perf_counter() - started
         )

@@ -106,8 +106,9 @@ def predictions(
 
     One row per answered request: ``request_id``, ``time`` (UTC), ``deployment``,
     ``model``, ``version``, ``protocol``, ``inputs`` and ``outputs`` (decoded from
-    their JSON), ``rows``, ``latency_seconds``, ``shadow`` (decoded), ``status`` and
-    ``error`` (failed requests have no outputs); with feedback, also
+    their JSON), ``rows``, ``latency_seconds``, ``shadow`` (decoded), ``status``,
+    ``error`` (failed requests have no outputs) and ``role`` (``primary``,
+    ``canary`` or ``direct``); with feedback, also
     ``label`` and ``label_time`` (the latest label sent for the request, or null).
     Only the hourly partitions in range are read.
 

@@ -6,8 +6,10 @@ deployment's name, or the served model's when it serves no deployment),
 ``rows``, ``latency_seconds``, ``shadow`` (the shadow version's answer to the
 same request, JSON text: ``{"model", "version", "outputs" | "error",
 "latency_seconds"}``; null without a shadow), ``status`` (the HTTP status
-answered) and ``error`` (its message, for a request that failed after a
-version was chosen for it). Inputs and outputs are JSON because their
+answered), ``error`` (its message, for a request that failed after a
+version was chosen for it) and ``role`` (how the version was chosen:
+``primary`` or ``canary`` by a deployment's routing, ``direct`` when the
+request named the version). Inputs and outputs are JSON because their
 shape changes with the model and its version, and one file holds requests of
 any shape: a table of columns becomes ``{"column": [values...]}``, a tensor a
 nested list, so a column is one ``$.name`` path away in any engine that reads
@@ -64,6 +66,7 @@ PREDICTION_SCHEMA = pa.schema(
         ("shadow", pa.string()),
         ("status", pa.int32()),
         ("error", pa.string()),
+        ("role", pa.string()),
     ]
 )
 FEEDBACK_SCHEMA = pa.schema(
@@ -96,6 +99,7 @@ class Prediction(NamedTuple):
     shadow: Mapping[str, Any] | None = None
     status: int = 200
     error: str | None = None
+    role: str | None = None
 
 
 class Feedback(NamedTuple):
@@ -313,6 +317,7 @@ def prediction_row(
         _shadow_text(record.shadow, pii, secret),
         record.status,
         record.error,
+        record.role,
     )
 
 

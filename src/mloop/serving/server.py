@@ -325,7 +325,7 @@ class ModelServer:
             TimeoutError: no answer within ``timeout_seconds``.
         """
         if checked is None:
-            served = self.endpoint(name).pick(key)
+            _, served = self.endpoint(name).pick(key)
             checked = self.check(served, data)
         version, prepared = checked
         values = await self._run(name, version, prepared, params)

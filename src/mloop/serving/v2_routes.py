@@ -74,8 +74,8 @@ def add_v2_routes(api: FastAPI, handler: Handler) -> list[Route]:
     def member(name: str, version: str | None) -> ServedModel:
         endpoint = server.endpoint(name)
         if version is None:
-            return endpoint.members()[0][1] if endpoint.members() else endpoint.pick()
-        return endpoint.pick(None, version)
+            return endpoint.members()[0][1] if endpoint.members() else endpoint.pick()[1]
+        return endpoint.pick(None, version)[1]
 
     @api.get("/v2", tags=["Open Inference V2"], summary="Server metadata")
     async def v2_server() -> Response:

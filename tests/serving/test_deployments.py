@@ -321,3 +321,16 @@ def test_an_alias_moved_under_a_canary_does_not_block_unrelated_changes(credit: 
     assert mloop.serving.update_deployment("credit-api", sticky_header="x-user").sticky_header
     with pytest.raises(InvalidInput, match="as the primary"):
         mloop.serving.update_deployment("credit-api", canary="credit@challenger")
+
+
+def test_a_version_or_model_a_deployment_serves_cannot_be_deleted(credit: Path) -> None:
+    mloop.serving.create_deployment("credit-api", "credit@champion", shadow="credit/3")
+    with pytest.raises(Conflict, match=r"credit/3 is served by deployment\(s\) credit-api "
+                       r"\(shadow credit/3\)"):  # fmt: skip
+        mloop.models.delete_version("credit", 3)
+    mloop.models.delete_alias("credit", "champion")
+    mloop.models.delete_alias("credit", "challenger")
+    with pytest.raises(Conflict, match="model 'credit' is served by deployment"):
+        mloop.models.delete_model("credit")
+    mloop.serving.delete_deployment("credit-api")
+    mloop.models.delete_version("credit", 3)  # nothing serves it now

@@ -238,3 +238,18 @@ def test_a_deployment_and_a_model_share_one_server(two_routes: str) -> None:
     pinned = httpx.post(f"{two_routes}/models/pinned/invocations", json=body)
     assert api.json()["predictions"] == [pytest.approx(1.0)]
     assert pinned.json()["predictions"] == [pytest.approx(4.0)]
+
+
+def test_a_version_that_fails_at_start_is_named_with_its_deployment_and_role(
+    scorers: None, home: Path
+) -> None:
+    from mloop.errors import IntegrityError
+
+    full = backend().stores.models.get_version("scorer", 3, with_files=True)
+    corrupt_object(next(f for f in full.files if f.path == "model.skops").digest)
+    shutil.rmtree(home / "models", ignore_errors=True)
+    mloop.serving.create_deployment("scorer-api", "scorer@champion", shadow="scorer/3")
+    server = ModelServer.from_uris(["scorer-api"])
+    with pytest.raises(IntegrityError, match=r"deployment 'scorer-api', revision 1: its shadow "
+                       r"scorer/3: "):  # fmt: skip
+        server.load()

@@ -258,9 +258,10 @@ def delete_version(name: str, version: int, *, context: Context | None = None) -
     """Delete a version (its number is never reused; `mloop gc` reclaims its files).
 
     Raises:
-        Conflict: an alias points at it; move the alias first.
+        Conflict: an alias points at it, or a deployment names it; move or change them first.
     """
     _without_aliases(name, version, "deleting", context)
+    _undeployed(name, f"{name}/{version}", context)
     return backend(context).stores.models.delete_version(name, version)
 
 
@@ -272,11 +273,32 @@ def _without_aliases(name: str, version: int, doing: str, context: Context | Non
         )
 
 
+def _undeployed(name: str, ref: str | None, context: Context | None) -> None:
+    """Refuse to delete what a deployment serves: ``ref`` (NAME/N), or with None any of ``name``.
+
+    A server of the deployment would go on with the copy it holds, and the next
+    one to start would refuse the whole deployment.
+    """
+    users = [
+        f"{d.name} ({role} {given})"
+        for d in backend(context).stores.deployments.list_deployments()
+        for role, given in (("primary", d.primary), ("canary", d.canary), ("shadow", d.shadow))
+        if given is not None
+        and (given == ref if ref is not None else given.split("@")[0].split("/")[0] == name)
+    ]
+    if users:
+        what = ref or f"model {name!r}"
+        raise Conflict(
+            f"{what} is served by deployment(s) {', '.join(users)}; change or remove them "
+            "first (mloop deploy set / mloop deploy rm)"
+        )
+
+
 def delete_model(name: str, *, context: Context | None = None) -> None:
     """Delete a model and all its versions.
 
     Raises:
-        Conflict: the model still has aliases; delete them first.
+        Conflict: the model still has aliases, or a deployment serves it.
     """
     model = get_model(name, context=context)
     if model.aliases:
@@ -284,4 +306,5 @@ def delete_model(name: str, *, context: Context | None = None) -> None:
             f"model {name!r} still has alias(es) {sorted(model.aliases)}; delete them first "
             "(mloop.models.delete_alias)"
         )
+    _undeployed(name, None, context)
     backend(context).stores.models.delete_model(name)

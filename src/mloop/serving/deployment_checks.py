@@ -124,9 +124,11 @@ def check_routing(
         )
     primary = _resolve(be, d.primary, "primary")
     for role, ref in (("canary", d.canary), ("shadow", d.shadow)):
-        if ref is None or (changed is not None and not changed & {role, "primary", "mode"}):
+        if ref is None:
             continue
-        found = _resolve(be, ref, role)
+        found = _resolve(be, ref, role)  # it must still exist, changed or not
+        if changed is not None and not changed & {role, "primary", "mode"}:
+            continue
         if ref == d.primary or found.ref == primary.ref:
             raise InvalidInput(
                 f"the {role} {ref!r} serves {found.ref}, as the primary {d.primary!r} does: "

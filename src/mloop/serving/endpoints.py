@@ -150,6 +150,7 @@ class DeploymentEndpoint:
         self.context = context
         self.split: Split | None = None
         self.last_error: str | None = None
+        self._pending: dict[str, ServedModel] = {}
         self._lock = threading.Lock()
         self._random = random.Random()
 
@@ -249,11 +250,25 @@ class DeploymentEndpoint:
             for _, member in split.members():
                 member.refresh()  # an alias that moved: loaded, verified, then switched
             return []
-        wanted = self._split_of(
-            deployment, [] if split is None else [m for _, m in split.members()]
-        )
+        old = [] if split is None else [m for _, m in split.members()]
+        wanted = self._split_of(deployment, [*old, *self._pending.values()])
+        serving = {id(m) for m in old}
+        fresh = [(role, m) for role, m in wanted.members() if id(m) not in serving]
+        # Kept between attempts: a revision one of whose versions cannot load yet does not
+        # load the others again every time it is tried.
+        self._pending = {m.uri: m for _, m in fresh}
+        for role, member in fresh:  # the new versions first: a failure changes nothing
+            try:
+                member.refresh()
+            except MloopError as err:
+                raise type(err)(
+                    f"deployment {self.deployment!r}, revision {deployment.revision}: its "
+                    f"{role} {member.uri.removeprefix('models:/')}: {err}"
+                ) from err
         for _, member in wanted.members():
-            member.refresh()  # loads what is new (errors raised: the old routing stays)
+            if id(member) in serving:
+                member.refresh()  # one serving already follows its alias from now on
+        self._pending = {}
         if split is not None:
             log.info(
                 "deployment %s: revision %d replaces %d",

@@ -87,3 +87,13 @@ class ParamsEcho(PythonModel):
         self, context: ModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
         return params
+
+
+class Sleeper(PythonModel):
+    """Sleeps for the largest ``wait`` of a batch, then answers each ``wait`` doubled."""
+
+    def predict(self, model_input: pd.DataFrame) -> np.ndarray:
+        import time
+
+        time.sleep(float(model_input["wait"].max()))
+        return model_input["wait"].to_numpy() * 2

@@ -115,10 +115,13 @@ def test_a_good_canary_is_stepped_up_then_promoted(champion: Path, served: str) 
     assert all(check["passed"] for check in step.evidence["checks"])
     assert {c["name"] for c in step.evidence["checks"]} == {
         "error_rate",
+        "invalid_predictions",
         "latency_p99",
         "prediction_shift",
     }
     assert step.actor.endswith("(canary-analysis)") and step.reason.startswith("canary analysis")
+    assert promoted.actor == step.actor  # the analysis's own decision, and its alias move
+    assert mloop.models.alias_history("scorer", "champion")[-1].actor == step.actor
     assert promoted.evidence["percent"] == 50
     assert promoted.alias_move == {"model": "scorer", "alias": "champion", "from": 1, "to": 2}
     assert mloop.models.get_version("scorer@champion").version == canary
@@ -202,3 +205,19 @@ def test_a_server_without_a_prediction_log_says_it_cannot_judge(
         time.sleep(1.0)
     assert "keeps no prediction log: the analysis cannot run here" in caplog.text
     assert actions() == ["create"]
+
+
+def test_after_a_person_rolls_back_the_analysis_holds_until_the_next_change(
+    champion: Path,
+) -> None:
+    canary = register(champion, 1.0)
+    mloop.serving.create_deployment(
+        "scorer-api", "scorer@champion", canary=f"scorer/{canary}", canary_percent=10, policy=QUICK
+    )
+    mloop.serving.update_deployment("scorer-api", canary_percent=50, reason="faster")
+    mloop.serving.rollback("scorer-api", reason="too fast")
+    verdict = mloop.serving.analyze_canary("scorer-api")
+    assert verdict.decision == "hold" and "rolled the deployment back" in verdict.reason
+    assert actions()[-1] == "rollback"  # nothing was done
+    mloop.serving.set_canary_policy("scorer-api", QUICK, reason="resume")
+    assert mloop.serving.analyze_canary("scorer-api").decision == "wait"

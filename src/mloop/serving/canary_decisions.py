@@ -61,7 +61,9 @@ def analyze_canary(
 
     Returns:
         The verdict; after ``apply``, ``decision`` says what was done (``hold`` when
-        a promotion was refused by the alias's protection).
+        a promotion was refused by the alias's protection). After a person rolls the
+        deployment back, the analysis holds until the deployment changes again: it
+        does not undo a person's rollback.
 
     Raises:
         NotFound: no such deployment.
@@ -75,6 +77,15 @@ def analyze_canary(
         )
     if deployment.canary is None or deployment.mode != "canary":
         raise Conflict(f"deployment {name!r} has no canary to judge")
+    latest = backend(context).stores.deployments.deployment_history(name)[-1]
+    if latest.action == "rollback":
+        return Verdict(
+            "hold",
+            f"{latest.actor} rolled the deployment back (revision {latest.revision}): the "
+            "analysis holds until the deployment is changed again (mloop deploy set, or "
+            "mloop deploy policy to resume)",
+            deployment.canary_percent,
+        )
     verdict = judge_now(deployment, log_uri=log_uri, now=now, context=context)
     if apply:
         verdict = carry_out(deployment, verdict, context=context)

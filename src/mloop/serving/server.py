@@ -164,6 +164,7 @@ class ModelServer:
         self._batchers: dict[tuple[str, str], Batcher] = {}
         self._serving: dict[str, set[tuple[str, str, str]]] = {}
         self._shadows: set[asyncio.Task[None]] = set()
+        self._retiring: set[asyncio.Future[Any]] = set()
         self.metrics = ServerMetrics(self.queue_depths)
         self.prediction_log: PredictionLog | None = None
         if self.settings.prediction_log.enabled:
@@ -291,9 +292,18 @@ class ModelServer:
         }
 
     async def _retire(self, name: str, digests: set[str]) -> None:
-        """Let retired versions answer what is queued for them, then drop their batchers."""
+        """Let retired versions answer what is queued for them, then drop their batchers.
+
+        Shielded: a server stopping meanwhile waits for it (:meth:`close`) instead of
+        cutting a batch off and leaving its requests unanswered.
+        """
         batchers = [self._batchers.pop((name, digest), None) for digest in digests]
-        await asyncio.gather(*(b.close() for b in batchers if b is not None))
+        closing = asyncio.ensure_future(
+            asyncio.gather(*(b.close() for b in batchers if b is not None))
+        )
+        self._retiring.add(closing)
+        closing.add_done_callback(self._retiring.discard)
+        await asyncio.shield(closing)
 
     def check(self, served: ServedModel, data: Any) -> tuple[Version, Any]:
         """The version of ``served`` answering now, and ``data`` checked against its signature.
@@ -380,6 +390,10 @@ class ModelServer:
         then: Callable[[ShadowAnswer | None], None],
     ) -> None:
         started = time.perf_counter()
+        if version.digest not in self._digests(self.endpoint(name)):  # retired meanwhile
+            self.metrics.shadow(name, version.label, "skipped")
+            then(None)
+            return
         try:
             values = await self._run(name, version, version.model.check_input(data), params)
         except (Exception, asyncio.CancelledError) as err:  # the shadow's failure is its own
@@ -440,8 +454,8 @@ class ModelServer:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if self._shadows:
-            await asyncio.gather(*self._shadows, return_exceptions=True)
+        if self._shadows or self._retiring:
+            await asyncio.gather(*self._shadows, *self._retiring, return_exceptions=True)
         batchers = list(self._batchers.values())
         self._batchers.clear()
         await asyncio.gather(*(batcher.close() for batcher in batchers))

@@ -221,3 +221,19 @@ def test_after_a_person_rolls_back_the_analysis_holds_until_the_next_change(
     assert actions()[-1] == "rollback"  # nothing was done
     mloop.serving.set_canary_policy("scorer-api", QUICK, reason="resume")
     assert mloop.serving.analyze_canary("scorer-api").decision == "wait"
+
+
+def test_a_canary_alias_that_moves_starts_its_ramp_again(champion: Path) -> None:
+    for slope in (1.0, 1.0):
+        register(champion, slope)
+    mloop.models.set_alias("scorer", "challenger", 2)
+    mloop.serving.create_deployment(
+        "scorer-api", "scorer@champion", canary="scorer@challenger", canary_percent=50,
+        policy=QUICK,
+    )  # fmt: skip
+    assert mloop.serving.analyze_canary("scorer-api", apply=False).decision == "wait"
+    mloop.models.set_alias("scorer", "challenger", 3)  # another version takes the canary's share
+    verdict = mloop.serving.analyze_canary("scorer-api")
+    assert (verdict.decision, verdict.to_percent) == ("step", 10)
+    assert "moved to version 3" in verdict.reason
+    assert mloop.serving.get_deployment("scorer-api").canary_percent == 10

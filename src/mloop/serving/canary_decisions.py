@@ -109,6 +109,19 @@ def judge_now(
     primary = resolve_version(be, parse_version_ref(deployment.primary))
     canary = resolve_version(be, parse_version_ref(deployment.canary))
     since = deployment.updated_time / 1000
+    moved = _canary_moved_at(deployment.canary, context)
+    if moved is not None and moved > since:
+        # Another version behind the canary's alias: judged from when it came, from the start.
+        first = policy.steps[0]
+        if deployment.canary_percent > first:
+            return Verdict(
+                "step",
+                f"the canary {deployment.canary} moved to version {canary.version} since the "
+                f"deployment's latest change: its share starts again at {first}%",
+                deployment.canary_percent,
+                first,
+            )
+        since = moved
     frame = predictions(
         deployment.name,
         since=datetime.datetime.fromtimestamp(since, datetime.UTC),
@@ -125,6 +138,17 @@ def judge_now(
         since=since,
         now=time.time() if now is None else now,
     )
+
+
+def _canary_moved_at(ref: str, context: Context | None) -> float | None:
+    """When the alias a canary follows last moved (epoch seconds); None for a pinned version."""
+    from mloop.models.registry import alias_history
+
+    parsed = parse_version_ref(ref)
+    if parsed.alias is None:
+        return None
+    history = alias_history(parsed.name, parsed.alias, context=context)
+    return history[-1].time / 1000 if history else None
 
 
 def carry_out(

@@ -253,3 +253,20 @@ def test_a_version_that_fails_at_start_is_named_with_its_deployment_and_role(
     with pytest.raises(IntegrityError, match=r"deployment 'scorer-api', revision 1: its shadow "
                        r"scorer/3: "):  # fmt: skip
         server.load()
+
+
+def test_a_promoted_canary_is_not_loaded_a_second_time(scorers: None) -> None:
+    from mloop.serving.endpoints import DeploymentEndpoint
+
+    mloop.serving.create_deployment(
+        "scorer-api", "scorer@champion", canary="scorer/2", canary_percent=10
+    )
+    endpoint = DeploymentEndpoint("scorer-api", "scorer-api")
+    endpoint.refresh()
+    canary = dict(endpoint.members())["canary"].current
+    mloop.serving.promote("scorer-api")  # scorer@champion moves to 2
+    retired = endpoint.refresh()
+    primary = dict(endpoint.members())["primary"].current
+    assert primary is not None and canary is not None
+    assert primary.version == "2" and primary.model is canary.model
+    assert [m.uri for m in retired] == ["models:/scorer/2"]

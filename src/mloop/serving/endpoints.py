@@ -280,6 +280,14 @@ class DeploymentEndpoint:
         kept = {id(member) for _, member in wanted.members()}
         return [] if split is None else [m for _, m in split.members() if id(m) not in kept]
 
+    def _loaded(self, digest: str) -> Version | None:
+        """A version of ``digest`` one of this deployment's models holds already, if any."""
+        members = [m for _, m in self.members()] + list(self._pending.values())
+        for member in members:
+            if member.current is not None and member.current.digest == digest:
+                return member.current
+        return None
+
     def _split_of(self, deployment: Deployment, loaded: Sequence[ServedModel]) -> Split:
         by_uri = {member.uri: member for member in loaded}
 
@@ -289,7 +297,8 @@ class DeploymentEndpoint:
             uri = f"models:/{ref}"
             found = by_uri.get(uri)
             if found is None:
-                found = ServedModel(ref.split("@")[0].split("/")[0], uri, context=self.context)
+                name = ref.split("@")[0].split("/")[0]
+                found = ServedModel(name, uri, context=self.context, shared=self._loaded)
                 by_uri[uri] = found
             return found
 

@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -114,10 +114,19 @@ class Version:
 class ServedModel:
     """One model of a server: the URI it follows and the :class:`Version` serving now."""
 
-    def __init__(self, name: str, uri: str, *, context: Context | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        uri: str,
+        *,
+        context: Context | None = None,
+        shared: Callable[[str], Version | None] | None = None,
+    ) -> None:
         self.name = check_model_name(name)
         self.uri = uri
         self._context = context
+        # A package already loaded beside this one (by digest): used, not loaded again.
+        self._shared = shared
         self._parsed = parse_model_uri(uri)
         self.current: Version | None = None
         self.last_error: str | None = None
@@ -172,7 +181,8 @@ class ServedModel:
         be, located = find(uri, context=self._context)
         if self.current is not None and located.digest == self.current.digest:
             return None
-        model = load_located(be, located)
+        loaded = None if self._shared is None else self._shared(located.digest)
+        model = loaded.model if loaded is not None else load_located(be, located)
         if self.current is not None:
             log.info("%s: version %s replaces %s", self.name, version, self.current.label)
         return Version(model, version, located.digest)

@@ -111,3 +111,10 @@ def test_files_written_before_the_status_columns_read_with_them_null(tmp_path: P
     assert got["request_id"].tolist() == ["old", "new"]
     assert pd.isna(got["status"].iloc[0]) and got["status"].iloc[1] == 200
     assert isinstance(older, pa.Table)
+
+
+def test_some_versions_only(root: str) -> None:
+    assert predictions("credit", versions=["2"], uri=root)["request_id"].tolist() == ["r1", "r3"]
+    since = predictions("credit", since="2026-12-05T11:00", versions=["1"], uri=root)
+    assert since["request_id"].tolist() == ["r2"]
+    assert len(predictions("credit", since="2026-12-05T11:00", versions=["9"], uri=root)) == 0

@@ -126,6 +126,7 @@ def judge_now(
         deployment.name,
         since=datetime.datetime.fromtimestamp(since, datetime.UTC),
         with_feedback=policy.metric is not None,
+        versions=sorted({str(primary.version), str(canary.version)}),
         context=context,
         uri=log_uri,
     )

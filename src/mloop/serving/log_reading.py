@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -68,6 +68,17 @@ def _files(objects: ObjectStore, prefix: str, hour_at: int, first: str, last: st
             yield info.key
 
 
+def _hours(start: datetime.datetime, end: datetime.datetime | None) -> list[str]:
+    """The hour partitions from ``start``'s to ``end``'s (or now's), oldest first."""
+    last = (end or datetime.datetime.now(datetime.UTC)).timestamp()
+    hour = int(start.timestamp() // 3600)
+    found = []
+    while hour * 3600 <= last:
+        found.append(hour_of(hour * 3600.0))
+        hour += 1
+    return found
+
+
 def _read(objects: ObjectStore, keys: list[str], schema: pa.Schema) -> pa.Table:
     tables = [
         _conformed(pq.read_table(pa.BufferReader(objects.get_bytes(key))), schema)
@@ -99,6 +110,7 @@ def predictions(
     until: When = None,
     with_feedback: bool = True,
     *,
+    versions: Sequence[str] | None = None,
     context: Context | None = None,
     uri: str | None = None,
 ) -> pd.DataFrame:
@@ -117,6 +129,9 @@ def predictions(
         since: the first time to include (a datetime or ISO string; naive means UTC).
         until: the first time to leave out.
         with_feedback: join the labels sent to ``POST /feedback``.
+        versions: only these versions' predictions (their labels, as in
+            ``x-model-version``); with ``since``, only their folders of the hours in
+            range are listed, however long the log is.
         context: whose artifact store holds the log (default: the process's).
         uri: the log's root when the server wrote it elsewhere (``--prediction-log-uri``).
 
@@ -134,7 +149,18 @@ def predictions(
     objects = log_objects(context, uri)
     first = hour_of(start.timestamp()) if start else ""
     last = hour_of(end.timestamp()) if end else "~"
-    keys = list(_files(objects, f"{PREDICTIONS}/{deployment}/", 3, first, last))
+    if versions is not None and start is not None:
+        hours = _hours(start, end)
+        keys = [
+            key
+            for version in versions
+            for hour in hours
+            for key in _files(objects, f"{PREDICTIONS}/{deployment}/{version}/{hour}/", 3, "", "~")
+        ]
+    else:
+        keys = list(_files(objects, f"{PREDICTIONS}/{deployment}/", 3, first, last))
+        if versions is not None:  # predictions/<deployment>/<version>/<hour>/<file>
+            keys = [key for key in keys if key.split("/")[2] in set(versions)]
     frame = _read(objects, keys, PREDICTION_SCHEMA).to_pandas()
     if start is not None:
         frame = frame[frame["time"] >= pd.Timestamp(start)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import typer
@@ -208,15 +209,45 @@ def serve_command(
         "access_log": access_log,
         "timeout_graceful_shutdown": 30,
     }
+    stopped_by: list[int] = []
     if workers == 1:
-        uvicorn.run(create_app(server), **common)
-        return
-    # Each worker process builds its own app (and its own batchers and metrics).
+        # uvicorn drains, puts back the handlers it found (these) and raises the signal again.
+        kept = {sig: signal.signal(sig, lambda n, _: stopped_by.append(n)) for sig in _STOPS}
+        try:
+            uvicorn.run(create_app(server), **common)
+        finally:
+            for sig, handler in kept.items():
+                signal.signal(sig, handler)
+    else:
+        stopped_by.extend(_run_workers(uvicorn, named, settings, workers, common))
+    if stopped_by:  # as a shell reports a process a signal ended: 130 for Ctrl-C, 143 for TERM
+        raise typer.Exit(128 + stopped_by[0])
+
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _run_workers(
+    uvicorn: Any, named: list[tuple[str, str]], settings: Any, workers: int, common: Any
+) -> list[int]:
+    """Serve with ``workers`` processes until a signal stops them; the signals that did."""
     from uvicorn.supervisors import Multiprocess
 
     from mloop.context import current
     from mloop.serving.asgi import AppFactory
 
+    # Each worker process builds its own app (and its own batchers and metrics).
     factory = AppFactory(tuple(named), settings, current.tracking_uri(), current.artifacts_uri())
     config = uvicorn.Config(factory, factory=True, workers=workers, **common)
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    stopped_by: list[int] = []
+    for method, sig in (("handle_int", signal.SIGINT), ("handle_term", signal.SIGTERM)):
+        handle = getattr(supervisor, method)
+
+        def noted(handle: Any = handle, sig: int = sig) -> None:
+            stopped_by.append(sig)
+            handle()
+
+        setattr(supervisor, method, noted)
+    supervisor.run()
+    return stopped_by

@@ -224,8 +224,9 @@ def test_a_canary_policy_is_set_shown_judged_and_removed(credit: Path) -> None:
     [
         (["--steps", "50,10"], "steps must rise"),
         (["--steps", "ten"], "--steps 'ten': write rising whole percentages"),
-        (["--metric", "f1"], "metric must be one of accuracy, mae, rmse"),
-        (["--max-latency-ratio", "0.5"], "max_latency_ratio must be a number >= 1"),
+        (["--metric", "f1"], "--metric must be one of accuracy, mae, rmse"),
+        (["--max-latency-ratio", "0.5"], "--max-latency-ratio must be a number >= 1"),
+        (["--max-shift", "2"], "--max-shift must be a number from 0 to 1"),
     ],
 )
 def test_a_bad_policy_is_refused_and_nothing_changes(

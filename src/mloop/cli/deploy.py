@@ -360,7 +360,6 @@ def policy(
     """Set how a server judges the canary on live traffic: steps up, promotes, or takes it out."""
     from mloop import serving
     from mloop.errors import InvalidInput
-    from mloop.serving.canary_policy import CanaryPolicy
 
     use_store(ctx)
     chosen = None
@@ -371,7 +370,7 @@ def policy(
             raise InvalidInput(
                 f"--steps {steps!r}: write rising whole percentages, e.g. 10,25,50"
             ) from None
-        chosen = CanaryPolicy(
+        chosen = _policy_of(
             steps=shares,
             min_requests=min_requests,
             min_seconds=min_seconds,
@@ -394,6 +393,36 @@ def policy(
             f"deployment {name} (revision {changed.revision}): canary analysis "
             f"{_policy_text(changed.policy)}; servers of it judge every {interval:g} s"
         )
+
+
+# The policy's settings as the command's options name them, for its error messages.
+_FLAGS = {
+    "min_requests": "--min-requests",
+    "min_seconds": "--min-seconds",
+    "max_error_rate_increase": "--max-error-rate-increase",
+    "max_latency_ratio": "--max-latency-ratio",
+    "max_shift": "--max-shift",
+    "metric": "--metric",
+    "min_labels": "--min-labels",
+    "max_metric_regression": "--max-metric-regression",
+    "interval_seconds": "--interval",
+    "steps": "--steps",
+}
+
+
+def _policy_of(**settings: Any) -> Any:
+    """The policy the options give; an error names the option, not the setting."""
+    from mloop.errors import InvalidInput
+    from mloop.serving.canary_policy import CanaryPolicy
+
+    try:
+        return CanaryPolicy(**settings)
+    except InvalidInput as err:
+        text = str(err)
+        for name, flag in _FLAGS.items():
+            if text.startswith(f"{name} "):
+                text = flag + text[len(name) :]
+        raise InvalidInput(text) from None
 
 
 @app.command("analyze")

@@ -211,7 +211,8 @@ class ModelServer:
             if len(self.endpoints) != 1:
                 names = ", ".join(sorted(self.endpoints))
                 raise InvalidInput(
-                    f"this server serves several models ({names}): send to /models/NAME/invocations"
+                    f"this server serves several models ({names}): name one in the path, "
+                    "/models/NAME/invocations, /models/NAME/predict or /models/NAME/feedback"
                 )
             return next(iter(self.endpoints.values()))
         found = self.endpoints.get(name)

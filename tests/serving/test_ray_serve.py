@@ -19,14 +19,13 @@ from sklearn.linear_model import LogisticRegression
 import mloop
 from mloop.context import current
 from mloop.errors import InvalidInput, MissingExtra
-from mloop.serving.asgi import create_app
+from mloop.serving.asgi import AppFactory, create_app
 from mloop.serving.log_reading import predictions
 from mloop.serving.ray_serve import (
     DEPLOYMENT,
     NotStarted,
     RayServeOptions,
     RayServing,
-    ReplicaApp,
     _asgi_status,
     _Replica,
     build_app,
@@ -97,7 +96,7 @@ def v2_request(rows: pd.DataFrame) -> dict[str, Any]:
 def test_two_replicas_answer_both_protocols_and_flush_their_log_on_stop(
     local_ray: Any, model_dir: Path, features: pd.DataFrame
 ) -> None:
-    factory = ReplicaApp.here({"cancer": str(model_dir)}, ServerSettings())
+    factory = AppFactory.here({"cancer": str(model_dir)}, ServerSettings())
     options = RayServeOptions(replicas=2, port=free_port(), replica_cpus=0.5, ready_timeout=240)
     expected = mloop.models.load(model_dir).predict(features.iloc[:40]).tolist()
     with RayServing(factory, options) as url, httpx.Client(timeout=TIMEOUT) as http:
@@ -134,7 +133,7 @@ def test_two_replicas_answer_both_protocols_and_flush_their_log_on_stop(
 def test_replicas_that_cannot_load_the_model_are_reported_not_started(
     local_ray: Any, store: Path
 ) -> None:
-    factory = ReplicaApp.here({"gone": str(store.parent / "no-such-model")}, ServerSettings())
+    factory = AppFactory.here({"gone": str(store.parent / "no-such-model")}, ServerSettings())
     options = RayServeOptions(replicas=1, port=free_port(), replica_cpus=0.5, ready_timeout=120)
     serving = RayServing(factory, options)
     with pytest.raises(NotStarted, match="did not start"):
@@ -146,7 +145,7 @@ def test_replicas_that_cannot_load_the_model_are_reported_not_started(
 def test_replicas_the_cluster_has_no_room_for_are_reported_in_time(
     local_ray: Any, model_dir: Path
 ) -> None:
-    factory = ReplicaApp.here({"cancer": str(model_dir)}, ServerSettings())
+    factory = AppFactory.here({"cancer": str(model_dir)}, ServerSettings())
     options = RayServeOptions(replicas=3, port=free_port(), replica_cpus=1, ready_timeout=20)
     message = r"2 of 3 replicas answered within 20 s \(each reserves 1 CPU; the cluster has 2\)"
     with pytest.raises(NotStarted, match=message):
@@ -161,11 +160,11 @@ def test_without_ray_serve_the_extra_to_install_is_named(monkeypatch: pytest.Mon
     with pytest.raises(MissingExtra, match=r"pip install 'mloop\[ray-serve\]'"):
         import_serve()
     with pytest.raises(MissingExtra):
-        RayServing(ReplicaApp((("m", "/m"),), ServerSettings()), RayServeOptions()).start()
+        RayServing(AppFactory((("m", "/m"),), ServerSettings()), RayServeOptions()).start()
 
 
 def test_options_are_checked_before_ray_is_started() -> None:
-    factory = ReplicaApp((("m", "/m"),), ServerSettings())
+    factory = AppFactory((("m", "/m"),), ServerSettings())
     for options, message in (
         (RayServeOptions(replicas=0), "--replicas must be at least 1"),
         (RayServeOptions(port=70000), "--port must be 0..65535"),
@@ -181,7 +180,7 @@ def test_options_are_checked_before_ray_is_started() -> None:
 def test_the_replica_factory_travels_by_pickle_and_builds_the_app(
     model_dir: Path, store: Path
 ) -> None:
-    factory = ReplicaApp.here({"cancer": str(model_dir)}, ServerSettings())
+    factory = AppFactory.here({"cancer": str(model_dir)}, ServerSettings())
     assert factory.store is not None and str(store) in factory.store.tracking_uri
     copy = pickle.loads(pickle.dumps(factory))
     assert copy == factory

@@ -233,11 +233,10 @@ def _run_workers(
     """Serve with ``workers`` processes until a signal stops them; the signals that did."""
     from uvicorn.supervisors import Multiprocess
 
-    from mloop.context import current
     from mloop.serving.asgi import AppFactory
 
     # Each worker process builds its own app (and its own batchers and metrics).
-    factory = AppFactory(tuple(named), settings, current.tracking_uri(), current.artifacts_uri())
+    factory = AppFactory.here(dict(named), settings)
     config = uvicorn.Config(factory, factory=True, workers=workers, **common)
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
     stopped_by: list[int] = []

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from types import FrameType
 
 from mloop.cli.output import say
+from mloop.serving.asgi import AppFactory
 from mloop.serving.endpoints import summary
-from mloop.serving.ray_serve import RayServeOptions, RayServing, ReplicaApp, import_serve
+from mloop.serving.ray_serve import RayServeOptions, RayServing, import_serve
 from mloop.serving.server import ModelServer, ServerSettings
 
 
@@ -52,7 +53,7 @@ def serve_on_ray(
     options.check()
     import_serve()  # before loading anything: a missing extra is the first thing said
     versions = _versions(named, settings)
-    factory = ReplicaApp.here(dict(named), settings)
+    factory = AppFactory.here(dict(named), settings)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # SIGTERM stops the server as Ctrl-C does

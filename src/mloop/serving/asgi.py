@@ -48,6 +48,7 @@ from mloop.serving.server import ModelServer, ServerSettings
 from mloop.serving.v2_routes import add_v2_routes
 
 if TYPE_CHECKING:
+    from mloop.config import Settings
     from mloop.context import Context
 
 log = logging.getLogger("mloop.serving")
@@ -247,7 +248,11 @@ def app(
 
 @dataclasses.dataclass(frozen=True)
 class AppFactory:
-    """Builds the app in each worker process of ``mloop serve --workers N`` (picklable).
+    """Builds the app in another process (``mloop serve --workers N``, a Ray Serve replica).
+
+    Picklable: the served names and targets, the server's settings and the
+    store's settings; each process opens the store itself and its app's
+    lifespan loads and verifies the models there.
 
     Example:
         >>> factory = AppFactory((("credit", "models:/credit@champion"),), ServerSettings())
@@ -257,13 +262,20 @@ class AppFactory:
 
     models: tuple[tuple[str, str], ...]
     settings: ServerSettings
-    tracking_uri: str | None = None
-    artifacts_uri: str | None = None
+    store: Settings | None = None
 
     def __call__(self) -> FastAPI:
-        """The app of one worker, on the store the command was pointed at."""
-        if self.tracking_uri or self.artifacts_uri:
-            from mloop.tracking import fluent
+        """The app of one process, on the store the command was pointed at."""
+        if self.store is not None:
+            from mloop.pipelines.tasks import worker_client
 
-            fluent.set_tracking_uri(self.tracking_uri or "", artifacts_uri=self.artifacts_uri)
+            worker_client(self.store)
         return create_app(ModelServer(list(self.models), settings=self.settings))
+
+    @classmethod
+    def here(cls, models: Mapping[str, str], settings: ServerSettings) -> AppFactory:
+        """The factory of ``models`` (served name to target) on the store this process uses."""
+        from mloop.pipelines.tasks import worker_settings
+        from mloop.tracking import fluent
+
+        return cls(tuple(models.items()), settings, worker_settings(fluent.current_client()))

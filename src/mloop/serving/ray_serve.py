@@ -1,6 +1,6 @@
 """Serving on Ray Serve: the same app as ``mloop serve``, as a deployment of N replicas.
 
-Each replica builds the app itself from a :class:`ReplicaApp` (picklable: the
+Each replica builds the app itself from a :class:`AppFactory` (picklable: the
 model URIs, the server's settings and the store's settings), so each one
 finds, verifies and loads the models from the store as a one-process server
 does, and runs the app's lifespan: the models load before the replica says
@@ -34,15 +34,12 @@ import urllib.request
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from mloop.config import Settings
 from mloop.errors import InvalidInput, MissingExtra, MloopError
-from mloop.pipelines.tasks import worker_client, worker_settings
-from mloop.serving.asgi import create_app
-from mloop.serving.server import ModelServer, ServerSettings
-from mloop.tracking import fluent
+from mloop.serving.asgi import AppFactory
+from mloop.serving.server import ServerSettings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    pass
 
 log = logging.getLogger("mloop.serving")
 
@@ -73,33 +70,6 @@ def _ray() -> Any:
     import ray
 
     return ray
-
-
-@dataclasses.dataclass(frozen=True)
-class ReplicaApp:
-    """Builds the app in each replica, on the store the command was pointed at (picklable).
-
-    Example:
-        >>> factory = ReplicaApp((("credit", "models:/credit@champion"),), ServerSettings())
-        >>> factory.models[0][0]
-        'credit'
-    """
-
-    models: tuple[tuple[str, str], ...]
-    settings: ServerSettings
-    store: Settings | None = None
-
-    def __call__(self) -> FastAPI:
-        """The app of one replica; its lifespan loads the models."""
-        if self.store is not None:
-            worker_client(self.store)
-        return create_app(ModelServer(list(self.models), settings=self.settings))
-
-    @classmethod
-    def here(cls, models: Mapping[str, str], settings: ServerSettings) -> ReplicaApp:
-        """The factory of ``models`` on the store this process uses."""
-        store = worker_settings(fluent.current_client())
-        return cls(tuple(models.items()), settings, store)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +149,7 @@ class _Replica:
 
 
 def application(
-    factory: ReplicaApp, replicas: int | None = None, replica_cpus: float | None = None
+    factory: AppFactory, replicas: int | None = None, replica_cpus: float | None = None
 ) -> Any:
     """The Serve application: ``factory``'s app behind ``replicas`` replicas.
 
@@ -187,7 +157,7 @@ def application(
     ``import_path``, whose ``deployments`` then set what is left as ``None`` here).
 
     Example:
-        >>> factory = ReplicaApp((("credit", "models:/credit@champion"),), ServerSettings())
+        >>> factory = AppFactory((("credit", "models:/credit@champion"),), ServerSettings())
         >>> application(factory, replicas=2)  # with mloop[ray-serve] installed  # doctest: +SKIP
 
     Raises:
@@ -225,13 +195,13 @@ class RayServing:
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
 
     Example:
-        >>> factory = ReplicaApp.here({"credit": "models:/credit@champion"}, ServerSettings())
+        >>> factory = AppFactory.here({"credit": "models:/credit@champion"}, ServerSettings())
         >>> with RayServing(factory, RayServeOptions(replicas=2)) as url:  # doctest: +SKIP
         ...     print(url)
         http://127.0.0.1:8000
     """
 
-    def __init__(self, factory: ReplicaApp, options: RayServeOptions) -> None:
+    def __init__(self, factory: AppFactory, options: RayServeOptions) -> None:
         options.check()
         self.factory = factory
         self.options = options
@@ -400,5 +370,5 @@ def build_app(args: Mapping[str, Any]) -> Any:
     if not given:
         raise InvalidInput("the Serve config's args name no models (args: {models: {NAME: URI}})")
     pairs = dict(given) if isinstance(given, Mapping) else {served_name(u): u for u in given}
-    factory = ReplicaApp(tuple((str(n), str(u)) for n, u in pairs.items()), ServerSettings())
+    factory = AppFactory(tuple((str(n), str(u)) for n, u in pairs.items()), ServerSettings())
     return application(factory)

@@ -81,6 +81,8 @@ HELP_TARGETS = [
     (["deploy", "promote"], "Make the canary the primary"),
     (["deploy", "rollback"], "Put back the routing the deployment had"),
     (["deploy", "history"], "Every change of a deployment"),
+    (["deploy", "policy"], "Set how a server judges the canary"),
+    (["deploy", "analyze"], "Judge a deployment's canary on its logged traffic"),
     (["deploy", "rm"], "Remove a deployment"),
 ]
 

@@ -14,6 +14,7 @@ from mloop.errors import (
     MissingExtra,
     MloopError,
     NotFound,
+    NotificationFailed,
     PermissionDenied,
     PipelineFailed,
     StoreError,
@@ -33,6 +34,7 @@ EXPECTED = [
     (StoreError, 503, 7, "TEMPORARILY_UNAVAILABLE"),
     (MissingExtra, 500, 8, "MISSING_DEPENDENCY"),
     (PipelineFailed, 500, 9, "PIPELINE_FAILED"),
+    (NotificationFailed, 502, 12, "NOTIFICATION_FAILED"),
 ]
 
 

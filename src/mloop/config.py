@@ -522,6 +522,24 @@ def forget_settings() -> None:
     _current.clear()
 
 
+def referenced_variable(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The environment variable ``name`` that a stored spec refers to as ``${NAME}``, or None.
+
+    A secret that a plugin needs (a Slack webhook's URL, an SMTP password) is
+    no setting of mloop's: the spec that configures the plugin names the
+    variable holding it, and the value is read here, when the plugin is
+    built, so it is never stored. Empty counts as not set.
+
+    Example:
+        >>> referenced_variable("SLACK_WEBHOOK_URL", {"SLACK_WEBHOOK_URL": "https://h/x"})
+        'https://h/x'
+        >>> referenced_variable("SLACK_WEBHOOK_URL", {}) is None
+        True
+    """
+    source = os.environ if environ is None else environ
+    return source.get(name) or None
+
+
 MLFLOW_SERVER_CREDENTIALS = (
     "MLFLOW_TRACKING_USERNAME",
     "MLFLOW_TRACKING_PASSWORD",

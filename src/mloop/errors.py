@@ -15,7 +15,8 @@ with, so the three faces of mloop agree on what went wrong::
     ├── IntegrityError            500  exit 6   stored bytes do not match their hash
     ├── StoreError                503  exit 7   the metadata or artifact store failed
     ├── MissingExtra              500  exit 8   an optional dependency is not installed
-    └── PipelineFailed            500  exit 9   a pipeline step failed after its retries
+    ├── PipelineFailed            500  exit 9   a pipeline step failed after its retries
+    └── NotificationFailed        502  exit 12  a notifier could not deliver an alert
 
 The command line keeps exit code 1 for one meaning only, a check that ran and
 said no (a data validation, a model gate), so CI can tell "the gate said no"
@@ -177,6 +178,22 @@ class PipelineFailed(MloopError):
         super().__init__(message)
         self.run_id = run_id
         self.step = step
+
+
+class NotificationFailed(MloopError):
+    """A notifier could not deliver alerts: the receiver refused, failed or did not answer.
+
+    The message names the notifier and the receiver with its secrets masked,
+    never a webhook's token or a password.
+
+    Example:
+        >>> NotificationFailed("slack: https://hooks.slack.com/services/*** answered 500").code
+        'NOTIFICATION_FAILED'
+    """
+
+    http_status = 502
+    exit_code = 12
+    code = "NOTIFICATION_FAILED"
 
 
 class MloopWarning(UserWarning):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mloop.errors import InvalidInput
 from mloop.monitoring import statistics
@@ -155,6 +159,40 @@ def test_constant_and_zero_inflated_columns_give_finite_results() -> None:
     assert not report.column("sparse").drifted
     normed = drift(reference, current, method="wasserstein").column("constant")
     assert normed.statistic == pytest.approx(1.0 / 0.001)
+
+
+values = st.one_of(
+    st.lists(st.one_of(st.none(), st.floats(-1e3, 1e3)), min_size=1, max_size=40),
+    st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c"])), min_size=1, max_size=40),
+    st.lists(st.booleans(), min_size=1, max_size=40),
+    st.lists(st.integers(-3, 3), min_size=1, max_size=40),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values, st.data(), st.sampled_from(["auto", "chi2", "psi", "jensenshannon"]))
+def test_any_column_gives_a_finite_result_or_a_note(
+    reference: list[object], data: st.DataObject, method: str
+) -> None:
+    current = data.draw(st.lists(st.sampled_from(reference), min_size=1, max_size=40))
+    report = drift(pd.DataFrame({"x": reference}), pd.DataFrame({"x": current}), method=method)
+    result = report.column("x")
+    if result.statistic is None:
+        assert result.note and not result.drifted
+    else:
+        assert math.isfinite(result.statistic) and not result.note
+        assert result.p_value is None or 0.0 <= result.p_value <= 1.0
+    same = drift(pd.DataFrame({"x": reference}), pd.DataFrame({"x": reference}), method=method)
+    assert not same.column("x").drifted
+
+
+def test_category_dtype_columns_with_unobserved_categories() -> None:
+    dtype = pd.CategoricalDtype(["a", "b", "c", "z"])
+    reference = pd.DataFrame({"x": pd.Series(["a", "b", "c"] * 10, dtype=dtype)})
+    current = pd.DataFrame({"x": pd.Series(["a", "b", "b"] * 10, dtype=dtype)})
+    result = drift(reference, current).column("x")
+    assert (result.kind, result.method, result.details["dof"]) == ("categorical", "chi2", 2)
+    assert result.details["vanished_categories"] == ["c"]
 
 
 def test_bool_columns_are_categorical() -> None:

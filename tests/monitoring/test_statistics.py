@@ -106,6 +106,15 @@ def test_chi_squared_counts_new_and_vanished_categories() -> None:
     assert statistics.chi_squared(["a", "b"], ["b", "c", "c"]).dof == 2
 
 
+def test_unobserved_categories_of_a_category_dtype_are_left_out() -> None:
+    dtype = pd.CategoricalDtype(["a", "b", "c", "z"])
+    reference = pd.Series(["a", "b", "c"] * 10, dtype=dtype)
+    current = pd.Series(["a", "b", "b"] * 10, dtype=dtype)
+    categories, _, cur = statistics.category_counts(reference, current)
+    assert categories == ["a", "b", "c"] and cur.tolist() == [10, 20, 0]
+    assert statistics.chi_squared(reference, current).dof == 2
+
+
 def test_categories_of_mixed_types_are_sorted_by_text() -> None:
     categories, _, _ = statistics.category_counts(["b", 2], ["a"])
     assert categories == [2, "a", "b"]

@@ -153,9 +153,10 @@ def ks(reference: Any, current: Any) -> TestResult:
 def category_counts(reference: Any, current: Any) -> tuple[list[Hashable], FloatArray, FloatArray]:
     """The categories of both samples and each side's count of each.
 
-    Categories are the union of both sides (one that vanished counts 0 in
-    current, a new one 0 in reference), sorted (by text when the values do
-    not compare).
+    Categories are the union of the values seen on either side (one that
+    vanished counts 0 in current, a new one 0 in reference; the unobserved
+    categories of a pandas ``category`` dtype are left out), sorted (by text
+    when the values do not compare).
 
     Example:
         >>> cats, ref, cur = category_counts(["a", "b", "b"], ["b", "c"])
@@ -164,6 +165,8 @@ def category_counts(reference: Any, current: Any) -> tuple[list[Hashable], Float
     """
     ref_counts = _sample(reference, "reference").value_counts(dropna=False)
     cur_counts = _sample(current, "current").value_counts(dropna=False)
+    # A pandas category dtype lists its unobserved categories with a count of 0.
+    ref_counts, cur_counts = ref_counts[ref_counts > 0], cur_counts[cur_counts > 0]
     union = set(ref_counts.index) | set(cur_counts.index)
     try:
         categories: list[Hashable] = sorted(union)

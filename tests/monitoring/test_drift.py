@@ -242,6 +242,7 @@ def test_report_is_frozen() -> None:
         ({"method": "psi", "threshold": float("inf")}, "positive finite distance"),
         ({"threshold": "0.1"}, "must be a number"),
         ({"share": 0.0}, r"share must be in \(0, 1\]"),
+        ({"share": "half"}, r"share must be in \(0, 1\]"),
         ({"bins": 0}, "bins must be a positive integer"),
     ],
 )

@@ -113,6 +113,12 @@ class DriftReport:
     """The drift of a table: each column's, and whether the table drifted.
 
     ``dataset_drifted`` is ``drift_share >= share``.
+
+    Example:
+        >>> import pandas as pd
+        >>> report = drift(pd.DataFrame({"x": [1.0, 2.0] * 5}), pd.DataFrame({"x": [9.0] * 4}))
+        >>> report.drifted_columns, report.column("x").method, report.dataset_drifted
+        (['x'], 'chi2', True)
     """
 
     columns: tuple[ColumnDrift, ...]
@@ -176,7 +182,7 @@ def drift(
         methods: a method per column, over ``method``.
         thresholds: a threshold per column, over ``threshold``.
         share: the share of drifted columns at which the table drifted.
-        bins: quantile bins of a numerical column for psi and jensenshannon.
+        bins: quantile bins of a numerical column for psi, jensenshannon and chi2.
 
     Raises:
         InvalidInput: before anything is computed: an empty table, a missing
@@ -196,7 +202,7 @@ def drift(
     """
     ref_frame = _frame(reference, "reference")
     cur_frame = _frame(current, "current")
-    if not 0.0 < share <= 1.0:
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 < share <= 1.0:
         raise InvalidInput(f"share must be in (0, 1], got {share!r}")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise InvalidInput(f"bins must be a positive integer, got {bins!r}")

@@ -83,6 +83,8 @@ HELP_TARGETS = [
     (["deploy", "history"], "Every change of a deployment"),
     (["deploy", "policy"], "Set how a server judges the canary"),
     (["deploy", "analyze"], "Judge a deployment's canary on its logged traffic"),
+    (["monitor"], "Monitoring: drift of data and predictions."),
+    (["monitor", "drift"], "Compare each column of a table with a reference"),
     (["deploy", "rm"], "Remove a deployment"),
 ]
 

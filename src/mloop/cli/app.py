@@ -147,6 +147,7 @@ class MloopCommands(LazyGroup):
             "mloop.cli.deploy:app",
             "Deployments: what an endpoint serves, canaries, shadows, rollback.",
         ),
+        "monitor": ("mloop.cli.monitor:app", "Monitoring: drift of data and predictions."),
     }
 
 

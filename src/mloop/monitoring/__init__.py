@@ -5,4 +5,42 @@ reference, performance once labels arrive, and the notifiers alerts go
 through. It sits below serving (which reads its statistics) and above the
 pipelines, and works on tables: what reads a deployment's prediction log
 hands it the window.
+
+Example:
+    >>> import mloop.monitoring
+    >>> mloop.monitoring.drift.__name__
+    'drift'
 """
+
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from mloop.monitoring.alerting import AlertBook as AlertBook
+    from mloop.monitoring.alerts import Alert as Alert
+    from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
+    from mloop.monitoring.table_drift import DriftReport as DriftReport
+    from mloop.monitoring.table_drift import drift as drift
+
+_LAZY = {
+    "Alert": "mloop.monitoring.alerts",
+    "AlertBook": "mloop.monitoring.alerting",
+    "ColumnDrift": "mloop.monitoring.table_drift",
+    "DriftReport": "mloop.monitoring.table_drift",
+    "drift": "mloop.monitoring.table_drift",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> object:
+    # First use of a name imports its module (pandas, scipy), then keeps it.
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mloop.monitoring' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -12,7 +12,8 @@ and a tampered package is refused. Then reliability (kill signals, fsck),
 projects, autologging a scikit-learn search, and an MLflow store imported
 with one command. Last, serving: the champion and the challenger behind
 HTTP, then a deployment whose buggy canary the server's canary analysis
-judges on live traffic and takes out. Everything lives in ``./.mloop-demo``.
+judges on live traffic and takes out; and this week's data checked for drift
+against the training data. Everything lives in ``./.mloop-demo``.
 """
 
 from __future__ import annotations
@@ -197,6 +198,7 @@ def main() -> None:
     from_mlflow.import_history(mloop_cli, work)
     serving_demo.serve_models(mloop_cli)
     serving_demo.canary_taken_out(mloop_cli)
+    monitoring(mloop_cli, work)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")
@@ -238,6 +240,19 @@ def reliability(mloop_cli: str, work: Path) -> None:
     subprocess.run([mloop_cli, "runs", "ls", "-e", "reliability"], check=True)
     print("   $ mloop fsck   (every object, pack and local copy re-read)")
     subprocess.run([mloop_cli, "fsck"], check=True)
+
+
+def monitoring(mloop_cli: str, work: Path) -> None:
+    """Section 22: this week's applicants against the training data, column by column."""
+    print("22. Monitoring: has this week's data drifted from the training data?")
+    frame = mloop.data.get("credit@raw").to_pandas()
+    week = frame.sample(frac=0.5, random_state=1).assign(income=lambda f: f["income"] * 1.25)
+    path = work / "this-week.csv"
+    week.to_csv(path, index=False)
+    print("   this week: incomes 25% higher, debts as before")
+    args = ["monitor", "drift", "credit@raw", str(path), "--columns", "income,debt"]
+    print(f"   $ mloop {' '.join(args)}")
+    subprocess.run([mloop_cli, *args], check=True)
 
 
 def projects(mloop_cli: str, data_path: Path) -> None:

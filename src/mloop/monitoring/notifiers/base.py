@@ -7,7 +7,7 @@ and the first part of the path and masks the rest, where services put their
 tokens.
 
 Example:
-    >>> shown_url("https://hooks.slack.com/services/T000/B000/XXXXSECRET")
+    >>> shown_url("https://hooks.slack.com/services/T000/B000/s3cr3t-t0ken")
     'https://hooks.slack.com/services/***'
 """
 

@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -198,19 +198,3 @@ class ServedModel:
             "digest": None if current is None else current.digest,
             "error": self.last_error,
         }
-
-
-def check_names(models: Sequence[ServedModel]) -> None:
-    """Refuse two models served under one name.
-
-    Raises:
-        InvalidInput: a name is used twice.
-    """
-    seen: dict[str, str] = {}
-    for served in models:
-        if served.name in seen:
-            raise InvalidInput(
-                f"two models would be served as {served.name!r} ({seen[served.name]} and "
-                f"{served.uri}): name one of them (--name NAME or URI=NAME)"
-            )
-        seen[served.name] = served.uri

@@ -82,6 +82,22 @@ class DatasetStoreContract:
         with pytest.raises(NotFound):
             dataset_store.record_validation(parse_ref("d@7"), "s", True, {}, None)
 
+    def test_profiles_are_kept_with_their_version(self, dataset_store: DatasetStore) -> None:
+        dataset_store.commit_version("d", "1" * 64, files("a"))
+        assert dataset_store.find_profile(parse_ref("d@1"), "drift") is None
+        assert dataset_store.record_profile(parse_ref("d@latest"), "drift", "p" * 64) == "p" * 64
+        # The first recorded wins: a second writer gets it back.
+        assert dataset_store.record_profile(parse_ref("d@1"), "drift", "q" * 64) == "p" * 64
+        assert dataset_store.find_profile(parse_ref("d@1"), "drift") == "p" * 64
+        assert dataset_store.find_profile(parse_ref("d@1"), "other") is None
+        assert dataset_store.referenced_digests() == {"a" * 64, "p" * 64}
+        dataset_store.remove_version(parse_ref("d@1"))
+        assert dataset_store.referenced_digests() == set()
+        with pytest.raises(NotFound):
+            dataset_store.find_profile(parse_ref("d@1"), "drift")
+        with pytest.raises(NotFound):
+            dataset_store.record_profile(parse_ref("d@9"), "drift", "p" * 64)
+
     def test_listing_and_references(self, dataset_store: DatasetStore) -> None:
         dataset_store.commit_version("b", "1" * 64, files("x"))
         dataset_store.commit_version("a", "2" * 64, files("y"))

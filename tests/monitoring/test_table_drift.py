@@ -231,7 +231,10 @@ def test_report_is_frozen() -> None:
         ({"columns": []}, "no columns to compare"),
         ({"method": "kl"}, "unknown drift method 'kl' for column 'income'"),
         ({"methods": {"plan": "ks"}}, "method 'ks' needs numbers, and column 'plan'"),
-        ({"methods": {"churned": "wasserstein"}}, "needs numbers, and column 'churned' is bool"),
+        (
+            {"methods": {"churned": "wasserstein"}},
+            "needs numbers, and column 'churned' holds categories",
+        ),
         ({"methods": {"plan": "z"}}, "method 'z' compares two categories"),
         ({"methods": {"other": "ks"}}, r"methods names columns not compared: \['other'\]"),
         ({"thresholds": {"other": 0.1}}, "thresholds names columns not compared"),
@@ -259,7 +262,9 @@ def test_current_missing_a_column_is_refused() -> None:
 def test_empty_tables_and_other_types_are_refused() -> None:
     with pytest.raises(InvalidInput, match="the current table has no rows"):
         drift(frame(20), frame(20).iloc[:0])
-    with pytest.raises(InvalidInput, match="must be a pandas DataFrame or a NumPy array, got list"):
+    with pytest.raises(
+        InvalidInput, match="must be a pandas DataFrame, a NumPy array or a TableProfile, got list"
+    ):
         drift([1, 2], frame(20))
     twice = pd.DataFrame([[1, 2]], columns=["a", "a"])
     with pytest.raises(InvalidInput, match="duplicate column names"):

@@ -34,6 +34,18 @@ def _table(given: str) -> Any:
     return data.get(given).to_pandas()
 
 
+def _reference(given: str) -> Any:
+    """A file's rows, or a dataset version's stored profile (computed on first use)."""
+    from mloop.monitoring.reference_profiles import reference_profile
+
+    path = Path(given)
+    if path.is_file() or (
+        path.suffix.lower() in (".csv", ".parquet", ".jsonl", ".json") and "@" not in given
+    ):
+        return _table(given)
+    return reference_profile(given)
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
@@ -69,7 +81,7 @@ def drift(
     use_store(ctx)
     chosen = None if columns is None else [c.strip() for c in columns.split(",") if c.strip()]
     report = measure(
-        _table(reference),
+        _reference(reference),
         _table(current),
         chosen,
         method,

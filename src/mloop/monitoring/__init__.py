@@ -18,6 +18,9 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from mloop.monitoring.alerting import AlertBook as AlertBook
     from mloop.monitoring.alerts import Alert as Alert
+    from mloop.monitoring.profiles import TableProfile as TableProfile
+    from mloop.monitoring.profiles import profile as profile
+    from mloop.monitoring.reference_profiles import reference_profile as reference_profile
     from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
     from mloop.monitoring.table_drift import DriftReport as DriftReport
     from mloop.monitoring.table_drift import drift as drift
@@ -28,6 +31,9 @@ _LAZY = {
     "ColumnDrift": "mloop.monitoring.table_drift",
     "DriftReport": "mloop.monitoring.table_drift",
     "drift": "mloop.monitoring.table_drift",
+    "profile": "mloop.monitoring.profiles",
+    "reference_profile": "mloop.monitoring.reference_profiles",
+    "TableProfile": "mloop.monitoring.profiles",
 }
 
 __all__ = sorted(_LAZY)

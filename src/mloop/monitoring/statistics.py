@@ -21,8 +21,9 @@ function            definition
 :func:`psi`         ``sum((c - r) * ln(c / r))`` over bins (numbers) or
                     categories, ``r``/``c`` the shares of reference/current,
                     a zero share replaced by :data:`PSI_EPSILON` (1e-4)
-:func:`jensen_shannon`  ``scipy.spatial.distance.jensenshannon(r, c, base=2)``
-                    over the same bins or categories: 0 (same) to 1 (disjoint)
+:func:`jensen_shannon`  ``scipy.spatial.distance.jensenshannon(r, c)`` (base e,
+                    as Evidently) over the same bins or categories: 0 (same)
+                    to ``sqrt(ln 2)`` = 0.8326 (disjoint)
 :func:`wasserstein` ``scipy.stats.wasserstein_distance(reference, current)``
 :func:`wasserstein_normed`  the above over ``max(std(reference), 0.001)``
                     (population standard deviation): Evidently's "normed
@@ -83,7 +84,8 @@ class TestResult:
     dof: int | None = None
 
 
-def _scipy_stats() -> Any:
+def scipy_stats() -> Any:
+    """``scipy.stats``, imported on first use (it takes a moment to load)."""
     import scipy.stats  # type: ignore[import-untyped]  # a dependency, loaded when first used
 
     return scipy.stats
@@ -144,7 +146,7 @@ def ks(reference: Any, current: Any) -> TestResult:
     ref, cur = _numeric(reference, "reference"), _numeric(current, "current")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "ks_2samp: Exact calculation unsuccessful")
-        result = _scipy_stats().ks_2samp(ref, cur, method="auto")
+        result = scipy_stats().ks_2samp(ref, cur, method="auto")
     return TestResult(float(result.statistic), float(result.pvalue))
 
 
@@ -195,9 +197,24 @@ def chi_squared(
         _, ref, cur = category_counts(reference, current)
     else:
         ref, cur, _ = binned_counts(reference, current, bins)
-        kept = (ref + cur) > 0
-        ref, cur = ref[kept], cur[kept]
-    result = _scipy_stats().chi2_contingency(np.stack([ref, cur]))
+    return chi_squared_counts(ref, cur)
+
+
+def chi_squared_counts(reference: Any, current: Any) -> TestResult:
+    """The chi-squared test of the 2 x k table of two sides' counts per category or bin.
+
+    Columns empty on both sides are left out (they have no expected count);
+    see :func:`chi_squared`.
+
+    Example:
+        >>> result = chi_squared_counts([30, 30, 0], [10, 50, 0])
+        >>> round(result.statistic, 3), result.dof
+        (13.537, 1)
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    cur = np.asarray(current, dtype=np.float64)
+    kept = (ref + cur) > 0
+    result = scipy_stats().chi2_contingency(np.stack([ref[kept], cur[kept]]))
     return TestResult(float(result.statistic), float(result.pvalue), int(result.dof))
 
 
@@ -216,10 +233,25 @@ def z_test(reference: Any, current: Any) -> TestResult:
         >>> round(result.statistic, 4), round(result.p_value, 6)
         (-3.873, 0.000108)
     """
-    categories, ref, cur = category_counts(reference, current)
-    if len(categories) > 2:
+    _, ref, cur = category_counts(reference, current)
+    return z_test_counts(ref, cur)
+
+
+def z_test_counts(reference: Any, current: Any) -> TestResult:
+    """The two-proportion Z-test of two sides' counts of (at most) two categories.
+
+    See :func:`z_test`; the share compared is that of the first category.
+
+    Example:
+        >>> result = z_test_counts([30, 30], [10, 50])
+        >>> round(result.statistic, 4)
+        3.873
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    cur = np.asarray(current, dtype=np.float64)
+    if len(ref) > 2:
         raise InvalidInput(
-            f"the Z-test compares two categories; this column has {len(categories)}: "
+            f"the Z-test compares two categories; this column has {len(ref)}: "
             "use the chi-squared test"
         )
     n1, n2 = ref.sum(), cur.sum()
@@ -229,7 +261,7 @@ def z_test(reference: Any, current: Any) -> TestResult:
     if variance == 0.0:  # one category on both sides: nothing differs
         return TestResult(0.0, 1.0)
     z = float((p1 - p2) / np.sqrt(variance))
-    return TestResult(z, float(2.0 * _scipy_stats().norm.sf(abs(z))))
+    return TestResult(z, float(2.0 * scipy_stats().norm.sf(abs(z))))
 
 
 def quantile_edges(reference: Any, bins: int = DEFAULT_BINS) -> FloatArray:
@@ -309,6 +341,22 @@ def psi(
     if not epsilon > 0:
         raise InvalidInput(f"epsilon must be positive, got {epsilon!r}")
     ref, cur = _distributions(reference, current, categorical, bins)
+    return psi_of_shares(ref, cur, epsilon)
+
+
+def psi_of_shares(reference: Any, current: Any, epsilon: float = PSI_EPSILON) -> float:
+    """The population stability index of two sides' shares per bin or category.
+
+    See :func:`psi`.
+
+    Example:
+        >>> round(psi_of_shares([0.5, 0.5], [0.8, 0.2]), 4)
+        0.4159
+    """
+    if not epsilon > 0:
+        raise InvalidInput(f"epsilon must be positive, got {epsilon!r}")
+    ref = np.asarray(reference, dtype=np.float64)
+    cur = np.asarray(current, dtype=np.float64)
     ref = np.where(ref == 0.0, epsilon, ref)
     cur = np.where(cur == 0.0, epsilon, cur)
     return float(np.sum((cur - ref) * np.log(cur / ref)))
@@ -317,22 +365,33 @@ def psi(
 def jensen_shannon(
     reference: Any, current: Any, *, categorical: bool = False, bins: int = DEFAULT_BINS
 ) -> float:
-    """Jensen-Shannon distance (base 2) between the binned or category shares.
+    """Jensen-Shannon distance (natural logarithm) between the binned or category shares.
 
-    ``scipy.spatial.distance.jensenshannon(r, c, base=2)``: the square root of
-    the Jensen-Shannon divergence, 0 for the same shares and 1 for shares
-    with no bin or category in common.
+    ``scipy.spatial.distance.jensenshannon(r, c)``, SciPy's and Evidently's
+    base e: the square root of the Jensen-Shannon divergence, 0 for the same
+    shares and ``sqrt(ln 2)`` (0.8326) for shares with no bin or category in
+    common.
 
     Example:
-        >>> jensen_shannon(["a", "b"], ["c", "d"], categorical=True)
-        1.0
+        >>> round(jensen_shannon(["a", "b"], ["c", "d"], categorical=True), 4)
+        0.8326
         >>> jensen_shannon([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+        0.0
+    """
+    ref, cur = _distributions(reference, current, categorical, bins)
+    return jensen_shannon_of_shares(ref, cur)
+
+
+def jensen_shannon_of_shares(reference: Any, current: Any) -> float:
+    """The Jensen-Shannon distance (base e) of two sides' shares per bin or category.
+
+    Example:
+        >>> jensen_shannon_of_shares([0.5, 0.5], [0.5, 0.5])
         0.0
     """
     from scipy.spatial.distance import jensenshannon  # type: ignore[import-untyped]
 
-    ref, cur = _distributions(reference, current, categorical, bins)
-    return float(jensenshannon(ref, cur, base=2))
+    return float(jensenshannon(reference, current))
 
 
 def wasserstein(reference: Any, current: Any) -> float:
@@ -345,7 +404,7 @@ def wasserstein(reference: Any, current: Any) -> float:
         2.0
     """
     return float(
-        _scipy_stats().wasserstein_distance(
+        scipy_stats().wasserstein_distance(
             _numeric(reference, "reference"), _numeric(current, "current")
         )
     )

@@ -42,10 +42,18 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from mloop.errors import InvalidInput
+from mloop.monitoring import comparisons as compare
 from mloop.monitoring import statistics as stats
+from mloop.monitoring.profiles import TableProfile, as_frame
+from mloop.monitoring.summaries import (
+    CategoricalSummary,
+    ColumnSummary,
+    NumericSummary,
+    aligned_counts,
+    summarize,
+)
 
 Kind = Literal["numerical", "categorical"]
 
@@ -142,37 +150,50 @@ class DriftReport:
         return [result.column for result in self.columns]
 
 
+HISTOGRAM_BINS = 20
+"""Equal-width bins of a numerical column's histogram (``details["histogram"]``)."""
+
+HISTOGRAM_CATEGORIES = 20
+"""The most frequent categories a histogram shows; the rest are ``(other)``."""
+
+
 @dataclass(frozen=True)
 class _Plan:
-    """One column's cleaned samples and the method and threshold it is judged by."""
+    """One column's summaries and the method and threshold it is judged by."""
 
     column: Hashable
     kind: Kind
     method: str
     threshold: float
-    reference: pd.Series[Any]
-    current: pd.Series[Any]
-    reference_missing: float
-    current_missing: float
+    reference: ColumnSummary
+    current: ColumnSummary
+
+
+Table = Any
+"""A DataFrame, a NumPy array (columns 0, 1, ...) or a :class:`TableProfile`."""
 
 
 def drift(
-    reference: Any,
-    current: Any,
-    columns: Sequence[str] | None = None,
+    reference: Table,
+    current: Table,
+    columns: Sequence[Hashable] | None = None,
     method: str = "auto",
     threshold: float | None = None,
     *,
-    methods: Mapping[str, str] | None = None,
-    thresholds: Mapping[str, float] | None = None,
+    methods: Mapping[Hashable, str] | None = None,
+    thresholds: Mapping[Hashable, float] | None = None,
     share: float = 0.5,
     bins: int = stats.DEFAULT_BINS,
 ) -> DriftReport:
     """Compare each column of ``current`` with ``reference``; say which drifted.
 
+    Either side can be a profile (:func:`mloop.monitoring.profile`) instead
+    of the rows: the result is the same, and a stored reference profile
+    spares reading and sorting the reference again.
+
     Args:
         reference: the table the current one is compared with (a DataFrame,
-            or a NumPy array whose columns are named 0, 1, ...).
+            a NumPy array whose columns are named 0, 1, ..., or a TableProfile).
         current: the table to judge, with at least the same columns.
         columns: the columns to compare; all of the reference's by default.
         method: ``"auto"`` (the module's table) or one of :data:`METHODS`,
@@ -200,13 +221,12 @@ def drift(
         >>> report.drift_share, report.dataset_drifted
         (0.5, True)
     """
-    ref_frame = _frame(reference, "reference")
-    cur_frame = _frame(current, "current")
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 < share <= 1.0:
         raise InvalidInput(f"share must be in (0, 1], got {share!r}")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise InvalidInput(f"bins must be a positive integer, got {bins!r}")
-    names = _columns(ref_frame, cur_frame, columns)
+    ref_side, cur_side = _Side(reference, "reference"), _Side(current, "current")
+    names = _columns(ref_side, cur_side, columns)
     for option, known in (("methods", methods), ("thresholds", thresholds)):
         unknown = sorted(set(known or {}) - set(names), key=str)
         if unknown:
@@ -214,8 +234,8 @@ def drift(
     plans = [
         _plan(
             name,
-            ref_frame[name],
-            cur_frame[name],
+            ref_side.summary(name),
+            cur_side.summary(name),
             (methods or {}).get(name, method),
             (thresholds or {}).get(name, threshold),
         )
@@ -227,93 +247,117 @@ def drift(
     return DriftReport(results, drift_share, share, drift_share >= share)
 
 
-def _frame(table: Any, side: str) -> pd.DataFrame:
-    if isinstance(table, np.ndarray) and table.ndim in (1, 2):
-        table = pd.DataFrame(table)
-    if not isinstance(table, pd.DataFrame):
-        raise InvalidInput(
-            f"the {side} table must be a pandas DataFrame or a NumPy array, "
-            f"got {type(table).__name__}"
-        )
-    if table.shape[0] == 0:
-        raise InvalidInput(f"the {side} table has no rows: drift needs data on both sides")
-    if not table.columns.is_unique:
-        raise InvalidInput(f"the {side} table has duplicate column names")
-    return table
+class _Side:
+    """One side of the comparison: a table's columns, summarised when first asked for."""
+
+    def __init__(self, table: Table, side: str) -> None:
+        self.side = side
+        self.profile = table if isinstance(table, TableProfile) else None
+        self.frame = None if self.profile is not None else as_frame(table, side)
+        if self.rows == 0:
+            raise InvalidInput(f"the {side} table has no rows: drift needs data on both sides")
+
+    @property
+    def rows(self) -> int:
+        return self.profile.rows if self.profile is not None else len(self._frame)
+
+    @property
+    def names(self) -> list[Hashable]:
+        if self.profile is not None:
+            return list(self.profile.columns)
+        return list(self._frame.columns)
+
+    @property
+    def _frame(self) -> Any:
+        assert self.frame is not None
+        return self.frame
+
+    def summary(self, name: Hashable) -> ColumnSummary:
+        if self.profile is not None:
+            return self.profile.column(name)
+        return summarize(self._frame[name], name)
 
 
-def _columns(
-    reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str] | None
-) -> list[Any]:
+def _columns(reference: _Side, current: _Side, columns: Sequence[Hashable] | None) -> list[Any]:
     if isinstance(columns, str):
         raise InvalidInput(f"columns must be a list of names, got the string {columns!r}")
-    names = list(reference.columns) if columns is None else list(columns)
+    names = reference.names if columns is None else list(columns)
     if not names:
         raise InvalidInput("no columns to compare")
-    for side, frame in (("reference", reference), ("current", current)):
-        missing = [name for name in names if name not in frame.columns]
+    for side in (reference, current):
+        known = set(side.names)
+        missing = [name for name in names if name not in known]
         if missing:
-            raise InvalidInput(f"the {side} table has no column(s) {missing}")
+            raise InvalidInput(f"the {side.side} table has no column(s) {missing}")
     return names
 
 
-def _kind(name: Any, reference: pd.Series[Any], current: pd.Series[Any]) -> Kind:
-    dtype = reference.dtype
-    if (
-        pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_object_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-        or isinstance(dtype, pd.CategoricalDtype)
-    ):
+def _as_numbers(summary: ColumnSummary) -> ColumnSummary:
+    # A column with every value missing reads as categories (pandas gives it dtype
+    # object): with nothing to compare, it takes the other side's kind.
+    if isinstance(summary, CategoricalSummary) and not summary.count:
+        return NumericSummary(np.empty(0), np.empty(0, np.int64), summary.missing)
+    return summary
+
+
+def _kind(name: Any, reference: ColumnSummary, current: ColumnSummary) -> Kind:
+    if isinstance(reference, CategoricalSummary) and isinstance(current, CategoricalSummary):
         return "categorical"
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
-        distinct = pd.concat([reference, current], ignore_index=True).nunique(dropna=True)
-        return "categorical" if distinct <= FEW_VALUES else "numerical"
+    if isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
+        few = reference.distinct <= FEW_VALUES and current.distinct <= FEW_VALUES
+        if few and len(np.union1d(reference.values, current.values)) <= FEW_VALUES:
+            return "categorical"
+        return "numerical"
+    sides = "numbers in the reference and categories in current"
+    if isinstance(reference, CategoricalSummary):
+        sides = "categories in the reference and numbers in current"
     raise InvalidInput(
-        f"column {name!r} has dtype {dtype}, which drift does not compare; "
-        "convert it to numbers or text, or leave it out of columns"
+        f"column {name!r} holds {sides}: its type changed; convert it, "
+        "or leave it out of the columns"
     )
 
 
 def _plan(
     name: Any,
-    reference: pd.Series[Any],
-    current: pd.Series[Any],
+    reference: ColumnSummary,
+    current: ColumnSummary,
     method: str,
     threshold: float | None,
 ) -> _Plan:
-    ref, ref_missing = stats.split_missing(reference)
-    cur, cur_missing = stats.split_missing(current)
+    if isinstance(reference, NumericSummary) or isinstance(current, NumericSummary):
+        reference, current = _as_numbers(reference), _as_numbers(current)
     kind = _kind(name, reference, current)
-    numbers = pd.api.types.is_numeric_dtype(reference.dtype) and not (
-        pd.api.types.is_bool_dtype(reference.dtype)
-    )
     if method == "auto":
-        method = _auto(kind, ref, cur)
+        method = _auto(kind, reference, current)
     elif method not in METHODS:
         raise InvalidInput(
             f"unknown drift method {method!r} for column {name!r}; "
             f"use 'auto' or one of {', '.join(METHODS)}"
         )
-    if method in _NUMERIC_ONLY and not numbers:
+    if method in _NUMERIC_ONLY and not isinstance(reference, NumericSummary):
         raise InvalidInput(
-            f"method {method!r} needs numbers, and column {name!r} is {reference.dtype}; "
+            f"method {method!r} needs numbers, and column {name!r} holds categories; "
             "use chi2, z, psi or jensenshannon"
         )
-    if method == "z" and pd.concat([ref, cur]).nunique() > 2:
+    if method == "z" and _categories(reference, current) > 2:
         raise InvalidInput(
             f"method 'z' compares two categories, and column {name!r} has more; use chi2"
         )
     limit = DEFAULT_THRESHOLDS[method] if threshold is None else threshold
     _check_threshold(name, method, limit)
-    return _Plan(name, kind, method, float(limit), ref, cur, ref_missing, cur_missing)
+    return _Plan(name, kind, method, float(limit), reference, current)
 
 
-def _auto(kind: Kind, reference: pd.Series[Any], current: pd.Series[Any]) -> str:
-    if len(reference) <= SMALL_REFERENCE:
+def _categories(reference: ColumnSummary, current: ColumnSummary) -> int:
+    categories, _ = aligned_counts(reference, current)
+    return len(categories)
+
+
+def _auto(kind: Kind, reference: ColumnSummary, current: ColumnSummary) -> str:
+    if reference.count <= SMALL_REFERENCE:
         if kind == "numerical":
             return "ks"
-        return "z" if pd.concat([reference, current]).nunique() <= 2 else "chi2"
+        return "z" if _categories(reference, current) <= 2 else "chi2"
     return "wasserstein" if kind == "numerical" else "jensenshannon"
 
 
@@ -339,7 +383,7 @@ def _check_threshold(name: Any, method: str, threshold: Any) -> None:
 
 def _judge(plan: _Plan, bins: int) -> ColumnDrift:
     sides = (("reference", plan.reference), ("current", plan.current))
-    empty = [side for side, values in sides if values.empty]
+    empty = [side for side, summary in sides if not summary.count]
     statistic: float | None = None
     p_value: float | None = None
     details: dict[str, Any] = {}
@@ -362,11 +406,15 @@ def _judge(plan: _Plan, bins: int) -> ColumnDrift:
         p_value=p_value,
         threshold=plan.threshold,
         drifted=bool(drifted),
-        reference_missing=plan.reference_missing,
-        current_missing=plan.current_missing,
+        reference_missing=_missing_share(plan.reference),
+        current_missing=_missing_share(plan.current),
         details=details,
         note=note,
     )
+
+
+def _missing_share(summary: ColumnSummary) -> float:
+    return summary.missing / summary.total if summary.total else 0.0
 
 
 def _measure(plan: _Plan, bins: int) -> tuple[float, float | None, dict[str, Any]]:
@@ -374,25 +422,70 @@ def _measure(plan: _Plan, bins: int) -> tuple[float, float | None, dict[str, Any
     categorical = plan.kind == "categorical"
     details: dict[str, Any] = {}
     if categorical:
-        ref_values, cur_values = set(ref.unique()), set(cur.unique())
-        details["new_categories"] = sorted(cur_values - ref_values, key=str)
-        details["vanished_categories"] = sorted(ref_values - cur_values, key=str)
-    elif method in {"psi", "jensenshannon", "chi2"}:
-        details["bins"] = len(stats.quantile_edges(ref, bins)) + 1
+        categories, (ref_counts, cur_counts) = aligned_counts(ref, cur)
+        details["new_categories"] = [
+            c for c, n in zip(categories, ref_counts, strict=True) if not n
+        ]
+        details["vanished_categories"] = [
+            c for c, n in zip(categories, cur_counts, strict=True) if not n
+        ]
+        details["histogram"] = _category_histogram(categories, ref_counts, cur_counts)
+    else:
+        ref, cur = _numbers(ref), _numbers(cur)
+        details["histogram"] = _number_histogram(ref, cur)
+        if method in {"psi", "jensenshannon", "chi2"}:
+            ref_counts, cur_counts, edges = compare.binned_counts(ref, cur, bins)
+            details["bins"] = len(edges) + 1
     if method == "ks":
-        result = stats.ks(ref, cur)
+        result = compare.ks(_numbers(ref), _numbers(cur))
         return result.statistic, result.p_value, details
+    if method == "wasserstein":
+        ref, cur = _numbers(ref), _numbers(cur)
+        raw = compare.wasserstein(ref, cur)
+        details["wasserstein"] = raw
+        return raw / compare.wasserstein_scale(ref), None, details
     if method == "chi2":
-        result = stats.chi_squared(ref, cur, categorical=categorical, bins=bins)
+        result = stats.chi_squared_counts(ref_counts, cur_counts)
         details["dof"] = result.dof
         return result.statistic, result.p_value, details
     if method == "z":
-        result = stats.z_test(ref, cur)
+        result = stats.z_test_counts(ref_counts, cur_counts)
         return result.statistic, result.p_value, details
-    if method == "wasserstein":
-        raw = stats.wasserstein(ref, cur)
-        details["wasserstein"] = raw
-        return raw / stats.wasserstein_scale(ref), None, details
+    ref_shares, cur_shares = compare.shares(ref_counts), compare.shares(cur_counts)
     if method == "psi":
-        return stats.psi(ref, cur, categorical=categorical, bins=bins), None, details
-    return stats.jensen_shannon(ref, cur, categorical=categorical, bins=bins), None, details
+        return stats.psi_of_shares(ref_shares, cur_shares), None, details
+    return stats.jensen_shannon_of_shares(ref_shares, cur_shares), None, details
+
+
+def _numbers(summary: ColumnSummary) -> NumericSummary:
+    if not isinstance(summary, NumericSummary):  # _plan refuses numeric methods on categories
+        raise InvalidInput("this method needs numbers, and the column holds categories")
+    return summary
+
+
+def _number_histogram(reference: NumericSummary, current: NumericSummary) -> dict[str, Any]:
+    low = min(reference.values[0], current.values[0])
+    high = max(reference.values[-1], current.values[-1])
+    edges = np.linspace(low, high, HISTOGRAM_BINS + 1) if high > low else np.array([low, high])
+    inner = edges[1:-1]
+    return {
+        "kind": "numerical",
+        "edges": edges.tolist(),
+        "reference": compare.shares(compare.bin_counts(reference, inner)).tolist(),
+        "current": compare.shares(compare.bin_counts(current, inner)).tolist(),
+    }
+
+
+def _category_histogram(
+    categories: Sequence[Hashable], reference: Any, current: Any
+) -> dict[str, Any]:
+    ref_shares, cur_shares = compare.shares(reference), compare.shares(current)
+    order = np.argsort(-(ref_shares + cur_shares), kind="stable")
+    top, rest = order[:HISTOGRAM_CATEGORIES], order[HISTOGRAM_CATEGORIES:]
+    names: list[Any] = [categories[i] for i in top]
+    ref_top, cur_top = ref_shares[top].tolist(), cur_shares[top].tolist()
+    if len(rest):
+        names.append("(other)")
+        ref_top.append(float(ref_shares[rest].sum()))
+        cur_top.append(float(cur_shares[rest].sum()))
+    return {"kind": "categorical", "categories": names, "reference": ref_top, "current": cur_top}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -263,6 +263,22 @@ dataset_validations = sa.Table(
     sa.Column("run_id", sa.String(32), nullable=True),
     sa.Column("created_time", Millis, nullable=False),
     sa.Index(None, "version_id", "created_time"),
+)
+
+# Summaries computed from a version's rows (a drift reference profile), kept in the
+# content store: one object per version and kind, kept by garbage collection.
+dataset_profiles = sa.Table(
+    "dataset_profiles",
+    metadata,
+    sa.Column(
+        "version_id",
+        BigId,
+        sa.ForeignKey("dataset_versions.version_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
 )
 
 dataset_tags = sa.Table(

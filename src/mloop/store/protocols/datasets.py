@@ -59,6 +59,16 @@ class DatasetStore(Protocol):
     def list_validations(self, ref: DatasetRef) -> list[dict[str, Any]]:
         """A version's validation results, newest first."""
 
+    def record_profile(self, ref: DatasetRef, kind: str, digest: str) -> str:
+        """Keep the content-store object ``digest`` as the version's profile of ``kind``.
+
+        Returns the digest now recorded: when another writer recorded one
+        first, theirs is kept and returned.
+        """
+
+    def find_profile(self, ref: DatasetRef, kind: str) -> str | None:
+        """The digest of the version's profile of ``kind``, or None when there is none."""
+
     def remove_version(self, ref: DatasetRef) -> DatasetVersion:
         """Remove a version; numbers are never reused; NotFound if there is none."""
 

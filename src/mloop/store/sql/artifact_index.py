@@ -79,7 +79,7 @@ class SqlArtifactIndex:
         """Every digest a metadata row points at, ignoring the artifacts of ``exclude_runs``.
 
         All domains share one content store, so run artifacts, dataset
-        manifests and registered model versions alike keep their objects alive
+        manifests and profiles, and registered model versions alike keep their objects alive
         through garbage collection.
         """
         query = sa.select(_A.c.digest).distinct()
@@ -88,6 +88,7 @@ class SqlArtifactIndex:
         others = [
             sa.select(schema.dataset_files.c.digest).distinct(),
             sa.select(schema.model_version_files.c.digest).distinct(),
+            sa.select(schema.dataset_profiles.c.digest).distinct(),
         ]
         with self._db.connect() as conn:
             found = set(conn.execute(query).scalars())

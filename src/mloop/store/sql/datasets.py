@@ -28,6 +28,7 @@ _V = schema.dataset_versions
 _F = schema.dataset_files
 _T = schema.dataset_tags
 _VAL = schema.dataset_validations
+_P = schema.dataset_profiles
 
 
 class SqlDatasetStore:
@@ -286,6 +287,36 @@ class SqlDatasetStore:
                 )
             )
 
+    def record_profile(self, ref: DatasetRef, kind: str, digest: str) -> str:
+        """Keep ``digest`` as the version's profile of ``kind``; the first one recorded wins."""
+        version = self.get_version(ref, with_files=False)
+        try:
+            with self._db.begin() as conn:
+                conn.execute(
+                    _P.insert().values(
+                        version_id=self._version_id(conn, version),
+                        kind=kind,
+                        digest=digest,
+                        created_time=now_millis(),
+                    )
+                )
+        except sa.exc.IntegrityError:
+            pass  # another process recorded this version's profile first: keep theirs
+        recorded = self.find_profile(ref, kind)
+        if recorded is None:  # the version was removed meanwhile
+            raise NotFound(f"dataset version {version.name}@{version.digest[:12]} is gone")
+        return recorded
+
+    def find_profile(self, ref: DatasetRef, kind: str) -> str | None:
+        """The digest of the version's profile of ``kind``, or None."""
+        version = self.get_version(ref, with_files=False)
+        with self._db.connect() as conn:
+            return conn.execute(
+                sa.select(_P.c.digest).where(
+                    _P.c.version_id == self._version_id(conn, version), _P.c.kind == kind
+                )
+            ).scalar_one_or_none()
+
     def list_validations(self, ref: DatasetRef) -> list[dict[str, Any]]:
         """A version's validation results, newest first."""
         version = self.get_version(ref, with_files=False)
@@ -315,15 +346,16 @@ class SqlDatasetStore:
         version = self.get_version(ref, with_files=False)
         with self._db.begin() as conn:
             version_id = self._version_id(conn, version)
-            for table in (_T, _VAL, _F):
+            for table in (_T, _VAL, _P, _F):
                 conn.execute(table.delete().where(table.c.version_id == version_id))
             conn.execute(_V.delete().where(_V.c.version_id == version_id))
         return version
 
     def referenced_digests(self) -> set[str]:
-        """Every object digest some version's manifest points at."""
+        """Every object digest some version's manifest or profile points at."""
         with self._db.connect() as conn:
-            return set(conn.execute(sa.select(_F.c.digest).distinct()).scalars())
+            files = set(conn.execute(sa.select(_F.c.digest).distinct()).scalars())
+            return files | set(conn.execute(sa.select(_P.c.digest).distinct()).scalars())
 
 
 def _with_files(version: DatasetVersion, files: Sequence[DatasetFile]) -> DatasetVersion:

@@ -18,6 +18,9 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from mloop.monitoring.alerting import AlertBook as AlertBook
     from mloop.monitoring.alerts import Alert as Alert
+    from mloop.monitoring.quality import QualityReport as QualityReport
+    from mloop.monitoring.quality import data_quality as data_quality
+    from mloop.monitoring.quality_baseline import QualityBaseline as QualityBaseline
     from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
     from mloop.monitoring.table_drift import DriftReport as DriftReport
     from mloop.monitoring.table_drift import drift as drift
@@ -27,6 +30,9 @@ _LAZY = {
     "AlertBook": "mloop.monitoring.alerting",
     "ColumnDrift": "mloop.monitoring.table_drift",
     "DriftReport": "mloop.monitoring.table_drift",
+    "QualityBaseline": "mloop.monitoring.quality_baseline",
+    "QualityReport": "mloop.monitoring.quality",
+    "data_quality": "mloop.monitoring.quality",
     "drift": "mloop.monitoring.table_drift",
 }
 

@@ -305,6 +305,8 @@ def test_a_suite_runs_on_the_window_and_its_failures_are_issues() -> None:
     assert report.to_dict()["validation"]["failed"][0]["examples"] == [5.0, 4.5]
     good = data_quality(window.head(1), baseline, suite=suite)
     assert good.passed and good.validation is not None and good.validation.success
+    empty = data_quality(window.head(0), baseline, suite=suite)
+    assert empty.issues == ("expectation row_count() failed: 0",)
 
 
 def test_a_suite_on_a_column_of_mixed_types_fails_that_check_only() -> None:

@@ -21,6 +21,9 @@ if _typing.TYPE_CHECKING:
     from mloop.monitoring.profiles import TableProfile as TableProfile
     from mloop.monitoring.profiles import profile as profile
     from mloop.monitoring.reference_profiles import reference_profile as reference_profile
+    from mloop.monitoring.quality import QualityReport as QualityReport
+    from mloop.monitoring.quality import data_quality as data_quality
+    from mloop.monitoring.quality_baseline import QualityBaseline as QualityBaseline
     from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
     from mloop.monitoring.table_drift import DriftReport as DriftReport
     from mloop.monitoring.table_drift import drift as drift
@@ -30,6 +33,9 @@ _LAZY = {
     "AlertBook": "mloop.monitoring.alerting",
     "ColumnDrift": "mloop.monitoring.table_drift",
     "DriftReport": "mloop.monitoring.table_drift",
+    "QualityBaseline": "mloop.monitoring.quality_baseline",
+    "QualityReport": "mloop.monitoring.quality",
+    "data_quality": "mloop.monitoring.quality",
     "drift": "mloop.monitoring.table_drift",
     "profile": "mloop.monitoring.profiles",
     "reference_profile": "mloop.monitoring.reference_profiles",

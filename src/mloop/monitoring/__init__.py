@@ -18,6 +18,9 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from mloop.monitoring.alerting import AlertBook as AlertBook
     from mloop.monitoring.alerts import Alert as Alert
+    from mloop.monitoring.html_report import HistoryPoint as HistoryPoint
+    from mloop.monitoring.html_report import Section as Section
+    from mloop.monitoring.html_report import render_html as render_html
     from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
     from mloop.monitoring.table_drift import DriftReport as DriftReport
     from mloop.monitoring.table_drift import drift as drift
@@ -27,7 +30,10 @@ _LAZY = {
     "AlertBook": "mloop.monitoring.alerting",
     "ColumnDrift": "mloop.monitoring.table_drift",
     "DriftReport": "mloop.monitoring.table_drift",
+    "HistoryPoint": "mloop.monitoring.html_report",
+    "Section": "mloop.monitoring.html_report",
     "drift": "mloop.monitoring.table_drift",
+    "render_html": "mloop.monitoring.html_report",
 }
 
 __all__ = sorted(_LAZY)

@@ -308,7 +308,7 @@ def _fact(value: object) -> str:
 
 
 def _head(title: str) -> str:
-    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src "
+    policy = "default-src 'none'; style-src 'unsafe-inline'; script-src "
     policy += f"'{_script_hash()}'"
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

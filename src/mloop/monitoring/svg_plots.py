@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -89,10 +89,10 @@ def _text(x: float, y: float, text: str, anchor: str = "middle", cls: str = "tic
     )
 
 
-def _top(values: Sequence[float]) -> float:
-    """The top of an axis: a little above the largest value, and never zero."""
+def _top(values: Sequence[float]) -> tuple[float, float]:
+    """The top of an axis, a little above the largest value, and that value (1 when none is)."""
     largest = max((v for v in values if math.isfinite(v)), default=0.0)
-    return largest * 1.08 if largest > 0 else 1.0
+    return (largest * 1.08, largest) if largest > 0 else (1.0, 1.0)
 
 
 def histogram(edges: Sequence[float], reference: Sequence[float], current: Sequence[float]) -> str:
@@ -110,9 +110,9 @@ def histogram(edges: Sequence[float], reference: Sequence[float], current: Seque
     """
     bins = len(reference)
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, _HEIGHT - _TOP - _BOTTOM
-    top = _top([*reference, *current])
+    top, peak = _top([*reference, *current])
     width = plot_w / bins
-    body = _axes(_HEIGHT, top)
+    body = _axes(_HEIGHT, top, peak, text=percent)
     for index in range(bins):
         x = _LEFT + index * width
         tip = (
@@ -143,7 +143,7 @@ def bars(categories: Sequence[str], reference: Sequence[float], current: Sequenc
     """
     plot_w = WIDTH - 2 * _LEFT - 40
     left = 2 * _LEFT + 10
-    top = _top([*reference, *current])
+    top, peak = _top([*reference, *current])
     height = _TOP + len(categories) * _ROW + 22
     body = [
         f'<line x1="{left}" y1="{_TOP}" x2="{left}" y2="{height - 22}" class="axis"/>',
@@ -159,22 +159,31 @@ def bars(categories: Sequence[str], reference: Sequence[float], current: Sequenc
                 f'height="7" class="{cls}"/>'
             )
         body.append("</g>")
-    for share in (0.0, top / 1.08):
+    for share in (0.0, peak):
         body.append(_text(left + plot_w * share / top, height - 8, percent(share)))
     return _svg(height, body, "shares of the categories in the reference and the current values")
 
 
-def _axes(height: float, top: float, *, left: bool = True, right: bool = False) -> list[str]:
-    """The axes of a plot of ``height``: x, the left one from 0 to ``top``, the right one 0-100%."""
+def _axes(
+    height: float,
+    top: float,
+    peak: float,
+    *,
+    left: bool = True,
+    right: bool = False,
+    text: Callable[[float], str] = short,
+) -> list[str]:
+    """The axes of a plot: x; the left one from 0 to ``top``, ``peak`` marked; the right 0-100%."""
     bottom = height - _BOTTOM
+    peak_y = bottom - (bottom - _TOP) * peak / top
     body = [
         f'<line x1="{_LEFT}" y1="{bottom}" x2="{WIDTH - _RIGHT}" y2="{bottom}" class="axis"/>',
     ]
     if left:
         body += [
             f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{bottom}" class="axis"/>',
-            _text(_LEFT - 4, bottom + 4, "0", anchor="end"),
-            _text(_LEFT - 4, _TOP + 8, short(top / 1.08) if top != 1.0 else "1", anchor="end"),
+            _text(_LEFT - 4, bottom + 4, text(0.0), anchor="end"),
+            _text(_LEFT - 4, peak_y + 4, text(peak), anchor="end"),
         ]
     if right:
         body += [
@@ -200,11 +209,12 @@ def lines(labels: Sequence[str], series: Sequence[Line], *, limit: float | None 
     """
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, _HEIGHT - _TOP - _BOTTOM
     left_values = [v for line in series if not line.right for v in line.values if v is not None]
-    top = _top([*left_values, *([limit] if limit is not None else [])])
+    top, peak = _top([*left_values, *([limit] if limit is not None else [])])
     step = plot_w / max(len(labels) - 1, 1)
     body = _axes(
         _HEIGHT,
         top,
+        peak,
         left=any(not line.right for line in series),
         right=any(line.right for line in series),
     )

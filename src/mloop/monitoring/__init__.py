@@ -18,12 +18,15 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from mloop.monitoring.alerting import AlertBook as AlertBook
     from mloop.monitoring.alerts import Alert as Alert
+    from mloop.monitoring.html_report import HistoryPoint as HistoryPoint
+    from mloop.monitoring.html_report import Section as Section
+    from mloop.monitoring.html_report import render_html as render_html
     from mloop.monitoring.profiles import TableProfile as TableProfile
     from mloop.monitoring.profiles import profile as profile
-    from mloop.monitoring.reference_profiles import reference_profile as reference_profile
     from mloop.monitoring.quality import QualityReport as QualityReport
     from mloop.monitoring.quality import data_quality as data_quality
     from mloop.monitoring.quality_baseline import QualityBaseline as QualityBaseline
+    from mloop.monitoring.reference_profiles import reference_profile as reference_profile
     from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
     from mloop.monitoring.table_drift import DriftReport as DriftReport
     from mloop.monitoring.table_drift import drift as drift
@@ -40,6 +43,9 @@ _LAZY = {
     "profile": "mloop.monitoring.profiles",
     "reference_profile": "mloop.monitoring.reference_profiles",
     "TableProfile": "mloop.monitoring.profiles",
+    "HistoryPoint": "mloop.monitoring.html_report",
+    "Section": "mloop.monitoring.html_report",
+    "render_html": "mloop.monitoring.html_report",
 }
 
 __all__ = sorted(_LAZY)

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,12 @@ import pandas as pd
 from mloop.errors import InvalidInput, MissingExtra
 from mloop.monitoring.profiles import TableProfile, profile
 
-_READERS = {".parquet": "read_parquet", ".csv": "read_csv", ".jsonl": "read_json", ".json": "read_json"}
+_READERS = {
+    ".parquet": "read_parquet",
+    ".csv": "read_csv",
+    ".jsonl": "read_json",
+    ".json": "read_json",
+}
 
 
 def _import_ray() -> Any:
@@ -68,7 +74,10 @@ def profile_on_ray(
     dataset = _dataset(source, address)
     merged: TableProfile | None = None
     for row in dataset.map_batches(
-        _BlockProfiler, fn_constructor_args=(columns,), batch_format="pandas", batch_size=None,
+        _BlockProfiler,
+        fn_constructor_args=(columns,),
+        batch_format="pandas",
+        batch_size=None,
         concurrency=1,
     ).iter_rows():
         block = TableProfile.from_bytes(row["profile"])
@@ -89,7 +98,8 @@ def _dataset(source: pd.DataFrame | Sequence[str | Path], address: str | None) -
         unknown = sorted(kinds - set(_READERS))
         if unknown or len({_READERS[kind] for kind in kinds - set(unknown)}) > 1:
             raise InvalidInput(
-                f"profile on Ray reads files of one kind, Parquet, CSV or JSON lines; got {sorted(kinds)}"
+                "profile on Ray reads files of one kind, Parquet, CSV or JSON lines; "
+                f"got {sorted(kinds)}"
             )
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
@@ -97,6 +107,10 @@ def _dataset(source: pd.DataFrame | Sequence[str | Path], address: str | None) -
     ray = _import_ray()
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    with warnings.catch_warnings():
+        # Ray Data's context sets its own deprecated defaults when first made.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.")
+        ray.data.DataContext.get_current()
     if isinstance(source, pd.DataFrame):
         if source.empty:
             raise InvalidInput("the table has no rows: there is nothing to profile")

@@ -24,7 +24,9 @@ from collections import OrderedDict
 
 from mloop.context.context import Context
 from mloop.data import api as data
+from mloop.data.formats import is_tabular
 from mloop.data.refs import parse_ref
+from mloop.errors import InvalidInput
 from mloop.monitoring.profiles import VERSION, TableProfile, profile
 from mloop.tracking import fluent
 
@@ -38,22 +40,45 @@ _lock = threading.Lock()
 _recent: OrderedDict[tuple[str, str], TableProfile] = OrderedDict()
 
 
-def reference_profile(ref: str, *, context: Context | None = None) -> TableProfile:
+def reference_profile(
+    ref: str,
+    *,
+    context: Context | None = None,
+    executor: str = "local",
+    address: str | None = None,
+) -> TableProfile:
     """The drift profile of the dataset version ``ref`` (``credit@train``, ``credit@3``).
+
+    When it is not stored yet, it is computed here (``executor="local"``), or
+    block by block on Ray (``executor="ray"``, joining ``address`` when given).
 
     Raises:
         NotFound: no such dataset or version.
         InvalidInput: the version has no tabular files, or a column cannot be
             profiled (dates; values of mixed kinds).
     """
+    if executor not in ("local", "ray"):
+        raise InvalidInput(f"executor must be 'local' or 'ray', got {executor!r}")
     ctx = context if context is not None else fluent.current_client().context
     dataset = data.get(ref, context=ctx)
     store, pinned = ctx.stores.datasets, parse_ref(f"{dataset.name}@{dataset.version}")
     digest = store.find_profile(pinned, KIND)
     if digest is None:
-        computed = profile(dataset.to_pandas()).to_bytes()
+        computed = _compute(dataset, executor, address).to_bytes()
         digest = store.record_profile(pinned, KIND, ctx.content.put_bytes(computed))
     return _read(ctx.content.root, digest, ctx)
+
+
+def _compute(dataset: data.Dataset, executor: str, address: str | None) -> TableProfile:
+    if executor == "local":
+        return profile(dataset.to_pandas())
+    from mloop.monitoring.ray_profiles import profile_on_ray
+
+    root = dataset.path
+    files = [root / f.path for f in dataset.files if is_tabular(f.path)]
+    if not files:
+        raise InvalidInput(f"dataset {dataset.ref} has no tabular files to profile")
+    return profile_on_ray(files, address=address)
 
 
 def _read(root: str, digest: str, context: Context) -> TableProfile:

@@ -29,6 +29,7 @@ from mloop.monitoring.rule_tree import (
     render,
 )
 
+OPERATORS = "the operators are +, -, *, /, <, <=, >, >=, ==, !=, and, or, not"
 USER_RULES = [
     ("drift_share > 0.3", 1, ("drift_share",)),
     ("psi(income) > 0.2", 1, ("psi(income)",)),
@@ -151,8 +152,9 @@ ERRORS = [
     ("a > 1 && b > 1", "unknown operator '&&': write 'and'", 6),
     ("a > 1 || b > 1", "unknown operator '||': write 'or'", 6),
     ("!(a > 1)", "unknown operator '!': write 'not'", 0),
-    ("a !! 1", "unknown operator '!!': rules compare with <, <=, >, >=, ==, !=", 2),
+    ("a !! 1", "unknown operator '!!': " + OPERATORS, 2),
     ("a ** 2 > 1", "unknown operator '**': rules have no power operator", 2),
+    ("a */ 2 > 1", "unknown operator '*/': " + OPERATORS, 2),
     ("a // 2 > 1", "unknown operator '//': write '/' (rules have no floor division)", 2),
     (
         "a % 2 > 1",

@@ -1,4 +1,4 @@
-"""The language of alert rules: tokens, a small typed tree, its canonical text.
+"""The language of alert rules: its grammar, and the parser that reads text into a tree.
 
 Grammar (keywords are case-insensitive; metric names are not)::
 
@@ -20,18 +20,17 @@ Parentheses group conditions as well as arithmetic; the tree is then checked
 so that comparisons and arithmetic take values, and ``and``, ``or`` and ``not``
 take conditions. Comparisons do not chain (``0.1 < x < 0.3`` is refused: write
 ``0.1 < x and x < 0.3``). A quote inside a quoted column is doubled
-(``missing("the ""best"" plan")``). The reserved words are ``and``, ``or``, ``not``,
-``for`` and ``champion``; Python's keywords and names starting with ``__`` are
-refused. A rule has at most :data:`MAX_LENGTH` characters,
+(``missing("the ""best"" plan")``). The reserved words are ``and``, ``or``,
+``not``, ``for`` and ``champion``; Python's keywords and names starting with
+``__`` are refused. A rule has at most :data:`MAX_LENGTH` characters,
 :data:`MAX_OPERATORS` binary operators and :data:`MAX_NESTING` levels of
 parentheses, ``not`` and signs, and ``for N windows`` counts at most
 :data:`MAX_WINDOWS` windows.
 
 Nothing is ever executed: text becomes tokens, tokens become the plain values
 of :mod:`mloop.monitoring.rule_tree`, and :mod:`mloop.monitoring.rule_evaluation`
-walks them. An error raises
-:class:`~mloop.errors.FilterSyntaxError` (an :class:`~mloop.errors.InvalidInput`)
-that points at the offending position.
+walks them. An error raises :class:`~mloop.errors.FilterSyntaxError` (an
+:class:`~mloop.errors.InvalidInput`) that points at the offending position.
 
 Example:
     >>> condition, windows = parse_rule("accuracy < champion.accuracy - 5%  FOR 2 windows")
@@ -110,6 +109,7 @@ _OPERATOR_ADVICE = {
     "**": "rules have no power operator",
     "//": "write '/' (rules have no floor division)",
 }
+_OPERATORS = "the operators are +, -, *, /, " + ", ".join(COMPARISONS) + ", and, or, not"
 _CHARACTER_ADVICE = {
     "%": "'%' follows a number as a percentage (5% is 0.05); rules have no remainder operator",
     "[": "rules have no subscripts: a column's metric is written name(column)",
@@ -141,8 +141,8 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("error", f"malformed number {shown!r}", pos))
             break
         if kind in ("compare", "arith"):
-            if word not in COMPARISONS and word not in "+-*/":
-                advice = _OPERATOR_ADVICE.get(word, "rules compare with " + ", ".join(COMPARISONS))
+            if word not in COMPARISONS and word not in ("+", "-", "*", "/"):
+                advice = _OPERATOR_ADVICE.get(word, _OPERATORS)
                 tokens.append(_Token("error", f"unknown operator {word!r}: {advice}", pos))
                 break
             kind = "op"

@@ -107,6 +107,14 @@ class AlertRule:
         labels: added to the labels of the rule's alerts (they win over the
             monitor's labels of the same key).
         windows: the N of ``for N windows``; 1 without it.
+        condition: the parsed condition, a tree of :mod:`mloop.monitoring.rule_tree`.
+
+    Example:
+        >>> rule = AlertRule.parse("drift(age) >= 0.1  AND drift(plan) >= 0.1 for 3 windows")
+        >>> str(rule), rule.windows
+        ('drift(age) >= 0.1 and drift(plan) >= 0.1 for 3 windows', 3)
+        >>> rule.evaluate({"drift(age)": 0.2, "drift(plan)": 0.05}).message
+        'drift(plan) = 0.05 < 0.1'
     """
 
     text: str

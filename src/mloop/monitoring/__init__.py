@@ -1,10 +1,10 @@
 """Monitoring: how the data and the predictions of a served model move, and who is told.
 
 Drift statistics per column and for a whole table, data quality against a
-reference, performance once labels arrive, and the notifiers alerts go
-through. It sits below serving (which reads its statistics) and above the
-pipelines, and works on tables: what reads a deployment's prediction log
-hands it the window.
+reference, performance once labels arrive, the alert rules users write on
+the resulting metrics, and the notifiers alerts go through. It sits below
+serving (which reads its statistics) and above the pipelines, and works on
+tables: what reads a deployment's prediction log hands it the window.
 
 Example:
     >>> import mloop.monitoring
@@ -27,6 +27,10 @@ if _typing.TYPE_CHECKING:
     from mloop.monitoring.quality import data_quality as data_quality
     from mloop.monitoring.quality_baseline import QualityBaseline as QualityBaseline
     from mloop.monitoring.reference_profiles import reference_profile as reference_profile
+    from mloop.monitoring.rules import AlertRule as AlertRule
+    from mloop.monitoring.rules import RuleResult as RuleResult
+    from mloop.monitoring.rules import RuleTracker as RuleTracker
+    from mloop.monitoring.rules import rule_alerts as rule_alerts
     from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
     from mloop.monitoring.table_drift import DriftReport as DriftReport
     from mloop.monitoring.table_drift import drift as drift
@@ -34,6 +38,7 @@ if _typing.TYPE_CHECKING:
 _LAZY = {
     "Alert": "mloop.monitoring.alerts",
     "AlertBook": "mloop.monitoring.alerting",
+    "AlertRule": "mloop.monitoring.rules",
     "ColumnDrift": "mloop.monitoring.table_drift",
     "DriftReport": "mloop.monitoring.table_drift",
     "QualityBaseline": "mloop.monitoring.quality_baseline",
@@ -46,6 +51,9 @@ _LAZY = {
     "HistoryPoint": "mloop.monitoring.html_report",
     "Section": "mloop.monitoring.html_report",
     "render_html": "mloop.monitoring.html_report",
+    "RuleResult": "mloop.monitoring.rules",
+    "RuleTracker": "mloop.monitoring.rules",
+    "rule_alerts": "mloop.monitoring.rules",
 }
 
 __all__ = sorted(_LAZY)

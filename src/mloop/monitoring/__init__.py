@@ -18,6 +18,11 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from mloop.monitoring.alerting import AlertBook as AlertBook
     from mloop.monitoring.alerts import Alert as Alert
+    from mloop.monitoring.cbpe import CBPE as CBPE
+    from mloop.monitoring.label_join import join_labels as join_labels
+    from mloop.monitoring.realised_performance import PerformanceReport as PerformanceReport
+    from mloop.monitoring.realised_performance import performance as performance
+    from mloop.monitoring.realised_performance import windowed_performance as windowed_performance
     from mloop.monitoring.table_drift import ColumnDrift as ColumnDrift
     from mloop.monitoring.table_drift import DriftReport as DriftReport
     from mloop.monitoring.table_drift import drift as drift
@@ -25,9 +30,14 @@ if _typing.TYPE_CHECKING:
 _LAZY = {
     "Alert": "mloop.monitoring.alerts",
     "AlertBook": "mloop.monitoring.alerting",
+    "CBPE": "mloop.monitoring.cbpe",
     "ColumnDrift": "mloop.monitoring.table_drift",
     "DriftReport": "mloop.monitoring.table_drift",
+    "PerformanceReport": "mloop.monitoring.realised_performance",
     "drift": "mloop.monitoring.table_drift",
+    "join_labels": "mloop.monitoring.label_join",
+    "performance": "mloop.monitoring.realised_performance",
+    "windowed_performance": "mloop.monitoring.realised_performance",
 }
 
 __all__ = sorted(_LAZY)

@@ -12,15 +12,8 @@ from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
 
 import mloop.monitoring
 from mloop.errors import InvalidInput
-from mloop.monitoring.cbpe import (
-    CBPE,
-    ESTIMATED,
-    MIN_REFERENCE,
-    Estimate,
-    Estimates,
-    compare,
-    expected_roc_auc,
-)
+from mloop.monitoring.cbpe import CBPE, MIN_REFERENCE, Estimate, Estimates, IsotonicMap, compare
+from mloop.monitoring.cbpe_estimates import ESTIMATED, expected_roc_auc
 from mloop.monitoring.realised_performance import PerformanceReport, performance
 
 
@@ -50,7 +43,7 @@ def test_the_calibration_is_scikit_learns_isotonic_regression() -> None:
     isotonic = IsotonicRegression(out_of_bounds="clip").fit(scores, labels)
     probe = np.r_[rng.random(500), 0.0, 1.0]
     assert np.allclose(cbpe.calibrate(probe), isotonic.predict(probe), rtol=0, atol=1e-9)
-    assert len(cbpe.knots) < len(np.unique(scores))  # kept only where the map bends
+    assert len(cbpe.maps[0].scores) < len(np.unique(scores))  # kept only where the map bends
 
 
 def test_estimates_hold_the_realised_metrics_in_most_shifted_windows(calibrated: CBPE) -> None:
@@ -86,9 +79,8 @@ def test_an_uncalibrated_model_is_fixed_by_the_calibration() -> None:
 
 def small() -> CBPE:
     """A map that makes every score its own probability, so a small window is computed by hand."""
-    return CBPE(
-        np.array([0.0, 1.0]), np.array([0.0, 1.0]), positive=1, negative=0, reference_rows=100
-    )
+    identity = IsotonicMap(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    return CBPE([identity], classes=(0, 1), positive=1, reference_rows=100)
 
 
 def test_a_small_window_by_hand() -> None:
@@ -198,8 +190,8 @@ def test_the_stored_map_round_trips_exactly(calibrated: CBPE) -> None:
     assert again.to_dict() == calibrated.to_dict()
     probe = np.random.default_rng(3).random(1000)
     assert np.array_equal(again.calibrate(probe), calibrated.calibrate(probe))
-    assert len(stored["calibration"]["scores"]) < 200  # compact: the knots, not the reference
-    assert repr(again).startswith("CBPE(positive=1, negative=0, reference_rows=5000")
+    assert len(stored["calibration"][0]["scores"]) < 200  # compact: the knots, not the reference
+    assert repr(again) == "CBPE(classes=[0, 1], positive=1, reference_rows=5000)"
 
 
 def test_named_classes() -> None:
@@ -207,7 +199,7 @@ def test_named_classes() -> None:
     scores = rng.random(400)
     labels = np.where(rng.random(400) < scores, "fraud", "ok")
     cbpe = CBPE.fit(scores, labels, positive="fraud", classes=["ok", "fraud"])
-    assert (cbpe.positive, cbpe.negative) == ("fraud", "ok")
+    assert (cbpe.classes, cbpe.positive) == (("ok", "fraud"), "fraud")
     assert CBPE.from_dict(json.loads(json.dumps(cbpe.to_dict()))).positive == "fraud"
     flipped = CBPE.fit(scores, (labels == "ok").astype(int), positive=0)
     assert flipped.positive == 0 and flipped.calibrate([0.99])[0] > 0.8
@@ -228,12 +220,17 @@ def test_the_package_exports_cbpe() -> None:
         ([0.5] * 200, [1] * 200, {}, "one class only"),
         ([0.5] * 50, [0, 1] * 25, {}, f"at least {MIN_REFERENCE}"),
         ([0.5] * 200, [0, 1] * 99 + [None, 1], {}, "missing values"),
-        ([0.5] * 201, [0, 1, 2] * 67, {}, "binary classifiers"),
-        (np.full((200, 2), 0.5), [0, 1] * 100, {}, "one column per class"),
+        ([0.5] * 201, [0, 1, 2] * 67, {}, "one column of scores per class"),
+        (np.full((200, 2), 0.5), [0, 1] * 100, {}, "for two classes give"),
+        (np.full((201, 3), 0.3), [0, 1, 2] * 67, {"positive": 1}, "for binary classifiers"),
+        (np.full((201, 3), 0.3), [0, 1] * 100 + [0], {}, "give classes="),
+        (np.full((201, 3), 0.3), [0, 1] * 100 + [0], {"classes": [0, 1, 2]}, "never occurs"),
+        (np.full((201, 3), 0.3), [0, 1, 3] * 67, {"classes": [0, 1, 2]}, "not one of classes"),
+        (np.full((201, 3), 1.3), [0, 1, 2] * 67, {}, r"probabilities in \[0, 1\]"),
         ([0.5] * 200, ["a", "b"] * 100, {}, "give positive="),
         ([0.5] * 200, ["a", "b"] * 100, {"positive": "c"}, "not one of the reference's"),
         ([0.5] * 200, ["a", "b"] * 100, {"classes": ["a", "c"]}, "not one of classes"),
-        ([0.5] * 200, ["a", "b"] * 100, {"classes": ["a", "b", "c"]}, "binary classifiers"),
+        ([0.5] * 200, ["a", "b"] * 100, {"classes": ["a", "b", "c"]}, "binary classifier"),
     ],
 )
 def test_bad_references_are_refused(scores: Any, labels: Any, options: Any, message: str) -> None:
@@ -245,7 +242,7 @@ def test_bad_references_are_refused(scores: Any, labels: Any, options: Any, mess
     ("scores", "options", "message"),
     [
         ([0.2, 1.5], {}, r"probabilities in \[0, 1\]"),
-        ([[0.2, 0.8]], {}, "one column per class"),
+        ([[0.2, 0.8]], {}, "one probability per row"),
         ([0.2, 0.4], {"threshold": 1.5}, "threshold must be"),
         ([0.2, 0.4], {"threshold": "high"}, "threshold must be"),
         (0.3, {}, "one probability per row"),
@@ -261,12 +258,16 @@ def test_bad_windows_are_refused(scores: Any, options: Any, message: str) -> Non
     [
         ({"method": "dle"}, "not a stored CBPE"),
         ({"format": 9}, "format 9"),
-        ({"calibration": {"scores": [0.1, 0.2]}}, "incomplete or malformed"),
-        ({"calibration": {"scores": [0.2, 0.1], "probabilities": [0.1, 0.2]}}, "increasing"),
-        ({"calibration": {"scores": [0.1, 0.2], "probabilities": [0.3, 0.2]}}, "non-decreasing"),
-        ({"calibration": {"scores": [0.1, 0.2], "probabilities": [0.3, 1.2]}}, r"in \[0, 1\]"),
-        ({"calibration": {"scores": [], "probabilities": []}}, "as many"),
+        ({"calibration": [{"scores": [0.1, 0.2]}]}, "incomplete or malformed"),
+        ({"calibration": [{"scores": [0.2, 0.1], "probabilities": [0.1, 0.2]}]}, "increasing"),
+        ({"calibration": [{"scores": [0.1, 0.2], "probabilities": [0.3, 0.2]}]}, "increasing"),
+        ({"calibration": [{"scores": [0.1, 0.2], "probabilities": [0.3, 1.2]}]}, "increasing"),
+        ({"calibration": [{"scores": [], "probabilities": []}]}, "as many of each"),
+        ({"calibration": 3}, "malformed"),
         ({"reference_rows": "many"}, "malformed"),
+        ({"classes": [1, 0]}, "negative, positive"),
+        ({"positive": None}, "a map per class"),
+        ({"calibration": []}, "one map"),
     ],
 )
 def test_bad_stored_maps_are_refused(change: dict[str, Any], message: str) -> None:
@@ -277,3 +278,99 @@ def test_bad_stored_maps_are_refused(change: dict[str, Any], message: str) -> No
 def test_a_stored_map_must_be_a_mapping() -> None:
     with pytest.raises(InvalidInput, match="not a stored CBPE"):
         CBPE.from_dict([("method", "cbpe")])  # type: ignore[arg-type]
+
+
+def three_classes(seed: int, rows: int, shift: float = 0.0) -> tuple[Any, Any]:
+    """Softmax scores of three classes that are calibrated, and labels drawn from them."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(shift, 1.0, (rows, 1))
+    logits = np.hstack([2 * x, -2 * x, np.zeros((rows, 1))])
+    scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    cumulative = scores.cumsum(axis=1)
+    labels = (rng.random((rows, 1)) > cumulative).sum(axis=1)
+    return scores, np.array(["up", "down", "flat"])[labels]
+
+
+@pytest.fixture(scope="module")
+def multiclass() -> CBPE:
+    scores, labels = three_classes(0, 6000)
+    return CBPE.fit(scores, labels, classes=["up", "down", "flat"])
+
+
+def test_multiclass_estimates_hold_the_realised_macro_metrics(multiclass: CBPE) -> None:
+    inside = dict.fromkeys(ESTIMATED, 0)
+    for seed in range(30):
+        scores, labels = three_classes(200 + seed, 600, shift=0.5)
+        estimates = multiclass.estimate(scores)
+        predicted = np.array(multiclass.classes)[scores.argmax(axis=1)]
+        realised = performance(labels, predicted, scores=scores, classes=multiclass.classes)
+        for name, row in compare(estimates, realised).items():
+            inside[name] += bool(row.inside)
+    assert estimates.average == "macro" and estimates.threshold is None
+    for name in ESTIMATED:
+        assert inside[name] / 30 >= 0.85, (name, inside[name])
+
+
+def test_multiclass_calibration_is_per_class_then_normalised(multiclass: CBPE) -> None:
+    reference, labels = three_classes(0, 6000)
+    column = IsotonicRegression(out_of_bounds="clip").fit(reference[:, 0], labels == "up")
+    scores, _ = three_classes(9, 1000)
+    calibrated = multiclass.calibrate(scores)
+    assert calibrated.shape == (1000, 3) and np.allclose(calibrated.sum(axis=1), 1.0)
+    raw = np.column_stack([fit(scores[:, i]) for i, fit in enumerate(multiclass.maps)])
+    assert np.allclose(raw[:, 0], column.predict(scores[:, 0]), atol=1e-9)
+    assert np.allclose(calibrated, raw / raw.sum(axis=1, keepdims=True))
+
+
+def test_multiclass_standard_errors_match_simulated_windows(multiclass: CBPE) -> None:
+    scores, _ = three_classes(12, 800, shift=0.3)
+    probabilities = multiclass.calibrate(scores)
+    estimates = multiclass.estimate(scores)
+    predicted = np.array(multiclass.classes)[scores.argmax(axis=1)]
+    rng = np.random.default_rng(13)
+    realised: dict[str, list[float]] = {name: [] for name in ESTIMATED}
+    for _ in range(300):
+        drawn = (rng.random((len(scores), 1)) > probabilities.cumsum(axis=1)).sum(axis=1)
+        labels = np.array(multiclass.classes)[np.minimum(drawn, 2)]
+        report = performance(labels, predicted, scores=scores, classes=multiclass.classes)
+        for name in ESTIMATED:
+            realised[name].append(getattr(report, name))
+    for name in ESTIMATED:
+        found: Estimate = getattr(estimates, name)
+        assert found.standard_error == pytest.approx(np.std(realised[name], ddof=1), rel=0.2)
+        assert found.value == pytest.approx(float(np.mean(realised[name])), abs=0.01), name
+
+
+def test_a_small_multiclass_window_by_hand() -> None:
+    identity = IsotonicMap(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    cbpe = CBPE([identity] * 3, classes=("a", "b", "c"), positive=None, reference_rows=100)
+    p = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]])
+    estimates = cbpe.estimate(p)
+    # predicted a, b, c, a; expected TP per class 1.3, 0.7, 0.6; predicted 2, 1, 1;
+    # expected actual 1.6, 1.5, 0.9
+    precision = (1.3 / 2 + 0.7 / 1 + 0.6 / 1) / 3
+    recall = (1.3 / 1.6 + 0.7 / 1.5 + 0.6 / 0.9) / 3
+    f1 = (2.6 / 3.6 + 1.4 / 2.5 + 1.2 / 1.9) / 3
+    assert estimates.accuracy is not None and estimates.precision is not None
+    assert estimates.accuracy.value == pytest.approx(2.6 / 4)
+    assert estimates.accuracy.standard_error == pytest.approx(
+        math.sqrt(0.16 + 0.21 + 0.24 + 0.25) / 4
+    )
+    assert estimates.precision.value == pytest.approx(precision)
+    assert estimates.recall is not None and estimates.recall.value == pytest.approx(recall)
+    assert estimates.f1 is not None and estimates.f1.value == pytest.approx(f1)
+    areas = [expected_roc_auc(p[:, i], p[:, i]) for i in range(3)]
+    assert estimates.roc_auc is not None
+    assert estimates.roc_auc.value == pytest.approx(np.mean(areas))
+    assert cbpe.estimate(np.zeros((0, 3))).metrics() == {}
+
+
+def test_multiclass_round_trips_and_refuses_a_threshold(multiclass: CBPE) -> None:
+    again = CBPE.from_dict(json.loads(json.dumps(multiclass.to_dict())))
+    assert again.to_dict() == multiclass.to_dict() and again.classes == ("up", "down", "flat")
+    scores, _ = three_classes(5, 50)
+    assert again.estimate(scores) == multiclass.estimate(scores)
+    with pytest.raises(InvalidInput, match="no threshold"):
+        multiclass.estimate(scores, threshold=0.5)
+    with pytest.raises(InvalidInput, match=r"one column per class \(3\)"):
+        multiclass.estimate(scores[:, :2])

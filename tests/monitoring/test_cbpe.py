@@ -218,6 +218,7 @@ def test_the_package_exports_cbpe() -> None:
         (["high"] * 200, [0, 1] * 100, {}, "must be numbers"),
         ([0.5] * 200, [0, 1] * 99, {}, "one label per score"),
         ([0.5] * 200, [1] * 200, {}, "one class only"),
+        ([0.5] * 200, "01" * 100, {}, "must be a sequence"),
         ([0.5] * 50, [0, 1] * 25, {}, f"at least {MIN_REFERENCE}"),
         ([0.5] * 200, [0, 1] * 99 + [None, 1], {}, "missing values"),
         ([0.5] * 201, [0, 1, 2] * 67, {}, "one column of scores per class"),

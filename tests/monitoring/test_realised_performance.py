@@ -205,6 +205,8 @@ def test_the_names_are_exported_lazily() -> None:
         ([1, 2, 3], [1, 2, 3], {"positive": 1}, "more than two classes"),
         (["a", "b"], ["a", "b"], {"positive": "c", "classes": ["a", "b"]}, "not one of"),
         ([0, 1, 2], [0, 1, 2], {"scores": [0.1, 0.2, 0.3]}, "one column per class"),
+        (["a", "b", "d"], ["a", "b", "c"], {"classes": ["a", "b", "c"]}, "'d' is a label"),
+        (["a", "b"], ["a", "b"], {"positive": "a", "classes": ["a", "b", "c"]}, "more than two"),
         ([0, 1, 2], [0, 1, 2], {"scores": np.full((3, 2), 0.5)}, "give classes="),
     ],
 )

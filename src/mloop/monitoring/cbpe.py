@@ -136,6 +136,8 @@ def _score_array(scores: Any, name: str, columns: int | None) -> FloatArray:
 
 
 def _reference_labels(labels: Any, rows: int) -> npt.NDArray[Any]:
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
+        raise InvalidInput(f"reference_labels must be a sequence, got {type(labels).__name__}")
     found = np.asarray([_plain(value) for value in labels], dtype=object)
     if len(found) != rows:
         raise InvalidInput(

@@ -229,8 +229,9 @@ def performance(
     Raises:
         InvalidInput: before anything is computed: an unknown task, lengths
             that differ, a missing prediction, non-numeric regression values,
-            scores of the wrong shape or outside [0, 1], an unknown positive
-            class, or two classes other than 0/1 without ``positive``.
+            scores of the wrong shape or not finite, a label or prediction
+            not among ``classes``, an unknown positive class, or two classes
+            other than 0/1 without ``positive``.
 
     Example:
         >>> report = performance([3.0, 5.0, 0.0], [2.0, 5.0, 1.0], task="regression")
@@ -308,10 +309,12 @@ def _binary_positive(
 ) -> Hashable | None:
     """The positive class when the task is binary, ``None`` when it is multiclass."""
     known = list(given) if given is not None else seen
+    if given is not None and (absent := [c for c in seen if c not in known]):
+        raise InvalidInput(f"{absent[0]!r} is a label or prediction not among classes {known}")
     if positive is not None:
         if given is not None and positive not in known:
             raise InvalidInput(f"positive={positive!r} is not one of the classes {known}")
-        if len(set(seen) | {positive}) > 2:
+        if len(set(known) | {positive}) > 2:
             raise InvalidInput(
                 f"positive={positive!r} makes it binary, "
                 f"but there are more than two classes: {seen}"

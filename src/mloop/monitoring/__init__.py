@@ -18,14 +18,19 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from mloop.monitoring.alerting import AlertBook as AlertBook
     from mloop.monitoring.alerts import Alert as Alert
+    from mloop.monitoring.cbpe import CBPE as CBPE
     from mloop.monitoring.html_report import HistoryPoint as HistoryPoint
     from mloop.monitoring.html_report import Section as Section
     from mloop.monitoring.html_report import render_html as render_html
+    from mloop.monitoring.label_join import join_labels as join_labels
     from mloop.monitoring.profiles import TableProfile as TableProfile
     from mloop.monitoring.profiles import profile as profile
     from mloop.monitoring.quality import QualityReport as QualityReport
     from mloop.monitoring.quality import data_quality as data_quality
     from mloop.monitoring.quality_baseline import QualityBaseline as QualityBaseline
+    from mloop.monitoring.realised_performance import PerformanceReport as PerformanceReport
+    from mloop.monitoring.realised_performance import performance as performance
+    from mloop.monitoring.realised_performance import windowed_performance as windowed_performance
     from mloop.monitoring.reference_profiles import reference_profile as reference_profile
     from mloop.monitoring.rules import AlertRule as AlertRule
     from mloop.monitoring.rules import RuleResult as RuleResult
@@ -54,6 +59,11 @@ _LAZY = {
     "RuleResult": "mloop.monitoring.rules",
     "RuleTracker": "mloop.monitoring.rules",
     "rule_alerts": "mloop.monitoring.rules",
+    "CBPE": "mloop.monitoring.cbpe",
+    "PerformanceReport": "mloop.monitoring.realised_performance",
+    "join_labels": "mloop.monitoring.label_join",
+    "performance": "mloop.monitoring.realised_performance",
+    "windowed_performance": "mloop.monitoring.realised_performance",
 }
 
 __all__ = sorted(_LAZY)

@@ -5,7 +5,9 @@ already the holder's); a live lease of another holder makes it change
 nothing, and return no row. On PostgreSQL the conflicting row is
 locked and the condition read again after a concurrent writer commits; on
 SQLite every write transaction holds the database's write lock. Either way, of
-holders racing for a job exactly one wins.
+holders racing for a job exactly one wins. Without a ``now`` the time is the
+database's clock, read in the same transaction, so agents on hosts whose
+clocks differ agree on when a lease expires.
 
 Example:
     >>> from mloop.store.database import Database
@@ -24,12 +26,14 @@ import sqlalchemy as sa
 from mloop.entities import Lease
 from mloop.errors import InvalidInput
 from mloop.store import schema
-from mloop.store.database import Database, now_millis
+from mloop.store.database import Database
 from mloop.store.names import check_storable
 from mloop.store.sql.projects import ProjectScope
 
 _L = schema.leases
 MAX_JOB = 300
+_SQLITE_NOW = "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+_POSTGRES_NOW = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
 
 class SqlLeaseStore:
@@ -46,9 +50,9 @@ class SqlLeaseStore:
             InvalidInput: an empty or overlong job or holder, or a ttl that is not positive.
         """
         _check(job, holder, ttl)
-        at = now_millis() if now is None else now
         insert = self._db.upsert(_L)
         with self._db.begin() as conn:
+            at = self._clock(conn) if now is None else now
             pid = self._scope.write_id(conn)
             statement = insert.values(
                 project_id=pid, job=job, holder=holder, acquired_time=at, expires_time=at + ttl
@@ -72,8 +76,8 @@ class SqlLeaseStore:
     def renew(self, job: str, holder: str, ttl: int, *, now: int | None = None) -> bool:
         """Extend our live lease to ``now + ttl``; False if it is not ours or has expired."""
         _check(job, holder, ttl)
-        at = now_millis() if now is None else now
         with self._db.begin() as conn:
+            at = self._clock(conn) if now is None else now
             changed = conn.execute(
                 _L.update()
                 .where(self._mine(job, holder), _L.c.expires_time > at)
@@ -88,19 +92,29 @@ class SqlLeaseStore:
 
     def holder(self, job: str, *, now: int | None = None) -> str | None:
         """Who holds a live lease on ``job`` at ``now``, or None."""
-        at = now_millis() if now is None else now
-        lease = self.get_lease(job)
+        with self._db.connect() as conn:
+            at = self._clock(conn) if now is None else now
+            lease = self._read(conn, job)
         return lease.holder if lease is not None and lease.expires_time > at else None
 
     def get_lease(self, job: str) -> Lease | None:
         """The lease row of ``job``, live or expired, or None."""
         with self._db.connect() as conn:
-            row = conn.execute(
-                sa.select(_L).where(self._scope.owns(_L.c.project_id), _L.c.job == job)
-            ).first()
+            return self._read(conn, job)
+
+    def _read(self, conn: sa.Connection, job: str) -> Lease | None:
+        row = conn.execute(
+            sa.select(_L).where(self._scope.owns(_L.c.project_id), _L.c.job == job)
+        ).first()
         if row is None:
             return None
         return Lease(row.job, row.holder, row.acquired_time, row.expires_time)
+
+    def _clock(self, conn: sa.Connection) -> int:
+        # clock_timestamp() moves within a transaction (now() would not); SQLite's
+        # 'now' is the host's clock, the same one every local writer reads.
+        sql = _SQLITE_NOW if self._db.dialect == "sqlite" else _POSTGRES_NOW
+        return int(conn.exec_driver_sql(sql).scalar_one())
 
     def _mine(self, job: str, holder: str) -> sa.ColumnElement[bool]:
         return sa.and_(self._scope.owns(_L.c.project_id), _L.c.job == job, _L.c.holder == holder)

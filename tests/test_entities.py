@@ -1,8 +1,17 @@
-"""Entity fields under MLflow's names: PagedList.token, ModelVersion.aliases as a list."""
+"""Entity fields under MLflow's names (PagedList.token, ModelVersion.aliases) and JSON lists as lists."""
 
 from __future__ import annotations
 
-from mloop.entities import ModelVersion, ModelVersionStatus, PagedList, RegisteredModel
+from mloop.entities import (
+    POLICY_RUN_STATUSES,
+    ModelVersion,
+    ModelVersionStatus,
+    Monitor,
+    MonitorReport,
+    PagedList,
+    PolicyRun,
+    RegisteredModel,
+)
 
 
 def test_paged_list_token_is_the_next_page_token() -> None:
@@ -24,3 +33,18 @@ def test_model_version_aliases_are_a_sorted_list() -> None:
     assert version.aliases == ["champion", "prod"]
     assert ModelVersion(*args).aliases == []
     assert RegisteredModel("m", 0, 0).latest_versions == ()
+
+
+def test_json_lists_given_as_tuples_read_as_lists() -> None:
+    monitor = Monitor("m", "dataset:d", "d@1", "1h", "1d", checks=("drift",), rules=("r",))
+    assert (monitor.checks, monitor.rules, monitor.notifiers) == (["drift"], ["r"], [])
+    report = MonitorReport("m", 0, 1, "ok", model_versions=("credit/3",), alerts=())
+    assert (report.model_versions, report.alerts) == (["credit/3"], [])
+    assert PolicyRun("r", "p", "running", {}, 0, chain=({"step": "s"},)).chain == [{"step": "s"}]
+    # Anything else is kept as given, for the store to refuse with a clear message.
+    assert MonitorReport("m", 0, 1, "ok", model_versions="credit/3").model_versions == "credit/3"  # type: ignore[arg-type]
+
+
+def test_a_policy_run_is_finished_in_four_of_its_statuses() -> None:
+    finished = [s for s in POLICY_RUN_STATUSES if PolicyRun("r", "p", s, {}, 0).finished]
+    assert finished == ["succeeded", "failed", "rolled-back", "cancelled"]

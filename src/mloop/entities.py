@@ -590,3 +590,190 @@ class DeploymentChange:
     time: int
     alias_move: Mapping[str, Any] | None = None
     evidence: Mapping[str, Any] | None = None
+
+
+# -- monitoring and the continuous-training loop ------------------------------------
+
+
+def _tuple_as_list(entity: object, field: str) -> None:
+    # Callers may pass a tuple; stores give back lists (JSON arrays), so both compare
+    # equal. Anything else is left for the store to check and refuse.
+    value = getattr(entity, field)
+    if isinstance(value, tuple):
+        object.__setattr__(entity, field, list(value))
+
+
+MONITOR_REPORT_STATUSES = ("ok", "alerting", "failed", "no-data")
+"""What a monitor's run found: nothing wrong, an alert firing, a failure, or no traffic."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Monitor:
+    """A named, scheduled check of a deployment's or a dataset's data against a reference.
+
+    ``target`` says what is watched (``deployment:credit-api``,
+    ``dataset:credit``); ``reference`` the dataset version it is compared
+    with (``credit@train``). ``schedule`` is an interval (``15m``, ``1h``,
+    ``1d``) or a five-field cron expression, ``window`` the interval of data
+    each run looks at (:func:`mloop.monitoring.schedule.parse_schedule` reads
+    both). ``checks``, ``rules`` (rule texts) and ``notifiers`` (notifier
+    specs, whose secrets are ``${NAME}`` references) are JSON lists; ``state``
+    is what the monitor carries from one run to the next (its alerts and rule
+    trackers). Times are milliseconds since the epoch; ``next_run_time`` is
+    None until the first run is planned.
+
+    Example:
+        >>> m = Monitor("credit-drift", "deployment:credit-api", "credit@train", "1h", "1d",
+        ...             checks=[{"kind": "drift"}], rules=["drift.share > 0.3"])
+        >>> (m.name, m.paused, m.checks, m.notifiers)
+        ('credit-drift', False, [{'kind': 'drift'}], [])
+    """
+
+    name: str
+    target: str
+    reference: str
+    schedule: str
+    window: str
+    checks: Sequence[Any] = dataclasses.field(default_factory=list)
+    rules: Sequence[str] = dataclasses.field(default_factory=list)
+    notifiers: Sequence[Mapping[str, Any]] = dataclasses.field(default_factory=list)
+    state: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    paused: bool = False
+    project: str = "default"
+    created_time: int = 0
+    updated_time: int = 0
+    last_run_time: int | None = None
+    next_run_time: int | None = None
+
+    def __post_init__(self) -> None:
+        for field in ("checks", "rules", "notifiers"):
+            _tuple_as_list(self, field)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MonitorReport:
+    """What one run of a monitor found over one window of data.
+
+    ``status`` is one of :data:`MONITOR_REPORT_STATUSES`; ``results`` holds
+    each check's figures, ``alerts`` the alerts that fired or resolved, and
+    ``error`` what went wrong when the status is ``failed``. ``model_versions``
+    are the versions (``credit/3``) that answered the requests in the window.
+    The store gives ``report_id`` and ``created_time``.
+
+    Example:
+        >>> r = MonitorReport("credit-drift", 0, 3_600_000, "ok", model_versions=["credit/3"])
+        >>> (r.status, r.model_versions, r.report_id)
+        ('ok', ['credit/3'], '')
+    """
+
+    monitor: str
+    window_start: int
+    window_end: int
+    status: str
+    reference: str = ""
+    model_versions: Sequence[str] = dataclasses.field(default_factory=list)
+    results: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    alerts: Sequence[Any] = dataclasses.field(default_factory=list)
+    error: str | None = None
+    report_id: str = ""
+    created_time: int = 0
+
+    def __post_init__(self) -> None:
+        for field in ("model_versions", "alerts"):
+            _tuple_as_list(self, field)
+
+
+POLICY_TRIGGERS = ("alert", "dataset", "schedule")
+"""What starts a policy: a monitor's alert, a new dataset version, or a schedule."""
+
+POLICY_RUN_STATUSES = (
+    "running",
+    "waiting-approval",
+    "succeeded",
+    "failed",
+    "rolled-back",
+    "cancelled",
+)
+"""Where a policy run is: at work, waiting for a person, or finished one of four ways."""
+
+POLICY_RUN_FINISHED = frozenset({"succeeded", "failed", "rolled-back", "cancelled"})
+"""The statuses a policy run does not leave (except ``succeeded``, which a rollback ends)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Policy:
+    """A continuous-training rule: on a trigger, run a pipeline, gate it, and deploy it.
+
+    ``trigger`` is ``{"on": "alert", "monitor": ..., "rule": ...}``,
+    ``{"on": "dataset", "name": ...}`` or ``{"on": "schedule", "cron": ...}``;
+    ``spec`` says what to run and how to promote (pipeline, parameters, gate
+    rules, deployment, canary settings); ``state`` is what the policy carries
+    between runs. Times are milliseconds since the epoch.
+
+    Example:
+        >>> p = Policy("retrain-credit", {"on": "dataset", "name": "credit"},
+        ...            {"pipeline": "training"})
+        >>> (p.trigger["on"], p.paused)
+        ('dataset', False)
+    """
+
+    name: str
+    trigger: Mapping[str, Any]
+    spec: Mapping[str, Any]
+    paused: bool = False
+    state: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    project: str = "default"
+    created_time: int = 0
+    updated_time: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PolicyRun:
+    """One run of a policy: what set it off and the chain of steps it took.
+
+    ``status`` is one of :data:`POLICY_RUN_STATUSES`; ``chain`` lists the steps
+    in order, each a mapping naming the step and what it made
+    (``{"step": "pipeline-run", "id": "…"}``, ``{"step": "gate", "passed":
+    true}``), so the lineage from trigger to deployment is one read.
+
+    Example:
+        >>> run = PolicyRun("ab" * 16, "retrain-credit", "running", {"on": "dataset"}, 5)
+        >>> (run.finished, run.chain)
+        (False, [])
+    """
+
+    run_id: str
+    policy: str
+    status: str
+    trigger_event: Mapping[str, Any]
+    started_time: int
+    chain: Sequence[Mapping[str, Any]] = dataclasses.field(default_factory=list)
+    ended_time: int | None = None
+    error: str | None = None
+    updated_time: int = 0
+
+    def __post_init__(self) -> None:
+        _tuple_as_list(self, "chain")
+
+    @property
+    def finished(self) -> bool:
+        """True once the run succeeded, failed, was rolled back or cancelled."""
+        return self.status in POLICY_RUN_FINISHED
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Lease:
+    """A claim on a job (``monitor:credit-drift``) by one holder until ``expires_time``.
+
+    The agent that holds a job's lease is the only one running it; a lease
+    that is not renewed expires and another agent may take the job over.
+
+    Example:
+        >>> Lease("monitor:credit-drift", "host:42", 0, 30_000).expires_time
+        30000
+    """
+
+    job: str
+    holder: str
+    acquired_time: int
+    expires_time: int

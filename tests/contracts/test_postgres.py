@@ -14,7 +14,10 @@ from mloop.store.set import StoreSet
 from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
 from tests.contracts.deployment_store_contract import DeploymentStoreContract
+from tests.contracts.lease_store_contract import LeaseStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
+from tests.contracts.monitor_store_contract import MonitorStoreContract
+from tests.contracts.policy_store_contract import PolicyStoreContract
 from tests.contracts.project_contract import ProjectContract
 from tests.contracts.run_store_contract import RunStoreContract
 from tests.contracts.step_cache_contract import StepCacheContract
@@ -85,5 +88,32 @@ class TestPostgresDeployments(DeploymentStoreContract):
 
     @pytest.fixture
     def deployment_store_uri(self, postgres_url: str) -> Iterator[str]:
+        yield postgres_url
+        _truncate(postgres_url)
+
+
+class TestPostgresMonitors(MonitorStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def monitor_store_uri(self, postgres_url: str) -> Iterator[str]:
+        yield postgres_url
+        _truncate(postgres_url)
+
+
+class TestPostgresPolicies(PolicyStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def policy_store_uri(self, postgres_url: str) -> Iterator[str]:
+        yield postgres_url
+        _truncate(postgres_url)
+
+
+class TestPostgresLeases(LeaseStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def lease_store_uri(self, postgres_url: str) -> Iterator[str]:
         yield postgres_url
         _truncate(postgres_url)

@@ -13,7 +13,10 @@ from mloop.store.set import StoreSet
 from mloop.store.sql import open_sql_store_set
 from tests.contracts.dataset_store_contract import DatasetStoreContract
 from tests.contracts.deployment_store_contract import DeploymentStoreContract
+from tests.contracts.lease_store_contract import LeaseStoreContract
 from tests.contracts.model_store_contract import ModelStoreContract
+from tests.contracts.monitor_store_contract import MonitorStoreContract
+from tests.contracts.policy_store_contract import PolicyStoreContract
 from tests.contracts.project_contract import ProjectContract
 from tests.contracts.run_store_contract import RunStoreContract
 from tests.contracts.step_cache_contract import StepCacheContract
@@ -68,3 +71,27 @@ class TestSqliteDeployments(DeploymentStoreContract):
     @pytest.fixture
     def deployment_store_uri(self, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/deployments.db"
+
+
+class TestSqliteMonitors(MonitorStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def monitor_store_uri(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path}/monitors.db"
+
+
+class TestSqlitePolicies(PolicyStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def policy_store_uri(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path}/policies.db"
+
+
+class TestSqliteLeases(LeaseStoreContract):
+    __test__ = True
+
+    @pytest.fixture
+    def lease_store_uri(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path}/leases.db"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 metadata = sa.MetaData(
     naming_convention={
@@ -514,4 +514,100 @@ deployment_history = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_time", Millis, nullable=False),
     sa.Index(None, "project_id", "name"),
+)
+
+
+# -- monitoring: monitors and their reports; automation: policies, their runs; agent leases --
+
+# A monitor's lists and state are JSON text; its reports go with it.
+monitors = sa.Table(
+    "monitors",
+    metadata,
+    sa.Column("monitor_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project_id", BigId, _project_fk(), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("target", sa.String(600), nullable=False),
+    sa.Column("reference", sa.String(600), nullable=False),
+    sa.Column("schedule", sa.String(600), nullable=False),
+    sa.Column("run_window", sa.String(600), nullable=False),
+    sa.Column("checks", sa.Text, nullable=False),
+    sa.Column("rules", sa.Text, nullable=False),
+    sa.Column("notifiers", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("updated_time", Millis, nullable=False),
+    sa.Column("last_run_time", Millis, nullable=True),
+    sa.Column("next_run_time", Millis, nullable=True),
+    sa.UniqueConstraint("project_id", "name"),
+    sa.Index(None, "project_id", "next_run_time"),
+)
+
+monitor_reports = sa.Table(
+    "monitor_reports",
+    metadata,
+    sa.Column("report_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "monitor_id",
+        BigId,
+        sa.ForeignKey("monitors.monitor_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("window_start", Millis, nullable=False),
+    sa.Column("window_end", Millis, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(600), nullable=False),
+    sa.Column("model_versions", sa.Text, nullable=False),
+    sa.Column("results", sa.Text, nullable=False),
+    sa.Column("alerts", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index(None, "monitor_id", "window_end"),
+)
+
+# A policy's trigger, spec and state are JSON text; its runs go with it.
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("policy_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("project_id", BigId, _project_fk(), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("trigger_spec", sa.Text, nullable=False),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("created_time", Millis, nullable=False),
+    sa.Column("updated_time", Millis, nullable=False),
+    sa.UniqueConstraint("project_id", "name"),
+)
+
+policy_runs = sa.Table(
+    "policy_runs",
+    metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "policy_id",
+        BigId,
+        sa.ForeignKey("policies.policy_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("trigger_event", sa.Text, nullable=False),
+    sa.Column("chain", sa.Text, nullable=False),  # the steps taken, a JSON list
+    sa.Column("started_time", Millis, nullable=False),
+    sa.Column("ended_time", Millis, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("updated_time", Millis, nullable=False),
+    sa.Index(None, "policy_id", "started_time"),
+)
+
+# Which agent runs a job (a monitor, a policy) until when: one row per job and project.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("project_id", BigId, _project_fk(), primary_key=True),
+    sa.Column("job", sa.String(300), primary_key=True),
+    sa.Column("holder", sa.String(300), nullable=False),
+    sa.Column("acquired_time", Millis, nullable=False),
+    sa.Column("expires_time", Millis, nullable=False),
 )

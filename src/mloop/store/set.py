@@ -4,8 +4,8 @@ A :class:`StoreSet` is what the domains (tracking, data, models, pipelines)
 reach their storage through; none opens a database itself. The SQL
 implementation (:func:`mloop.store.sql.open_sql_store_set`) builds every
 store of the set on one engine; a REST implementation will build them over
-one HTTP client. The stores that come next (monitors, policies, users, audit)
-join the set as fields of their own, as deployments did.
+one HTTP client. The stores that come next (users, audit) join the set as
+fields of their own, as deployments, monitors, policies and leases did.
 
 Example:
     >>> from mloop.store.sql import open_sql_store_set
@@ -23,6 +23,9 @@ from collections.abc import Callable
 from mloop.config import DEFAULT_PROJECT
 from mloop.store.protocols.datasets import DatasetStore
 from mloop.store.protocols.deployments import DeploymentStore
+from mloop.store.protocols.leases import LeaseStore
+from mloop.store.protocols.monitors import MonitorStore
+from mloop.store.protocols.policies import PolicyStore
 from mloop.store.protocols.projects import ProjectStore
 from mloop.store.protocols.registry import AliasStore, GovernanceStore, KeyStore, ModelStore
 from mloop.store.protocols.steps import StepCacheStore
@@ -52,8 +55,12 @@ class StoreSet:
         steps: the pipeline step cache (:class:`StepCacheStore`).
         projects: the namespaces (:class:`ProjectStore`).
         deployments: named endpoints and their history (:class:`DeploymentStore`).
+        monitors: monitors and their reports (:class:`MonitorStore`).
+        policies: continuous-training policies and their runs (:class:`PolicyStore`).
+        leases: which agent runs which job (:class:`LeaseStore`).
         project: the project whose names the experiments, datasets, models,
-            aliases, governance and deployments stores look up (ids reach every project).
+            aliases, governance, deployments, monitors, policies and leases
+            stores look up (ids reach every project).
     """
 
     uri: str
@@ -69,6 +76,9 @@ class StoreSet:
     steps: StepCacheStore
     projects: ProjectStore
     deployments: DeploymentStore
+    monitors: MonitorStore
+    policies: PolicyStore
+    leases: LeaseStore
     project: str = DEFAULT_PROJECT
     # Builds the same set scoped to another project (on the same connections).
     scoper: Callable[[str], StoreSet] | None = dataclasses.field(default=None, repr=False)

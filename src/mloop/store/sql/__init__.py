@@ -25,7 +25,10 @@ from mloop.store.sql.datasets import SqlDatasetStore
 from mloop.store.sql.deployments import SqlDeploymentStore
 from mloop.store.sql.experiments import SqlExperimentStore
 from mloop.store.sql.governance import SqlGovernanceStore, SqlKeyStore
+from mloop.store.sql.leases import SqlLeaseStore
 from mloop.store.sql.models import SqlModelStore
+from mloop.store.sql.monitors import SqlMonitorStore
+from mloop.store.sql.policies import SqlPolicyStore
 from mloop.store.sql.projects import ProjectScope, SqlProjectStore
 from mloop.store.sql.runs import SqlRunStore
 from mloop.store.sql.step_cache import SqlStepCacheStore
@@ -82,6 +85,9 @@ def _in_project(
         aliases=SqlAliasStore(database, scope),
         governance=SqlGovernanceStore(database, scope),
         deployments=SqlDeploymentStore(database, scope),
+        monitors=SqlMonitorStore(database, scope),
+        policies=SqlPolicyStore(database, scope),
+        leases=SqlLeaseStore(database, scope),
         project=project,
         scoper=scoper,
         closer=database.dispose,

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
-import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -27,6 +22,7 @@ from mloop.monitoring.notifiers.log import LogNotifier
 from mloop.monitoring.notifiers.slack import SlackNotifier
 from mloop.monitoring.notifiers.smtp import SmtpNotifier
 from mloop.monitoring.notifiers.webhook import WebhookNotifier
+from tests.http_receiver import Receiver, receiving
 
 START = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "T0K3N-SECRET-9f8e7d"
@@ -46,49 +42,10 @@ RESOLVED = Alert("latency", labels={"model": "fraud"}, started_at=START).resolve
 )
 
 
-@dataclass
-class Receiver:
-    """An HTTP server that answers each POST with the next planned status (then 200)."""
-
-    plan: list[int | float] = field(default_factory=list)  # a float: sleep that long, then 200
-    requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
-    url: str = ""
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append((self.path, dict(self.headers), json.loads(body)))
-            step = state.plan.pop(0) if state.plan else 200
-            if isinstance(step, float):
-                time.sleep(step)
-                step = 200
-            try:
-                self.send_response(step)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting: the timeout test
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with receiving() as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_webhook_payload_exactly(receiver: Receiver) -> None:

@@ -2,25 +2,20 @@
 
 A monitor's ``checks`` is a list of mappings, each with a ``kind``:
 
-===========================  ====================================================  ===========================
-kind                         options                                               metrics (for alert rules)
-===========================  ====================================================  ===========================
-``drift``                    ``columns``, ``method``, ``threshold``, ``share``,    ``drift_share``,
-                             ``prediction`` (a reference column to compare the     ``drifted_columns``,
-                             model's outputs with)                                 ``drift(COL)``,
-                                                                                   ``p_value(COL)``,
-                                                                                   ``ks(COL)``, ``psi(COL)``...,
-                                                                                   ``prediction_drift``
-``quality``                  ``expected_rows``, ``missing_tolerance``,             ``rows``, ``missing(COL)``,
-                             ``volume_tolerance``                                  ``out_of_range(COL)``,
-                                                                                   ``unseen(COL)``,
-                                                                                   ``type_changed(COL)``...
-``performance``              ``task`` (classification/regression), ``positive``    ``accuracy``, ``f1``,
-                                                                                   ``roc_auc``, ``mae``,
-                                                                                   ``rmse``..., ``labelled``
-``estimated_performance``    ``target`` (the reference's label column),            ``estimated_accuracy``,
-                             ``positive``                                          ``estimated_roc_auc``...
-===========================  ====================================================  ===========================
+- ``drift``: options ``columns``, ``method``, ``threshold``, ``share`` and
+  ``prediction`` (a reference column to compare the model's outputs with);
+  metrics ``drift_share``, ``drifted_columns``, ``drift(COL)``,
+  ``p_value(COL)``, ``ks(COL)``, ``psi(COL)``..., ``prediction_drift``.
+- ``quality``: options ``expected_rows``, ``missing_tolerance``,
+  ``volume_tolerance``; metrics ``rows``, ``missing(COL)``,
+  ``out_of_range(COL)``, ``unseen(COL)``, ``type_changed(COL)``,
+  ``missing_columns``, ``new_columns``, ``failed_expectations``.
+- ``performance``: options ``task`` (``classification`` or ``regression``)
+  and ``positive``; metrics ``accuracy``, ``precision``, ``recall``, ``f1``,
+  ``roc_auc``, ``log_loss``, ``mae``, ``rmse``, ``mape``, ``r2``, ``labelled``.
+- ``estimated_performance``: options ``target`` (the reference's label
+  column) and ``positive``; metrics ``estimated_accuracy``,
+  ``estimated_roc_auc``... with their ``_lower`` and ``_upper`` bounds.
 
 ``ks(COL)``, ``chi2(COL)``, ``z(COL)``, ``psi(COL)``, ``jensenshannon(COL)`` and
 ``wasserstein(COL)`` are that method's statistic on the column, computed
@@ -169,7 +164,9 @@ def split_metric(name: str) -> tuple[str, str | None]:
     return found.group(1), column
 
 
-def known_metric(name: str, checks: Sequence[Mapping[str, Any]], columns: Sequence[Hashable]) -> bool:
+def known_metric(
+    name: str, checks: Sequence[Mapping[str, Any]], columns: Sequence[Hashable]
+) -> bool:
     """Whether some check of ``checks`` gives the metric ``name`` (``champion.X`` always may)."""
     if name.startswith("champion.") or name in ALWAYS:
         return True

@@ -115,7 +115,7 @@ def inputs_table(inputs: pd.Series[Any]) -> tuple[pd.DataFrame, list[int]]:
     Example:
         >>> table, requests = inputs_table(pd.Series([{"x": [1, 2]}, None, {"x": [3], "s": ["a"]}]))
         >>> table.to_dict("list"), requests
-        ({'x': [1, 2, 3], 's': [None, None, 'a']}, [0, 0, 2])
+        ({'x': [1, 2, 3], 's': [nan, nan, 'a']}, [0, 0, 2])
     """
     columns: dict[str, list[Any]] = {}
     requests: list[int] = []
@@ -123,7 +123,9 @@ def inputs_table(inputs: pd.Series[Any]) -> tuple[pd.DataFrame, list[int]]:
     for position, item in enumerate(inputs):
         if not isinstance(item, Mapping) or not item:
             continue
-        values = {str(key): value if isinstance(value, list) else [value] for key, value in item.items()}
+        values = {
+            str(key): value if isinstance(value, list) else [value] for key, value in item.items()
+        }
         size = len(next(iter(values.values())))
         for key in values.keys() - columns.keys():
             columns[key] = [None] * rows

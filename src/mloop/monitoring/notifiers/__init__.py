@@ -31,7 +31,7 @@ from mloop.monitoring.notifiers.base import Notifier, shown_url
 from mloop.monitoring.notifiers.references import is_reference, resolve
 from mloop.plugins import Registry
 
-__all__ = ["Notifier", "notifier_from", "registry", "shown_url"]
+__all__ = ["Notifier", "check_notifier_spec", "notifier_from", "registry", "shown_url"]
 
 registry = Registry(
     "mloop.notifiers",
@@ -62,6 +62,46 @@ def notifier_from(spec: Mapping[str, Any], environ: Mapping[str, str] | None = N
         InvalidInput: no or an unknown kind, an option the kind does not take,
             a secret written out, or a reference to a variable that is not set.
     """
+    factory, options = _options(spec, environ)
+    notifier: Notifier = factory(**options)
+    return notifier
+
+
+def check_notifier_spec(spec: Mapping[str, Any]) -> None:
+    """Check a spec as :func:`notifier_from` does, without reading the variables it names.
+
+    For a spec about to be stored: its kind is known, its options fit, and
+    its secrets are ``${NAME}`` references (set or not, here).
+
+    Example:
+        >>> check_notifier_spec({"kind": "webhook", "url": "${HOOK_URL}"})
+        >>> check_notifier_spec({"kind": "pager"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        mloop.errors.InvalidInput: unknown mloop.notifiers plugin 'pager'; ...
+    """
+    _options(spec, _Unread())
+
+
+class _Unread(Mapping[str, str]):
+    """An environment in which every variable is set (to a placeholder): nothing is read."""
+
+    def __getitem__(self, name: str) -> str:
+        return "unread"
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _options(
+    spec: Mapping[str, Any], environ: Mapping[str, str] | None
+) -> tuple[Any, dict[str, Any]]:
     if not isinstance(spec, Mapping) or not isinstance(spec.get("kind"), str):
         raise InvalidInput('a notifier spec is a mapping with a "kind", e.g. {"kind": "log"}')
     kind = spec["kind"]
@@ -83,8 +123,7 @@ def notifier_from(spec: Mapping[str, Any], environ: Mapping[str, str] | None = N
         raise InvalidInput(
             f"{kind}: options {sorted(options)} do not fit; it takes {', '.join(taken)}"
         ) from None
-    notifier: Notifier = factory(**options)
-    return notifier
+    return factory, options
 
 
 def _resolved(

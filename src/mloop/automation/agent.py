@@ -1,0 +1,139 @@
+"""The agent: runs every due monitor on its schedule, one agent per job at a time.
+
+Any number of agents may run against one store (on one machine or many):
+before it runs a monitor, an agent takes the monitor's lease
+(``monitor:NAME``, a row in the store with an expiry) and reads the monitor
+again; an agent that does not get the lease, or finds the run already done
+by another, skips it. While a run lasts, the lease is renewed; a lease left
+by an agent that was killed expires, and another agent takes the job over.
+Everything an agent knows is in the store, so it survives restarts.
+
+Example:
+    >>> agent = Agent(holder="doc-agent")
+    >>> agent.run_once()  # no monitors yet
+    []
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from mloop.automation.monitors import due, run_monitor
+from mloop.context.context import Context
+from mloop.entities import MonitorReport
+from mloop.errors import InvalidInput, MloopError
+from mloop.tracking import fluent
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 300.0
+"""How long a lease lasts unless renewed; a run renews it every third of that."""
+
+
+def default_holder() -> str:
+    """A name for this agent that no other process shares: host, process id, a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Agent:
+    """Runs due monitors, each under its lease.
+
+    Args:
+        context: the stores (default: the process's).
+        holder: this agent's name in the leases (default: host, pid, random).
+        lease_seconds: how long a lease lasts unless renewed.
+        on_report: called with each report a run stores (for printing).
+    """
+
+    def __init__(
+        self,
+        *,
+        context: Context | None = None,
+        holder: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+        on_report: Callable[[MonitorReport], None] | None = None,
+    ) -> None:
+        if not lease_seconds > 0:
+            raise InvalidInput(f"lease_seconds must be positive, got {lease_seconds!r}")
+        self.context = context if context is not None else fluent.current_client().context
+        self.holder = holder or default_holder()
+        self.lease_ms = int(lease_seconds * 1000)
+        self.on_report = on_report
+
+    def run_once(self, now: datetime | None = None) -> list[MonitorReport]:
+        """Run every monitor due at ``now`` whose lease this agent gets; return their reports."""
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        monitors = self.context.stores.monitors
+        reports = []
+        for monitor in monitors.due_monitors(int(moment.timestamp() * 1000)):
+            report = self._run(monitor.name, moment)
+            if report is not None:
+                reports.append(report)
+                if self.on_report is not None:
+                    self.on_report(report)
+        return reports
+
+    def _run(self, name: str, moment: datetime) -> MonitorReport | None:
+        job, leases = f"monitor:{name}", self.context.stores.leases
+        if not leases.acquire(job, self.holder, self.lease_ms):
+            return None
+        renewing = _Renewal(lambda: leases.renew(job, self.holder, self.lease_ms), self.lease_ms)
+        try:
+            # Another agent may have run it between our listing and our lease.
+            if not due(self.context.stores.monitors.get_monitor(name), moment):
+                return None
+            renewing.start()
+            return run_monitor(name, now=moment, context=self.context)
+        except MloopError as err:  # the monitor was deleted meanwhile, the store went away
+            log.warning("monitor %s: not run: %s", name, err)
+            return None
+        finally:
+            renewing.stop()
+            leases.release(job, self.holder)
+
+    def serve(self, stop: threading.Event, tick: float = 10.0) -> None:
+        """Run due monitors every ``tick`` seconds until ``stop`` is set.
+
+        A run in progress finishes before the agent stops.
+        """
+        if not tick > 0:
+            raise InvalidInput(f"tick must be positive, got {tick!r}")
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except MloopError as err:  # the store unreachable for a while: try again later
+                log.error("agent %s: %s", self.holder, err)
+            stop.wait(tick)
+
+
+class _Renewal:
+    """Renews a lease every third of its length, in a thread, while a job runs."""
+
+    def __init__(self, renew: Callable[[], bool], lease_ms: int) -> None:
+        self._renew = renew
+        self._every = lease_ms / 3000
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="mloop-lease", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._done.wait(self._every):
+            try:
+                if not self._renew():
+                    log.warning("a lease was lost while its job ran")
+                    return
+            except MloopError as err:
+                log.warning("a lease could not be renewed: %s", err)
+
+    def stop(self) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join()

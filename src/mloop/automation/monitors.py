@@ -1,0 +1,372 @@
+"""Monitors: a deployment's traffic or a dataset checked against a reference, on a schedule.
+
+:func:`create_monitor` checks everything before it stores a monitor: the
+target and the reference exist, the schedule and window read, each check's
+options, each alert rule's text and the metrics it reads, each notifier's
+spec (secrets as ``${NAME}``). :func:`run_monitor` checks one window: it
+reads the rows, runs the checks, evaluates the rules, tells the notifiers
+what fired or resolved, stores a report and plans the next run.
+
+Example:
+    >>> import tempfile, pandas as pd
+    >>> from mloop import data
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"age": [30, 40, 50] * 10}).to_csv(f"{folder}/t.csv", index=False)
+    >>> _ = data.add(folder, "people")
+    >>> monitor = create_monitor("people-drift", "dataset:people", "people@1", schedule="1h",
+    ...                          rules=["drift_share > 0.3"])
+    >>> report = run_monitor("people-drift")
+    >>> report.status  # nothing added in the last hour's window but the reference itself
+    'ok'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mloop import models
+from mloop.automation.check_runs import CheckInputs, plain, run_checks
+from mloop.automation.estimation import make_estimator
+from mloop.automation.monitor_checks import known_metric, metric_help, parse_checks, split_metric
+from mloop.automation.traffic import Target, Window, parse_target, read_window
+from mloop.context.context import Context
+from mloop.data import api as data
+from mloop.entities import Monitor, MonitorReport
+from mloop.errors import InvalidInput, MloopError, NotificationFailed
+from mloop.masking import mask_text
+from mloop.monitoring.alerting import AlertBook
+from mloop.monitoring.alerts import Alert
+from mloop.monitoring.notifiers import check_notifier_spec, notifier_from
+from mloop.monitoring.quality_baseline import QualityBaseline
+from mloop.monitoring.reference_profiles import reference_profile
+from mloop.monitoring.rules import AlertRule, RuleTracker, rule_alerts
+from mloop.monitoring.schedule import Schedule, parse_interval, parse_schedule
+from mloop.serving import deployments
+from mloop.tracking import fluent
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHECKS: tuple[Mapping[str, Any], ...] = ({"kind": "drift"}, {"kind": "quality"})
+"""The checks of a monitor created without any: drift and data quality."""
+
+
+def _context(context: Context | None) -> Context:
+    return context if context is not None else fluent.current_client().context
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _moment(millis: int) -> datetime:
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def create_monitor(
+    name: str,
+    target: str,
+    reference: str,
+    *,
+    schedule: str = "1h",
+    window: str | None = None,
+    checks: Sequence[Mapping[str, Any]] | None = None,
+    rules: Sequence[str] = (),
+    notifiers: Sequence[Mapping[str, Any]] = (),
+    context: Context | None = None,
+) -> Monitor:
+    """Check and store a monitor; it first runs as soon as an agent (or ``run_monitor``) looks.
+
+    Args:
+        name: the monitor's name.
+        target: ``deployment:NAME`` or ``dataset:NAME``.
+        reference: the dataset version the rows are compared with (``credit@train``).
+        schedule: how often it runs: an interval (``15m``, ``1h``) or a cron expression.
+        window: how much data each run reads (an interval); the schedule's
+            interval by default, or one day for a cron schedule.
+        checks: the checks (:mod:`mloop.automation.monitor_checks`); drift
+            and data quality by default.
+        rules: alert rules (``drift_share > 0.3``, ``accuracy < 0.85 for 2 windows``).
+        notifiers: notifier specs (``{"kind": "webhook", "url": "${HOOK_URL}"}``).
+        context: the stores to use (default: the process's).
+
+    Raises:
+        InvalidInput: anything that does not check, before anything is stored.
+        NotFound: the target deployment or the reference dataset version.
+        AlreadyExists: a monitor of that name.
+    """
+    ctx = _context(context)
+    parsed_target = parse_target(target)
+    plan = parse_schedule(schedule)
+    span = _window(window, plan)
+    found = parse_checks(list(checks) if checks is not None else [dict(c) for c in DEFAULT_CHECKS])
+    if parsed_target.kind == "deployment":
+        deployments.get_deployment(parsed_target.name, context=ctx)
+    elif any(check["kind"] in ("performance", "estimated_performance") for check in found):
+        raise InvalidInput("performance checks need a deployment's traffic (deployment:NAME)")
+    parsed_rules = [_rule(text) for text in _texts(rules)]
+    for spec in notifiers:
+        check_notifier_spec(spec)
+    profile = reference_profile(reference, context=ctx)  # NotFound for an unknown version
+    columns = list(profile.columns)
+    for rule in parsed_rules:
+        for metric in rule.metrics():
+            _check_metric(rule, metric, found, columns)
+    state = _fresh_state(reference, found, ctx)
+    monitor = Monitor(
+        name,
+        str(parsed_target),
+        reference,
+        schedule,
+        span,
+        checks=found,
+        rules=[str(rule) for rule in parsed_rules],
+        notifiers=[dict(spec) for spec in notifiers],
+        state=state,
+    )
+    return ctx.stores.monitors.create_monitor(monitor)
+
+
+def _check_metric(
+    rule: AlertRule, metric: str, checks: Sequence[Mapping[str, Any]], columns: list[Any]
+) -> None:
+    if known_metric(metric, checks, columns):
+        return
+    _, column = split_metric(metric)
+    if column is not None and column not in {str(c) for c in columns}:
+        raise InvalidInput(
+            f"rule {rule.text!r} reads {metric!r}, and the reference has no column "
+            f"{column!r}; it has {', '.join(str(c) for c in columns)}"
+        )
+    raise InvalidInput(
+        f"rule {rule.text!r} reads {metric!r}, which no check of this monitor gives; "
+        f"the checks give {metric_help(checks)}"
+    )
+
+
+def _texts(rules: Sequence[str]) -> list[str]:
+    if isinstance(rules, str):
+        raise InvalidInput(f"rules must be a list of rule texts, got the text {rules!r}")
+    return list(rules)
+
+
+def _rule(text: str) -> AlertRule:
+    return AlertRule.parse(text)
+
+
+def _window(window: str | None, plan: Schedule) -> str:
+    if window is None:
+        if plan.interval is None:
+            return "1d"
+        return plan.text.strip()
+    parse_interval(window, "window")
+    return window
+
+
+def _fresh_state(
+    reference: str, checks: Sequence[Mapping[str, Any]], ctx: Context
+) -> dict[str, Any]:
+    dataset = data.get(reference, context=ctx)
+    state: dict[str, Any] = {"reference_digest": dataset.digest}
+    if any(check["kind"] == "quality" for check in checks):
+        state["quality_baseline"] = QualityBaseline.from_frame(dataset.to_pandas()).to_dict()
+    return state
+
+
+def get_monitor(name: str, *, context: Context | None = None) -> Monitor:
+    """The monitor ``name``."""
+    return _context(context).stores.monitors.get_monitor(name)
+
+
+def list_monitors(*, context: Context | None = None) -> list[Monitor]:
+    """Every monitor of the project, by name."""
+    return _context(context).stores.monitors.list_monitors()
+
+
+def pause_monitor(name: str, paused: bool = True, *, context: Context | None = None) -> Monitor:
+    """Stop (or, with ``paused=False``, restart) a monitor's scheduled runs."""
+    store = _context(context).stores.monitors
+    return store.update_monitor(dataclasses.replace(store.get_monitor(name), paused=paused))
+
+
+def delete_monitor(name: str, *, context: Context | None = None) -> None:
+    """Remove a monitor and its reports."""
+    _context(context).stores.monitors.delete_monitor(name)
+
+
+def list_reports(
+    name: str, *, limit: int = 20, context: Context | None = None
+) -> list[MonitorReport]:
+    """A monitor's reports, newest first."""
+    return _context(context).stores.monitors.list_reports(name, limit=limit)
+
+
+def get_report(report_id: str, *, context: Context | None = None) -> MonitorReport:
+    """The report with this id."""
+    return _context(context).stores.monitors.get_report(report_id)
+
+
+def next_run(schedule: str, after: datetime) -> datetime:
+    """When a monitor on ``schedule`` runs next after ``after``.
+
+    Example:
+        >>> next_run("15m", datetime(2026, 12, 6, 10, 0, tzinfo=UTC)).isoformat()
+        '2026-12-06T10:15:00+00:00'
+        >>> next_run("0 3 * * *", datetime(2026, 12, 6, 10, 0, tzinfo=UTC)).isoformat()
+        '2026-12-07T03:00:00+00:00'
+    """
+    plan = parse_schedule(schedule)
+    if plan.interval is not None:
+        return after + plan.interval
+    from croniter import croniter  # type: ignore[import-untyped]
+
+    found: datetime = croniter(plan.cron, after.astimezone(UTC)).get_next(datetime)
+    return found.astimezone(UTC)
+
+
+def run_monitor(
+    name: str, *, now: datetime | None = None, context: Context | None = None
+) -> MonitorReport:
+    """Check one window (the monitor's window up to ``now``) and keep the report.
+
+    A failure of the checks (the log unreadable, a column gone) is a report
+    of status ``failed`` with the error, and the run is planned again as
+    usual; alerts already firing stay firing.
+    """
+    ctx = _context(context)
+    store = ctx.stores.monitors
+    monitor = store.get_monitor(name)
+    end = (now or datetime.now(UTC)).astimezone(UTC)
+    start = end - parse_interval(monitor.window, "window")
+    state = dict(monitor.state)
+    target = parse_target(monitor.target)
+    try:
+        window, results, metrics = _checked_window(monitor, target, start, end, state, ctx)
+    except MloopError as err:
+        error = mask_text(str(err))
+        report = MonitorReport(
+            name, _millis(start), _millis(end), "failed", monitor.reference, error=error
+        )
+        store.record_run(
+            name, state=monitor.state, last_run_time=_millis(end),
+            next_run_time=_millis(next_run(monitor.schedule, end)),
+        )  # fmt: skip
+        return store.add_report(report)
+    alerts, holding, notes = _alerts(monitor, target, metrics, state, end, ctx)
+    results["notifications"] = notes
+    status = "alerting" if holding else "no-data" if window.rows == 0 else "ok"
+    report = MonitorReport(
+        name,
+        _millis(start),
+        _millis(end),
+        status,
+        monitor.reference,
+        model_versions=window.model_versions,
+        results=plain({"source": window.source, "metrics": metrics, **results}),
+        alerts=[alert.to_dict() for alert in alerts],
+    )
+    stored = store.add_report(report)
+    store.record_run(
+        name,
+        state=plain(state),
+        last_run_time=_millis(end),
+        next_run_time=_millis(next_run(monitor.schedule, end)),
+    )
+    return stored
+
+
+def _checked_window(
+    monitor: Monitor,
+    target: Target,
+    start: datetime,
+    end: datetime,
+    state: dict[str, Any],
+    ctx: Context,
+) -> tuple[Window, dict[str, Any], dict[str, float]]:
+    reference = data.get(monitor.reference, context=ctx)
+    if state.get("reference_digest") != reference.digest:  # the reference's tag moved
+        state.clear()
+        state.update(_fresh_state(monitor.reference, monitor.checks, ctx))
+    window = read_window(target, start, end, ctx)
+    if window.rows == 0:
+        return window, {}, {"rows": 0.0}
+    baseline = state.get("quality_baseline")
+    inputs = CheckInputs(
+        reference_profile(monitor.reference, context=ctx),
+        None if baseline is None else QualityBaseline.from_dict(baseline),
+        [metric for text in monitor.rules for metric in AlertRule.parse(text).metrics()],
+        make_estimator(monitor.reference, state, ctx) if target.kind == "deployment" else None,
+    )
+    results, metrics = run_checks(monitor.checks, window, inputs)
+    return window, results, metrics
+
+
+def champion_metrics(target: Target, ctx: Context) -> dict[str, float]:
+    """The metrics recorded on the model version a deployment's primary names ({} otherwise)."""
+    if target.kind != "deployment":
+        return {}
+    try:
+        primary = deployments.get_deployment(target.name, context=ctx).primary
+        version = models.get_version(primary, context=ctx)
+    except MloopError:
+        return {}
+    return {str(key): float(value) for key, value in version.metrics.items()}
+
+
+def _alerts(
+    monitor: Monitor,
+    target: Target,
+    metrics: Mapping[str, float],
+    state: dict[str, Any],
+    end: datetime,
+    ctx: Context,
+) -> tuple[list[Alert], list[Alert], list[dict[str, Any]]]:
+    """What to send now, what holds now, and how each notifier took it."""
+    rules = [AlertRule.parse(text) for text in monitor.rules]
+    tracker = RuleTracker.from_state(state["rules"]) if state.get("rules") else RuleTracker()
+    book = AlertBook.from_state(state["alerts"]) if state.get("alerts") else AlertBook()
+    before = book.state()
+    holding = rule_alerts(
+        rules,
+        tracker,
+        metrics,
+        champion_metrics(target, ctx),
+        {"monitor": monitor.name, "target": monitor.target},
+        at=end,
+    )
+    to_send = book.observe(holding, at=end)
+    notes = _notify(monitor, to_send)
+    state["rules"] = tracker.to_state()
+    # A delivery that failed is tried again at the next run: the book forgets it was sent.
+    state["alerts"] = before if any(not note["delivered"] for note in notes) else book.state()
+    return to_send, holding, notes
+
+
+def _notify(monitor: Monitor, alerts: Sequence[Alert]) -> list[dict[str, Any]]:
+    if not alerts:
+        return []
+    notes = []
+    for spec in monitor.notifiers:
+        note: dict[str, Any] = {"kind": spec.get("kind"), "alerts": len(alerts), "delivered": True}
+        try:
+            notifier_from(spec).send(alerts)
+        except (NotificationFailed, InvalidInput) as err:
+            note.update(delivered=False, error=mask_text(str(err)))
+            log.warning("monitor %s: notifier %s failed: %s", monitor.name, spec.get("kind"), err)
+        notes.append(note)
+    return notes
+
+
+def window_of(report: MonitorReport) -> tuple[datetime, datetime]:
+    """A report's window as datetimes."""
+    return _moment(report.window_start), _moment(report.window_end)
+
+
+def due(monitor: Monitor, now: datetime) -> bool:
+    """Whether ``monitor`` should run at ``now``."""
+    return not monitor.paused and (
+        monitor.next_run_time is None or monitor.next_run_time <= _millis(now)
+    )

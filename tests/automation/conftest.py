@@ -1,0 +1,83 @@
+"""A served credit model with a reference dataset, and traffic sent to its deployment."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import mloop
+import mloop.serving
+from mloop import data
+from mloop.serving.asgi import app
+from mloop.serving.prediction_log import PredictionLogSettings
+from mloop.serving.server import ServerSettings
+from tests.serving.live import running
+
+FAST = ServerSettings(refresh_seconds=0.1, prediction_log=PredictionLogSettings(flush_seconds=0.1))
+FEATURES = ["income", "age"]
+
+
+def applicants(rows: int, *, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """Applicants and whether they defaulted; ``shift`` moves incomes by that many thousands."""
+    rng = np.random.default_rng(seed)
+    income = rng.normal(50 + shift, 12, rows)
+    age = rng.integers(21, 70, rows).astype(float)
+    risk = 1 / (1 + np.exp((income - 50) / 8 + (age - 45) / 30))
+    return pd.DataFrame(
+        {"income": income, "age": age, "default": (rng.random(rows) < risk).astype(int)}
+    )
+
+
+@dataclass
+class Credit:
+    home: Path
+    url: str
+
+    def send(self, frame: pd.DataFrame, *, batch: int = 10) -> list[str]:
+        """Post the rows in requests of ``batch`` rows; the request ids, in order."""
+        ids = []
+        with httpx.Client(timeout=30) as client:
+            for start in range(0, len(frame), batch):
+                part = frame.iloc[start : start + batch][FEATURES]
+                body = {"inputs": {column: part[column].tolist() for column in FEATURES}}
+                answer = client.post(f"{self.url}/invocations", json=body)
+                assert answer.status_code == 200, answer.text
+                ids.append(answer.headers["x-request-id"])
+        return ids
+
+    def label(self, ids: list[str], labels: list[list[int]]) -> None:
+        body = {
+            "feedback": [{"request_id": i, "label": y} for i, y in zip(ids, labels, strict=True)]
+        }
+        assert httpx.post(f"{self.url}/feedback", json=body, timeout=30).status_code == 200
+
+    def flushed(self) -> None:
+        time.sleep(0.6)  # the log writes every 0.1 s
+
+
+@pytest.fixture
+def credit(home: Path, tmp_path: Path) -> Iterator[Credit]:
+    reference = applicants(3000)
+    folder = tmp_path / "train"
+    folder.mkdir()
+    reference.to_parquet(folder / "part.parquet")
+    data.add(folder, "credit")
+    data.tag("credit@1", "train")
+    with mloop.start_run():
+        model = LogisticRegression().fit(reference[FEATURES], reference["default"])
+        mloop.log_metric("accuracy", 0.9)
+        mloop.models.log_model(
+            model, input_example=reference[FEATURES].head(2), registered_model_name="credit"
+        )
+    mloop.models.set_alias("credit", "champion", 1)
+    mloop.serving.create_deployment("credit-api", "credit@champion")
+    with running(app(["credit-api"], settings=FAST)) as url:
+        yield Credit(home, url)

@@ -1,0 +1,155 @@
+"""Monitors on a live deployment: drift, quality and performance fire alerts and resolve them."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from mloop.automation import monitors
+from mloop.errors import AlreadyExists, InvalidInput, NotFound
+from tests.automation.conftest import Credit, applicants
+from tests.http_receiver import receiving
+
+
+def test_drift_fires_an_alert_to_a_webhook_and_it_resolves(
+    credit: Credit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with receiving() as hook:
+        monkeypatch.setenv("HOOK_URL", f"{hook.url}/alerts")
+        monitors.create_monitor(
+            "credit-drift",
+            "deployment:credit-api",
+            "credit@train",
+            schedule="2s",
+            checks=[{"kind": "drift"}, {"kind": "quality"}, {"kind": "performance"}],
+            rules=["drift_share > 0.3", "accuracy < 0.6"],
+            notifiers=[{"kind": "webhook", "url": "${HOOK_URL}"}],
+        )
+        shifted = applicants(300, shift=25, seed=1)
+        ids = credit.send(shifted)
+        credit.label(ids, [shifted["default"].iloc[i : i + 10].tolist() for i in range(0, 300, 10)])
+        credit.flushed()
+        report = monitors.run_monitor("credit-drift")
+        assert report.status == "alerting", report.results
+        assert report.model_versions == ["credit/1"]
+        metrics = report.results["metrics"]
+        assert metrics["rows"] == 300 and metrics["drift_share"] >= 0.5
+        assert metrics["drift(income)"] >= 0.1 and metrics["labelled"] == 300
+        assert 0 <= metrics["accuracy"] <= 1
+        drift = report.results["drift"]
+        assert {c["column"]: c["drifted"] for c in drift["columns"]}["income"]
+        [(path, _, payload)] = hook.requests
+        assert path == "/alerts" and payload["alerts"][0]["state"] == "firing"
+        assert payload["alerts"][0]["labels"]["monitor"] == "credit-drift"
+
+        time.sleep(2.2)  # a window with none of the shifted rows
+        credit.send(applicants(300, seed=2))
+        credit.flushed()
+        later = monitors.run_monitor("credit-drift")
+        assert later.status == "ok", later.results["metrics"]
+        assert [a["state"] for a in hook.requests[-1][2]["alerts"]] == ["resolved"]
+    reports = monitors.list_reports("credit-drift")
+    assert [r.status for r in reports] == ["ok", "alerting"]
+    assert monitors.get_monitor("credit-drift").next_run_time is not None
+
+
+def test_a_window_without_traffic_is_no_data(credit: Credit) -> None:
+    monitors.create_monitor("quiet", "deployment:credit-api", "credit@train", schedule="1m")
+    report = monitors.run_monitor("quiet")
+    assert report.status == "no-data" and report.results["metrics"] == {"rows": 0.0}
+
+
+def test_a_failed_delivery_is_sent_again_at_the_next_run(
+    credit: Credit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_URL", "http://127.0.0.1:9/unreachable")
+    monitors.create_monitor(
+        "drift",
+        "deployment:credit-api",
+        "credit@train",
+        schedule="1h",
+        rules=["drift_share > 0.3"],
+        notifiers=[{"kind": "webhook", "url": "${HOOK_URL}"}],
+    )
+    credit.send(applicants(200, shift=25, seed=3))
+    credit.flushed()
+    first = monitors.run_monitor("drift")
+    assert first.status == "alerting"
+    assert first.results["notifications"][0]["delivered"] is False
+    with receiving() as hook:
+        monkeypatch.setenv("HOOK_URL", hook.url)
+        monitors.run_monitor("drift")
+        assert [a["state"] for a in hook.requests[0][2]["alerts"]] == ["firing"]
+
+
+def test_a_failing_check_is_a_failed_report_and_the_monitor_goes_on(credit: Credit) -> None:
+    monitors.create_monitor(
+        "narrow",
+        "deployment:credit-api",
+        "credit@train",
+        checks=[{"kind": "drift", "columns": ["income"]}],
+    )
+    frame = applicants(20, seed=4).rename(columns={"income": "salary"})
+    body = {"inputs": {"salary": frame["salary"].tolist(), "age": frame["age"].tolist()}}
+    httpx.post(f"{credit.url}/invocations", json=body, timeout=30)
+    credit.flushed()
+    report = monitors.run_monitor("narrow")
+    assert report.status == "failed"
+    assert report.error == "the window has no column(s) ['income'] to compare for drift"
+    assert monitors.get_monitor("narrow").last_run_time is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"target": "credit-api"}, InvalidInput, "must be 'deployment:NAME' or 'dataset:NAME'"),
+        ({"target": "deployment:nope"}, NotFound, "nope"),
+        ({"reference": "credit@nope"}, NotFound, "nope"),
+        ({"schedule": "every hour"}, InvalidInput, "schedule 'every hour'"),
+        ({"window": "1 hour"}, InvalidInput, "window '1 hour' is not an interval"),
+        ({"checks": [{"kind": "drfit"}]}, InvalidInput, "unknown check kind 'drfit'"),
+        ({"checks": [{"kind": "drift", "shares": 0.3}]}, InvalidInput, "has no option 'shares'"),
+        ({"rules": ["drift_share >"]}, InvalidInput, "alert rule"),
+        ({"rules": ["acuracy < 0.8"]}, InvalidInput, "reads 'acuracy', which no check"),
+        (
+            {"rules": ["psi(salary) > 0.2"]},
+            InvalidInput,
+            "the reference has no column 'salary'; it has income, age, default",
+        ),
+        ({"rules": "drift_share > 0.3"}, InvalidInput, "must be a list of rule texts"),
+        (
+            {"notifiers": [{"kind": "webhook", "url": "https://user:pw@hooks.example/x"}]},
+            InvalidInput,
+            "secret",
+        ),
+        ({"notifiers": [{"kind": "pager"}]}, InvalidInput, "unknown mloop.notifiers plugin"),
+    ],
+)
+def test_bad_monitors_are_refused_before_anything_is_stored(
+    credit: Credit, kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    settings: dict[str, object] = {
+        "target": "deployment:credit-api",
+        "reference": "credit@train",
+        **kwargs,
+    }
+    target, reference = settings.pop("target"), settings.pop("reference")
+    with pytest.raises(error, match=message):
+        monitors.create_monitor("bad", str(target), str(reference), **settings)  # type: ignore[arg-type]
+    assert monitors.list_monitors() == []
+
+
+def test_names_are_unique_and_pausing_stops_the_schedule(credit: Credit) -> None:
+    monitors.create_monitor("m", "deployment:credit-api", "credit@train")
+    with pytest.raises(AlreadyExists):
+        monitors.create_monitor("m", "deployment:credit-api", "credit@train")
+    now = datetime.now(UTC)
+    assert monitors.due(monitors.get_monitor("m"), now)
+    assert not monitors.due(monitors.pause_monitor("m"), now)
+    assert monitors.due(monitors.pause_monitor("m", False), now + timedelta(seconds=1))
+    monitors.delete_monitor("m")
+    with pytest.raises(NotFound):
+        monitors.get_monitor("m")

@@ -83,8 +83,17 @@ HELP_TARGETS = [
     (["deploy", "history"], "Every change of a deployment"),
     (["deploy", "policy"], "Set how a server judges the canary"),
     (["deploy", "analyze"], "Judge a deployment's canary on its logged traffic"),
-    (["monitor"], "Monitoring: drift of data and predictions."),
+    (["monitor"], "Monitoring: drift of data and predictions; monitors that run on a schedule."),
     (["monitor", "drift"], "Compare each column of a table with a reference"),
+    (["monitor", "create"], "Create a monitor: everything is checked before it is stored."),
+    (["monitor", "ls"], "List monitors, with when each last ran and runs next."),
+    (["monitor", "show"], "Show a monitor's settings and its latest reports."),
+    (["monitor", "run"], "Check the monitor's latest window now"),
+    (["monitor", "report"], "List a monitor's reports, or show one"),
+    (["monitor", "pause"], "Stop a monitor's scheduled runs"),
+    (["monitor", "resume"], "Restart a paused monitor's scheduled runs."),
+    (["monitor", "rm"], "Delete a monitor and its reports."),
+    (["agent"], "Run due monitors on their schedules until Ctrl-C"),
     (["deploy", "rm"], "Remove a deployment"),
 ]
 

@@ -111,7 +111,7 @@ def test_html_to_a_place_it_cannot_go_fails_before_comparing(
 def test_a_failed_write_leaves_the_previous_report(
     tables: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mloop.cli import monitor
+    from mloop.cli import html_files
 
     train, same, _ = tables
     folder = train.parent / "reports"
@@ -122,7 +122,7 @@ def test_a_failed_write_leaves_the_previous_report(
     def disk_full(handle: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(monitor, "sync_file", disk_full)
+    monkeypatch.setattr(html_files, "sync_file", disk_full)
     code, _, err = invoke("monitor", "drift", str(train), str(same), "--html", str(target))
     assert code == 2 and "cannot write the HTML report" in err and "No space left" in err
     assert target.read_text() == "the previous report"

@@ -147,7 +147,14 @@ class MloopCommands(LazyGroup):
             "mloop.cli.deploy:app",
             "Deployments: what an endpoint serves, canaries, shadows, rollback.",
         ),
-        "monitor": ("mloop.cli.monitor:app", "Monitoring: drift of data and predictions."),
+        "monitor": (
+            "mloop.cli.monitor:app",
+            "Monitoring: drift of data and predictions; monitors that run on a schedule.",
+        ),
+        "agent": (
+            "mloop.cli.agent:agent_command",
+            "Run due monitors on their schedules until Ctrl-C (or SIGTERM).",
+        ),
     }
 
 

@@ -37,6 +37,7 @@ os.environ["MLOOP_HOME"] = str(HOME)
 os.environ["MLOOP_TRACKING_URI"] = f"sqlite:///{HOME}/mloop.db"
 os.environ["MLOOP_ARTIFACTS_URI"] = str(HOME / "artifacts")
 
+import closing_loop  # noqa: E402  (beside this file)
 import from_mlflow  # noqa: E402  (beside this file)
 import serving_demo  # noqa: E402  (beside this file)
 
@@ -199,6 +200,7 @@ def main() -> None:
     serving_demo.serve_models(mloop_cli)
     serving_demo.canary_taken_out(mloop_cli)
     monitoring(mloop_cli, work)
+    closing_loop.watch_live_traffic(mloop_cli, dict(os.environ))
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")

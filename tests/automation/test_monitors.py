@@ -50,7 +50,10 @@ def test_drift_fires_an_alert_to_a_webhook_and_it_resolves(
         credit.flushed()
         later = monitors.run_monitor("credit-drift")
         assert later.status == "ok", later.results["metrics"]
-        assert [a["state"] for a in hook.requests[-1][2]["alerts"]] == ["resolved"]
+        [resolved] = hook.requests[-1][2]["alerts"]
+        assert resolved["state"] == "resolved"
+        assert resolved["summary"].startswith("resolved: drift_share = ")
+        assert resolved["summary"].endswith("<= 0.3")
     reports = monitors.list_reports("credit-drift")
     assert [r.status for r in reports] == ["ok", "alerting"]
     assert monitors.get_monitor("credit-drift").next_run_time is not None
@@ -153,3 +156,47 @@ def test_names_are_unique_and_pausing_stops_the_schedule(credit: Credit) -> None
     monitors.delete_monitor("m")
     with pytest.raises(NotFound):
         monitors.get_monitor("m")
+
+
+def test_prediction_drift_and_estimated_performance(credit: Credit) -> None:
+    monitors.create_monitor(
+        "outputs",
+        "deployment:credit-api",
+        "credit@train",
+        checks=[
+            {"kind": "drift", "prediction": "default"},
+            {"kind": "estimated_performance", "target": "default"},
+            {"kind": "performance"},
+        ],
+        rules=["estimated_accuracy < 0.5", "prediction_drift > 0.1"],
+    )
+    window = applicants(400, seed=5)
+    ids = credit.send(window)
+    credit.label(ids, [window["default"].iloc[i : i + 10].tolist() for i in range(0, 400, 10)])
+    credit.flushed()
+    report = monitors.run_monitor("outputs")
+    assert report.status in ("ok", "alerting"), report.error
+    metrics = report.results["metrics"]
+    assert "prediction_drift" in metrics
+    low, high = metrics["estimated_accuracy_lower"], metrics["estimated_accuracy_upper"]
+    assert low <= metrics["estimated_accuracy"] <= high
+    # The estimate, made without labels, is near the accuracy the labels give.
+    assert abs(metrics["estimated_accuracy"] - metrics["accuracy"]) < 0.08
+    [version] = report.results["estimated_performance"]["versions"]
+    assert version == "credit/1"
+    digest = next(iter(monitors.get_monitor("outputs").state["cbpe"]))
+    assert len(digest) == 64  # one calibration per package, kept for the next runs
+
+
+def test_estimated_performance_needs_a_deployment(credit: Credit) -> None:
+    with pytest.raises(InvalidInput, match="performance checks need a deployment"):
+        monitors.create_monitor(
+            "x",
+            "dataset:credit",
+            "credit@train",
+            checks=[{"kind": "estimated_performance", "target": "default"}],
+        )
+    with pytest.raises(InvalidInput, match="needs 'target'"):
+        monitors.create_monitor(
+            "x", "deployment:credit-api", "credit@train", checks=[{"kind": "estimated_performance"}]
+        )

@@ -148,8 +148,9 @@ def _prediction_drift(
     answered = window.log[window.log["status"] == 200]
     if answered.empty:
         return {"note": "no answered requests"}, {}
-    predicted = join_labels(answered)["prediction"]
-    result = drift(reference, pd.DataFrame({target: predicted.to_numpy()}), [target]).columns[0]
+    # The outputs come back from JSON as Python values: numbers read as numbers again.
+    predicted = pd.Series(join_labels(answered)["prediction"].tolist()).infer_objects()
+    result = drift(reference, pd.DataFrame({target: predicted}), [target]).columns[0]
     metrics: Metrics = {}
     if result.statistic is not None:
         metrics["prediction_drift"] = result.statistic

@@ -329,20 +329,33 @@ def _alerts(
     tracker = RuleTracker.from_state(state["rules"]) if state.get("rules") else RuleTracker()
     book = AlertBook.from_state(state["alerts"]) if state.get("alerts") else AlertBook()
     before = book.state()
-    holding = rule_alerts(
-        rules,
-        tracker,
-        metrics,
-        champion_metrics(target, ctx),
-        {"monitor": monitor.name, "target": monitor.target},
-        at=end,
-    )
-    to_send = book.observe(holding, at=end)
+    champion = champion_metrics(target, ctx)
+    labels = {"monitor": monitor.name, "target": monitor.target}
+    holding = rule_alerts(rules, tracker, metrics, champion, labels, at=end)
+    by_name = {rule.name: rule for rule in rules}
+    to_send = [
+        _why_resolved(alert, by_name, metrics, champion) if not alert.firing else alert
+        for alert in book.observe(holding, at=end)
+    ]
     notes = _notify(monitor, to_send)
     state["rules"] = tracker.to_state()
     # A delivery that failed is tried again at the next run: the book forgets it was sent.
     state["alerts"] = before if any(not note["delivered"] for note in notes) else book.state()
     return to_send, holding, notes
+
+
+def _why_resolved(
+    alert: Alert,
+    rules: Mapping[str, AlertRule],
+    metrics: Mapping[str, float],
+    champion: Mapping[str, float],
+) -> Alert:
+    """A resolved alert says what the window shows now, not what it showed when it fired."""
+    rule = rules.get(alert.name)
+    if rule is None:  # the rule was taken out of the monitor
+        return dataclasses.replace(alert, summary=f"resolved: rule {alert.name} is gone")
+    now = rule.evaluate(metrics, champion=champion).message
+    return dataclasses.replace(alert, summary=f"resolved: {now}")
 
 
 def _notify(monitor: Monitor, alerts: Sequence[Alert]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -200,3 +201,21 @@ def test_estimated_performance_needs_a_deployment(credit: Credit) -> None:
         monitors.create_monitor(
             "x", "deployment:credit-api", "credit@train", checks=[{"kind": "estimated_performance"}]
         )
+
+
+def test_the_drift_command_reads_a_deployments_traffic(credit: Credit) -> None:
+    from tests.cli.conftest import invoke
+
+    code, _, err = invoke("monitor", "drift", "credit@train", "deployment:credit-api")
+    assert code == 2 and "answered no requests with table inputs in the last 1h" in err
+    credit.send(applicants(200, shift=25, seed=6))
+    credit.flushed()
+    code, out, err = invoke(
+        "monitor", "drift", "credit@train", "deployment:credit-api", "--window", "10m", "--json"
+    )
+    assert code == 0, err
+    assert "income" in json.loads(out)["columns"][0]["column"]
+    code, _, err = invoke(
+        "monitor", "drift", "credit@train", "deployment:credit-api", "--window", "soon"
+    )
+    assert code == 2 and "--window 'soon' is not an interval" in err

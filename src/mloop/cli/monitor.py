@@ -56,10 +56,30 @@ def _files(given: str) -> list[Path]:
     return files
 
 
-def _table(given: str, executor: str, address: str | None) -> Any:
-    """The rows of a file or dataset version, or their profile computed on Ray."""
+def _traffic(given: str, window: str) -> Any:
+    """The inputs a deployment answered in the last ``window``, one row per predicted row."""
+    from datetime import UTC, datetime
+
+    from mloop.automation.traffic import parse_target, read_window
+    from mloop.monitoring.schedule import parse_interval
+    from mloop.tracking import fluent
+
+    target = parse_target(given)
+    end = datetime.now(UTC)
+    found = read_window(
+        target, end - parse_interval(window, "--window"), end, fluent.current_client().context
+    )
+    if found.rows == 0:
+        raise InvalidInput(f"{given} answered no requests with table inputs in the last {window}")
+    return found.features
+
+
+def _table(given: str, executor: str, address: str | None, window: str = "1h") -> Any:
+    """The rows of a file, a dataset version or a deployment's traffic, or their profile on Ray."""
     from mloop.data.tabular import read_table
 
+    if given.startswith("deployment:"):
+        return _traffic(given, window)
     files = _files(given)
     if executor == "ray":
         from mloop.monitoring.ray_profiles import profile_on_ray
@@ -109,7 +129,11 @@ def drift(
     reference: str = typer.Argument(
         ..., help="The reference: a dataset version (credit@train) or a CSV/Parquet file."
     ),
-    current: str = typer.Argument(..., help="The table to judge, the same way."),
+    current: str = typer.Argument(
+        ...,
+        help="The table to judge: a dataset version, a file, or deployment:NAME (its traffic "
+        "of the last --window).",
+    ),
     columns: str | None = typer.Option(
         None, "--columns", help="Comma-separated columns to compare (default: all)."
     ),
@@ -129,6 +153,9 @@ def drift(
     html: str | None = typer.Option(
         None, "--html", help="Also write a self-contained HTML report to this file."
     ),
+    window: str = typer.Option(
+        "1h", "--window", help="With deployment:NAME: how far back its traffic is read."
+    ),
     executor: str = typer.Option(
         "local", "--executor", help="local, or ray: profile large tables block by block on Ray."
     ),
@@ -146,9 +173,14 @@ def drift(
         raise InvalidInput("--ray-address goes with --executor ray")
     use_store(ctx)
     chosen = None if columns is None else [c.strip() for c in columns.split(",") if c.strip()]
+    ref_table = _reference(reference, executor, ray_address)
+    cur_table = _table(current, executor, ray_address, window)
+    if chosen is None and current.startswith("deployment:"):
+        # A model's inputs lack the reference's label: compare the columns both have.
+        chosen = [name for name in list(ref_table.columns) if name in cur_table.columns]
     report = measure(
-        _reference(reference, executor, ray_address),
-        _table(current, executor, ray_address),
+        ref_table,
+        cur_table,
         chosen,
         method,
         threshold,

@@ -40,38 +40,16 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from mloop.errors import InvalidInput
+from mloop.monitoring.cbpe_estimates import ESTIMATED
+from mloop.monitoring.realised_performance import METRICS as PERFORMANCE_METRICS
 from mloop.monitoring.table_drift import METHODS
 
 KINDS: Mapping[str, frozenset[str]] = {
     "drift": frozenset({"columns", "method", "threshold", "share", "prediction"}),
     "quality": frozenset({"expected_rows", "missing_tolerance", "volume_tolerance"}),
     "performance": frozenset({"task", "positive"}),
-    "estimated_performance": frozenset({"target", "positive"}),
-}
-"""Each check kind and the options it takes."""
-
-PLAIN_METRICS: Mapping[str, frozenset[str]] = {
-    "drift": frozenset({"drift_share", "drifted_columns", "prediction_drift"}),
-    "quality": frozenset({"rows", "missing_columns", "new_columns", "failed_expectations"}),
-    "performance": frozenset(
-        {
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "roc_auc",
-            "log_loss",
-            "mae",
-            "rmse",
-            "mape",
-            "r2",
-            "labelled",
-        }
-    ),
     "estimated_performance": frozenset(
-        f"estimated_{metric}{bound}"
-        for metric in ("accuracy", "precision", "recall", "f1", "roc_auc")
-        for bound in ("", "_lower", "_upper")
+        f"estimated_{metric}{bound}" for metric in ESTIMATED for bound in ("", "_lower", "_upper")
     ),
 }
 """The metrics without a column each check kind gives."""

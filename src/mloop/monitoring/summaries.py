@@ -41,8 +41,25 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
+class _Counted:
+    """What both kinds of summary count: values present, and all of them."""
+
+    counts: IntArray
+    missing: int
+
+    @property
+    def count(self) -> int:
+        """The number of values that were not missing."""
+        return int(self.counts.sum())
+
+    @property
+    def total(self) -> int:
+        """All values, missing ones included."""
+        return self.count + self.missing
+
+
 @dataclass(frozen=True, eq=False)
-class NumericSummary:
+class NumericSummary(_Counted):
     """The distinct finite values of a sample of numbers, sorted, with their counts.
 
     Attributes:
@@ -57,16 +74,6 @@ class NumericSummary:
     counts: IntArray
     missing: int = 0
     integer: bool = False
-
-    @property
-    def count(self) -> int:
-        """The number of values that were not missing."""
-        return int(self.counts.sum())
-
-    @property
-    def total(self) -> int:
-        """All values, missing ones included."""
-        return self.count + self.missing
 
     @property
     def distinct(self) -> int:
@@ -144,7 +151,7 @@ class NumericSummary:
 
 
 @dataclass(frozen=True, eq=False)
-class CategoricalSummary:
+class CategoricalSummary(_Counted):
     """The categories of a sample and how often each occurs.
 
     Attributes:
@@ -156,16 +163,6 @@ class CategoricalSummary:
     categories: tuple[Hashable, ...]
     counts: IntArray
     missing: int = 0
-
-    @property
-    def count(self) -> int:
-        """The number of values that were not missing."""
-        return int(self.counts.sum())
-
-    @property
-    def total(self) -> int:
-        """All values, missing ones included."""
-        return self.count + self.missing
 
     @property
     def distinct(self) -> int:

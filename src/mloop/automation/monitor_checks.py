@@ -48,6 +48,14 @@ KINDS: Mapping[str, frozenset[str]] = {
     "drift": frozenset({"columns", "method", "threshold", "share", "prediction"}),
     "quality": frozenset({"expected_rows", "missing_tolerance", "volume_tolerance"}),
     "performance": frozenset({"task", "positive"}),
+    "estimated_performance": frozenset({"target", "positive"}),
+}
+"""Each check kind and the options it takes."""
+
+PLAIN_METRICS: Mapping[str, frozenset[str]] = {
+    "drift": frozenset({"drift_share", "drifted_columns", "prediction_drift"}),
+    "quality": frozenset({"rows", "missing_columns", "new_columns", "failed_expectations"}),
+    "performance": frozenset({*PERFORMANCE_METRICS, "labelled"}),
     "estimated_performance": frozenset(
         f"estimated_{metric}{bound}" for metric in ESTIMATED for bound in ("", "_lower", "_upper")
     ),

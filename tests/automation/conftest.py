@@ -11,7 +11,7 @@ import pytest
 import mloop
 from tests.models.conftest import credit_frame, fit_classifier, log_and_register
 
-PIPELINE = '''
+PIPELINE = """
 import mloop
 from sklearn.linear_model import LogisticRegression
 
@@ -30,7 +30,7 @@ def fit(data: str, c: float) -> str:
 @mloop.pipeline
 def train(data: str = "credit@latest", c: float = 1.0) -> None:
     fit(data, c)
-'''
+"""
 
 
 def spec(folder: Path, **changes: Any) -> dict[str, Any]:

@@ -169,7 +169,9 @@ def split_metric(name: str) -> tuple[str, str | None]:
     return found.group(1), column
 
 
-def known_metric(name: str, checks: Sequence[Mapping[str, Any]], columns: Sequence[Hashable]) -> bool:
+def known_metric(
+    name: str, checks: Sequence[Mapping[str, Any]], columns: Sequence[Hashable]
+) -> bool:
     """Whether some check of ``checks`` gives the metric ``name`` (``champion.X`` always may)."""
     if name.startswith("champion.") or name in ALWAYS:
         return True

@@ -31,9 +31,7 @@ _SEVERITY = {
 }
 
 
-def notice(
-    policy: str, run_id: str, event: str, summary: str, labels: Mapping[str, str]
-) -> Alert:
+def notice(policy: str, run_id: str, event: str, summary: str, labels: Mapping[str, str]) -> Alert:
     """The alert that tells of ``event`` in run ``run_id`` of ``policy``."""
     return Alert(
         f"policy-run-{event}",

@@ -82,7 +82,5 @@ def registered_version(
 ) -> ModelVersion | None:
     """The newest version of ``model`` registered from one of the runs ``ids``, if any."""
     wanted = set(ids)
-    found = [
-        v for v in backend(context).stores.models.list_versions(model) if v.run_id in wanted
-    ]
+    found = [v for v in backend(context).stores.models.list_versions(model) if v.run_id in wanted]
     return max(found, key=lambda v: v.version) if found else None

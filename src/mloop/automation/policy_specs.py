@@ -193,16 +193,17 @@ def _text(value: Any, where: str) -> str:
 
 
 def _trigger(value: Any, where: str) -> dict[str, Any]:
-    trigger = _mapping(value, f'{where}: "trigger"', "{on: dataset, name: credit}")
+    raw: Mapping[Any, Any] = _mapping(value, f'{where}: "trigger"', "{on: dataset, name: credit}")
     # YAML 1.1 reads a bare `on` key as True.
-    on = trigger.get("on", trigger.get(True))  # type: ignore[call-overload]
+    trigger = {"on" if k is True else str(k): v for k, v in raw.items()}
+    on = trigger.get("on")
     if on not in _TRIGGERS:
         raise InvalidInput(
             f'{where}: trigger "on" is {on!r}; use alert (monitor: M, rule: R), '
             "dataset (name: D) or schedule (cron: '0 3 * * 1')"
         )
     needed, optional = _TRIGGERS[on]
-    given = {str(k) if k is not True else "on": v for k, v in trigger.items()}
+    given = trigger
     _known(given, ("on", *needed, *optional), f'{where}: trigger "on: {on}"')
     checked: dict[str, Any] = {"on": on}
     for key in (*needed, *optional):

@@ -12,12 +12,14 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from mloop.automation.policies import latest_dataset_version
 from mloop.automation.policy_pipeline import registered_version, run_ids, run_policy_pipeline
 from mloop.automation.policy_specs import bind_dataset
-from mloop.automation.policies import latest_dataset_version
 from mloop.context.context import Context
+from mloop.data.refs import parse_ref
 from mloop.entities import Policy, PolicyRun
 from mloop.errors import InvalidInput, PipelineFailed
+from mloop.models.backend import backend
 from mloop.models.gates import gate
 from mloop.models.governance import decisions, missing_requirements, protections, standing
 from mloop.models.uris import parse_version_ref
@@ -45,7 +47,8 @@ def step_record(chain: list[Mapping[str, Any]], name: str) -> Mapping[str, Any]:
     """
     for record in reversed(chain):
         if record.get("step") == name:
-            return record
+            found: Mapping[str, Any] = record
+            return found
     raise InvalidInput(f"the run's chain has no {name!r} step; it was recorded out of order")
 
 
@@ -53,11 +56,19 @@ def trigger(policy: Policy, event: Mapping[str, Any], at: int, context: Context 
     """Record the event, with the dataset version ``${dataset}`` binds (if the spec has one).
 
     Raises:
-        InvalidInput: the spec names a dataset that has no version yet.
+        InvalidInput: the spec names a dataset that has no version yet, or a bad reference.
+        NotFound: the event names a dataset version that does not exist.
     """
     record: dict[str, Any] = {"on": policy.trigger["on"], **event, "step": "trigger", "time": at}
+    if not event:
+        record["manual"] = True
     name = policy.spec.get("dataset")
-    if "dataset" not in record and name is not None:
+    if "dataset" in record:
+        # A moving reference (credit@latest) is pinned: the chain says which version it was.
+        stores = backend(context).stores
+        found = stores.datasets.get_version(parse_ref(record["dataset"]), with_files=False)
+        record["dataset"] = found.ref
+    elif name is not None:
         latest = latest_dataset_version(name, context)
         if latest == 0:
             raise InvalidInput(
@@ -150,7 +161,9 @@ def gate_step(run: PolicyRun, policy: Policy, at: int, context: Context | None) 
     }
     if result.passed:
         return Outcome(record)
-    failed = [f"{r['rule']} ({r.get('note') or r.get('value')})" for r in result.rules if not r["passed"]]
+    failed = [
+        f"{r['rule']} ({r.get('note') or r.get('value')})" for r in result.rules if not r["passed"]
+    ]
     return Outcome(record, "failed", "the gate failed: " + "; ".join(failed))
 
 

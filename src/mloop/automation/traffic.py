@@ -123,7 +123,9 @@ def inputs_table(inputs: pd.Series[Any]) -> tuple[pd.DataFrame, list[int]]:
     for position, item in enumerate(inputs):
         if not isinstance(item, Mapping) or not item:
             continue
-        values = {str(key): value if isinstance(value, list) else [value] for key, value in item.items()}
+        values = {
+            str(key): value if isinstance(value, list) else [value] for key, value in item.items()
+        }
         size = len(next(iter(values.values())))
         for key in values.keys() - columns.keys():
             columns[key] = [None] * rows

@@ -148,6 +148,10 @@ class MloopCommands(LazyGroup):
             "Deployments: what an endpoint serves, canaries, shadows, rollback.",
         ),
         "monitor": ("mloop.cli.monitor:app", "Monitoring: drift of data and predictions."),
+        "policy": (
+            "mloop.cli.policy:app",
+            "Policies: retrain, gate and deploy on alerts, new data or a schedule.",
+        ),
     }
 
 

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 import mloop
+import mloop.serving
 from tests.models.conftest import credit_frame, fit_classifier, log_and_register
 
 PIPELINE = """
 import mloop
+import mloop.serving
 from sklearn.linear_model import LogisticRegression
 
 

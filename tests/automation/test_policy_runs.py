@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import mloop
+import mloop.serving
 from mloop.automation import policies, policy_runs
 from mloop.entities import PolicyRun
 from mloop.errors import Conflict, InvalidInput, NotFound

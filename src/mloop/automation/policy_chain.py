@@ -1,7 +1,7 @@
 """A policy run's chain told in words, one line a step: why a model is serving.
 
 Example:
-    >>> describe_step({"step": "model-version", "ref": "credit/4", "run_id": "ab12"})
+    >>> describe_step({"step": "model-version", "version": 4, "ref": "credit/4", "run_id": "ab12"})
     'model version credit/4 (registered by run ab12)'
     >>> describe_step({"step": "canary", "deployment": "credit-api", "canary": "credit/4",
     ...                "percent": 10, "revision": 7})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mloop.automation import policies
+from mloop.automation import policies, policy_runs
 from mloop.errors import AlreadyExists, InvalidInput, NotFound
 from tests.automation.conftest import add_table, spec
 from tests.models.conftest import credit_frame
@@ -95,3 +95,13 @@ def test_a_dataset_policy_on_a_dataset_not_made_yet(world: Path) -> None:
     assert made.state == {"last_version": 0}
     add_table(credit_frame(100, seed=9), world, "fresh")
     assert [f.event["dataset"] for f in policies.due_policies()] == ["fresh@1"]
+
+
+def test_a_policy_with_an_open_run_waits_before_firing_again(world: Path) -> None:
+    policies.create_policy(spec(world))
+    add_table(credit_frame(100, seed=7), world, "credit")
+    [fired] = policies.due_policies()
+    policy_runs.start_run(fired.policy.name, fired.event)
+    add_table(credit_frame(100, seed=8), world, "credit")
+    assert policies.due_policies() == []  # its run is open: credit@3 is kept for later
+    assert policies.get_policy("retrain-credit").state == {"last_version": 2}

@@ -219,6 +219,9 @@ def test_starting_a_run_checks_first(world: Path) -> None:
         policy_runs.start_run("retrain-credit", ["credit@1"])  # type: ignore[arg-type]
     with pytest.raises(NotFound):
         policy_runs.start_run("retrain-credit", {"dataset": "credit@9"})
+    with pytest.raises(InvalidInput, match="holds a secret written out"):
+        policy_runs.start_run("retrain-credit", {"url": "https://bob:pw@example.org/x"})
+    assert policy_runs.list_runs("retrain-credit") == []
     policies.pause_policy("retrain-credit")
     with pytest.raises(Conflict, match="is paused"):
         policy_runs.start_run("retrain-credit", {})
@@ -236,3 +239,14 @@ def test_a_run_advanced_elsewhere_is_not_advanced_twice(world: Path) -> None:
     with pytest.raises(Conflict, match="is being advanced by another-host:1"):
         policy_runs.advance(run.run_id)
     assert policy_runs.get_run(run.run_id).chain == run.chain
+
+
+def test_the_spec_may_set_the_deployments_canary_analysis(world: Path) -> None:
+    deploy = {"deployment": "credit-api", "canary_percent": 20, "analysis": {"steps": [20, 60]}}
+    run = policy_runs.advance(_started(world, deploy=deploy).run_id)
+    served = mloop.serving.get_deployment("credit-api")
+    assert served.policy is not None and served.policy["steps"] == [20, 60]
+    assert (served.canary, served.canary_percent) == ("credit/2", 20)
+    assert run.chain[-1]["analysis"] is True and run.chain[-1]["revision"] == 3
+    history = mloop.serving.deployment_history("credit-api")
+    assert [c.reason for c in history[1:]] == [f"policy retrain-credit run {run.run_id}"] * 2

@@ -35,7 +35,7 @@ from croniter import croniter
 
 from mloop.automation.policy_specs import load_spec
 from mloop.context.context import Context
-from mloop.entities import Policy
+from mloop.entities import POLICY_RUN_FINISHED, Policy
 from mloop.errors import InvalidInput, NotFound
 from mloop.models.backend import backend
 from mloop.store.database import now_millis
@@ -134,6 +134,8 @@ def due_policies(now: int | None = None, *, context: Context | None = None) -> l
     when the dataset has a version newer than the last one it saw. Each
     policy returned has its state moved on (the next cron time after
     ``now``, the version seen), so a second call does not return it again.
+    A policy with a run still open is left for later (its state unmoved), so
+    what it would fire for is not lost while it cannot start another run.
 
     Example:
         >>> due_policies(0)
@@ -143,7 +145,7 @@ def due_policies(now: int | None = None, *, context: Context | None = None) -> l
     stores = backend(context).stores
     fired = []
     for policy in list_policies(context=context):
-        if policy.paused:
+        if policy.paused or _has_open_run(policy.name, context):
             continue
         found = _due(policy, at, context)
         if found is not None:
@@ -160,6 +162,11 @@ def latest_dataset_version(name: str, context: Context | None) -> int:
     except NotFound:
         return 0
     return max((v.version for v in found), default=0)
+
+
+def _has_open_run(name: str, context: Context | None) -> bool:
+    latest = backend(context).stores.policies.list_runs(name, limit=1)
+    return bool(latest) and latest[0].status not in POLICY_RUN_FINISHED
 
 
 def _due(

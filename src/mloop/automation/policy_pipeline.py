@@ -27,8 +27,8 @@ def load_pipeline(file: str, function: str) -> Pipeline:
     """The ``@mloop.pipeline`` function ``function`` of the Python file ``file``.
 
     The file's folder is put on ``sys.path`` (worker processes import steps by
-    module name); a module of the same name loaded from another file is
-    replaced.
+    module name). The file is imported afresh each time, so a process that
+    runs policies for long (the agent) runs the file as it is now.
 
     Raises:
         InvalidInput: no such file, a file that cannot be imported, or no such pipeline in it.
@@ -45,9 +45,7 @@ def load_pipeline(file: str, function: str) -> Pipeline:
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    loaded = sys.modules.get(path.stem)
-    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != path:
-        del sys.modules[path.stem]
+    sys.modules.pop(path.stem, None)
     try:
         module = importlib.import_module(path.stem)
     except Exception as err:  # the user's file: any error in it is theirs to fix

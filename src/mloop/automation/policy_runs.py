@@ -44,6 +44,7 @@ from mloop.models.backend import backend
 from mloop.monitoring.schedule import parse_interval
 from mloop.serving.deployments import deployment_history
 from mloop.store.database import now_millis
+from mloop.store.loop_checks import step_json
 from mloop.store.protocols.policies import PolicyStore
 
 log = logging.getLogger(__name__)
@@ -72,10 +73,10 @@ def start_run(
     schedule; ``{}`` for a run started by hand.
 
     Raises:
-        NotFound: no such policy.
+        NotFound: no such policy, or no such dataset version.
         Conflict: the policy is paused, or has a run still open.
-        InvalidInput: an event that is not a JSON mapping, or a dataset the spec
-            binds that has no version.
+        InvalidInput: an event that is not a JSON mapping or holds a secret, or
+            a dataset the spec binds that has no version.
     """
     given = {} if event is None else event
     if not isinstance(given, Mapping):
@@ -91,7 +92,8 @@ def start_run(
             f"advance it (mloop policy advance {running[0].run_id}) before starting another"
         )
     at = now_millis()
-    first = steps.trigger(policy, given, at, context)  # checked before the run is stored
+    first = steps.trigger(policy, given, at, context)
+    step_json(first.record)  # a bad event is refused before the run is stored
     run = store.start_run(name, given, now=at)
     return store.append_step(run.run_id, first.record)
 

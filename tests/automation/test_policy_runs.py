@@ -188,14 +188,11 @@ def test_a_pipeline_that_registers_nothing_fails_clearly(world: Path) -> None:
 
 
 def test_a_failing_pipeline_fails_the_run_with_its_run_id(world: Path) -> None:
-    (world / "train.py").write_text(
-        (world / "train.py")
-        .read_text()
-        .replace("frame = ", "raise RuntimeError('no data')\n    frame = ")
-    )
+    failing = "raise RuntimeError('no data at https://bob:pw@db.example.org/x')\n    frame = "
+    (world / "train.py").write_text((world / "train.py").read_text().replace("frame = ", failing))
     run = policy_runs.advance(_started(world).run_id)
     assert run.status == "failed" and run.chain[-1]["status"] == "FAILED"
-    assert run.error is not None and "no data" in run.error
+    assert run.error is not None and "no data at https://bob:***@db.example.org/x" in run.error
     assert mloop.get_run(run.chain[-1]["run_id"]).info.status.value == "FAILED"
 
 

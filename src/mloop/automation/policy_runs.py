@@ -40,6 +40,7 @@ from mloop.automation.policy_notices import notice, send_notices
 from mloop.context.context import Context
 from mloop.entities import Policy, PolicyRun
 from mloop.errors import Conflict, InvalidInput, MloopError
+from mloop.masking import mask_text
 from mloop.models.backend import backend
 from mloop.monitoring.schedule import parse_interval
 from mloop.serving.deployments import deployment_history
@@ -166,7 +167,8 @@ def _advance(
         except Exception as err:  # any failure of a step ends the run, recorded and told
             if not isinstance(err, MloopError):
                 log.exception("policy run %s: step %s failed", run.run_id, name)
-            error = f"{name}: {type(err).__name__}: {err}"
+            # Masked: an error may quote a URL with its credentials, which a chain never keeps.
+            error = mask_text(f"{name}: {type(err).__name__}: {err}")
             outcome = steps.Outcome({"step": name, "error": error, "time": at}, "failed", error)
         if outcome.status is None:
             run = store.append_step(run.run_id, outcome.record)
@@ -188,12 +190,17 @@ def _stop(store: PolicyStore, run: PolicyRun, policy: Policy, outcome: steps.Out
         "succeeded": f"run {run.run_id} promoted its model",
         "rolled-back": f"run {run.run_id} was rolled back: {outcome.error}",
     }.get(status, f"run {run.run_id} is {status}: {outcome.error}")
-    notified = send_notices(
-        policy.spec.get("notify", []),
-        notice(policy.name, run.run_id, status, summary, _labels(run, policy)),
-    )
+    notified = [
+        mask_text(line)
+        for line in send_notices(
+            policy.spec.get("notify", []),
+            notice(policy.name, run.run_id, status, summary, _labels(run, policy)),
+        )
+    ]
     record = {**outcome.record, "notified": notified} if notified else outcome.record
-    error = outcome.error if status in ("failed", "rolled-back", "cancelled") else None
+    error = None
+    if outcome.error is not None and status in ("failed", "rolled-back", "cancelled"):
+        error = mask_text(outcome.error)
     return store.set_run_status(run.run_id, status, error=error, step=record)
 
 

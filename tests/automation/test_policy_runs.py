@@ -247,3 +247,28 @@ def test_the_spec_may_set_the_deployments_canary_analysis(world: Path) -> None:
     assert run.chain[-1]["analysis"] is True and run.chain[-1]["revision"] == 3
     history = mloop.serving.deployment_history("credit-api")
     assert [c.reason for c in history[1:]] == [f"policy retrain-credit run {run.run_id}"] * 2
+
+
+def test_an_alert_starts_a_run_on_the_latest_version_of_the_spec_dataset(world: Path) -> None:
+    trigger = {"on": "alert", "monitor": "credit-drift", "rule": "psi"}
+    policies.create_policy(spec(world, trigger=trigger, dataset="credit"))
+    [policy] = policies.policies_for_alert("credit-drift", "psi")
+    event = {
+        "monitor": "credit-drift",
+        "rule": "psi",
+        "fingerprint": "a23f",
+        "values": {"psi": 0.4},
+    }
+    run = policy_runs.start_run(policy.name, event)
+    first = run.chain[0]
+    assert (first["on"], first["fingerprint"], first["values"]) == ("alert", "a23f", {"psi": 0.4})
+    assert first["dataset"] == "credit@1" and run.trigger_event == event
+    assert policy_runs.advance(run.run_id).chain[1]["params"] == {"data": "credit@1"}
+
+
+def test_a_spec_dataset_without_versions_is_refused_at_start(world: Path) -> None:
+    trigger = {"on": "schedule", "cron": "@daily"}
+    policies.create_policy(spec(world, trigger=trigger, dataset="not-yet"))
+    with pytest.raises(InvalidInput, match="binds dataset 'not-yet', which has no version yet"):
+        policy_runs.start_run("retrain-credit", {"time": 0})
+    assert policy_runs.list_runs("retrain-credit") == []

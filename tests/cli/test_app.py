@@ -95,6 +95,15 @@ HELP_TARGETS = [
     (["monitor", "rm"], "Delete a monitor and its reports."),
     (["agent"], "Run due monitors on their schedules until Ctrl-C"),
     (["deploy", "rm"], "Remove a deployment"),
+    (["policy"], "Policies: retrain, gate and deploy on alerts, new data or a schedule."),
+    (["policy", "create"], "Check a policy's YAML spec whole and store it."),
+    (["policy", "ls"], "List policies by name"),
+    (["policy", "show"], "Show a policy (its settings and recent runs) or a run"),
+    (["policy", "run"], "Start a run of a policy now"),
+    (["policy", "advance"], "Carry a run on from its last step"),
+    (["policy", "pause"], "Stop a policy from firing"),
+    (["policy", "resume"], "Let a paused policy fire again."),
+    (["policy", "rm"], "Remove a policy and its runs' records"),
 ]
 
 

@@ -221,7 +221,7 @@ def next_run(schedule: str, after: datetime) -> datetime:
     plan = parse_schedule(schedule)
     if plan.interval is not None:
         return after + plan.interval
-    from croniter import croniter  # type: ignore[import-untyped]
+    from croniter import croniter
 
     found: datetime = croniter(plan.cron, after.astimezone(UTC)).get_next(datetime)
     return found.astimezone(UTC)

@@ -155,6 +155,10 @@ class MloopCommands(LazyGroup):
             "mloop.cli.agent:agent_command",
             "Run due monitors on their schedules until Ctrl-C (or SIGTERM).",
         ),
+        "policy": (
+            "mloop.cli.policy:app",
+            "Policies: retrain, gate and deploy on alerts, new data or a schedule.",
+        ),
     }
 
 

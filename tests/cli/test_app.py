@@ -93,7 +93,7 @@ HELP_TARGETS = [
     (["monitor", "pause"], "Stop a monitor's scheduled runs"),
     (["monitor", "resume"], "Restart a paused monitor's scheduled runs."),
     (["monitor", "rm"], "Delete a monitor and its reports."),
-    (["agent"], "Run due monitors on their schedules until Ctrl-C"),
+    (["agent"], "Run due monitors and policies on their schedules until Ctrl-C"),
     (["deploy", "rm"], "Remove a deployment"),
     (["policy"], "Policies: retrain, gate and deploy on alerts, new data or a schedule."),
     (["policy", "create"], "Check a policy's YAML spec whole and store it."),

@@ -1,4 +1,10 @@
-"""The agent: runs every due monitor on its schedule, one agent per job at a time.
+"""The agent: runs due monitors and carries the continuous-training loop on, one agent per job.
+
+Each pass (:meth:`Agent.run_once`) runs the monitors that are due; starts
+the runs of the policies their alerts trigger, and of the policies whose
+schedule or dataset fires; then advances every open policy run as far as it
+can go (a pipeline run, a gate, waiting for approvals, a canary watched
+until it is promoted or rolled back).
 
 Any number of agents may run against one store (on one machine or many):
 before it runs a monitor, an agent takes the monitor's lease
@@ -12,6 +18,8 @@ Example:
     >>> agent = Agent(holder="doc-agent")
     >>> agent.run_once()  # no monitors yet
     []
+    >>> agent.last_runs  # nor policies
+    []
 """
 
 from __future__ import annotations
@@ -24,10 +32,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from mloop.automation import policies, policy_runs
 from mloop.automation.monitors import due, run_monitor
 from mloop.context.context import Context
-from mloop.entities import MonitorReport
-from mloop.errors import InvalidInput, MloopError
+from mloop.entities import MonitorReport, PolicyRun
+from mloop.errors import Conflict, InvalidInput, MloopError
 from mloop.tracking import fluent
 
 log = logging.getLogger(__name__)
@@ -49,6 +58,7 @@ class Agent:
         holder: this agent's name in the leases (default: host, pid, random).
         lease_seconds: how long a lease lasts unless renewed.
         on_report: called with each report a run stores (for printing).
+        on_run: called with each policy run the agent starts or moves on.
     """
 
     def __init__(
@@ -58,6 +68,7 @@ class Agent:
         holder: str | None = None,
         lease_seconds: float = LEASE_SECONDS,
         on_report: Callable[[MonitorReport], None] | None = None,
+        on_run: Callable[[PolicyRun], None] | None = None,
     ) -> None:
         if not lease_seconds > 0:
             raise InvalidInput(f"lease_seconds must be positive, got {lease_seconds!r}")
@@ -65,19 +76,83 @@ class Agent:
         self.holder = holder or default_holder()
         self.lease_ms = int(lease_seconds * 1000)
         self.on_report = on_report
+        self.on_run = on_run
+        self.last_runs: list[PolicyRun] = []
 
     def run_once(self, now: datetime | None = None) -> list[MonitorReport]:
-        """Run every monitor due at ``now`` whose lease this agent gets; return their reports."""
+        """One pass: due monitors, the policy runs they and the schedules start, open runs.
+
+        Returns the monitors' reports; the policy runs started or moved on are
+        in :attr:`last_runs`.
+        """
         moment = (now or datetime.now(UTC)).astimezone(UTC)
         monitors = self.context.stores.monitors
         reports = []
+        self.last_runs = []
         for monitor in monitors.due_monitors(int(moment.timestamp() * 1000)):
             report = self._run(monitor.name, moment)
             if report is not None:
                 reports.append(report)
                 if self.on_report is not None:
                     self.on_report(report)
+                self._start_for_alerts(report)
+        self._start_due(moment)
+        self._advance_open()
         return reports
+
+    def _started(self, name: str, event: dict[str, object]) -> None:
+        try:
+            run = policy_runs.start_run(name, event, context=self.context)
+        except MloopError as err:  # paused meanwhile, a run still open
+            log.info("policy %s: not started: %s", name, err)
+            return
+        self._tell(run)
+
+    def _tell(self, run: PolicyRun) -> None:
+        self.last_runs.append(run)
+        if self.on_run is not None:
+            self.on_run(run)
+
+    def _start_for_alerts(self, report: MonitorReport) -> None:
+        for alert in report.alerts:
+            if alert.get("state") != "firing":
+                continue
+            event = {
+                "monitor": report.monitor,
+                "rule": alert.get("name"),
+                "fingerprint": alert.get("fingerprint"),
+                "values": alert.get("values", {}),
+            }
+            for policy in policies.policies_for_alert(
+                report.monitor, alert.get("name"), context=self.context
+            ):
+                self._started(policy.name, event)
+
+    def _start_due(self, moment: datetime) -> None:
+        # One agent at a time looks at what fires: looking moves each policy's state on.
+        job, leases = "policies:due", self.context.stores.leases
+        if not leases.acquire(job, self.holder, self.lease_ms):
+            return
+        try:
+            for firing in policies.due_policies(
+                int(moment.timestamp() * 1000), context=self.context
+            ):
+                self._started(firing.policy.name, firing.event)
+        finally:
+            leases.release(job, self.holder)
+
+    def _advance_open(self) -> None:
+        for run in policy_runs.open_runs(context=self.context):
+            before = (run.status, len(run.chain))
+            try:
+                moved = policy_runs.advance(run.run_id, context=self.context)
+            except Conflict:
+                continue  # another agent is advancing it
+            except MloopError as err:
+                log.warning("policy run %s: %s", run.run_id, err)
+                continue
+            if (moved.status, len(moved.chain)) != before:
+                self._tell(moved)
 
     def _run(self, name: str, moment: datetime) -> MonitorReport | None:
         job, leases = f"monitor:{name}", self.context.stores.leases

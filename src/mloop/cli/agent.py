@@ -1,4 +1,4 @@
-"""``mloop agent``: run due monitors on their schedules, until Ctrl-C or SIGTERM.
+"""``mloop agent``: run due monitors and policies on their schedules, until Ctrl-C or SIGTERM.
 
 Example:
     $ mloop agent                 # every 10 s, run the monitors that are due
@@ -31,6 +31,23 @@ def _said(report: Any) -> None:
     )
 
 
+class _RunLines:
+    """Prints each step of a policy run once, as the agent starts and moves runs on."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, int] = {}
+
+    def __call__(self, run: Any) -> None:
+        from mloop.automation.policy_chain import describe_step
+
+        start = self.shown.get(run.run_id, 0)
+        for record in run.chain[start:]:
+            say(f"policy {run.policy} run {run.run_id[:8]}: {describe_step(record)}")
+        self.shown[run.run_id] = len(run.chain)
+        if run.finished:
+            say(f"policy {run.policy} run {run.run_id[:8]}: {run.status}")
+
+
 @handle_errors
 def agent_command(
     ctx: typer.Context,
@@ -43,18 +60,20 @@ def agent_command(
         "takes over a job whose agent died after this long).",
     ),
 ) -> None:
-    """Run due monitors on their schedules until Ctrl-C (or SIGTERM).
+    """Run due monitors and policies on their schedules until Ctrl-C (or SIGTERM).
 
-    Any number of agents can run against one store: each monitor run is
-    taken by one of them (a lease in the store). A run in progress finishes
-    before the agent stops.
+    Each pass runs the monitors that are due, starts the policy runs their
+    alerts (or a schedule, or a new dataset version) trigger, and moves every
+    open policy run on. Any number of agents can run against one store: each
+    job is taken by one of them (a lease in the store). A job in progress
+    finishes before the agent stops.
     """
     from mloop.automation.agent import Agent
 
     if not tick > 0:
         raise InvalidInput(f"--tick must be positive, got {tick}")
     use_store(ctx)
-    agent = Agent(lease_seconds=lease, on_report=_said)
+    agent = Agent(lease_seconds=lease, on_report=_said, on_run=_RunLines())
     if once:
         agent.run_once()
         return
@@ -65,7 +84,7 @@ def agent_command(
         stop.set()
 
     kept = {sig: signal.signal(sig, stopping) for sig in _STOPS}
-    say(f"agent {agent.holder}: running due monitors every {tick:g} s (Ctrl-C stops)")
+    say(f"agent {agent.holder}: running due monitors and policies every {tick:g} s (Ctrl-C stops)")
     try:
         agent.serve(stop, tick)
     finally:

@@ -153,7 +153,7 @@ class MloopCommands(LazyGroup):
         ),
         "agent": (
             "mloop.cli.agent:agent_command",
-            "Run due monitors on their schedules until Ctrl-C (or SIGTERM).",
+            "Run due monitors and policies on their schedules until Ctrl-C (or SIGTERM).",
         ),
         "policy": (
             "mloop.cli.policy:app",

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import statistics
 import sys
@@ -300,18 +299,6 @@ def _agreement(runs: dict[str, dict[str, Any]]) -> list[str]:
     compare(
         "mloop-auto", "evidently-default", "statistic", CATEGORICAL, "Jensen-Shannon, 6 categorical"
     )
-    if "mloop-auto" in cols and "evidently-default" in cols:
-        # mloop's Jensen-Shannon distance is in base 2, Evidently's in base e (SciPy's
-        # default): the same divergence, scaled by sqrt(ln 2).
-        mine, theirs = cols["mloop-auto"], cols["evidently-default"]
-        diff = max(
-            abs(mine[n]["statistic"] * math.sqrt(math.log(2)) - theirs[n]["statistic"])
-            for n in CATEGORICAL
-        )
-        lines.append(
-            f"  Jensen-Shannon, mloop's (base 2) x sqrt(ln 2) vs Evidently's (base e): "
-            f"max |diff| {diff:.3g}"
-        )
     return lines
 
 

@@ -1,10 +1,14 @@
-"""The demo's closing of the loop: a live deployment watched by a monitor, run by the agent.
+"""The demo's closing of the loop, unattended: watch, alert, retrain, gate, canary, promote.
 
-``make demo`` calls :func:`watch_live_traffic` from ``quickstart.py`` once the
-deployment ``credit-api`` serves ``credit@champion``: the demo serves it,
-starts a webhook receiver and ``mloop agent``, sends applicants like the
-training data, then applicants whose incomes moved, and shows the alert the
-monitor sends and then resolves.
+``make demo`` calls :func:`close_the_loop` from ``quickstart.py`` once the
+deployment ``credit-api`` serves ``credit@champion``. The demo serves it,
+starts a webhook receiver and ``mloop agent``, and sends applicants. A
+monitor watches the traffic; when the applicants' incomes move, it alerts,
+and a policy retrains on the newly versioned data, gates the candidate,
+waits for a reviewer's approval, canaries it and promotes it. Then a
+second policy's candidate, which leaks a column known only after a loan
+ends, shines in its gate, fails on live requests, and the canary analysis
+rolls it back. Nothing but the reviewer's approval is done by hand.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from serving_demo import _call, _free_port, _stop, _wait_ready
+from serving_demo import _call, _Callers, _free_port, _stop, _wait_ready
 
 
 class Receiver:
@@ -87,56 +92,147 @@ class Agent:
 
 def _send(url: str, rows: list[dict[str, float]], batch: int = 20) -> None:
     for start in range(0, len(rows), batch):
-        status, _, text = _call(
-            f"{url}/invocations", {"dataframe_records": rows[start : start + batch]}
-        )
+        body = {"dataframe_records": rows[start : start + batch]}
+        status, _, text = _call(f"{url}/invocations", body)
         if status != 200:
             raise RuntimeError(f"the deployment answered {status}: {text}")
 
 
-def watch_live_traffic(mloop_cli: str, env: dict[str, str]) -> None:
-    """Section 23: a monitor on the live deployment, run by the agent, alerts through a webhook."""
+def _cli(mloop_cli: str, *args: str, env: dict[str, str], user: str | None = None) -> None:
+    who = f"MLOOP_USER={user} " if user else ""
+    print(f"   $ {who}mloop {' '.join(args)}")
+    subprocess.run(
+        [mloop_cli, *args], check=True, env={**env, **({"MLOOP_USER": user} if user else {})}
+    )
+
+
+def _wait_run(name: str, done: tuple[str, ...], timeout: float = 90) -> Any:
+    """The newest run of policy ``name`` once its status is one of ``done``."""
+    from mloop.automation import policy_runs
+
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = policy_runs.list_runs(name, limit=1)
+        if runs and runs[0].status in done:
+            return runs[0]
+        if time.monotonic() > deadline:
+            status = runs[0].status if runs else "no run"
+            raise RuntimeError(f"policy {name}: {status} after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+POLICY = """\
+name: {name}
+trigger: {trigger}
+dataset: credit
+pipeline:
+  file: {pipeline}
+  pipeline: retrain
+  params: {{data: "${{dataset}}", features: "{features}"}}
+model: credit
+gate:
+  rules: ["roc_auc >= champion.roc_auc - 0.02"]
+  data: "${{dataset}}"
+  targets: label
+deploy:
+  deployment: credit-api
+  canary_percent: 20
+  analysis: {{steps: [20, 50], min_requests: 40, min_seconds: 1, interval_seconds: 0.5,
+             max_latency_ratio: 20, latency_grace_ms: 500, max_shift: 0.3}}
+notify:
+  - {{kind: webhook, url: "${{DEMO_HOOK_URL}}"}}
+"""
+
+
+def _moved(frame: Any, seed: int) -> Any:
+    """Applicants whose incomes moved up by 60%, with the outcome of each loan."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    moved = frame[["income", "debt"]].assign(income=frame["income"] * 1.6)
+    moved["label"] = (moved["income"] - 1.5 * moved["debt"] + rng.normal(0, 8, len(moved))) > 40
+    moved["label"] = moved["label"].astype(int)
+    # Known only once a loan has ended: a model must not read it.
+    moved["repaid"] = moved["label"] * rng.uniform(0.8, 1.0, len(moved))
+    return moved
+
+
+def close_the_loop(mloop_cli: str, work: Path) -> None:
+    """Sections 23 to 25: watch live traffic, retrain on drift, roll a leaky candidate back."""
+    import os
+
     import mloop
 
-    print("23. Monitoring live traffic: drift fires an alert to a webhook, then resolves")
+    print("23. Monitoring live traffic: the agent runs a monitor; drift alerts a webhook")
     frame = mloop.data.get("credit@raw").to_pandas()
     usual = frame[["income", "debt"]].to_dict(orient="records")
-    moved = frame[["income", "debt"]].assign(income=frame["income"] * 1.6).to_dict(orient="records")
+    moved = _moved(frame, seed=3)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [mloop_cli, "serve", "credit-api", "--port", str(port)],
+        [mloop_cli, "serve", "credit-api", "--port", str(port), "--refresh", "0.3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     with Receiver() as receiver:
-        hooked = {**env, "DEMO_HOOK_URL": receiver.url}
-        create = [
-            "monitor", "create", "credit-watch", "--target", "deployment:credit-api",
+        env = {**os.environ, "DEMO_HOOK_URL": receiver.url}
+        _cli(
+            mloop_cli, "monitor", "create", "credit-watch", "--target", "deployment:credit-api",
             "--reference", "credit@raw", "--schedule", "4s", "--check", "drift",
             "--check", "quality", "--rule", "drift_share > 0.3",
-            "--notify", '{"kind": "webhook", "url": "${DEMO_HOOK_URL}"}',
-        ]  # fmt: skip
-        print(f"   $ mloop {' '.join(create)}")
-        subprocess.run([mloop_cli, *create], check=True, env=hooked)
+            "--notify", '{"kind": "webhook", "url": "${DEMO_HOOK_URL}"}', env=env,
+        )  # fmt: skip
+        pipeline = Path(__file__).with_name("retraining.py")
+        for name, trigger, features in (
+            ("retrain-credit", "{on: alert, monitor: credit-watch}", "income,debt"),
+            ("retrain-leaky", '{on: schedule, cron: "0 0 1 1 *"}', "income,debt,repaid"),
+        ):
+            spec = work / f"{name}.yaml"
+            spec.write_text(
+                POLICY.format(name=name, trigger=trigger, pipeline=pipeline, features=features)
+            )
+            _cli(mloop_cli, "policy", "create", str(spec), env=env)
+        print("   retrain-credit: on credit-watch's alerts, retrain on the newest credit data,")
+        print("   gate against the champion, canary at 20%, promote if the canary holds up")
         agent = None
         try:
             _wait_ready(url, server)
-            _send(url, usual)  # already in the first window
-            agent = Agent(mloop_cli, hooked)
-            agent.wait_for("credit-watch: ok")
-            print("   applicants' incomes move up by 60%")
-            time.sleep(2.0)  # the next window starts without the usual applicants
-            _send(url, moved)
-            agent.wait_for("credit-watch: alerting")
-            time.sleep(2.0)
             _send(url, usual)
+            agent = Agent(mloop_cli, env)
             agent.wait_for("credit-watch: ok")
-            fired = [a["state"] for a in receiver.alerts]
+            print("   the world changes: incomes move up by 60%; the outcomes are versioned")
+            path = work / "credit-moved.csv"
+            moved.to_csv(path, index=False)
+            _cli(mloop_cli, "data", "add", str(path), "--name", "credit", env=env)
+            rows = moved[["income", "debt"]].to_dict(orient="records")
+            with _Callers(url, rows):
+                agent.wait_for("credit-watch: alerting")
+
+                print("24. The loop closes: the alert retrains, gates, waits for approval,")
+                print("    canaries and promotes, with nobody at the keyboard but the reviewer")
+                waiting = _wait_run("retrain-credit", ("waiting-approval", "failed"))
+                candidate = next(s["ref"] for s in waiting.chain if s["step"] == "model-version")
+                version = candidate.split("/")[1]
+                _cli(mloop_cli, "models", "approve", "credit", version, "-m", "retrained on the "
+                     "moved applicants", env=env, user="risk-officer")  # fmt: skip
+                done = _wait_run("retrain-credit", ("succeeded", "failed", "rolled-back"))
+                _cli(mloop_cli, "policy", "show", done.run_id, env=env)
+
+                print("25. A leaky candidate: it reads `repaid`, known only after a loan ends;")
+                print("    its gate looks perfect, live requests fail: the canary is rolled back")
+                leaky = ["policy", "run", "retrain-leaky", "--dataset", "credit@latest"]
+                print(f"   $ mloop {' '.join(leaky)}")
+                subprocess.run([mloop_cli, *leaky], check=False, env=env)
+                waiting = _wait_run("retrain-leaky", ("waiting-approval", "failed"))
+                bad = next(s["ref"] for s in waiting.chain if s["step"] == "model-version")
+                _cli(mloop_cli, "models", "approve", "credit", bad.split("/")[1], "-m",
+                     "gate passed", env=env, user="risk-officer")  # fmt: skip
+                rolled = _wait_run("retrain-leaky", ("succeeded", "failed", "rolled-back"))
+                print(f"   retrain-leaky: {rolled.status}: {rolled.error}")
+            champion = mloop.models.get_version("credit@champion")
+            print(f"   credit@champion is {champion.ref}, retrained on the moved applicants")
+            fired = [f"{a['name']} {a['state']}" for a in receiver.alerts]
             print(f"   the webhook got {len(fired)} message(s): {', '.join(fired)}")
         finally:
             if agent is not None:
                 agent.stop()
             _stop(server)
-    args = ["monitor", "report", "credit-watch"]
-    print(f"   $ mloop {' '.join(args)}")
-    subprocess.run([mloop_cli, *args], check=True, env=env)

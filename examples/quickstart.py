@@ -200,7 +200,7 @@ def main() -> None:
     serving_demo.serve_models(mloop_cli)
     serving_demo.canary_taken_out(mloop_cli)
     monitoring(mloop_cli, work)
-    closing_loop.watch_live_traffic(mloop_cli, dict(os.environ))
+    closing_loop.close_the_loop(mloop_cli, work)
     shutil.rmtree(work)
     print(f"Done. Everything is in {HOME}; explore it with:")
     print(f"  MLOOP_HOME={HOME} .venv/bin/mloop runs ls")

@@ -53,7 +53,8 @@ def test_drift_fires_an_alert_to_a_webhook_and_it_resolves(
         assert later.status == "ok", later.results["metrics"]
         [resolved] = hook.requests[-1][2]["alerts"]
         assert resolved["state"] == "resolved"
-        assert resolved["summary"].startswith("resolved: drift_share = ")
+        assert resolved["summary"].startswith("now drift_share = ")
+        assert resolved["values"]["drift_share"] <= 0.3
         assert resolved["summary"].endswith("<= 0.3")
     reports = monitors.list_reports("credit-drift")
     assert [r.status for r in reports] == ["ok", "alerting"]
@@ -83,27 +84,74 @@ def test_a_failed_delivery_is_sent_again_at_the_next_run(
     first = monitors.run_monitor("drift")
     assert first.status == "alerting"
     assert first.results["notifications"][0]["delivered"] is False
+    [missed] = first.alerts
     with receiving() as hook:
         monkeypatch.setenv("HOOK_URL", hook.url)
+        second = monitors.run_monitor("drift")
+        [got] = hook.requests[0][2]["alerts"]
+        assert got["state"] == "firing" and got["started_at"] == missed["started_at"]
+        assert second.alerts == []  # the alert was already sent (to no one): not again
         monitors.run_monitor("drift")
-        assert [a["state"] for a in hook.requests[0][2]["alerts"]] == ["firing"]
+        assert len(hook.requests) == 1  # delivered once, not again
 
 
-def test_a_failing_check_is_a_failed_report_and_the_monitor_goes_on(credit: Credit) -> None:
+def test_a_window_without_data_keeps_an_alert_firing(credit: Credit) -> None:
     monitors.create_monitor(
-        "narrow",
-        "deployment:credit-api",
-        "credit@train",
-        checks=[{"kind": "drift", "columns": ["income"]}],
+        "gap", "deployment:credit-api", "credit@train", schedule="2s", rules=["drift_share > 0.3"]
     )
-    frame = applicants(20, seed=4).rename(columns={"income": "salary"})
-    body = {"inputs": {"salary": frame["salary"].tolist(), "age": frame["age"].tolist()}}
-    httpx.post(f"{credit.url}/invocations", json=body, timeout=30)
+    credit.send(applicants(200, shift=25, seed=8))
     credit.flushed()
-    report = monitors.run_monitor("narrow")
-    assert report.status == "failed"
-    assert report.error == "the window has no column(s) ['income'] to compare for drift"
-    assert monitors.get_monitor("narrow").last_run_time is not None
+    assert monitors.run_monitor("gap").status == "alerting"
+    time.sleep(2.2)  # traffic stops: the next window is empty
+    quiet = monitors.run_monitor("gap")
+    assert quiet.status == "alerting" and quiet.alerts == []  # not resolved by silence
+
+
+def test_refused_requests_are_left_out_of_drift_but_not_of_quality(credit: Credit) -> None:
+    monitors.create_monitor("mixed", "deployment:credit-api", "credit@train")
+    credit.send(applicants(200, seed=4))
+    bad = {"inputs": {"income": ["a lot"], "age": [30.0]}}
+    assert httpx.post(f"{credit.url}/invocations", json=bad, timeout=30).status_code == 400
+    credit.flushed()
+    report = monitors.run_monitor("mixed")
+    assert report.status == "ok", report.error
+    metrics = report.results["metrics"]
+    assert metrics["rows"] == 201 and metrics["drift_share"] == 0.0
+    assert metrics["type_changed(income)"] == 1.0  # quality sees the text that came in
+
+
+def test_a_run_that_cannot_check_alerts_and_recovers(
+    credit: Credit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with receiving() as hook:
+        monkeypatch.setenv("HOOK_URL", hook.url)
+        monitors.create_monitor(
+            "fragile",
+            "deployment:credit-api",
+            "credit@train",
+            notifiers=[{"kind": "webhook", "url": "${HOOK_URL}"}],
+        )
+        credit.send(applicants(50, seed=7))
+        credit.flushed()
+        readable = monitors.read_window
+        monkeypatch.setattr(monitors, "read_window", _unreadable)
+        report = monitors.run_monitor("fragile")
+        assert report.status == "failed" and report.error == "the prediction log is unreadable"
+        [alert] = hook.requests[-1][2]["alerts"]
+        assert (alert["name"], alert["state"], alert["severity"]) == (
+            "monitor_failed",
+            "firing",
+            "critical",
+        )
+        assert monitors.get_monitor("fragile").last_run_time is not None
+        monkeypatch.setattr(monitors, "read_window", readable)
+        assert monitors.run_monitor("fragile").status == "ok"
+        [back] = hook.requests[-1][2]["alerts"]
+        assert (back["name"], back["state"]) == ("monitor_failed", "resolved")
+
+
+def _unreadable(*args: object) -> None:
+    raise InvalidInput("the prediction log is unreadable")
 
 
 @pytest.mark.parametrize(
@@ -130,6 +178,15 @@ def test_a_failing_check_is_a_failed_report_and_the_monitor_goes_on(credit: Cred
             "secret",
         ),
         ({"notifiers": [{"kind": "pager"}]}, InvalidInput, "unknown mloop.notifiers plugin"),
+        ({"notifiers": [{"kind": "webhook", "url": "$HOOK"}]}, InvalidInput, '"\\$\\{NAME\\}"'),
+        ({"notifiers": [{"kind": "webhook", "url": "ftp://x/y"}]}, InvalidInput, "not http"),
+        ({"rules": ["rows > 1", "rows>1"]}, InvalidInput, "are the same rule"),
+        ({"reference": "credit"}, InvalidInput, "name a version of 'credit'"),
+        ({"target": "dataset:nope"}, NotFound, "nope"),
+        ({"schedule": "0 0 31 2 *"}, InvalidInput, "never"),
+        ({"checks": [{"kind": "drift", "method": "ks", "threshold": 5}]}, InvalidInput, "p-value"),
+        ({"checks": [{"kind": "drift", "share": 2}]}, InvalidInput, "share must be in"),
+        ({"checks": [{"kind": "drift", "columns": ["salary"]}]}, InvalidInput, "'salary'"),
     ],
 )
 def test_bad_monitors_are_refused_before_anything_is_stored(

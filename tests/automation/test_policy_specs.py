@@ -75,6 +75,7 @@ _DROP = object()
         (("trigger",), {"on": "alert"}, 'trigger "monitor" must be a non-empty string'),
         (("trigger",), {"on": "dataset", "name": "c", "x": 1}, "unknown field(s) x"),
         (("trigger",), {"on": "schedule", "cron": "61 * * * *"}, "is not a cron expression"),
+        (("trigger",), {"on": "schedule", "cron": "0 0 31 2 *"}, "never fires"),
         (("pipeline",), "train.py", '"pipeline" must be a mapping'),
         (("pipeline", "file"), "train.txt", "must be a Python file (.py)"),
         (("pipeline", "file"), "missing.py", "no such file"),

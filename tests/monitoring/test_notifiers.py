@@ -305,7 +305,7 @@ def test_a_missing_reference_names_the_variable_not_a_value() -> None:
     [
         ({"url": "x"}, 'a mapping with a "kind"'),
         ({"kind": "pager"}, "unknown mloop.notifiers plugin 'pager'; known: alertmanager"),
-        ({"kind": "log", "colour": "red"}, r"options \['colour'\] do not fit; it takes logger"),
+        ({"kind": "log", "colour": "red"}, "log: no option 'colour'; it takes logger"),
         ({"kind": "webhook", "url": "ftp://x/y"}, "is not http:// or https://"),
         ({"kind": "smtp", "host": "h", "sender": "a", "to": "b"}, "non-empty list"),
         ({"kind": "smtp", "host": "h", "sender": "a", "to": ["b"], "security": "tls"}, "one of"),

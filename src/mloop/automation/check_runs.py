@@ -73,7 +73,9 @@ def _finite(value: Any) -> bool:
 def _drift(
     check: Mapping[str, Any], window: Window, inputs: CheckInputs
 ) -> tuple[dict[str, Any], Metrics]:
-    reference, features = inputs.reference, window.features
+    reference, features = inputs.reference, window.answered
+    if features.empty:
+        return {"note": "no answered requests"}, {}
     columns = check.get("columns") or [
         name for name in reference.columns if name in features.columns
     ]

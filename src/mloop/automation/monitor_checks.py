@@ -42,7 +42,7 @@ from typing import Any
 from mloop.errors import InvalidInput
 from mloop.monitoring.cbpe_estimates import ESTIMATED
 from mloop.monitoring.realised_performance import METRICS as PERFORMANCE_METRICS
-from mloop.monitoring.table_drift import METHODS
+from mloop.monitoring.table_drift import METHODS, check_threshold
 
 KINDS: Mapping[str, frozenset[str]] = {
     "drift": frozenset({"columns", "method", "threshold", "share", "prediction"}),
@@ -84,7 +84,8 @@ def parse_checks(items: Any) -> list[dict[str, Any]]:
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)) or not items:
         raise InvalidInput("checks must be a non-empty list such as [{'kind': 'drift'}]")
     checks, seen = [], set()
-    for item in items:
+    for given in items:
+        item = {"kind": given} if isinstance(given, str) else given
         if not isinstance(item, Mapping) or "kind" not in item:
             raise InvalidInput(f"each check must be a mapping with a 'kind', got {item!r}")
         kind = item["kind"]
@@ -118,6 +119,14 @@ def _checked_options(kind: str, check: dict[str, Any]) -> dict[str, Any]:
         value = check.get(option)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             fail(option, "a number")
+    share = check.get("share")
+    if share is not None and not 0 < share <= 1:
+        fail("share", "in (0, 1]")
+    method, threshold = check.get("method", "auto"), check.get("threshold")
+    if threshold is not None and method != "auto":
+        check_threshold("every column", method, threshold)
+    elif threshold is not None and not 0 < threshold < float("inf"):
+        fail("threshold", "a positive number")
     expected = check.get("expected_rows")
     if expected is not None and (
         isinstance(expected, bool) or not isinstance(expected, int) or expected < 1

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mloop import models
+from mloop.automation import monitor_alerts
 from mloop.automation.check_runs import CheckInputs, plain, run_checks
 from mloop.automation.estimation import make_estimator
 from mloop.automation.monitor_checks import known_metric, metric_help, parse_checks, split_metric
@@ -36,14 +37,14 @@ from mloop.automation.traffic import Target, Window, parse_target, read_window
 from mloop.context.context import Context
 from mloop.data import api as data
 from mloop.entities import Monitor, MonitorReport
-from mloop.errors import InvalidInput, MloopError, NotificationFailed
+from mloop.errors import InvalidInput, MloopError
 from mloop.masking import mask_text
-from mloop.monitoring.alerting import AlertBook
-from mloop.monitoring.alerts import Alert
-from mloop.monitoring.notifiers import check_notifier_spec, notifier_from
+from mloop.models.api import read_manifest_of
+from mloop.models.backend import backend
+from mloop.monitoring.notifiers import check_notifier_spec
 from mloop.monitoring.quality_baseline import QualityBaseline
 from mloop.monitoring.reference_profiles import reference_profile
-from mloop.monitoring.rules import AlertRule, RuleTracker, rule_alerts
+from mloop.monitoring.rules import AlertRule
 from mloop.monitoring.schedule import Schedule, parse_interval, parse_schedule
 from mloop.serving import deployments
 from mloop.tracking import fluent
@@ -101,17 +102,27 @@ def create_monitor(
     ctx = _context(context)
     parsed_target = parse_target(target)
     plan = parse_schedule(schedule)
+    next_run(schedule, datetime.now(UTC))  # a cron expression that never fires is refused
     span = _window(window, plan)
     found = parse_checks(list(checks) if checks is not None else [dict(c) for c in DEFAULT_CHECKS])
     if parsed_target.kind == "deployment":
         deployments.get_deployment(parsed_target.name, context=ctx)
-    elif any(check["kind"] in ("performance", "estimated_performance") for check in found):
-        raise InvalidInput("performance checks need a deployment's traffic (deployment:NAME)")
+    else:
+        data.versions(parsed_target.name, context=ctx)  # NotFound for an unknown dataset
+        if any(check["kind"] in ("performance", "estimated_performance") for check in found):
+            raise InvalidInput("performance checks need a deployment's traffic (deployment:NAME)")
     parsed_rules = [_rule(text) for text in _texts(rules)]
+    _unique_names(parsed_rules)
     for spec in notifiers:
         check_notifier_spec(spec)
+    if "@" not in reference:
+        raise InvalidInput(
+            f"name a version of {reference!r} to compare with: {reference}@train (a tag, "
+            f"followed when it moves) or {reference}@3; a bare name would follow every new version"
+        )
     profile = reference_profile(reference, context=ctx)  # NotFound for an unknown version
     columns = list(profile.columns)
+    found = [_with_columns(check, columns, parsed_target, ctx) for check in found]
     for rule in parsed_rules:
         for metric in rule.metrics():
             _check_metric(rule, metric, found, columns)
@@ -128,6 +139,54 @@ def create_monitor(
         state=state,
     )
     return ctx.stores.monitors.create_monitor(monitor)
+
+
+def _unique_names(rules: Sequence[AlertRule]) -> None:
+    seen: dict[str, str] = {}
+    for rule in rules:
+        if rule.name in seen:
+            raise InvalidInput(
+                f"rules {seen[rule.name]!r} and {rule.text!r} are the same rule "
+                f"({rule.name}); give it once"
+            )
+        seen[rule.name] = rule.text
+
+
+def _with_columns(
+    check: dict[str, Any], columns: list[Any], target: Target, ctx: Context
+) -> dict[str, Any]:
+    """A drift check with the columns it compares fixed now, so every window compares the same."""
+    if check["kind"] != "drift":
+        return check
+    given = check.get("columns")
+    if given is not None:
+        unknown = [name for name in given if name not in columns]
+        if unknown:
+            raise InvalidInput(
+                f"check 'drift' compares {unknown}, which the reference does not have; "
+                f"it has {', '.join(str(c) for c in columns)}"
+            )
+        return check
+    chosen = [str(c) for c in columns]
+    if target.kind == "deployment":  # the columns the served model reads, not its label
+        inputs = _model_inputs(target.name, ctx)
+        if inputs:
+            chosen = [name for name in chosen if name in inputs]
+    if not chosen:
+        raise InvalidInput(
+            "the reference has none of the columns the served model reads: name them "
+            '(--check \'{"kind": "drift", "columns": [...]}\')'
+        )
+    return {**check, "columns": chosen}
+
+
+def _model_inputs(deployment: str, ctx: Context) -> set[str]:
+    primary = deployments.get_deployment(deployment, context=ctx).primary
+    version = models.get_version(primary, context=ctx)
+    signature = read_manifest_of(backend(ctx), version).signature
+    if signature is None or not isinstance(signature.inputs, tuple):
+        return set()  # no signature, or tensors: the reference's columns are compared
+    return {column.name for column in signature.inputs}
 
 
 def _check_metric(
@@ -221,9 +280,12 @@ def next_run(schedule: str, after: datetime) -> datetime:
     plan = parse_schedule(schedule)
     if plan.interval is not None:
         return after + plan.interval
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
-    found: datetime = croniter(plan.cron, after.astimezone(UTC)).get_next(datetime)
+    try:
+        found: datetime = croniter(plan.cron, after.astimezone(UTC)).get_next(datetime)
+    except CroniterBadDateError:
+        raise InvalidInput(f"schedule {schedule!r} never fires (no such date)") from None
     return found.astimezone(UTC)
 
 
@@ -233,8 +295,9 @@ def run_monitor(
     """Check one window (the monitor's window up to ``now``) and keep the report.
 
     A failure of the checks (the log unreadable, a column gone) is a report
-    of status ``failed`` with the error, and the run is planned again as
-    usual; alerts already firing stay firing.
+    of status ``failed`` with the error, and fires the ``monitor_failed``
+    alert; the run is planned again as usual, and the other alerts stay as
+    they were (:mod:`mloop.automation.monitor_alerts`).
     """
     ctx = _context(context)
     store = ctx.stores.monitors
@@ -243,34 +306,45 @@ def run_monitor(
     start = end - parse_interval(monitor.window, "window")
     state = dict(monitor.state)
     target = parse_target(monitor.target)
+    reference = monitor.reference
     try:
-        window, results, metrics = _checked_window(monitor, target, start, end, state, ctx)
+        reference, window, results, metrics = _checked_window(
+            monitor, target, start, end, state, ctx
+        )
     except MloopError as err:
         error = mask_text(str(err))
+        to_send, _ = monitor_alerts.settle(monitor, state, {}, {}, end, failure=error)
+        notes = monitor_alerts.deliver(monitor, state, to_send)
         report = MonitorReport(
-            name, _millis(start), _millis(end), "failed", monitor.reference, error=error
-        )
-        store.record_run(
-            name, state=monitor.state, last_run_time=_millis(end),
-            next_run_time=_millis(next_run(monitor.schedule, end)),
+            name, _millis(start), _millis(end), "failed", reference,
+            results=plain({"notifications": notes}),
+            alerts=[alert.to_dict() for alert in to_send], error=error,
         )  # fmt: skip
-        return store.add_report(report)
-    alerts, holding, notes = _alerts(monitor, target, metrics, state, end, ctx)
-    results["notifications"] = notes
+        return _kept(monitor, report, state, end, ctx)
+    champion = champion_metrics(target, ctx)
+    to_send, holding = monitor_alerts.settle(monitor, state, metrics, champion, end)
+    results["notifications"] = monitor_alerts.deliver(monitor, state, to_send)
     status = "alerting" if holding else "no-data" if window.rows == 0 else "ok"
     report = MonitorReport(
         name,
         _millis(start),
         _millis(end),
         status,
-        monitor.reference,
+        reference,
         model_versions=window.model_versions,
         results=plain({"source": window.source, "metrics": metrics, **results}),
-        alerts=[alert.to_dict() for alert in alerts],
+        alerts=[alert.to_dict() for alert in to_send],
     )
+    return _kept(monitor, report, state, end, ctx)
+
+
+def _kept(
+    monitor: Monitor, report: MonitorReport, state: dict[str, Any], end: datetime, ctx: Context
+) -> MonitorReport:
+    store = ctx.stores.monitors
     stored = store.add_report(report)
     store.record_run(
-        name,
+        monitor.name,
         state=plain(state),
         last_run_time=_millis(end),
         next_run_time=_millis(next_run(monitor.schedule, end)),
@@ -285,23 +359,27 @@ def _checked_window(
     end: datetime,
     state: dict[str, Any],
     ctx: Context,
-) -> tuple[Window, dict[str, Any], dict[str, float]]:
+) -> tuple[str, Window, dict[str, Any], dict[str, float]]:
+    """The reference version read (``credit@3``), the window, the checks' results and metrics."""
     reference = data.get(monitor.reference, context=ctx)
+    pinned = f"{reference.name}@{reference.version}"
     if state.get("reference_digest") != reference.digest:  # the reference's tag moved
+        kept: dict[str, Any] = {k: state[k] for k in ("rules", "alerts", "pending") if k in state}
         state.clear()
         state.update(_fresh_state(monitor.reference, monitor.checks, ctx))
+        state.update(kept)
     window = read_window(target, start, end, ctx)
     if window.rows == 0:
-        return window, {}, {"rows": 0.0}
+        return pinned, window, {}, {"rows": 0.0}
     baseline = state.get("quality_baseline")
     inputs = CheckInputs(
-        reference_profile(monitor.reference, context=ctx),
+        reference_profile(pinned, context=ctx),
         None if baseline is None else QualityBaseline.from_dict(baseline),
         [metric for text in monitor.rules for metric in AlertRule.parse(text).metrics()],
-        make_estimator(monitor.reference, state, ctx) if target.kind == "deployment" else None,
+        make_estimator(pinned, state, ctx) if target.kind == "deployment" else None,
     )
     results, metrics = run_checks(monitor.checks, window, inputs)
-    return window, results, metrics
+    return pinned, window, results, metrics
 
 
 def champion_metrics(target: Target, ctx: Context) -> dict[str, float]:
@@ -314,63 +392,6 @@ def champion_metrics(target: Target, ctx: Context) -> dict[str, float]:
     except MloopError:
         return {}
     return {str(key): float(value) for key, value in version.metrics.items()}
-
-
-def _alerts(
-    monitor: Monitor,
-    target: Target,
-    metrics: Mapping[str, float],
-    state: dict[str, Any],
-    end: datetime,
-    ctx: Context,
-) -> tuple[list[Alert], list[Alert], list[dict[str, Any]]]:
-    """What to send now, what holds now, and how each notifier took it."""
-    rules = [AlertRule.parse(text) for text in monitor.rules]
-    tracker = RuleTracker.from_state(state["rules"]) if state.get("rules") else RuleTracker()
-    book = AlertBook.from_state(state["alerts"]) if state.get("alerts") else AlertBook()
-    before = book.state()
-    champion = champion_metrics(target, ctx)
-    labels = {"monitor": monitor.name, "target": monitor.target}
-    holding = rule_alerts(rules, tracker, metrics, champion, labels, at=end)
-    by_name = {rule.name: rule for rule in rules}
-    to_send = [
-        _why_resolved(alert, by_name, metrics, champion) if not alert.firing else alert
-        for alert in book.observe(holding, at=end)
-    ]
-    notes = _notify(monitor, to_send)
-    state["rules"] = tracker.to_state()
-    # A delivery that failed is tried again at the next run: the book forgets it was sent.
-    state["alerts"] = before if any(not note["delivered"] for note in notes) else book.state()
-    return to_send, holding, notes
-
-
-def _why_resolved(
-    alert: Alert,
-    rules: Mapping[str, AlertRule],
-    metrics: Mapping[str, float],
-    champion: Mapping[str, float],
-) -> Alert:
-    """A resolved alert says what the window shows now, not what it showed when it fired."""
-    rule = rules.get(alert.name)
-    if rule is None:  # the rule was taken out of the monitor
-        return dataclasses.replace(alert, summary=f"resolved: rule {alert.name} is gone")
-    now = rule.evaluate(metrics, champion=champion).message
-    return dataclasses.replace(alert, summary=f"resolved: {now}")
-
-
-def _notify(monitor: Monitor, alerts: Sequence[Alert]) -> list[dict[str, Any]]:
-    if not alerts:
-        return []
-    notes = []
-    for spec in monitor.notifiers:
-        note: dict[str, Any] = {"kind": spec.get("kind"), "alerts": len(alerts), "delivered": True}
-        try:
-            notifier_from(spec).send(alerts)
-        except (NotificationFailed, InvalidInput) as err:
-            note.update(delivered=False, error=mask_text(str(err)))
-            log.warning("monitor %s: notifier %s failed: %s", monitor.name, spec.get("kind"), err)
-        notes.append(note)
-    return notes
 
 
 def window_of(report: MonitorReport) -> tuple[datetime, datetime]:

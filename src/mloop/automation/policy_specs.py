@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from mloop.errors import InvalidInput
 from mloop.models.rules import parse_rule
@@ -62,7 +62,7 @@ _TRIGGERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "schedule": (("cron",), ()),
 }
 _PIPELINE = ("file", "pipeline", "params", "experiment")
-_GATE = ("rules", "data", "targets", "against", "task")
+_GATE = ("rules", "data", "targets", "against", "task", "sensitive")
 _DEPLOY = ("deployment", "canary_percent", "analysis")
 _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 DEFAULT_TIMEOUT = "24h"
@@ -214,6 +214,13 @@ def _trigger(value: Any, where: str) -> dict[str, Any]:
             f"{where}: trigger cron {checked['cron']!r} is not a cron expression; write five "
             "fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * 1'"
         )
+    if on == "schedule":
+        try:
+            croniter(checked["cron"]).get_next(float)
+        except CroniterBadDateError:
+            raise InvalidInput(
+                f"{where}: trigger cron {checked['cron']!r} never fires (no such date)"
+            ) from None
     return checked
 
 
@@ -280,6 +287,15 @@ def _gate(value: Any, where: str) -> dict[str, Any]:
         if task not in ("classification", "regression"):
             raise InvalidInput(f"{what} task must be classification or regression, got {task!r}")
         checked["task"] = task
+    if "sensitive" in gate:
+        sensitive = gate["sensitive"]
+        if isinstance(sensitive, str):
+            sensitive = [sensitive]
+        if not isinstance(sensitive, list) or not sensitive:
+            raise InvalidInput(
+                f"{what} sensitive must name the column(s) fairness rules group by, e.g. [region]"
+            )
+        checked["sensitive"] = [_text(column, f"{what} sensitive column") for column in sensitive]
     return checked
 
 

@@ -147,6 +147,7 @@ def gate_step(run: PolicyRun, policy: Policy, at: int, context: Context | None) 
         rules=spec["rules"],
         against=against,
         task=spec.get("task"),
+        sensitive=spec.get("sensitive", ()),
         context=context,
     )
     record = {

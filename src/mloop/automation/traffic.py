@@ -85,6 +85,18 @@ class Window:
         """The rows of the window."""
         return len(self.features)
 
+    @property
+    def answered(self) -> pd.DataFrame:
+        """The rows a model answered (all of a dataset's): what drift compares.
+
+        A request the server refused (a text where a number belongs) is in
+        :attr:`features` for the data-quality check, not here.
+        """
+        if not self.row_versions:
+            return self.features
+        answered = self.features[[bool(version) for version in self.row_versions]]
+        return answered.infer_objects()  # a refused row of text made its column text
+
 
 def read_window(target: Target, start: datetime, end: datetime, context: Context) -> Window:
     """The rows of ``target`` from ``start`` until before ``end``."""

@@ -46,6 +46,11 @@ def _files(given: str) -> list[Path]:
     path = Path(given)
     if path.is_file():
         return [path]
+    if path.is_dir():
+        found = [p for p in sorted(path.rglob("*")) if p.is_file() and is_tabular(str(p))]
+        if not found:
+            raise InvalidInput(f"the folder {given!r} holds no CSV, Parquet or JSON-lines files")
+        return found
     if path.suffix.lower() in _TABLE_SUFFIXES and "@" not in given:
         raise InvalidInput(f"no file at {given!r} (and it is not a dataset reference)")
     dataset = data.get(given)

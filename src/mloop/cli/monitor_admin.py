@@ -227,7 +227,11 @@ def run(
         False, "--fail-on-alert", help="Exit 1 when an alert rule holds (for CI)."
     ),
 ) -> None:
-    """Check the monitor's latest window now, notify, and keep the report."""
+    """Check the monitor's latest window now, notify, and keep the report.
+
+    Exits 1 when the window could not be checked or a notifier could not
+    deliver (it gets what it missed again at the next run).
+    """
     from mloop.automation.monitors import run_monitor
 
     use_store(ctx)
@@ -236,7 +240,8 @@ def run(
         print_json(report)
     else:
         _say_report(report)
-    if report.status == "failed":
+    undelivered = [n for n in report.results.get("notifications", []) if not n.get("delivered")]
+    if report.status == "failed" or undelivered:
         raise typer.Exit(EXIT_CHECK_FAILED)
     if fail_on_alert and report.status == "alerting":
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -127,8 +127,8 @@ class AlertBook:
         try:
             book = cls(timedelta(seconds=float(state["repeat_interval_seconds"])))
             for kept in state["firing"]:
-                alert = _alert(kept["alert"])
-                book._firing[alert.fingerprint] = _Firing(alert, _moment(kept["last_sent"]))
+                alert = Alert.from_dict(kept["alert"])
+                book._firing[alert.fingerprint] = _Firing(alert, _read_time(kept["last_sent"]))
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidInput(f"not the state of an alert book: {err}") from None
         return book
@@ -138,20 +138,5 @@ def _text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _moment(text: str) -> datetime:
+def _read_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _alert(data: Mapping[str, Any]) -> Alert:
-    return Alert(
-        name=data["name"],
-        state=data["state"],
-        severity=data["severity"],
-        labels=dict(data["labels"]),
-        summary=data.get("summary", ""),
-        description=data.get("description", ""),
-        values=dict(data.get("values", {})),
-        started_at=_moment(data["started_at"]),
-        ended_at=None if data.get("ended_at") is None else _moment(data["ended_at"]),
-        url=data.get("url", ""),
-    )

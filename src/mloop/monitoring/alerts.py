@@ -150,6 +150,38 @@ class Alert:
             "fingerprint": self.fingerprint,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Alert:
+        """The alert :meth:`to_dict` gave (its fingerprint is computed again).
+
+        Example:
+            >>> alert = Alert("drift", labels={"column": "age"})
+            >>> Alert.from_dict(alert.to_dict()) == alert
+            True
+
+        Raises:
+            InvalidInput: data that is not an alert's.
+        """
+        try:
+            return cls(
+                name=data["name"],
+                state=data["state"],
+                severity=data["severity"],
+                labels=dict(data["labels"]),
+                summary=data.get("summary", ""),
+                description=data.get("description", ""),
+                values=dict(data.get("values", {})),
+                started_at=_moment(data["started_at"]),
+                ended_at=None if data.get("ended_at") is None else _moment(data["ended_at"]),
+                url=data.get("url", ""),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInput(f"not an alert: {err}") from None
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
 
 def rfc3339(moment: datetime) -> str:
     """``moment`` in UTC as RFC 3339 text, ``Z`` for UTC, microseconds only when there are any.

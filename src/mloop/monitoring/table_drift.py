@@ -344,7 +344,7 @@ def _plan(
             f"method 'z' compares two categories, and column {name!r} has more; use chi2"
         )
     limit = DEFAULT_THRESHOLDS[method] if threshold is None else threshold
-    _check_threshold(name, method, limit)
+    check_threshold(name, method, limit)
     return _Plan(name, kind, method, float(limit), reference, current)
 
 
@@ -361,7 +361,8 @@ def _auto(kind: Kind, reference: ColumnSummary, current: ColumnSummary) -> str:
     return "wasserstein" if kind == "numerical" else "jensenshannon"
 
 
-def _check_threshold(name: Any, method: str, threshold: Any) -> None:
+def check_threshold(name: Any, method: str, threshold: Any) -> None:
+    """Refuse a threshold that cannot be ``method``'s (a p-value in (0, 1) for a test...)."""
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise InvalidInput(f"threshold of column {name!r} must be a number, got {threshold!r}")
     if method in TESTS and not 0.0 < threshold < 1.0:

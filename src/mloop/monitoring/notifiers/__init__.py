@@ -70,8 +70,10 @@ def notifier_from(spec: Mapping[str, Any], environ: Mapping[str, str] | None = N
 def check_notifier_spec(spec: Mapping[str, Any]) -> None:
     """Check a spec as :func:`notifier_from` does, without reading the variables it names.
 
-    For a spec about to be stored: its kind is known, its options fit, and
-    its secrets are ``${NAME}`` references (set or not, here).
+    For a spec about to be stored: its kind is known, its options fit and
+    hold what the notifier takes (a URL that is not http or https is
+    refused), and its secrets are ``${NAME}`` references (set or not, here:
+    they are read when an alert is sent).
 
     Example:
         >>> check_notifier_spec({"kind": "webhook", "url": "${HOOK_URL}"})
@@ -80,14 +82,15 @@ def check_notifier_spec(spec: Mapping[str, Any]) -> None:
         ...
         mloop.errors.InvalidInput: unknown mloop.notifiers plugin 'pager'; ...
     """
-    _options(spec, _Unread())
+    factory, options = _options(spec, _Unread())
+    factory(**options)  # builds nothing but the object: it checks its options
 
 
 class _Unread(Mapping[str, str]):
     """An environment in which every variable is set (to a placeholder): nothing is read."""
 
     def __getitem__(self, name: str) -> str:
-        return "unread"
+        return "https://unread.invalid/unread"
 
     def __contains__(self, name: object) -> bool:
         return True
@@ -120,9 +123,9 @@ def _options(
             for p in inspect.signature(factory).parameters.values()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         ]
-        raise InvalidInput(
-            f"{kind}: options {sorted(options)} do not fit; it takes {', '.join(taken)}"
-        ) from None
+        unknown = sorted(set(options) - set(taken))
+        what = f"no option {unknown[0]!r}" if unknown else f"options {sorted(options)} do not fit"
+        raise InvalidInput(f"{kind}: {what}; it takes {', '.join(taken)}") from None
     return factory, options
 
 

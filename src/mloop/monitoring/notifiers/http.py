@@ -41,6 +41,9 @@ def check_http_url(url: str, who: str) -> str:
         InvalidInput: any other URL, shown masked.
     """
     if not url.startswith(("http://", "https://")):
+        if "://" not in url:  # not a URL at all: a "$NAME" without braces, a typo
+            hint = ' (a reference to a variable is written "${NAME}")' if "$" in url else ""
+            raise InvalidInput(f"{who}: the URL does not start with http:// or https://{hint}")
         raise InvalidInput(f"{who}: URL {shown_url(url)} is not http:// or https://")
     return url
 

@@ -138,8 +138,10 @@ gate:   # what the champion's protection asks for (section 10)
 deploy:
   deployment: credit-api
   canary_percent: 20
+  # A model retrained because the world moved is meant to answer differently from the
+  # champion: its canary is judged on errors and latency, not on how far its answers move.
   analysis: {{steps: [20, 50], min_requests: 40, min_seconds: 1, interval_seconds: 0.5,
-             max_latency_ratio: 20, latency_grace_ms: 500, max_shift: 0.3}}
+             max_latency_ratio: 20, latency_grace_ms: 500, max_shift: 1.0}}
 notify:
   - {{kind: webhook, url: "${{DEMO_HOOK_URL}}"}}
 """
@@ -230,7 +232,8 @@ def close_the_loop(mloop_cli: str, work: Path) -> None:
                 rolled = _wait_run("retrain-leaky", ("succeeded", "failed", "rolled-back"))
                 print(f"   retrain-leaky: {rolled.status}: {rolled.error}")
             champion = mloop.models.get_version("credit@champion")
-            print(f"   credit@champion is {champion.ref}, retrained on the moved applicants")
+            retrained = " (retrained on the moved applicants)" if champion.ref == candidate else ""
+            print(f"   credit@champion is {champion.ref}{retrained}")
             fired = [f"{a['name']} {a['state']}" for a in receiver.alerts]
             print(f"   the webhook got {len(fired)} message(s): {', '.join(fired)}")
         finally:

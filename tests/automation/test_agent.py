@@ -17,7 +17,7 @@ import pytest
 from mloop import data
 from mloop.automation import monitors
 from mloop.automation.agent import Agent
-from mloop.errors import InvalidInput
+from mloop.errors import Conflict, InvalidInput
 from mloop.tracking import fluent
 
 
@@ -114,3 +114,28 @@ def test_two_agents_on_postgresql_never_run_a_monitor_twice(
     fluent.set_tracking_uri("")  # the environment's store from now on
     events(tmp_path)
     _race(tmp_path, env)
+
+
+def test_a_window_reaches_back_to_the_last_run_but_not_forever(home: Path, tmp_path: Path) -> None:
+    events(tmp_path)
+    monitors.create_monitor("catch-up", "dataset:events", "events@1", schedule="1h")
+    start = datetime(2031, 5, 1, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    first = monitors.run_monitor("catch-up", now=start)
+    assert first.window_start == int((start - hour).timestamp() * 1000)
+    late = monitors.run_monitor("catch-up", now=start + 3 * hour)  # the agent was away
+    assert late.window_start == first.window_end  # nothing between the two runs is skipped
+    away = monitors.run_monitor("catch-up", now=start + 50 * hour)
+    assert away.window_start == int((start + 40 * hour).timestamp() * 1000)  # at most 10 windows
+
+
+def test_a_monitor_runs_once_at_a_time(home: Path, tmp_path: Path) -> None:
+    events(tmp_path)
+    monitors.create_monitor("busy", "dataset:events", "events@1")
+    leases = fluent.current_client().context.stores.leases
+    assert leases.acquire("monitor:busy", "someone-else", 60_000)
+    with pytest.raises(Conflict, match="monitor busy is being run by someone-else"):
+        monitors.run_monitor("busy")
+    leases.release("monitor:busy", "someone-else")
+    assert monitors.run_monitor("busy").status == "ok"
+    assert leases.holder("monitor:busy") is None

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 import mloop
 import mloop.serving
 from mloop.automation import monitors, policies, policy_runs
 from mloop.automation.agent import Agent
+from mloop.errors import InvalidInput
 from mloop.models.backend import backend
 from mloop.serving.canary_analysis import Verdict
 from mloop.serving.canary_decisions import carry_out
@@ -66,9 +69,27 @@ def test_drift_retrains_gates_canaries_and_promotes(world: Path) -> None:
     assert done.status == "succeeded" and done.chain[-1]["step"] == "promoted"
     assert mloop.models.get_version("credit@champion").version == 2
     assert agent.last_runs[-1].run_id == run.run_id
-    # Nothing starts again for the alert while it keeps firing (it is not sent again).
-    agent.run_once(START + timedelta(hours=2))
+    # Nothing starts again while the alert keeps firing: not when it is held back, nor when
+    # it is sent again as a reminder (every 4 hours).
+    for hours in (2, 6):
+        agent.run_once(START + timedelta(hours=hours))
     assert [r.run_id for r in policy_runs.list_runs("retrain-credit")] == [run.run_id]
+
+
+def test_a_monitor_that_fails_starts_no_policy(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = watched(world)
+    agent.run_once(START)
+    shifted(world)
+
+    def unreadable(*args: object) -> None:
+        raise InvalidInput("the dataset is unreadable")
+
+    monkeypatch.setattr(monitors, "read_window", unreadable)
+    [report] = agent.run_once(START + timedelta(hours=1))
+    assert report.status == "failed" and report.alerts[0]["name"] == "monitor_failed"
+    assert policy_runs.list_runs("retrain-credit") == []
 
 
 def test_a_bad_canary_is_rolled_back_and_the_champion_stays(world: Path) -> None:

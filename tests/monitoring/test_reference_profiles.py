@@ -98,11 +98,15 @@ def test_unknown_versions_and_untabular_data_are_clear_errors(home: Path, tmp_pa
     assert stored_digest("docs@1") is None
 
 
-def test_columns_it_cannot_profile_are_refused_before_anything_is_stored(
-    home: Path, tmp_path: Path
-) -> None:
-    frame = pd.DataFrame({"when": pd.to_datetime(["2026-01-01", "2026-01-02"])})
+def test_columns_drift_cannot_compare_are_noted_not_fatal(home: Path, tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"when": pd.to_datetime(["2026-01-01", "2026-01-02"]), "amount": [1.0, 2.0]}
+    )
     add_table(tmp_path / "dates", "dates", frame)
-    with pytest.raises(InvalidInput, match="dtype datetime64"):
-        reference_profile("dates@1")
-    assert stored_digest("dates@1") is None
+    stored = reference_profile("dates@1")
+    assert list(stored.columns) == ["amount"] and "datetime64" in stored.skipped["when"]
+    assert drift(stored, frame, ["amount"]).column("amount").statistic == 0.0
+    with pytest.raises(InvalidInput, match="column 'when' is not in the reference's profile"):
+        drift(stored, frame, ["when"])
+    reference_profiles._recent.clear()
+    assert "when" in reference_profile("dates@1").skipped  # kept with the stored profile

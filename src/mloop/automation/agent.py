@@ -80,23 +80,28 @@ class Agent:
         self.last_runs: list[PolicyRun] = []
 
     def run_once(self, now: datetime | None = None) -> list[MonitorReport]:
-        """One pass: due monitors, the policy runs they and the schedules start, open runs.
+        """One pass: due monitors (and the policy runs their alerts start), due policies, open runs.
 
-        Returns the monitors' reports; the policy runs started or moved on are
-        in :attr:`last_runs`.
+        ``now`` is the time every job of the pass is judged at (default: the
+        clock, read again for each job). Returns the monitors' reports; the
+        policy runs started or moved on are in :attr:`last_runs`.
         """
-        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        first = (now or datetime.now(UTC)).astimezone(UTC)
         monitors = self.context.stores.monitors
         reports = []
         self.last_runs = []
-        for monitor in monitors.due_monitors(int(moment.timestamp() * 1000)):
+        for monitor in monitors.due_monitors(int(first.timestamp() * 1000)):
+            moment = first if now is not None else datetime.now(UTC)
             report = self._run(monitor.name, moment)
-            if report is not None:
-                reports.append(report)
-                if self.on_report is not None:
-                    self.on_report(report)
-                self._start_for_alerts(report)
-        self._start_due(moment)
+            if report is None:
+                continue
+            reports.append(report)
+            if self.on_report is not None:
+                self.on_report(report)
+            for started in report.results.get("policy_runs", []):
+                if "run_id" in started:
+                    self._tell(policy_runs.get_run(started["run_id"], context=self.context))
+        self._start_due(first if now is not None else datetime.now(UTC))
         self._advance_open()
         return reports
 
@@ -112,21 +117,6 @@ class Agent:
         self.last_runs.append(run)
         if self.on_run is not None:
             self.on_run(run)
-
-    def _start_for_alerts(self, report: MonitorReport) -> None:
-        for alert in report.alerts:
-            if alert.get("state") != "firing":
-                continue
-            event = {
-                "monitor": report.monitor,
-                "rule": alert.get("name"),
-                "fingerprint": alert.get("fingerprint"),
-                "values": alert.get("values", {}),
-            }
-            for policy in policies.policies_for_alert(
-                report.monitor, alert.get("name"), context=self.context
-            ):
-                self._started(policy.name, event)
 
     def _start_due(self, moment: datetime) -> None:
         # One agent at a time looks at what fires: looking moves each policy's state on.
@@ -151,6 +141,9 @@ class Agent:
             except MloopError as err:
                 log.warning("policy run %s: %s", run.run_id, err)
                 continue
+            except Exception:  # one run's fault must not stop the others
+                log.exception("policy run %s: could not be moved on", run.run_id)
+                continue
             if (moved.status, len(moved.chain)) != before:
                 self._tell(moved)
 
@@ -164,9 +157,12 @@ class Agent:
             if not due(self.context.stores.monitors.get_monitor(name), moment):
                 return None
             renewing.start()
-            return run_monitor(name, now=moment, context=self.context)
-        except MloopError as err:  # the monitor was deleted meanwhile, the store went away
+            return run_monitor(name, now=moment, holder=self.holder, context=self.context)
+        except MloopError as err:  # deleted meanwhile, the lease lost, the store away
             log.warning("monitor %s: not run: %s", name, err)
+            return None
+        except Exception:  # one monitor's fault must not stop the others
+            log.exception("monitor %s: the run failed", name)
             return None
         finally:
             renewing.stop()
@@ -184,6 +180,8 @@ class Agent:
                 self.run_once()
             except MloopError as err:  # the store unreachable for a while: try again later
                 log.error("agent %s: %s", self.holder, err)
+            except Exception:  # a fault of one pass must not end the agent
+                log.exception("agent %s: the pass failed; the next one goes on", self.holder)
             stop.wait(tick)
 
 

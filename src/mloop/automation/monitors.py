@@ -24,23 +24,26 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from mloop import models
-from mloop.automation import monitor_alerts
+from mloop.automation import monitor_alerts, policies, policy_runs
 from mloop.automation.check_runs import CheckInputs, plain, run_checks
 from mloop.automation.estimation import make_estimator
+from mloop.automation.monitor_alerts import FAILED_RULE
 from mloop.automation.monitor_checks import known_metric, metric_help, parse_checks, split_metric
 from mloop.automation.traffic import Target, Window, parse_target, read_window
 from mloop.context.context import Context
 from mloop.data import api as data
 from mloop.entities import Monitor, MonitorReport
-from mloop.errors import InvalidInput, MloopError
+from mloop.errors import Conflict, InvalidInput, MloopError
 from mloop.masking import mask_text
 from mloop.models.api import read_manifest_of
 from mloop.models.backend import backend
+from mloop.monitoring.alerts import Alert
 from mloop.monitoring.notifiers import check_notifier_spec
 from mloop.monitoring.quality_baseline import QualityBaseline
 from mloop.monitoring.reference_profiles import reference_profile
@@ -289,21 +292,59 @@ def next_run(schedule: str, after: datetime) -> datetime:
     return found.astimezone(UTC)
 
 
-def run_monitor(
-    name: str, *, now: datetime | None = None, context: Context | None = None
-) -> MonitorReport:
-    """Check one window (the monitor's window up to ``now``) and keep the report.
+RUN_LEASE_MILLIS = 300_000
+"""How long a run holds its monitor's lease unless the caller holds it already."""
 
-    A failure of the checks (the log unreadable, a column gone) is a report
-    of status ``failed`` with the error, and fires the ``monitor_failed``
-    alert; the run is planned again as usual, and the other alerts stay as
-    they were (:mod:`mloop.automation.monitor_alerts`).
+MAX_CATCH_UP = 10
+"""After a pause, a window reaches back to the last run, but at most this many windows."""
+
+
+def run_monitor(
+    name: str,
+    *,
+    now: datetime | None = None,
+    holder: str | None = None,
+    context: Context | None = None,
+) -> MonitorReport:
+    """Check one window (since the last run, up to ``now``) and keep the report.
+
+    The window is the monitor's window up to ``now``, reaching back to the
+    last run when that was longer ago (an agent late or stopped for a while:
+    nothing between two runs goes unchecked), but never more than
+    :data:`MAX_CATCH_UP` windows. The run holds the monitor's lease
+    (``monitor:NAME``): one run of a monitor at a time, whoever starts it; an
+    agent passes its ``holder`` name, which holds the lease already.
+
+    A failure of the checks (the log unreadable, a column gone, an error in
+    the model) is a report of status ``failed`` with the error, and fires
+    the ``monitor_failed`` alert; the run is planned again as usual, and the
+    other alerts stay as they were (:mod:`mloop.automation.monitor_alerts`).
+    An alert that fires starts the policies its monitor triggers.
+
+    Raises:
+        NotFound: no such monitor.
+        Conflict: another process is running the monitor.
     """
     ctx = _context(context)
-    store = ctx.stores.monitors
-    monitor = store.get_monitor(name)
+    job, leases = f"monitor:{name}", ctx.stores.leases
+    mine = holder or f"run:{uuid.uuid4().hex}"
+    if not leases.acquire(job, mine, RUN_LEASE_MILLIS):
+        raise Conflict(f"monitor {name} is being run by {leases.holder(job)}; try again later")
+    try:
+        return _run(ctx.stores.monitors.get_monitor(name), now, job, mine, ctx)
+    finally:
+        if holder is None:
+            leases.release(job, mine)
+
+
+def _run(
+    monitor: Monitor, now: datetime | None, job: str, holder: str, ctx: Context
+) -> MonitorReport:
     end = (now or datetime.now(UTC)).astimezone(UTC)
-    start = end - parse_interval(monitor.window, "window")
+    span = parse_interval(monitor.window, "window")
+    start = end - span
+    if monitor.last_run_time is not None:
+        start = max(min(start, _moment(monitor.last_run_time)), end - span * MAX_CATCH_UP)
     state = dict(monitor.state)
     target = parse_target(monitor.target)
     reference = monitor.reference
@@ -311,22 +352,25 @@ def run_monitor(
         reference, window, results, metrics = _checked_window(
             monitor, target, start, end, state, ctx
         )
-    except MloopError as err:
-        error = mask_text(str(err))
+    except Exception as err:  # a run that cannot check its window says so and goes on
+        if not isinstance(err, MloopError):
+            log.exception("monitor %s: the window could not be checked", monitor.name)
+        error = mask_text(str(err) or type(err).__name__)
         to_send, _ = monitor_alerts.settle(monitor, state, {}, {}, end, failure=error)
         notes = monitor_alerts.deliver(monitor, state, to_send)
         report = MonitorReport(
-            name, _millis(start), _millis(end), "failed", reference,
+            monitor.name, _millis(start), _millis(end), "failed", reference,
             results=plain({"notifications": notes}),
             alerts=[alert.to_dict() for alert in to_send], error=error,
         )  # fmt: skip
-        return _kept(monitor, report, state, end, ctx)
+        return _kept(monitor, report, state, end, job, holder, ctx)
     champion = champion_metrics(target, ctx)
     to_send, holding = monitor_alerts.settle(monitor, state, metrics, champion, end)
     results["notifications"] = monitor_alerts.deliver(monitor, state, to_send)
+    results["policy_runs"] = _start_policies(monitor, to_send, end, ctx)
     status = "alerting" if holding else "no-data" if window.rows == 0 else "ok"
     report = MonitorReport(
-        name,
+        monitor.name,
         _millis(start),
         _millis(end),
         status,
@@ -335,12 +379,47 @@ def run_monitor(
         results=plain({"source": window.source, "metrics": metrics, **results}),
         alerts=[alert.to_dict() for alert in to_send],
     )
-    return _kept(monitor, report, state, end, ctx)
+    return _kept(monitor, report, state, end, job, holder, ctx)
+
+
+def _start_policies(
+    monitor: Monitor, alerts: Sequence[Alert], end: datetime, ctx: Context
+) -> list[dict[str, Any]]:
+    """Start the policies each newly fired alert triggers (not reminders, not monitor_failed)."""
+    started = []
+    for alert in alerts:
+        if not alert.firing or alert.started_at != end or alert.name == FAILED_RULE:
+            continue
+        event = {
+            "monitor": monitor.name,
+            "rule": alert.name,
+            "fingerprint": alert.fingerprint,
+            "values": dict(alert.values),
+        }
+        for policy in policies.policies_for_alert(monitor.name, alert.name, context=ctx):
+            try:
+                run = policy_runs.start_run(policy.name, event, context=ctx)
+            except MloopError as err:  # paused meanwhile, or a run of it still open
+                started.append({"policy": policy.name, "error": mask_text(str(err))})
+                continue
+            started.append({"policy": policy.name, "run_id": run.run_id})
+    return started
 
 
 def _kept(
-    monitor: Monitor, report: MonitorReport, state: dict[str, Any], end: datetime, ctx: Context
+    monitor: Monitor,
+    report: MonitorReport,
+    state: dict[str, Any],
+    end: datetime,
+    job: str,
+    holder: str,
+    ctx: Context,
 ) -> MonitorReport:
+    if ctx.stores.leases.holder(job) != holder:  # it expired and another run took over
+        raise Conflict(
+            f"monitor {monitor.name}: the run outlived its lease and another took it over; "
+            "this run's report is not kept"
+        )
     store = ctx.stores.monitors
     stored = store.add_report(report)
     store.record_run(
@@ -364,9 +443,10 @@ def _checked_window(
     reference = data.get(monitor.reference, context=ctx)
     pinned = f"{reference.name}@{reference.version}"
     if state.get("reference_digest") != reference.digest:  # the reference's tag moved
+        fresh = _fresh_state(monitor.reference, monitor.checks, ctx)  # before anything is lost
         kept: dict[str, Any] = {k: state[k] for k in ("rules", "alerts", "pending") if k in state}
         state.clear()
-        state.update(_fresh_state(monitor.reference, monitor.checks, ctx))
+        state.update(fresh)
         state.update(kept)
     window = read_window(target, start, end, ctx)
     if window.rows == 0:

@@ -122,7 +122,8 @@ def inputs_table(inputs: pd.Series[Any]) -> tuple[pd.DataFrame, list[int]]:
 
     Returns the table and, for each of its rows, the position of its request.
     Inputs that are not a mapping of columns (tensors, a failed request's
-    nothing) are left out; a column a request lacks is missing in its rows.
+    nothing), or whose columns differ in length, are left out; a column a
+    request lacks is missing in its rows.
 
     Example:
         >>> table, requests = inputs_table(pd.Series([{"x": [1, 2]}, None, {"x": [3], "s": ["a"]}]))
@@ -138,7 +139,10 @@ def inputs_table(inputs: pd.Series[Any]) -> tuple[pd.DataFrame, list[int]]:
         values = {
             str(key): value if isinstance(value, list) else [value] for key, value in item.items()
         }
-        size = len(next(iter(values.values())))
+        sizes = {len(column) for column in values.values()}
+        if len(sizes) != 1:  # columns of different lengths: no rows can be made of it
+            continue
+        size = sizes.pop()
         for key in values.keys() - columns.keys():
             columns[key] = [None] * rows
         for key, column in columns.items():

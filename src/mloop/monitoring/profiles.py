@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,16 +61,22 @@ class TableProfile:
     Attributes:
         columns: the summary of each column, by name, in the table's order.
         rows: the number of rows.
+        skipped: the columns left out, each with why (dates, values of mixed kinds).
     """
 
     columns: Mapping[Hashable, ColumnSummary]
     rows: int
+    skipped: Mapping[Hashable, str] = dataclasses.field(default_factory=dict)
 
     def column(self, name: Hashable) -> ColumnSummary:
         """The summary of the column ``name``."""
         try:
             return self.columns[name]
         except KeyError:
+            if name in self.skipped:
+                raise InvalidInput(
+                    f"column {name!r} is not in the reference's profile: {self.skipped[name]}"
+                ) from None
             raise InvalidInput(
                 f"the profile has no column {name!r}; it has {list(self.columns)}"
             ) from None
@@ -108,7 +115,13 @@ class TableProfile:
             for part, array in (("values", values), ("counts", pa.array(summary.counts))):
                 arrays.append(_one_list(array))
                 fields.append(pa.field(f"{slot}.{part}", arrays[-1].type))
-        header = {"format": FORMAT, "version": VERSION, "rows": self.rows, "columns": meta}
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "rows": self.rows,
+            "columns": meta,
+            "skipped": [[name, why] for name, why in self.skipped.items()],
+        }
         schema = pa.schema(fields, metadata={"mloop": json.dumps(header)})
         table = pa.Table.from_arrays(arrays, schema=schema)
         sink = pa.BufferOutputStream()
@@ -142,7 +155,8 @@ class TableProfile:
             values = table.column(f"{slot}.values")[0].values
             counts = table.column(f"{slot}.counts")[0].values.to_numpy().astype(np.int64)
             columns[_name(entry["name"])] = _read_summary(entry, values, counts)
-        return cls(columns, int(header["rows"]))
+        skipped = {_name(name): str(why) for name, why in header.get("skipped", [])}
+        return cls(columns, int(header["rows"]), skipped)
 
 
 def _one_list(values: pa.Array) -> pa.Array:
@@ -210,12 +224,17 @@ def _read_summary(entry: Mapping[str, Any], values: pa.Array, counts: Any) -> Co
     return CategoricalSummary(categories, counts, missing)
 
 
-def profile(table: Any, columns: Iterable[Hashable] | None = None) -> TableProfile:
+def profile(
+    table: Any, columns: Iterable[Hashable] | None = None, *, skip_unsupported: bool = False
+) -> TableProfile:
     """The profile of a DataFrame (or a NumPy array, columns 0, 1, ...).
 
     Args:
         table: the rows to profile.
         columns: the columns to profile; all by default.
+        skip_unsupported: leave out the columns drift cannot compare (dates,
+            values of mixed kinds), noting why in ``skipped``, instead of
+            refusing the table.
 
     Raises:
         InvalidInput: not a table, a column it does not have, a column of
@@ -232,7 +251,20 @@ def profile(table: Any, columns: Iterable[Hashable] | None = None) -> TableProfi
     missing = [name for name in names if name not in frame.columns]
     if missing:
         raise InvalidInput(f"the table has no column(s) {missing}")
-    return TableProfile({name: summarize(frame[name], name) for name in names}, len(frame))
+    if not skip_unsupported:
+        return TableProfile({name: summarize(frame[name], name) for name in names}, len(frame))
+    kept: dict[Hashable, ColumnSummary] = {}
+    skipped: dict[Hashable, str] = {}
+    for name in names:
+        try:
+            summary = summarize(frame[name], name)
+            if isinstance(summary, CategoricalSummary):
+                _category_type(name, summary.categories)
+        except InvalidInput as err:
+            skipped[name] = str(err)
+            continue
+        kept[name] = summary
+    return TableProfile(kept, len(frame), skipped)
 
 
 def as_frame(table: Any, side: str) -> pd.DataFrame:

@@ -44,11 +44,13 @@ def _import_ray() -> Any:
 class _BlockProfiler:
     """Profile one block of rows; the profile travels back as its bytes."""
 
-    def __init__(self, columns: Sequence[Hashable] | None) -> None:
+    def __init__(self, columns: Sequence[Hashable] | None, skip_unsupported: bool) -> None:
         self.columns = columns
+        self.skip_unsupported = skip_unsupported
 
     def __call__(self, block: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"profile": [profile(block, self.columns).to_bytes()]})
+        found = profile(block, self.columns, skip_unsupported=self.skip_unsupported)
+        return pd.DataFrame({"profile": [found.to_bytes()]})
 
 
 def profile_on_ray(
@@ -56,6 +58,7 @@ def profile_on_ray(
     columns: Sequence[Hashable] | None = None,
     *,
     address: str | None = None,
+    skip_unsupported: bool = False,
 ) -> TableProfile:
     """The profile of a table, computed block by block on Ray and merged.
 
@@ -65,6 +68,7 @@ def profile_on_ray(
         columns: the columns to profile; all by default.
         address: a running Ray cluster's address; by default the one this
             process is connected to, or a local Ray started for it.
+        skip_unsupported: as :func:`~mloop.monitoring.profiles.profile`'s.
 
     Raises:
         InvalidInput: no files, a file that is not a table, or what
@@ -75,7 +79,7 @@ def profile_on_ray(
     merged: TableProfile | None = None
     for row in dataset.map_batches(
         _BlockProfiler,
-        fn_constructor_args=(columns,),
+        fn_constructor_args=(columns, skip_unsupported),
         batch_format="pandas",
         batch_size=None,
         concurrency=1,

@@ -71,14 +71,15 @@ def reference_profile(
 
 def _compute(dataset: data.Dataset, executor: str, address: str | None) -> TableProfile:
     if executor == "local":
-        return profile(dataset.to_pandas())
+        # Columns drift cannot compare (dates) are noted, not fatal: a monitor may not need them.
+        return profile(dataset.to_pandas(), skip_unsupported=True)
     from mloop.monitoring.ray_profiles import profile_on_ray
 
     root = dataset.path
     files = [root / f.path for f in dataset.files if is_tabular(f.path)]
     if not files:
         raise InvalidInput(f"dataset {dataset.ref} has no tabular files to profile")
-    return profile_on_ray(files, address=address)
+    return profile_on_ray(files, address=address, skip_unsupported=True)
 
 
 def _read(root: str, digest: str, context: Context) -> TableProfile:

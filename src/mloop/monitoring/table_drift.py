@@ -287,6 +287,10 @@ def _columns(reference: _Side, current: _Side, columns: Sequence[Hashable] | Non
     for side in (reference, current):
         known = set(side.names)
         missing = [name for name in names if name not in known]
+        if side.profile is not None:
+            for name in missing:
+                if name in side.profile.skipped:
+                    side.profile.column(name)  # says why the profile left it out
         if missing:
             raise InvalidInput(f"the {side.side} table has no column(s) {missing}")
     return names

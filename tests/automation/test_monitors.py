@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
+from mloop import data
 from mloop.automation import monitors
+from mloop.data.expectations import Expectation, ExpectationSuite
 from mloop.errors import AlreadyExists, InvalidInput, NotFound
 from tests.automation.conftest import Credit, applicants
 from tests.http_receiver import receiving
@@ -240,6 +244,9 @@ def test_prediction_drift_and_estimated_performance(credit: Credit) -> None:
     assert low <= metrics["estimated_accuracy"] <= high
     # The estimate, made without labels, is near the accuracy the labels give.
     assert abs(metrics["estimated_accuracy"] - metrics["accuracy"]) < 0.08
+    judged = report.results["estimate_against_realised"]["accuracy"]
+    assert judged["realised"] == metrics["accuracy"]
+    assert judged["inside"] == (judged["lower"] <= judged["realised"] <= judged["upper"])
     [version] = report.results["estimated_performance"]["versions"]
     assert version == "credit/1"
     digest = next(iter(monitors.get_monitor("outputs").state["cbpe"]))
@@ -276,3 +283,43 @@ def test_the_drift_command_reads_a_deployments_traffic(credit: Credit) -> None:
         "monitor", "drift", "credit@train", "deployment:credit-api", "--window", "soon"
     )
     assert code == 2 and "--window 'soon' is not an interval" in err
+
+
+def test_an_expectation_suite_and_a_labels_table(credit: Credit, tmp_path: Path) -> None:
+    suite = tmp_path / "suite.yaml"
+    ExpectationSuite("live", [Expectation("between", column="income", min=0, max=80)]).to_yaml(
+        suite
+    )
+    window = applicants(300, shift=25, seed=13)
+    ids = credit.send(window)
+    labels = pd.DataFrame(
+        {
+            "request_id": ids,
+            "label": [window["default"].iloc[i : i + 10].tolist() for i in range(0, 300, 10)],
+        }
+    )
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    labels.to_json(folder / "labels.jsonl", orient="records", lines=True)
+    data.add(folder, "credit-labels")
+    monitors.create_monitor(
+        "with-sources",
+        "deployment:credit-api",
+        "credit@train",
+        checks=[
+            {"kind": "quality", "suite": str(suite)},
+            {"kind": "performance", "labels": "credit-labels@latest"},
+        ],
+        rules=["failed_expectations > 0"],
+    )
+    suite.unlink()  # the suite is kept with the monitor, not read from the file again
+    credit.flushed()
+    report = monitors.run_monitor("with-sources")
+    metrics = report.results["metrics"]
+    assert report.status == "alerting" and metrics["failed_expectations"] == 1
+    assert metrics["labelled"] == 300  # from the labels table: no feedback was sent
+    with pytest.raises(InvalidInput, match="labels must name a dataset version"):
+        monitors.create_monitor(
+            "x", "deployment:credit-api", "credit@train",
+            checks=[{"kind": "performance", "labels": "credit-labels"}],
+        )  # fmt: skip

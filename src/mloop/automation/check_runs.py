@@ -19,7 +19,9 @@ import pandas as pd
 
 from mloop.automation.monitor_checks import split_metric
 from mloop.automation.traffic import Window
+from mloop.data.expectations import ExpectationSuite
 from mloop.errors import InvalidInput
+from mloop.monitoring.cbpe_estimates import ESTIMATED
 from mloop.monitoring.label_join import join_labels
 from mloop.monitoring.profiles import TableProfile
 from mloop.monitoring.quality import data_quality
@@ -35,13 +37,15 @@ class CheckInputs:
     """What the checks of one run read besides the window.
 
     ``estimator`` gives the estimated performance of the window's rows a
-    version answered (``None`` when there is nothing to estimate).
+    version answered (``None`` when there is nothing to estimate);
+    ``labels`` reads a labels table (a dataset version) by its reference.
     """
 
     reference: TableProfile
     baseline: QualityBaseline | None
     wanted: Sequence[str]
     estimator: Callable[[Mapping[str, Any], Window], tuple[dict[str, Any], Metrics]] | None = None
+    labels: Callable[[str], pd.DataFrame] | None = None
 
 
 def run_checks(
@@ -50,20 +54,51 @@ def run_checks(
     """Each check's results, and the metrics of them all."""
     results: dict[str, Any] = {}
     metrics: Metrics = {"rows": float(window.rows)}
-    for check in checks:
+    for check in sorted(checks, key=lambda c: c["kind"] == "estimated_performance"):
         kind = check["kind"]
         if kind == "drift":
             results[kind], found = _drift(check, window, inputs)
         elif kind == "quality":
             results[kind], found = _quality(check, window, inputs)
         elif kind == "performance":
-            results[kind], found = _performance(check, window)
+            labels = None
+            if "labels" in check and inputs.labels is not None:
+                labels = inputs.labels(check["labels"])
+            results[kind], found = _performance(check, window, labels)
         else:
             if inputs.estimator is None:
                 raise InvalidInput("estimated performance needs a deployment's traffic")
             results[kind], found = inputs.estimator(check, window)
         metrics.update(found)
+    judged = estimate_against_realised(metrics)
+    if judged:
+        results["estimate_against_realised"] = judged
     return results, {k: v for k, v in metrics.items() if _finite(v)}
+
+
+def estimate_against_realised(metrics: Mapping[str, float]) -> dict[str, Any]:
+    """Each estimate (CBPE) beside the realised metric the labels of the window give.
+
+    Example:
+        >>> judged = estimate_against_realised({"accuracy": 0.8, "estimated_accuracy": 0.82,
+        ...     "estimated_accuracy_lower": 0.75, "estimated_accuracy_upper": 0.89})
+        >>> judged["accuracy"]["realised"], judged["accuracy"]["inside"]
+        (0.8, True)
+    """
+    judged = {}
+    for name in ESTIMATED:
+        estimate, realised = metrics.get(f"estimated_{name}"), metrics.get(name)
+        if estimate is None or realised is None:
+            continue
+        lower, upper = metrics[f"estimated_{name}_lower"], metrics[f"estimated_{name}_upper"]
+        judged[name] = {
+            "estimated": estimate,
+            "lower": lower,
+            "upper": upper,
+            "realised": realised,
+            "inside": bool(lower <= realised <= upper),
+        }
+    return judged
 
 
 def _finite(value: Any) -> bool:
@@ -164,9 +199,11 @@ def _quality(
 ) -> tuple[dict[str, Any], Metrics]:
     if inputs.baseline is None:
         raise InvalidInput("the quality check has no baseline: create the monitor again")
+    suite = check.get("suite")
     report = data_quality(
         window.features,
         inputs.baseline,
+        suite=None if suite is None else ExpectationSuite.from_dict(suite),
         expected_rows=check.get("expected_rows"),
         **{
             option: check[option]
@@ -177,10 +214,13 @@ def _quality(
     return plain(report.to_dict()), report.metrics()
 
 
-def _performance(check: Mapping[str, Any], window: Window) -> tuple[dict[str, Any], Metrics]:
+def _performance(
+    check: Mapping[str, Any], window: Window, labels: pd.DataFrame | None
+) -> tuple[dict[str, Any], Metrics]:
     if window.log is None or window.log.empty:
         return {"labelled": 0, "note": "no traffic with labels"}, {"labelled": 0.0}
-    rows = join_labels(window.log[window.log["status"] == 200])
+    answered = window.log[window.log["status"] == 200]
+    rows = join_labels(answered, labels, label_column=check.get("label_column", "label"))
     labelled = rows[rows["label"].map(lambda value: value is not None)]
     if labelled.empty:
         return {"labelled": 0, "note": "no labels yet"}, {"labelled": 0.0}

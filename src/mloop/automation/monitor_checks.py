@@ -7,12 +7,15 @@ A monitor's ``checks`` is a list of mappings, each with a ``kind``:
   metrics ``drift_share``, ``drifted_columns``, ``drift(COL)``,
   ``p_value(COL)``, ``ks(COL)``, ``psi(COL)``..., ``prediction_drift``.
 - ``quality``: options ``expected_rows``, ``missing_tolerance``,
-  ``volume_tolerance``; metrics ``rows``, ``missing(COL)``,
+  ``volume_tolerance``, ``suite`` (an expectation suite's YAML file, kept
+  with the monitor); metrics ``rows``, ``missing(COL)``,
   ``out_of_range(COL)``, ``unseen(COL)``, ``type_changed(COL)``,
   ``missing_columns``, ``new_columns``, ``failed_expectations``.
-- ``performance``: options ``task`` (``classification`` or ``regression``)
-  and ``positive``; metrics ``accuracy``, ``precision``, ``recall``, ``f1``,
-  ``roc_auc``, ``log_loss``, ``mae``, ``rmse``, ``mape``, ``r2``, ``labelled``.
+- ``performance``: options ``task`` (``classification`` or ``regression``),
+  ``positive``, ``labels`` (a dataset version of ``request_id`` and
+  ``label_column``, ``label`` by default, over the server's feedback);
+  metrics ``accuracy``, ``precision``, ``recall``, ``f1``, ``roc_auc``,
+  ``log_loss``, ``mae``, ``rmse``, ``mape``, ``r2``, ``labelled``.
 - ``estimated_performance``: options ``target`` (the reference's label
   column) and ``positive``; metrics ``estimated_accuracy``,
   ``estimated_roc_auc``... with their ``_lower`` and ``_upper`` bounds.
@@ -46,8 +49,8 @@ from mloop.monitoring.table_drift import METHODS, check_threshold
 
 KINDS: Mapping[str, frozenset[str]] = {
     "drift": frozenset({"columns", "method", "threshold", "share", "prediction"}),
-    "quality": frozenset({"expected_rows", "missing_tolerance", "volume_tolerance"}),
-    "performance": frozenset({"task", "positive"}),
+    "quality": frozenset({"expected_rows", "missing_tolerance", "volume_tolerance", "suite"}),
+    "performance": frozenset({"task", "positive", "labels", "label_column"}),
     "estimated_performance": frozenset({"target", "positive"}),
 }
 """Each check kind and the options it takes."""
@@ -134,9 +137,12 @@ def _checked_options(kind: str, check: dict[str, Any]) -> dict[str, Any]:
         fail("expected_rows", "a positive whole number")
     if "task" in check and check["task"] not in ("classification", "regression"):
         fail("task", "'classification' or 'regression'")
-    for option in ("prediction", "target"):
+    for option in ("prediction", "target", "labels", "label_column"):
         if option in check and (not isinstance(check[option], str) or not check[option]):
             fail(option, "a column name")
+    suite = check.get("suite")
+    if suite is not None and not isinstance(suite, (str, Mapping)):
+        fail("suite", "the path of an expectation suite's YAML file, or the suite")
     if kind == "estimated_performance" and "target" not in check:
         raise InvalidInput(
             "check 'estimated_performance' needs 'target': the reference's column of labels "

@@ -38,6 +38,7 @@ from mloop.automation.monitor_checks import known_metric, metric_help, parse_che
 from mloop.automation.traffic import Target, Window, parse_target, read_window
 from mloop.context.context import Context
 from mloop.data import api as data
+from mloop.data.expectations import ExpectationSuite
 from mloop.entities import Monitor, MonitorReport
 from mloop.errors import Conflict, InvalidInput, MloopError
 from mloop.masking import mask_text
@@ -126,6 +127,7 @@ def create_monitor(
     profile = reference_profile(reference, context=ctx)  # NotFound for an unknown version
     columns = list(profile.columns)
     found = [_with_columns(check, columns, parsed_target, ctx) for check in found]
+    found = [_with_sources(check, ctx) for check in found]
     for rule in parsed_rules:
         for metric in rule.metrics():
             _check_metric(rule, metric, found, columns)
@@ -181,6 +183,23 @@ def _with_columns(
             '(--check \'{"kind": "drift", "columns": [...]}\')'
         )
     return {**check, "columns": chosen}
+
+
+def _with_sources(check: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """A check with its expectation suite read now, and its labels dataset found."""
+    suite = check.get("suite")
+    if isinstance(suite, str):
+        check = {**check, "suite": ExpectationSuite.from_yaml(suite).to_dict()}
+    elif suite is not None:
+        check = {**check, "suite": ExpectationSuite.from_dict(suite).to_dict()}
+    if "labels" in check:
+        labels = check["labels"]
+        if "@" not in labels:
+            raise InvalidInput(
+                f"labels must name a dataset version ({labels}@latest), got {labels!r}"
+            )
+        data.get(labels, context=ctx)  # NotFound for an unknown one
+    return check
 
 
 def _model_inputs(deployment: str, ctx: Context) -> set[str]:
@@ -457,6 +476,7 @@ def _checked_window(
         None if baseline is None else QualityBaseline.from_dict(baseline),
         [metric for text in monitor.rules for metric in AlertRule.parse(text).metrics()],
         make_estimator(pinned, state, ctx) if target.kind == "deployment" else None,
+        lambda ref: data.get(ref, context=ctx).to_pandas(),
     )
     results, metrics = run_checks(monitor.checks, window, inputs)
     return pinned, window, results, metrics

@@ -14,6 +14,7 @@ from mloop.automation import monitors, policies, policy_runs
 from mloop.automation.agent import Agent
 from mloop.errors import InvalidInput
 from mloop.models.backend import backend
+from mloop.models.card import model_card, render_markdown
 from mloop.serving.canary_analysis import Verdict
 from mloop.serving.canary_decisions import carry_out
 from tests.automation.conftest import add_table, spec
@@ -69,6 +70,20 @@ def test_drift_retrains_gates_canaries_and_promotes(world: Path) -> None:
     assert done.status == "succeeded" and done.chain[-1]["step"] == "promoted"
     assert mloop.models.get_version("credit@champion").version == 2
     assert agent.last_runs[-1].run_id == run.run_id
+    # The model card says why this model is serving.
+    card = model_card("credit/2")
+    made_by = card["lineage"]["policy_run"]
+    assert (made_by["policy"], made_by["run_id"], made_by["status"]) == (
+        "retrain-credit",
+        run.run_id,
+        "succeeded",
+    )
+    assert made_by["trigger"]["monitor"] == "credit-watch"
+    assert (
+        f"alert drift_share_gt_0_3 of monitor credit-watch → policy retrain-credit run {run.run_id}"
+        in render_markdown(card)
+    )
+    assert model_card("credit/1")["lineage"]["policy_run"] is None
     # Nothing starts again while the alert keeps firing: not when it is held back, nor when
     # it is sent again as a reminder (every 4 hours).
     for hours in (2, 6):

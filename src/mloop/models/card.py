@@ -117,6 +117,7 @@ def model_card(ref: str, *, context: Context | None = None) -> dict[str, Any]:
             "pipeline": pipeline.data.tags.get("mloop.pipeline.name") if pipeline else None,
             "run": version.run_id,
             "model_version": version.ref,
+            "policy_run": _policy_run(be, version.ref),
         },
         "gates": [
             {k: v for k, v in dataclasses.asdict(g).items() if k != "details"}
@@ -127,6 +128,32 @@ def model_card(ref: str, *, context: Context | None = None) -> dict[str, Any]:
             for d in be.stores.governance.list_decisions(version.name, version.version)
         ],
     }
+
+
+def _policy_run(be: ModelBackend, ref: str) -> dict[str, Any] | None:
+    """The continuous-training policy run that made this version, if one did: why it exists."""
+    store = be.stores.policies
+    for policy in store.list_policies():
+        for run in store.list_runs(policy.name, limit=100):
+            if any(s.get("step") == "model-version" and s.get("ref") == ref for s in run.chain):
+                trigger = dict(run.chain[0]) if run.chain else {}
+                return {
+                    "policy": policy.name,
+                    "run_id": run.run_id,
+                    "status": run.status,
+                    "trigger": {k: v for k, v in trigger.items() if k not in ("step", "time")},
+                }
+    return None
+
+
+def _trigger_text(trigger: dict[str, Any]) -> str:
+    if "monitor" in trigger:
+        return f"alert {trigger.get('rule', '?')} of monitor {trigger['monitor']}"
+    if trigger.get("on") == "dataset" or "dataset" in trigger:
+        return f"data {trigger.get('dataset', '?')}"
+    if trigger.get("on") == "schedule":
+        return "a schedule"
+    return "a run started by hand"
 
 
 def _overview(version: ModelVersion, description: str, owner: str) -> dict[str, Any]:
@@ -215,6 +242,13 @@ def render_markdown(card: dict[str, Any]) -> str:
     out += _table(["feature", "importance"], [list(kv) for kv in ranked])
     lineage = card["lineage"]
     chain = [", ".join(lineage["datasets"]) or "?"]
+    made_by = lineage.get("policy_run")
+    if made_by:
+        chain.insert(
+            0,
+            f"{_trigger_text(made_by['trigger'])} → policy {made_by['policy']} "
+            f"run {made_by['run_id']} ({made_by['status']})",
+        )
     if lineage["pipeline_run"]:
         chain.append(f"pipeline {lineage['pipeline']} ({lineage['pipeline_run']})")
     chain += [f"run {lineage['run'] or '?'}", f"model {lineage['model_version']}"]

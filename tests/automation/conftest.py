@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ def applicants(rows: int, *, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
 class Credit:
     home: Path
     url: str
+    sent: set[str] = field(default_factory=set)
+    labelled: set[str] = field(default_factory=set)
 
     def send(self, frame: pd.DataFrame, *, batch: int = 10) -> list[str]:
         """Post the rows in requests of ``batch`` rows; the request ids, in order."""
@@ -54,6 +56,7 @@ class Credit:
                 answer = client.post(f"{self.url}/invocations", json=body)
                 assert answer.status_code == 200, answer.text
                 ids.append(answer.headers["x-request-id"])
+        self.sent.update(ids)
         return ids
 
     def label(self, ids: list[str], labels: list[list[int]]) -> None:
@@ -61,9 +64,20 @@ class Credit:
             "feedback": [{"request_id": i, "label": y} for i, y in zip(ids, labels, strict=True)]
         }
         assert httpx.post(f"{self.url}/feedback", json=body, timeout=30).status_code == 200
+        self.labelled.update(ids)
 
-    def flushed(self) -> None:
-        time.sleep(0.6)  # the log writes every 0.1 s
+    def flushed(self, timeout: float = 60.0) -> None:
+        """Wait until the log holds every request sent and every label given (it writes in
+        the background, every 0.1 s here; a busy machine takes longer)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = mloop.serving.predictions("credit-api")
+            ids = set(log["request_id"]) if len(log) else set()
+            labelled = set(log.loc[log["label"].notna(), "request_id"]) if len(log) else set()
+            if self.sent <= ids and self.labelled <= labelled:
+                return
+            assert time.monotonic() < deadline, "the prediction log did not catch up"
+            time.sleep(0.1)
 
 
 @pytest.fixture

@@ -115,7 +115,9 @@ def test_refused_requests_are_left_out_of_drift_but_not_of_quality(credit: Credi
     monitors.create_monitor("mixed", "deployment:credit-api", "credit@train")
     credit.send(applicants(500, seed=4))
     bad = {"inputs": {"income": ["a lot"], "age": [30.0]}}
-    assert httpx.post(f"{credit.url}/invocations", json=bad, timeout=30).status_code == 400
+    refused = httpx.post(f"{credit.url}/invocations", json=bad, timeout=30)
+    assert refused.status_code == 400
+    credit.sent.add(refused.headers["x-request-id"])  # logged too: waited for
     credit.flushed()
     report = monitors.run_monitor("mixed")
     assert report.status == "ok", report.error

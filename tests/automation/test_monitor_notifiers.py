@@ -3,46 +3,23 @@
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 
 from mloop.automation import monitors
 from tests.automation.conftest import Credit, applicants
 from tests.http_receiver import receiving
-
-
-class Inbox:
-    """What a real SMTP server on 127.0.0.1 received."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(  # noqa: N802 (aiosmtpd calls it by this name)
-        self, server: object, session: object, envelope: Envelope
-    ) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
+from tests.smtp_receiver import Inbox, receiving_mail
 
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    found = Inbox()
-    controller = Controller(found, hostname="127.0.0.1", port=port, ready_timeout=5)
-    controller.start()
-    try:
+    with receiving_mail() as (found, port):
         yield found, port
-    finally:
-        controller.stop()
 
 
 def _fire_then_resolve(credit: Credit, spec: dict[str, Any]) -> None:

@@ -11,8 +11,7 @@ from email import message_from_bytes
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from mloop.errors import InvalidInput, NotificationFailed
 from mloop.monitoring.alerts import Alert
@@ -23,6 +22,7 @@ from mloop.monitoring.notifiers.slack import SlackNotifier
 from mloop.monitoring.notifiers.smtp import SmtpNotifier
 from mloop.monitoring.notifiers.webhook import WebhookNotifier
 from tests.http_receiver import Receiver, receiving
+from tests.smtp_receiver import Inbox, receiving_mail
 
 START = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "T0K3N-SECRET-9f8e7d"
@@ -330,17 +330,6 @@ def test_registry_takes_third_party_kinds() -> None:
 # -- SMTP ---------------------------------------------------------------------------------
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(  # noqa: N802 (aiosmtpd calls it by this name)
-        self, server: object, session: object, envelope: Envelope
-    ) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
 def _authenticate(
     server: object, session: object, envelope: object, mechanism: str, data: object
 ) -> AuthResult:
@@ -352,28 +341,13 @@ def _authenticate(
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_authenticate,
-        auth_require_tls=False,
-        ready_timeout=5,
-    )
-    controller.start()
-    try:
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    with receiving_mail(_authenticate) as (inbox, port):
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def test_smtp_sends_one_mail_with_login(
-    smtp_server: tuple[_Inbox, int], caplog: pytest.LogCaptureFixture
+    smtp_server: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:
     inbox, port = smtp_server
     notifier = notifier_from(
@@ -404,7 +378,7 @@ def test_smtp_sends_one_mail_with_login(
     assert PASSWORD not in caplog.text and PASSWORD not in repr(notifier)
 
 
-def test_smtp_wrong_password(smtp_server: tuple[_Inbox, int]) -> None:
+def test_smtp_wrong_password(smtp_server: tuple[Inbox, int]) -> None:
     inbox, port = smtp_server
     notifier = SmtpNotifier(
         "127.0.0.1",
@@ -421,7 +395,7 @@ def test_smtp_wrong_password(smtp_server: tuple[_Inbox, int]) -> None:
     assert PASSWORD not in str(caught.value) and inbox.envelopes == []
 
 
-def test_smtp_starttls_not_offered(smtp_server: tuple[_Inbox, int]) -> None:
+def test_smtp_starttls_not_offered(smtp_server: tuple[Inbox, int]) -> None:
     _, port = smtp_server
     notifier = SmtpNotifier(
         "127.0.0.1", port=port, sender="a@example.org", to=["b@example.org"], timeout=5

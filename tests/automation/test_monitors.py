@@ -325,3 +325,14 @@ def test_an_expectation_suite_and_a_labels_table(credit: Credit, tmp_path: Path)
             "x", "deployment:credit-api", "credit@train",
             checks=[{"kind": "performance", "labels": "credit-labels"}],
         )  # fmt: skip
+
+
+def test_a_watched_deployment_is_not_removed_from_under_its_monitor(credit: Credit) -> None:
+    import mloop.serving
+    from mloop.errors import Conflict
+
+    monitors.create_monitor("guard", "deployment:credit-api", "credit@train")
+    with pytest.raises(Conflict, match=r"in use by monitor guard \(mloop monitor rm guard\)"):
+        mloop.serving.delete_deployment("credit-api")
+    monitors.delete_monitor("guard")
+    assert mloop.serving.delete_deployment("credit-api").action == "delete"

@@ -105,3 +105,14 @@ def test_a_policy_with_an_open_run_waits_before_firing_again(world: Path) -> Non
     add_table(credit_frame(100, seed=8), world, "credit")
     assert policies.due_policies() == []  # its run is open: credit@3 is kept for later
     assert policies.get_policy("retrain-credit").state == {"last_version": 2}
+
+
+def test_a_deployment_a_policy_deploys_to_is_not_removed_from_under_it(world: Path) -> None:
+    import mloop.serving
+    from mloop.errors import Conflict
+
+    policies.create_policy(spec(world))
+    with pytest.raises(Conflict, match=r"policy retrain-credit \(mloop policy rm retrain-credit\)"):
+        mloop.serving.delete_deployment("credit-api")
+    policies.delete_policy("retrain-credit")
+    assert mloop.serving.delete_deployment("credit-api").action == "delete"

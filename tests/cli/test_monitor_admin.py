@@ -44,6 +44,10 @@ def test_the_life_of_a_monitor(events: Path, tmp_path: Path) -> None:
     code, out, err = invoke("monitor", "report", "ev", "--html", str(page))
     assert code == 0, err
     assert "amount" in page.read_text() and f"wrote the HTML report to {page}" in out
+    code, out, _ = invoke("monitor", "report", "ev", "--id", report["report_id"][:8])
+    assert code == 0 and "monitor ev: ok" in out
+    code, _, err = invoke("monitor", "report", "ev", "--id", "abc")
+    assert code == 2 and "at least 6 characters" in err
     assert invoke("monitor", "pause", "ev")[1].strip() == "paused monitor ev"
     assert "(paused)" in invoke("monitor", "ls")[1]
     assert invoke("monitor", "resume", "ev")[0] == 0

@@ -280,3 +280,14 @@ def test_dates_are_refused_with_a_way_out() -> None:
 def test_report_column_of_an_unknown_name() -> None:
     with pytest.raises(InvalidInput, match="no column 'nope' in this report"):
         drift(frame(20), frame(20)).column("nope")
+
+
+def test_large_tables_are_compared_on_threads_with_the_same_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mloop.monitoring import table_drift
+
+    reference, current = frame(120_000), frame(110_000, shift=1.0)
+    threaded = drift(reference, current)
+    monkeypatch.setattr(table_drift, "PARALLEL_ROWS", 10**9)
+    assert drift(reference, current) == threaded

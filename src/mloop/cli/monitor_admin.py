@@ -270,7 +270,9 @@ def _say_report(report: Any) -> None:
 def report(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The monitor."),
-    report_id: str | None = typer.Option(None, "--id", help="One report (default: the newest)."),
+    report_id: str | None = typer.Option(
+        None, "--id", help="One report, by its id or its first 6+ characters (default: the newest)."
+    ),
     limit: int = typer.Option(20, "--limit", help="How many reports to list."),
     html: Path | None = typer.Option(
         None, "--html", help="Write the report as a self-contained HTML page to this file."
@@ -291,7 +293,12 @@ def report(
         else:
             _report_table(f"Reports of {name}", reports)
         return
-    chosen = get_report(report_id) if report_id is not None else next(iter(reports), None)
+    if report_id is None:
+        chosen = next(iter(reports), None)
+    elif len(report_id) == 32:
+        chosen = get_report(report_id)
+    else:
+        chosen = _by_prefix(name, report_id)
     if chosen is None or chosen.monitor != name:
         raise InvalidInput(f"monitor {name} has no report {report_id or ''}".rstrip())
     if target is not None:
@@ -304,6 +311,18 @@ def report(
         print_json(chosen)
     else:
         _say_report(chosen)
+
+
+def _by_prefix(name: str, prefix: str) -> Any:
+    """The report of monitor ``name`` whose id starts with ``prefix`` (6 characters or more)."""
+    from mloop.automation.monitors import list_reports
+
+    if len(prefix) < 6:
+        raise InvalidInput(f"--id {prefix!r}: give at least 6 characters of a report's id")
+    found = [r for r in list_reports(name, limit=10_000) if r.report_id.startswith(prefix)]
+    if len(found) > 1:
+        raise InvalidInput(f"--id {prefix!r} matches {len(found)} reports: give more of it")
+    return found[0] if found else None
 
 
 @handle_errors

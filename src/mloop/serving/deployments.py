@@ -411,7 +411,8 @@ def delete_deployment(
     """Remove a deployment (its history stays).
 
     Raises:
-        Conflict: the deployment changed since ``revision`` (or since it was read).
+        Conflict: the deployment changed since ``revision`` (or since it was read),
+            or monitors watch it or policies deploy to it (remove those first).
 
     Example:
         >>> _ = create_deployment("scorer-old", "scorer/1")
@@ -420,9 +421,30 @@ def delete_deployment(
     """
     be = backend(context)
     current = _read(be, name, revision)
+    _unwatched(be, current.name)
     return be.stores.deployments.delete_deployment(
         current.name, expected_revision=current.revision, actor=be.actor, reason=reason
     )
+
+
+def _unwatched(be: ModelBackend, name: str) -> None:
+    """Refuse to remove a deployment that monitors watch or policies deploy to."""
+    monitors = [
+        m.name for m in be.stores.monitors.list_monitors() if m.target == f"deployment:{name}"
+    ]
+    policies = [
+        p.name
+        for p in be.stores.policies.list_policies()
+        if (p.spec.get("deploy") or {}).get("deployment") == name
+    ]
+    if monitors or policies:
+        users = [f"monitor {m} (mloop monitor rm {m})" for m in monitors] + [
+            f"policy {p} (mloop policy rm {p})" for p in policies
+        ]
+        raise Conflict(
+            f"deployment {name} is in use by {', '.join(users)}: remove them first, "
+            "or they would go on watching (or deploying to) a deployment that is gone"
+        )
 
 
 def _protected(be: ModelBackend, model: str, alias: str) -> bool:

@@ -9,7 +9,6 @@ import pytest
 from mloop.entities import POLICY_RUN_STATUSES, Monitor, MonitorReport, Policy
 from mloop.errors import InvalidInput
 from mloop.store.loop_checks import (
-    check_loop_name,
     check_no_secrets,
     dump_json,
     monitor_columns,
@@ -18,17 +17,18 @@ from mloop.store.loop_checks import (
     run_status_sources,
     step_json,
 )
+from mloop.store.names import check_endpoint_name
 
 
 @pytest.mark.parametrize("name", ["a", "credit-drift", "v1.2_x", "A" * 128])
 def test_good_names(name: str) -> None:
-    assert check_loop_name(name, "monitor") == name
+    assert check_endpoint_name(name, "monitor") == name
 
 
 @pytest.mark.parametrize("name", ["", ".x", "a b", "a/b", "A" * 129, 3])
 def test_bad_names_say_what_is_allowed(name: object) -> None:
     with pytest.raises(InvalidInput, match=r"invalid policy name .*up to 128 letters"):
-        check_loop_name(name, "policy")
+        check_endpoint_name(name, "policy")
 
 
 def test_dump_json_sorts_keys_and_refuses_what_is_not_json() -> None:

@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from mloop.automation.monitor_checks import split_metric
@@ -22,6 +21,7 @@ from mloop.automation.traffic import Window
 from mloop.data.expectations import ExpectationSuite
 from mloop.errors import InvalidInput
 from mloop.monitoring.cbpe_estimates import ESTIMATED
+from mloop.monitoring.json_values import jsonable
 from mloop.monitoring.label_join import join_labels
 from mloop.monitoring.profiles import TableProfile
 from mloop.monitoring.quality import data_quality
@@ -54,7 +54,7 @@ def run_checks(
     """Each check's results, and the metrics of them all."""
     results: dict[str, Any] = {}
     metrics: Metrics = {"rows": float(window.rows)}
-    for check in sorted(checks, key=lambda c: c["kind"] == "estimated_performance"):
+    for check in checks:
         kind = check["kind"]
         if kind == "drift":
             results[kind], found = _drift(check, window, inputs)
@@ -171,7 +171,7 @@ def _column_result(result: ColumnDrift) -> dict[str, Any]:
         "drifted": result.drifted,
         "reference_missing": result.reference_missing,
         "current_missing": result.current_missing,
-        "details": plain(dict(result.details)),
+        "details": jsonable(dict(result.details)),
         "note": result.note,
     }
 
@@ -211,7 +211,7 @@ def _quality(
             if option in check
         },
     )
-    return plain(report.to_dict()), report.metrics()
+    return jsonable(report.to_dict()), report.metrics()
 
 
 def _performance(
@@ -240,19 +240,4 @@ def _performance(
         ).to_dict()
         for (model, version), group in labelled.groupby(["model", "version"], sort=True)
     }
-    return {**plain(overall.to_dict()), "versions": plain(versions)}, overall.metrics()
-
-
-def plain(value: Any) -> Any:
-    """``value`` with NumPy numbers as Python ones, NaN and infinities as None: JSON-ready."""
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+    return {**jsonable(overall.to_dict()), "versions": jsonable(versions)}, overall.metrics()

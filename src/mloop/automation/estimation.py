@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from mloop import models
-from mloop.automation.check_runs import Metrics, plain
+from mloop.automation.check_runs import Metrics
 from mloop.automation.traffic import Window
 from mloop.context.context import Context
 from mloop.data import api as data
 from mloop.errors import InvalidInput
 from mloop.monitoring.cbpe import CBPE
+from mloop.monitoring.json_values import jsonable
 
 Estimator = Callable[[Mapping[str, Any], Window], tuple[dict[str, Any], Metrics]]
 
@@ -54,7 +55,7 @@ def make_estimator(reference: str, state: MutableMapping[str, Any], context: Con
             cbpe = CBPE.from_dict(fitted[key])
             scores = _positive_scores(model, rows, cbpe.positive, cbpe.classes)
             estimates = cbpe.estimate(scores)
-            results[version] = plain(estimates.to_dict())
+            results[version] = jsonable(estimates.to_dict())
             if len(rows) > best[0]:
                 best = (len(rows), estimates.metrics())
         return {"versions": results}, best[1]

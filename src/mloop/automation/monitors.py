@@ -31,7 +31,7 @@ from typing import Any
 
 from mloop import models
 from mloop.automation import monitor_alerts, policies, policy_runs
-from mloop.automation.check_runs import CheckInputs, plain, run_checks
+from mloop.automation.check_runs import CheckInputs, run_checks
 from mloop.automation.estimation import make_estimator
 from mloop.automation.monitor_alerts import FAILED_RULE
 from mloop.automation.monitor_checks import known_metric, metric_help, parse_checks, split_metric
@@ -45,6 +45,7 @@ from mloop.masking import mask_text
 from mloop.models.api import read_manifest_of
 from mloop.models.backend import backend
 from mloop.monitoring.alerts import Alert
+from mloop.monitoring.json_values import jsonable
 from mloop.monitoring.notifiers import check_notifier_spec
 from mloop.monitoring.quality_baseline import QualityBaseline
 from mloop.monitoring.reference_profiles import reference_profile
@@ -379,7 +380,7 @@ def _run(
         notes = monitor_alerts.deliver(monitor, state, to_send)
         report = MonitorReport(
             monitor.name, _millis(start), _millis(end), "failed", reference,
-            results=plain({"notifications": notes}),
+            results=jsonable({"notifications": notes}),
             alerts=[alert.to_dict() for alert in to_send], error=error,
         )  # fmt: skip
         return _kept(monitor, report, state, end, job, holder, ctx)
@@ -395,7 +396,7 @@ def _run(
         status,
         reference,
         model_versions=window.model_versions,
-        results=plain({"source": window.source, "metrics": metrics, **results}),
+        results=jsonable({"source": window.source, "metrics": metrics, **results}),
         alerts=[alert.to_dict() for alert in to_send],
     )
     return _kept(monitor, report, state, end, job, holder, ctx)
@@ -443,7 +444,7 @@ def _kept(
     stored = store.add_report(report)
     store.record_run(
         monitor.name,
-        state=plain(state),
+        state=jsonable(state),
         last_run_time=_millis(end),
         next_run_time=_millis(next_run(monitor.schedule, end)),
     )
@@ -492,11 +493,6 @@ def champion_metrics(target: Target, ctx: Context) -> dict[str, float]:
     except MloopError:
         return {}
     return {str(key): float(value) for key, value in version.metrics.items()}
-
-
-def window_of(report: MonitorReport) -> tuple[datetime, datetime]:
-    """A report's window as datetimes."""
-    return _moment(report.window_start), _moment(report.window_end)
 
 
 def due(monitor: Monitor, now: datetime) -> bool:

@@ -50,7 +50,8 @@ from mloop.monitoring.notifiers import registry as notifiers
 from mloop.monitoring.schedule import parse_interval
 from mloop.serving.deployment_checks import check_deployment_name, check_percent
 from mloop.serving.deployments import policy_values
-from mloop.store.loop_checks import check_loop_name, check_no_secrets
+from mloop.store.loop_checks import check_no_secrets
+from mloop.store.names import check_endpoint_name
 
 DATASET = "${dataset}"
 """The placeholder a spec's pipeline params and gate data use for the triggering dataset version."""
@@ -115,7 +116,7 @@ def check_spec(values: Mapping[str, Any], *, base: Path | None = None) -> Policy
     """
     if not isinstance(values, Mapping):
         raise InvalidInput(f"a policy spec must be a mapping, got {type(values).__name__}")
-    name = check_loop_name(values.get("name"), "policy")
+    name = check_endpoint_name(values.get("name"), "policy")
     where = f"policy {name!r}"
     _known(values, _FIELDS, where)
     for field in ("trigger", "pipeline", "model", "gate", "deploy"):

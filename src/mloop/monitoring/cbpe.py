@@ -41,6 +41,7 @@ from mloop.monitoring.cbpe_estimates import Estimate as Estimate
 from mloop.monitoring.cbpe_estimates import Estimates as Estimates
 from mloop.monitoring.cbpe_estimates import binary_estimates, multiclass_estimates
 from mloop.monitoring.cbpe_estimates import compare as compare
+from mloop.monitoring.json_values import scalar
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,10 +50,6 @@ MIN_REFERENCE = 100
 
 FORMAT = 1
 """The version of :meth:`CBPE.to_dict`'s layout."""
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass(frozen=True)
@@ -138,7 +135,7 @@ def _score_array(scores: Any, name: str, columns: int | None) -> FloatArray:
 def _reference_labels(labels: Any, rows: int) -> npt.NDArray[Any]:
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
         raise InvalidInput(f"reference_labels must be a sequence, got {type(labels).__name__}")
-    found = np.asarray([_plain(value) for value in labels], dtype=object)
+    found = np.asarray([scalar(value) for value in labels], dtype=object)
     if len(found) != rows:
         raise InvalidInput(
             f"reference_scores has {rows} rows and reference_labels {len(found)}; "
@@ -177,7 +174,7 @@ def _binary_classes(
     if positive not in seen:
         raise InvalidInput(f"positive={positive!r} is not one of the reference's classes {seen}")
     negative = next(c for c in seen if c != positive)
-    return negative, _plain(positive)
+    return negative, scalar(positive)
 
 
 def _multiclass_classes(
@@ -197,7 +194,7 @@ def _multiclass_classes(
             classes = sorted(seen)
         except TypeError:
             classes = sorted(seen, key=str)
-    known = tuple(_plain(c) for c in classes)
+    known = tuple(scalar(c) for c in classes)
     if len(known) != columns or len(set(known)) != columns:
         raise InvalidInput(
             f"scores have {columns} columns for the classes {list(known)}; "
@@ -366,8 +363,8 @@ class CBPE:
         return {
             "method": "cbpe",
             "format": FORMAT,
-            "classes": [_plain(c) for c in self.classes],
-            "positive": _plain(self.positive),
+            "classes": [scalar(c) for c in self.classes],
+            "positive": scalar(self.positive),
             "reference_rows": self.reference_rows,
             "calibration": [fit.to_dict() for fit in self.maps],
         }

@@ -63,13 +63,13 @@ import pandas as pd
 from mloop.data.expectations import ExpectationSuite
 from mloop.data.validation import CheckResult, ValidationResult, run_suite
 from mloop.errors import InvalidInput
+from mloop.monitoring.json_values import scalar
 from mloop.monitoring.quality_baseline import (
     ColumnBaseline,
     QualityBaseline,
     column_kind,
     missing_mask,
     numbers,
-    plain,
     sort_key,
 )
 
@@ -434,7 +434,7 @@ def _unseen(
         try:
             unseen = ~missing & ~series.isin(list(spec.categories)).to_numpy(dtype=bool)
             count = int(np.count_nonzero(unseen))
-            values = [plain(value) for value in pd.unique(series[unseen].to_numpy())]
+            values = [scalar(value) for value in pd.unique(series[unseen].to_numpy())]
         except TypeError:  # unhashable values (lists, dicts): no category is like them
             note = f"was {spec.kind} ({spec.dtype}), now values that are not categories"
             return dataclasses.replace(result, type_changed=True, note=note)
@@ -515,7 +515,7 @@ def _jsonable(value: Any) -> Any:
         return {str(key): _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
-    value = plain(value)
+    value = scalar(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if value is None or isinstance(value, (str, int, float, bool)):

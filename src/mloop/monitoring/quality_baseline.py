@@ -62,6 +62,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mloop.errors import InvalidInput
+from mloop.monitoring.json_values import scalar
 
 KINDS = ("numerical", "categorical", "boolean", "datetime", "text")
 """The kinds of column a baseline knows."""
@@ -278,11 +279,6 @@ def sort_key(value: Any) -> tuple[int, float, str]:
     return (1, 0.0, str(value))
 
 
-def plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds; other values as they are."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _summarise(name: str, series: pd.Series[Any], cap: int) -> ColumnBaseline:
     kind = column_kind(series)
     if kind == "unsupported":
@@ -298,7 +294,7 @@ def _summarise(name: str, series: pd.Series[Any], cap: int) -> ColumnBaseline:
         values = numbers(series)[~missing]
         if values.size == 0:
             return ColumnBaseline(name, kind, dtype, share)
-        low, high = plain(values.min()), plain(values.max())
+        low, high = scalar(values.min()), scalar(values.max())
         if values.dtype.kind == "f" and _integer_dtype(series):
             low, high = int(low), int(high)  # a nullable Int64 column reads as floats
         return ColumnBaseline(name, kind, dtype, share, low, high)
@@ -311,7 +307,7 @@ def _summarise(name: str, series: pd.Series[Any], cap: int) -> ColumnBaseline:
             f"column {name!r} holds values that cannot be compared, such as lists or dicts; "
             "convert them to text (e.g. with json.dumps) or leave the column out"
         ) from None
-    categories = [plain(value) for value in distinct.tolist()]
+    categories = [scalar(value) for value in distinct.tolist()]
     if kind == "categorical" and len(categories) > cap and not _category_dtype(series):
         return ColumnBaseline(name, "text", dtype, share, distinct=len(categories))
     tracked = 0 < len(categories) <= cap and all(_scalar(value) for value in categories)

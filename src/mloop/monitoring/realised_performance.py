@@ -56,6 +56,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from mloop.errors import InvalidInput
+from mloop.monitoring.json_values import scalar
 from mloop.monitoring.label_join import as_list, check_columns, is_missing
 from mloop.monitoring.label_join import join_labels as join_labels
 
@@ -130,8 +131,8 @@ class PerformanceReport:
     def to_dict(self) -> dict[str, Any]:
         """Every field, JSON-ready: classes as plain Python values, unknown metrics as ``None``."""
         data = asdict(self)
-        data["classes"] = [_plain(value) for value in self.classes]
-        data["positive"] = _plain(self.positive)
+        data["classes"] = [scalar(value) for value in self.classes]
+        data["positive"] = scalar(self.positive)
         return data
 
 
@@ -171,11 +172,6 @@ class WindowPerformance:
             "rows": self.rows,
             "report": self.report.to_dict(),
         }
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python value it holds (JSON knows no ``np.int64``)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _values(values: Any, name: str) -> npt.NDArray[Any]:

@@ -23,20 +23,15 @@ from mloop.models.backend import ModelBackend
 from mloop.models.fetch import resolve_version
 from mloop.models.governance import missing_requirements
 from mloop.models.uris import ModelUri, parse_version_ref
+from mloop.store.names import check_endpoint_name
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,127}$")
 # An HTTP header name is a token (RFC 9110, section 5.6.2).
 _HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
 
 
 def check_deployment_name(name: object) -> str:
     """A deployment name: up to 128 letters, digits, ``_ - .``, starting with a letter or digit."""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidInput(
-            f"invalid deployment name {name!r}: use up to 128 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit"
-        )
-    return name
+    return check_endpoint_name(name, "deployment")
 
 
 def model_ref(ref: object, role: str) -> str:

@@ -9,8 +9,6 @@ value of a key named like ``password``, ``token`` or ``secret``) must be a
 (:mod:`mloop.monitoring.notifiers.references`).
 
 Example:
-    >>> check_loop_name("credit-drift", "monitor")
-    'credit-drift'
     >>> check_no_secrets({"kind": "smtp", "password": "${SMTP_PASSWORD}"}, "notifier 1")
     >>> check_no_secrets({"kind": "smtp", "password": "hunter2"}, "notifier 1")
     Traceback (most recent call last):
@@ -36,9 +34,8 @@ from mloop.entities import (
 )
 from mloop.errors import InvalidInput
 from mloop.masking import has_credentials
-from mloop.store.names import check_storable
+from mloop.store.names import check_endpoint_name, check_storable
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,127}$")
 _TARGET = re.compile(r"^[a-z][a-z0-9_-]*:\S.*$")
 # The same form as the notifiers' references: ${NAME}.
 _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
@@ -49,21 +46,6 @@ _SECRET_WORDS = frozenset(
      "credentials", "passphrase"}
 )  # fmt: skip
 MAX_TEXT = 600
-
-
-def check_loop_name(name: object, kind: str) -> str:
-    """A monitor or policy name: up to 128 letters, digits, ``_ - .``, from a letter or digit.
-
-    Example:
-        >>> check_loop_name("retrain.credit", "policy")
-        'retrain.credit'
-    """
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidInput(
-            f"invalid {kind} name {name!r}: use up to 128 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit"
-        )
-    return name
 
 
 def dump_json(value: Any, what: str) -> str:
@@ -143,7 +125,7 @@ def monitor_columns(monitor: Monitor) -> dict[str, Any]:
         >>> monitor_columns(Monitor("m", "dataset:credit", "credit@train", "1h", "1d"))["rules"]
         '[]'
     """
-    check_loop_name(monitor.name, "monitor")
+    check_endpoint_name(monitor.name, "monitor")
     if not isinstance(monitor.target, str) or not _TARGET.match(monitor.target):
         raise InvalidInput(
             f"monitor target {monitor.target!r} must read KIND:NAME, "
@@ -227,7 +209,7 @@ def policy_columns(policy: Policy) -> dict[str, Any]:
         >>> policy_columns(Policy("p", {"on": "schedule", "cron": "0 3 * * 1"}, {}))["trigger_spec"]
         '{"cron": "0 3 * * 1", "on": "schedule"}'
     """
-    check_loop_name(policy.name, "policy")
+    check_endpoint_name(policy.name, "policy")
     trigger = _mapping(policy.trigger, "policy trigger")
     on = trigger.get("on")
     if on not in POLICY_TRIGGERS:

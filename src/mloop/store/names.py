@@ -14,10 +14,14 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from mloop.errors import InvalidInput
 
 MAX_RUN_NAME_LENGTH = 250
 MAX_EXPERIMENT_NAME_LENGTH = 256
+
+_ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{0,127}$")
 
 
 def check_storable(kind: str, text: str) -> str:
@@ -66,3 +70,21 @@ def validate_name(name: object, kind: str, limit: int) -> str:
     if any(ord(ch) < 32 for ch in name):
         raise InvalidInput(f"{kind} name {name!r} contains control characters")
     return check_storable(f"{kind} name", name)
+
+
+def check_endpoint_name(name: object, kind: str) -> str:
+    """A deployment, monitor or policy name: up to 128 letters, digits, ``_ - .``.
+
+    It starts with a letter or a digit, so it reads the same in a URL path,
+    a file name and a shell.
+
+    Example:
+        >>> check_endpoint_name("retrain.credit", "policy")
+        'retrain.credit'
+    """
+    if not isinstance(name, str) or not _ENDPOINT_NAME.match(name):
+        raise InvalidInput(
+            f"invalid {kind} name {name!r}: use up to 128 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    return name
